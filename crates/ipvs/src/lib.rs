@@ -1,0 +1,1 @@
+//! The Linux kernel's IPVS generic-netlink protocol: typed messages, model and a synchronous client.
