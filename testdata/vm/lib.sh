@@ -1,0 +1,133 @@
+# shellcheck shell=bash
+# Helpers for the VM suites. A suite is a bash script in this folder; the VM's /init runs it with
+#   SUITE    - the suite's name (its file name without .sh)
+#   RESULTS  - where result lines go (the second serial port)
+#   LVS_BIN  - the folder of our binaries (ipvsadm, ipvsadm-save, ipvsadm-restore, vrrpd)
+# The reference tools keep their Debian paths: /usr/sbin/ipvsadm, /usr/sbin/keepalived, ...
+#
+# Each check reports one line, "PASS suite/check" or "FAIL suite/check: reason" followed by details.
+
+REF_IPVSADM=/usr/sbin/ipvsadm
+OUR_IPVSADM=$LVS_BIN/ipvsadm
+
+pass() { printf 'PASS %s/%s\n' "$SUITE" "$1" >"$RESULTS"; }
+
+# fail CHECK REASON [DETAIL...]: each DETAIL argument may hold several lines.
+fail() {
+  local check=$1 reason=$2
+  shift 2
+  {
+    printf 'FAIL %s/%s: %s\n' "$SUITE" "$check" "$reason"
+    local detail
+    for detail in "$@"; do printf '%s\n' "$detail" | sed 's/^/    | /'; done
+  } >"$RESULTS"
+}
+
+# check CHECK COMMAND...: passes when COMMAND exits 0.
+check() {
+  local name=$1 out status
+  shift
+  out=$("$@" 2>&1)
+  status=$?
+  if [ "$status" -eq 0 ]; then pass "$name"; else fail "$name" "\`$*\` exited with $status" "$out"; fi
+}
+
+# check_eq CHECK EXPECTED ACTUAL
+check_eq() {
+  if [ "$2" == "$3" ]; then
+    pass "$1"
+  else
+    fail "$1" "unexpected value" "expected:" "$2" "actual:" "$3"
+  fi
+}
+
+# check_fails CHECK COMMAND...: passes when COMMAND exits non-zero.
+check_fails() {
+  local name=$1 out status
+  shift
+  out=$("$@" 2>&1)
+  status=$?
+  if [ "$status" -ne 0 ]; then pass "$name"; else fail "$name" "\`$*\` succeeded" "$out"; fi
+}
+
+# in NAMESPACE COMMAND...: run a command in a network namespace.
+in_ns() {
+  local ns=$1
+  shift
+  ip netns exec "$ns" "$@"
+}
+
+# wait_until SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+wait_until() {
+  local limit=$1 i=0
+  shift
+  while ! "$@" >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ "$i" -ge $((limit * 10)) ] && return 1
+    sleep 0.1
+  done
+}
+
+# new_ns NAME: a network namespace with its loopback up (IPv4 destinations need a local table).
+new_ns() {
+  ip netns add "$1" && in_ns "$1" ip link set lo up
+}
+
+# veth_into NAME NS ADDRESS/LEN BRIDGE: a veth pair with one end named NAME in NS, the other in BRIDGE.
+veth_into() {
+  local name=$1 ns=$2 addr=$3 bridge=$4 peer=${4}-${2}
+  peer=${peer:0:15}
+  ip link add "$peer" type veth peer name "$name" netns "$ns"
+  ip link set "$peer" master "$bridge" up
+  in_ns "$ns" ip addr add "$addr" dev "$name"
+  in_ns "$ns" ip link set "$name" up
+}
+
+new_bridge() {
+  ip link add "$1" type bridge && ip link set "$1" up
+}
+
+# A web server in NS on ADDRESS:80 whose page names it.
+start_httpd() {
+  local ns=$1 addr=$2 page=$3
+  mkdir -p "/tmp/www-$ns"
+  echo "$page" >"/tmp/www-$ns/index.html"
+  in_ns "$ns" busybox httpd -p "$addr:80" -h "/tmp/www-$ns"
+  wait_until 5 in_ns "$ns" busybox wget -q -O /dev/null "http://$addr/"
+}
+
+# fetch NS URL: one HTTP GET from NS, the page on stdout (busybox wget has no -T: bound it with timeout).
+fetch() {
+  in_ns "$1" timeout 5 busybox wget -q -O - "$2"
+}
+
+# The LVS-NAT topology:
+#
+#   client 10.0.1.2 --[br-front]-- 10.0.1.1 director 10.0.2.1 --[br-back]-- rs1 10.0.2.11
+#                                  VIP 10.0.1.100                          \- rs2 10.0.2.12
+#
+# The real servers route through the director; each serves a page naming itself on port 80.
+VIP=10.0.1.100
+RS1=10.0.2.11
+RS2=10.0.2.12
+nat_topology() {
+  new_bridge br-front && new_bridge br-back || return 1
+  local ns
+  for ns in client director rs1 rs2; do new_ns "$ns" || return 1; done
+  veth_into eth0 client 10.0.1.2/24 br-front
+  veth_into eth0 director 10.0.1.1/24 br-front
+  in_ns director ip addr add "$VIP/24" dev eth0
+  veth_into eth1 director 10.0.2.1/24 br-back
+  veth_into eth0 rs1 "$RS1/24" br-back
+  veth_into eth0 rs2 "$RS2/24" br-back
+  in_ns rs1 ip route add default via 10.0.2.1
+  in_ns rs2 ip route add default via 10.0.2.1
+  in_ns director sysctl -qw net.ipv4.ip_forward=1
+  start_httpd rs1 "$RS1" rs1 && start_httpd rs2 "$RS2" rs2
+}
+
+# count_backends NS URL N: N sequential requests; prints "rs1=A rs2=B ..." (sorted by name).
+count_backends() {
+  local ns=$1 url=$2 n=$3 i
+  for i in $(seq "$n"); do fetch "$ns" "$url" || echo none; done | sort | uniq -c | awk '{printf "%s%s=%s", sep, $2, $1; sep=" "} END {print ""}'
+}
