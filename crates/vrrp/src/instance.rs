@@ -1,0 +1,762 @@
+//! One VRRP instance: the RFC 9568 §6 state machine with keepalived 2.2.7's choices, driven by the daemon.
+//!
+//! Nothing here reads a clock: every input carries `now`, and [`Instance::poll_timeout`] says when the daemon
+//! must call [`Instance::handle_timeout`] next. Every input returns the [`Action`]s to carry out, in order.
+//!
+//! Timers, in microseconds like keepalived:
+//! * Skew_Time: VRRPv2 (256 − priority)/256 s whatever the interval; VRRPv3 (256 − priority)/256 × the master's
+//!   advert interval (truncated to whole microseconds).
+//! * Master_Down_Interval: `down_timer_adverts` (3) × the master's advert interval + Skew_Time, started at every
+//!   accepted advert; a priority-0 advert starts Skew_Time alone.
+//! * Adver_Timer: the advert interval, restarted whenever the master sends.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use log::{info, warn};
+
+use crate::action::{Action, State};
+use crate::config::{Authentication, Config, ConfigError, InitialState};
+use crate::receive::{self, DropReason, Expectations, Statistics};
+use crate::wire::advert::{PRIORITY_OWNER, PRIORITY_STOP};
+use crate::wire::ah::{self, AhHeader};
+use crate::wire::ipv4::{IpIdCounter, Ipv4Header, VRRP_TTL};
+use crate::wire::{AdvertInterval, Advertisement, AuthType, Datagram, Version, WireError};
+
+/// One packet to send for an advert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    pub destination: IpAddr,
+    /// IPv4: the whole packet, IPv4 header (and AH header) included, for a raw socket with IP_HDRINCL.
+    /// IPv6: the VRRP message, for a raw IPPROTO_VRRP socket with hop limit 255 and traffic class 0xc0 (the
+    /// kernel writes the IPv6 header; keepalived also lets it fill the checksum, which this one already has).
+    pub payload: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    #[error("no source address yet (the interface has no usable address)")]
+    NoSourceAddress,
+    #[error(transparent)]
+    Wire(#[from] WireError),
+}
+
+/// Why an instance is in FAULT; it leaves FAULT when none is left.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Faults {
+    interface_down: bool,
+    tracker: bool,
+    sync_group: bool,
+}
+
+impl Faults {
+    fn any(self) -> bool {
+        self.interface_down || self.tracker || self.sync_group
+    }
+}
+
+/// Gratuitous ARP bursts still to come while master.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct GarpTimers {
+    /// Second burst after becoming master.
+    master_delay: Option<Instant>,
+    /// Repetition of the burst sent on hearing a lower priority.
+    lower_priority: Option<Instant>,
+    /// Next periodic refresh.
+    refresh: Option<Instant>,
+}
+
+impl GarpTimers {
+    fn earliest(&self) -> Option<Instant> {
+        [self.master_delay, self.lower_priority, self.refresh]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}
+
+#[derive(Debug)]
+pub struct Instance {
+    config: Config,
+    state: State,
+    /// The configured priority, unless lowered from 255 after a clash with another address owner.
+    base_priority: u8,
+    priority_adjustment: i32,
+    effective_priority: u8,
+    /// The advert interval of the current master: ours for VRRPv2 and as master, learnt from adverts in VRRPv3.
+    master_advert_interval: AdvertInterval,
+    /// Down timer in BACKUP, advert timer in MASTER.
+    timer: Option<Instant>,
+    garp: GarpTimers,
+    /// The last router seen advertising as master (keepalived's `master_saddr`).
+    master_source: Option<IpAddr>,
+    /// When `preempt_delay` runs out, once started by a lower-priority advert.
+    preempt_until: Option<Instant>,
+    faults: Faults,
+    /// Sync-group members: the down timer ran out, the group has not yet let us become master.
+    wants_master: bool,
+    source_address: Option<IpAddr>,
+    ip_ids: IpIdCounter,
+    /// keepalived's one AH sequence counter: numbers sent, and the last number accepted from others.
+    ah_sequence: u32,
+    statistics: Statistics,
+}
+
+impl Instance {
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            base_priority: config.priority,
+            priority_adjustment: 0,
+            effective_priority: config.priority,
+            master_advert_interval: config.advert_interval,
+            source_address: config.source_address,
+            config,
+            state: State::Init,
+            timer: None,
+            garp: GarpTimers::default(),
+            master_source: None,
+            preempt_until: None,
+            faults: Faults::default(),
+            wants_master: false,
+            ip_ids: IpIdCounter::new(),
+            ah_sequence: 0,
+            statistics: Statistics::default(),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    pub fn effective_priority(&self) -> u8 {
+        self.effective_priority
+    }
+
+    pub fn statistics(&self) -> &Statistics {
+        &self.statistics
+    }
+
+    /// The advert interval of the current master (VRRPv3 backups learn it from the master's adverts).
+    pub fn master_advert_interval(&self) -> AdvertInterval {
+        self.master_advert_interval
+    }
+
+    /// Sync-group members only: whether this instance is ready for MASTER (it is, or its down timer ran out).
+    pub fn wants_master(&self) -> bool {
+        self.state == State::Master || (self.state == State::Backup && self.wants_master)
+    }
+
+    /// Whether the instance is in FAULT for a reason of its own (not because its sync group is).
+    pub fn has_own_fault(&self) -> bool {
+        self.faults.interface_down || self.faults.tracker
+    }
+
+    /// When [`Self::handle_timeout`] must be called next, if at all.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [self.timer, self.garp.earliest()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Skew_Time for our current effective priority.
+    pub fn skew_time(&self) -> Duration {
+        let interval_micros = match self.config.version {
+            Version::V2 => 1_000_000,
+            Version::V3 => self.master_advert_interval.as_micros(),
+        };
+        let weight = u64::from(256 - u16::from(self.effective_priority));
+        Duration::from_micros(weight * interval_micros / 256)
+    }
+
+    /// Master_Down_Interval for our current effective priority.
+    pub fn master_down_interval(&self) -> Duration {
+        self.master_advert_interval.as_duration() * u32::from(self.config.down_timer_adverts)
+            + self.skew_time()
+    }
+
+    /// Starts the instance: removes VIPs left over from a previous run and enters BACKUP, or MASTER at once for
+    /// an address owner configured `state MASTER`, or FAULT when a fault is already known.
+    pub fn start(&mut self, now: Instant) -> Vec<Action> {
+        if self.state != State::Init {
+            return Vec::new();
+        }
+        if self.faults.any() {
+            info!("({}) Entering FAULT STATE (init)", self.config.name);
+            self.state = State::Fault;
+            return vec![Action::RemoveVips, Action::Notify(State::Fault)];
+        }
+        let owner_starts_master =
+            self.config.initial_state == InitialState::Master && self.config.is_address_owner();
+        if owner_starts_master && !self.config.in_sync_group {
+            return self.become_master(now);
+        }
+        info!("({}) Entering BACKUP STATE (init)", self.config.name);
+        let mut actions = vec![Action::RemoveVips];
+        actions.extend(self.enter_backup(now));
+        self.wants_master = owner_starts_master;
+        actions
+    }
+
+    /// Handles whatever timers are due at `now`: adverts as master, the down timer as backup, GARP bursts.
+    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if self.timer.is_some_and(|deadline| deadline <= now) {
+            match self.state {
+                State::Master => {
+                    actions.push(self.send_advert(self.effective_priority));
+                    self.timer = Some(now + self.config.advert_interval.as_duration());
+                }
+                State::Backup => actions.extend(self.master_down(now)),
+                State::Init | State::Fault | State::Stopped => self.timer = None,
+            }
+        }
+        if self.state == State::Master {
+            actions.extend(self.due_gratuitous(now));
+        }
+        actions
+    }
+
+    /// Handles a received datagram for this instance's VRID. Returns why it was dropped, if it was.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        datagram: &Datagram<'_>,
+    ) -> Result<Vec<Action>, DropReason> {
+        let result = self.accept(datagram);
+        match &result {
+            Ok((advert, _)) => self.statistics.count_accepted(advert.priority),
+            Err(reason) => self.statistics.count_drop(reason),
+        }
+        let (advert, source) = result?;
+        Ok(self.handle_advert(now, source, &advert))
+    }
+
+    /// Validates a datagram as keepalived would in the current state.
+    fn accept(&mut self, datagram: &Datagram<'_>) -> Result<(Advertisement, IpAddr), DropReason> {
+        if !matches!(self.state, State::Backup | State::Master) {
+            return Err(DropReason::NotListening);
+        }
+        let envelope = datagram.open().map_err(DropReason::Malformed)?;
+        let from_current_master = self.master_source == Some(envelope.source);
+        let expect = Expectations {
+            version: self.config.version,
+            vrid: self.config.vrid,
+            advert_interval: self.config.advert_interval,
+            authentication: &self.config.authentication,
+            virtual_addresses: &self.config.virtual_addresses,
+            unicast_peers: &self.config.unicast_peers,
+            check_unicast_source: self.config.check_unicast_source,
+            // skip_check_adv_addr spares only a backup's current master; a master always checks.
+            check_addresses: self.state == State::Master
+                || !self.config.skip_check_advert_addresses
+                || !from_current_master,
+            ah_sequence: self.ah_sequence,
+        };
+        let advert = receive::validate(&expect, &envelope)?;
+        if let Some(header) = envelope.ipv4.and_then(|ipv4| ipv4.ah) {
+            self.ah_sequence = header.sequence;
+        }
+        Ok((advert, envelope.source))
+    }
+
+    /// Handles an advert that passed validation (see [`Self::handle_datagram`]).
+    pub fn handle_advert(
+        &mut self,
+        now: Instant,
+        source: IpAddr,
+        advert: &Advertisement,
+    ) -> Vec<Action> {
+        match self.state {
+            State::Backup => self.backup_received(now, source, advert),
+            State::Master => self.master_received(now, source, advert),
+            State::Init | State::Fault | State::Stopped => Vec::new(),
+        }
+    }
+
+    /// The interface went up or down (ignored for `dont_track_primary`, which is the daemon's call).
+    pub fn set_interface_up(&mut self, now: Instant, up: bool) -> Vec<Action> {
+        self.update_faults(
+            now,
+            Faults {
+                interface_down: !up,
+                ..self.faults
+            },
+        )
+    }
+
+    /// A weight-0 tracker (script, interface, file, process…) failed or recovered.
+    pub fn set_tracker_fault(&mut self, now: Instant, failed: bool) -> Vec<Action> {
+        self.update_faults(
+            now,
+            Faults {
+                tracker: failed,
+                ..self.faults
+            },
+        )
+    }
+
+    /// For [`crate::SyncGroup`]: another member is in FAULT.
+    pub fn set_sync_group_fault(&mut self, now: Instant, failed: bool) -> Vec<Action> {
+        self.update_faults(
+            now,
+            Faults {
+                sync_group: failed,
+                ..self.faults
+            },
+        )
+    }
+
+    /// Sets the sum of the weights of the trackers that currently adjust the priority. The effective priority
+    /// is the base priority plus this, kept within 1..=254; an address owner's 255 never changes.
+    pub fn set_priority_adjustment(&mut self, _now: Instant, adjustment: i32) -> Vec<Action> {
+        self.priority_adjustment = adjustment;
+        self.recompute_priority()
+    }
+
+    /// Sets the address adverts are sent from (the interface's primary or link-local address), unless the
+    /// configuration fixed one. It also breaks ties between equal priorities.
+    pub fn set_source_address(&mut self, address: Option<IpAddr>) {
+        if self.config.source_address.is_none() {
+            self.source_address = address;
+        }
+    }
+
+    pub fn source_address(&self) -> Option<IpAddr> {
+        self.source_address
+    }
+
+    /// Stops gracefully: a master sends exactly one priority-0 advert, so that a backup takes over after
+    /// Skew_Time, and removes its VIPs.
+    pub fn shutdown(&mut self, _now: Instant) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if self.state == State::Stopped {
+            return actions;
+        }
+        if self.state == State::Master {
+            actions.push(self.send_advert(PRIORITY_STOP));
+            info!("({}) sent 0 priority", self.config.name);
+            actions.push(Action::RemoveVips);
+        }
+        self.state = State::Stopped;
+        self.timer = None;
+        self.garp = GarpTimers::default();
+        actions.push(Action::Notify(State::Stopped));
+        actions
+    }
+
+    /// For [`crate::SyncGroup`]: becomes master now, as the group decided.
+    pub fn force_master(&mut self, now: Instant) -> Vec<Action> {
+        match self.state {
+            State::Backup => self.become_master(now),
+            _ => Vec::new(),
+        }
+    }
+
+    /// For [`crate::SyncGroup`]: leaves MASTER for BACKUP, as another member did.
+    pub fn force_backup(&mut self, now: Instant) -> Vec<Action> {
+        match self.state {
+            State::Master => self.leave_master(now),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Builds the packets of one advert with `priority` (one per unicast peer, or one to the multicast group).
+    /// Each call is one advert: it takes the next IPv4 ID (shared by the unicast copies) and AH sequence number.
+    pub fn encode_advert(&mut self, priority: u8) -> Result<Vec<Transmit>, EncodeError> {
+        let source = self.source_address.ok_or(EncodeError::NoSourceAddress)?;
+        let advert = self.advertisement(priority);
+        let destinations: Vec<IpAddr> = if self.config.unicast_peers.is_empty() {
+            vec![self.config.multicast_group()]
+        } else {
+            self.config
+                .unicast_peers
+                .iter()
+                .map(|peer| peer.address)
+                .collect()
+        };
+        let identification = self.ip_ids.next_id();
+        let ah_sequence = match self.config.authentication {
+            Authentication::Ah(_) => {
+                self.ah_sequence = self.ah_sequence.saturating_add(1);
+                Some(self.ah_sequence)
+            }
+            _ => None,
+        };
+        destinations
+            .into_iter()
+            .map(|destination| {
+                let message = advert.emit(source, destination)?;
+                let payload = match (source, destination) {
+                    (IpAddr::V4(source), IpAddr::V4(destination)) => {
+                        self.ipv4_packet(source, destination, identification, ah_sequence, message)?
+                    }
+                    _ => message,
+                };
+                Ok(Transmit {
+                    destination,
+                    payload,
+                })
+            })
+            .collect()
+    }
+
+    /// The advert this instance sends with `priority`.
+    pub fn advertisement(&self, priority: u8) -> Advertisement {
+        let (auth_type, auth_data) = match self.config.authentication {
+            Authentication::None => (AuthType::None, [0; 8]),
+            Authentication::Password(password) => (AuthType::Pass, password),
+            Authentication::Ah(_) => (AuthType::Ah, [0; 8]),
+        };
+        Advertisement {
+            version: self.config.version,
+            vrid: self.config.vrid,
+            priority,
+            interval: self.config.advert_interval,
+            auth_type: if self.config.version == Version::V2 {
+                auth_type
+            } else {
+                AuthType::None
+            },
+            auth_data,
+            addresses: self.config.virtual_addresses.clone(),
+        }
+    }
+
+    fn ipv4_packet(
+        &self,
+        source: std::net::Ipv4Addr,
+        destination: std::net::Ipv4Addr,
+        identification: u16,
+        ah_sequence: Option<u32>,
+        message: Vec<u8>,
+    ) -> Result<Vec<u8>, WireError> {
+        let unicast = !self.config.unicast_peers.is_empty();
+        let ttl = if unicast {
+            self.config.unicast_ttl
+        } else {
+            VRRP_TTL
+        };
+        let (Authentication::Ah(key), Some(sequence)) = (self.config.authentication, ah_sequence)
+        else {
+            let header = Ipv4Header::for_advert(
+                source,
+                destination,
+                crate::wire::advert::IP_PROTOCOL,
+                identification,
+                ttl,
+                message.len(),
+            )?;
+            return Ok([header.to_bytes().as_slice(), &message].concat());
+        };
+        let header = Ipv4Header::for_advert(
+            source,
+            destination,
+            ah::IP_PROTOCOL,
+            identification,
+            ttl,
+            ah::HEADER_LEN + message.len(),
+        )?;
+        let mut ah_header = AhHeader::for_advert(source, sequence);
+        ah_header.icv = ah::compute_icv(
+            &key,
+            &header.to_bytes_with_checksum(0),
+            &ah_header,
+            &message,
+            unicast,
+        );
+        Ok([
+            header.to_bytes().as_slice(),
+            &ah_header.to_bytes(),
+            &message,
+        ]
+        .concat())
+    }
+
+    fn send_advert(&mut self, priority: u8) -> Action {
+        self.statistics.advert_sent += 1;
+        if priority == PRIORITY_STOP {
+            self.statistics.pri_zero_sent += 1;
+        }
+        Action::SendAdvert { priority }
+    }
+
+    /// RFC 9568 §6.4.2 in BACKUP, with keepalived's preempt_delay and sync-group hold.
+    fn backup_received(
+        &mut self,
+        now: Instant,
+        source: IpAddr,
+        advert: &Advertisement,
+    ) -> Vec<Action> {
+        if advert.priority == PRIORITY_STOP {
+            self.timer = Some(now + self.skew_time());
+            return Vec::new();
+        }
+        let lower = advert.priority < self.effective_priority;
+        let preempt_delay_running = !self.config.preempt_delay.is_zero()
+            && self.preempt_until.is_none_or(|until| until > now);
+        if !self.config.preempt || !lower || preempt_delay_running {
+            if self.config.version == Version::V3 {
+                self.master_advert_interval = advert.interval;
+            }
+            self.timer = Some(now + self.master_down_interval());
+            self.master_source = Some(source);
+            self.wants_master = false;
+            if !self.config.preempt_delay.is_zero() {
+                if !lower {
+                    self.preempt_until = None;
+                } else if self.preempt_until.is_none() {
+                    info!(
+                        "({}) start preempt delay ({:?})",
+                        self.config.name, self.config.preempt_delay
+                    );
+                    self.preempt_until = Some(now + self.config.preempt_delay);
+                }
+            }
+        } else {
+            info!(
+                "({}) received lower priority ({}) advert from {} - discarding",
+                self.config.name, advert.priority, source
+            );
+            self.master_source = Some(source);
+        }
+        Vec::new()
+    }
+
+    /// RFC 9568 §6.4.3 in MASTER, with keepalived's answers to lower priorities and owner clashes.
+    fn master_received(
+        &mut self,
+        now: Instant,
+        source: IpAddr,
+        advert: &Advertisement,
+    ) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let ours = self
+            .source_address
+            .unwrap_or_else(|| unspecified(self.config.family));
+        let beats_us =
+            |priority: u8, mine: u8| priority > mine || (priority == mine && source > ours);
+
+        if advert.priority == PRIORITY_STOP
+            || (self.config.higher_priority_send_advert
+                && beats_us(advert.priority, self.effective_priority))
+        {
+            actions.push(self.send_advert(self.effective_priority));
+            self.timer = Some(now + self.config.advert_interval.as_duration());
+            if advert.priority == PRIORITY_STOP {
+                return actions;
+            }
+        }
+
+        if advert.priority == self.effective_priority {
+            if source == ours {
+                warn!(
+                    "({}) WARNING - equal priority advert received from remote host with our IP address.",
+                    self.config.name
+                );
+            } else if self.effective_priority == PRIORITY_OWNER {
+                warn!(
+                    "({}) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority",
+                    self.config.name
+                );
+                self.base_priority = PRIORITY_OWNER - 1;
+                actions.extend(self.recompute_priority());
+            }
+        }
+
+        if advert.priority < self.effective_priority
+            || (advert.priority == self.effective_priority && source < ours)
+        {
+            info!(
+                "({}) Received advert from {} with lower priority {}, ours {}{}",
+                self.config.name,
+                source,
+                advert.priority,
+                self.effective_priority,
+                if self.config.lower_priority_no_advert {
+                    ""
+                } else {
+                    ", forcing new election"
+                }
+            );
+            if !self.config.lower_priority_no_advert {
+                actions.push(self.send_advert(self.effective_priority));
+                self.timer = Some(now + self.config.advert_interval.as_duration());
+            }
+            if self.config.garp.lower_priority_repeat > 0 {
+                actions.push(Action::SendGratuitous {
+                    repeat: self.config.garp.lower_priority_repeat,
+                });
+                self.garp.lower_priority = self
+                    .config
+                    .garp
+                    .lower_priority_delay
+                    .map(|delay| now + delay);
+            }
+            actions.push(Action::MasterReceivedLowerPriority { from: source });
+            return actions;
+        }
+
+        if beats_us(advert.priority, self.effective_priority) {
+            info!(
+                "({}) Master received advert from {} with higher priority {}, ours {}",
+                self.config.name, source, advert.priority, self.effective_priority
+            );
+            if self.config.version == Version::V3 {
+                self.master_advert_interval = advert.interval;
+            }
+            self.master_source = Some(source);
+            actions.extend(self.leave_master(now));
+        }
+        actions
+    }
+
+    /// The down timer ran out: the master is gone (or preempted).
+    fn master_down(&mut self, now: Instant) -> Vec<Action> {
+        if self.config.in_sync_group {
+            // keepalived re-arms the timer and waits until every member of the group wants MASTER.
+            self.wants_master = true;
+            self.timer = Some(now + self.master_down_interval());
+            return Vec::new();
+        }
+        info!("({}) Receive advertisement timeout", self.config.name);
+        self.become_master(now)
+    }
+
+    /// First an advert (so that the old master drops the VIPs before our GARPs), then the VIPs, then the GARPs.
+    fn become_master(&mut self, now: Instant) -> Vec<Action> {
+        info!("({}) Entering MASTER STATE", self.config.name);
+        self.state = State::Master;
+        self.master_advert_interval = self.config.advert_interval;
+        self.wants_master = false;
+        self.preempt_until = None;
+        self.statistics.become_master += 1;
+        let mut actions = vec![self.send_advert(self.effective_priority), Action::AddVips];
+        if self.config.garp.master_repeat > 0 {
+            actions.push(Action::SendGratuitous {
+                repeat: self.config.garp.master_repeat,
+            });
+        }
+        actions.push(Action::Notify(State::Master));
+        self.timer = Some(now + self.config.advert_interval.as_duration());
+        self.garp = GarpTimers {
+            master_delay: self.config.garp.master_delay.map(|delay| now + delay),
+            lower_priority: None,
+            refresh: self.config.garp.master_refresh.map(|refresh| now + refresh),
+        };
+        actions
+    }
+
+    /// MASTER → BACKUP, without a priority-0 advert (keepalived sends none when it hears a higher priority).
+    fn leave_master(&mut self, now: Instant) -> Vec<Action> {
+        info!("({}) Entering BACKUP STATE", self.config.name);
+        self.statistics.release_master += 1;
+        self.garp = GarpTimers::default();
+        let mut actions = vec![Action::RemoveVips];
+        actions.extend(self.enter_backup(now));
+        actions
+    }
+
+    fn enter_backup(&mut self, now: Instant) -> Vec<Action> {
+        self.state = State::Backup;
+        self.preempt_until = None;
+        self.wants_master = false;
+        self.timer = Some(now + self.master_down_interval());
+        vec![Action::Notify(State::Backup)]
+    }
+
+    fn update_faults(&mut self, now: Instant, faults: Faults) -> Vec<Action> {
+        let was_faulty = self.faults.any();
+        self.faults = faults;
+        match (was_faulty, faults.any(), self.state) {
+            (false, true, State::Master) => {
+                info!("({}) Entering FAULT STATE", self.config.name);
+                self.statistics.release_master += 1;
+                let mut actions = vec![self.send_advert(PRIORITY_STOP), Action::RemoveVips];
+                actions.extend(self.enter_fault());
+                actions
+            }
+            (false, true, State::Backup) => {
+                info!("({}) Entering FAULT STATE", self.config.name);
+                self.enter_fault()
+            }
+            (true, false, State::Fault) => self.leave_fault(now),
+            _ => Vec::new(),
+        }
+    }
+
+    fn enter_fault(&mut self) -> Vec<Action> {
+        self.state = State::Fault;
+        self.timer = None;
+        self.garp = GarpTimers::default();
+        self.wants_master = false;
+        vec![Action::Notify(State::Fault)]
+    }
+
+    /// Out of FAULT: an address owner outside a sync group becomes master at once (RFC 9568 §6.4.1), anybody
+    /// else waits in BACKUP for a full down interval.
+    fn leave_fault(&mut self, now: Instant) -> Vec<Action> {
+        self.master_advert_interval = self.config.advert_interval;
+        self.master_source = None;
+        if self.base_priority == PRIORITY_OWNER && !self.config.in_sync_group {
+            return self.become_master(now);
+        }
+        info!("({}) Entering BACKUP STATE", self.config.name);
+        self.enter_backup(now)
+    }
+
+    fn recompute_priority(&mut self) -> Vec<Action> {
+        let priority = if self.base_priority == PRIORITY_OWNER {
+            PRIORITY_OWNER
+        } else {
+            let adjusted = i64::from(self.base_priority) + i64::from(self.priority_adjustment);
+            adjusted.clamp(1, i64::from(PRIORITY_OWNER - 1)) as u8
+        };
+        if priority == self.effective_priority {
+            return Vec::new();
+        }
+        info!(
+            "({}) Changing effective priority from {} to {}",
+            self.config.name, self.effective_priority, priority
+        );
+        self.effective_priority = priority;
+        vec![Action::PriorityChanged { priority }]
+    }
+
+    fn due_gratuitous(&mut self, now: Instant) -> Vec<Action> {
+        let garp = self.config.garp;
+        let mut actions = Vec::new();
+        if self.garp.master_delay.is_some_and(|at| at <= now) {
+            self.garp.master_delay = None;
+            actions.push(Action::SendGratuitous {
+                repeat: garp.master_repeat,
+            });
+        }
+        if self.garp.lower_priority.is_some_and(|at| at <= now) {
+            self.garp.lower_priority = None;
+            actions.push(Action::SendGratuitous {
+                repeat: garp.lower_priority_repeat,
+            });
+        }
+        if self.garp.refresh.is_some_and(|at| at <= now) {
+            self.garp.refresh = garp.master_refresh.map(|refresh| now + refresh);
+            actions.push(Action::SendGratuitous {
+                repeat: garp.master_refresh_repeat,
+            });
+        }
+        actions.retain(|action| !matches!(action, Action::SendGratuitous { repeat: 0 }));
+        actions
+    }
+}
+
+fn unspecified(family: crate::wire::Family) -> IpAddr {
+    match family {
+        crate::wire::Family::Ipv4 => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        crate::wire::Family::Ipv6 => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+    }
+}

@@ -1,0 +1,130 @@
+//! `vrrp_sync_group`: instances that change state together, as keepalived 2.2.7 moves them.
+//!
+//! * A member in FAULT of its own puts every other member in FAULT; they all leave it together.
+//! * A member whose down timer ran out only *wants* MASTER ([`Instance::wants_master`]): the group becomes MASTER
+//!   when every member wants it (keepalived prefers BACKUP "to avoid thrashing"), and then all members go.
+//! * When one member of a MASTER group falls back to BACKUP (it heard a higher priority), the others follow.
+//!
+//! The daemon calls [`SyncGroup::reconcile`] after every input it gives to any member.
+
+use std::fmt;
+use std::time::Instant;
+
+use crate::action::{Action, State};
+use crate::instance::Instance;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupState {
+    Backup,
+    Master,
+    Fault,
+}
+
+impl fmt::Display for GroupState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GroupState::Backup => "BACKUP",
+            GroupState::Master => "MASTER",
+            GroupState::Fault => "FAULT",
+        })
+    }
+}
+
+/// What reconciling asks of the daemon.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupActions {
+    /// Actions of the members, by index in the slice given to [`SyncGroup::reconcile`], in order.
+    pub members: Vec<(usize, Action)>,
+    /// The group's own notify (`notify_master` etc. of the `vrrp_sync_group`), when its state changed.
+    pub notify: Option<GroupState>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SyncGroup {
+    name: String,
+    state: GroupState,
+}
+
+impl SyncGroup {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            state: GroupState::Backup,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn state(&self) -> GroupState {
+        self.state
+    }
+
+    /// Brings the members (all of them, each built with `in_sync_group`) into line with each other.
+    pub fn reconcile(&mut self, now: Instant, members: &mut [&mut Instance]) -> GroupActions {
+        let mut actions = GroupActions::default();
+        let run = |actions: &mut GroupActions, index: usize, produced: Vec<Action>| {
+            actions
+                .members
+                .extend(produced.into_iter().map(|action| (index, action)));
+        };
+
+        let faulty = members.iter().any(|member| member.has_own_fault());
+        for (index, member) in members.iter_mut().enumerate() {
+            let imposed = faulty && !member.has_own_fault();
+            run(
+                &mut actions,
+                index,
+                member.set_sync_group_fault(now, imposed),
+            );
+        }
+
+        let new_state = if faulty {
+            GroupState::Fault
+        } else if self.state == GroupState::Master && any_in(members, State::Backup) {
+            log::info!(
+                "VRRP_Group({}) Syncing instances to BACKUP state",
+                self.name
+            );
+            for (index, member) in members.iter_mut().enumerate() {
+                run(&mut actions, index, member.force_backup(now));
+            }
+            GroupState::Backup
+        } else if running(members).all(|member| member.wants_master())
+            && any_in(members, State::Backup)
+        {
+            log::info!(
+                "VRRP_Group({}) Syncing instances to MASTER state",
+                self.name
+            );
+            for (index, member) in members.iter_mut().enumerate() {
+                run(&mut actions, index, member.force_master(now));
+            }
+            GroupState::Master
+        } else if any_in(members, State::Master) && !any_in(members, State::Backup) {
+            GroupState::Master
+        } else {
+            GroupState::Backup
+        };
+
+        if new_state != self.state {
+            log::info!("VRRP_Group({}) Entering {} STATE", self.name, new_state);
+            self.state = new_state;
+            actions.notify = Some(new_state);
+        }
+        actions
+    }
+}
+
+/// The members not shut down.
+fn running<'a>(members: &'a [&mut Instance]) -> impl Iterator<Item = &'a Instance> {
+    members
+        .iter()
+        .map(|member| &**member)
+        .filter(|member| member.state() != State::Stopped)
+}
+
+fn any_in(members: &[&mut Instance], state: State) -> bool {
+    running(members).any(|member| member.state() == state)
+}
