@@ -47,6 +47,19 @@ fn wire_password(text: &[u8]) -> [u8; 8] {
     data
 }
 
+/// `old_unicast_checksum`: which destination VRRPv3 unicast adverts over IPv4 sum in their pseudo-header.
+/// keepalived before 2.0 summed the multicast group instead of the peer's address; 2.2.7 interoperates with both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnicastChecksum {
+    /// The peer's address (RFC), switching to the old way for good if a peer's adverts only verify with it
+    /// (keepalived's default).
+    Detect,
+    /// `old_unicast_checksum never`: the peer's address, no detection.
+    Standard,
+    /// `old_unicast_checksum`: the multicast group, like old keepalived.
+    Legacy,
+}
+
 /// One `unicast_peer` entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnicastPeer {
@@ -151,6 +164,7 @@ pub struct Config {
     pub source_address: Option<IpAddr>,
     /// Member of a `vrrp_sync_group`: the instance then waits for [`crate::SyncGroup`] to move it to master.
     pub in_sync_group: bool,
+    pub unicast_checksum: UnicastChecksum,
 }
 
 impl Config {
@@ -182,6 +196,7 @@ impl Config {
             multicast_group: None,
             source_address: None,
             in_sync_group: false,
+            unicast_checksum: UnicastChecksum::Detect,
         }
     }
 

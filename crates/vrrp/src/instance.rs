@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 
 use crate::action::{Action, State};
-use crate::config::{Authentication, Config, ConfigError, InitialState};
+use crate::config::{Authentication, Config, ConfigError, InitialState, UnicastChecksum};
 use crate::receive::{self, DropReason, Expectations, Statistics};
 use crate::wire::advert::{PRIORITY_OWNER, PRIORITY_STOP};
 use crate::wire::ah::{self, AhHeader};
@@ -99,6 +99,9 @@ pub struct Instance {
     ip_ids: IpIdCounter,
     /// keepalived's one AH sequence counter: numbers sent, and the last number accepted from others.
     ah_sequence: u32,
+    /// How VRRPv3 unicast checksums are summed now: [`UnicastChecksum::Detect`] turns into `Legacy` for good
+    /// once a peer is found to be an old keepalived.
+    unicast_checksum: UnicastChecksum,
     statistics: Statistics,
 }
 
@@ -111,6 +114,7 @@ impl Instance {
             effective_priority: config.priority,
             master_advert_interval: config.advert_interval,
             source_address: config.source_address,
+            unicast_checksum: config.unicast_checksum,
             config,
             state: State::Init,
             timer: None,
@@ -257,12 +261,21 @@ impl Instance {
                 || !self.config.skip_check_advert_addresses
                 || !from_current_master,
             ah_sequence: self.ah_sequence,
+            multicast_group: self.config.multicast_group(),
+            unicast_checksum: self.unicast_checksum,
         };
-        let advert = receive::validate(&expect, &envelope)?;
+        let accepted = receive::validate(&expect, &envelope)?;
         if let Some(header) = envelope.ipv4.and_then(|ipv4| ipv4.ah) {
             self.ah_sequence = header.sequence;
         }
-        Ok((advert, envelope.source))
+        if accepted.legacy_checksum_detected {
+            info!(
+                "({}) Setting unicast VRRPv3 checksum to old version",
+                self.config.name
+            );
+            self.unicast_checksum = UnicastChecksum::Legacy;
+        }
+        Ok((accepted.advert, envelope.source))
     }
 
     /// Handles an advert that passed validation (see [`Self::handle_datagram`]).
@@ -391,7 +404,7 @@ impl Instance {
         destinations
             .into_iter()
             .map(|destination| {
-                let message = advert.emit(source, destination)?;
+                let message = advert.emit(source, self.summed_destination(destination))?;
                 let payload = match (source, destination) {
                     (IpAddr::V4(source), IpAddr::V4(destination)) => {
                         self.ipv4_packet(source, destination, identification, ah_sequence, message)?
@@ -404,6 +417,18 @@ impl Instance {
                 })
             })
             .collect()
+    }
+
+    /// The destination VRRPv3 sums in its pseudo-header: the real one, or the multicast group for old keepalived.
+    fn summed_destination(&self, destination: IpAddr) -> IpAddr {
+        let unicast_v3_over_ipv4 = self.config.version == Version::V3
+            && !self.config.unicast_peers.is_empty()
+            && destination.is_ipv4();
+        if unicast_v3_over_ipv4 && self.unicast_checksum == UnicastChecksum::Legacy {
+            self.config.multicast_group()
+        } else {
+            destination
+        }
     }
 
     /// The advert this instance sends with `priority`.

@@ -24,7 +24,9 @@ pub mod sync_group;
 pub mod wire;
 
 pub use action::{Action, State};
-pub use config::{Authentication, Config, ConfigError, GarpConfig, InitialState, UnicastPeer};
+pub use config::{
+    Authentication, Config, ConfigError, GarpConfig, InitialState, UnicastChecksum, UnicastPeer,
+};
 pub use instance::{EncodeError, Instance, Transmit};
-pub use receive::{AuthFailure, DropReason, Statistics};
+pub use receive::{Accepted, AuthFailure, DropReason, Statistics};
 pub use sync_group::{GroupActions, GroupState, SyncGroup};

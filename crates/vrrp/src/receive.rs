@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use crate::config::{Authentication, UnicastPeer};
+use crate::config::{Authentication, UnicastChecksum, UnicastPeer};
 use crate::wire::ah;
 use crate::wire::{AdvertInterval, Advertisement, AuthType, Envelope, Family, Version, WireError};
 
@@ -28,6 +28,19 @@ pub struct Expectations<'a> {
     pub check_addresses: bool,
     /// The AH sequence number last seen or sent: an AH advert must carry a higher one.
     pub ah_sequence: u32,
+    /// VRRPv3 unicast over IPv4: the multicast group, whose address old keepalived sums instead of the
+    /// destination, and whether to sum it ([`UnicastChecksum::Legacy`]) or to try it when the checksum fails
+    /// ([`UnicastChecksum::Detect`]).
+    pub multicast_group: IpAddr,
+    pub unicast_checksum: UnicastChecksum,
+}
+
+/// An advert that passed validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    pub advert: Advertisement,
+    /// Its checksum only verified the old way: the sender is an old keepalived (see [`UnicastChecksum`]).
+    pub legacy_checksum_detected: bool,
 }
 
 /// Which part of authentication failed.
@@ -96,7 +109,7 @@ fn cast(multicast: bool) -> &'static str {
 pub fn validate(
     expect: &Expectations<'_>,
     envelope: &Envelope<'_>,
-) -> Result<Advertisement, DropReason> {
+) -> Result<Accepted, DropReason> {
     let packet = &envelope.advert;
     if packet.vrid() != expect.vrid {
         return Err(DropReason::VridMismatch {
@@ -166,10 +179,7 @@ pub fn validate(
         }
     }
 
-    // keepalived leaves IPv6 checksums to the kernel (IPV6_CHECKSUM); checking again here costs nothing.
-    if !packet.checksum_is_valid(envelope.source, envelope.destination) {
-        return Err(DropReason::Checksum(packet.version_number()));
-    }
+    let legacy_checksum_detected = check_checksum(expect, envelope)?;
 
     if envelope.destination.is_multicast() != multicast {
         return Err(DropReason::CastMismatch {
@@ -204,7 +214,35 @@ pub fn validate(
         }
     }
 
-    Advertisement::parse(packet).map_err(DropReason::Malformed)
+    let advert = Advertisement::parse(packet).map_err(DropReason::Malformed)?;
+    Ok(Accepted {
+        advert,
+        legacy_checksum_detected,
+    })
+}
+
+/// Verifies the checksum; returns whether it only verified with old keepalived's unicast pseudo-header.
+/// (keepalived leaves IPv6 checksums to the kernel, IPV6_CHECKSUM; checking again here costs nothing.)
+fn check_checksum(expect: &Expectations<'_>, envelope: &Envelope<'_>) -> Result<bool, DropReason> {
+    let packet = &envelope.advert;
+    let old_keepalived_sums_the_group = envelope.ipv4.is_some()
+        && packet.version_number() == Version::V3.number()
+        && !expect.unicast_peers.is_empty()
+        && envelope.destination != expect.multicast_group;
+    let summed_destination = match expect.unicast_checksum {
+        UnicastChecksum::Legacy if old_keepalived_sums_the_group => expect.multicast_group,
+        _ => envelope.destination,
+    };
+    if packet.checksum_is_valid(envelope.source, summed_destination) {
+        return Ok(false);
+    }
+    if expect.unicast_checksum == UnicastChecksum::Detect
+        && old_keepalived_sums_the_group
+        && packet.checksum_is_valid(envelope.source, expect.multicast_group)
+    {
+        return Ok(true);
+    }
+    Err(DropReason::Checksum(packet.version_number()))
 }
 
 /// VRRPv2 authentication: the Auth Type must be known and ours, then the password or the AH ICV must match.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use common::*;
 use vrrp::wire::{Datagram, WireError};
-use vrrp::{DropReason, Instance, UnicastPeer};
+use vrrp::{DropReason, Instance, UnicastChecksum, UnicastPeer};
 
 /// Byte offsets in an IPv4 VRRPv2 advert as sent (20-byte IPv4 header first).
 const TTL: usize = 8;
@@ -251,4 +251,46 @@ fn a_master_checks_vips_even_with_skip_check_adv_addr() {
             .map(|_| ()),
         Err(DropReason::AddressMissing(ip(VIP)))
     );
+}
+
+#[test]
+fn old_keepalived_unicast_v3_checksums_are_detected_and_then_used() {
+    let mut old_sender = v3_config(200, 100);
+    old_sender.unicast_peers = vec![UnicastPeer::new(ip(OURS))];
+    old_sender.unicast_checksum = UnicastChecksum::Legacy;
+    let old_advert = Peer::new(&old_sender, 200, "192.0.2.1").advert(200);
+    let mut new_sender = old_sender.clone();
+    new_sender.unicast_checksum = UnicastChecksum::Detect;
+    let new_advert = Peer::new(&new_sender, 200, "192.0.2.1").advert(200);
+    assert_ne!(
+        old_advert[VRRP + 6..VRRP + 8],
+        new_advert[VRRP + 6..VRRP + 8]
+    );
+
+    let mut receiver = v3_config(100, 100);
+    receiver.unicast_peers = vec![UnicastPeer::new(ip("192.0.2.1"))];
+
+    receiver.unicast_checksum = UnicastChecksum::Standard;
+    assert_eq!(
+        verdict(&mut listening(receiver.clone()), &old_advert),
+        Err(DropReason::Checksum(3))
+    );
+
+    receiver.unicast_checksum = UnicastChecksum::Detect;
+    let mut detecting = listening(receiver.clone());
+    let ours_before = detecting.encode_advert(100).unwrap().remove(0).payload;
+    assert_eq!(verdict(&mut detecting, &new_advert), Ok(()));
+    assert_eq!(verdict(&mut detecting, &old_advert), Ok(()));
+    // From now on it sends the old way, which the old peer verifies.
+    let ours_after = detecting.encode_advert(100).unwrap().remove(0).payload;
+    assert_ne!(
+        ours_before[VRRP + 6..VRRP + 8],
+        ours_after[VRRP + 6..VRRP + 8]
+    );
+    let mut old_peer_view = old_sender.clone();
+    old_peer_view.source_address = Some(ip("192.0.2.1"));
+    old_peer_view.unicast_peers = vec![UnicastPeer::new(ip(OURS))];
+    old_peer_view.unicast_checksum = UnicastChecksum::Legacy;
+    let mut old_peer = listening(old_peer_view);
+    assert_eq!(verdict(&mut old_peer, &ours_after), Ok(()));
 }
