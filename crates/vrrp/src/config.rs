@@ -279,6 +279,8 @@ pub enum ConfigError {
     WrongFamily(IpAddr),
     #[error("down_timer_adverts must be at least 1")]
     DownTimerAdverts,
+    #[error("a reload cannot change an instance's family, version or VRID: it is another instance")]
+    ReloadChangesIdentity,
 }
 
 #[cfg(test)]

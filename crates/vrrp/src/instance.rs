@@ -344,6 +344,40 @@ impl Instance {
         self.source_address
     }
 
+    /// Takes a new configuration for the same instance (SIGHUP) without changing state, as keepalived 2.2.7 does
+    /// (measured): a master keeps its VIPs and sends two adverts at once, then advertises on a new phase; if its
+    /// VIP list changed it configures the VIPs and sends one GARP burst for all of them (no second burst).
+    pub fn reload(&mut self, now: Instant, config: Config) -> Result<Vec<Action>, ConfigError> {
+        config.validate()?;
+        let same_instance = (config.family, config.version, config.vrid)
+            == (self.config.family, self.config.version, self.config.vrid);
+        if !same_instance {
+            return Err(ConfigError::ReloadChangesIdentity);
+        }
+        let vips_changed = config.virtual_addresses != self.config.virtual_addresses;
+        if let Some(address) = config.source_address {
+            self.source_address = Some(address);
+        }
+        self.base_priority = config.priority;
+        self.unicast_checksum = config.unicast_checksum;
+        self.config = config;
+        let mut actions = self.recompute_priority();
+        if self.state == State::Master {
+            info!("({}) Reloaded as MASTER", self.config.name);
+            self.master_advert_interval = self.config.advert_interval;
+            actions.push(self.send_advert(self.effective_priority));
+            actions.push(self.send_advert(self.effective_priority));
+            if vips_changed {
+                actions.push(Action::AddVips);
+                actions.push(Action::SendGratuitous {
+                    repeat: self.config.garp.master_repeat,
+                });
+            }
+            self.timer = Some(now + self.config.advert_interval.as_duration());
+        }
+        Ok(actions)
+    }
+
     /// Stops gracefully: a master sends exactly one priority-0 advert, so that a backup takes over after
     /// Skew_Time, and removes its VIPs.
     pub fn shutdown(&mut self, _now: Instant) -> Vec<Action> {

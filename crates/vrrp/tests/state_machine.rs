@@ -507,3 +507,59 @@ fn a_vip_list_mismatch_makes_the_backup_ignore_the_master() {
         "keepalived counts them as received adverts"
     );
 }
+
+#[test]
+fn reloading_a_master_keeps_it_master_with_two_adverts_and_no_garp() {
+    let clock = Clock::new();
+    let template = config(200);
+    let (mut master, since) = master(template.clone(), &clock);
+    let now = since + Duration::from_millis(400);
+    assert_eq!(
+        master.reload(now, template.clone()),
+        Ok(vec![
+            Action::SendAdvert { priority: 200 },
+            Action::SendAdvert { priority: 200 }
+        ])
+    );
+    assert_eq!(master.state(), State::Master);
+    assert_eq!(
+        master.poll_timeout(),
+        Some(now + Duration::from_secs(1)),
+        "adverts on a new phase"
+    );
+
+    let mut more_vips = template.clone();
+    more_vips.virtual_addresses.push(ip("192.0.2.101"));
+    assert_eq!(
+        master.reload(now, more_vips.clone()),
+        Ok(vec![
+            Action::SendAdvert { priority: 200 },
+            Action::SendAdvert { priority: 200 },
+            Action::AddVips,
+            Action::SendGratuitous { repeat: 5 },
+        ])
+    );
+    assert_eq!(master.advertisement(200).addresses.len(), 2);
+
+    let mut other_vrid = more_vips;
+    other_vrid.vrid = 52;
+    assert_eq!(
+        master.reload(now, other_vrid),
+        Err(vrrp::ConfigError::ReloadChangesIdentity)
+    );
+}
+
+#[test]
+fn reloading_a_backup_changes_nothing_on_the_wire() {
+    let clock = Clock::new();
+    let mut backup = started_backup(config(100), clock.at(0.0));
+    let deadline = backup.poll_timeout();
+    let mut higher = config(100);
+    higher.priority = 150;
+    assert_eq!(
+        backup.reload(clock.at(1.0), higher),
+        Ok(vec![Action::PriorityChanged { priority: 150 }])
+    );
+    assert_eq!(backup.state(), State::Backup);
+    assert_eq!(backup.poll_timeout(), deadline);
+}
