@@ -10,6 +10,7 @@
 //!   accepted advert; a priority-0 advert starts Skew_Time alone.
 //! * Adver_Timer: the advert interval, restarted whenever the master sends.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -55,23 +56,31 @@ impl Faults {
     }
 }
 
+/// At most this many delayed lower-priority bursts wait at once, whatever a peer floods us with.
+const MAX_PENDING_LOWER_PRIORITY_BURSTS: usize = 64;
+
 /// Gratuitous ARP bursts still to come while master.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct GarpTimers {
     /// Second burst after becoming master.
     master_delay: Option<Instant>,
-    /// Repetition of the burst sent on hearing a lower priority.
-    lower_priority: Option<Instant>,
+    /// Repetitions of the bursts sent on hearing lower priorities: keepalived schedules one per such advert
+    /// (measured: one every second while a lower-priority peer advertises). In time order.
+    lower_priority: VecDeque<Instant>,
     /// Next periodic refresh.
     refresh: Option<Instant>,
 }
 
 impl GarpTimers {
     fn earliest(&self) -> Option<Instant> {
-        [self.master_delay, self.lower_priority, self.refresh]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.master_delay,
+            self.lower_priority.front().copied(),
+            self.refresh,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 
@@ -651,11 +660,12 @@ impl Instance {
                 actions.push(Action::SendGratuitous {
                     repeat: self.config.garp.lower_priority_repeat,
                 });
-                self.garp.lower_priority = self
-                    .config
-                    .garp
-                    .lower_priority_delay
-                    .map(|delay| now + delay);
+                let pending = &mut self.garp.lower_priority;
+                if let Some(delay) = self.config.garp.lower_priority_delay {
+                    if pending.len() < MAX_PENDING_LOWER_PRIORITY_BURSTS {
+                        pending.push_back(now + delay);
+                    }
+                }
             }
             actions.push(Action::MasterReceivedLowerPriority { from: source });
             return actions;
@@ -705,7 +715,7 @@ impl Instance {
         self.timer = Some(now + self.config.advert_interval.as_duration());
         self.garp = GarpTimers {
             master_delay: self.config.garp.master_delay.map(|delay| now + delay),
-            lower_priority: None,
+            lower_priority: VecDeque::new(),
             refresh: self.config.garp.master_refresh.map(|refresh| now + refresh),
         };
         actions
@@ -796,8 +806,13 @@ impl Instance {
                 repeat: garp.master_repeat,
             });
         }
-        if self.garp.lower_priority.is_some_and(|at| at <= now) {
-            self.garp.lower_priority = None;
+        while self
+            .garp
+            .lower_priority
+            .front()
+            .is_some_and(|at| *at <= now)
+        {
+            self.garp.lower_priority.pop_front();
             actions.push(Action::SendGratuitous {
                 repeat: garp.lower_priority_repeat,
             });

@@ -45,18 +45,45 @@ fn master_hearing_a_lower_priority_re_advertises_and_refreshes_arp_caches() {
         ]
     );
     assert_eq!(master.state(), State::Master);
-    // The advert timer restarts from the advert just sent; the lower-priority GARP repeats after 5 s.
+    // The advert timer restarts from the advert just sent.
     assert_eq!(master.poll_timeout(), Some(now + Duration::from_secs(1)));
-    let mut later = vec![];
-    let mut at = now;
-    while at < now + Duration::from_secs(5) {
-        at = master.poll_timeout().unwrap();
-        later.extend(master.handle_timeout(at));
+}
+
+#[test]
+fn each_lower_priority_advert_schedules_its_own_delayed_garp_burst() {
+    // Measured on keepalived 2.2.7: with a lower-priority peer advertising every second, the master answers each
+    // advert with an advert and 5 GARPs, and 5 s after each, 5 GARPs again.
+    let clock = Clock::new();
+    let mut template = config(200);
+    template.garp.master_delay = None;
+    let (mut master, since) = master(template.clone(), &clock);
+    let mut worse = Peer::new(&template, 100, "192.0.2.1");
+    let heard: Vec<_> = (0..3u64)
+        .map(|n| since + Duration::from_millis(400 + 1000 * n))
+        .collect();
+    let mut delayed_bursts = vec![];
+    for at in &heard {
+        while let Some(due) = master.poll_timeout().filter(|due| due < at) {
+            master.handle_timeout(due);
+        }
+        deliver(&mut master, *at, &worse.advert(100));
     }
-    assert!(
-        later.contains(&Action::SendGratuitous { repeat: 5 }),
-        "{later:?}"
-    );
+    while let Some(due) = master
+        .poll_timeout()
+        .filter(|due| *due <= since + Duration::from_secs(10))
+    {
+        if master
+            .handle_timeout(due)
+            .contains(&Action::SendGratuitous { repeat: 5 })
+        {
+            delayed_bursts.push(due);
+        }
+    }
+    let five_seconds_later: Vec<_> = heard
+        .iter()
+        .map(|at| *at + Duration::from_secs(5))
+        .collect();
+    assert_eq!(delayed_bursts, five_seconds_later);
 }
 
 #[test]
