@@ -6,7 +6,9 @@ use super::attribute::{
     service_to_attributes,
 };
 use super::{Command, CommandAttribute, IpvsMessage};
-use crate::model::{DaemonState, Destination, Service, ServiceKey, SyncDaemon, Timeouts};
+use crate::model::{
+    AddressFamily, DaemonState, Destination, Netmask, Service, ServiceKey, SyncDaemon, Timeouts,
+};
 
 /// How libipvs names an existing service outside of add and edit: every attribute, with an
 /// empty scheduler, no flags, no timeout and the full netmask.
@@ -14,6 +16,19 @@ fn service_reference(key: &ServiceKey) -> Service {
     Service {
         scheduler: String::new(),
         ..Service::new(*key)
+    }
+}
+
+/// How `ipvs_get_service` names the service it looks up: it starts from a zeroed entry, so
+/// unlike elsewhere the netmask is 0.
+fn service_query(key: &ServiceKey) -> Service {
+    let netmask = match key.family() {
+        AddressFamily::Ipv4 => Netmask::Ipv4(std::net::Ipv4Addr::UNSPECIFIED),
+        AddressFamily::Ipv6 => Netmask::Ipv6Prefix(0),
+    };
+    Service {
+        netmask,
+        ..service_reference(key)
     }
 }
 
@@ -42,10 +57,7 @@ impl IpvsMessage {
 
     /// `IPVS_CMD_GET_SERVICE` without `NLM_F_DUMP`: get one service.
     pub fn get_service(key: &ServiceKey) -> Self {
-        IpvsMessage::new(
-            Command::GetService,
-            vec![service_nest(&service_reference(key))],
-        )
+        IpvsMessage::new(Command::GetService, vec![service_nest(&service_query(key))])
     }
 
     /// `IPVS_CMD_GET_SERVICE` for an `NLM_F_DUMP` of every service.

@@ -1,0 +1,123 @@
+use std::collections::HashMap;
+use std::ops::Range;
+
+use netlink_packet_core::{DecodeError, NLM_F_ACK, NLM_F_REQUEST};
+
+use super::plan::{Limits, plan};
+use super::{BatchAborted, BatchReport, Outcome};
+use crate::change::Change;
+use crate::client::incoming::{Incoming, messages};
+use crate::client::{Client, kernel_error, receive_error, send_error};
+use crate::error::Error;
+
+impl Client {
+    /// Applies many changes, as many per datagram as the socket's buffers allow, and reports
+    /// what became of each: the kernel applies them in order and goes on after a refusal, like
+    /// `ipvsadm -R` goes on after a line the kernel refuses.
+    ///
+    /// Fails only when the batch could not be carried to its end (a send or receive failed, or
+    /// acknowledgements were lost); the error then holds the report so far.
+    pub fn apply_all(&mut self, changes: &[Change]) -> Result<BatchReport, BatchAborted> {
+        let requests: Vec<(u32, Vec<u8>)> = changes
+            .iter()
+            .map(|change| {
+                let sequence = self.next_sequence();
+                let message = self.ipvs_message(change.to_message());
+                (
+                    sequence,
+                    self.encode(message, NLM_F_REQUEST | NLM_F_ACK, sequence),
+                )
+            })
+            .collect();
+        let lengths: Vec<usize> = requests.iter().map(|(_, bytes)| bytes.len()).collect();
+        let limits = Limits::for_buffers(self.socket.receive_buffer(), self.socket.send_buffer());
+
+        let mut report = BatchReport {
+            outcomes: vec![Outcome::NotAttempted; changes.len()],
+        };
+        for datagram in plan(&lengths, limits) {
+            if let Err(cause) = self.send_datagram(changes, &requests, datagram, &mut report) {
+                return Err(BatchAborted { report, cause });
+            }
+        }
+        Ok(report)
+    }
+
+    /// Sends the requests `range` in one datagram and records their acknowledgements.
+    fn send_datagram(
+        &mut self,
+        changes: &[Change],
+        requests: &[(u32, Vec<u8>)],
+        range: Range<usize>,
+        report: &mut BatchReport,
+    ) -> Result<(), Error> {
+        let operation_of = |index: usize| changes[index].operation();
+        let datagram: Vec<u8> = requests[range.clone()]
+            .iter()
+            .flat_map(|(_, bytes)| bytes.iter().copied())
+            .collect();
+        self.socket
+            .send(&datagram)
+            .map_err(|source| send_error(&self.socket, operation_of(range.start), source))?;
+
+        let mut pending: HashMap<u32, usize> = range
+            .clone()
+            .map(|index| (requests[index].0, index))
+            .collect();
+        for index in range.clone() {
+            report.outcomes[index] = Outcome::Unknown;
+        }
+        let timeout = self.socket.timeout();
+        while !pending.is_empty() {
+            let first_pending = pending.values().min().copied().unwrap_or(range.start);
+            let decode_error = |source| Error::Decode {
+                operation: operation_of(first_pending),
+                source,
+            };
+            let datagrams = match self.socket.receive() {
+                Ok(datagrams) => datagrams,
+                Err(source) => {
+                    let error = receive_error(operation_of(first_pending), timeout, source);
+                    // After an overrun the acknowledgements that were not dropped are still
+                    // queued: take them, so that only the lost ones stay unknown.
+                    if matches!(error, Error::Overrun { .. }) {
+                        if let Ok(queued) = self.socket.receive_queued() {
+                            for datagram in queued.iter() {
+                                record(datagram, changes, &mut pending, report)
+                                    .map_err(decode_error)?;
+                            }
+                        }
+                    }
+                    return Err(error);
+                }
+            };
+            for datagram in datagrams.iter() {
+                record(datagram, changes, &mut pending, report).map_err(decode_error)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Records the acknowledgements a datagram holds for pending requests.
+fn record(
+    datagram: &[u8],
+    changes: &[Change],
+    pending: &mut HashMap<u32, usize>,
+    report: &mut BatchReport,
+) -> Result<(), DecodeError> {
+    for incoming in messages(datagram) {
+        let incoming = incoming?;
+        let Incoming::Ack { header, result } = incoming else {
+            continue;
+        };
+        let Some(index) = pending.remove(&header.sequence_number) else {
+            continue;
+        };
+        report.outcomes[index] = match result {
+            Ok(()) => Outcome::Applied,
+            Err(refusal) => Outcome::Failed(kernel_error(changes[index].operation(), refusal)),
+        };
+    }
+    Ok(())
+}

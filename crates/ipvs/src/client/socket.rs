@@ -1,0 +1,179 @@
+//! The generic-netlink socket: connected to the kernel, with timeouts so that no call waits
+//! forever, buffers sized for batches, and many datagrams taken per system call.
+
+use std::io;
+use std::io::IoSliceMut;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_GENERIC};
+use nix::sys::socket::{MsgFlags, MultiHeaders, getsockopt, recvmmsg, setsockopt, sockopt};
+use nix::sys::time::TimeVal;
+
+use super::ClientOptions;
+
+/// The largest datagram the kernel sends us. It sizes dump messages after the buffer we
+/// receive into, capped at 32 KiB, and acknowledgements are far smaller.
+const SLOT_SIZE: usize = 32 * 1024;
+
+/// How many datagrams one receive call can take: acknowledgements of a batch arrive one per
+/// datagram, so taking many at once saves most of the system calls.
+const SLOT_COUNT: usize = 64;
+
+/// A connected `NETLINK_GENERIC` socket.
+pub(crate) struct NetlinkSocket {
+    socket: Socket,
+    port_id: u32,
+    timeout: Duration,
+    receive_buffer: usize,
+    send_buffer: usize,
+    slots: Vec<u8>,
+}
+
+/// The datagrams one receive call returned.
+pub(crate) struct Datagrams<'a> {
+    slots: &'a [u8],
+    lengths: Vec<usize>,
+}
+
+impl<'a> Datagrams<'a> {
+    /// Each datagram's bytes, in arrival order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        let slots = self.slots;
+        self.lengths
+            .iter()
+            .enumerate()
+            .map(move |(index, &length)| {
+                slots
+                    .get(index * SLOT_SIZE..index * SLOT_SIZE + length)
+                    .unwrap_or_default()
+            })
+    }
+}
+
+impl NetlinkSocket {
+    /// Opens, binds and connects a socket to the kernel, and applies the options.
+    pub(crate) fn open(options: &ClientOptions) -> io::Result<Self> {
+        let mut socket = Socket::new(NETLINK_GENERIC)?;
+        let port_id = socket.bind_auto()?.port_number();
+        // Connected to the kernel, the socket takes no datagram from other processes.
+        socket.connect(&SocketAddr::new(0, 0))?;
+        // Both are refinements the kernel may lack (before 4.12 and 4.3): carry on without.
+        let _ = socket.set_ext_ack(true);
+        // Errors then echo only the request's header; the sequence number is all we match on,
+        // and small errors let more of them fit the receive buffer.
+        let _ = socket.set_cap_ack(true);
+
+        let timeout = TimeVal::new(
+            options
+                .timeout
+                .as_secs()
+                .try_into()
+                .unwrap_or(libc::time_t::MAX),
+            options.timeout.subsec_micros().into(),
+        );
+        setsockopt(&socket, sockopt::ReceiveTimeout, &timeout)?;
+        setsockopt(&socket, sockopt::SendTimeout, &timeout)?;
+
+        // Beyond net.core.[rw]mem_max only with CAP_NET_ADMIN, which changing IPVS needs anyway.
+        if setsockopt(&socket, sockopt::RcvBufForce, &options.receive_buffer).is_err() {
+            setsockopt(&socket, sockopt::RcvBuf, &options.receive_buffer)?;
+        }
+        if setsockopt(&socket, sockopt::SndBufForce, &options.send_buffer).is_err() {
+            setsockopt(&socket, sockopt::SndBuf, &options.send_buffer)?;
+        }
+        let receive_buffer = getsockopt(&socket, sockopt::RcvBuf)?;
+        let send_buffer = getsockopt(&socket, sockopt::SndBuf)?;
+
+        Ok(NetlinkSocket {
+            socket,
+            port_id,
+            timeout: options.timeout,
+            receive_buffer,
+            send_buffer,
+            slots: vec![0; SLOT_SIZE * SLOT_COUNT],
+        })
+    }
+
+    /// The socket's netlink port id.
+    pub(crate) fn port_id(&self) -> u32 {
+        self.port_id
+    }
+
+    /// The receive and send timeout.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The receive buffer as the kernel accounts it (twice what was asked).
+    pub(crate) fn receive_buffer(&self) -> usize {
+        self.receive_buffer
+    }
+
+    /// The send buffer as the kernel accounts it; a datagram may be up to 32 bytes shorter.
+    pub(crate) fn send_buffer(&self) -> usize {
+        self.send_buffer
+    }
+
+    /// Sends one datagram, which may hold many messages.
+    pub(crate) fn send(&self, datagram: &[u8]) -> io::Result<()> {
+        let sent = self.socket.send(datagram, 0)?;
+        if sent == datagram.len() {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!("sent {sent} of {} bytes", datagram.len()),
+            ))
+        }
+    }
+
+    /// Waits (up to the timeout) for a datagram and takes it with every other one queued.
+    pub(crate) fn receive(&mut self) -> io::Result<Datagrams<'_>> {
+        self.receive_with(MsgFlags::MSG_WAITFORONE)
+    }
+
+    /// Takes the datagrams already queued, without waiting.
+    pub(crate) fn receive_queued(&mut self) -> io::Result<Datagrams<'_>> {
+        match self.receive_with(MsgFlags::MSG_DONTWAIT) {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(Datagrams {
+                slots: &[],
+                lengths: Vec::new(),
+            }),
+            other => other,
+        }
+    }
+
+    fn receive_with(&mut self, flags: MsgFlags) -> io::Result<Datagrams<'_>> {
+        let fd = self.socket.as_raw_fd();
+        let lengths = loop {
+            let mut headers = MultiHeaders::<()>::preallocate(SLOT_COUNT, None);
+            let mut buffers: Vec<[IoSliceMut<'_>; 1]> = self
+                .slots
+                .chunks_mut(SLOT_SIZE)
+                .map(|slot| [IoSliceMut::new(slot)])
+                .collect();
+            match recvmmsg(fd, &mut headers, buffers.iter_mut(), flags, None) {
+                Ok(received) => {
+                    let mut lengths = Vec::with_capacity(SLOT_COUNT);
+                    for message in received {
+                        if message.flags.contains(MsgFlags::MSG_TRUNC) {
+                            return Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                format!("a datagram was longer than {SLOT_SIZE} bytes"),
+                            ));
+                        }
+                        lengths.push(message.bytes);
+                    }
+                    break lengths;
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(errno) => return Err(errno.into()),
+            }
+        };
+        Ok(Datagrams {
+            slots: &self.slots,
+            lengths,
+        })
+    }
+}
