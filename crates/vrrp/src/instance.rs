@@ -255,7 +255,7 @@ impl Instance {
         if !matches!(self.state, State::Backup | State::Master) {
             return Err(DropReason::NotListening);
         }
-        let envelope = datagram.open().map_err(DropReason::Malformed)?;
+        let envelope = datagram.open()?;
         let from_current_master = self.master_source == Some(envelope.source);
         let expect = Expectations {
             version: self.config.version,

@@ -101,6 +101,23 @@ pub enum DropReason {
     PeerTtl { ttl: u8, min: u8, max: u8 },
 }
 
+impl From<WireError> for DropReason {
+    /// A message shorter than its header declares is a length error, as keepalived counts it; anything else
+    /// that cannot be decoded is malformed.
+    fn from(error: WireError) -> Self {
+        match error {
+            WireError::ShorterThanDeclared {
+                declared,
+                available,
+            } => DropReason::Length {
+                received: available,
+                expected: declared,
+            },
+            other => DropReason::Malformed(other),
+        }
+    }
+}
+
 fn cast(multicast: bool) -> &'static str {
     if multicast { "mult" } else { "un" }
 }

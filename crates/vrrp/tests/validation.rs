@@ -169,9 +169,18 @@ fn lengths_must_agree() {
         })
     );
 
+    // Cut inside the VIPs: shorter than the header declares, a length error like keepalived's.
     let packet = from_master();
-    assert!(matches!(
+    assert_eq!(
         verdict(&mut listening(config(100)), &packet[..30]),
+        Err(DropReason::Length {
+            received: 10,
+            expected: 20
+        })
+    );
+    // Cut inside the VRRP header: nothing to read a length from.
+    assert!(matches!(
+        verdict(&mut listening(config(100)), &packet[..25]),
         Err(DropReason::Malformed(WireError::Truncated { .. }))
     ));
 }

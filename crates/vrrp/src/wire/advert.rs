@@ -189,9 +189,8 @@ impl<'a> AdvertPacket<'a> {
         }
         let packet = Self { bytes, family };
         if bytes.len() < packet.declared_len() {
-            return Err(WireError::Truncated {
-                what: "VRRP addresses",
-                needed: packet.declared_len(),
+            return Err(WireError::ShorterThanDeclared {
+                declared: packet.declared_len(),
                 available: bytes.len(),
             });
         }

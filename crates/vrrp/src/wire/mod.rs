@@ -31,6 +31,8 @@ pub enum WireError {
         needed: usize,
         available: usize,
     },
+    #[error("VRRP message of {available} bytes, its header declares {declared}")]
+    ShorterThanDeclared { declared: usize, available: usize },
     #[error("not an IPv4 packet (version {0})")]
     NotIpv4(u8),
     #[error("invalid IPv4 header length {0}")]
