@@ -11,7 +11,7 @@
 //! * Adver_Timer: the advert interval, restarted whenever the master sends.
 
 use std::collections::VecDeque;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 use log::{info, warn};
@@ -19,10 +19,10 @@ use log::{info, warn};
 use crate::action::{Action, State};
 use crate::config::{Authentication, Config, ConfigError, InitialState, UnicastChecksum};
 use crate::receive::{self, DropReason, Expectations, Statistics};
-use crate::wire::advert::{PRIORITY_OWNER, PRIORITY_STOP};
+use crate::wire::advert::{IP_PROTOCOL as IP_PROTOCOL_VRRP, PRIORITY_OWNER, PRIORITY_STOP};
 use crate::wire::ah::{self, AhHeader};
 use crate::wire::ipv4::{IpIdCounter, Ipv4Header, VRRP_TTL};
-use crate::wire::{AdvertInterval, Advertisement, AuthType, Datagram, Version, WireError};
+use crate::wire::{AdvertInterval, Advertisement, AuthType, Datagram, Family, Version, WireError};
 
 /// One packet to send for an advert.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -486,20 +486,18 @@ impl Instance {
             vrid: self.config.vrid,
             priority,
             interval: self.config.advert_interval,
-            auth_type: if self.config.version == Version::V2 {
-                auth_type
-            } else {
-                AuthType::None
-            },
+            // Configuration keeps authentication to VRRPv2.
+            auth_type,
             auth_data,
             addresses: self.config.virtual_addresses.clone(),
         }
     }
 
+    /// The IPv4 packet keepalived sends: its own header, then the AH header when authenticating with AH.
     fn ipv4_packet(
         &self,
-        source: std::net::Ipv4Addr,
-        destination: std::net::Ipv4Addr,
+        source: Ipv4Addr,
+        destination: Ipv4Addr,
         identification: u16,
         ah_sequence: Option<u32>,
         message: Vec<u8>,
@@ -510,40 +508,34 @@ impl Instance {
         } else {
             VRRP_TTL
         };
-        let (Authentication::Ah(key), Some(sequence)) = (self.config.authentication, ah_sequence)
-        else {
-            let header = Ipv4Header::for_advert(
+        let header = |protocol: u8, payload_len: usize| {
+            Ipv4Header::for_advert(
                 source,
                 destination,
-                crate::wire::advert::IP_PROTOCOL,
+                protocol,
                 identification,
                 ttl,
-                message.len(),
-            )?;
-            return Ok([header.to_bytes().as_slice(), &message].concat());
+                payload_len,
+            )
         };
-        let header = Ipv4Header::for_advert(
-            source,
-            destination,
-            ah::IP_PROTOCOL,
-            identification,
-            ttl,
-            ah::HEADER_LEN + message.len(),
-        )?;
-        let mut ah_header = AhHeader::for_advert(source, sequence);
-        ah_header.icv = ah::compute_icv(
-            &key,
-            &header.to_bytes_with_checksum(0),
-            &ah_header,
-            &message,
-            unicast,
-        );
-        Ok([
-            header.to_bytes().as_slice(),
-            &ah_header.to_bytes(),
-            &message,
-        ]
-        .concat())
+        match (self.config.authentication, ah_sequence) {
+            (Authentication::Ah(key), Some(sequence)) => {
+                let header = header(ah::IP_PROTOCOL, ah::HEADER_LEN + message.len())?;
+                let mut ah_header = AhHeader::for_advert(source, sequence);
+                let raw_header = header.to_bytes_with_checksum(0);
+                ah_header.icv = ah::compute_icv(&key, &raw_header, &ah_header, &message, unicast);
+                Ok([
+                    header.to_bytes().as_slice(),
+                    &ah_header.to_bytes(),
+                    &message,
+                ]
+                .concat())
+            }
+            _ => {
+                let header = header(IP_PROTOCOL_VRRP, message.len())?;
+                Ok([header.to_bytes().as_slice(), &message].concat())
+            }
+        }
     }
 
     fn send_advert(&mut self, priority: u8) -> Action {
@@ -828,9 +820,10 @@ impl Instance {
     }
 }
 
-fn unspecified(family: crate::wire::Family) -> IpAddr {
+/// The address that loses every tie, for an instance that does not know its own yet.
+fn unspecified(family: Family) -> IpAddr {
     match family {
-        crate::wire::Family::Ipv4 => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-        crate::wire::Family::Ipv6 => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        Family::Ipv4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        Family::Ipv6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     }
 }
