@@ -143,6 +143,21 @@ impl Client {
             .collect()
     }
 
+    /// Sends any IPVS request and returns the kernel's replies once it acknowledges it; for
+    /// what the typed methods do not cover. `operation` words the errors.
+    pub fn execute(
+        &mut self,
+        operation: Operation,
+        message: IpvsMessage,
+    ) -> Result<Vec<IpvsMessage>> {
+        self.ipvs_exchange(operation, message, Expect::Reply)
+    }
+
+    /// Sends any IPVS request as a dump (`NLM_F_DUMP`) and returns every entry.
+    pub fn dump(&mut self, operation: Operation, message: IpvsMessage) -> Result<Vec<IpvsMessage>> {
+        self.ipvs_exchange(operation, message, Expect::Dump)
+    }
+
     /// Applies one change and waits for the kernel's acknowledgement.
     pub fn apply(&mut self, change: &Change) -> Result<()> {
         self.ipvs_exchange(change.operation(), change.to_message(), Expect::Reply)
