@@ -4,6 +4,8 @@ mod batch;
 mod change;
 mod client;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod message;
 pub mod model;
 

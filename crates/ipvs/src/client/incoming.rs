@@ -174,3 +174,180 @@ fn refusal(code: i32, attributes: &[u8]) -> Refusal {
     }
     refusal
 }
+
+#[cfg(test)]
+mod tests {
+    use netlink_packet_core::NLM_F_REQUEST;
+
+    use super::*;
+
+    /// `NLM_F_MULTI`, which netlink-packet-core does not name.
+    const NLM_F_MULTI: u16 = 0x2;
+
+    fn message(message_type: u16, flags: u16, sequence: u32, payload: &[u8]) -> Vec<u8> {
+        let length = (HEADER_LEN + payload.len()) as u32;
+        let mut bytes = Vec::new();
+        bytes.extend(length.to_ne_bytes());
+        bytes.extend(message_type.to_ne_bytes());
+        bytes.extend(flags.to_ne_bytes());
+        bytes.extend(sequence.to_ne_bytes());
+        bytes.extend(1234u32.to_ne_bytes());
+        bytes.extend(payload);
+        bytes.resize(align(bytes.len()), 0);
+        bytes
+    }
+
+    fn attribute(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        bytes.extend(((4 + value.len()) as u16).to_ne_bytes());
+        bytes.extend(kind.to_ne_bytes());
+        bytes.extend(value);
+        bytes.resize(align(bytes.len()), 0);
+        bytes
+    }
+
+    /// An error for a request of `request_length` bytes, the request echoed or capped.
+    fn error(errno: i32, flags: u16, echoed: &[u8], tlvs: &[u8]) -> Vec<u8> {
+        let mut payload = (-errno).to_ne_bytes().to_vec();
+        payload.extend(echoed);
+        payload.extend(tlvs);
+        message(NLMSG_ERROR, flags, 7, &payload)
+    }
+
+    fn only(datagram: &[u8]) -> Incoming<'_> {
+        let mut all: Vec<_> = messages(datagram).collect();
+        assert_eq!(all.len(), 1);
+        all.remove(0).expect("decodes")
+    }
+
+    #[test]
+    fn a_capped_error_with_extended_acknowledgement() {
+        let request = message(0x20, NLM_F_REQUEST, 7, &[]);
+        let tlvs = [
+            attribute(NLMSGERR_ATTR_MSG, b"bad attribute\0"),
+            attribute(NLMSGERR_ATTR_OFFS, &20u32.to_ne_bytes()),
+        ]
+        .concat();
+        let datagram = error(
+            libc::EINVAL,
+            NLM_F_CAPPED | NLM_F_ACK_TLVS,
+            &request[..HEADER_LEN],
+            &tlvs,
+        );
+        let Incoming::Ack { header, result } = only(&datagram) else {
+            panic!("not an ack")
+        };
+        assert_eq!(header.sequence_number, 7);
+        assert_eq!(
+            result,
+            Err(Refusal {
+                errno: libc::EINVAL,
+                message: Some("bad attribute".into()),
+                offset: Some(20)
+            })
+        );
+    }
+
+    #[test]
+    fn an_uncapped_error_skips_the_echoed_request() {
+        // The echoed request holds an attribute that looks like an extended-ack message.
+        let request = message(
+            0x20,
+            NLM_F_REQUEST,
+            7,
+            &attribute(NLMSGERR_ATTR_MSG, b"not me\0"),
+        );
+        let tlvs = attribute(NLMSGERR_ATTR_MSG, b"me\0");
+        let datagram = error(libc::ENOENT, NLM_F_ACK_TLVS, &request, &tlvs);
+        let Incoming::Ack { result, .. } = only(&datagram) else {
+            panic!("not an ack")
+        };
+        assert_eq!(
+            result,
+            Err(Refusal {
+                errno: libc::ENOENT,
+                message: Some("me".into()),
+                offset: None
+            })
+        );
+        // Without NLM_F_ACK_TLVS nothing after the request is read.
+        let datagram = error(libc::ENOENT, 0, &request, &tlvs);
+        let Incoming::Ack { result, .. } = only(&datagram) else {
+            panic!("not an ack")
+        };
+        assert_eq!(
+            result,
+            Err(Refusal {
+                errno: libc::ENOENT,
+                message: None,
+                offset: None
+            })
+        );
+    }
+
+    #[test]
+    fn a_success_and_a_dump_in_one_datagram() {
+        let datagram = [
+            message(0x20, NLM_F_MULTI, 9, &[1, 1, 0, 0]),
+            message(0x20, NLM_F_MULTI, 9, &[1, 1, 0, 0, 8, 0, 1, 0]),
+            message(NLMSG_DONE, NLM_F_MULTI, 9, &0i32.to_ne_bytes()),
+            error(0, 0, &[0; 16], &[]),
+        ]
+        .concat();
+        let all: Vec<Incoming<'_>> = messages(&datagram).map(|m| m.expect("decodes")).collect();
+        assert!(matches!(
+            all[0],
+            Incoming::Data {
+                payload: [1, 1, 0, 0],
+                ..
+            }
+        ));
+        assert!(matches!(
+            all[1],
+            Incoming::Data {
+                payload: [1, 1, 0, 0, 8, 0, 1, 0],
+                ..
+            }
+        ));
+        assert!(matches!(all[2], Incoming::Done { result: Ok(()), .. }));
+        assert!(matches!(all[3], Incoming::Ack { result: Ok(()), .. }));
+        assert_eq!(all.len(), 4);
+    }
+
+    #[test]
+    fn a_dump_can_end_in_error() {
+        let datagram = message(NLMSG_DONE, NLM_F_MULTI, 9, &(-libc::EMSGSIZE).to_ne_bytes());
+        let Incoming::Done { result, .. } = only(&datagram) else {
+            panic!("not a done")
+        };
+        assert_eq!(result.map_err(|refusal| refusal.errno), Err(libc::EMSGSIZE));
+        let empty = message(NLMSG_DONE, NLM_F_MULTI, 9, &[]);
+        assert!(matches!(
+            only(&empty),
+            Incoming::Done { result: Ok(()), .. }
+        ));
+    }
+
+    #[test]
+    fn bad_framing_ends_the_datagram_with_an_error() {
+        let mut datagram = message(0x20, 0, 1, &[1, 1, 0, 0]);
+        datagram.extend(message(0x20, 0, 2, &[1, 1, 0, 0]));
+        // The second message claims more bytes than there are.
+        datagram[20] = 200;
+        let all: Vec<_> = messages(&datagram).collect();
+        assert_eq!(all.len(), 2);
+        assert!(all[0].is_ok() && all[1].is_err());
+        // A length shorter than a header.
+        let mut short = message(0x20, 0, 1, &[]);
+        short[0] = 8;
+        assert!(messages(&short).next().expect("one").is_err());
+        // An error message too short for its code.
+        assert!(
+            messages(&message(NLMSG_ERROR, 0, 1, &[1, 2]))
+                .next()
+                .expect("one")
+                .is_err()
+        );
+        assert!(messages(&[]).next().is_none());
+    }
+}

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 pub(crate) use exchange::{Expect, kernel_error, receive_error, send_error};
 #[cfg(test)]
-pub(crate) use family::{FamilyQuery, family_id};
+pub(crate) use family::FamilyQuery;
+pub(crate) use family::family_id;
 pub(crate) use socket::NetlinkSocket;
 
 use crate::change::Change;

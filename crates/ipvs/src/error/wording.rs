@@ -100,3 +100,82 @@ fn strerror(errno: i32) -> String {
         _ => format!("Unknown error {errno}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_errno_reads_per_operation() {
+        assert_eq!(
+            ipvsadm_message(Operation::AddService, EEXIST),
+            "Service already exists"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::AddDestination, EEXIST),
+            "Destination already exists"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::StartDaemon, EEXIST),
+            "Daemon has already run"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::DeleteService, ESRCH),
+            "No such service"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::DeleteDestination, ESRCH),
+            "Service not defined"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::StopDaemon, ESRCH),
+            "No daemon is running"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::UpdateService, ENOENT),
+            "Scheduler or persistence engine not found"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::UpdateDestination, ENOENT),
+            "No such destination"
+        );
+    }
+
+    #[test]
+    fn other_operations_fall_back_to_the_generic_words() {
+        // EEXIST has no generic entry: flushing gets the C library's text.
+        assert_eq!(ipvsadm_message(Operation::Flush, EEXIST), "File exists");
+        assert_eq!(
+            ipvsadm_message(Operation::Flush, EPERM),
+            "Permission denied (you must be root)"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::AddDestination, EINVAL),
+            "Invalid operation.  Possibly wrong module version, address not unicast, ..."
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::ResolveFamily, ENOPROTOOPT),
+            "Protocol not available"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::SetTimeouts, EOPNOTSUPP),
+            "Operation not supported with IPv6"
+        );
+    }
+
+    #[test]
+    fn the_rest_is_strerror() {
+        assert_eq!(
+            ipvsadm_message(Operation::AddDestination, libc::ERANGE),
+            "Numerical result out of range"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::StartDaemon, libc::ENODEV),
+            "No such device"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::AddService, 9999),
+            "Unknown error 9999"
+        );
+    }
+}

@@ -85,3 +85,6 @@ impl ParseableParametrized<[u8], GenlHeader> for IpvsMessage {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

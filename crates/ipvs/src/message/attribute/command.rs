@@ -5,7 +5,7 @@ use netlink_packet_core::{
 
 use super::{
     DaemonAttribute, DestinationAttribute, InfoAttribute, ServiceAttribute, emit_nested,
-    nested_len, parse_nested, parse_u32, put,
+    nested_len, parse_nested, parse_u32, put, unknown,
 };
 use crate::message::Command;
 
@@ -111,7 +111,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> ParseableParametrized<NlaBuffer<&'a T>, Comman
             IPVS_CMD_ATTR_TIMEOUT_UDP => {
                 TimeoutUdp(parse_u32(payload, "IPVS_CMD_ATTR_TIMEOUT_UDP")?)
             }
-            _ => Other(DefaultNla::parse(buf)?),
+            _ => Other(unknown(buf)?),
         })
     }
 }

@@ -3,7 +3,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use netlink_packet_core::{DecodeError, DefaultNla, Nla, NlaBuffer, Parseable};
 
 use super::{
-    parse_array, parse_string, parse_u8, parse_u16, parse_u32, put, put_string, string_len,
+    parse_array, parse_string, parse_u8, parse_u16, parse_u32, put, put_string, string_len, unknown,
 };
 use crate::model::{DaemonState, SyncDaemon};
 
@@ -104,7 +104,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DaemonAttribut
             )?)),
             IPVS_DAEMON_ATTR_MCAST_PORT => Port(parse_u16(payload, "IPVS_DAEMON_ATTR_MCAST_PORT")?),
             IPVS_DAEMON_ATTR_MCAST_TTL => Ttl(parse_u8(payload, "IPVS_DAEMON_ATTR_MCAST_TTL")?),
-            _ => Other(DefaultNla::parse(buf)?),
+            _ => Other(unknown(buf)?),
         })
     }
 }

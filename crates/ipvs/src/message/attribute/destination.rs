@@ -5,7 +5,7 @@ use netlink_packet_core::{
 use super::{
     InetAddress, StatsAttribute, address_family, emit_nested, inet_address, ip_address, nested_len,
     parse_array, parse_be16, parse_nested, parse_u8, parse_u16, parse_u32, put,
-    stats_from_attributes,
+    stats_from_attributes, unknown,
 };
 use crate::model::{self, Destination, ForwardingMethod, TunnelFlags, TunnelType};
 
@@ -166,7 +166,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestinationAtt
             IPVS_DEST_ATTR_TUN_FLAGS => {
                 TunnelFlags(parse_u16(payload, "IPVS_DEST_ATTR_TUN_FLAGS")?)
             }
-            _ => Other(DefaultNla::parse(buf)?),
+            _ => Other(unknown(buf)?),
         })
     }
 }

@@ -1,6 +1,6 @@
 use netlink_packet_core::{DecodeError, DefaultNla, Nla, NlaBuffer, Parseable};
 
-use super::{parse_u32, put};
+use super::{parse_u32, put, unknown};
 use crate::model::{Info, Version};
 
 const IPVS_INFO_ATTR_VERSION: u16 = 1;
@@ -54,7 +54,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for InfoAttribute 
                 payload,
                 "IPVS_INFO_ATTR_CONN_TAB_SIZE",
             )?),
-            _ => InfoAttribute::Other(DefaultNla::parse(buf)?),
+            _ => InfoAttribute::Other(unknown(buf)?),
         })
     }
 }

@@ -22,9 +22,24 @@ pub use stats::{Counter, StatsAttribute, StatsWidth, stats_from_attributes, stat
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use netlink_packet_core::{DecodeError, Emitable, NlaBuffer, NlasIterator, Parseable};
+use netlink_packet_core::{DecodeError, DefaultNla, Emitable, NlaBuffer, NlasIterator, Parseable};
 
 use crate::model::AddressFamily;
+
+/// An attribute this library does not know, kept whole for the `Other` variants.
+///
+/// The nested and byte-order flags are mutually exclusive (`linux/netlink.h`), and
+/// netlink-packet-core cannot write both back: such an attribute is refused rather than
+/// silently changed on re-encoding.
+fn unknown<T: AsRef<[u8]> + ?Sized>(buffer: &NlaBuffer<&T>) -> Result<DefaultNla, DecodeError> {
+    if buffer.nested_flag() && buffer.network_byte_order_flag() {
+        return Err(DecodeError::from(format!(
+            "attribute {} has both NLA_F_NESTED and NLA_F_NET_BYTEORDER",
+            buffer.kind()
+        )));
+    }
+    DefaultNla::parse(buffer)
+}
 
 /// Parses the attributes inside a nest.
 fn parse_nested<T>(payload: &[u8]) -> Result<Vec<T>, DecodeError>

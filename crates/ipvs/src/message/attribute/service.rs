@@ -7,7 +7,7 @@ use netlink_packet_core::{
 use super::{
     InetAddress, StatsAttribute, address_family, emit_nested, inet_address, ip_address, nested_len,
     parse_array, parse_be16, parse_nested, parse_string, parse_u16, parse_u32, put, put_string,
-    stats_from_attributes, string_len,
+    stats_from_attributes, string_len, unknown,
 };
 use crate::model::{self, Service, ServiceFlags, ServiceKey};
 
@@ -147,7 +147,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttribu
             IPVS_SVC_ATTR_STATS64 => {
                 Stats64(parse_nested(payload).context("in IPVS_SVC_ATTR_STATS64")?)
             }
-            _ => Other(DefaultNla::parse(buf)?),
+            _ => Other(unknown(buf)?),
         })
     }
 }

@@ -1,6 +1,6 @@
 use netlink_packet_core::{DecodeError, DefaultNla, Nla, NlaBuffer, Parseable};
 
-use super::put;
+use super::{put, unknown};
 use crate::model::Stats;
 
 const IPVS_STATS_ATTR_CONNS: u16 = 1;
@@ -146,7 +146,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for StatsAttribute
             IPVS_STATS_ATTR_OUTPPS => OutPps,
             IPVS_STATS_ATTR_INBPS => InBps,
             IPVS_STATS_ATTR_OUTBPS => OutBps,
-            _ => return DefaultNla::parse(buf).map(Other),
+            _ => return unknown(buf).map(Other),
         };
         Counter::parse(payload).map(wrap)
     }
