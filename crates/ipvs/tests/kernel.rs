@@ -153,7 +153,7 @@ fn web() -> ServiceKey {
 
 const IP_VS_PROC: &str = "/proc/net/ip_vs";
 
-/// Unloads IPVS entirely (nothing uses it between tests), so that connecting must load it.
+/// Unloads IPVS entirely, so that connecting must load it.
 fn unload_ip_vs() {
     let modules = [
         "ip_vs_rr",
@@ -173,11 +173,21 @@ fn unload_ip_vs() {
         "ip_vs_pe_sip",
         "ip_vs",
     ];
-    let _ = Command::new("modprobe").arg("-r").args(modules).status();
-    assert!(
-        !std::path::Path::new(IP_VS_PROC).exists(),
-        "ip_vs could not be unloaded"
-    );
+    // Services of earlier suites' namespaces hold the schedulers until the kernel has finished
+    // tearing those namespaces down, which it does in the background: try for a while.
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let _ = Command::new("modprobe")
+            .arg("-r")
+            .args(modules)
+            .stderr(Stdio::null())
+            .status();
+        if !std::path::Path::new(IP_VS_PROC).exists() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "ip_vs could not be unloaded");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 }
 
 /// Points the kernel's own module loader somewhere else for as long as it lives.
