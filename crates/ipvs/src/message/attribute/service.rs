@@ -193,31 +193,23 @@ pub fn service_to_attributes(service: &Service) -> Vec<ServiceAttribute> {
 /// Reads a service from its nest. The family and either a fwmark or protocol, address and
 /// port are required; everything else takes the kernel's defaults when absent.
 pub fn service_from_attributes(attributes: &[ServiceAttribute]) -> Result<Service, DecodeError> {
-    let mut family = None;
-    let (mut protocol, mut address, mut port, mut fwmark) = (None, None, None, None);
-    let mut netmask = None;
-    let mut service = Service::new(ServiceKey::fwmark(model::AddressFamily::Ipv4, 0));
-    service.scheduler.clear();
+    use ServiceAttribute as Attr;
+    // The key first: the family it names decides how the address and the netmask read.
+    let (mut family, mut fwmark, mut protocol, mut address, mut port) =
+        (None, None, None, None, None);
     for attribute in attributes {
-        use ServiceAttribute::*;
         match attribute {
-            AddressFamily(raw) => family = Some(address_family(*raw, "service")?),
-            Protocol(raw) => protocol = Some(model::Protocol::from_raw(*raw)),
-            Address(raw) => address = Some(raw),
-            Port(value) => port = Some(*value),
-            Fwmark(mark) => fwmark = Some(*mark),
-            SchedulerName(name) => service.scheduler = name.clone(),
-            Flags(FlagsAndMask { flags, .. }) => service.flags = ServiceFlags::from_bits(*flags),
-            Timeout(seconds) => service.timeout = *seconds,
-            Netmask(raw) => netmask = Some(*raw),
-            Stats(nest) => service.stats = Some(stats_from_attributes(nest)),
-            PersistenceEngine(name) => service.persistence_engine = Some(name.clone()),
-            Stats64(nest) => service.stats64 = Some(stats_from_attributes(nest)),
-            Other(_) => {}
+            Attr::AddressFamily(raw) => family = Some(*raw),
+            Attr::Fwmark(mark) => fwmark = Some(*mark),
+            Attr::Protocol(raw) => protocol = Some(model::Protocol::from_raw(*raw)),
+            Attr::Address(raw) => address = Some(raw),
+            Attr::Port(value) => port = Some(*value),
+            _ => {}
         }
     }
     let family = family.ok_or_else(|| DecodeError::from("service without IPVS_SVC_ATTR_AF"))?;
-    service.key = match (fwmark, protocol, address, port) {
+    let family = address_family(family, "service")?;
+    let key = match (fwmark, protocol, address, port) {
         (Some(mark), ..) => ServiceKey::Fwmark { family, mark },
         (None, Some(protocol), Some(address), Some(port)) => ServiceKey::Address {
             protocol,
@@ -230,9 +222,25 @@ pub fn service_from_attributes(attributes: &[ServiceAttribute]) -> Result<Servic
             ));
         }
     };
-    service.netmask = netmask.map_or(model::Netmask::full(family), |raw| {
-        netmask_from_raw(family, raw)
-    });
+
+    let mut service = Service {
+        scheduler: String::new(),
+        ..Service::new(key)
+    };
+    for attribute in attributes {
+        match attribute {
+            Attr::SchedulerName(name) => service.scheduler = name.clone(),
+            Attr::PersistenceEngine(name) => service.persistence_engine = Some(name.clone()),
+            Attr::Flags(FlagsAndMask { flags, .. }) => {
+                service.flags = ServiceFlags::from_bits(*flags)
+            }
+            Attr::Timeout(seconds) => service.timeout = *seconds,
+            Attr::Netmask(raw) => service.netmask = netmask_from_raw(family, *raw),
+            Attr::Stats(nest) => service.stats = Some(stats_from_attributes(nest)),
+            Attr::Stats64(nest) => service.stats64 = Some(stats_from_attributes(nest)),
+            _ => {}
+        }
+    }
     Ok(service)
 }
 
