@@ -197,12 +197,23 @@ pub fn destination_from_attributes(
     service_family: model::AddressFamily,
 ) -> Result<Destination, DecodeError> {
     use DestinationAttribute as Attr;
+    // The address first: its family decides how it reads.
     let (mut family, mut address, mut port) = (service_family, None, None);
-    let mut destination = Destination::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0);
     for attribute in attributes {
         match attribute {
+            Attr::AddressFamily(raw) => family = address_family(*raw, "destination")?,
             Attr::Address(raw) => address = Some(raw),
             Attr::Port(value) => port = Some(*value),
+            _ => {}
+        }
+    }
+    let (Some(address), Some(port)) = (address, port) else {
+        return Err(DecodeError::from("destination without an address or port"));
+    };
+
+    let mut destination = Destination::new(ip_address(family, address), port);
+    for attribute in attributes {
+        match attribute {
             Attr::ForwardingMethod(raw) => {
                 destination.forwarding = ForwardingMethod::from_raw(raw & FWD_MASK)
             }
@@ -213,18 +224,12 @@ pub fn destination_from_attributes(
             Attr::InactiveConnections(value) => destination.inactive_connections = *value,
             Attr::PersistentConnections(value) => destination.persistent_connections = *value,
             Attr::Stats(nest) => destination.stats = Some(stats_from_attributes(nest)),
-            Attr::AddressFamily(raw) => family = address_family(*raw, "destination")?,
             Attr::Stats64(nest) => destination.stats64 = Some(stats_from_attributes(nest)),
             Attr::TunnelType(raw) => destination.tunnel.kind = TunnelType::from_raw(*raw),
             Attr::TunnelPort(value) => destination.tunnel.port = *value,
             Attr::TunnelFlags(raw) => destination.tunnel.flags = TunnelFlags::from_bits(*raw),
-            Attr::Other(_) => {}
+            _ => {}
         }
     }
-    let (Some(address), Some(port)) = (address, port) else {
-        return Err(DecodeError::from("destination without an address or port"));
-    };
-    destination.address = ip_address(family, address);
-    destination.port = port;
     Ok(destination)
 }
