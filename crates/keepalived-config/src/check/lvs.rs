@@ -1,0 +1,510 @@
+//! What the checker process verifies after reading (keepalived's `validate_check_config`):
+//! virtual servers get their protocol, scheduler and forwarding method, real servers and
+//! checkers inherit timing, ports are reconciled, quorum is bounded, scripts are checked.
+
+use std::time::Duration;
+
+use super::scripts::{self, ScriptFlags};
+use crate::diagnostics::{ErrorClass, Reporter};
+use crate::env::Environment;
+use crate::grammar::state::{TimingDraft, VirtualServerDraft};
+use crate::grammar::virtual_server::{format_trio, format_vs};
+use crate::model::global::GlobalDefs;
+use crate::model::lvs::{
+    CheckTiming, CheckerKind, ForwardingMethod, GroupEntry, Persistence, Protocol, ServiceAddress,
+    VirtualServer, VirtualServerGroup,
+};
+
+fn general(out: &mut Reporter, message: String) {
+    out.report(ErrorClass::GeneralError, message);
+}
+
+/// Completes the virtual servers read by the checker process.
+pub fn complete(
+    drafts: Vec<VirtualServerDraft>,
+    groups: &[VirtualServerGroup],
+    globals: &GlobalDefs,
+    env: &dyn Environment,
+    out: &mut Reporter,
+) -> Vec<VirtualServer> {
+    let mut done = Vec::new();
+    for draft in drafts {
+        if let Some(vs) = complete_one(draft, groups, globals, out) {
+            done.push(vs);
+        }
+    }
+    check_scripts(&done, globals, env, out);
+    done
+}
+
+fn complete_one(
+    mut d: VirtualServerDraft,
+    groups: &[VirtualServerGroup],
+    globals: &GlobalDefs,
+    out: &mut Reporter,
+) -> Option<VirtualServer> {
+    let service = d.server.service.clone();
+    let group = match &service {
+        ServiceAddress::Group(name) => match groups.iter().find(|g| &g.name == name) {
+            Some(g) => Some(g),
+            None => {
+                general(
+                    out,
+                    format!(
+                        "Virtual server group {name} specified but not configured - ignoring virtual server {}",
+                        format_vs(&service, d.protocol)
+                    ),
+                );
+                return None;
+            }
+        },
+        _ => None,
+    };
+    let fwmark = matches!(service, ServiceAddress::Fwmark(_));
+    let group_ranges: Vec<&GroupEntry> = group
+        .map(|g| {
+            g.entries
+                .iter()
+                .filter(|e| matches!(e, GroupEntry::Range { .. }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let group_fwmarks = group.is_some_and(|g| {
+        g.entries
+            .iter()
+            .any(|e| matches!(e, GroupEntry::Fwmark { .. }))
+    });
+    let name = |protocol: Option<Protocol>| format_vs(&service, protocol);
+
+    if d.real_servers.is_empty() {
+        general(
+            out,
+            format!(
+                "Virtual server {} has no real servers - ignoring",
+                name(d.protocol)
+            ),
+        );
+        return None;
+    }
+    if d.server.ha_suspend && (fwmark || group_fwmarks) {
+        general(
+            out,
+            format!(
+                "Virtual server {}: cannot use ha_suspend with fwmarks - clearing ha_suspend",
+                name(d.protocol)
+            ),
+        );
+        d.server.ha_suspend = false;
+    }
+    let by_address = (group.is_some() && !group_ranges.is_empty()) || (group.is_none() && !fwmark);
+    if by_address {
+        if d.protocol.is_none() {
+            general(
+                out,
+                format!(
+                    "Virtual server {}: no protocol set - defaulting to UDP",
+                    name(d.protocol)
+                ),
+            );
+            d.protocol = Some(Protocol::Udp);
+        }
+        if d.server.scheduler_flags.one_packet && d.protocol != Some(Protocol::Udp) {
+            general(
+                out,
+                format!(
+                    "Virtual server {}: one packet scheduling requires UDP - resetting",
+                    name(d.protocol)
+                ),
+            );
+            d.server.scheduler_flags.one_packet = false;
+        }
+        if let ServiceAddress::Address { port: 0, .. } = service
+            && d.persistence.is_none()
+        {
+            general(
+                out,
+                format!(
+                    "Virtual server {}: zero port only valid for persistent services - setting",
+                    name(d.protocol)
+                ),
+            );
+            d.persistence = Some(Persistence {
+                timeout: Duration::from_secs(360),
+                granularity: None,
+                engine: None,
+            });
+        }
+    }
+    if d.persistence.is_none()
+        && group.is_some()
+        && group_ranges
+            .iter()
+            .any(|e| matches!(e, GroupEntry::Range { port: 0, .. }))
+    {
+        general(
+            out,
+            format!(
+                "Virtual server {}: zero port only valid for persistent services - setting",
+                name(d.protocol)
+            ),
+        );
+        d.persistence = Some(Persistence {
+            timeout: Duration::from_secs(360),
+            granularity: None,
+            engine: None,
+        });
+    }
+    if d.protocol.is_some()
+        && ((group.is_some() && group_ranges.is_empty() && group_fwmarks)
+            || (group.is_none() && fwmark))
+    {
+        general(
+            out,
+            format!(
+                "Warning: Virtual server {}: protocol specified for fwmark - protocol will be ignored",
+                name(d.protocol)
+            ),
+        );
+        d.protocol = None;
+    }
+    if d.scheduler.is_none() {
+        general(
+            out,
+            format!(
+                "Virtual server {}: no scheduler set, setting default 'wlc'",
+                name(d.protocol)
+            ),
+        );
+        d.scheduler = Some("wlc".into());
+    }
+    let smtp_alert = d
+        .server
+        .smtp_alert
+        .or(globals.smtp_alert_checker)
+        .or(globals.smtp_alert)
+        .unwrap_or(false);
+
+    let mut weight_sum: u64 = 0;
+    let mut kept = Vec::new();
+    let drafts = std::mem::take(&mut d.real_servers);
+    for mut rs in drafts {
+        let duplicate = kept
+            .iter()
+            .any(|k: &crate::grammar::state::RealServerDraft| {
+                k.server.address == rs.server.address && k.server.port == rs.server.port
+            });
+        if duplicate {
+            general(
+                out,
+                format!(
+                    "VS {}: real server {} is duplicated - removing second rs",
+                    name(d.protocol),
+                    format_trio(&rs.server.address, d.protocol, rs.server.port)
+                ),
+            );
+            continue;
+        }
+        if rs.forwarding.is_none() {
+            if d.forwarding.is_none() {
+                general(
+                    out,
+                    format!(
+                        "Virtual server {}: no forwarding method set, setting default NAT",
+                        name(d.protocol)
+                    ),
+                );
+                d.forwarding = Some(ForwardingMethod::Nat);
+            }
+            rs.forwarding = d.forwarding;
+        }
+        rs.alpha = rs.alpha.or(Some(d.server.alpha));
+        rs.inhibit = rs.inhibit.or(Some(d.server.inhibit_on_failure));
+        inherit(&mut rs.timing, &d.timing);
+        let weight = rs.weight.unwrap_or(d.server.weight as i32);
+        rs.weight = Some(weight);
+        rs.server.smtp_alert = Some(
+            rs.server
+                .smtp_alert
+                .or(globals.smtp_alert_checker)
+                .or(globals.smtp_alert)
+                .unwrap_or(true),
+        );
+        weight_sum += u64::try_from(weight).unwrap_or(0);
+        if let Some(sorry) = d.sorry_server.as_mut()
+            && sorry.address == rs.server.address
+            && sorry.port == rs.server.port
+        {
+            let inhibit = rs.inhibit.unwrap_or(false);
+            if sorry.inhibit != inhibit {
+                general(
+                    out,
+                    format!(
+                        "Virtual server {}: real server {} matches sorry server, but inhibit setting differs, {}ing on sorry server",
+                        name(d.protocol),
+                        format_trio(&rs.server.address, d.protocol, rs.server.port),
+                        if inhibit { "sett" } else { "clear" }
+                    ),
+                );
+                sorry.inhibit = inhibit;
+            }
+        }
+        kept.push(rs);
+    }
+    if let Some(sorry) = d.sorry_server.as_mut()
+        && sorry.forwarding.is_none()
+    {
+        if d.forwarding.is_none() {
+            general(
+                out,
+                format!(
+                    "Virtual server {}: no forwarding method set, setting default NAT",
+                    name(d.protocol)
+                ),
+            );
+            d.forwarding = Some(ForwardingMethod::Nat);
+        }
+        sorry.forwarding = d.forwarding;
+    }
+    let weight_sum = u32::try_from(weight_sum).unwrap_or(u32::MAX);
+    if d.server.quorum > weight_sum {
+        general(
+            out,
+            format!(
+                "Warning - quorum {} for {} exceeds total weight of real servers {weight_sum}, reducing quorum to {weight_sum}",
+                d.server.quorum,
+                name(d.protocol)
+            ),
+        );
+        d.server.quorum = weight_sum;
+    }
+    if d.server.hysteresis >= d.server.quorum {
+        let new = d.server.quorum.saturating_sub(1);
+        general(
+            out,
+            format!(
+                "Virtual server {}: hysteresis {} >= quorum {}; setting hysteresis to {new}",
+                name(d.protocol),
+                d.server.hysteresis,
+                d.server.quorum
+            ),
+        );
+        d.server.hysteresis = new;
+    }
+
+    // Ports: unless NAT, real servers use the service's port (none for fwmarks).
+    if let Some(group) = group {
+        if group_fwmarks {
+            for rs in &kept {
+                if rs.forwarding != Some(ForwardingMethod::Nat) && rs.server.port != 0 {
+                    general(
+                        out,
+                        format!(
+                            "WARNING - fwmark virtual server {}, real server {} has port specified - port will be ignored",
+                            name(d.protocol),
+                            format_trio(&rs.server.address, d.protocol, rs.server.port)
+                        ),
+                    );
+                }
+            }
+        }
+        for entry in &group.entries {
+            if let GroupEntry::Range { first, last, port } = entry {
+                for rs in &kept {
+                    if rs.forwarding != Some(ForwardingMethod::Nat)
+                        && rs.server.port != 0
+                        && rs.server.port != *port
+                    {
+                        let range = if first == last {
+                            format!("{first},{port}")
+                        } else {
+                            format!("{first}-{last},{port}")
+                        };
+                        general(
+                            out,
+                            format!(
+                                "virtual server {}:[{range}] and real server {} ports don't match",
+                                name(d.protocol),
+                                format_trio(&rs.server.address, d.protocol, rs.server.port)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    } else {
+        let vs_port = match service {
+            ServiceAddress::Address { port, .. } => port,
+            _ => 0,
+        };
+        for rs in &mut kept {
+            if rs.forwarding == Some(ForwardingMethod::Nat) {
+                if !fwmark && rs.server.port == 0 {
+                    rs.server.port = vs_port;
+                }
+                continue;
+            }
+            if fwmark {
+                if rs.server.port != 0 {
+                    general(
+                        out,
+                        format!(
+                            "WARNING - fwmark virtual server {}, real server {} has port specified - clearing",
+                            name(d.protocol),
+                            format_trio(&rs.server.address, d.protocol, rs.server.port)
+                        ),
+                    );
+                    rs.server.port = 0;
+                }
+            } else if rs.server.port == 0 {
+                rs.server.port = vs_port;
+            } else if rs.server.port != vs_port {
+                general(
+                    out,
+                    format!(
+                        "WARNING - virtual server {} and real server {} ports don't match - resetting",
+                        name(d.protocol),
+                        format_trio(&rs.server.address, d.protocol, rs.server.port)
+                    ),
+                );
+                rs.server.port = vs_port;
+            }
+        }
+        if let Some(sorry) = d.sorry_server.as_mut()
+            && sorry.forwarding != Some(ForwardingMethod::Nat)
+        {
+            if fwmark {
+                if sorry.port != 0 {
+                    general(
+                        out,
+                        format!(
+                            "WARNING - virtual server {}, sorry server has port specified - clearing",
+                            name(d.protocol)
+                        ),
+                    );
+                    sorry.port = 0;
+                }
+            } else if sorry.port == 0 {
+                sorry.port = vs_port;
+            } else if sorry.port != vs_port {
+                general(
+                    out,
+                    format!(
+                        "WARNING - virtual server {} and sorry server ports don't match - resetting",
+                        name(d.protocol)
+                    ),
+                );
+                sorry.port = vs_port;
+            }
+        }
+    }
+
+    // Build the model, checkers inheriting from their real server.
+    let vs_timing = resolve_timing(&d.timing, Duration::from_secs(60), 1, None);
+    let mut vs = d.server;
+    vs.protocol = d.protocol.unwrap_or(Protocol::Udp);
+    vs.scheduler = d.scheduler.unwrap_or_else(|| "wlc".into());
+    vs.forwarding = d.forwarding.unwrap_or_default();
+    vs.persistence = d.persistence;
+    vs.sorry_server = d.sorry_server;
+    vs.smtp_alert = Some(smtp_alert);
+    vs.timing = vs_timing;
+    for rs in kept {
+        let mut server = rs.server;
+        server.weight = rs.weight.unwrap_or(1);
+        server.forwarding = rs.forwarding.unwrap_or_default();
+        server.alpha = rs.alpha.unwrap_or(false);
+        server.inhibit_on_failure = rs.inhibit.unwrap_or(false);
+        server.timing = resolve_timing(&rs.timing, Duration::from_secs(60), 1, None);
+        for c in rs.checkers {
+            let mut checker = c.checker;
+            checker.alpha = c.alpha.unwrap_or(server.alpha);
+            if c.launched {
+                let mut timing = c.timing.clone();
+                inherit(&mut timing, &rs.timing);
+                checker.timing = resolve_timing(
+                    &timing,
+                    Duration::from_secs(60),
+                    c.default_retry,
+                    c.default_delay_before_retry,
+                );
+            }
+            server.checkers.push(checker);
+        }
+        vs.real_servers.push(server);
+    }
+    Some(vs)
+}
+
+/// Fills what `timing` leaves unset from `parent`.
+fn inherit(timing: &mut TimingDraft, parent: &TimingDraft) {
+    timing.connect_timeout = timing.connect_timeout.or(parent.connect_timeout);
+    timing.retry = timing.retry.or(parent.retry);
+    timing.delay_before_retry = timing.delay_before_retry.or(parent.delay_before_retry);
+    timing.warmup = timing.warmup.or(parent.warmup);
+    timing.delay_loop = timing.delay_loop.or(parent.delay_loop);
+}
+
+/// Concrete timing: unset values get keepalived's defaults (5 s connect timeout, the delay loop
+/// for warmup and, unless the checker has its own default, for the retry delay).
+fn resolve_timing(
+    timing: &TimingDraft,
+    default_delay_loop: Duration,
+    default_retry: u32,
+    default_delay_before_retry: Option<Duration>,
+) -> CheckTiming {
+    let delay_loop = timing.delay_loop.unwrap_or(default_delay_loop);
+    CheckTiming {
+        connect_timeout: timing.connect_timeout.unwrap_or(Duration::from_secs(5)),
+        retry: timing.retry.unwrap_or(default_retry),
+        delay_before_retry: timing
+            .delay_before_retry
+            .or(default_delay_before_retry)
+            .unwrap_or(delay_loop),
+        warmup: timing.warmup.unwrap_or(delay_loop),
+        delay_loop,
+    }
+}
+
+/// keepalived's `check_check_script_security`.
+fn check_scripts(
+    servers: &[VirtualServer],
+    globals: &GlobalDefs,
+    env: &dyn Environment,
+    out: &mut Reporter,
+) {
+    if servers.is_empty() {
+        return;
+    }
+    let mut flags = ScriptFlags::default();
+    let security = globals.script_security;
+    for vs in servers {
+        for s in vs.quorum_up.iter().chain(vs.quorum_down.iter()) {
+            flags.add(scripts::check(env, s, security));
+        }
+        for rs in &vs.real_servers {
+            for s in rs.notify_up.iter().chain(rs.notify_down.iter()) {
+                flags.add(scripts::check(env, s, security));
+            }
+            for c in &rs.checkers {
+                if let CheckerKind::Misc(m) = &c.kind
+                    && let Some(path) = &m.path
+                {
+                    let mut script = path.clone();
+                    script.user = m.user.clone();
+                    flags.add(scripts::check(env, &script, security));
+                }
+            }
+        }
+    }
+    for s in globals
+        .notify_fifo
+        .script
+        .iter()
+        .chain(globals.lvs_notify_fifo.script.iter())
+    {
+        flags.add(scripts::check(env, s, security));
+    }
+    if let Some(message) = flags.violation(security, "check ") {
+        out.report(ErrorClass::Security, message);
+    }
+}

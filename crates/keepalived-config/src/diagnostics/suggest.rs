@@ -1,0 +1,113 @@
+//! "Did you mean …?": the closest known word to a misspelt one.
+
+use crate::grammar::keywords::{Keyword, all_tables};
+
+/// Levenshtein distance between two words.
+pub fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// The candidate closest to `word`, if close enough to be a plausible typo (or the same word
+/// in another case).
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            (
+                if c.to_ascii_lowercase() == lower {
+                    0
+                } else {
+                    distance(&lower, &c.to_ascii_lowercase())
+                },
+                c,
+            )
+        })
+        .filter(|(d, c)| *d <= (c.len() / 4).clamp(1, 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Known words (keepalived's or other implementations') that are not keepalived 2.2.7 keywords,
+/// and what to say about them.
+const FOREIGN: &[(&str, &str)] = &[
+    (
+        "nat_mask",
+        "`nat_mask` is not a keepalived 2.2.7 keyword (it was removed long ago); delete it",
+    ),
+    (
+        "lvs_id",
+        "`lvs_id` is not a keepalived 2.2.7 keyword; use `router_id`",
+    ),
+    (
+        "local_address_group",
+        "`local_address_group` belongs to the Alibaba LVS fork (FNAT); keepalived 2.2.7 ignores it",
+    ),
+    (
+        "laddr_group_name",
+        "`laddr_group_name` belongs to the Alibaba LVS fork (FNAT); keepalived 2.2.7 ignores it",
+    ),
+    (
+        "syn_proxy",
+        "`syn_proxy` belongs to the Alibaba LVS fork; keepalived 2.2.7 ignores it",
+    ),
+];
+
+/// A hint for an unknown keyword in `table`: a near miss in the same block, a keyword that
+/// belongs to another block, or a known foreign keyword.
+pub fn for_unknown_keyword(word: &str, table: &[Keyword]) -> Option<String> {
+    if let Some((_, text)) = FOREIGN.iter().find(|(k, _)| *k == word) {
+        return Some((*text).to_owned());
+    }
+    if word == "nb_get_retry" {
+        return Some(
+            "`nb_get_retry` is only accepted in HTTP_GET/SSL_GET (deprecated there); use `retry`"
+                .to_owned(),
+        );
+    }
+    if word == "{" || word == "}" {
+        return None;
+    }
+    if let Some(near) = closest(word, table.iter().map(|k| k.name)) {
+        return Some(format!("did you mean `{near}`?"));
+    }
+    let elsewhere: Vec<&str> = all_tables()
+        .into_iter()
+        .filter(|(_, t)| t.iter().any(|k| k.name == word))
+        .map(|(block, _)| block)
+        .collect();
+    if !elsewhere.is_empty() {
+        return Some(format!(
+            "`{word}` is a keyword of {}, not of this block",
+            elsewhere.join(", ")
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_are_found() {
+        assert_eq!(closest("lb_algp", ["lb_algo", "lb_kind"]), Some("lb_algo"));
+        assert_eq!(
+            closest("VRRP_INSTANCE", ["vrrp_instance"]),
+            Some("vrrp_instance")
+        );
+        assert_eq!(closest("zzzzzz", ["lb_algo"]), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
+}

@@ -1,0 +1,26 @@
+//! The grammar: keyword tables per block and their handlers, driven by keepalived's block
+//! walker ([`walker`]).
+//!
+//! Each block of the configuration has a module: [`global`], [`instance`], [`sync_group`],
+//! [`trackers`] (`vrrp_script`, `vrrp_track_process`, `track_file`), [`static_net`] (address,
+//! route and rule lines), [`vrrp_misc`], [`bfd`], [`virtual_server`] and [`checkers`].
+//! Values are read by [`values`] (nom parsers for numbers, timers, addresses) with the helpers of
+//! [`read`], which report keepalived's messages for bad values.
+
+pub mod bfd;
+pub mod checkers;
+pub mod global;
+pub mod instance;
+pub mod keywords;
+pub mod read;
+pub mod state;
+pub mod static_net;
+pub mod sync_group;
+pub mod trackers;
+pub mod values;
+pub mod virtual_server;
+pub mod vrrp_misc;
+pub mod walker;
+
+pub use keywords::{Keyword, Owner, ROOT};
+pub use walker::{Abort, DefaultUser, Line, Parser};

@@ -1,0 +1,169 @@
+//! `vrrp_sync_group NAME { … }`.
+
+use super::instance::{Tracker, read_tracker_block};
+use super::keywords::{Keyword, kw};
+use super::walker::{HandlerResult, Line, Parser};
+use crate::model::vrrp::{NotifyScripts, TrackerRef};
+use crate::model::{Script, SyncGroup};
+
+/// The keywords of `vrrp_sync_group`.
+pub static KEYWORDS: &[Keyword] = &[
+    kw("group", group),
+    kw("track_interface", track_interface),
+    kw("track_script", |p, l| trackers(p, l, Tracker::Script)),
+    kw("track_file", |p, l| trackers(p, l, Tracker::File)),
+    kw("track_process", |p, l| trackers(p, l, Tracker::Process)),
+    kw("track_bfd", |p, l| trackers(p, l, Tracker::Bfd)),
+    kw("notify_backup", |p, l| notify(p, l, |n| &mut n.backup)),
+    kw("notify_master", |p, l| notify(p, l, |n| &mut n.master)),
+    kw("notify_fault", |p, l| notify(p, l, |n| &mut n.fault)),
+    kw("notify_stop", |p, l| notify(p, l, |n| &mut n.stop)),
+    kw("notify", |p, l| notify(p, l, |n| &mut n.any)),
+    kw("smtp_alert", |p, l| {
+        if let Some(v) = p.optional_bool(l, |s| {
+            format!("Invalid vrrp_group smtp_alert parameter {s}")
+        }) {
+            with(p, |g| g.smtp_alert = Some(v));
+        }
+        Ok(())
+    }),
+    kw("global_tracking", |p, _| {
+        let name = current_name(p);
+        p.error(format!("({name}) global_tracking is deprecated. Use track_interface/script/file on the sync group"));
+        Ok(())
+    }),
+    kw("sync_group_tracking_weight", |p, _| {
+        with(p, |g| g.tracking_weight = true);
+        Ok(())
+    }),
+    kw("notify_priority_changes", |p, l| {
+        let name = current_name(p);
+        if let Some(v) = p.optional_bool(l, |s| {
+            format!("({name}) Invalid value '{s}' for sync group notify_priority_changes specified")
+        }) {
+            with(p, |g| g.notify_priority_changes = v);
+        }
+        Ok(())
+    }),
+];
+
+fn with(p: &mut Parser<'_>, f: impl FnOnce(&mut SyncGroup)) {
+    if let Some(g) = p.state.sync_group.as_mut() {
+        f(g);
+    }
+}
+
+fn current_name(p: &Parser<'_>) -> String {
+    p.state
+        .sync_group
+        .as_ref()
+        .map(|g| g.name.clone())
+        .unwrap_or_default()
+}
+
+/// `vrrp_sync_group NAME`.
+pub(super) fn sync_group(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
+    let Some(name) = l.word(1) else {
+        p.error("vrrp_sync_group must have a name - skipping");
+        p.skip_block(true);
+        return Ok(());
+    };
+    p.state.sync_group = Some(SyncGroup {
+        name: name.text.clone(),
+        position: Some(name.span.position),
+        ..SyncGroup::default()
+    });
+    Ok(())
+}
+
+/// The end of a `vrrp_sync_group` block.
+pub(super) fn close(p: &mut Parser<'_>) -> HandlerResult {
+    if let Some(group) = p.state.sync_group.take() {
+        p.state.config.sync_groups.push(group);
+    }
+    Ok(())
+}
+
+fn group(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
+    let name = current_name(p);
+    if p.state
+        .sync_group
+        .as_ref()
+        .is_some_and(|g| !g.members.is_empty())
+    {
+        p.error(format!(
+            "Group list already specified for sync group {name}"
+        ));
+        p.skip_block(true);
+        return Ok(());
+    }
+    let words = p.value_block_words(l)?;
+    with(p, |g| {
+        g.members = words.into_iter().map(|t| t.text).collect()
+    });
+    Ok(())
+}
+
+fn track_interface(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
+    let owner = current_name(p);
+    let mut refs: Vec<TrackerRef> = Vec::new();
+    p.value_block(l, |p, words| {
+        let message = format!(
+            "({owner}) tracked interface {} doesn't exist",
+            words[0].as_str()
+        );
+        if !p.check_interface(&words[0], message) {
+            return Ok(());
+        }
+        refs.push(TrackerRef {
+            name: words[0].text.clone(),
+            weight: None,
+            reverse: false,
+        });
+        Ok(())
+    })?;
+    with(p, |g| g.track_interfaces.extend(refs));
+    Ok(())
+}
+
+fn trackers(p: &mut Parser<'_>, l: &Line, kind: Tracker) -> HandlerResult {
+    let owner = current_name(p);
+    let refs = read_tracker_block(p, l, kind, owner)?;
+    with(p, |g| {
+        let list = match kind {
+            Tracker::Script => &mut g.track_scripts,
+            Tracker::File => &mut g.track_files,
+            Tracker::Process => &mut g.track_processes,
+            Tracker::Bfd => &mut g.track_bfds,
+        };
+        list.extend(refs);
+    });
+    Ok(())
+}
+
+fn notify(
+    p: &mut Parser<'_>,
+    l: &Line,
+    slot: fn(&mut NotifyScripts) -> &mut Option<Script>,
+) -> HandlerResult {
+    let script_word = p.required(l, 1)?;
+    let name = current_name(p);
+    let keyword = l.keyword().to_owned();
+    if p.state
+        .sync_group
+        .as_mut()
+        .is_some_and(|g| slot(&mut g.notify).is_some())
+    {
+        p.error_at(
+            script_word,
+            format!(
+                "({name}) {keyword} script already specified - ignoring {}",
+                script_word.as_str()
+            ),
+        );
+        return Ok(());
+    }
+    let script = p.notify_script(l, "notify");
+    with(p, |g| *slot(&mut g.notify) = script);
+    Ok(())
+}

@@ -1,0 +1,420 @@
+//! The block walker: reads logical lines and dispatches them to keyword handlers, exactly as
+//! keepalived 2.2.7's `process_stream` does — including its error recovery.
+//!
+//! Keywords are looked up (case-sensitively) in the table of the current block. A keyword with
+//! a block of its own descends into it; `}` goes back up. A keyword of a block the current
+//! process does not own is skipped by counting braces. An unknown keyword is reported and its
+//! line dropped — but a `{` after it is then "unexpected", the lines of its block are read at
+//! the current level, and its `}` closes the *enclosing* block: 2.2.7's most surprising quirk,
+//! kept because it decides what a configuration means.
+
+use super::keywords::{Keyword, ROOT};
+use super::state::State;
+use crate::diagnostics::suggest;
+use crate::diagnostics::{ErrorClass, Reporter};
+use crate::env::Environment;
+use crate::lexer::{LineReader, MappedText, Token, split_words};
+use crate::model::GlobalDefs;
+use crate::process::Process;
+
+/// keepalived stopped reading: a keyword missing a required argument ends the program with
+/// exit status 2. The message has already been reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Abort;
+
+/// The result of a handler.
+pub type HandlerResult = Result<(), Abort>;
+
+/// The default script user, as far as it is known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DefaultUser {
+    /// Not looked up yet.
+    #[default]
+    Unresolved,
+    /// Scripts without a user run as this one.
+    Resolved(crate::model::ScriptUser),
+    /// `script_user` or `keepalived_script` could not be resolved: scripts without a user are
+    /// dropped.
+    Failed,
+}
+
+/// What a parser leaves behind.
+pub struct Parts<'a> {
+    /// The line reader (with the parent's consolidated copy).
+    pub reader: LineReader<'a>,
+    /// The messages.
+    pub out: Reporter,
+    /// What was read.
+    pub state: State,
+    /// The global definitions.
+    pub globals: GlobalDefs,
+    /// The default script user.
+    pub default_user: DefaultUser,
+}
+
+/// A logical line and its words.
+#[derive(Clone, Debug)]
+pub struct Line {
+    /// The text (after substitutions, without comments), for keywords that re-split it.
+    pub text: MappedText,
+    /// The words; a block keyword's trailing `{` has been removed.
+    pub words: Vec<Token>,
+}
+
+impl Line {
+    /// The word at `index`.
+    pub fn word(&self, index: usize) -> Option<&Token> {
+        self.words.get(index)
+    }
+
+    /// The text of the word at `index`.
+    pub fn text_of(&self, index: usize) -> Option<&str> {
+        self.words.get(index).map(Token::as_str)
+    }
+
+    /// The number of words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Whether the line has no words.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The keyword (first word).
+    pub fn keyword(&self) -> &str {
+        self.text_of(0).unwrap_or("")
+    }
+}
+
+/// Reads one process's view of the configuration.
+pub struct Parser<'a> {
+    reader: LineReader<'a>,
+    /// Where messages go.
+    pub out: Reporter,
+    /// Facts about the machine.
+    pub env: &'a dyn Environment,
+    /// What has been read so far.
+    pub state: State,
+    /// The global definitions read by the parent process (the parent fills its own).
+    pub globals: GlobalDefs,
+    /// The default script user, resolved on first use and kept across processes (under `-t`
+    /// keepalived parses for all processes in one, so this is resolved once).
+    pub default_user: DefaultUser,
+    skip_sublevel: i32,
+    level: usize,
+}
+
+impl<'a> Parser<'a> {
+    /// A parser for `process` over `reader`.
+    pub fn new(
+        reader: LineReader<'a>,
+        process: Process,
+        env: &'a dyn Environment,
+        globals: GlobalDefs,
+        default_user: DefaultUser,
+    ) -> Self {
+        Parser {
+            reader,
+            out: Reporter::new(process),
+            env,
+            state: State::default(),
+            globals,
+            default_user,
+            skip_sublevel: 0,
+            level: 0,
+        }
+    }
+
+    /// The process this parser reads for.
+    pub fn process(&self) -> Process {
+        self.out.process
+    }
+
+    /// Reads the whole configuration.
+    pub fn run(&mut self) -> HandlerResult {
+        self.process_block(ROOT, false)?;
+        self.out.position = None;
+        if self.reader.open_blocks() > 0 {
+            let n = self.reader.open_blocks();
+            self.out.report(
+                ErrorClass::MissingBlockEnd,
+                format!("There are {n} missing '}}'s or extra '{{'s"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Takes the parser apart once reading is done.
+    pub fn into_parts(self) -> Parts<'a> {
+        Parts {
+            reader: self.reader,
+            out: self.out,
+            state: self.state,
+            globals: self.globals,
+            default_user: self.default_user,
+        }
+    }
+
+    /// The next logical line and its words, or `None` at the end.
+    pub fn next_line(&mut self) -> Option<Line> {
+        loop {
+            let text = self.reader.next_line(&mut self.out)?;
+            let words = split_words(&text);
+            if words.unmatched_quote {
+                self.out.report_at(
+                    ErrorClass::UnmatchedQuote,
+                    format!("Unmatched quote: '{}'", text.as_str()),
+                    text.full_span(),
+                );
+            }
+            if words.tokens.is_empty() {
+                continue;
+            }
+            return Some(Line {
+                text,
+                words: words.tokens,
+            });
+        }
+    }
+
+    /// Skips the rest of the current block (keepalived's `skip_block`). `need_start` when the
+    /// block's `{` has not been read yet.
+    pub fn skip_block(&mut self, need_start: bool) {
+        self.skip_sublevel = if need_start { -1 } else { 1 };
+    }
+
+    /// The word at `index`, or keepalived's "missing a parameter" message and [`Abort`].
+    pub fn required<'l>(&mut self, line: &'l Line, index: usize) -> Result<&'l Token, Abort> {
+        if let Some(token) = line.word(index) {
+            return Ok(token);
+        }
+        let first = line.keyword().to_owned();
+        let message = match index.checked_sub(1).and_then(|i| line.text_of(i)) {
+            Some(previous) => format!(
+                "*** Configuration line starting `{first}` is missing a parameter after keyword `{previous}` at word position {}",
+                index + 1
+            ),
+            None => format!(
+                "*** Configuration line starting `{first}` is missing a parameter at word position {}",
+                index + 1
+            ),
+        };
+        let span = line.words.last().map(|t| t.span);
+        match span {
+            Some(span) => self
+                .out
+                .report_at(ErrorClass::MissingParameter, message, span),
+            None => self.out.report(ErrorClass::MissingParameter, message),
+        }
+        Err(Abort)
+    }
+
+    /// Reads the lines of a block of keywords (keepalived's `process_stream`). Returns whether
+    /// the block was skipped, in which case its close handler must not run.
+    fn process_block(
+        &mut self,
+        table: &'static [Keyword],
+        mut need_start: bool,
+    ) -> Result<bool, Abort> {
+        while let Some(mut line) = self.next_line() {
+            let first = line.keyword().to_owned();
+
+            if self.skip_sublevel == -1 {
+                if first == "{" {
+                    self.skip_sublevel = 1;
+                    need_start = false;
+                    continue;
+                }
+                self.skip_sublevel = 0;
+            }
+            if self.skip_sublevel != 0 {
+                let mut last = first.as_str();
+                for word in &line.words {
+                    last = word.as_str();
+                    match last {
+                        "{" => self.skip_sublevel += 1,
+                        "}" => {
+                            self.skip_sublevel -= 1;
+                            if self.skip_sublevel == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if last == "}" && self.skip_sublevel == 0 && self.level > 0 {
+                    return Ok(true);
+                }
+                continue;
+            }
+
+            if need_start {
+                need_start = false;
+                if first == "{" && self.level > 0 {
+                    continue;
+                }
+                self.out.report_at(
+                    ErrorClass::MissingBlockStart,
+                    "Missing '{' at beginning of configuration block",
+                    line.words[0].span,
+                );
+            } else if first == "{" {
+                self.out.report_at(
+                    ErrorClass::UnexpectedBlockStart,
+                    "Unexpected '{' - ignoring",
+                    line.words[0].span,
+                );
+                continue;
+            }
+
+            if first == "}" && self.level > 0 {
+                break;
+            }
+
+            let Some(keyword) = table.iter().find(|k| k.name == first) else {
+                self.report_unknown(table, &line);
+                continue;
+            };
+
+            let active = self.level > 0 || keyword.owner.is_active_in(self.process());
+            if !active {
+                self.skip_sublevel = if line.words.last().is_some_and(|w| w.as_str() == "{") {
+                    1
+                } else {
+                    -1
+                };
+            }
+            let mut start_needed = false;
+            if keyword.block.is_some() {
+                if line.words.last().is_some_and(|w| w.as_str() == "{") {
+                    line.words.pop();
+                } else {
+                    start_needed = true;
+                }
+            }
+            if active && let Some(handler) = keyword.handler {
+                handler(self, &line)?;
+            }
+            if let Some(block) = keyword.block {
+                self.level += 1;
+                let skipped = self.process_block(block, start_needed);
+                self.level -= 1;
+                if !skipped?
+                    && active
+                    && let Some(close) = keyword.close
+                {
+                    close(self)?;
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn report_unknown(&mut self, table: &'static [Keyword], line: &Line) {
+        let word = line.keyword();
+        let message = format!("Unknown keyword '{word}'");
+        let hint = suggest::for_unknown_keyword(word, table);
+        let span = line.words[0].span;
+        match hint {
+            Some(hint) => {
+                self.out
+                    .report_with_hint(ErrorClass::UnknownKeyword, message, Some(span), hint)
+            }
+            None => self
+                .out
+                .report_at(ErrorClass::UnknownKeyword, message, span),
+        }
+    }
+
+    /// Reads a block of items, one per line, until its `}` (keepalived's `alloc_value_block`).
+    /// `line` is the line of the block keyword; `item` is called with the words of each item.
+    pub fn value_block(
+        &mut self,
+        line: &Line,
+        mut item: impl FnMut(&mut Self, &[Token]) -> HandlerResult,
+    ) -> HandlerResult {
+        let mut need_start = true;
+        let mut first_items: Option<Vec<Token>> = None;
+        let mut had_end = false;
+        if line.len() > 1 {
+            if line.text_of(1) == Some("{") {
+                need_start = false;
+                if line.len() > 2 {
+                    let mut items = line.words[2..].to_vec();
+                    if items.last().is_some_and(|t| t.as_str() == "}") {
+                        items.pop();
+                        had_end = true;
+                    }
+                    first_items = Some(items);
+                }
+            } else {
+                self.out.report_at(
+                    ErrorClass::GeneralError,
+                    format!(
+                        "Block {} has extra parameters {} ...",
+                        line.keyword(),
+                        line.text_of(1).unwrap_or("")
+                    ),
+                    line.words[1].span,
+                );
+            }
+        }
+
+        loop {
+            let mut words = match first_items.take() {
+                Some(items) => items,
+                None => {
+                    let Some(next) = self.next_line() else { break };
+                    let mut words = next.words;
+                    if need_start {
+                        need_start = false;
+                        if words[0].as_str() == "{" {
+                            if words.len() == 1 {
+                                continue;
+                            }
+                            words.remove(0);
+                        } else {
+                            self.log(format!(
+                                "'{{' missing from beginning of block {}",
+                                line.keyword()
+                            ));
+                        }
+                    }
+                    if words.last().is_some_and(|t| t.as_str() == "}") {
+                        if words.len() == 1 {
+                            break;
+                        }
+                        had_end = true;
+                        words.pop();
+                    }
+                    words
+                }
+            };
+            if !words.is_empty() {
+                item(self, &words)?;
+                words.clear();
+            }
+            if had_end {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a block of words (keepalived's `read_value_block`): all words of all its lines.
+    pub fn value_block_words(&mut self, line: &Line) -> Result<Vec<Token>, Abort> {
+        let mut all = Vec::new();
+        self.value_block(line, |_, words| {
+            all.extend_from_slice(words);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Records a message keepalived only logs (it does not appear in `-t` output).
+    pub fn log(&mut self, message: impl Into<String>) {
+        self.out.log(message);
+    }
+}

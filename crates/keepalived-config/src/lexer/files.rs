@@ -1,0 +1,429 @@
+//! Reading configuration files line by line, following `include` directives.
+//!
+//! The parent process reads the files; what it reads (comments stripped) is kept as a
+//! [`ConsolidatedCopy`], which the other processes read instead of the files, like
+//! keepalived's in-memory copy of the configuration.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::glob;
+use crate::diagnostics::{ErrorClass, Reporter};
+use crate::source::{FileId, LinePosition, SourceFile, SourceMap};
+
+/// keepalived's include checks, as bits: what makes an include failure an error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IncludeChecks(u8);
+
+impl IncludeChecks {
+    /// Files must be readable regular files (`includer`).
+    pub const READABLE: IncludeChecks = IncludeChecks(1);
+    /// A pattern without wildcards must match (`includem`).
+    pub const MATCH: IncludeChecks = IncludeChecks(2);
+    /// A pattern with wildcards must match (`includew`).
+    pub const WILDCARD_MATCH: IncludeChecks = IncludeChecks(4);
+    /// Every brace alternative must match (`includeb`).
+    pub const BRACE_MATCH: IncludeChecks = IncludeChecks(8);
+    /// All checks (`includea`, `-e`).
+    pub const ALL: IncludeChecks = IncludeChecks(15);
+    /// No check (plain `include`).
+    pub const NONE: IncludeChecks = IncludeChecks(0);
+
+    /// Both sets of checks.
+    pub fn union(self, other: IncludeChecks) -> IncludeChecks {
+        IncludeChecks(self.0 | other.0)
+    }
+
+    /// These checks without `other`.
+    pub fn without(self, other: IncludeChecks) -> IncludeChecks {
+        IncludeChecks(self.0 & !other.0)
+    }
+
+    /// Whether any of `other` is checked.
+    pub fn contains(self, other: IncludeChecks) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The checks of an include directive word, if it is one: `include`, `includer`, …
+    pub fn of_directive(word: &str) -> Option<IncludeChecks> {
+        Some(match word {
+            "include" => IncludeChecks::NONE,
+            "includer" => IncludeChecks::READABLE,
+            "includem" => IncludeChecks::READABLE.union(IncludeChecks::MATCH),
+            "includew" => IncludeChecks::READABLE
+                .union(IncludeChecks::MATCH)
+                .union(IncludeChecks::WILDCARD_MATCH),
+            "includeb" => IncludeChecks::READABLE.union(IncludeChecks::BRACE_MATCH),
+            "includea" => IncludeChecks::ALL,
+            _ => return None,
+        })
+    }
+}
+
+/// If `line` is an include directive, its checks and its pattern (the rest of the line).
+pub fn parse_include(line: &str) -> Option<(IncludeChecks, &str)> {
+    let rest = line.strip_prefix("include")?;
+    let mut chars = rest.chars();
+    let first = chars.next()?;
+    let (checks, pattern) = if first.is_ascii_whitespace() {
+        (IncludeChecks::NONE, rest)
+    } else {
+        if !first.is_ascii_alphabetic() {
+            return None;
+        }
+        let second = chars.next()?;
+        if !second.is_ascii_whitespace() {
+            return None;
+        }
+        (IncludeChecks::of_directive(&line[..8])?, &rest[1..])
+    };
+    Some((
+        checks,
+        pattern.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']),
+    ))
+}
+
+/// One line as the parent process read it, for the other processes.
+#[derive(Clone, Debug)]
+pub struct CopyLine {
+    /// Where it came from.
+    pub position: LinePosition,
+    /// The directory of its file (for `${_PWD}`).
+    pub directory: usize,
+    /// Its text after comment removal (empty for blank lines and include directives).
+    pub text: String,
+}
+
+/// The configuration as the parent process read it.
+#[derive(Clone, Debug, Default)]
+pub struct ConsolidatedCopy {
+    /// The lines, in reading order.
+    pub lines: Vec<CopyLine>,
+    /// The directories of the files, indexed by [`CopyLine::directory`].
+    pub directories: Vec<String>,
+}
+
+/// A file being read.
+#[derive(Debug)]
+struct OpenFile {
+    id: FileId,
+    next_line: usize,
+    directory: usize,
+}
+
+/// The files matched by one include pattern, read one after the other.
+#[derive(Debug)]
+struct OpenGlob {
+    matches: Vec<String>,
+    next_match: usize,
+    base: PathBuf,
+    checks: IncludeChecks,
+    saved_include_check: IncludeChecks,
+    current: Option<OpenFile>,
+    /// The bottom of the stack (the `-f` file) is only named in the parent's messages if its
+    /// pattern matched several files.
+    is_main: bool,
+}
+
+/// Reads configuration files for the parent process.
+#[derive(Debug)]
+pub struct FileReader {
+    stack: Vec<OpenGlob>,
+    /// Global include checks (`-e`, `include_check`).
+    pub include_check: IncludeChecks,
+    /// What was read, for the other processes.
+    pub copy: ConsolidatedCopy,
+}
+
+impl FileReader {
+    /// Opens the main configuration file (a pattern too, as for keepalived).
+    pub fn open_main(
+        name: &str,
+        cwd: &Path,
+        include_check: IncludeChecks,
+        sources: &mut SourceMap,
+        out: &mut Reporter,
+    ) -> Self {
+        let mut reader = FileReader {
+            stack: Vec::new(),
+            include_check,
+            copy: ConsolidatedCopy::default(),
+        };
+        reader.open_glob(name, cwd, IncludeChecks::NONE, true, sources, out);
+        reader
+    }
+
+    /// The directory of the file being read.
+    pub fn current_directory(&self) -> Option<&str> {
+        let file = self.stack.last()?.current.as_ref()?;
+        self.copy
+            .directories
+            .get(file.directory)
+            .map(String::as_str)
+    }
+
+    fn file_error(
+        &self,
+        checks: IncludeChecks,
+        error: IncludeChecks,
+        message: String,
+        out: &mut Reporter,
+    ) {
+        if self.include_check.union(checks).contains(error) {
+            out.report(ErrorClass::FileNotFound, message);
+            out.include_failed = true;
+        } else {
+            out.report(ErrorClass::Info, message);
+        }
+    }
+
+    /// Handles an include directive read from the current file.
+    pub fn include(
+        &mut self,
+        pattern: &str,
+        checks: IncludeChecks,
+        sources: &mut SourceMap,
+        out: &mut Reporter,
+    ) {
+        let base = self
+            .current_directory()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+        self.open_glob(pattern, &base, checks, false, sources, out);
+    }
+
+    fn open_glob(
+        &mut self,
+        pattern: &str,
+        base: &Path,
+        checks: IncludeChecks,
+        is_main: bool,
+        sources: &mut SourceMap,
+        out: &mut Reporter,
+    ) {
+        let result = glob::expand(pattern, base);
+        if result.matches.is_empty() {
+            if result.missing_files > 0 || result.missing_directories > 0 {
+                let error = if glob::has_brace(pattern) {
+                    IncludeChecks::BRACE_MATCH
+                } else {
+                    IncludeChecks::MATCH
+                };
+                self.file_error(
+                    checks,
+                    error,
+                    format!("Config files missing '{pattern}'."),
+                    out,
+                );
+            } else if result.had_wildcards
+                && self
+                    .include_check
+                    .union(checks)
+                    .contains(IncludeChecks::WILDCARD_MATCH)
+            {
+                self.file_error(
+                    checks,
+                    IncludeChecks::WILDCARD_MATCH,
+                    format!("No config files matched '{pattern}'."),
+                    out,
+                );
+            }
+            return;
+        }
+        if result.missing_files > 0 || result.missing_directories > 0 {
+            self.file_error(
+                checks,
+                IncludeChecks::BRACE_MATCH,
+                format!("Some config files missing: \"{pattern}\"."),
+                out,
+            );
+            if self
+                .include_check
+                .union(checks)
+                .contains(IncludeChecks::BRACE_MATCH)
+            {
+                return;
+            }
+        }
+        let glob = OpenGlob {
+            matches: result.matches,
+            next_match: 0,
+            base: base.to_path_buf(),
+            checks,
+            saved_include_check: self.include_check,
+            current: None,
+            is_main,
+        };
+        self.stack.push(glob);
+        if !self.open_next_match(sources, out) {
+            self.stack.pop();
+        }
+    }
+
+    /// Opens the next usable file of the glob on top of the stack.
+    fn open_next_match(&mut self, sources: &mut SourceMap, out: &mut Reporter) -> bool {
+        loop {
+            let Some(glob) = self.stack.last_mut() else {
+                return false;
+            };
+            let Some(name) = glob.matches.get(glob.next_match).cloned() else {
+                return false;
+            };
+            glob.next_match += 1;
+            let checks = glob.checks;
+            let path = glob.base.join(&name);
+            let named_by_parent = !glob.is_main || glob.matches.len() > 1;
+
+            if name.ends_with('/') {
+                self.file_error(
+                    checks,
+                    IncludeChecks::READABLE,
+                    format!("Configuration file '{name}' is a directory - skipping"),
+                    out,
+                );
+                continue;
+            }
+            let regular = fs::metadata(&path).is_ok_and(|m| {
+                use std::os::unix::fs::PermissionsExt;
+                m.is_file() && m.permissions().mode() & 0o111 == 0
+            });
+            if !regular {
+                self.file_error(checks, IncludeChecks::READABLE, format!("Configuration file '{name}' is not a regular non-executable file - skipping"), out);
+                continue;
+            }
+            let bytes = match fs::read(&path) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.file_error(
+                        checks,
+                        IncludeChecks::READABLE,
+                        format!(
+                            "Configuration file '{name}' open problem ({}) - skipping",
+                            strerror(&e)
+                        ),
+                        out,
+                    );
+                    continue;
+                }
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let lines = split_lines(&text);
+            let absolute = if path.is_absolute() {
+                path.clone()
+            } else {
+                std::env::current_dir().unwrap_or_default().join(&path)
+            };
+            let directory = absolute
+                .parent()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let id = sources.add(SourceFile {
+                path: path.clone(),
+                name: name.clone(),
+                named_by_parent,
+                lines,
+            });
+            self.copy.directories.push(directory);
+            let dir_index = self.copy.directories.len() - 1;
+            if let Some(glob) = self.stack.last_mut() {
+                glob.current = Some(OpenFile {
+                    id,
+                    next_line: 0,
+                    directory: dir_index,
+                });
+            }
+            return true;
+        }
+    }
+
+    /// The next physical line: its text (without line terminator) and position.
+    pub fn next_raw(
+        &mut self,
+        sources: &mut SourceMap,
+        out: &mut Reporter,
+    ) -> Option<(String, LinePosition, usize)> {
+        loop {
+            let glob = self.stack.last_mut()?;
+            if let Some(file) = glob.current.as_mut() {
+                let position = LinePosition {
+                    file: file.id,
+                    line: u32::try_from(file.next_line + 1).unwrap_or(u32::MAX),
+                };
+                if let Some(text) = sources
+                    .file(file.id)
+                    .and_then(|f| f.lines.get(file.next_line))
+                {
+                    file.next_line += 1;
+                    return Some((text.clone(), position, file.directory));
+                }
+            }
+            // End of this file: the next match, or back to the including file.
+            if let Some(glob) = self.stack.last_mut() {
+                glob.current = None;
+            }
+            if self.open_next_match(sources, out) {
+                continue;
+            }
+            if let Some(done) = self.stack.pop() {
+                self.include_check = done.saved_include_check;
+            }
+            // Messages now refer to the line of the include directive again.
+            if let Some(file) = self.stack.last().and_then(|g| g.current.as_ref()) {
+                out.position = Some(LinePosition {
+                    file: file.id,
+                    line: u32::try_from(file.next_line).unwrap_or(u32::MAX),
+                });
+            } else {
+                out.position = None;
+            }
+        }
+    }
+}
+
+/// Splits file text into lines the way keepalived reads them: `\n` ends a line and any `\r`
+/// before it is dropped.
+fn split_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r').to_owned())
+        .collect();
+    if text.ends_with('\n') || text.is_empty() {
+        lines.pop();
+    }
+    lines
+}
+
+/// The C library's text for an I/O error, as keepalived prints it.
+fn strerror(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_owned(),
+        None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_directives_are_recognised_with_their_checks() {
+        assert_eq!(
+            parse_include("include a.conf"),
+            Some((IncludeChecks::NONE, "a.conf"))
+        );
+        assert_eq!(
+            parse_include("includea  x/*.conf"),
+            Some((IncludeChecks::ALL, "x/*.conf"))
+        );
+        assert_eq!(parse_include("includex a"), None);
+        assert_eq!(parse_include("include"), None);
+        assert_eq!(parse_include("included a"), None);
+    }
+
+    #[test]
+    fn lines_lose_their_terminators() {
+        assert_eq!(split_lines("a\r\nb\n"), vec!["a", "b"]);
+        assert_eq!(split_lines("a\nb"), vec!["a", "b"]);
+        assert!(split_lines("").is_empty());
+    }
+}

@@ -1,0 +1,437 @@
+//! Turning physical lines into the logical lines the grammar reads (keepalived's `read_line`).
+//!
+//! In order, for each line: comments go; a `$NAME=` line defines a parameter (continued on
+//! the next lines while they end in `\`); `@ID` and `@^ID` keep or drop the line depending on
+//! the config id; `~SEQ`/`~LST` start a repetition; parameters are substituted (and comments
+//! removed again, so a `#` produced by a substitution starts a comment); `include` opens other
+//! files. Finally the line is cut before its first `{` or `}` outside quotes, the rest being
+//! read as the next line, so that `name {`, `{ item }` and `a }` all become separate lines.
+
+use std::collections::VecDeque;
+
+use super::decomment::decomment_reporting;
+use super::files::{ConsolidatedCopy, FileReader, parse_include};
+use super::params::Definitions;
+use super::sequence::{Sequence, parse_lst, parse_seq};
+use super::text::MappedText;
+use crate::diagnostics::{ErrorClass, Reporter};
+use crate::source::SourceMap;
+
+/// Where physical lines come from.
+pub enum Physical<'a> {
+    /// The files themselves (the parent process), recording what is read.
+    Files {
+        /// The open files.
+        reader: FileReader,
+        /// Where files are recorded.
+        sources: &'a mut SourceMap,
+    },
+    /// The parent's consolidated copy (the other processes).
+    Copy {
+        /// The copy.
+        copy: &'a ConsolidatedCopy,
+        /// The next line to read.
+        next: usize,
+    },
+}
+
+/// Produces logical lines.
+pub struct LineReader<'a> {
+    physical: Physical<'a>,
+    defs: Definitions,
+    config_id: String,
+    sequences: Vec<Sequence>,
+    /// Sequences started before the multi-line expansion being read do not interrupt it.
+    multiline_seq_depth: usize,
+    continuation: VecDeque<String>,
+    continuation_stack: Vec<(VecDeque<String>, usize)>,
+    residue: Option<MappedText>,
+    /// The multi-line parameter being defined.
+    defining: Option<usize>,
+    block_depth: i64,
+}
+
+impl<'a> LineReader<'a> {
+    /// A reader over `physical`, with `config_id` for `@` lines.
+    pub fn new(physical: Physical<'a>, config_id: &str) -> Self {
+        LineReader {
+            physical,
+            defs: Definitions::new(config_id),
+            config_id: config_id.to_owned(),
+            sequences: Vec::new(),
+            multiline_seq_depth: 0,
+            continuation: VecDeque::new(),
+            continuation_stack: Vec::new(),
+            residue: None,
+            defining: None,
+            block_depth: 0,
+        }
+    }
+
+    /// Gives back the file reader (with the consolidated copy) after the parent's parse.
+    pub fn into_file_reader(self) -> Option<FileReader> {
+        match self.physical {
+            Physical::Files { reader, .. } => Some(reader),
+            Physical::Copy { .. } => None,
+        }
+    }
+
+    /// The number of `{` not yet closed.
+    pub fn open_blocks(&self) -> i64 {
+        self.block_depth
+    }
+
+    /// Reads the next physical line that is not blank after comment removal.
+    fn next_physical(&mut self, out: &mut Reporter) -> Option<MappedText> {
+        loop {
+            let (raw, position, directory) = match &mut self.physical {
+                Physical::Files { reader, sources } => reader.next_raw(sources, out)?,
+                Physical::Copy { copy, next } => {
+                    let line = copy.lines.get(*next)?;
+                    *next += 1;
+                    (line.text.clone(), line.position, line.directory)
+                }
+            };
+            out.position = Some(position);
+            let dir = match &self.physical {
+                Physical::Files { reader, .. } => reader.copy.directories.get(directory).cloned(),
+                Physical::Copy { copy, .. } => copy.directories.get(directory).cloned(),
+            };
+            if let Some(dir) = dir {
+                self.defs.set_current_directory(&dir);
+            }
+
+            if raw.is_empty() {
+                if let Some(def) = self.defining.take() {
+                    self.defs.finish_multiline(def);
+                }
+                self.record_copy(String::new(), position, directory);
+                continue;
+            }
+
+            let mut line = MappedText::from_line(&raw, position);
+            decomment_reporting(&mut line, out);
+            let copied = if parse_include(line.as_str()).is_some() {
+                String::new()
+            } else {
+                line.as_str().to_owned()
+            };
+            self.record_copy(copied, position, directory);
+            if line.is_empty() {
+                continue;
+            }
+            return Some(line);
+        }
+    }
+
+    fn record_copy(
+        &mut self,
+        text: String,
+        position: crate::source::LinePosition,
+        directory: usize,
+    ) {
+        if let Physical::Files { reader, .. } = &mut self.physical {
+            reader.copy.lines.push(super::files::CopyLine {
+                position,
+                directory,
+                text,
+            });
+        }
+    }
+
+    /// The next logical line, or `None` at the end of the configuration.
+    pub fn next_line(&mut self, out: &mut Reporter) -> Option<MappedText> {
+        let mut line;
+        loop {
+            if let Some(residue) = self.residue.take() {
+                line = residue;
+            } else if !self.sequences.is_empty() && self.sequences.len() > self.multiline_seq_depth
+            {
+                let Some(seq) = self.sequences.last_mut() else {
+                    continue;
+                };
+                let (text, done) = seq.next(&mut self.defs);
+                if done {
+                    self.sequences.pop();
+                }
+                line = text;
+            } else if let Some(next) = self.continuation.pop_front() {
+                let anchor = out.position.unwrap_or(crate::source::LinePosition {
+                    file: crate::source::FileId(0),
+                    line: 0,
+                });
+                line = MappedText::synthetic(&next, anchor, 0);
+                if self.continuation.is_empty() {
+                    match self.continuation_stack.pop() {
+                        Some((rest, depth)) => {
+                            self.continuation = rest;
+                            self.multiline_seq_depth = depth;
+                        }
+                        None => self.multiline_seq_depth = 0,
+                    }
+                }
+            } else {
+                line = self.next_physical(out)?;
+            }
+
+            if let Some(def) = self.defining {
+                let text = line.as_str();
+                if text.ends_with('\\') {
+                    self.defs.extend_multiline(def, text, false);
+                } else {
+                    self.defining = None;
+                    self.defs.finish_multiline(def);
+                    self.defs.extend_multiline(def, text, true);
+                }
+                continue;
+            }
+            if line.is_empty() {
+                continue;
+            }
+
+            self.expand(&mut line, out);
+
+            if line.is_empty() {
+                continue;
+            }
+            if let Some((checks, pattern)) = parse_include(line.as_str()) {
+                if let Physical::Files { reader, sources } = &mut self.physical {
+                    let pattern = pattern.to_owned();
+                    reader.include(&pattern, checks, sources, out);
+                }
+                continue;
+            }
+            break;
+        }
+
+        self.split_at_brace(&mut line);
+        line.trim_end_blanks();
+        match line.as_str() {
+            "{" => self.block_depth += 1,
+            "}" => {
+                self.block_depth -= 1;
+                if self.block_depth < 0 {
+                    out.report(ErrorClass::UnexpectedBlockEnd, "Extra '}' found");
+                    self.block_depth = 0;
+                }
+            }
+            _ => {}
+        }
+        Some(line)
+    }
+
+    /// `@` conditions, `$` definitions, `~SEQ`/`~LST` and parameter substitution. Leaves the
+    /// line empty when nothing remains of it.
+    fn expand(&mut self, line: &mut MappedText, out: &mut Reporter) {
+        loop {
+            let mut recheck = false;
+            if line.as_str().starts_with('@') {
+                let text = line.as_str();
+                let (negate, id_start) = if text[1..].starts_with('^') {
+                    (true, 2)
+                } else {
+                    (false, 1)
+                };
+                let Some(blank) = text[id_start..].find([' ', '\t']).map(|i| i + id_start) else {
+                    line.truncate(0);
+                    return;
+                };
+                let matches = text[id_start..blank] == *self.config_id;
+                if matches == negate {
+                    line.truncate(0);
+                    return;
+                }
+                let content = blank
+                    + (text[blank..].len() - text[blank..].trim_start_matches([' ', '\t']).len());
+                line.remove_range(0..content);
+            }
+
+            if line.as_str().starts_with('$')
+                && let Some((def, multiline)) = self.defs.define(line.as_str())
+            {
+                if multiline {
+                    self.defining = Some(def);
+                }
+                line.truncate(0);
+                return;
+            }
+
+            let text = line.as_str();
+            if text.starts_with("~SEQ") || text.starts_with("~LST") {
+                let parsed = if text.starts_with("~SEQ") {
+                    parse_seq(line, &mut self.defs)
+                } else {
+                    parse_lst(line)
+                };
+                match parsed {
+                    Ok(seq) => self.sequences.push(seq),
+                    Err(messages) => {
+                        for m in messages {
+                            out.report(ErrorClass::GeneralError, m);
+                        }
+                    }
+                }
+                line.truncate(0);
+                return;
+            }
+            if text.starts_with('~') {
+                return;
+            }
+
+            if line.as_str().contains('$') {
+                let substitution = self.defs.substitute(line);
+                if !substitution.changed {
+                    return;
+                }
+                if let Some(rest) = substitution.continuation {
+                    if !self.continuation.is_empty() {
+                        let previous = std::mem::take(&mut self.continuation);
+                        self.continuation_stack
+                            .push((previous, self.multiline_seq_depth));
+                    }
+                    self.continuation = rest.into();
+                    self.multiline_seq_depth = self.sequences.len();
+                }
+                decomment_reporting(line, out);
+                if line.as_str().starts_with('@') || line.as_str().contains('$') {
+                    recheck = true;
+                }
+            }
+            if !recheck {
+                return;
+            }
+        }
+    }
+
+    /// Cuts the line before its first `{` or `}` outside double quotes; what follows is read as
+    /// the next line. A line starting with a brace keeps just the brace.
+    fn split_at_brace(&mut self, line: &mut MappedText) {
+        let text = line.as_str();
+        let bytes = text.as_bytes();
+        let mut found = None;
+        if matches!(bytes.first(), Some(b'{' | b'}')) {
+            found = Some(0);
+        } else {
+            let mut i = 0;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'{' | b'}' => {
+                        found = Some(i);
+                        break;
+                    }
+                    b'"' => match text[i + 1..].find('"') {
+                        Some(close) => i += close + 2,
+                        None => break,
+                    },
+                    _ => i += 1,
+                }
+            }
+        }
+        let Some(at) = found else { return };
+        let skip = if at == 0 {
+            1 + (text[1..].len() - text[1..].trim_start_matches([' ', '\t']).len())
+        } else {
+            0
+        };
+        if at + skip < line.len() {
+            let mut residue = line.slice(at + skip..line.len());
+            residue.trim_end_blanks();
+            self.residue = Some(residue);
+            line.truncate(at + skip);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexer::files::CopyLine;
+    use crate::process::Process;
+    use crate::source::{FileId, LinePosition};
+
+    fn lines_of(text: &str, config_id: &str) -> (Vec<String>, Vec<String>) {
+        let copy = ConsolidatedCopy {
+            lines: text
+                .lines()
+                .enumerate()
+                .map(|(i, l)| CopyLine {
+                    position: LinePosition {
+                        file: FileId(0),
+                        line: i as u32 + 1,
+                    },
+                    directory: 0,
+                    text: l.to_owned(),
+                })
+                .collect(),
+            directories: vec!["/etc/keepalived".into()],
+        };
+        let mut out = Reporter::new(Process::Vrrp);
+        let mut reader = LineReader::new(
+            Physical::Copy {
+                copy: &copy,
+                next: 0,
+            },
+            config_id,
+        );
+        let mut lines = Vec::new();
+        while let Some(l) = reader.next_line(&mut out) {
+            lines.push(l.as_str().to_owned());
+        }
+        (lines, out.take().into_iter().map(|d| d.message).collect())
+    }
+
+    #[test]
+    fn braces_split_lines() {
+        let (lines, _) = lines_of("vrrp_instance VI_1{ state MASTER }\n10.0.0.1/24 }", "vm");
+        assert_eq!(
+            lines,
+            vec![
+                "vrrp_instance VI_1",
+                "{",
+                "state MASTER",
+                "}",
+                "10.0.0.1/24",
+                "}"
+            ]
+        );
+        let (lines, _) = lines_of(r#"script "a { b }" {"#, "vm");
+        assert_eq!(lines, vec![r#"script "a { b }""#, "{"]);
+    }
+
+    #[test]
+    fn conditional_lines_follow_the_config_id() {
+        let (lines, _) = lines_of("@vm a\n@other b\n@^vm c\n@^other d\n@vm", "vm");
+        assert_eq!(lines, vec!["a", "d"]);
+    }
+
+    #[test]
+    fn parameters_and_multiline_definitions() {
+        let text = "$IF=eth0\n$VIPS=10.0.0.1 \\\n10.0.0.2\n\ninterface $IF\n$VIPS";
+        let (lines, _) = lines_of(text, "vm");
+        assert_eq!(lines, vec!["interface eth0", "10.0.0.1", "10.0.0.2"]);
+    }
+
+    #[test]
+    fn a_hash_from_a_substitution_starts_a_comment() {
+        let (lines, _) = lines_of("x A${_HASH}B", "vm");
+        assert_eq!(lines, vec!["x A"]);
+    }
+
+    #[test]
+    fn sequences_repeat_the_rest_of_the_line() {
+        let (lines, _) = lines_of("~SEQ(i,1,3) 10.0.0.$i\nend", "vm");
+        assert_eq!(lines, vec!["10.0.0.1", "10.0.0.2", "10.0.0.3", "end"]);
+        let (lines, _) = lines_of("~SEQ(i,1,2) ~SEQ(j,1,2) ${i}.$j", "vm");
+        assert_eq!(lines, vec!["1.1", "1.2", "2.1", "2.2"]);
+        // `$i` must be followed by a blank, `,`, `)` or the end: keepalived leaves `$i/24` alone.
+        let (lines, _) = lines_of("~SEQ(i,1,1) 10.0.0.$i/24", "vm");
+        assert_eq!(lines, vec!["10.0.0.$i/24"]);
+    }
+
+    #[test]
+    fn extra_closing_braces_are_reported() {
+        let (lines, messages) = lines_of("}\n{\n}", "vm");
+        assert_eq!(lines, vec!["}", "{", "}"]);
+        assert_eq!(messages, vec!["Extra '}' found"]);
+    }
+}

@@ -1,0 +1,299 @@
+//! Splitting a logical line into words.
+//!
+//! Ordinary keywords see words separated by blanks, where a double-quoted string is one word
+//! without its quotes (keepalived's `alloc_strvec`). Script values are split again, shell-like,
+//! by [`split_command`] (keepalived's `alloc_strvec_quoted_escaped`).
+
+use nom::branch::alt;
+use nom::bytes::complete::{is_not, tag, take_until, take_while};
+use nom::combinator::{map, opt};
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
+
+use super::text::MappedText;
+use crate::source::Span;
+
+/// Characters that separate words.
+const WHITE_SPACE: &str = " \t\x0c\n\r\x0b";
+
+/// A word of a configuration line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// The word, without quotes.
+    pub text: String,
+    /// Where it is in the file.
+    pub span: Span,
+}
+
+impl Token {
+    /// The word.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// The words of a line, and a quote left open if there was one.
+#[derive(Debug)]
+pub struct Words {
+    /// The words.
+    pub tokens: Vec<Token>,
+    /// The line had a `"` without its closing partner; keepalived stops splitting there.
+    pub unmatched_quote: bool,
+}
+
+/// A word in a line: where the text of the token starts and ends (quotes excluded).
+#[derive(Debug, PartialEq, Eq)]
+enum Piece {
+    Quoted { start: usize, end: usize },
+    Bare { start: usize, end: usize },
+    UnmatchedQuote,
+}
+
+fn blanks(input: &str) -> IResult<&str, &str> {
+    take_while(|c: char| WHITE_SPACE.contains(c)).parse(input)
+}
+
+/// One word, with positions relative to `base` (the full line).
+fn piece(base: &str) -> impl Parser<&str, Output = Piece, Error = nom::error::Error<&str>> {
+    let offset = move |s: &str| s.as_ptr() as usize - base.as_ptr() as usize;
+    alt((
+        map(
+            delimited(tag("\""), take_until("\""), tag("\"")),
+            move |s: &str| Piece::Quoted {
+                start: offset(s),
+                end: offset(s) + s.len(),
+            },
+        ),
+        map(tag("\""), |_| Piece::UnmatchedQuote),
+        map(is_not(" \t\x0c\n\r\x0b\""), move |s: &str| Piece::Bare {
+            start: offset(s),
+            end: offset(s) + s.len(),
+        }),
+    ))
+}
+
+/// Splits a line into words.
+pub fn split_words(line: &MappedText) -> Words {
+    let text = line.as_str();
+    let mut tokens = Vec::new();
+    let mut input = text;
+    loop {
+        let Ok((rest, found)) = preceded(blanks, opt(piece(text))).parse(input) else {
+            break;
+        };
+        let (start, end) = match found {
+            None => break,
+            Some(Piece::UnmatchedQuote) => {
+                return Words {
+                    tokens,
+                    unmatched_quote: true,
+                };
+            }
+            Some(Piece::Quoted { start, end }) | Some(Piece::Bare { start, end }) => (start, end),
+        };
+        let span = if end > start {
+            line.span(start..end)
+        } else {
+            line.span(start.saturating_sub(1)..start)
+        };
+        tokens.push(Token {
+            text: text[start..end].to_owned(),
+            span,
+        });
+        input = rest;
+    }
+    Words {
+        tokens,
+        unmatched_quote: false,
+    }
+}
+
+/// Why a command line could not be split.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CommandError {
+    /// A quote was not closed: keepalived reports "String '…': missing terminating …".
+    MissingQuote(char),
+    /// The line ends with a lone backslash.
+    MissingEscapeChar,
+}
+
+/// Splits a script command line into argv like keepalived: blanks separate words, `"…"` and
+/// `'…'` quote, and backslash escapes (`\n`, `\t`, `\xHH`, `\0oo`, `\cX`, …) are decoded.
+pub fn split_command(src: &str) -> Result<Vec<String>, CommandError> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut words = Vec::new();
+    let mut i = 0;
+    let mut quote: Option<char> = None;
+    while i < chars.len() {
+        while i < chars.len() && WHITE_SPACE.contains(chars[i]) {
+            i += 1;
+        }
+        if i >= chars.len() {
+            break;
+        }
+        let mut word = String::new();
+        while i < chars.len() {
+            let c = chars[i];
+            let special = match quote {
+                Some('"') => c == '"' || c == '\\',
+                Some(_) => c == '\'' || c == '\\',
+                None => WHITE_SPACE.contains(c) || c == '\'' || c == '"' || c == '\\',
+            };
+            if !special {
+                word.push(c);
+                i += 1;
+                continue;
+            }
+            if c == '\\' {
+                i += 1;
+                if i >= chars.len() {
+                    return Err(CommandError::MissingEscapeChar);
+                }
+                let (decoded, used) = decode_escape(&chars[i..]);
+                word.push(decoded);
+                i += used;
+                continue;
+            }
+            if quote.is_some() {
+                quote = None;
+                i += 1;
+                continue;
+            }
+            if c == '"' || c == '\'' {
+                quote = Some(c);
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        if let Some(q) = quote {
+            if i >= chars.len() {
+                return Err(CommandError::MissingQuote(q));
+            }
+        }
+        words.push(word);
+    }
+    if let Some(q) = quote {
+        return Err(CommandError::MissingQuote(q));
+    }
+    Ok(words)
+}
+
+/// Decodes the escape whose first character (after the backslash) is `s[0]`.
+fn decode_escape(s: &[char]) -> (char, usize) {
+    let c = s[0];
+    if c == 'x' && s.get(1).is_some_and(char::is_ascii_hexdigit) {
+        let mut value: u32 = 0;
+        let mut used = 1;
+        while let Some(d) = s.get(used).and_then(|c| c.to_digit(16)) {
+            value = (value << 4 | d) & 0xff;
+            used += 1;
+        }
+        return (char::from(value as u8), used);
+    }
+    if c == 'c' && s.len() > 1 {
+        return (char::from((s[1] as u32 & 0x1f) as u8), 2);
+    }
+    if ('0'..='7').contains(&c) {
+        let mut value = c as u32 - '0' as u32;
+        let mut used = 1;
+        while used < 3 && s.get(used).is_some_and(|d| ('0'..='7').contains(d)) {
+            value = (value << 3) + (s[used] as u32 - '0' as u32);
+            used += 1;
+        }
+        return (char::from((value & 0xff) as u8), used);
+    }
+    let decoded = match c {
+        'a' => '\x07',
+        'b' => '\x08',
+        'E' => '\x1b',
+        'f' => '\x0c',
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        'v' => '\x0b',
+        other => other,
+    };
+    (decoded, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, LinePosition};
+
+    fn words(s: &str) -> Vec<String> {
+        let t = MappedText::from_line(
+            s,
+            LinePosition {
+                file: FileId(0),
+                line: 1,
+            },
+        );
+        split_words(&t).tokens.into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn quotes_group_words_but_split_from_glued_text() {
+        assert_eq!(
+            words(r#"notify "/bin/x a b" root"#),
+            vec!["notify", "/bin/x a b", "root"]
+        );
+        assert_eq!(
+            words(r#"interface abcd" efg h "mnop"#),
+            vec!["interface", "abcd", " efg h ", "mnop"]
+        );
+        assert_eq!(words("a\tb   c"), vec!["a", "b", "c"]);
+        assert_eq!(words(r#"x """#), vec!["x", ""]);
+    }
+
+    #[test]
+    fn an_unmatched_quote_stops_the_split() {
+        let t = MappedText::from_line(
+            r#"a b "c d"#,
+            LinePosition {
+                file: FileId(0),
+                line: 1,
+            },
+        );
+        let w = split_words(&t);
+        assert!(w.unmatched_quote);
+        assert_eq!(w.tokens.len(), 2);
+    }
+
+    #[test]
+    fn spans_point_at_the_word() {
+        let t = MappedText::from_line(
+            r#"  key "va lue""#,
+            LinePosition {
+                file: FileId(0),
+                line: 1,
+            },
+        );
+        let w = split_words(&t);
+        assert_eq!(w.tokens[1].span.start, 7);
+        assert_eq!(w.tokens[1].span.len, 6);
+    }
+
+    #[test]
+    fn commands_split_like_a_shell() {
+        assert_eq!(
+            split_command(r#"/bin/x "a b" 'c d' e\ f"#),
+            Ok(vec![
+                "/bin/x".into(),
+                "a b".into(),
+                "c d".into(),
+                "e f".into()
+            ])
+        );
+        assert_eq!(
+            split_command(r"a\tb \x41\101"),
+            Ok(vec!["a\tb".into(), "AA".into()])
+        );
+        assert_eq!(
+            split_command(r#"x "open"#),
+            Err(CommandError::MissingQuote('"'))
+        );
+        assert_eq!(split_command(r"x \"), Err(CommandError::MissingEscapeChar));
+    }
+}

@@ -1,0 +1,290 @@
+//! Addresses, routes and rules: `virtual_ipaddress`, `static_ipaddress`, `virtual_routes`,
+//! `static_routes`, `virtual_rules`, `static_rules`.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::source::LinePosition;
+
+/// IPv4 or IPv6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum AddressFamily {
+    /// IPv4 (`inet`).
+    #[default]
+    Ipv4,
+    /// IPv6 (`inet6`).
+    Ipv6,
+}
+
+impl AddressFamily {
+    /// The family of an address.
+    pub fn of(address: &IpAddr) -> Self {
+        match address {
+            IpAddr::V4(_) => AddressFamily::Ipv4,
+            IpAddr::V6(_) => AddressFamily::Ipv6,
+        }
+    }
+
+    /// The longest prefix of the family (32 or 128).
+    pub fn max_prefix_len(self) -> u8 {
+        match self {
+            AddressFamily::Ipv4 => 32,
+            AddressFamily::Ipv6 => 128,
+        }
+    }
+}
+
+impl fmt::Display for AddressFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AddressFamily::Ipv4 => "IPv4",
+            AddressFamily::Ipv6 => "IPv6",
+        })
+    }
+}
+
+/// An address with a prefix length, e.g. `10.0.0.0/8`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IpPrefix {
+    /// The address.
+    pub address: IpAddr,
+    /// The prefix length.
+    pub len: u8,
+}
+
+impl fmt::Display for IpPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.len)
+    }
+}
+
+/// The scope of an address or route (`scope` option).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// `global` (0), also `universe`.
+    Global,
+    /// `site` (200).
+    Site,
+    /// `link` (253).
+    Link,
+    /// `host` (254).
+    Host,
+    /// `nowhere` (255).
+    Nowhere,
+    /// A number.
+    Other(u8),
+}
+
+impl Scope {
+    /// The kernel's number for the scope.
+    pub fn value(self) -> u8 {
+        match self {
+            Scope::Global => 0,
+            Scope::Site => 200,
+            Scope::Link => 253,
+            Scope::Host => 254,
+            Scope::Nowhere => 255,
+            Scope::Other(n) => n,
+        }
+    }
+}
+
+/// The `brd` option of an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Broadcast {
+    /// An explicit broadcast address.
+    Address(Ipv4Addr),
+    /// `+`: host part all ones.
+    HostOnes,
+    /// `-`: host part all zeros.
+    HostZeros,
+}
+
+/// The `preferred_lft` option of an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PreferredLifetime {
+    /// `forever`.
+    Forever,
+    /// A number of seconds (0 makes an IPv6 address deprecated).
+    Seconds(u32),
+}
+
+/// An address to configure: one line of `virtual_ipaddress`, `virtual_ipaddress_excluded` or
+/// `static_ipaddress`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpAddress {
+    /// The address and prefix length (default /32 for IPv4, /128 for IPv6).
+    pub prefix: IpPrefix,
+    /// `brd`/`broadcast`.
+    pub broadcast: Option<Broadcast>,
+    /// `dev`: the interface (default: the instance's interface, or `default_interface`).
+    pub device: Option<String>,
+    /// `scope`.
+    pub scope: Option<Scope>,
+    /// `label`.
+    pub label: Option<String>,
+    /// `peer`: the address of the other end of a point-to-point link.
+    pub peer: Option<IpPrefix>,
+    /// `home` (IPv6 home address).
+    pub home: bool,
+    /// `-nodad`: no duplicate address detection (IPv6).
+    pub no_dad: bool,
+    /// `mngtmpaddr`.
+    pub manage_temporary_address: bool,
+    /// `noprefixroute`.
+    pub no_prefix_route: bool,
+    /// `autojoin`.
+    pub autojoin: bool,
+    /// `no_track`: a missing address does not put the instance in FAULT.
+    pub no_track: bool,
+    /// `preferred_lft`.
+    pub preferred_lifetime: Option<PreferredLifetime>,
+    /// `use_vmac`: put the address on the instance's VMAC (excluded addresses).
+    pub use_vmac: bool,
+    /// `track_group` (static addresses).
+    pub track_group: Option<String>,
+    /// Where it was configured.
+    pub position: Option<LinePosition>,
+}
+
+impl IpAddress {
+    /// An address with no options.
+    pub fn new(prefix: IpPrefix) -> Self {
+        IpAddress {
+            prefix,
+            broadcast: None,
+            device: None,
+            scope: None,
+            label: None,
+            peer: None,
+            home: false,
+            no_dad: false,
+            manage_temporary_address: false,
+            no_prefix_route: false,
+            autojoin: false,
+            no_track: false,
+            preferred_lifetime: None,
+            use_vmac: false,
+            track_group: None,
+            position: None,
+        }
+    }
+
+    /// The address family.
+    pub fn family(&self) -> AddressFamily {
+        AddressFamily::of(&self.prefix.address)
+    }
+}
+
+/// The type of a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum RouteType {
+    /// An ordinary route.
+    #[default]
+    Unicast,
+    /// `blackhole`.
+    Blackhole,
+    /// `unreachable`.
+    Unreachable,
+    /// `prohibit`.
+    Prohibit,
+    /// `throw`.
+    Throw,
+    /// `local`.
+    Local,
+    /// `broadcast`.
+    Broadcast,
+    /// `anycast`.
+    Anycast,
+    /// `multicast`.
+    Multicast,
+}
+
+/// One `nexthop` of a multipath route.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NextHop {
+    /// `via`.
+    pub via: Option<IpAddr>,
+    /// `dev`.
+    pub device: Option<String>,
+    /// `weight`.
+    pub weight: Option<u32>,
+    /// `onlink`.
+    pub onlink: bool,
+    /// `realms`.
+    pub realms: Option<String>,
+}
+
+/// A route: one line of `virtual_routes` or `static_routes`, in `ip route` syntax.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Route {
+    /// The route type.
+    pub route_type: RouteType,
+    /// The family (from the addresses, or `inet6`).
+    pub family: AddressFamily,
+    /// The destination (`to`), `None` for `default`.
+    pub destination: Option<IpPrefix>,
+    /// `src`: preferred source address.
+    pub source: Option<IpAddr>,
+    /// `from`: source prefix (IPv6).
+    pub from: Option<IpPrefix>,
+    /// `via` (or the deprecated `gw`).
+    pub via: Option<IpAddr>,
+    /// `dev`.
+    pub device: Option<String>,
+    /// `scope`.
+    pub scope: Option<Scope>,
+    /// `table`.
+    pub table: Option<u32>,
+    /// `metric`, `priority` or `preference`.
+    pub metric: Option<u32>,
+    /// `protocol`/`proto`.
+    pub protocol: Option<u8>,
+    /// `tos`/`dsfield`.
+    pub tos: Option<u8>,
+    /// `onlink`.
+    pub onlink: bool,
+    /// `nexthop`s of a multipath route.
+    pub nexthops: Vec<NextHop>,
+    /// Other route attributes (`mtu`, `advmss`, `realms`, …), name and value as written.
+    pub attributes: Vec<(String, String)>,
+    /// `no_track`.
+    pub no_track: bool,
+    /// `track_group`.
+    pub track_group: Option<String>,
+    /// Where it was configured.
+    pub position: Option<LinePosition>,
+}
+
+/// A policy routing rule: one line of `virtual_rules` or `static_rules`, in `ip rule` syntax.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Rule {
+    /// The family.
+    pub family: AddressFamily,
+    /// `from`.
+    pub from: Option<IpPrefix>,
+    /// `to`.
+    pub to: Option<IpPrefix>,
+    /// `table`/`lookup`.
+    pub table: Option<u32>,
+    /// `preference`/`priority`/`pref` (16384-and-down when not given, as keepalived does).
+    pub priority: Option<u32>,
+    /// `fwmark` and optional mask.
+    pub fwmark: Option<(u32, Option<u32>)>,
+    /// `iif`.
+    pub input_interface: Option<String>,
+    /// `oif`.
+    pub output_interface: Option<String>,
+    /// `tos`/`dsfield`.
+    pub tos: Option<u8>,
+    /// `not`.
+    pub invert: bool,
+    /// Other rule attributes (`realms`, `goto`, `uidrange`, `sport`, …), as written.
+    pub attributes: Vec<(String, String)>,
+    /// `no_track`.
+    pub no_track: bool,
+    /// `track_group`.
+    pub track_group: Option<String>,
+    /// Where it was configured.
+    pub position: Option<LinePosition>,
+}
