@@ -58,6 +58,10 @@ pub trait Environment {
     fn running_as_root(&self) -> bool {
         true
     }
+    /// The number of CPUs (`*_cpu_affinity` accepts CPU numbers below it).
+    fn cpu_count(&self) -> u32 {
+        2
+    }
 }
 
 /// The machine this runs on.
@@ -124,6 +128,11 @@ impl Environment for SystemEnvironment {
     fn running_as_root(&self) -> bool {
         nix::unistd::geteuid().is_root()
     }
+
+    fn cpu_count(&self) -> u32 {
+        std::thread::available_parallelism()
+            .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+    }
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -167,6 +176,8 @@ pub struct FixedEnvironment {
     pub search_path: Vec<String>,
     /// Host names that resolve.
     pub hosts: BTreeMap<String, IpAddr>,
+    /// The number of CPUs (0: the default of 2).
+    pub cpus: u32,
 }
 
 impl FixedEnvironment {
@@ -217,6 +228,7 @@ impl FixedEnvironment {
     /// program /usr/bin/killall   # an executable (add `insecure` if others can change it)
     /// path /usr/bin:/bin         # where programs named without a / are searched
     /// host mail.example.com 192.0.2.25
+    /// cpus 4
     /// ```
     ///
     /// The description starts from [`FixedEnvironment::minimal`].
@@ -259,6 +271,7 @@ impl FixedEnvironment {
                     env.programs.insert((*path).to_owned(), false);
                 }
                 ["path", dirs] => env.search_path = dirs.split(':').map(str::to_owned).collect(),
+                ["cpus", n] => env.cpus = number(Some(n))?,
                 ["host", name, address] => {
                     let address = address.parse().map_err(|_| error("expected an address"))?;
                     env.hosts.insert((*name).to_owned(), address);
@@ -297,6 +310,9 @@ impl<E: Environment> Environment for WithInterfaces<E> {
     }
     fn running_as_root(&self) -> bool {
         self.inner.running_as_root()
+    }
+    fn cpu_count(&self) -> u32 {
+        self.inner.cpu_count()
     }
 }
 
@@ -343,5 +359,9 @@ impl Environment for FixedEnvironment {
 
     fn resolve_host(&self, name: &str) -> Option<IpAddr> {
         self.hosts.get(name).copied()
+    }
+
+    fn cpu_count(&self) -> u32 {
+        if self.cpus == 0 { 2 } else { self.cpus }
     }
 }

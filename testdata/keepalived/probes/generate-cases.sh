@@ -1,8 +1,8 @@
 #!/bin/bash
 # generate-cases.sh - writes generated-cases.txt from contexts.txt and keywords.txt.
 #
-# Each keyword of keywords.txt is put into its context three ways (alone, with the word
-# "bogus", with the valid value given), except in the list contexts (vip, static_*, vsg) where
+# Each keyword of keywords.txt is put into its context five ways (alone, with the word
+# "bogus", with -1, with a number too large for 32 bits, with the valid value given), except in the list contexts (vip, static_*, vsg) where
 # the whole line is one item. The output is a list of cases: "=== NAME" followed by the
 # configuration text. regenerate.sh runs keepalived on them; the Rust tests run vrrpd.
 set -eu
@@ -27,6 +27,8 @@ FNR == NR {
   }
   emit(ctx "/" kw, ctx, kw)
   emit(ctx "/" kw "/bogus", ctx, kw " bogus")
+  emit(ctx "/" kw "/-1", ctx, kw " -1")
+  emit(ctx "/" kw "/99999999999", ctx, kw " 99999999999")
   if (value != "") emit(ctx "/" kw "/" value, ctx, kw " " value)
 }
 function emit(name, ctx, line,    text) {

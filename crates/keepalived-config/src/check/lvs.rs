@@ -48,13 +48,11 @@ fn complete_one(
         ServiceAddress::Group(name) => match groups.iter().find(|g| &g.name == name) {
             Some(g) => Some(g),
             None => {
-                general(
-                    out,
-                    format!(
-                        "Virtual server group {name} specified but not configured - ignoring virtual server {}",
-                        format_vs(&service, d.protocol)
-                    ),
-                );
+                // keepalived 2.2.7 says nothing under -t; the service cannot be set up.
+                out.log(format!(
+                    "Virtual server group {name} specified but not configured - ignoring virtual server {}",
+                    format_vs(&service, d.protocol)
+                ));
                 return None;
             }
         },
@@ -73,6 +71,12 @@ fn complete_one(
         g.entries
             .iter()
             .any(|e| matches!(e, GroupEntry::Fwmark { .. }))
+    });
+    // Fwmark entries that name their family do not make keepalived drop the protocol.
+    let group_fwmarks_without_family = group.is_some_and(|g| {
+        g.entries
+            .iter()
+            .any(|e| matches!(e, GroupEntry::Fwmark { family: None, .. }))
     });
     let name = |protocol: Option<Protocol>| format_vs(&service, protocol);
 
@@ -155,7 +159,7 @@ fn complete_one(
         });
     }
     if d.protocol.is_some()
-        && ((group.is_some() && group_ranges.is_empty() && group_fwmarks)
+        && ((group.is_some() && group_ranges.is_empty() && group_fwmarks_without_family)
             || (group.is_none() && fwmark))
     {
         general(
@@ -496,12 +500,7 @@ fn check_scripts(
             }
         }
     }
-    for s in globals
-        .notify_fifo
-        .script
-        .iter()
-        .chain(globals.lvs_notify_fifo.script.iter())
-    {
+    for s in scripts::fifo_scripts([&globals.notify_fifo, &globals.lvs_notify_fifo]) {
         flags.add(scripts::check(env, s, security));
     }
     if let Some(message) = flags.violation(security, "check ") {

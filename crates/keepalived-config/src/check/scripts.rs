@@ -7,6 +7,7 @@
 
 use crate::env::{Environment, ProgramLookup};
 use crate::model::Script;
+use crate::model::global::NotifyFifo;
 
 /// The verdict on one script.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,4 +71,12 @@ impl ScriptFlags {
             )
         })
     }
+}
+
+/// The reader scripts of the FIFOs that are configured: a script without its FIFO never runs.
+pub fn fifo_scripts(fifos: [&NotifyFifo; 2]) -> impl Iterator<Item = &Script> {
+    fifos
+        .into_iter()
+        .filter(|f| f.path.is_some())
+        .filter_map(|f| f.script.as_ref())
 }

@@ -151,12 +151,7 @@ fn check_scripts(
         }
         g.track_scripts.retain(|t| reason(&t.name).is_none());
     }
-    for s in globals
-        .notify_fifo
-        .script
-        .iter()
-        .chain(globals.vrrp_notify_fifo.script.iter())
-    {
+    for s in scripts::fifo_scripts([&globals.notify_fifo, &globals.vrrp_notify_fifo]) {
         flags.add(scripts::check(env, s, security));
     }
     if let Some(message) = flags.violation(security, "") {
@@ -231,6 +226,7 @@ fn complete_instance(
     let unicast = !i.unicast_peers.is_empty();
     if i.interface.is_none() && !unicast && i.vrf.is_none() {
         report(format!("({name}) Unknown interface!"));
+        return None;
     }
     if i.virtual_addresses.is_empty() {
         report(format!(

@@ -154,7 +154,7 @@ fn milliseconds(
     p: &mut Parser<'_>,
     l: &Line,
     what: &str,
-    min: u64,
+    min_ms: u64,
     set: fn(&mut BfdInstance, Duration),
 ) -> HandlerResult {
     if !checks(p) {
@@ -162,12 +162,13 @@ fn milliseconds(
     }
     let w = p.required(l, 1)?;
     let name = current_name(p);
-    match p.unsigned(w, min, 4_294_967) {
-        Some(ms) => with(p, |b| set(b, Duration::from_millis(ms))),
+    // Milliseconds with up to three decimals.
+    match p.decimal(w, 3, min_ms * 1000, 4_294_967 * 1000) {
+        Some(us) => with(p, |b| set(b, Duration::from_micros(us))),
         None => {
             p.error_at(
                 w,
-                format!("Configuration error: BFD instance {name} {what} value {} is not valid (must be in range [{min}-4294967]), ignoring", w.as_str()),
+                format!("Configuration error: BFD instance {name} {what} value {} is not valid (must be in range [{min_ms}-4294967]), ignoring", w.as_str()),
             );
             Ok(())
         }
@@ -187,7 +188,13 @@ fn small(
     }
     let w = p.required(l, 1)?;
     let name = current_name(p);
-    match p.int(w, min, max) {
+    // keepalived reads the non-negative ones as unsigned (so -1 is "negative").
+    let value = if min >= 0 {
+        p.unsigned(w, min as u64, max as u64).map(|v| v as i64)
+    } else {
+        p.int(w, min, max)
+    };
+    match value {
         Some(v) => with(p, |b| set(b, v)),
         None => {
             p.error_at(w, format!("Configuration error: BFD instance {name} {what} {} not valid (must be in range [{min}-{max}]), ignoring", w.as_str()));

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::keywords::{Keyword, block, kw};
 use super::state::{CheckerDraft, TimingDraft};
 use super::values::{parse_address, read_hex_str};
-use super::virtual_server::{format_trio, with_rs};
+use super::virtual_server::{TIMER_MAX_US, format_trio, with_rs};
 use super::walker::{HandlerResult, Line, Parser};
 use crate::model::lvs::{
     CheckTiming, Checker, CheckerKind, ConnectionOptions, DnsCheck, FileCheck, HttpCheck,
@@ -18,18 +18,23 @@ macro_rules! common_keywords {
         [
             kw("retry", retry),
             kw("delay_before_retry", |p, l| {
-                timer(p, l, None, |t, d| t.delay_before_retry = Some(d))
-            }),
-            kw("warmup", |p, l| {
-                timer(p, l, None, |t, d| t.warmup = Some(d))
-            }),
-            kw("delay_loop", |p, l| {
                 timer(
                     p,
                     l,
-                    Some("delay_loop '{}' is invalid - ignoring"),
-                    |t, d| t.delay_loop = Some(d),
+                    0,
+                    "Invalid delay_before_retry connection value '{}'",
+                    |t, d| t.delay_before_retry = Some(d),
                 )
+            }),
+            kw("warmup", |p, l| {
+                timer(p, l, 0, "Invalid warmup connection value '{}'", |t, d| {
+                    t.warmup = Some(d)
+                })
+            }),
+            kw("delay_loop", |p, l| {
+                timer(p, l, 1, "delay_loop '{}' is invalid - ignoring", |t, d| {
+                    t.delay_loop = Some(d)
+                })
             }),
             kw("alpha", alpha),
             kw("log_all_failures", log_all_failures),
@@ -195,10 +200,13 @@ pub static URL_KEYWORDS: &[Keyword] = &[
         }
         Ok(())
     }),
+    // keepalived 2.2.7 takes the regex keywords without checking their values: a missing or
+    // bad value is silently ignored.
     kw("regex", |p, l| {
-        let w = p.required(l, 1)?;
-        let r = w.text.clone();
-        with_url(p, |u| u.regex = Some(r));
+        if let Some(r) = l.text_of(1) {
+            let r = r.to_owned();
+            with_url(p, |u| u.regex = Some(r));
+        }
         Ok(())
     }),
     kw("regex_no_match", |p, _| {
@@ -211,27 +219,21 @@ pub static URL_KEYWORDS: &[Keyword] = &[
         Ok(())
     }),
     kw("regex_stack", |p, l| {
-        let start = p.required(l, 1)?;
-        let max = p.required(l, 2)?;
-        if let (Some(s), Some(m)) = (
-            p.unsigned(start, 0, u64::from(u32::MAX)),
-            p.unsigned(max, 0, u64::from(u32::MAX)),
-        ) {
-            with_url(p, |u| u.regex_stack = Some((s as u32, m as u32)));
+        let number = |i: usize| l.text_of(i).and_then(|t| t.parse::<u32>().ok());
+        if let (Some(start), Some(max)) = (number(1), number(2)) {
+            with_url(p, |u| u.regex_stack = Some((start, max)));
         }
         Ok(())
     }),
     kw("regex_min_offset", |p, l| {
-        let w = p.required(l, 1)?;
-        if let Some(v) = p.unsigned(w, 0, u64::from(u32::MAX)) {
-            with_url(p, |u| u.regex_min_offset = Some(v as u32));
+        if let Some(v) = l.text_of(1).and_then(|t| t.parse::<u32>().ok()) {
+            with_url(p, |u| u.regex_min_offset = Some(v));
         }
         Ok(())
     }),
     kw("regex_max_offset", |p, l| {
-        let w = p.required(l, 1)?;
-        if let Some(v) = p.unsigned(w, 0, u64::from(u32::MAX)) {
-            with_url(p, |u| u.regex_max_offset = Some(v as u32));
+        if let Some(v) = l.text_of(1).and_then(|t| t.parse::<u32>().ok()) {
+            with_url(p, |u| u.regex_max_offset = Some(v));
         }
         Ok(())
     }),
@@ -552,24 +554,27 @@ fn nb_get_retry(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 fn timer(
     p: &mut Parser<'_>,
     l: &Line,
-    message: Option<&str>,
+    min_us: u64,
+    message: &str,
     set: fn(&mut TimingDraft, Duration),
 ) -> HandlerResult {
     let w = p.required(l, 1)?;
-    match p.timer(w, 0, 0) {
+    // Only connect_timeout has an upper bound (UINT_MAX microseconds).
+    let max_us = if l.keyword() == "connect_timeout" {
+        TIMER_MAX_US
+    } else {
+        0
+    };
+    match p.timer(w, min_us, max_us) {
         Some(d) => with_checker(p, |c| set(&mut c.timing, d)),
-        None => {
-            if let Some(m) = message {
-                p.error_at(w, m.replace("{}", w.as_str()));
-            }
-        }
+        None => p.error_at(w, message.replace("{}", w.as_str())),
     }
     Ok(())
 }
 
 fn connect_timeout(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let w = p.required(l, 1)?;
-    match p.timer(w, 0, 0) {
+    match p.timer(w, 1, TIMER_MAX_US) {
         Some(d) => with_checker(p, |c| c.timing.connect_timeout = Some(d)),
         None => p.error_at(
             w,

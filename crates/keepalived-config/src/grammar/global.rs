@@ -165,12 +165,18 @@ pub static KEYWORDS: &[Keyword] = &[
         })
     }),
     kw("nftables_ipvs_start_fwmark", |p, l| {
-        nft_number(
-            p,
-            l,
-            "invalid ipvs nftables start_fwmark priority",
-            |g, v| other(g, "nftables_ipvs_start_fwmark", v),
-        )
+        let w = p.required(l, 1)?;
+        match p.unsigned(w, 0, u64::from(u32::MAX)) {
+            Some(v) => other(&mut p.globals, "nftables_ipvs_start_fwmark", v),
+            None => p.error_at(
+                w,
+                format!(
+                    "invalid ipvs nftables start_fwmark priority '{}'",
+                    w.as_str()
+                ),
+            ),
+        }
+        Ok(())
     }),
     kw("nftables_counters", |p, _| {
         flag(p, |g| g.nftables_counters = true)
@@ -323,7 +329,7 @@ pub static KEYWORDS: &[Keyword] = &[
     kw("vrrp_rx_bufs_multiplier", rx_bufs_multiplier),
     kw("vrrp_startup_delay", |p, l| {
         let w = p.required(l, 1)?;
-        match p.timer(w, 0, 0) {
+        match p.timer(w, 1000, u64::from(u32::MAX)) {
             Some(v) => p.globals.vrrp_startup_delay = Some(v),
             None => p.error_at(w, format!("vrrp_startup_delay '{}' is invalid", w.as_str())),
         }
@@ -602,8 +608,8 @@ fn min_auto_priority_delay(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         p.error("min_auto_priority_delay requires delay time");
         return Ok(());
     };
-    match p.unsigned(w, 1, 10_000_000) {
-        Some(v) => p.globals.min_auto_priority_delay = Some(v),
+    match p.int(w, 1, 10_000_000) {
+        Some(v) => p.globals.min_auto_priority_delay = Some(v as u64),
         None => p.error_at(
             w,
             format!(
@@ -778,12 +784,12 @@ fn interval(
     set: fn(&mut crate::model::GlobalDefs, Duration),
 ) -> HandlerResult {
     let w = p.required(l, 1)?;
-    match p.decimal(w, 6, 0, i32::MAX as u64) {
-        Some(us) => {
-            if us >= 1_000_000 {
+    match p.timer(w, 1, u64::from(u32::MAX)) {
+        Some(d) => {
+            if d >= Duration::from_secs(1) {
                 p.log(format!("The {name} is very large - {} seconds", w.as_str()));
             }
-            set(&mut p.globals, Duration::from_micros(us));
+            set(&mut p.globals, d);
         }
         None => p.error_at(w, format!("{name} '{}' is invalid", w.as_str())),
     }
@@ -872,13 +878,31 @@ fn realtime_priority(
         p.error(format!("No {name} process real-time priority specified"));
         return Ok(());
     };
-    match p.unsigned(w, 1, 99) {
-        Some(v) => target(&mut p.globals).realtime_priority = Some(v as u32),
-        None => p.error_at(
+    let Some(mut v) = p.int(w, i64::from(i32::MIN), i64::from(i32::MAX)) else {
+        p.error_at(
             w,
             format!("{name} process real-time priority '{}' invalid", w.as_str()),
-        ),
+        );
+        return Ok(());
+    };
+    if v < 1 {
+        p.error_at(
+            w,
+            format!(
+                "{name} process real-time priority {v} less than minimum 1 - setting to minimum"
+            ),
+        );
+        v = 1;
+    } else if v > 99 {
+        p.error_at(
+            w,
+            format!(
+                "{name} process real-time priority {v} more than maximum 99 - setting to maximum"
+            ),
+        );
+        v = 99;
     }
+    target(&mut p.globals).realtime_priority = Some(v as u32);
     Ok(())
 }
 
@@ -892,23 +916,25 @@ fn cpu_affinity(
         p.error(format!("No {name} cpu_id set specified"));
         return Ok(());
     }
-    let mut ok = true;
+    let last_cpu = i64::from(p.env.cpu_count().max(1)) - 1;
     for w in &l.words[1..] {
-        if p.unsigned(w, 0, 4095).is_none() {
-            p.error_at(w, format!("Invalid cpu_id:0 specified for {name} process"));
-            ok = false;
-            break;
+        if p.int(w, 0, last_cpu).is_none() {
+            // keepalived prints the number as read, truncated to an int.
+            let value = super::values::strtol_value(w.as_str()) as i32;
+            p.error_at(
+                w,
+                format!("Invalid cpu_id:{value} specified for {name} process"),
+            );
+            return Ok(());
         }
     }
-    if ok {
-        target(&mut p.globals).cpu_affinity = Some(
-            l.words[1..]
-                .iter()
-                .map(|t| t.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
-    }
+    target(&mut p.globals).cpu_affinity = Some(
+        l.words[1..]
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     Ok(())
 }
 
@@ -919,7 +945,7 @@ fn rlimit_rttime(
     target: fn(&mut crate::model::GlobalDefs) -> &mut ProcessTuning,
 ) -> HandlerResult {
     let w = p.required(l, 1)?;
-    match p.unsigned64(w, 1, u64::MAX) {
+    match p.unsigned(w, 1, u64::from(u32::MAX)) {
         Some(v) => target(&mut p.globals).rlimit_rttime = Some(v),
         None => p.error_at(
             w,
@@ -1030,9 +1056,18 @@ fn rx_bufs_multiplier(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 fn umask(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let w = p.required(l, 1)?;
     let text = w.as_str();
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(v) = u32::from_str_radix(text, 8) {
-            p.globals.umask = Some(v);
+    if text.starts_with(|c: char| c.is_ascii_digit()) {
+        // strtoul with base 0: octal with a leading 0, hex with 0x.
+        let parsed = if let Some(hex) = text.strip_prefix("0x") {
+            u32::from_str_radix(hex, 16).ok()
+        } else if text.len() > 1 && text.starts_with('0') {
+            u32::from_str_radix(&text[1..], 8).ok()
+        } else {
+            text.parse::<u32>().ok()
+        };
+        match parsed.filter(|&m| m <= 0o7777) {
+            Some(m) => p.globals.umask = Some(m),
+            None => p.error_at(w, format!("invalid umask value {text}")),
         }
         return Ok(());
     }
@@ -1066,10 +1101,7 @@ fn include_check(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
             name,
             "readable" | "match" | "wildcard_match" | "brace_match"
         ) {
-            p.error_at(
-                w,
-                format!("Unknown include_check type '{}' - ignoring", w.as_str()),
-            );
+            p.error_at(w, format!("Unknown include_check type '{name}' - ignoring"));
         }
     }
     other(

@@ -32,6 +32,19 @@ pub static KEYWORDS: &[Keyword] = &[
     }),
     kw("old_unicast_checksum", old_unicast_checksum),
     kw("native_ipv6", |p, _| {
+        let name = current_name(p);
+        let ipv4 = p.state.instances.last().is_some_and(|d| {
+            d.instance
+                .virtual_addresses
+                .first()
+                .is_some_and(|a| a.family() == AddressFamily::Ipv4)
+        });
+        if ipv4 {
+            p.error(format!(
+                "({name}) Cannot specify native_ipv6 with IPv4 addresses"
+            ));
+            return Ok(());
+        }
         with(p, |d| d.instance.native_ipv6 = true)
     }),
     kw("state", state),
@@ -84,7 +97,13 @@ pub static KEYWORDS: &[Keyword] = &[
     kw("notify_master", |p, l| notify(p, l, |n| &mut n.master)),
     kw("notify_fault", |p, l| notify(p, l, |n| &mut n.fault)),
     kw("notify_stop", |p, l| notify(p, l, |n| &mut n.stop)),
-    kw("notify_deleted", |p, l| notify(p, l, |n| &mut n.deleted)),
+    kw("notify_deleted", |p, l| {
+        // The script is optional: keepalived only notes the deletion then.
+        if l.len() < 2 {
+            return Ok(());
+        }
+        notify(p, l, |n| &mut n.deleted)
+    }),
     kw("notify", |p, l| notify(p, l, |n| &mut n.any)),
     kw("notify_master_rx_lower_pri", |p, l| {
         notify(p, l, |n| &mut n.master_rx_lower_priority)
@@ -769,7 +788,10 @@ fn preempt_delay(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
             d.preempt_delay_given = true;
         }),
         None => {
-            let _ = name;
+            p.error_at(
+                w,
+                format!("({name}) Preempt_delay not valid! must be between 0-1000"),
+            );
             Ok(())
         }
     }
@@ -924,7 +946,7 @@ fn garp_extra_if(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 fn kernel_rx_buf_size(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let name = current_name(p);
     let value = match l.word(1) {
-        Some(w) => p.unsigned64(w, 0, u64::MAX),
+        Some(w) => p.unsigned(w, 0, u64::from(u32::MAX)),
         None => None,
     };
     match value {

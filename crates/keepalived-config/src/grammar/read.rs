@@ -73,24 +73,30 @@ impl Parser<'_> {
         self.number(token, values::read_unsigned64(token.as_str(), min, max))
     }
 
-    /// A decimal with `shift` decimals, times 10^shift (keepalived's `read_decimal_unsigned`).
+    /// A decimal with `shift` decimals, times 10^shift (keepalived's `read_decimal_unsigned`):
+    /// `None` when keepalived would not use the value.
     pub fn decimal(&mut self, token: &Token, shift: u32, min: u64, max: u64) -> Option<u64> {
-        let (note, value) = values::read_decimal(token.as_str(), shift, min, max);
-        if let Some(note) = note {
+        let (messages, value) = values::read_decimal(token.as_str(), shift, min, max);
+        for message in messages {
             self.out
-                .report_at(ErrorClass::InvalidNumber, note, token.span);
+                .report_at(ErrorClass::InvalidNumber, message, token.span);
         }
-        self.number(token, value)
+        value
     }
 
     /// A timer in seconds, `[min_us, max_us]` microseconds (`max_us` 0: unbounded).
     pub fn timer(&mut self, token: &Token, min_us: u64, max_us: u64) -> Option<Duration> {
-        let (note, value) = values::read_timer(token.as_str(), min_us, max_us);
-        if let Some(note) = note {
-            self.out
-                .report_at(ErrorClass::InvalidNumber, note, token.span);
-        }
-        self.number(token, value)
+        self.decimal(
+            token,
+            6,
+            min_us,
+            if max_us == 0 {
+                values::TIMER_MAXIMUM_US
+            } else {
+                max_us
+            },
+        )
+        .map(Duration::from_micros)
     }
 
     /// A boolean keyword whose argument is optional: no argument means true; a bad one is

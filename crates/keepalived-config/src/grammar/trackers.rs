@@ -324,7 +324,9 @@ fn process(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 }
 
 fn param_match(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
-    let w = p.required(l, 1)?;
+    let Some(w) = l.word(1) else {
+        return Ok(());
+    };
     let kind = match w.as_str() {
         "initial" => ParamMatch::Initial,
         "partial" => ParamMatch::Partial,
@@ -501,15 +503,26 @@ fn file_weight(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 }
 
 fn init_file(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
+    let name = file_name(p);
     let mut value = 0i64;
     let mut overwrite = false;
     for w in &l.words[1..] {
         if w.as_str() == "overwrite" {
             overwrite = true;
-        } else if let Ok(v) =
-            super::values::read_int(w.as_str(), i64::from(i32::MIN), i64::from(i32::MAX))
+        } else if w
+            .as_str()
+            .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
         {
-            value = v;
+            match p.int(w, i64::from(i32::MIN), i64::from(i32::MAX)) {
+                Some(v) => value = v,
+                None => {
+                    p.error_at(
+                        w,
+                        format!("Track file {name} init value {} is invalid", w.as_str()),
+                    );
+                    return Ok(());
+                }
+            }
         } else {
             p.error_at(w, format!("Unknown track file init option {}", w.as_str()));
             return Ok(());

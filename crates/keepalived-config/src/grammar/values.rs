@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use nom::bytes::complete::{tag, take_while, take_while1};
-use nom::character::complete::{char, digit0, one_of};
-use nom::combinator::{all_consuming, opt};
+use nom::character::complete::{digit0, one_of};
+use nom::combinator::opt;
 use nom::sequence::{pair, preceded};
 use nom::{IResult, Parser as _};
 
@@ -46,6 +46,13 @@ fn strtol(text: &str) -> (i128, bool, bool) {
         }
         Err(_) => (0, text.is_empty(), false),
     }
+}
+
+/// The value C's `strtol` reads from `text` (0 without digits), saturated.
+pub fn strtol_value(text: &str) -> i64 {
+    strtol(text)
+        .0
+        .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 /// keepalived's `read_int`: a signed number in `[min, max]`.
@@ -96,94 +103,88 @@ pub fn read_unsigned64(text: &str, min: u64, max: u64) -> NumberResult<u64> {
     }
 }
 
-/// A decimal number: digits, optionally a point and more digits.
-fn decimal(input: &str) -> IResult<&str, (&str, Option<&str>)> {
-    pair(digit0, opt(preceded(char('.'), digit0))).parse(input)
+/// C's `strtoull(text, &end, 10)`: the value (saturated, with an overflow flag) and whether all
+/// of the text was used.
+fn strtoull(text: &[u8]) -> (u128, bool, bool) {
+    let mut i = 0;
+    while i < text.len() && matches!(text[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+        i += 1;
+    }
+    if i < text.len() && text[i] == b'+' {
+        i += 1;
+    }
+    let start = i;
+    let mut value: u128 = 0;
+    while i < text.len() && text[i].is_ascii_digit() {
+        value = value
+            .saturating_mul(10)
+            .saturating_add(u128::from(text[i] - b'0'));
+        i += 1;
+    }
+    let complete = if i == start {
+        text.is_empty()
+    } else {
+        i == text.len()
+    };
+    (value, complete, value > u128::from(u64::MAX))
 }
 
-/// keepalived's `read_decimal_unsigned_long`: a decimal number with at most `shift`
-/// decimals, returned multiplied by 10^shift. More decimals are rounded with a message;
-/// that message is returned in the first element even when the value is usable.
-pub fn read_decimal(
-    text: &str,
-    shift: u32,
-    min: u64,
-    max: u64,
-) -> (Option<String>, NumberResult<u64>) {
+/// keepalived's `read_decimal_unsigned_long`: a decimal number with at most `shift` decimals,
+/// returned multiplied by 10^shift. Returns keepalived's messages and the value it uses.
+///
+/// Like keepalived (which reads these with `ignore_error`), a number followed by junk is
+/// reported as invalid but its numeric prefix is still used when in range; more decimals than
+/// `shift` are rounded with a message.
+pub fn read_decimal(text: &str, shift: u32, min: u64, max: u64) -> (Vec<String>, Option<u64>) {
+    let mut messages = Vec::new();
     if text.starts_with('-') {
-        return (None, Err(format!("negative number '{text}'")));
+        messages.push(format!("negative number '{text}'"));
+        return (messages, None);
     }
-    let mut note = None;
-    let scale = 10u128.pow(shift);
-    let parsed = all_consuming(decimal).parse(text);
-    let Ok((_, (whole, fraction))) = parsed else {
-        // keepalived still reports its decimal-places complaint before noticing junk.
-        if let Some(dot) = text.find('.')
-            && text.len() - dot - 1 > shift as usize
-        {
-            note = Some(format!("number '{text}' has too many decimal places"));
-        }
-        return (note, Err(format!("invalid number '{text}'")));
-    };
-    if whole.is_empty() && fraction.is_none_or(str::is_empty) {
-        return (
-            note,
-            Ok(0).and_then(|v: u64| check_decimal_range(text, v, shift, min, max)),
-        );
-    }
-    let mut frac = fraction.unwrap_or("").to_owned();
+    let bytes = text.as_bytes();
+    let shift = shift as usize;
+    let dot = bytes.iter().position(|&b| b == b'.');
+    let mut decimals = dot.map_or(0, |d| bytes.len() - d - 1);
     let mut round_up = false;
-    if frac.len() > shift as usize {
-        note = Some(format!("number '{text}' has too many decimal places"));
-        round_up = frac.as_bytes()[shift as usize] >= b'5';
-        frac.truncate(shift as usize);
+    if decimals > shift {
+        messages.push(format!("number '{text}' has too many decimal places"));
+        round_up = dot
+            .and_then(|d| bytes.get(d + shift + 1))
+            .is_some_and(|&b| b >= b'5');
+        decimals = shift;
     }
-    while frac.len() < shift as usize {
-        frac.push('0');
-    }
-    let whole_value: u128 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().unwrap_or(u128::MAX)
+    let mut digits: Vec<u8> = match dot {
+        Some(d) => bytes[..d]
+            .iter()
+            .chain(&bytes[d + 1..d + 1 + decimals])
+            .copied()
+            .collect(),
+        None => bytes.to_vec(),
     };
-    let frac_value: u128 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().unwrap_or(0)
-    };
-    let value = whole_value.saturating_mul(scale).saturating_add(frac_value) + u128::from(round_up);
-    if value > u128::from(u64::MAX) {
-        return (
-            note,
-            Err(format!("number '{text}' outside unsigned decimal range")),
-        );
+    digits.extend(std::iter::repeat_n(b'0', shift - decimals));
+    let (mut value, complete, overflow) = strtoull(&digits);
+    if round_up {
+        value += 1;
     }
-    (
-        note,
-        check_decimal_range(text, value as u64, shift, min, max),
-    )
-}
-
-fn check_decimal_range(
-    text: &str,
-    value: u64,
-    shift: u32,
-    min: u64,
-    max: u64,
-) -> NumberResult<u64> {
-    if value < min || value > max {
-        let scale = 10u64.pow(shift);
-        let width = shift as usize;
-        Err(format!(
-            "number '{text}' outside range [{}.{:0width$}, {}.{:0width$}]",
+    if !complete {
+        messages.push(format!("invalid number '{text}'"));
+    } else if overflow {
+        messages.push(format!("number '{text}' outside unsigned decimal range"));
+        return (messages, None);
+    } else if value < u128::from(min) || value > u128::from(max) {
+        let scale = 10u64.pow(shift as u32);
+        messages.push(format!(
+            "number '{text}' outside range [{}.{:0shift$}, {}.{:0shift$}]",
             min / scale,
             min % scale,
             max / scale,
             max % scale
-        ))
+        ));
     } else {
-        Ok(value)
+        return (messages, Some(value as u64));
     }
+    let usable = value >= u128::from(min) && value <= u128::from(max);
+    (messages, usable.then_some(value as u64))
 }
 
 /// The largest timer keepalived accepts (`TIMER_MAXIMUM`), in microseconds.
@@ -191,18 +192,14 @@ pub const TIMER_MAXIMUM_US: u64 = u64::MAX / 2;
 
 /// keepalived's `read_timer`: seconds with up to six decimals, in `[min_us, max_us]`
 /// microseconds (`max_us == 0` means no upper bound).
-pub fn read_timer(
-    text: &str,
-    min_us: u64,
-    max_us: u64,
-) -> (Option<String>, NumberResult<Duration>) {
+pub fn read_timer(text: &str, min_us: u64, max_us: u64) -> (Vec<String>, Option<Duration>) {
     let max = if max_us == 0 {
         TIMER_MAXIMUM_US
     } else {
         max_us
     };
-    let (note, value) = read_decimal(text, 6, min_us, max);
-    (note, value.map(Duration::from_micros))
+    let (messages, value) = read_decimal(text, 6, min_us, max);
+    (messages, value.map(Duration::from_micros))
 }
 
 /// keepalived's `check_true_false`: `true on yes` / `false off no`.
@@ -346,22 +343,38 @@ mod tests {
     #[test]
     fn timers_are_decimal_seconds() {
         assert_eq!(
-            read_timer("2.25", 0, 0).1,
-            Ok(Duration::from_micros(2_250_000))
+            read_timer("2.25", 0, 0),
+            (vec![], Some(Duration::from_micros(2_250_000)))
+        );
+        let (messages, value) = read_timer("0.0000015", 0, 0);
+        assert_eq!(
+            messages,
+            vec!["number '0.0000015' has too many decimal places".to_owned()]
+        );
+        assert_eq!(value, Some(Duration::from_micros(2)));
+        assert_eq!(
+            read_decimal("0", 2, 1, 25500),
+            (
+                vec!["number '0' outside range [0.01, 255.00]".to_owned()],
+                None
+            )
         );
         assert_eq!(
-            read_timer("1e2", 0, 0).1,
-            Err("invalid number '1e2'".into())
+            read_decimal("-1", 2, 0, 25500),
+            (vec!["negative number '-1'".to_owned()], None)
         );
-        let (note, value) = read_timer("0.0000015", 0, 0);
+        // Junk after a number is reported, yet the number is used when in range (keepalived
+        // reads timers with ignore_error).
         assert_eq!(
-            note.as_deref(),
-            Some("number '0.0000015' has too many decimal places")
+            read_timer("1e2", 0, 0),
+            (
+                vec!["invalid number '1e2'".to_owned()],
+                Some(Duration::from_micros(1))
+            )
         );
-        assert_eq!(value, Ok(Duration::from_micros(2)));
         assert_eq!(
-            read_decimal("0", 2, 1, 25500).1,
-            Err("number '0' outside range [0.01, 255.00]".into())
+            read_timer("1e2", 2, 0),
+            (vec!["invalid number '1e2'".to_owned()], None)
         );
     }
 

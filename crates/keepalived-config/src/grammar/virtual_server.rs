@@ -16,6 +16,9 @@ use crate::model::lvs::{
     SorryServer, SslContext, TunnelChecksum, TunnelType, VirtualServerGroup,
 };
 
+/// The longest check timer keepalived accepts: `UINT_MAX` microseconds.
+pub const TIMER_MAX_US: u64 = u32::MAX as u64;
+
 /// The schedulers IPVS knows.
 pub const SCHEDULERS: &[&str] = &[
     "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
@@ -26,16 +29,29 @@ pub static KEYWORDS: &[Keyword] = &[
     kw("ip_family", ip_family),
     kw("retry", |p, l| retry(p, l, |v, n| v.timing.retry = Some(n))),
     kw("delay_before_retry", |p, l| {
-        timer(p, l, None, |v, d| v.timing.delay_before_retry = Some(d))
+        timer(
+            p,
+            l,
+            0,
+            "virtual server delay before retry '{}' invalid - ignoring",
+            |v, d| v.timing.delay_before_retry = Some(d),
+        )
     }),
     kw("warmup", |p, l| {
-        timer(p, l, None, |v, d| v.timing.warmup = Some(d))
+        timer(
+            p,
+            l,
+            0,
+            "virtual server warmup '{}' invalid - ignoring",
+            |v, d| v.timing.warmup = Some(d),
+        )
     }),
     kw("connect_timeout", |p, l| {
         timer(
             p,
             l,
-            Some("virtual server connect_timeout {} invalid - ignoring"),
+            1,
+            "virtual server connect_timeout {} invalid - ignoring",
             |v, d| v.timing.connect_timeout = Some(d),
         )
     }),
@@ -43,7 +59,8 @@ pub static KEYWORDS: &[Keyword] = &[
         timer(
             p,
             l,
-            Some("virtual server delay loop '{}' invalid - ignoring"),
+            1,
+            "virtual server delay loop '{}' invalid - ignoring",
             |v, d| v.timing.delay_loop = Some(d),
         )
     }),
@@ -177,16 +194,29 @@ pub static REAL_SERVER_KEYWORDS: &[Keyword] = &[
     }),
     kw("retry", rs_retry),
     kw("delay_before_retry", |p, l| {
-        rs_timer(p, l, None, |t, d| t.delay_before_retry = Some(d))
+        rs_timer(
+            p,
+            l,
+            0,
+            "real server delay_before_retry '{}' invalid - ignoring",
+            |t, d| t.delay_before_retry = Some(d),
+        )
     }),
     kw("warmup", |p, l| {
-        rs_timer(p, l, None, |t, d| t.warmup = Some(d))
+        rs_timer(
+            p,
+            l,
+            0,
+            "real server warmup '{}' invalid - ignoring",
+            |t, d| t.warmup = Some(d),
+        )
     }),
     kw("connect_timeout", |p, l| {
         rs_timer(
             p,
             l,
-            Some("real server connect_timeout {} invalid - ignoring"),
+            1,
+            "real server connect_timeout {} invalid - ignoring",
             |t, d| t.connect_timeout = Some(d),
         )
     }),
@@ -194,7 +224,8 @@ pub static REAL_SERVER_KEYWORDS: &[Keyword] = &[
         rs_timer(
             p,
             l,
-            Some("real server delay_loop '{}' invalid - ignoring"),
+            1,
+            "real server delay_loop '{}' invalid - ignoring",
             |t, d| t.delay_loop = Some(d),
         )
     }),
@@ -419,16 +450,21 @@ fn retry(p: &mut Parser<'_>, l: &Line, set: fn(&mut VirtualServerDraft, u32)) ->
 fn timer(
     p: &mut Parser<'_>,
     l: &Line,
-    message: Option<&str>,
+    min_us: u64,
+    message: &str,
     set: fn(&mut VirtualServerDraft, Duration),
 ) -> HandlerResult {
     let w = p.required(l, 1)?;
-    match p.timer(w, 0, 0) {
+    // Only connect_timeout has an upper bound (UINT_MAX microseconds).
+    let max_us = if l.keyword() == "connect_timeout" {
+        TIMER_MAX_US
+    } else {
+        0
+    };
+    match p.timer(w, min_us, max_us) {
         Some(d) => with_vs(p, |v| set(v, d)),
         None => {
-            if let Some(m) = message {
-                p.error_at(w, m.replace("{}", w.as_str()));
-            }
+            p.error_at(w, message.replace("{}", w.as_str()));
             Ok(())
         }
     }
@@ -910,16 +946,21 @@ fn rs_retry(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 fn rs_timer(
     p: &mut Parser<'_>,
     l: &Line,
-    message: Option<&str>,
+    min_us: u64,
+    message: &str,
     set: fn(&mut TimingDraft, Duration),
 ) -> HandlerResult {
     let w = p.required(l, 1)?;
-    match p.timer(w, 0, 0) {
+    // Only connect_timeout has an upper bound (UINT_MAX microseconds).
+    let max_us = if l.keyword() == "connect_timeout" {
+        TIMER_MAX_US
+    } else {
+        0
+    };
+    match p.timer(w, min_us, max_us) {
         Some(d) => with_rs(p, |r| set(&mut r.timing, d)),
         None => {
-            if let Some(m) = message {
-                p.error_at(w, m.replace("{}", w.as_str()));
-            }
+            p.error_at(w, message.replace("{}", w.as_str()));
             Ok(())
         }
     }

@@ -40,7 +40,16 @@ pub(super) fn garp_group_close(p: &mut Parser<'_>) -> HandlerResult {
 
 fn garp_interval(p: &mut Parser<'_>, l: &Line, garp: bool) -> HandlerResult {
     let w = p.required(l, 1)?;
-    if let Some(us) = p.decimal(w, 6, 0, i32::MAX as u64) {
+    let Some(us) = p.decimal(w, 6, 0, i32::MAX as u64) else {
+        let name = if garp {
+            "garp_interval"
+        } else {
+            "gna_interval"
+        };
+        p.error_at(w, format!("garp_group {name} '{}' invalid", w.as_str()));
+        return Ok(());
+    };
+    {
         if us >= 1_000_000 {
             p.log(format!(
                 "The {} is very large - {} seconds",
@@ -233,7 +242,7 @@ pub(super) fn interface_up_down_delays(p: &mut Parser<'_>, l: &Line) -> HandlerR
         }
         let read = |p: &mut Parser<'_>, i: usize| {
             let (_, v) = super::values::read_timer(words[i].as_str(), 0, 255 * 1_000_000);
-            if v.is_err() {
+            if v.is_none() {
                 p.log(format!(
                     "Invalid {} delay {} for {}",
                     if i == 1 { "down" } else { "up" },
@@ -241,7 +250,7 @@ pub(super) fn interface_up_down_delays(p: &mut Parser<'_>, l: &Line) -> HandlerR
                     name.as_str()
                 ));
             }
-            v.ok()
+            v
         };
         let Some(down) = read(p, 1) else {
             return Ok(());

@@ -286,8 +286,11 @@ impl<'a> Parser<'a> {
                     -1
                 };
             }
+            // keepalived does not install the sub-keywords of blocks a process skips: the
+            // block is skipped by counting braces at this level.
+            let block = if active { keyword.block } else { None };
             let mut start_needed = false;
-            if keyword.block.is_some() {
+            if block.is_some() {
                 if line.words.last().is_some_and(|w| w.as_str() == "{") {
                     line.words.pop();
                 } else {
@@ -297,7 +300,7 @@ impl<'a> Parser<'a> {
             if active && let Some(handler) = keyword.handler {
                 handler(self, &line)?;
             }
-            if let Some(block) = keyword.block {
+            if let Some(block) = block {
                 self.level += 1;
                 let skipped = self.process_block(block, start_needed);
                 self.level -= 1;

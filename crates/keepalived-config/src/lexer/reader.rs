@@ -171,7 +171,12 @@ impl<'a> LineReader<'a> {
                     }
                 }
             } else {
-                line = self.next_physical(out)?;
+                let Some(physical) = self.next_physical(out) else {
+                    // Past the end of the files, messages carry no position.
+                    out.position = None;
+                    return None;
+                };
+                line = physical;
             }
 
             if let Some(def) = self.defining {

@@ -1,0 +1,114 @@
+//! Differential tests against keepalived 2.2.7 on small probe configurations
+//! (testdata/keepalived/probes): every keyword of every block alone, with a bad value and with
+//! a good one, plus hand-written cases for the lexer and the checks. keepalived's exit status
+//! and messages were recorded by `probes/regenerate.sh`; here the library must produce the same.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use keepalived_config::diagnostics::keepalived;
+use keepalived_config::env::FixedEnvironment;
+use keepalived_config::{LoadOptions, load};
+
+fn probes_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/keepalived/probes")
+}
+
+/// Splits a file of `=== NAME` sections into (name, body lines).
+fn sections(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("=== ") {
+            out.push((name.to_owned(), Vec::new()));
+        } else if let Some((_, body)) = out.last_mut() {
+            body.push(line.to_owned());
+        }
+    }
+    out
+}
+
+/// Cases whose outcome differs from keepalived's on purpose, and why (`NAME<TAB>reason` lines).
+fn known_differences() -> BTreeMap<String, String> {
+    let text =
+        std::fs::read_to_string(probes_dir().join("known-differences.txt")).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            l.split_once('\t')
+                .map(|(n, r)| (n.to_owned(), r.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn probes_match_keepalived() {
+    let dir = probes_dir();
+    let mut cases = Vec::new();
+    for file in ["cases.txt", "generated-cases.txt"] {
+        let text =
+            std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        cases.extend(
+            sections(&text)
+                .into_iter()
+                .filter(|(_, body)| !body.first().is_some_and(|l| l.starts_with("# "))),
+        );
+    }
+    let expected: BTreeMap<String, Vec<String>> =
+        sections(&std::fs::read_to_string(dir.join("expected.txt")).unwrap_or_default())
+            .into_iter()
+            .collect();
+    let known = known_differences();
+    let env_text = std::fs::read_to_string(dir.join("environment.txt")).unwrap_or_default();
+    let env = FixedEnvironment::parse(&env_text).unwrap_or_else(|e| panic!("environment.txt: {e}"));
+    let options = LoadOptions {
+        config_id: "vm".into(),
+        ..LoadOptions::default()
+    };
+
+    let scratch = std::env::temp_dir().join(format!("kc-probes-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap_or_else(|e| panic!("{e}"));
+    let path = scratch.join("probe.conf");
+    let prefix = format!("{}/", scratch.display());
+
+    let (mut compared, mut crashed, mut differ) = (0, 0, Vec::new());
+    for (name, body) in &cases {
+        let Some(recorded) = expected.get(name) else {
+            continue;
+        };
+        let rc: i32 = recorded
+            .first()
+            .and_then(|l| l.strip_prefix("rc "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(-1);
+        if rc >= 128 {
+            // keepalived crashed on this one; nothing to compare with.
+            crashed += 1;
+            continue;
+        }
+        let mut text = body.join("\n");
+        text.push('\n');
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let loaded = load(path.to_str().unwrap_or_default(), &options, &env);
+        let lines: Vec<String> = keepalived::render(&loaded.diagnostics, &loaded.sources)
+            .into_iter()
+            .map(|l| l.replace(&prefix, ""))
+            .collect();
+        let ours_rc = i32::from(loaded.verdict.exit_status());
+        compared += 1;
+        if (ours_rc != rc || lines[..] != recorded[1..]) && !known.contains_key(name) {
+            differ.push(format!("{name}: rc {ours_rc} (keepalived {rc})\n    ours:       {lines:?}\n    keepalived: {:?}", &recorded[1..]));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    println!(
+        "{} of {compared} probes agree with keepalived 2.2.7 ({crashed} crashed keepalived, {} known differences)",
+        compared - differ.len(),
+        known.len()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} probes differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+}
