@@ -30,6 +30,17 @@ pub struct Span {
     pub len: u32,
 }
 
+impl Span {
+    /// A whole line (nothing in particular underlined).
+    pub fn line(position: LinePosition) -> Span {
+        Span {
+            position,
+            start: 0,
+            len: 0,
+        }
+    }
+}
+
 /// One configuration file that was read.
 #[derive(Clone, Debug)]
 pub struct SourceFile {

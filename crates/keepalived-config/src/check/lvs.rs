@@ -15,8 +15,8 @@ use crate::model::lvs::{
     VirtualServer, VirtualServerGroup,
 };
 
-fn general(out: &mut Reporter, message: String) {
-    out.report(ErrorClass::GeneralError, message);
+fn general_about(out: &mut Reporter, message: String, about: Option<crate::source::LinePosition>) {
+    out.report_about(ErrorClass::GeneralError, message, about, None);
 }
 
 /// Completes the virtual servers read by the checker process.
@@ -44,6 +44,7 @@ fn complete_one(
     out: &mut Reporter,
 ) -> Option<VirtualServer> {
     let service = d.server.service.clone();
+    let about = d.server.position;
     let group = match &service {
         ServiceAddress::Group(name) => match groups.iter().find(|g| &g.name == name) {
             Some(g) => Some(g),
@@ -81,56 +82,62 @@ fn complete_one(
     let name = |protocol: Option<Protocol>| format_vs(&service, protocol);
 
     if d.real_servers.is_empty() {
-        general(
+        general_about(
             out,
             format!(
                 "Virtual server {} has no real servers - ignoring",
                 name(d.protocol)
             ),
+            about,
         );
         return None;
     }
     if d.server.ha_suspend && (fwmark || group_fwmarks) {
-        general(
+        general_about(
             out,
             format!(
                 "Virtual server {}: cannot use ha_suspend with fwmarks - clearing ha_suspend",
                 name(d.protocol)
             ),
+            about,
         );
         d.server.ha_suspend = false;
     }
     let by_address = (group.is_some() && !group_ranges.is_empty()) || (group.is_none() && !fwmark);
     if by_address {
         if d.protocol.is_none() {
-            general(
-                out,
+            out.report_about(
+                ErrorClass::GeneralError,
                 format!(
                     "Virtual server {}: no protocol set - defaulting to UDP",
                     name(d.protocol)
                 ),
+                d.server.position,
+                Some("add `protocol TCP` for a TCP service: keepalived defaults to UDP".into()),
             );
             d.protocol = Some(Protocol::Udp);
         }
         if d.server.scheduler_flags.one_packet && d.protocol != Some(Protocol::Udp) {
-            general(
+            general_about(
                 out,
                 format!(
                     "Virtual server {}: one packet scheduling requires UDP - resetting",
                     name(d.protocol)
                 ),
+                about,
             );
             d.server.scheduler_flags.one_packet = false;
         }
         if let ServiceAddress::Address { port: 0, .. } = service
             && d.persistence.is_none()
         {
-            general(
+            general_about(
                 out,
                 format!(
                     "Virtual server {}: zero port only valid for persistent services - setting",
                     name(d.protocol)
                 ),
+                about,
             );
             d.persistence = Some(Persistence {
                 timeout: Duration::from_secs(360),
@@ -145,12 +152,13 @@ fn complete_one(
             .iter()
             .any(|e| matches!(e, GroupEntry::Range { port: 0, .. }))
     {
-        general(
+        general_about(
             out,
             format!(
                 "Virtual server {}: zero port only valid for persistent services - setting",
                 name(d.protocol)
             ),
+            about,
         );
         d.persistence = Some(Persistence {
             timeout: Duration::from_secs(360),
@@ -162,22 +170,24 @@ fn complete_one(
         && ((group.is_some() && group_ranges.is_empty() && group_fwmarks_without_family)
             || (group.is_none() && fwmark))
     {
-        general(
+        general_about(
             out,
             format!(
                 "Warning: Virtual server {}: protocol specified for fwmark - protocol will be ignored",
                 name(d.protocol)
             ),
+            about,
         );
         d.protocol = None;
     }
     if d.scheduler.is_none() {
-        general(
+        general_about(
             out,
             format!(
                 "Virtual server {}: no scheduler set, setting default 'wlc'",
                 name(d.protocol)
             ),
+            about,
         );
         d.scheduler = Some("wlc".into());
     }
@@ -198,24 +208,26 @@ fn complete_one(
                 k.server.address == rs.server.address && k.server.port == rs.server.port
             });
         if duplicate {
-            general(
+            general_about(
                 out,
                 format!(
                     "VS {}: real server {} is duplicated - removing second rs",
                     name(d.protocol),
                     format_trio(&rs.server.address, d.protocol, rs.server.port)
                 ),
+                about,
             );
             continue;
         }
         if rs.forwarding.is_none() {
             if d.forwarding.is_none() {
-                general(
+                general_about(
                     out,
                     format!(
                         "Virtual server {}: no forwarding method set, setting default NAT",
                         name(d.protocol)
                     ),
+                    about,
                 );
                 d.forwarding = Some(ForwardingMethod::Nat);
             }
@@ -240,7 +252,7 @@ fn complete_one(
         {
             let inhibit = rs.inhibit.unwrap_or(false);
             if sorry.inhibit != inhibit {
-                general(
+                general_about(
                     out,
                     format!(
                         "Virtual server {}: real server {} matches sorry server, but inhibit setting differs, {}ing on sorry server",
@@ -248,6 +260,7 @@ fn complete_one(
                         format_trio(&rs.server.address, d.protocol, rs.server.port),
                         if inhibit { "sett" } else { "clear" }
                     ),
+                    about,
                 );
                 sorry.inhibit = inhibit;
             }
@@ -258,12 +271,13 @@ fn complete_one(
         && sorry.forwarding.is_none()
     {
         if d.forwarding.is_none() {
-            general(
+            general_about(
                 out,
                 format!(
                     "Virtual server {}: no forwarding method set, setting default NAT",
                     name(d.protocol)
                 ),
+                about,
             );
             d.forwarding = Some(ForwardingMethod::Nat);
         }
@@ -271,19 +285,20 @@ fn complete_one(
     }
     let weight_sum = u32::try_from(weight_sum).unwrap_or(u32::MAX);
     if d.server.quorum > weight_sum {
-        general(
+        general_about(
             out,
             format!(
                 "Warning - quorum {} for {} exceeds total weight of real servers {weight_sum}, reducing quorum to {weight_sum}",
                 d.server.quorum,
                 name(d.protocol)
             ),
+            about,
         );
         d.server.quorum = weight_sum;
     }
     if d.server.hysteresis >= d.server.quorum {
         let new = d.server.quorum.saturating_sub(1);
-        general(
+        general_about(
             out,
             format!(
                 "Virtual server {}: hysteresis {} >= quorum {}; setting hysteresis to {new}",
@@ -291,6 +306,7 @@ fn complete_one(
                 d.server.hysteresis,
                 d.server.quorum
             ),
+            about,
         );
         d.server.hysteresis = new;
     }
@@ -300,13 +316,14 @@ fn complete_one(
         if group_fwmarks {
             for rs in &kept {
                 if rs.forwarding != Some(ForwardingMethod::Nat) && rs.server.port != 0 {
-                    general(
+                    general_about(
                         out,
                         format!(
                             "WARNING - fwmark virtual server {}, real server {} has port specified - port will be ignored",
                             name(d.protocol),
                             format_trio(&rs.server.address, d.protocol, rs.server.port)
                         ),
+                        about,
                     );
                 }
             }
@@ -323,13 +340,14 @@ fn complete_one(
                         } else {
                             format!("{first}-{last},{port}")
                         };
-                        general(
+                        general_about(
                             out,
                             format!(
                                 "virtual server {}:[{range}] and real server {} ports don't match",
                                 name(d.protocol),
                                 format_trio(&rs.server.address, d.protocol, rs.server.port)
                             ),
+                            about,
                         );
                     }
                 }
@@ -349,26 +367,28 @@ fn complete_one(
             }
             if fwmark {
                 if rs.server.port != 0 {
-                    general(
+                    general_about(
                         out,
                         format!(
                             "WARNING - fwmark virtual server {}, real server {} has port specified - clearing",
                             name(d.protocol),
                             format_trio(&rs.server.address, d.protocol, rs.server.port)
                         ),
+                        about,
                     );
                     rs.server.port = 0;
                 }
             } else if rs.server.port == 0 {
                 rs.server.port = vs_port;
             } else if rs.server.port != vs_port {
-                general(
+                general_about(
                     out,
                     format!(
                         "WARNING - virtual server {} and real server {} ports don't match - resetting",
                         name(d.protocol),
                         format_trio(&rs.server.address, d.protocol, rs.server.port)
                     ),
+                    about,
                 );
                 rs.server.port = vs_port;
             }
@@ -378,24 +398,26 @@ fn complete_one(
         {
             if fwmark {
                 if sorry.port != 0 {
-                    general(
+                    general_about(
                         out,
                         format!(
                             "WARNING - virtual server {}, sorry server has port specified - clearing",
                             name(d.protocol)
                         ),
+                        about,
                     );
                     sorry.port = 0;
                 }
             } else if sorry.port == 0 {
                 sorry.port = vs_port;
             } else if sorry.port != vs_port {
-                general(
+                general_about(
                     out,
                     format!(
                         "WARNING - virtual server {} and sorry server ports don't match - resetting",
                         name(d.protocol)
                     ),
+                    about,
                 );
                 sorry.port = vs_port;
             }

@@ -217,7 +217,9 @@ fn complete_instance(
     out: &mut Reporter,
 ) -> Option<VrrpInstance> {
     let name = d.instance.name.clone();
-    let mut report = |message: String| out.report(ErrorClass::GeneralError, message);
+    let about = d.instance.position;
+    let mut report =
+        |message: String| out.report_about(ErrorClass::GeneralError, message, about, None);
     if !d.vrid_given {
         report(format!("({name}) the virtual router id must be set"));
         return None;

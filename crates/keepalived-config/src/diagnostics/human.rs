@@ -100,7 +100,7 @@ pub fn format(d: &Diagnostic, sources: &SourceMap, style: Style) -> String {
         if let Some(text) = sources.line_text(position) {
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{number} | {}", text.replace('\t', " "));
-            if let Some(span) = d.span {
+            if let Some(span) = d.span.filter(|s| s.len > 0) {
                 let start = sources.column(span.position, span.start) as usize - 1;
                 let end = sources.column(span.position, span.start + span.len) as usize - 1;
                 let width = end.saturating_sub(start).max(1);

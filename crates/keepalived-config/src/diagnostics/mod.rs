@@ -164,6 +164,26 @@ impl Reporter {
         );
     }
 
+    /// Reports a keepalived message printed without a position (found after reading), about the
+    /// object defined at `about`, which people get to see.
+    pub fn report_about(
+        &mut self,
+        class: ErrorClass,
+        message: impl Into<String>,
+        about: Option<LinePosition>,
+        hint: Option<String>,
+    ) {
+        let position = self.position.take();
+        self.push(
+            class,
+            message.into(),
+            about.map(Span::line),
+            hint,
+            Source::Keepalived,
+        );
+        self.position = position;
+    }
+
     /// Reports one of our own lints.
     pub fn lint(&mut self, message: impl Into<String>, span: Option<Span>, hint: Option<String>) {
         self.push(

@@ -299,6 +299,7 @@ impl<'a> Parser<'a> {
             }
             if active && let Some(handler) = keyword.handler {
                 handler(self, &line)?;
+                self.lint_statements_on_one_line(table, &line);
             }
             if let Some(block) = block {
                 self.level += 1;
@@ -313,6 +314,38 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(false)
+    }
+
+    /// keepalived reads one statement per line and ignores extra words, so `state BACKUP
+    /// interface eth0` sets only the state. Says so when an ignored word is a keyword of the
+    /// same block.
+    fn lint_statements_on_one_line(&mut self, table: &'static [Keyword], line: &Line) {
+        let Some(ignored) = line.words.iter().skip(2).find(|w| {
+            table
+                .iter()
+                .any(|k| k.name == w.as_str() && k.block.is_none())
+        }) else {
+            return;
+        };
+        let keyword = line.keyword();
+        let (message, hint) = if ignored.as_str() == "auth_pass" {
+            (
+                format!(
+                    "`auth_pass` on the same line as `{keyword}` is ignored: the instance runs without authentication"
+                ),
+                "write each statement of the authentication block on its own line",
+            )
+        } else {
+            (
+                format!(
+                    "`{}` on the same line as `{keyword}` is ignored: keepalived reads one statement per line",
+                    ignored.as_str()
+                ),
+                "put each statement on its own line",
+            )
+        };
+        self.out
+            .lint(message, Some(ignored.span), Some(hint.to_owned()));
     }
 
     fn report_unknown(&mut self, table: &'static [Keyword], line: &Line) {

@@ -8,6 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::glob;
+use super::text::MappedText;
 use crate::diagnostics::{ErrorClass, Reporter};
 use crate::source::{FileId, LinePosition, SourceFile, SourceMap};
 
@@ -90,8 +91,9 @@ pub struct CopyLine {
     pub position: LinePosition,
     /// The directory of its file (for `${_PWD}`).
     pub directory: usize,
-    /// Its text after comment removal (empty for blank lines and include directives).
-    pub text: String,
+    /// Its text after comment removal (empty for blank lines and include directives), with
+    /// the original columns.
+    pub text: MappedText,
 }
 
 /// The configuration as the parent process read it.

@@ -84,14 +84,18 @@ impl<'a> LineReader<'a> {
     /// Reads the next physical line that is not blank after comment removal.
     fn next_physical(&mut self, out: &mut Reporter) -> Option<MappedText> {
         loop {
-            let (raw, position, directory) = match &mut self.physical {
-                Physical::Files { reader, sources } => reader.next_raw(sources, out)?,
+            let (mut line, directory) = match &mut self.physical {
+                Physical::Files { reader, sources } => {
+                    let (raw, position, directory) = reader.next_raw(sources, out)?;
+                    (MappedText::from_line(&raw, position), directory)
+                }
                 Physical::Copy { copy, next } => {
                     let line = copy.lines.get(*next)?;
                     *next += 1;
-                    (line.text.clone(), line.position, line.directory)
+                    (line.text.clone(), line.directory)
                 }
             };
+            let position = line.position();
             out.position = Some(position);
             let dir = match &self.physical {
                 Physical::Files { reader, .. } => reader.copy.directories.get(directory).cloned(),
@@ -101,22 +105,23 @@ impl<'a> LineReader<'a> {
                 self.defs.set_current_directory(&dir);
             }
 
-            if raw.is_empty() {
+            if line.is_empty() {
                 if let Some(def) = self.defining.take() {
                     self.defs.finish_multiline(def);
                 }
-                self.record_copy(String::new(), position, directory);
+                self.record_copy(line, directory);
                 continue;
             }
 
-            let mut line = MappedText::from_line(&raw, position);
             decomment_reporting(&mut line, out);
+            // The copy keeps comment-free text; include directives become blank lines (the
+            // parent has read the files they name).
             let copied = if parse_include(line.as_str()).is_some() {
-                String::new()
+                line.slice(0..0)
             } else {
-                line.as_str().to_owned()
+                line.clone()
             };
-            self.record_copy(copied, position, directory);
+            self.record_copy(copied, directory);
             if line.is_empty() {
                 continue;
             }
@@ -124,15 +129,10 @@ impl<'a> LineReader<'a> {
         }
     }
 
-    fn record_copy(
-        &mut self,
-        text: String,
-        position: crate::source::LinePosition,
-        directory: usize,
-    ) {
+    fn record_copy(&mut self, text: MappedText, directory: usize) {
         if let Physical::Files { reader, .. } = &mut self.physical {
             reader.copy.lines.push(super::files::CopyLine {
-                position,
+                position: text.position(),
                 directory,
                 text,
             });
@@ -359,13 +359,16 @@ mod tests {
             lines: text
                 .lines()
                 .enumerate()
-                .map(|(i, l)| CopyLine {
-                    position: LinePosition {
+                .map(|(i, l)| {
+                    let position = LinePosition {
                         file: FileId(0),
                         line: i as u32 + 1,
-                    },
-                    directory: 0,
-                    text: l.to_owned(),
+                    };
+                    CopyLine {
+                        position,
+                        directory: 0,
+                        text: MappedText::from_line(l, position),
+                    }
                 })
                 .collect(),
             directories: vec!["/etc/keepalived".into()],

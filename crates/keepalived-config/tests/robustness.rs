@@ -1,0 +1,124 @@
+//! Nothing in a configuration may panic the reader: random bytes, and real configurations with
+//! random damage (braces, quotes, comment and parameter characters inserted, lines cut).
+
+use std::path::Path;
+
+use keepalived_config::diagnostics::{human, keepalived};
+use keepalived_config::env::FixedEnvironment;
+use keepalived_config::{LoadOptions, dump, load};
+
+/// A small deterministic generator (xorshift64*), so failures can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Loads `bytes` as a configuration and renders everything, which must not panic.
+fn exercise(dir: &Path, name: &str, bytes: &[u8]) {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+    let env = FixedEnvironment::minimal().with_interfaces(["eth0", "eth1"]);
+    let options = LoadOptions {
+        config_id: "vm".into(),
+        ..LoadOptions::default()
+    };
+    let loaded = load(path.to_str().unwrap_or_default(), &options, &env);
+    let _ = keepalived::render(&loaded.diagnostics, &loaded.sources);
+    let _ = human::render(
+        &loaded.diagnostics,
+        &loaded.sources,
+        human::Style::default(),
+    );
+    let _ = dump::dump(&loaded.config);
+    let _ = loaded.verdict.exit_status();
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kc-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+#[test]
+fn random_bytes_do_not_panic() {
+    let dir = scratch("random");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // Bytes weighted towards what the lexer treats specially.
+    let alphabet: &[u8] =
+        b"{}\"'#!$@^~\\ \t\r\n/.-_,()0123456789abcdefvrrp_instancestate MASTER\xff\xc3";
+    for round in 0..400 {
+        let len = rng.below(600);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                if rng.below(4) == 0 {
+                    rng.next() as u8
+                } else {
+                    alphabet[rng.below(alphabet.len())]
+                }
+            })
+            .collect();
+        exercise(&dir, &format!("r{round}.conf"), &bytes);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn damaged_real_configurations_do_not_panic() {
+    let corpus =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/keepalived/corpus/configs");
+    let Ok(entries) = std::fs::read_dir(&corpus) else {
+        panic!("no corpus at {}", corpus.display());
+    };
+    let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.sort();
+    let dir = scratch("damaged");
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let inserts: &[&[u8]] = &[
+        b"{",
+        b"}",
+        b"\"",
+        b"#",
+        b"!",
+        b"$X",
+        b"${Y}",
+        b"$X=1\\\n",
+        b"@vm ",
+        b"~SEQ(i,1,3) ",
+        b"\\",
+        b"\n",
+        b" include x*.conf\n",
+        b"\xff",
+    ];
+    for (n, file) in files.iter().enumerate() {
+        let original = std::fs::read(file).unwrap_or_default();
+        for variant in 0..4 {
+            let mut bytes = original.clone();
+            for _ in 0..1 + rng.below(6) {
+                let at = rng.below(bytes.len() + 1);
+                match rng.below(3) {
+                    0 => {
+                        let insert = inserts[rng.below(inserts.len())];
+                        bytes.splice(at..at, insert.iter().copied());
+                    }
+                    1 => {
+                        let end = (at + rng.below(20)).min(bytes.len());
+                        bytes.drain(at..end);
+                    }
+                    _ => bytes.truncate(at),
+                }
+            }
+            exercise(&dir, &format!("d{n}-{variant}.conf"), &bytes);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
