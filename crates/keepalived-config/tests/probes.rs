@@ -3,28 +3,19 @@
 //! a good one, plus hand-written cases for the lexer and the checks. keepalived's exit status
 //! and messages were recorded by `probes/regenerate.sh`; here the library must produce the same.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use keepalived_config::diagnostics::keepalived;
 use keepalived_config::env::FixedEnvironment;
 use keepalived_config::{LoadOptions, load};
 
-fn probes_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/keepalived/probes")
-}
+use common::{Scratch, probe_cases, sections};
 
-/// Splits a file of `=== NAME` sections into (name, body lines).
-fn sections(text: &str) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("=== ") {
-            out.push((name.to_owned(), Vec::new()));
-        } else if let Some((_, body)) = out.last_mut() {
-            body.push(line.to_owned());
-        }
-    }
-    out
+fn probes_dir() -> PathBuf {
+    common::testdata().join("probes")
 }
 
 /// Cases whose outcome differs from keepalived's on purpose, and why (`NAME<TAB>reason` lines).
@@ -43,16 +34,7 @@ fn known_differences() -> BTreeMap<String, String> {
 #[test]
 fn probes_match_keepalived() {
     let dir = probes_dir();
-    let mut cases = Vec::new();
-    for file in ["cases.txt", "generated-cases.txt"] {
-        let text =
-            std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        cases.extend(
-            sections(&text)
-                .into_iter()
-                .filter(|(_, body)| !body.first().is_some_and(|l| l.starts_with("# "))),
-        );
-    }
+    let cases = probe_cases();
     let expected: BTreeMap<String, Vec<String>> =
         sections(&std::fs::read_to_string(dir.join("expected.txt")).unwrap_or_default())
             .into_iter()
@@ -65,10 +47,9 @@ fn probes_match_keepalived() {
         ..LoadOptions::default()
     };
 
-    let scratch = std::env::temp_dir().join(format!("kc-probes-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).unwrap_or_else(|e| panic!("{e}"));
-    let path = scratch.join("probe.conf");
-    let prefix = format!("{}/", scratch.display());
+    let scratch = Scratch::new("kc-probes");
+    let path = scratch.path("probe.conf");
+    let prefix = format!("{}/", scratch.0.display());
 
     let (mut compared, mut crashed, mut differ) = (0, 0, Vec::new());
     for (name, body) in &cases {
@@ -99,7 +80,6 @@ fn probes_match_keepalived() {
             differ.push(format!("{name}: rc {ours_rc} (keepalived {rc})\n    ours:       {lines:?}\n    keepalived: {:?}", &recorded[1..]));
         }
     }
-    let _ = std::fs::remove_dir_all(&scratch);
     println!(
         "{} of {compared} probes agree with keepalived 2.2.7 ({crashed} crashed keepalived, {} known differences)",
         compared - differ.len(),

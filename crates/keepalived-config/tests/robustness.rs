@@ -1,7 +1,11 @@
 //! Nothing in a configuration may panic the reader: random bytes, and real configurations with
 //! random damage (braces, quotes, comment and parameter characters inserted, lines cut).
 
+mod common;
+
 use std::path::Path;
+
+use common::Scratch;
 
 use keepalived_config::diagnostics::{human, keepalived};
 use keepalived_config::env::FixedEnvironment;
@@ -43,15 +47,9 @@ fn exercise(dir: &Path, name: &str, bytes: &[u8]) {
     let _ = loaded.verdict.exit_status();
 }
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kc-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
-}
-
 #[test]
 fn random_bytes_do_not_panic() {
-    let dir = scratch("random");
+    let dir = Scratch::new("kc-random");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     // Bytes weighted towards what the lexer treats specially.
     let alphabet: &[u8] =
@@ -67,21 +65,19 @@ fn random_bytes_do_not_panic() {
                 }
             })
             .collect();
-        exercise(&dir, &format!("r{round}.conf"), &bytes);
+        exercise(&dir.0, &format!("r{round}.conf"), &bytes);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn damaged_real_configurations_do_not_panic() {
-    let corpus =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/keepalived/corpus/configs");
+    let corpus = common::testdata().join("corpus/configs");
     let Ok(entries) = std::fs::read_dir(&corpus) else {
         panic!("no corpus at {}", corpus.display());
     };
     let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     files.sort();
-    let dir = scratch("damaged");
+    let dir = Scratch::new("kc-damaged");
     let mut rng = Rng(0x1234_5678_9abc_def1);
     let inserts: &[&[u8]] = &[
         b"{",
@@ -117,8 +113,7 @@ fn damaged_real_configurations_do_not_panic() {
                     _ => bytes.truncate(at),
                 }
             }
-            exercise(&dir, &format!("d{n}-{variant}.conf"), &bytes);
+            exercise(&dir.0, &format!("d{n}-{variant}.conf"), &bytes);
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -11,8 +11,8 @@ use crate::grammar::state::{TimingDraft, VirtualServerDraft};
 use crate::grammar::virtual_server::{format_trio, format_vs};
 use crate::model::global::GlobalDefs;
 use crate::model::lvs::{
-    CheckTiming, CheckerKind, ForwardingMethod, GroupEntry, Persistence, Protocol, ServiceAddress,
-    VirtualServer, VirtualServerGroup,
+    CheckTiming, CheckerKind, ForwardingMethod, GroupEntry, MiscCheck, Persistence, Protocol,
+    ServiceAddress, SorryServer, VirtualServer, VirtualServerGroup,
 };
 
 fn general_about(out: &mut Reporter, message: String, about: Option<crate::source::LinePosition>) {
@@ -128,9 +128,7 @@ fn complete_one(
             );
             d.server.scheduler_flags.one_packet = false;
         }
-        if let ServiceAddress::Address { port: 0, .. } = service
-            && d.persistence.is_none()
-        {
+        if matches!(service, ServiceAddress::Address { port: 0, .. }) && d.persistence.is_none() {
             general_about(
                 out,
                 format!(
@@ -246,10 +244,10 @@ fn complete_one(
                 .unwrap_or(true),
         );
         weight_sum += u64::try_from(weight).unwrap_or(0);
-        if let Some(sorry) = d.sorry_server.as_mut()
-            && sorry.address == rs.server.address
-            && sorry.port == rs.server.port
-        {
+        let same_as_sorry = |sorry: &&mut SorryServer| {
+            sorry.address == rs.server.address && sorry.port == rs.server.port
+        };
+        if let Some(sorry) = d.sorry_server.as_mut().filter(same_as_sorry) {
             let inhibit = rs.inhibit.unwrap_or(false);
             if sorry.inhibit != inhibit {
                 general_about(
@@ -267,9 +265,7 @@ fn complete_one(
         }
         kept.push(rs);
     }
-    if let Some(sorry) = d.sorry_server.as_mut()
-        && sorry.forwarding.is_none()
-    {
+    if let Some(sorry) = d.sorry_server.as_mut().filter(|s| s.forwarding.is_none()) {
         if d.forwarding.is_none() {
             general_about(
                 out,
@@ -393,9 +389,8 @@ fn complete_one(
                 rs.server.port = vs_port;
             }
         }
-        if let Some(sorry) = d.sorry_server.as_mut()
-            && sorry.forwarding != Some(ForwardingMethod::Nat)
-        {
+        let not_nat = |s: &&mut SorryServer| s.forwarding != Some(ForwardingMethod::Nat);
+        if let Some(sorry) = d.sorry_server.as_mut().filter(not_nat) {
             if fwmark {
                 if sorry.port != 0 {
                     general_about(
@@ -512,11 +507,14 @@ fn check_scripts(
                 flags.add(scripts::check(env, s, security));
             }
             for c in &rs.checkers {
-                if let CheckerKind::Misc(m) = &c.kind
-                    && let Some(path) = &m.path
+                if let CheckerKind::Misc(MiscCheck {
+                    path: Some(path),
+                    user,
+                    ..
+                }) = &c.kind
                 {
                     let mut script = path.clone();
-                    script.user = m.user.clone();
+                    script.user = user.clone();
                     flags.add(scripts::check(env, &script, security));
                 }
             }

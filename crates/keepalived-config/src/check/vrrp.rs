@@ -436,7 +436,30 @@ fn complete_instance(
         i.garp.master_delay = Duration::ZERO;
         i.garp.master_repeat = 1;
     }
+    place_addresses(&mut i, globals);
     Some(i)
+}
+
+/// Names the VMAC interface and puts the addresses written without `dev` on the interface
+/// keepalived adds them to: the VMAC interface if there is one, else the instance's.
+fn place_addresses(i: &mut VrrpInstance, globals: &GlobalDefs) {
+    if let Some(vmac) = i.vmac.as_mut().filter(|v| v.name.is_none()) {
+        let prefix = globals.vmac_prefix.as_deref().unwrap_or("vrrp");
+        vmac.name = Some(format!("{prefix}.{}", i.vrid));
+    }
+    let device = match &i.vmac {
+        Some(vmac) => vmac.name.clone(),
+        None => i.interface.clone(),
+    };
+    for address in i
+        .virtual_addresses
+        .iter_mut()
+        .chain(i.excluded_addresses.iter_mut())
+    {
+        if address.device.is_none() {
+            address.device = device.clone();
+        }
+    }
 }
 
 /// keepalived refuses two instances with the same VRID, family and interface.

@@ -35,9 +35,13 @@ pub fn config(config: &Config) -> Vec<Diagnostic> {
                 Some("add `accept` to the instance if the virtual addresses must answer (ping, services), or drop `vrrp_strict`".into()),
             ));
         }
-        if let Some(Authentication::Password(pass) | Authentication::Ah(pass)) = &i.authentication
-            && pass.iter().all(|&b| b == 0)
-        {
+        let empty_password = match &i.authentication {
+            Some(Authentication::Password(pass) | Authentication::Ah(pass)) => {
+                pass.iter().all(|&b| b == 0)
+            }
+            None => false,
+        };
+        if empty_password {
             out.push(lint(
                 format!("({}) the authentication password is empty", i.name),
                 i.position,

@@ -672,9 +672,10 @@ fn url_close(p: &mut Parser<'_>) -> HandlerResult {
         if h.urls.last().is_some_and(|u| u.path.is_empty()) {
             missing = true;
             h.urls.pop();
-        } else if let Some(u) = h.urls.last_mut()
-            && u.status_codes.is_empty()
-            && u.digest.is_none()
+        } else if let Some(u) = h
+            .urls
+            .last_mut()
+            .filter(|u| u.status_codes.is_empty() && u.digest.is_none())
         {
             u.status_codes.push((200, 299));
         }

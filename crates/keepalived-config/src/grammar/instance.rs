@@ -288,9 +288,7 @@ fn use_ipvlan(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 
 fn old_unicast_checksum(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let name = current_name(p);
-    if let Some(w) = l.word(1)
-        && w.as_str() != "never"
-    {
+    if let Some(w) = l.word(1).filter(|w| w.as_str() != "never") {
         p.error_at(
             w,
             format!(

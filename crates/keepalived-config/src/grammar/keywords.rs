@@ -254,9 +254,10 @@ pub fn all_tables() -> Vec<(&'static str, &'static [Keyword])> {
         out: &mut Vec<(&'static str, &'static [Keyword])>,
     ) {
         for k in table {
-            if let Some(sub) = k.block
-                && !out.iter().any(|(_, t)| std::ptr::eq(*t, sub))
-            {
+            let unseen = k
+                .block
+                .filter(|sub| !out.iter().any(|(_, t)| std::ptr::eq(*t, *sub)));
+            if let Some(sub) = unseen {
                 let _ = name;
                 out.push((k.name, sub));
                 walk(k.name, sub, out);

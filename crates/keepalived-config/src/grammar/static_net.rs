@@ -453,9 +453,7 @@ pub fn parse_route(
                 i += 1;
             }
             _ => {
-                if let Some(t) = route_type(text)
-                    && !have_destination
-                {
+                if let Some(t) = route_type(text).filter(|_| !have_destination) {
                     route.route_type = t;
                 } else {
                     let destination = if text == "to" {

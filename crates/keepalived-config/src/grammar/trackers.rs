@@ -98,9 +98,7 @@ pub(super) fn vrrp_script_close(p: &mut Parser<'_>) -> HandlerResult {
 
 fn script(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let command = p.command(l);
-    if let Some(d) = p.state_script()
-        && let Some(command) = command
-    {
+    if let (Some(d), Some(command)) = (p.state_script(), command) {
         d.script.script = command;
         d.has_command = true;
     }

@@ -505,9 +505,7 @@ fn scheduler_flag(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         "mh-port" | "mh-fallback" => Some("mh"),
         _ => None,
     };
-    if let Some(needed) = needs
-        && scheduler != needed
-    {
+    if needs.is_some_and(|needed| scheduler != needed) {
         // keepalived 2.2.7 names the sh scheduler for the mh flags too.
         p.error(format!("{flag} only applies to sh scheduler - ignoring"));
         return Ok(());

@@ -297,7 +297,7 @@ impl<'a> Parser<'a> {
                     start_needed = true;
                 }
             }
-            if active && let Some(handler) = keyword.handler {
+            if let (true, Some(handler)) = (active, keyword.handler) {
                 handler(self, &line)?;
                 self.lint_statements_on_one_line(table, &line);
             }
@@ -305,10 +305,7 @@ impl<'a> Parser<'a> {
                 self.level += 1;
                 let skipped = self.process_block(block, start_needed);
                 self.level -= 1;
-                if !skipped?
-                    && active
-                    && let Some(close) = keyword.close
-                {
+                if let (false, true, Some(close)) = (skipped?, active, keyword.close) {
                     close(self)?;
                 }
             }

@@ -183,9 +183,8 @@ impl Definitions {
 
     /// Ends a multi-line definition; an empty one becomes an ordinary empty parameter.
     pub fn finish_multiline(&mut self, index: usize) {
-        if let Some(def) = self.defs.get_mut(index)
-            && matches!(&def.value, Value::Text(v) if v.is_empty())
-        {
+        let empty = |def: &&mut Definition| matches!(&def.value, Value::Text(v) if v.is_empty());
+        if let Some(def) = self.defs.get_mut(index).filter(empty) {
             def.multiline = false;
         }
     }

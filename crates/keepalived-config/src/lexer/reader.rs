@@ -251,9 +251,12 @@ impl<'a> LineReader<'a> {
                 line.remove_range(0..content);
             }
 
-            if line.as_str().starts_with('$')
-                && let Some((def, multiline)) = self.defs.define(line.as_str())
-            {
+            let definition = if line.as_str().starts_with('$') {
+                self.defs.define(line.as_str())
+            } else {
+                None
+            };
+            if let Some((def, multiline)) = definition {
                 if multiline {
                     self.defining = Some(def);
                 }

@@ -193,6 +193,33 @@ pub struct VirtualServer {
     pub position: Option<LinePosition>,
 }
 
+impl VirtualServer {
+    /// The address family of the service: its address's; for a fwmark, `ip_family`, else the
+    /// first real server's (as keepalived decides); for a group, its first entry's.
+    pub fn address_family(&self, groups: &[VirtualServerGroup]) -> AddressFamily {
+        let first_real_server = || {
+            self.real_servers
+                .first()
+                .map(|rs| AddressFamily::of(&rs.address))
+        };
+        let family = match &self.service {
+            ServiceAddress::Address { address, .. } => Some(AddressFamily::of(address)),
+            ServiceAddress::Fwmark(_) => self.family.or_else(first_real_server),
+            ServiceAddress::Group(name) => groups
+                .iter()
+                .filter(|g| &g.name == name)
+                .flat_map(|g| &g.entries)
+                .find_map(|e| match e {
+                    GroupEntry::Range { first, .. } => Some(AddressFamily::of(first)),
+                    GroupEntry::Fwmark { family, .. } => *family,
+                })
+                .or(self.family)
+                .or_else(first_real_server),
+        };
+        family.unwrap_or_default()
+    }
+}
+
 /// `real_server ADDR [PORT] { … }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RealServer {

@@ -117,7 +117,9 @@ pub struct IpAddress {
     pub prefix: IpPrefix,
     /// `brd`/`broadcast`.
     pub broadcast: Option<Broadcast>,
-    /// `dev`: the interface (default: the instance's interface, or `default_interface`).
+    /// `dev`: the interface the address goes on. When not written, a VIP goes on its
+    /// instance's VMAC interface if it has one, else on the instance's interface; a static
+    /// address on `default_interface`.
     pub device: Option<String>,
     /// `scope`.
     pub scope: Option<Scope>,
@@ -287,4 +289,179 @@ pub struct Rule {
     pub track_group: Option<String>,
     /// Where it was configured.
     pub position: Option<LinePosition>,
+}
+
+// The Display forms below are keepalived.conf syntax: a line that reads back as the same value.
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Global => f.write_str("global"),
+            Scope::Site => f.write_str("site"),
+            Scope::Link => f.write_str("link"),
+            Scope::Host => f.write_str("host"),
+            Scope::Nowhere => f.write_str("nowhere"),
+            Scope::Other(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl fmt::Display for Broadcast {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Broadcast::Address(a) => write!(f, "{a}"),
+            Broadcast::HostOnes => f.write_str("+"),
+            Broadcast::HostZeros => f.write_str("-"),
+        }
+    }
+}
+
+impl fmt::Display for PreferredLifetime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PreferredLifetime::Forever => f.write_str("forever"),
+            PreferredLifetime::Seconds(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// Writes ` NAME VALUE` when the value is set.
+fn option<T: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    value: &Option<T>,
+) -> fmt::Result {
+    match value {
+        Some(v) => write!(f, " {name} {v}"),
+        None => Ok(()),
+    }
+}
+
+/// Writes ` NAME` when the flag is set.
+fn flag(f: &mut fmt::Formatter<'_>, name: &str, set: bool) -> fmt::Result {
+    if set { write!(f, " {name}") } else { Ok(()) }
+}
+
+impl fmt::Display for IpAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // An address with a peer takes its prefix length from the peer.
+        match self.peer {
+            Some(_) => write!(f, "{}", self.prefix.address)?,
+            None => write!(f, "{}", self.prefix)?,
+        }
+        option(f, "brd", &self.broadcast)?;
+        option(f, "dev", &self.device)?;
+        option(f, "scope", &self.scope)?;
+        option(f, "label", &self.label)?;
+        option(f, "peer", &self.peer)?;
+        flag(f, "home", self.home)?;
+        flag(f, "-nodad", self.no_dad)?;
+        flag(f, "mngtmpaddr", self.manage_temporary_address)?;
+        flag(f, "noprefixroute", self.no_prefix_route)?;
+        flag(f, "autojoin", self.autojoin)?;
+        option(f, "preferred_lft", &self.preferred_lifetime)?;
+        flag(f, "use_vmac", self.use_vmac)?;
+        flag(f, "no_track", self.no_track)?;
+        option(f, "track_group", &self.track_group)
+    }
+}
+
+impl fmt::Display for RouteType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RouteType::Unicast => "unicast",
+            RouteType::Blackhole => "blackhole",
+            RouteType::Unreachable => "unreachable",
+            RouteType::Prohibit => "prohibit",
+            RouteType::Throw => "throw",
+            RouteType::Local => "local",
+            RouteType::Broadcast => "broadcast",
+            RouteType::Anycast => "anycast",
+            RouteType::Multicast => "multicast",
+        })
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.route_type != RouteType::Unicast {
+            write!(f, "{} ", self.route_type)?;
+        }
+        match &self.destination {
+            Some(d) => write!(f, "{d}")?,
+            None => f.write_str("default")?,
+        }
+        option(f, "src", &self.source)?;
+        option(f, "from", &self.from)?;
+        option(f, "via", &self.via)?;
+        option(f, "dev", &self.device)?;
+        option(f, "scope", &self.scope)?;
+        option(f, "table", &self.table)?;
+        option(f, "metric", &self.metric)?;
+        option(f, "protocol", &self.protocol)?;
+        option(f, "tos", &self.tos)?;
+        flag(f, "onlink", self.onlink)?;
+        for (name, value) in &self.attributes {
+            write!(f, " {name} {value}")?;
+        }
+        for hop in &self.nexthops {
+            f.write_str(" nexthop")?;
+            option(f, "via", &hop.via)?;
+            option(f, "dev", &hop.device)?;
+            option(f, "weight", &hop.weight)?;
+            flag(f, "onlink", hop.onlink)?;
+            option(f, "realms", &hop.realms)?;
+        }
+        flag(f, "no_track", self.no_track)?;
+        option(f, "track_group", &self.track_group)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.invert { "not" } else { "" })?;
+        let mut first = !self.invert;
+        let mut part = |f: &mut fmt::Formatter<'_>, text: String| {
+            let gap = if first { "" } else { " " };
+            first = false;
+            write!(f, "{gap}{text}")
+        };
+        if let Some(from) = &self.from {
+            part(f, format!("from {from}"))?;
+        }
+        if let Some(to) = &self.to {
+            part(f, format!("to {to}"))?;
+        }
+        if let Some((mark, mask)) = &self.fwmark {
+            match mask {
+                Some(mask) => part(f, format!("fwmark {mark:#x}/{mask:#x}"))?,
+                None => part(f, format!("fwmark {mark:#x}"))?,
+            }
+        }
+        if let Some(iif) = &self.input_interface {
+            part(f, format!("iif {iif}"))?;
+        }
+        if let Some(oif) = &self.output_interface {
+            part(f, format!("oif {oif}"))?;
+        }
+        if let Some(tos) = &self.tos {
+            part(f, format!("tos {tos}"))?;
+        }
+        if let Some(priority) = &self.priority {
+            part(f, format!("priority {priority}"))?;
+        }
+        for (name, value) in &self.attributes {
+            part(f, format!("{name} {value}"))?;
+        }
+        if let Some(table) = &self.table {
+            part(f, format!("table {table}"))?;
+        }
+        if self.no_track {
+            part(f, "no_track".to_owned())?;
+        }
+        if let Some(group) = &self.track_group {
+            part(f, format!("track_group {group}"))?;
+        }
+        Ok(())
+    }
 }

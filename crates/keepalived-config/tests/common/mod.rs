@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// testdata/keepalived.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/keepalived")
+}
+
+/// Splits a file of `=== NAME` sections into (name, body lines).
+pub fn sections(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("=== ") {
+            out.push((name.to_owned(), Vec::new()));
+        } else if let Some((_, body)) = out.last_mut() {
+            body.push(line.to_owned());
+        }
+    }
+    out
+}
+
+/// The probe cases (testdata/keepalived/probes), hand-written and generated, without the
+/// ones kept for documentation only (a body starting with `# `).
+pub fn probe_cases() -> Vec<(String, Vec<String>)> {
+    let dir = testdata().join("probes");
+    let mut cases = Vec::new();
+    for file in ["cases.txt", "generated-cases.txt"] {
+        let text =
+            std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        cases.extend(
+            sections(&text)
+                .into_iter()
+                .filter(|(_, body)| !body.first().is_some_and(|l| l.starts_with("# "))),
+        );
+    }
+    cases
+}
+
+/// A directory of its own under the system's temporary directory, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        Scratch(dir)
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
