@@ -13,9 +13,9 @@ use std::time::Duration;
 use crate::model::bfd::BfdInstance;
 use crate::model::global::{GlobalDefs, NotifyFifo, ProcessTuning};
 use crate::model::lvs::{
-    CheckTiming, Checker, CheckerKind, ConnectionOptions, ForwardingMethod, GroupEntry, RealServer,
-    ServiceAddress, SorryServer, TunnelChecksum, TunnelType, UrlCheck, VirtualServer,
-    VirtualServerGroup,
+    Checker, CheckerKind, ConnectionOptions, ForwardingMethod, GroupEntry, RealServer,
+    ServiceAddress, SorryServer, TimingDefaults, TunnelChecksum, TunnelType, UrlCheck,
+    VirtualServer, VirtualServerGroup,
 };
 use crate::model::vrrp::{
     Authentication, InitialState, LinkbeatMethod, NotifyScripts, ParamMatch, SyncGroup, TrackerRef,
@@ -833,12 +833,12 @@ impl Display for ForwardingMethod {
     }
 }
 
-fn timing(out: &mut Writer, t: &CheckTiming) {
+fn timing(out: &mut Writer, t: &TimingDefaults) {
     out.set("delay_loop", Secs(t.delay_loop));
     out.set("connect_timeout", Secs(t.connect_timeout));
-    out.set("retry", t.retry);
-    out.set("delay_before_retry", Secs(t.delay_before_retry));
-    out.set("warmup", Secs(t.warmup));
+    out.option("retry", &t.retry);
+    out.option("delay_before_retry", &t.delay_before_retry.map(Secs));
+    out.option("warmup", &t.warmup.map(Secs));
 }
 
 fn virtual_server(out: &mut Writer, vs: &VirtualServer) {

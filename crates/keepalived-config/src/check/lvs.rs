@@ -12,7 +12,7 @@ use crate::grammar::virtual_server::{format_trio, format_vs};
 use crate::model::global::GlobalDefs;
 use crate::model::lvs::{
     CheckTiming, CheckerKind, ForwardingMethod, GroupEntry, MiscCheck, Persistence, Protocol,
-    ServiceAddress, SorryServer, VirtualServer, VirtualServerGroup,
+    ServiceAddress, SorryServer, TimingDefaults, VirtualServer, VirtualServerGroup,
 };
 
 fn general_about(out: &mut Reporter, message: String, about: Option<crate::source::LinePosition>) {
@@ -420,7 +420,7 @@ fn complete_one(
     }
 
     // Build the model, checkers inheriting from their real server.
-    let vs_timing = resolve_timing(&d.timing, Duration::from_secs(60), 1, None);
+    let vs_timing = timing_defaults(&d.timing);
     let mut vs = d.server;
     vs.protocol = d.protocol.unwrap_or(Protocol::Udp);
     vs.scheduler = d.scheduler.unwrap_or_else(|| "wlc".into());
@@ -435,7 +435,7 @@ fn complete_one(
         server.forwarding = rs.forwarding.unwrap_or_default();
         server.alpha = rs.alpha.unwrap_or(false);
         server.inhibit_on_failure = rs.inhibit.unwrap_or(false);
-        server.timing = resolve_timing(&rs.timing, Duration::from_secs(60), 1, None);
+        server.timing = timing_defaults(&rs.timing);
         for c in rs.checkers {
             let mut checker = c.checker;
             checker.alpha = c.alpha.unwrap_or(server.alpha);
@@ -463,6 +463,19 @@ fn inherit(timing: &mut TimingDraft, parent: &TimingDraft) {
     timing.delay_before_retry = timing.delay_before_retry.or(parent.delay_before_retry);
     timing.warmup = timing.warmup.or(parent.warmup);
     timing.delay_loop = timing.delay_loop.or(parent.delay_loop);
+}
+
+/// What a virtual or real server passes on: unset values stay unset but the connect timeout
+/// and delay loop, which keepalived always sets.
+fn timing_defaults(timing: &TimingDraft) -> TimingDefaults {
+    let defaults = TimingDefaults::default();
+    TimingDefaults {
+        connect_timeout: timing.connect_timeout.unwrap_or(defaults.connect_timeout),
+        delay_loop: timing.delay_loop.unwrap_or(defaults.delay_loop),
+        retry: timing.retry,
+        delay_before_retry: timing.delay_before_retry,
+        warmup: timing.warmup,
+    }
 }
 
 /// Concrete timing: unset values get keepalived's defaults (5 s connect timeout, the delay loop

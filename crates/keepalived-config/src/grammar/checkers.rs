@@ -287,7 +287,11 @@ fn with_udp(p: &mut Parser<'_>, f: impl FnOnce(&mut UdpCheck)) {
     });
 }
 
-/// Starts a checker of `kind` on the current real server.
+/// The retry delay of most checkers when neither they nor their real server set one.
+const ONE_SECOND: Option<Duration> = Some(Duration::from_secs(1));
+
+/// Starts a checker of `kind` on the current real server, with its default retry count and
+/// retry delay (`None`: the delay loop).
 fn start(
     p: &mut Parser<'_>,
     l: &Line,
@@ -371,7 +375,7 @@ pub(super) fn http_close(p: &mut Parser<'_>) -> HandlerResult {
 
 /// `TCP_CHECK`.
 pub(super) fn tcp_check(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
-    start(p, l, CheckerKind::Tcp, 1, None, true)
+    start(p, l, CheckerKind::Tcp, 1, ONE_SECOND, true)
 }
 
 /// `MISC_CHECK`.
@@ -386,7 +390,7 @@ pub(super) fn misc_check(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
             user: None,
         }),
         0,
-        None,
+        ONE_SECOND,
         true,
     )
 }
@@ -423,7 +427,14 @@ pub(super) fn misc_close(p: &mut Parser<'_>) -> HandlerResult {
 
 /// `SMTP_CHECK`.
 pub(super) fn smtp_check(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
-    start(p, l, CheckerKind::Smtp(SmtpCheck::default()), 1, None, true)
+    start(
+        p,
+        l,
+        CheckerKind::Smtp(SmtpCheck::default()),
+        1,
+        ONE_SECOND,
+        true,
+    )
 }
 
 fn smtp_host(_p: &mut Parser<'_>, _l: &Line) -> HandlerResult {
@@ -440,6 +451,7 @@ pub(super) fn dns_check(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
             name: ".".into(),
         }),
         3,
+        // The retry delay of a DNS check defaults to its delay loop.
         None,
         true,
     )
@@ -455,14 +467,14 @@ pub(super) fn udp_check(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
             ..UdpCheck::default()
         }),
         1,
-        None,
+        ONE_SECOND,
         true,
     )
 }
 
 /// `PING_CHECK`.
 pub(super) fn ping_check(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
-    start(p, l, CheckerKind::Ping, 1, None, true)
+    start(p, l, CheckerKind::Ping, 1, ONE_SECOND, true)
 }
 
 /// `FILE_CHECK`.

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::model::lvs::{
-    CheckTiming, Checker, ForwardingMethod, Persistence, Protocol, RealServer, ServiceAddress,
-    SorryServer, VirtualServer,
+    Checker, ForwardingMethod, Persistence, Protocol, RealServer, ServiceAddress, SorryServer,
+    TimingDefaults, VirtualServer,
 };
 use crate::model::vrrp::{GarpSettings, InitialState, NotifyScripts, VrrpInstance, VrrpVersion};
 use crate::model::{AddressFamily, Config};
@@ -282,13 +282,7 @@ impl VirtualServerDraft {
                 smtp_alert: None,
                 snmp_name: None,
                 weight: 1,
-                timing: CheckTiming {
-                    connect_timeout: Duration::from_secs(5),
-                    retry: 1,
-                    delay_before_retry: Duration::from_secs(1),
-                    warmup: Duration::from_secs(60),
-                    delay_loop: Duration::from_secs(60),
-                },
+                timing: TimingDefaults::default(),
                 real_servers: Vec::new(),
                 position: Some(position),
             },

@@ -12,8 +12,8 @@ use super::walker::{HandlerResult, Line, Parser};
 use crate::lexer::Token;
 use crate::model::AddressFamily;
 use crate::model::lvs::{
-    CheckTiming, ForwardingMethod, GroupEntry, Persistence, Protocol, RealServer, ServiceAddress,
-    SorryServer, SslContext, TunnelChecksum, TunnelType, VirtualServerGroup,
+    ForwardingMethod, GroupEntry, Persistence, Protocol, RealServer, ServiceAddress, SorryServer,
+    SslContext, TimingDefaults, TunnelChecksum, TunnelType, VirtualServerGroup,
 };
 
 /// The longest check timer keepalived accepts: `UINT_MAX` microseconds.
@@ -854,13 +854,7 @@ fn real_server(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         smtp_alert: None,
         virtualhost: None,
         snmp_name: None,
-        timing: CheckTiming {
-            connect_timeout: Duration::from_secs(5),
-            retry: 1,
-            delay_before_retry: Duration::from_secs(1),
-            warmup: Duration::ZERO,
-            delay_loop: Duration::from_secs(60),
-        },
+        timing: TimingDefaults::default(),
         checkers: Vec::new(),
         position: Some(w.span.position),
     };

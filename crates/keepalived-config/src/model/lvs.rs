@@ -127,7 +127,36 @@ pub struct SorryServer {
     pub forwarding: Option<ForwardingMethod>,
 }
 
-/// Timing shared by a virtual server, its real servers and their checkers.
+/// What a virtual server, and a real server after it, passes on to the checkers under it
+/// that do not set their own timing. Unset values fall to each checker's own default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimingDefaults {
+    /// `connect_timeout` (5 s).
+    pub connect_timeout: Duration,
+    /// `delay_loop` (60 s).
+    pub delay_loop: Duration,
+    /// `retry` (unset: 1, 0 for MISC_CHECK, 3 for DNS_CHECK).
+    pub retry: Option<u32>,
+    /// `delay_before_retry` (unset: 1 s, 3 s for HTTP_GET and SSL_GET, the delay loop for
+    /// DNS_CHECK).
+    pub delay_before_retry: Option<Duration>,
+    /// `warmup` (unset: the checker's delay loop).
+    pub warmup: Option<Duration>,
+}
+
+impl Default for TimingDefaults {
+    fn default() -> Self {
+        TimingDefaults {
+            connect_timeout: Duration::from_secs(5),
+            delay_loop: Duration::from_secs(60),
+            retry: None,
+            delay_before_retry: None,
+            warmup: None,
+        }
+    }
+}
+
+/// The timing a checker runs with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckTiming {
     /// `connect_timeout` (5 s).
@@ -185,8 +214,8 @@ pub struct VirtualServer {
     pub snmp_name: Option<String>,
     /// `weight` (1).
     pub weight: u32,
-    /// Checker timing defaults for the real servers.
-    pub timing: CheckTiming,
+    /// Checker timing for the real servers' checkers.
+    pub timing: TimingDefaults,
     /// `real_server`s.
     pub real_servers: Vec<RealServer>,
     /// Where it was defined.
@@ -249,8 +278,8 @@ pub struct RealServer {
     pub virtualhost: Option<String>,
     /// `snmp_name`.
     pub snmp_name: Option<String>,
-    /// Checker timing defaults (inherited from the virtual server).
-    pub timing: CheckTiming,
+    /// Checker timing for its checkers (what it does not set comes from the virtual server).
+    pub timing: TimingDefaults,
     /// Health checkers (none: the server is always up).
     pub checkers: Vec<Checker>,
     /// Where it was defined.
