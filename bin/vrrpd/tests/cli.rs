@@ -1,0 +1,169 @@
+//! The `vrrpd` binary: keepalived's command line (answers compared with keepalived 2.2.7's),
+//! `-t` in both output styles, `--dump-conf`, and the daemon placeholder.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A configuration in a directory of its own.
+struct Config {
+    dir: PathBuf,
+}
+
+impl Config {
+    fn new(name: &str, text: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("vrrpd-cli-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        std::fs::write(dir.join("keepalived.conf"), text).expect("write configuration");
+        Config { dir }
+    }
+
+    fn path(&self) -> String {
+        self.dir
+            .join("keepalived.conf")
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+impl Drop for Config {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn vrrpd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vrrpd"))
+        .args(args)
+        .output()
+        .expect("run vrrpd")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const TYPO: &str = "virtual_server 192.0.2.1 80 {
+  protocol TCP
+  lb_algoo rr
+  lb_kind dr
+  real_server 192.0.2.2 80 {
+    TCP_CHECK {
+    }
+  }
+}
+";
+
+#[test]
+fn version_and_help_go_to_stderr_and_succeed() {
+    let version = vrrpd(&["-v"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert!(stderr(&version).contains("vrrpd v"));
+    let help = vrrpd(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let usage = stderr(&help);
+    for option in [
+        "--use-file=FILE",
+        "--config-test[=LOG_FILE]",
+        "--config-id",
+        "--signum",
+    ] {
+        assert!(usage.contains(option), "usage lacks {option}");
+    }
+}
+
+#[test]
+fn bad_options_fail_like_keepalived() {
+    let unknown = vrrpd(&["--bogus"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(stderr(&unknown), "Unknown option --bogus\n");
+    let missing = vrrpd(&["-f"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(stderr(&missing), "Missing parameter for option -f\n");
+}
+
+#[test]
+fn signum_prints_the_signal_number() {
+    let reload = vrrpd(&["--signum=RELOAD"]);
+    assert_eq!(
+        (reload.status.code(), stdout(&reload)),
+        (Some(0), "1\n".into())
+    );
+    let stop = vrrpd(&["--signum=STOP"]);
+    assert_eq!(stdout(&stop), "15\n");
+    let unknown = vrrpd(&["--signum=FOO"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(stderr(&unknown), "Unknown sigfunc FOO\n");
+}
+
+#[test]
+fn a_missing_configuration_is_reported_but_not_an_error() {
+    let out = vrrpd(&["-t", "-f", "/nonexistent/keepalived.conf"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        "Config files missing '/nonexistent/keepalived.conf'.\n"
+    );
+}
+
+#[test]
+fn config_test_speaks_like_keepalived_when_asked() {
+    let config = Config::new("keepalived", TYPO);
+    let out = vrrpd(&["-t", "--diagnostics=keepalived", "-f", &config.path()]);
+    assert_eq!(out.status.code(), Some(5));
+    let text = stderr(&out);
+    let path = config.path();
+    assert!(text.contains(&format!("({path}: Line 3) Unknown keyword 'lb_algoo'")));
+    assert!(text.contains(&format!(
+        "({path}: Line 4) PARSER : unknown [dr] routing method for virtual server."
+    )));
+}
+
+#[test]
+fn human_diagnostics_point_at_the_text_and_suggest_a_fix() {
+    let config = Config::new("human", TYPO);
+    let out = vrrpd(&["-t", "--diagnostics=human", "-f", &config.path()]);
+    assert_eq!(out.status.code(), Some(5));
+    let text = stderr(&out);
+    assert!(text.contains(&format!("{}:3:3", config.path())), "{text}");
+    assert!(text.contains("^^^^^^^^"), "{text}");
+    assert!(text.contains("did you mean `lb_algo`?"), "{text}");
+    assert!(text.contains("methods are upper case: `DR`"), "{text}");
+    assert!(
+        text.contains("keepalived 2.2.7 would exit with status 5"),
+        "{text}"
+    );
+}
+
+#[test]
+fn config_test_can_write_to_a_file() {
+    let config = Config::new("logfile", TYPO);
+    let log = config.dir.join("check.log");
+    let flag = format!("--config-test={}", log.display());
+    let out = vrrpd(&[&flag, "-f", &config.path()]);
+    assert_eq!(out.status.code(), Some(5));
+    let written = std::fs::read_to_string(&log).expect("log file");
+    assert!(written.contains("Unknown keyword 'lb_algoo'"));
+}
+
+#[test]
+fn dump_conf_prints_the_meaning() {
+    let config = Config::new("dump", TYPO);
+    let out = vrrpd(&["--dump-conf", "-f", &config.path()]);
+    let dump = stdout(&out);
+    // The typo leaves the default scheduler; the lower-case method leaves NAT.
+    assert!(dump.contains("lb_algo wlc"), "{dump}");
+    assert!(dump.contains("lb_kind NAT"), "{dump}");
+    assert!(dump.contains("real_server 192.0.2.2 80 {"), "{dump}");
+}
+
+#[test]
+fn running_the_daemon_says_it_is_not_there_yet() {
+    let config = Config::new("daemon", TYPO);
+    let out = vrrpd(&["-n", "-f", &config.path()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("the daemon is not implemented yet"));
+}
