@@ -20,6 +20,25 @@
 //! handlers per block, with nom parsers for values), [`check`] (what keepalived checks after
 //! reading: instances, virtual servers, scripts), [`model`] (the result), [`diagnostics`]
 //! (keepalived-style and human output, hints, lints) and [`dump`] (the model, printed).
+//!
+//! # Fidelity to keepalived 2.2.7
+//!
+//! On the 134 real configurations of `testdata/keepalived/corpus`, each checked with no network
+//! interface and with the interfaces it names, all 268 runs give keepalived's exit status and
+//! exactly keepalived's messages. Of the 2001 probe configurations (every keyword of every block,
+//! missing, bad and good), keepalived crashed on 6; of the other 1995, all but one give
+//! keepalived's status and messages. The differences, all on purpose:
+//!
+//! - `config_save_dir` makes keepalived run `cp` even under `-t`; we run no command, so `cp`'s
+//!   complaint about a bad directory is not reproduced.
+//! - Where keepalived crashes (`bfd_instance` without a name, `neighbor_ip` without a value,
+//!   `virtual_server` with a bad address), we report the line like its neighbours.
+//! - A parameter defined in terms of itself (`$A=$A`) makes keepalived loop for ever; we stop
+//!   substituting after 1000 uses in a line.
+//! - keepalived reads lines through a 1024-byte buffer and so splits longer ones; we read lines
+//!   whole (parameter substitution keeps keepalived's 1024-byte limit and message).
+//!
+//! docs/config.md describes the accepted language, the model and our extensions.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod check;

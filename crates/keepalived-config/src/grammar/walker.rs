@@ -261,11 +261,25 @@ impl<'a> Parser<'a> {
                     line.words[0].span,
                 );
             } else if first == "{" {
-                self.out.report_at(
-                    ErrorClass::UnexpectedBlockStart,
-                    "Unexpected '{' - ignoring",
-                    line.words[0].span,
-                );
+                // Inside a block, the `}` matching this `{` will close the enclosing block.
+                let hint = (self.level > 0).then(|| {
+                    "keepalived does not skip this block: its lines are read as part of the \
+                     enclosing block, and its `}` ends the enclosing block"
+                        .to_owned()
+                });
+                match hint {
+                    Some(hint) => self.out.report_with_hint(
+                        ErrorClass::UnexpectedBlockStart,
+                        "Unexpected '{' - ignoring",
+                        Some(line.words[0].span),
+                        hint,
+                    ),
+                    None => self.out.report_at(
+                        ErrorClass::UnexpectedBlockStart,
+                        "Unexpected '{' - ignoring",
+                        line.words[0].span,
+                    ),
+                }
                 continue;
             }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::glob;
 use super::text::MappedText;
 use crate::diagnostics::{ErrorClass, Reporter};
-use crate::source::{FileId, LinePosition, SourceFile, SourceMap};
+use crate::source::{FileId, LinePosition, SourceFile, SourceMap, Span};
 
 /// keepalived's include checks, as bits: what makes an include failure an error.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -356,6 +356,9 @@ impl FileReader {
                     .and_then(|f| f.lines.get(file.next_line))
                 {
                     file.next_line += 1;
+                    if text.len() > KEEPALIVED_LINE_MAX {
+                        lint_long_line(out, position, text.len());
+                    }
                     return Some((text.clone(), position, file.directory));
                 }
             }
@@ -380,6 +383,26 @@ impl FileReader {
             }
         }
     }
+}
+
+/// The longest line keepalived reads in one piece: its `fgets` buffer is 1024 bytes.
+const KEEPALIVED_LINE_MAX: usize = 1023;
+
+/// We read a long line whole; keepalived reads what is past its buffer as another line.
+fn lint_long_line(out: &mut Reporter, position: LinePosition, len: usize) {
+    let start = u32::try_from(KEEPALIVED_LINE_MAX).unwrap_or(u32::MAX);
+    let span = Span {
+        position,
+        start,
+        len: u32::try_from(len - KEEPALIVED_LINE_MAX).unwrap_or(u32::MAX),
+    };
+    out.lint(
+        format!(
+            "this line is {len} bytes long: keepalived reads lines in pieces of {KEEPALIVED_LINE_MAX} bytes and takes the rest for a line of its own"
+        ),
+        Some(span),
+        Some("keep lines shorter than 1024 bytes".into()),
+    );
 }
 
 /// Splits file text into lines the way keepalived reads them: `\n` ends a line and any `\r`

@@ -139,7 +139,8 @@ pub struct IpAddress {
     pub autojoin: bool,
     /// `no_track`: a missing address does not put the instance in FAULT.
     pub no_track: bool,
-    /// `preferred_lft`.
+    /// `preferred_lft`. When not written, keepalived adds an IPv6 /128 VIP with a preferred
+    /// lifetime of 0 (deprecated, so not chosen as a source address) and others for ever.
     pub preferred_lifetime: Option<PreferredLifetime>,
     /// `use_vmac`: put the address on the instance's VMAC (excluded addresses).
     pub use_vmac: bool,
