@@ -862,7 +862,12 @@ fn virtual_server(out: &mut Writer, vs: &VirtualServer) {
     out.set("lb_kind", vs.forwarding);
     if let Some(p) = &vs.persistence {
         out.set("persistence_timeout", Secs(p.timeout));
-        out.option("persistence_granularity", &p.granularity);
+        // An IPv6 granularity is written as a prefix length.
+        let granularity = p.granularity.map(|g| match g {
+            IpAddr::V4(mask) => mask.to_string(),
+            IpAddr::V6(mask) => u128::from(mask).leading_ones().to_string(),
+        });
+        out.option("persistence_granularity", &granularity);
         out.option("persistence_engine", &p.engine);
     }
     out.set("quorum", vs.quorum);

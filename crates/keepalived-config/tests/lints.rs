@@ -82,10 +82,15 @@ fn strict_mode_drops_traffic_to_the_addresses() {
             .iter()
             .any(|d| d.message.contains("no_accept is in force"))
     );
-    // With `accept` the addresses answer, and there is nothing to say.
+    assert!(
+        found
+            .iter()
+            .any(|d| d.hint.as_deref().is_some_and(|h| h.contains("version 3")))
+    );
+    // VRRPv3 with `accept`: the addresses answer, and there is nothing to say.
     let accepted = read(&format!(
         "global_defs {{\n vrrp_strict\n}}\n{}",
-        instance(" accept")
+        instance(" version 3\n accept")
     ));
     assert!(lints(&accepted).is_empty(), "{:?}", lints(&accepted));
 }

@@ -422,3 +422,79 @@ fn sequences_expand_to_one_line_each() {
         [ip("192.0.2.1"), ip("192.0.2.2"), ip("192.0.2.3")]
     );
 }
+
+#[test]
+fn an_owner_without_state_starts_as_master() {
+    // keepalived -d: "Wantstate = MASTER".
+    let c = config(&INSTANCE.replace("interface eth0", "interface eth0\npriority 255"));
+    assert_eq!(c.instances[0].initial_state, InitialState::Master);
+}
+
+#[test]
+fn lower_priority_garp_follows_the_global_settings_not_the_instance() {
+    // keepalived -d: "Gratuitous ARP delay = 2", "Gratuitous ARP lower priority delay = 5".
+    let c = config(&INSTANCE.replace("interface eth0", "interface eth0\ngarp_master_delay 2"));
+    let garp = &c.instances[0].garp;
+    assert_eq!(garp.master_delay, Duration::from_secs(2));
+    assert_eq!(garp.lower_prio_delay, Duration::from_secs(5));
+    let strict = config(&format!("global_defs {{\n vrrp_strict\n}}\n{INSTANCE}"));
+    assert_eq!(strict.instances[0].garp.lower_prio_repeat, 0);
+    assert_eq!(strict.instances[0].garp.lower_prio_delay, Duration::ZERO);
+}
+
+#[test]
+fn unicast_peers_with_ttl_bounds_check_the_source() {
+    // keepalived -d: "Check unicast src : yes", "10.0.0.7 min_ttl 2 max_ttl 9".
+    let c = config(&INSTANCE.replace(
+        "interface eth0",
+        "interface eth0\nunicast_peer {\n 192.0.2.6\n 192.0.2.7 min_ttl 2 max_ttl 9\n}",
+    ));
+    let i = &c.instances[0];
+    assert!(i.check_unicast_source);
+    assert_eq!(i.unicast_peers.len(), 2);
+    assert_eq!(
+        (i.unicast_peers[1].min_ttl, i.unicast_peers[1].max_ttl),
+        (Some(2), Some(9))
+    );
+}
+
+#[test]
+fn the_first_address_fixes_the_family_of_an_instance() {
+    let loaded = read(&INSTANCE.replace(
+        "interface eth0",
+        "interface eth0\nunicast_peer {\n 2001:db8::9\n}",
+    ));
+    // An IPv6 peer makes it an IPv6 instance: the IPv4 VIP is refused, and with no VIP left
+    // the instance cannot run.
+    assert!(loaded.config.instances.is_empty());
+    assert!(said(
+        &loaded.diagnostics,
+        Source::Keepalived,
+        "address family must match VRRP instance"
+    ));
+}
+
+#[test]
+fn sync_group_members_lose_weighted_tracking() {
+    let c = config(&format!(
+        "vrrp_script chk {{\n script /bin/true\n weight 10\n}}\n\
+         vrrp_sync_group G {{\n group {{\n VI_1\n VI_2\n }}\n}}\n{}{}",
+        INSTANCE.replace("interface eth0", "interface eth0\ntrack_script {\n chk\n}"),
+        INSTANCE.replace("VI_1", "VI_2").replace(" 51", " 52")
+    ));
+    assert!(c.instances[0].track_scripts.is_empty());
+}
+
+#[test]
+fn real_servers_of_another_family_are_dropped() {
+    let c = config(
+        "virtual_server 192.0.2.10 80 {\n protocol TCP\n real_server 2001:db8::20 80 {\n }\n \
+         real_server 192.0.2.21 80 {\n }\n}\n",
+    );
+    let servers: Vec<IpAddr> = c.virtual_servers[0]
+        .real_servers
+        .iter()
+        .map(|r| r.address)
+        .collect();
+    assert_eq!(servers, [ip("192.0.2.21")]);
+}

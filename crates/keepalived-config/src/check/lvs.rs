@@ -9,6 +9,7 @@ use crate::diagnostics::{ErrorClass, Reporter};
 use crate::env::Environment;
 use crate::grammar::state::{TimingDraft, VirtualServerDraft};
 use crate::grammar::virtual_server::{format_trio, format_vs};
+use crate::model::AddressFamily;
 use crate::model::global::GlobalDefs;
 use crate::model::lvs::{
     CheckTiming, CheckerKind, ForwardingMethod, GroupEntry, MiscCheck, Persistence, Protocol,
@@ -59,6 +60,17 @@ fn complete_one(
         },
         _ => None,
     };
+    if let Some(g) = group {
+        if let Some(problem) = group_family_mismatch(g, &d) {
+            // Like an unknown group: keepalived only logs it, and sets nothing up.
+            out.log(format!(
+                "{}: {problem} virtual server {} - ignoring",
+                g.name,
+                format_vs(&service, d.protocol)
+            ));
+            return None;
+        }
+    }
     let fwmark = matches!(service, ServiceAddress::Fwmark(_));
     let group_ranges: Vec<&GroupEntry> = group
         .map(|g| {
@@ -454,6 +466,31 @@ fn complete_one(
         vs.real_servers.push(server);
     }
     Some(vs)
+}
+
+/// Why the addresses of `group` cannot serve the virtual server `d`, if they cannot: they
+/// must be of the server's family, when something settled it (a server reached only by tunnels
+/// takes any family).
+fn group_family_mismatch(
+    group: &VirtualServerGroup,
+    d: &VirtualServerDraft,
+) -> Option<&'static str> {
+    let server = d.family?;
+    let families: Vec<AddressFamily> = group
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            GroupEntry::Range { first, .. } => Some(AddressFamily::of(first)),
+            GroupEntry::Fwmark { .. } => None,
+        })
+        .collect();
+    if families.contains(&AddressFamily::Ipv4) && families.contains(&AddressFamily::Ipv6) {
+        Some("virtual server group with IPv4 & IPv6 doesn't match")
+    } else if families.first().is_some_and(|f| *f != server) {
+        Some("address family doesn't match")
+    } else {
+        None
+    }
 }
 
 /// Fills what `timing` leaves unset from `parent`.

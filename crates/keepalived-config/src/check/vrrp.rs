@@ -12,7 +12,8 @@ use crate::env::Environment;
 use crate::grammar::state::{AuthKind, InstanceDraft, State};
 use crate::model::global::GlobalDefs;
 use crate::model::vrrp::{
-    Authentication, GarpSettings, InitialState, SyncGroup, VrrpInstance, VrrpVersion,
+    Authentication, GarpSettings, InitialState, SyncGroup, TrackerKind, TrackerRef, VrrpInstance,
+    VrrpVersion,
 };
 use crate::model::{AddressFamily, Config, Script};
 
@@ -43,16 +44,31 @@ pub fn complete(
         out,
     );
 
+    ignore_weighted_tracking_in_sync_groups(&mut state, &sync_groups, out);
+
+    // keepalived stops at the first instance it cannot complete, and the VRRP process with it:
+    // no instance runs and the later instances are not checked.
     let mut instances = Vec::new();
     for draft in std::mem::take(&mut state.instances) {
-        if let Some(instance) = complete_instance(draft, globals, out) {
-            instances.push(instance);
+        match complete_instance(draft, globals, out) {
+            Some(instance) => instances.push(instance),
+            None => {
+                instances.clear();
+                break;
+            }
         }
     }
-    for group in &sync_groups {
+    let mut sync_groups = sync_groups;
+    for group in &mut sync_groups {
+        clear_weights_beside_owners(group, &instances, &state.config, out);
         for member in &group.members {
             if let Some(i) = instances.iter_mut().find(|i| &i.name == member) {
                 i.sync_group = Some(group.name.clone());
+                for t in &i.track_interfaces {
+                    if group.track_interfaces.iter().any(|g| g.name == t.name) {
+                        out.report(ErrorClass::GeneralError, format!("({}) track_interface {} is configured on VRRP instance and sync group. Remove vrrp instance or sync group config", i.name, t.name));
+                    }
+                }
             }
         }
     }
@@ -191,7 +207,7 @@ fn complete_sync_groups(
                 continue;
             }
             if used.contains(&member) {
-                out.report(ErrorClass::GeneralError, format!("Virtual router {member} cannot exist in more than one sync_group; ignoring {}", group.name));
+                out.report(ErrorClass::GeneralError, format!("Virtual router {member} cannot exist in more than one sync group; ignoring {}", group.name));
                 continue;
             }
             used.push(member.clone());
@@ -209,6 +225,107 @@ fn complete_sync_groups(
         kept.push(group);
     }
     kept
+}
+
+/// The weight a reference to a tracker of `kind` counts with: its own, else the tracker's.
+fn weight_of(config: &Config, kind: TrackerKind, reference: &TrackerRef) -> i32 {
+    let tracker = || config.tracker(kind, &reference.name).map(|(w, _)| w);
+    reference.weight.or_else(tracker).unwrap_or(0)
+}
+
+/// A member of a sync group does not change priority with its trackers unless the group has
+/// `sync_group_tracking_weight`: keepalived zeroes the weights of its interfaces, files and BFD
+/// sessions and stops tracking its weighted scripts (tracked processes keep their weights).
+fn ignore_weighted_tracking_in_sync_groups(
+    state: &mut State,
+    groups: &[SyncGroup],
+    out: &mut Reporter,
+) {
+    let members: Vec<&str> = groups
+        .iter()
+        .filter(|g| !g.tracking_weight)
+        .flat_map(|g| g.members.iter().map(String::as_str))
+        .collect();
+    let config = &state.config;
+    for d in &mut state.instances {
+        let i = &mut d.instance;
+        if !members.contains(&i.name.as_str()) {
+            continue;
+        }
+        let name = i.name.clone();
+        let mut report = |message: String| out.report(ErrorClass::GeneralError, message);
+        for kind in [
+            TrackerKind::Interface,
+            TrackerKind::Script,
+            TrackerKind::File,
+            TrackerKind::Bfd,
+        ] {
+            let list = i.trackers_mut(kind);
+            let mut kept = Vec::new();
+            for mut t in std::mem::take(list) {
+                let w = weight_of(config, kind, &t);
+                if w != 0 {
+                    let tracked = &t.name;
+                    report(match kind {
+                        TrackerKind::Interface => format!(
+                            "({name}) ignoring {tracked} tracked interface weight due to SYNC group"
+                        ),
+                        TrackerKind::Script => format!(
+                            "({name}) ignoring tracked script {tracked} with weights due to SYNC group"
+                        ),
+                        // keepalived has another wording for weight 1, a track_file's default.
+                        TrackerKind::File if w == 1 => format!(
+                            "({name}) ignoring weight from tracked file {tracked} due to SYNC group. specify weight 0"
+                        ),
+                        TrackerKind::File => format!(
+                            "({name}) ignoring tracked file {tracked} with weight {w} due to SYNC group"
+                        ),
+                        _ => format!(
+                            "({name}) ignoring tracked bfd {tracked} with weight {w} due to SYNC group"
+                        ),
+                    });
+                    // A weighted script is not tracked at all.
+                    if kind == TrackerKind::Script {
+                        continue;
+                    }
+                    t.weight = Some(0);
+                }
+                kept.push(t);
+            }
+            *list = kept;
+        }
+    }
+}
+
+/// A sync group with an address owner (priority 255) among its members cannot change
+/// priorities: keepalived zeroes the weights of the group's trackers.
+fn clear_weights_beside_owners(
+    g: &mut SyncGroup,
+    instances: &[VrrpInstance],
+    config: &Config,
+    out: &mut Reporter,
+) {
+    let has_owner = instances
+        .iter()
+        .any(|i| i.priority == 255 && g.members.contains(&i.name));
+    if !has_owner {
+        return;
+    }
+    let group = g.name.clone();
+    for (kind, noun, action) in [
+        (TrackerKind::Script, "script", "clearing weight"),
+        (TrackerKind::File, "file", "setting weight 0"),
+        (TrackerKind::Process, "process", "setting weight 0"),
+        (TrackerKind::Bfd, "bfd", "setting weight 0"),
+        (TrackerKind::Interface, "interface", "clearing weight"),
+    ] {
+        for t in g.trackers_mut(kind).iter_mut() {
+            if weight_of(config, kind, t) != 0 {
+                out.report(ErrorClass::GeneralError, format!("({group}) Cannot have weighted track {noun} '{}' with member having priority 255 - {action}", t.name));
+                t.weight = Some(0);
+            }
+        }
+    }
 }
 
 fn complete_instance(
@@ -230,49 +347,74 @@ fn complete_instance(
         report(format!("({name}) Unknown interface!"));
         return None;
     }
+    let strict = d.strict.unwrap_or(globals.vrrp_strict);
+    let family = d.family.unwrap_or(AddressFamily::Ipv4);
+    // An explicit `version 2` before IPv6 addresses stands, except in strict mode.
+    let version = match (family, d.version) {
+        (AddressFamily::Ipv6, Some(2)) if strict => {
+            report(format!(
+                "({name}) cannot use IPv6 with VRRP version 2; setting version 3"
+            ));
+            VrrpVersion::V3
+        }
+        (_, Some(3)) => VrrpVersion::V3,
+        (_, Some(_)) => VrrpVersion::V2,
+        (AddressFamily::Ipv6, None) => VrrpVersion::V3,
+        (_, None) if globals.vrrp_version == 3 => VrrpVersion::V3,
+        _ => VrrpVersion::V2,
+    };
     if i.virtual_addresses.is_empty() {
+        if version == VrrpVersion::V3 || family == AddressFamily::Ipv6 || strict {
+            report(format!(
+                "({name}) No VIP specified; at least one is required"
+            ));
+            return None;
+        }
         report(format!(
             "({name}) No VIP specified; at least one is sensible"
         ));
     }
-    let strict = d.strict.unwrap_or(globals.vrrp_strict);
-    let mut state = d.state.unwrap_or(InitialState::Backup);
-    if state == InitialState::Master && !d.priority_given {
-        i.priority = 255;
-    }
-    if strict && state == InitialState::Master && i.priority != 255 {
-        report(format!(
-            "({name}) State MASTER must match being address owner"
-        ));
-        state = InitialState::Backup;
-    }
 
-    let family = if i.virtual_addresses.is_empty() {
-        i.source_address
-            .map(|a| AddressFamily::of(&a))
-            .unwrap_or(AddressFamily::Ipv4)
+    // The priority follows from the state when not given, and the state from the priority.
+    if !d.priority_given {
+        i.priority = if d.state == Some(InitialState::Master) {
+            255
+        } else {
+            100
+        };
+    }
+    let owner = i.priority == 255;
+    let owner_state = if owner {
+        InitialState::Master
     } else {
-        i.family
+        InitialState::Backup
     };
-    let version = match (family, d.version) {
-        (AddressFamily::Ipv6, _) => VrrpVersion::V3,
-        (_, Some(3)) => VrrpVersion::V3,
-        (_, Some(_)) => VrrpVersion::V2,
-        (_, None) if globals.vrrp_version == 3 => VrrpVersion::V3,
-        _ => VrrpVersion::V2,
+    let mut state = match d.state {
+        None => owner_state,
+        Some(given) if strict && (given == InitialState::Master) != owner => {
+            report(format!(
+                "({name}) State MASTER must match being address owner"
+            ));
+            owner_state
+        }
+        Some(given) => given,
     };
 
     if let Some(kind) = d.auth_type {
-        if version == VrrpVersion::V3 {
-            report(format!(
-                "({name}) VRRP version 3 does not support authentication. Ignoring."
-            ));
-        } else if strict {
+        if strict {
             report(format!(
                 "({name}) Strict mode does not support authentication. Ignoring."
             ));
+        } else if version == VrrpVersion::V3 {
+            report(format!(
+                "({name}) VRRP version 3 does not support authentication. Ignoring."
+            ));
+        } else if kind == AuthKind::Ah && family == AddressFamily::Ipv6 && d.auth_pass.is_some() {
+            report(format!(
+                "({name}) Cannot use AH authentication with IPv6. ignoring"
+            ));
         } else if let Some(pass) = d.auth_pass {
-            if kind == AuthKind::Ah && state == InitialState::Master {
+            if kind == AuthKind::Ah && state == InitialState::Master && !owner {
                 report(format!(
                     "({name}) Initial state master is incompatible with AH authentication - clearing"
                 ));
@@ -317,32 +459,98 @@ fn complete_instance(
     }
 
     let mut preempt = !d.nopreempt;
-    if d.nopreempt {
-        if i.priority == 255 {
-            report(format!(
-                "({name}) nopreempt is incompatible with priority 255. resetting nopreempt"
-            ));
-            preempt = true;
-        } else if state == InitialState::Master {
+    if !preempt && owner {
+        report(format!(
+            "({name}) nopreempt is incompatible with priority 255. resetting nopreempt"
+        ));
+        preempt = true;
+    }
+    if state == InitialState::Master {
+        if !preempt {
             report(format!(
                 "({name}) Warning - nopreempt will not work with initial state MASTER - clearing"
             ));
             preempt = true;
         }
-    }
-    if d.preempt_delay_given {
-        if state == InitialState::Master {
+        if !i.preempt_delay.is_zero() {
             report(format!(
                 "({name}) Warning - preempt delay will not work with initial state MASTER - clearing"
             ));
             i.preempt_delay = Duration::ZERO;
-        } else if !preempt {
+        }
+    }
+    if !i.preempt_delay.is_zero() {
+        if strict {
+            report(format!(
+                "({name}) preempt_delay is incompatible with strict mode - resetting"
+            ));
+        }
+        if !preempt {
             report(format!(
                 "({name}) preempt_delay is incompatible with nopreempt mode - resetting"
             ));
+        }
+        if strict || !preempt {
             i.preempt_delay = Duration::ZERO;
         }
     }
+
+    // Accept mode is off by default in strict mode, and VRRPv2 forbids it for non-owners.
+    let mut accept = d.accept.unwrap_or(!strict);
+    if accept && !owner && strict && version == VrrpVersion::V2 {
+        report(format!(
+            "({name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"
+        ));
+        accept = false;
+    }
+
+    // Strict mode: no GARP repeats or delay at lower priority, and the advert rules of the RFC.
+    let lower_prio_repeat = match d.garp_lower_prio_repeat {
+        None if strict => 0,
+        None => globals
+            .vrrp_garp_lower_prio_repeat
+            .unwrap_or(globals.vrrp_garp_master_repeat),
+        Some(n) if strict && n != 0 => {
+            report(format!(
+                "({name}) Strict mode requires no repeat garps. resetting"
+            ));
+            0
+        }
+        Some(n) => n,
+    };
+    let lower_prio_delay = match d.garp_lower_prio_delay {
+        None if strict => Duration::ZERO,
+        None => globals
+            .vrrp_garp_lower_prio_delay
+            .unwrap_or(globals.vrrp_garp_master_delay),
+        Some(delay) if strict && !delay.is_zero() => {
+            report(format!(
+                "({name}) Strict mode requires no repeat garp delay. resetting"
+            ));
+            Duration::ZERO
+        }
+        Some(delay) => delay,
+    };
+    let lower_prio_no_advert = match d.lower_prio_no_advert {
+        None => strict || globals.vrrp_lower_prio_no_advert.unwrap_or(false),
+        Some(false) if strict => {
+            report(format!(
+                "({name}) Strict mode requires no lower priority advert. resetting"
+            ));
+            true
+        }
+        Some(given) => given,
+    };
+    let higher_prio_send_advert = match d.higher_prio_send_advert {
+        None => !strict && globals.vrrp_higher_prio_send_advert.unwrap_or(false),
+        Some(true) if strict => {
+            report(format!(
+                "({name}) strict mode requires higher_prio_send_advert to be clear. resetting"
+            ));
+            false
+        }
+        Some(given) => given,
+    };
 
     let mut centis = d.advert_centis.unwrap_or(100);
     if version == VrrpVersion::V2 && centis % 100 != 0 {
@@ -358,6 +566,21 @@ fn complete_instance(
             centis as f64 / 100.0
         ));
         centis = 4095;
+    }
+
+    if let Some(vmac) = i.vmac.as_mut() {
+        if strict && d.vmac_xmit_base {
+            report(format!(
+                "({name}) xmit_base is incompatible with strict mode - resetting"
+            ));
+            vmac.xmit_base = false;
+        }
+        if i.promote_secondaries {
+            report(format!(
+                "({name}) promote_secondaries is automatically set for vmacs - ignoring"
+            ));
+            i.promote_secondaries = false;
+        }
     }
 
     if let Some(own) = i.interface.clone() {
@@ -381,7 +604,7 @@ fn complete_instance(
     i.family = family;
     i.advert_interval = Duration::from_millis(centis * 10);
     i.strict = strict;
-    i.accept = d.accept.unwrap_or(!strict || i.priority == 255);
+    i.accept = accept;
     i.multicast_group = d.multicast_group.unwrap_or(match family {
         AddressFamily::Ipv4 => globals.vrrp_mcast_group4,
         AddressFamily::Ipv6 => globals.vrrp_mcast_group6,
@@ -395,14 +618,8 @@ fn complete_instance(
     i.skip_check_adv_addr = d
         .skip_check_adv_addr
         .unwrap_or(globals.vrrp_skip_check_adv_addr);
-    i.lower_prio_no_advert = d
-        .lower_prio_no_advert
-        .or(globals.vrrp_lower_prio_no_advert)
-        .unwrap_or(strict);
-    i.higher_prio_send_advert = d
-        .higher_prio_send_advert
-        .or(globals.vrrp_higher_prio_send_advert)
-        .unwrap_or(false);
+    i.lower_prio_no_advert = lower_prio_no_advert;
+    i.higher_prio_send_advert = higher_prio_send_advert;
     i.check_unicast_source = d.check_unicast_src || globals.vrrp_check_unicast_src;
     i.down_timer_adverts = d
         .down_timer_adverts
@@ -422,14 +639,8 @@ fn complete_instance(
         master_refresh_repeat: d
             .garp_master_refresh_repeat
             .unwrap_or(globals.vrrp_garp_master_refresh_repeat),
-        lower_prio_delay: d
-            .garp_lower_prio_delay
-            .or(globals.vrrp_garp_lower_prio_delay)
-            .unwrap_or(master_delay),
-        lower_prio_repeat: d
-            .garp_lower_prio_repeat
-            .or(globals.vrrp_garp_lower_prio_repeat)
-            .unwrap_or(master_repeat),
+        lower_prio_delay,
+        lower_prio_repeat,
         extra_if: d.garp_extra_if.or(globals.vrrp_garp_extra_if),
     };
     if globals.vrrp_min_garp {

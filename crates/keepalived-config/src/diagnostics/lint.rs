@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{Diagnostic, ErrorClass, Source};
 use crate::model::Config;
-use crate::model::vrrp::Authentication;
+use crate::model::vrrp::{Authentication, VrrpVersion};
 use crate::process::Process;
 
 fn lint(
@@ -32,7 +32,10 @@ pub fn config(config: &Config) -> Vec<Diagnostic> {
             out.push(lint(
                 format!("({}) strict mode: no_accept is in force, keepalived will install firewall rules dropping traffic to the VIPs while this node is master", i.name),
                 i.position,
-                Some("add `accept` to the instance if the virtual addresses must answer (ping, services), or drop `vrrp_strict`".into()),
+                Some(match i.version {
+                    VrrpVersion::V2 => "strict VRRPv2 refuses `accept`: use `version 3` and `accept` if the virtual addresses must answer (ping, services), or drop `vrrp_strict`",
+                    VrrpVersion::V3 => "add `accept` to the instance if the virtual addresses must answer (ping, services), or drop `vrrp_strict`",
+                }.into()),
             ));
         }
         let empty_password = match &i.authentication {

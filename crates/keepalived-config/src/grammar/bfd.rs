@@ -205,6 +205,18 @@ fn small(
 
 fn weight(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     if !checks(p) {
+        // The VRRP process needs the weight for the instances tracking the session; it takes
+        // it without a word about bad values (the BFD process says those).
+        if p.process() == Process::Vrrp {
+            let value = l.text_of(1).and_then(|t| t.parse::<i32>().ok());
+            let reverse = l.text_of(2) == Some("reverse");
+            if let Some(v) = value.filter(|v| (-253..=253).contains(v)) {
+                with(p, |b| {
+                    b.weight = v;
+                    b.weight_reverse = reverse;
+                })?;
+            }
+        }
         return Ok(());
     }
     let w = p.required(l, 1)?;

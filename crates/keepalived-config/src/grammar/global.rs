@@ -90,7 +90,10 @@ pub static KEYWORDS: &[Keyword] = &[
             l,
             |s| format!("vrrp_garp_master_repeat '{s}' invalid - ignoring"),
             |g, v| g.vrrp_garp_master_repeat = v,
-        )
+        )?;
+        at_least_one(p, "vrrp_garp_master_repeat", |g| {
+            &mut g.vrrp_garp_master_repeat
+        })
     }),
     kw("vrrp_garp_master_refresh", |p, l| {
         seconds(
@@ -106,7 +109,10 @@ pub static KEYWORDS: &[Keyword] = &[
             l,
             |s| format!("vrrp_garp_master_refresh_repeat '{s}' invalid - ignoring"),
             |g, v| g.vrrp_garp_master_refresh_repeat = v,
-        )
+        )?;
+        at_least_one(p, "vrrp_garp_master_refresh_repeat", |g| {
+            &mut g.vrrp_garp_master_refresh_repeat
+        })
     }),
     kw("vrrp_garp_lower_prio_delay", |p, l| {
         seconds(
@@ -759,6 +765,20 @@ fn seconds(
     match p.unsigned(w, 0, u64::from(i32::MAX as u32)) {
         Some(v) => set(&mut p.globals, Duration::from_secs(v)),
         None => p.error_at(w, message(w.as_str())),
+    }
+    Ok(())
+}
+
+/// A GARP count of 0 is taken as 1, with a word.
+fn at_least_one(
+    p: &mut Parser<'_>,
+    keyword: &str,
+    field: fn(&mut crate::model::GlobalDefs) -> &mut u32,
+) -> HandlerResult {
+    let value = field(&mut p.globals);
+    if *value == 0 {
+        *value = 1;
+        p.error(format!("{keyword} must be greater than 0, setting to 1"));
     }
     Ok(())
 }

@@ -5,11 +5,11 @@ use std::time::Duration;
 use super::keywords::{Keyword, block, kw};
 use super::state::{AuthKind, InstanceDraft};
 use super::static_net::{AddressContext, parse_ip_address, parse_route, parse_rule};
+use super::tracking::{self, Tracker};
 use super::values::{parse_address, parse_mac};
 use super::walker::{HandlerResult, Line, Parser};
 use crate::diagnostics::ErrorClass;
-use crate::lexer::Token;
-use crate::model::vrrp::{InitialState, Ipvlan, TrackerRef, UnicastPeer, Vmac};
+use crate::model::vrrp::{InitialState, Ipvlan, UnicastPeer, Vmac};
 use crate::model::{AddressFamily, Script};
 
 /// The keywords of `vrrp_instance`.
@@ -53,7 +53,7 @@ pub static KEYWORDS: &[Keyword] = &[
     kw("dont_track_primary", |p, _| {
         with(p, |d| d.instance.dont_track_primary = true)
     }),
-    kw("track_interface", track_interface),
+    kw("track_interface", |p, l| trackers(p, l, Tracker::Interface)),
     kw("track_script", |p, l| trackers(p, l, Tracker::Script)),
     kw("track_file", |p, l| trackers(p, l, Tracker::File)),
     kw("track_process", |p, l| trackers(p, l, Tracker::Process)),
@@ -141,7 +141,8 @@ pub static KEYWORDS: &[Keyword] = &[
             l,
             |n, s| format!("({n}): garp_master_repeat '{s}' invalid - ignoring"),
             |d, v| d.garp_master_repeat = Some(v),
-        )
+        )?;
+        at_least_one(p, "garp_master_repeat", |d| &mut d.garp_master_repeat)
     }),
     kw("garp_master_refresh_repeat", |p, l| {
         garp_count(
@@ -149,7 +150,10 @@ pub static KEYWORDS: &[Keyword] = &[
             l,
             |n, s| format!("({n}): garp_master_refresh_repeat '{s}' invalid - ignoring"),
             |d, v| d.garp_master_refresh_repeat = Some(v),
-        )
+        )?;
+        at_least_one(p, "garp_master_refresh_repeat", |d| {
+            &mut d.garp_master_refresh_repeat
+        })
     }),
     kw("garp_lower_prio_delay", |p, l| {
         garp_seconds(
@@ -378,181 +382,17 @@ fn vrf(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     with(p, |d| d.instance.vrf = Some(vrf))
 }
 
-/// Reads `weight N [reverse|no_reverse]` options of a tracker line. `None` if invalid.
-fn tracker_weight(
-    p: &mut Parser<'_>,
-    words: &[Token],
-    what: &str,
-    min: i64,
-    max: i64,
-) -> Option<(Option<i32>, bool)> {
-    let name = current_name(p);
-    let mut weight = None;
-    let mut reverse = false;
-    let mut i = 1;
-    while i < words.len() {
-        match words[i].as_str() {
-            "weight" => {
-                let Some(v) = words.get(i + 1) else {
-                    p.error_at(
-                        &words[i],
-                        format!("({name}) track {what} {} weight missing", words[0].as_str()),
-                    );
-                    return None;
-                };
-                match super::values::read_int(v.as_str(), min, max) {
-                    Ok(n) => weight = Some(n as i32),
-                    Err(_) => {
-                        p.error_at(
-                            v,
-                            format!(
-                                "({name}) weight for {what} {} must be between [{min}..{max}] inclusive. Ignoring...",
-                                words[0].as_str()
-                            ),
-                        );
-                        return None;
-                    }
-                }
-                i += 1;
-            }
-            "reverse" => reverse = true,
-            "noreverse" | "no_reverse" => reverse = false,
-            other => {
-                p.error_at(
-                    &words[i],
-                    format!(
-                        "({name}) unknown track_{what} {} option {other} - ignoring",
-                        words[0].as_str()
-                    ),
-                );
-                return None;
-            }
-        }
-        i += 1;
-    }
-    Some((weight, reverse))
-}
-
-fn track_interface(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
-    p.value_block(l, |p, words| {
-        let name = current_name(p);
-        let ifname = &words[0];
-        let message = format!(
-            "({name}) tracked interface {} doesn't exist",
-            ifname.as_str()
-        );
-        if !p.check_interface(ifname, message) {
-            return Ok(());
-        }
-        let Some((weight, reverse)) = tracker_weight(p, words, "interface", -253, 253) else {
-            return Ok(());
-        };
-        let entry = TrackerRef {
-            name: ifname.text.clone(),
-            weight,
-            reverse,
-        };
-        with(p, |d| {
-            if !d
-                .instance
-                .track_interfaces
-                .iter()
-                .any(|t| t.name == entry.name)
-            {
-                d.instance.track_interfaces.push(entry);
-            }
-        })
-    })
-}
-
-/// The kinds of named trackers an instance can track.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Tracker {
-    Script,
-    File,
-    Process,
-    Bfd,
-}
-
-impl Tracker {
-    fn noun(self) -> &'static str {
-        match self {
-            Tracker::Script => "script",
-            Tracker::File => "file",
-            Tracker::Process => "process",
-            Tracker::Bfd => "bfd",
-        }
-    }
-
-    /// Whether a tracker of this kind named `name` has been defined (before this point).
-    pub(super) fn is_defined(self, p: &Parser<'_>, name: &str) -> bool {
-        let config = &p.state.config;
-        match self {
-            Tracker::Script => config.vrrp_scripts.iter().any(|s| s.name == name),
-            Tracker::File => config.track_files.iter().any(|s| s.name == name),
-            Tracker::Process => config.track_processes.iter().any(|s| s.name == name),
-            Tracker::Bfd => config.bfd_instances.iter().any(|s| s.name == name),
-        }
-    }
-
-    fn weight_range(self) -> (i64, i64) {
-        match self {
-            Tracker::File | Tracker::Process => (-254, 254),
-            _ => (-253, 253),
-        }
-    }
-}
-
-/// Reads a tracker block (`track_script { … }` etc.) into references, for instances and sync
-/// groups. `owner` names the instance or group in messages.
-pub(super) fn read_tracker_block(
-    p: &mut Parser<'_>,
-    l: &Line,
-    kind: Tracker,
-    owner: String,
-) -> Result<Vec<TrackerRef>, super::walker::Abort> {
-    let mut refs = Vec::new();
-    p.value_block(l, |p, words| {
-        let name = &words[0];
-        if !kind.is_defined(p, name.as_str()) {
-            p.error_at(
-                name,
-                format!(
-                    "({owner}) track {} {} not found, ignoring...",
-                    kind.noun(),
-                    name.as_str()
-                ),
-            );
-            return Ok(());
-        }
-        let (min, max) = kind.weight_range();
-        let Some((weight, reverse)) = tracker_weight(p, words, kind.noun(), min, max) else {
-            return Ok(());
-        };
-        if !refs.iter().any(|r: &TrackerRef| r.name == name.as_str()) {
-            refs.push(TrackerRef {
-                name: name.text.clone(),
-                weight,
-                reverse,
-            });
-        }
-        Ok(())
-    })?;
-    Ok(refs)
-}
-
+/// A `track_*` block of the instance.
 fn trackers(p: &mut Parser<'_>, l: &Line, kind: Tracker) -> HandlerResult {
     let owner = current_name(p);
-    let refs = read_tracker_block(p, l, kind, owner)?;
-    with(p, |d| {
-        let list = match kind {
-            Tracker::Script => &mut d.instance.track_scripts,
-            Tracker::File => &mut d.instance.track_files,
-            Tracker::Process => &mut d.instance.track_processes,
-            Tracker::Bfd => &mut d.instance.track_bfds,
-        };
-        list.extend(refs);
-    })
+    let existing = p
+        .state
+        .instances
+        .last_mut()
+        .map(|d| d.instance.trackers(kind).to_vec())
+        .unwrap_or_default();
+    let refs = tracking::read_block(p, l, kind, &owner, &existing)?;
+    with(p, |d| d.instance.trackers_mut(kind).extend(refs))
 }
 
 fn source_address(p: &mut Parser<'_>, l: &Line, unicast: bool) -> HandlerResult {
@@ -561,37 +401,67 @@ fn source_address(p: &mut Parser<'_>, l: &Line, unicast: bool) -> HandlerResult 
     if unicast {
         with(p, |d| d.unicast_keyword = true)?;
     }
-    match parse_address(w.as_str()) {
-        Some(a) => with(p, |d| d.instance.source_address = Some(a)),
-        None => {
-            p.error_at(w, format!("Configuration error: VRRP instance[{name}] malformed src address[{}]. Skipping...", w.as_str()));
-            Ok(())
-        }
+    let Some(address) = parse_address(w.as_str()) else {
+        p.error_at(
+            w,
+            format!(
+                "Configuration error: VRRP instance[{name}] malformed src address[{}]. Skipping...",
+                w.as_str()
+            ),
+        );
+        return Ok(());
+    };
+    if !claim_family(p, AddressFamily::of(&address)) {
+        p.error_at(w, format!("Configuration error: VRRP instance[{name}] and src address[{}] MUST be of the same family !!! Skipping...", w.as_str()));
+        return Ok(());
     }
+    with(p, |d| d.instance.source_address = Some(address))
+}
+
+/// Whether an address of `family` fits the instance; the first one decides its family.
+fn claim_family(p: &mut Parser<'_>, family: AddressFamily) -> bool {
+    p.state
+        .instances
+        .last_mut()
+        .is_none_or(|d| *d.family.get_or_insert(family) == family)
 }
 
 fn unicast_peer(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     with(p, |d| d.unicast_keyword = true)?;
     p.value_block(l, |p, words| {
         let name = current_name(p);
-        let Some(address) = parse_address(words[0].as_str()) else {
-            p.error_at(&words[0], format!("Configuration error: VRRP instance[{name}] malformed unicast peer address[{}]. Skipping...", words[0].as_str()));
+        let first = &words[0];
+        let Some(address) = parse_address(first.as_str()) else {
+            p.error_at(first, format!("Configuration error: VRRP instance[{name}] malformed unicast peer address[{}]. Skipping...", first.as_str()));
             return Ok(());
         };
+        if !claim_family(p, AddressFamily::of(&address)) {
+            p.error_at(first, format!("Configuration error: VRRP instance[{name}] and unicast peer address[{}] MUST be of the same family !!! Skipping...", first.as_str()));
+            return Ok(());
+        }
         let mut peer = UnicastPeer { address, min_ttl: None, max_ttl: None };
-        let mut i = 1;
-        while i < words.len() {
-            let value = words.get(i + 1);
-            match (words[i].as_str(), value) {
-                ("min_ttl", Some(v)) => peer.min_ttl = p.unsigned(v, 0, 255).map(|n| n as u8),
-                ("max_ttl", Some(v)) => peer.max_ttl = p.unsigned(v, 0, 255).map(|n| n as u8),
-                (other, _) => {
-                    p.error_at(&words[i], format!("({name}) Unknown unicast_peer option {other} - ignoring"));
-                    i += 1;
-                    continue;
+        // `min_ttl N` / `max_ttl N` pairs; the value is read before the option is known.
+        for pair in words[1..].chunks(2) {
+            let [option, value] = pair else {
+                p.error_at(&pair[0], format!("({name}) {} is missing a value", pair[0].as_str()));
+                break;
+            };
+            let Some(ttl) = p.unsigned(value, 0, 255).map(|n| n as u8) else {
+                continue;
+            };
+            match option.as_str() {
+                "min_ttl" => peer.min_ttl = Some(ttl),
+                "max_ttl" => peer.max_ttl = Some(ttl),
+                other => {
+                    p.error_at(option, format!("({name}) unknown unicast_peer option {other}"));
+                    break;
                 }
             }
-            i += 2;
+            with(p, |d| d.check_unicast_src = true)?;
+        }
+        let (min, max) = (peer.min_ttl.unwrap_or(0), peer.max_ttl.unwrap_or(255));
+        if min > max {
+            p.error_at(first, format!("({name}) min_ttl {min} > max_ttl {max} - all packets will be discarded"));
         }
         with(p, |d| d.instance.unicast_peers.push(peer))
     })
@@ -664,15 +534,16 @@ fn version(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         p.error_at(w, format!("({name}): Version must be either 2 or 3"));
         return Ok(());
     };
-    let conflict = p
+    let configured = p.state.instances.last().and_then(|d| d.version);
+    let v6 = p
         .state
         .instances
         .last()
-        .and_then(|d| d.version.filter(|&given| given != v as u8));
-    let v6 = p.state.instances.last().is_some_and(|d| {
-        !d.instance.virtual_addresses.is_empty() && d.instance.family == AddressFamily::Ipv6
-    });
-    if let Some(given) = conflict.or(if v == 2 && v6 { Some(3) } else { None }) {
+        .is_some_and(|d| d.family == Some(AddressFamily::Ipv6));
+    let conflict = configured.is_some_and(|given| given != v as u8) || (v == 2 && v6);
+    if conflict {
+        // keepalived names the configured version, 0 when the version was only deduced.
+        let given = configured.unwrap_or(0);
         p.error_at(w, format!("({name}) vrrp_version {v} conflicts with configured or deduced version {given}; ignoring."));
         return Ok(());
     }
@@ -733,9 +604,7 @@ fn addresses(p: &mut Parser<'_>, l: &Line, excluded: bool) -> HandlerResult {
             d.instance.excluded_addresses.push(address);
             return Ok(());
         }
-        if d.instance.virtual_addresses.is_empty() {
-            d.instance.family = address.family();
-        } else if d.instance.family != address.family() {
+        if *d.family.get_or_insert(address.family()) != address.family() {
             p.error_at(
                 &words[0],
                 format!(
@@ -875,6 +744,28 @@ fn garp_seconds(
             Ok(())
         }
     }
+}
+
+/// A GARP count of 0 is taken as 1, with a word.
+fn at_least_one(
+    p: &mut Parser<'_>,
+    keyword: &str,
+    field: fn(&mut InstanceDraft) -> &mut Option<u32>,
+) -> HandlerResult {
+    let name = current_name(p);
+    let zero = p
+        .state
+        .instances
+        .last_mut()
+        .map(field)
+        .is_some_and(|v| *v == Some(0));
+    if zero {
+        p.error(format!(
+            "({name}): {keyword} must be greater than 0, setting to 1"
+        ));
+        with(p, |d| *field(d) = Some(1))?;
+    }
+    Ok(())
 }
 
 fn garp_count(

@@ -2,7 +2,8 @@
 //! walker ([`walker`]).
 //!
 //! Each block of the configuration has a module: [`global`], [`instance`], [`sync_group`],
-//! [`trackers`] (`vrrp_script`, `vrrp_track_process`, `track_file`), [`static_net`] (address,
+//! [`trackers`] (`vrrp_script`, `vrrp_track_process`, `track_file`) and [`tracking`] (the
+//! `track_*` blocks that refer to them), [`static_net`] (address,
 //! route and rule lines), [`vrrp_misc`], [`bfd`], [`virtual_server`] and [`checkers`].
 //! Values are read by [`values`] (nom parsers for numbers, timers, addresses) with the helpers of
 //! [`read`], which report keepalived's messages for bad values.
@@ -17,6 +18,7 @@ pub mod state;
 pub mod static_net;
 pub mod sync_group;
 pub mod trackers;
+pub mod tracking;
 pub mod values;
 pub mod virtual_server;
 pub mod vrrp_misc;

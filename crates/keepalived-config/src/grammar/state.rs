@@ -30,6 +30,8 @@ pub struct InstanceDraft {
     pub instance: VrrpInstance,
     /// `state` as written.
     pub state: Option<InitialState>,
+    /// The address family, fixed by the first VIP, unicast peer or source address.
+    pub family: Option<AddressFamily>,
     /// Whether `priority` was given (validly).
     pub priority_given: bool,
     /// Whether `virtual_router_id` was given validly.
@@ -153,6 +155,7 @@ impl InstanceDraft {
                 position: Some(position),
             },
             state: None,
+            family: None,
             priority_given: false,
             vrid_given: false,
             version: None,
@@ -234,6 +237,9 @@ pub struct RealServerDraft {
     pub inhibit: Option<bool>,
     /// Its checkers.
     pub checkers: Vec<CheckerDraft>,
+    /// Whether the virtual server's method was a tunnel when the real server was declared
+    /// (keepalived copies the method then).
+    pub tunnel_by_default: bool,
 }
 
 /// A virtual server being read.
@@ -255,12 +261,20 @@ pub struct VirtualServerDraft {
     pub sorry_server: Option<SorryServer>,
     /// Its real servers.
     pub real_servers: Vec<RealServerDraft>,
+    /// The address family as keepalived settles it while reading: the service address's, or
+    /// `ip_family`, or the first sorry or real server's not reached by tunnel.
+    pub family: Option<AddressFamily>,
 }
 
 impl VirtualServerDraft {
     /// A new virtual server for `service`.
     pub fn new(service: ServiceAddress, position: LinePosition) -> Self {
+        let family = match &service {
+            ServiceAddress::Address { address, .. } => Some(AddressFamily::of(address)),
+            _ => None,
+        };
         VirtualServerDraft {
+            family,
             server: VirtualServer {
                 service,
                 protocol: Protocol::Udp,

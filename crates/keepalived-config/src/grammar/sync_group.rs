@@ -1,15 +1,15 @@
 //! `vrrp_sync_group NAME { … }`.
 
-use super::instance::{Tracker, read_tracker_block};
 use super::keywords::{Keyword, kw};
+use super::tracking::{self, Tracker};
 use super::walker::{HandlerResult, Line, Parser};
-use crate::model::vrrp::{NotifyScripts, TrackerRef};
+use crate::model::vrrp::NotifyScripts;
 use crate::model::{Script, SyncGroup};
 
 /// The keywords of `vrrp_sync_group`.
 pub static KEYWORDS: &[Keyword] = &[
     kw("group", group),
-    kw("track_interface", track_interface),
+    kw("track_interface", |p, l| trackers(p, l, Tracker::Interface)),
     kw("track_script", |p, l| trackers(p, l, Tracker::Script)),
     kw("track_file", |p, l| trackers(p, l, Tracker::File)),
     kw("track_process", |p, l| trackers(p, l, Tracker::Process)),
@@ -104,40 +104,17 @@ fn group(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     Ok(())
 }
 
-fn track_interface(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
-    let owner = current_name(p);
-    let mut refs: Vec<TrackerRef> = Vec::new();
-    p.value_block(l, |p, words| {
-        let message = format!(
-            "({owner}) tracked interface {} doesn't exist",
-            words[0].as_str()
-        );
-        if !p.check_interface(&words[0], message) {
-            return Ok(());
-        }
-        refs.push(TrackerRef {
-            name: words[0].text.clone(),
-            weight: None,
-            reverse: false,
-        });
-        Ok(())
-    })?;
-    with(p, |g| g.track_interfaces.extend(refs));
-    Ok(())
-}
-
+/// A `track_*` block of the group.
 fn trackers(p: &mut Parser<'_>, l: &Line, kind: Tracker) -> HandlerResult {
     let owner = current_name(p);
-    let refs = read_tracker_block(p, l, kind, owner)?;
-    with(p, |g| {
-        let list = match kind {
-            Tracker::Script => &mut g.track_scripts,
-            Tracker::File => &mut g.track_files,
-            Tracker::Process => &mut g.track_processes,
-            Tracker::Bfd => &mut g.track_bfds,
-        };
-        list.extend(refs);
-    });
+    let existing = p
+        .state
+        .sync_group
+        .as_mut()
+        .map(|g| g.trackers(kind).to_vec())
+        .unwrap_or_default();
+    let refs = tracking::read_block(p, l, kind, &owner, &existing)?;
+    with(p, |g| g.trackers_mut(kind).extend(refs));
     Ok(())
 }
 

@@ -368,13 +368,28 @@ fn process_quorum(p: &mut Parser<'_>, l: &Line, max: bool) -> HandlerResult {
         (1, "Quorum")
     };
     match p.unsigned(w, low, 65535) {
-        Some(v) => with_process(p, |t| {
-            if max {
-                t.quorum_max = Some(v as u32);
-            } else {
-                t.quorum = v as u32;
+        Some(v) => {
+            let v = v as u32;
+            let Some(t) = p.state.process.as_ref() else {
+                return Ok(());
+            };
+            // Each bound is checked against the other one given before it.
+            if max && v < t.quorum {
+                p.error_at(w, "quorum_max is less than quorum - ignoring");
+                return Ok(());
             }
-        }),
+            if !max && t.quorum_max.is_some_and(|m| v > m) {
+                p.error_at(w, "Quorum is greater than quorum_max - ignoring");
+                return Ok(());
+            }
+            with_process(p, |t| {
+                if max {
+                    t.quorum_max = Some(v);
+                } else {
+                    t.quorum = v;
+                }
+            })
+        }
         None => {
             p.error_at(w, format!("{label} ({}) for vrrp_track_process {name} must be between [{low}..65535] inclusive. Ignoring...", w.as_str()));
             Ok(())

@@ -216,6 +216,42 @@ pub fn parse_address(text: &str) -> Option<IpAddr> {
     text.parse().ok()
 }
 
+/// An IPv4 address as the C library's `inet_aton` reads it: one to four parts separated by
+/// dots, each decimal, octal (leading `0`) or hex (`0x`); the last part fills the remaining
+/// bytes (`10.1` is 10.0.0.1, `24` is 0.0.0.24).
+pub fn parse_inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<u32> = text
+        .split('.')
+        .map(|part| {
+            let (digits, radix) =
+                if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+                    (hex, 16)
+                } else if part.len() > 1 && part.starts_with('0') {
+                    (&part[1..], 8)
+                } else {
+                    (part, 10)
+                };
+            if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+                return None;
+            }
+            u32::from_str_radix(digits, radix).ok()
+        })
+        .collect::<Option<_>>()?;
+    let (last, leading) = parts.split_last()?;
+    if leading.len() > 3 || leading.iter().any(|&p| p > 0xff) {
+        return None;
+    }
+    let room = 32 - 8 * leading.len() as u32;
+    if room < 32 && *last >> room != 0 {
+        return None;
+    }
+    let value = leading
+        .iter()
+        .enumerate()
+        .fold(*last, |acc, (i, &p)| acc | (p << (24 - 8 * i as u32)));
+    Some(std::net::Ipv4Addr::from(value))
+}
+
 /// An address with an optional `/len` prefix, as `inet_stor`/`parse_ipaddress` read it.
 /// Returns the address and the prefix text (if any).
 pub fn split_prefix(text: &str) -> (&str, Option<&str>) {
@@ -311,6 +347,22 @@ pub fn read_hex_str(text: &str, wildcards: bool) -> Option<(Vec<u8>, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inet_aton_forms() {
+        let v4 = |t: &str| parse_inet_aton(t).map(|a| a.to_string());
+        assert_eq!(v4("255.255.0.0").as_deref(), Some("255.255.0.0"));
+        assert_eq!(v4("24").as_deref(), Some("0.0.0.24"));
+        assert_eq!(v4("10.1").as_deref(), Some("10.0.0.1"));
+        assert_eq!(v4("0x7f.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(v4("010.0.0.1").as_deref(), Some("8.0.0.1"));
+        assert_eq!(v4("1.2.3.256"), None);
+        assert_eq!(v4("1.256.3"), None);
+        assert_eq!(v4("99999999999"), None);
+        assert_eq!(v4("-1"), None);
+        assert_eq!(v4("1.2.3.4.5"), None);
+        assert_eq!(v4("08"), None);
+    }
 
     #[test]
     fn integers_follow_strtol() {

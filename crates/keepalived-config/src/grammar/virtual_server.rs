@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::checkers;
 use super::keywords::{Keyword, block, kw};
 use super::state::{RealServerDraft, TimingDraft, VirtualServerDraft};
-use super::values::{parse_address, parse_port, read_unsigned};
+use super::values::{self, parse_address, parse_port, read_unsigned};
 use super::walker::{HandlerResult, Line, Parser};
 use crate::lexer::Token;
 use crate::model::AddressFamily;
@@ -418,9 +418,33 @@ pub(super) fn virtual_server(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     Ok(())
 }
 
-/// The end of a `virtual_server` block.
-pub(super) fn close(_p: &mut Parser<'_>) -> HandlerResult {
+/// The end of a `virtual_server` block: a sorry server not reached by tunnel must be of the
+/// service's family.
+pub(super) fn close(p: &mut Parser<'_>) -> HandlerResult {
+    let Some(vs) = p.state.virtual_servers.last_mut() else {
+        return Ok(());
+    };
+    let Some(sorry) = &vs.sorry_server else {
+        return Ok(());
+    };
+    if is_tunnel(sorry.forwarding.as_ref().or(vs.forwarding.as_ref())) {
+        return Ok(());
+    }
+    let family = AddressFamily::of(&sorry.address);
+    match vs.family {
+        None => vs.family = Some(family),
+        Some(f) if f != family => {
+            let address = sorry.address;
+            vs.sorry_server = None;
+            p.error(format!("Address family of virtual server and sorry server {address} don't match - skipping sorry server."));
+        }
+        Some(_) => {}
+    }
     Ok(())
+}
+
+fn is_tunnel(method: Option<&ForwardingMethod>) -> bool {
+    matches!(method, Some(ForwardingMethod::Tunnel { .. }))
 }
 
 fn ip_family(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
@@ -433,7 +457,24 @@ fn ip_family(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
             return Ok(());
         }
     };
-    with_vs(p, |v| v.server.family = Some(family))
+    let conflict = p
+        .state
+        .virtual_servers
+        .last()
+        .and_then(|v| v.family)
+        .is_some_and(|f| f != family);
+    if conflict {
+        let message = format!(
+            "Virtual server specified family {} conflicts with server family",
+            w.as_str()
+        );
+        p.error_at(w, message);
+        return Ok(());
+    }
+    with_vs(p, |v| {
+        v.family = Some(family);
+        v.server.family = Some(family);
+    })
 }
 
 fn retry(p: &mut Parser<'_>, l: &Line, set: fn(&mut VirtualServerDraft, u32)) -> HandlerResult {
@@ -652,47 +693,35 @@ fn persistence_timeout(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     })
 }
 
+/// `persistence_granularity`: a prefix length for an IPv6 service, an IPv4 mask (read by
+/// `inet_aton`) otherwise.
 fn persistence_granularity(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let w = p.required(l, 1)?;
     let text = w.as_str();
-    let granularity = if text.contains('.') {
-        match parse_address(text) {
-            Some(IpAddr::V4(mask))
-                if u32::from(mask).leading_ones() + u32::from(mask).trailing_zeros() == 32 =>
-            {
-                Some(IpAddr::V4(mask))
-            }
-            _ => {
-                p.error_at(
-                    w,
-                    format!("Invalid IPv4 persistence_granularity specified - {text}"),
-                );
-                return Ok(());
-            }
-        }
+    let ipv6 = p
+        .state
+        .virtual_servers
+        .last()
+        .is_some_and(|v| v.family == Some(AddressFamily::Ipv6));
+    let granularity = if ipv6 {
+        let Some(len) = p.unsigned(w, 1, 128) else {
+            let message = format!("Invalid IPv6 persistence_granularity specified - {text}");
+            p.error_at(w, message);
+            return Ok(());
+        };
+        IpAddr::from((u128::MAX << (128 - len)).to_be_bytes())
     } else {
-        match read_unsigned(text, 1, 128) {
-            Ok(len) => {
-                let bits: u128 = if len == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - len)
-                };
-                Some(IpAddr::from(bits.to_be_bytes()))
-            }
-            Err(_) => {
-                p.error_at(
-                    w,
-                    format!("Invalid IPv4 persistence_granularity specified - {text}"),
-                );
-                return Ok(());
-            }
-        }
+        let Some(mask) = values::parse_inet_aton(text) else {
+            let message = format!("Invalid IPv4 persistence_granularity specified - {text}");
+            p.error_at(w, message);
+            return Ok(());
+        };
+        IpAddr::V4(mask)
     };
     with_vs(p, |v| {
         v.persistence
             .get_or_insert_with(default_persistence)
-            .granularity = granularity
+            .granularity = Some(granularity)
     })
 }
 
@@ -840,6 +869,7 @@ fn real_server(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let Some(vs) = p.state.virtual_servers.last_mut() else {
         return Ok(());
     };
+    let tunnel_by_default = is_tunnel(vs.forwarding.as_ref());
     let server = RealServer {
         address,
         port,
@@ -866,12 +896,37 @@ fn real_server(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         alpha: None,
         inhibit: None,
         checkers: Vec::new(),
+        tunnel_by_default,
     });
     Ok(())
 }
 
-/// The end of a `real_server` block.
-fn real_server_close(_p: &mut Parser<'_>) -> HandlerResult {
+/// The end of a `real_server` block: a real server not reached by tunnel must be of the
+/// service's family (the first one decides it for fwmark and group services).
+fn real_server_close(p: &mut Parser<'_>) -> HandlerResult {
+    let Some(vs) = p.state.virtual_servers.last_mut() else {
+        return Ok(());
+    };
+    let Some(rs) = vs.real_servers.last() else {
+        return Ok(());
+    };
+    let tunnel = match &rs.forwarding {
+        Some(method) => is_tunnel(Some(method)),
+        None => rs.tunnel_by_default,
+    };
+    if tunnel {
+        return Ok(());
+    }
+    let address = rs.server.address;
+    let family = AddressFamily::of(&address);
+    match vs.family {
+        None => vs.family = Some(family),
+        Some(f) if f != family => {
+            vs.real_servers.pop();
+            p.error(format!("Address family of virtual server and real server {address} don't match - skipping real server."));
+        }
+        Some(_) => {}
+    }
     Ok(())
 }
 
@@ -1060,6 +1115,15 @@ fn group_entry(p: &mut Parser<'_>, words: &[Token], _group: &str) -> Option<Grou
                 Err(_) => return invalid(p),
             },
         };
+        if end <= start {
+            p.error_at(
+                first,
+                format!(
+                    "Address range end is not greater than address range start - {text} - skipping"
+                ),
+            );
+            return None;
+        }
         (start, end)
     } else {
         match parse_address(text) {

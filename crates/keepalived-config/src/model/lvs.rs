@@ -108,7 +108,8 @@ pub struct SchedulerFlags {
 pub struct Persistence {
     /// `persistence_timeout` (360 s when given without a value).
     pub timeout: Duration,
-    /// `persistence_granularity`.
+    /// `persistence_granularity`, as a mask: an IPv4 address, or for an IPv6 service the
+    /// IPv6 mask of the prefix length given.
     pub granularity: Option<IpAddr>,
     /// `persistence_engine`.
     pub engine: Option<String>,

@@ -23,6 +23,37 @@ pub use net::{AddressFamily, IpAddress, IpPrefix, Route, Rule};
 pub use script::{Script, ScriptUser};
 pub use vrrp::{SyncGroup, TrackFile, TrackProcess, VrrpInstance, VrrpScript};
 
+impl Config {
+    /// The weight and `reverse` flag of the tracker of `kind` named `name`, if it is defined
+    /// (any interface, with weight 0).
+    pub fn tracker(&self, kind: vrrp::TrackerKind, name: &str) -> Option<(i32, bool)> {
+        use vrrp::TrackerKind;
+        match kind {
+            TrackerKind::Interface => Some((0, false)),
+            TrackerKind::Script => self
+                .vrrp_scripts
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| (s.weight, s.weight_reverse)),
+            TrackerKind::File => self
+                .track_files
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| (f.weight, f.weight_reverse)),
+            TrackerKind::Process => self
+                .track_processes
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| (t.weight, t.weight_reverse)),
+            TrackerKind::Bfd => self
+                .bfd_instances
+                .iter()
+                .find(|b| b.name == name)
+                .map(|b| (b.weight, b.weight_reverse)),
+        }
+    }
+}
+
 /// A parsed and checked configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Config {

@@ -92,6 +92,21 @@ pub struct TrackProcess {
     pub position: Option<LinePosition>,
 }
 
+/// What an instance or sync group can track.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackerKind {
+    /// A network interface (`track_interface`).
+    Interface,
+    /// A `vrrp_script` (`track_script`).
+    Script,
+    /// A `track_file` (`track_file`).
+    File,
+    /// A `vrrp_track_process` (`track_process`).
+    Process,
+    /// A `bfd_instance` (`track_bfd`).
+    Bfd,
+}
+
 /// An instance's or sync group's reference to a tracker, with an optional weight.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrackerRef {
@@ -311,6 +326,30 @@ pub struct VrrpInstance {
     pub position: Option<LinePosition>,
 }
 
+impl VrrpInstance {
+    /// The references to trackers of `kind`.
+    pub fn trackers(&self, kind: TrackerKind) -> &[TrackerRef] {
+        match kind {
+            TrackerKind::Interface => &self.track_interfaces,
+            TrackerKind::Script => &self.track_scripts,
+            TrackerKind::File => &self.track_files,
+            TrackerKind::Process => &self.track_processes,
+            TrackerKind::Bfd => &self.track_bfds,
+        }
+    }
+
+    /// The references to trackers of `kind`, to change.
+    pub fn trackers_mut(&mut self, kind: TrackerKind) -> &mut Vec<TrackerRef> {
+        match kind {
+            TrackerKind::Interface => &mut self.track_interfaces,
+            TrackerKind::Script => &mut self.track_scripts,
+            TrackerKind::File => &mut self.track_files,
+            TrackerKind::Process => &mut self.track_processes,
+            TrackerKind::Bfd => &mut self.track_bfds,
+        }
+    }
+}
+
 /// `vrrp_sync_group NAME { … }`: instances that change state together.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SyncGroup {
@@ -338,6 +377,30 @@ pub struct SyncGroup {
     pub notify_priority_changes: bool,
     /// Where it was defined.
     pub position: Option<LinePosition>,
+}
+
+impl SyncGroup {
+    /// The references to trackers of `kind`.
+    pub fn trackers(&self, kind: TrackerKind) -> &[TrackerRef] {
+        match kind {
+            TrackerKind::Interface => &self.track_interfaces,
+            TrackerKind::Script => &self.track_scripts,
+            TrackerKind::File => &self.track_files,
+            TrackerKind::Process => &self.track_processes,
+            TrackerKind::Bfd => &self.track_bfds,
+        }
+    }
+
+    /// The references to trackers of `kind`, to change.
+    pub fn trackers_mut(&mut self, kind: TrackerKind) -> &mut Vec<TrackerRef> {
+        match kind {
+            TrackerKind::Interface => &mut self.track_interfaces,
+            TrackerKind::Script => &mut self.track_scripts,
+            TrackerKind::File => &mut self.track_files,
+            TrackerKind::Process => &mut self.track_processes,
+            TrackerKind::Bfd => &mut self.track_bfds,
+        }
+    }
 }
 
 /// `garp_group { … }`: GARP pacing for interfaces.
