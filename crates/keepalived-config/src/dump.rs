@@ -18,8 +18,8 @@ use crate::model::lvs::{
     VirtualServer, VirtualServerGroup,
 };
 use crate::model::vrrp::{
-    Authentication, InitialState, LinkbeatMethod, NotifyScripts, ParamMatch, SyncGroup, TrackerRef,
-    VrrpInstance, VrrpVersion,
+    Authentication, InitialState, LinkbeatMethod, NotifyScripts, ParamMatch, SyncGroup,
+    TrackerKind, TrackerRef, VrrpInstance, VrrpVersion,
 };
 use crate::model::{AddressFamily, Config, Script, ScriptUser};
 
@@ -454,14 +454,15 @@ fn process_tuning(out: &mut Writer, process: &str, tuning: &ProcessTuning) {
 }
 
 fn static_network(out: &mut Writer, config: &Config) {
-    out.list("static_ipaddress", &config.static_addresses);
-    out.list("static_routes", &config.static_routes);
-    out.list("static_rules", &config.static_rules);
+    // Track groups first: static addresses, routes and rules name them.
     for group in &config.track_groups {
         out.open(format_args!("track_group {}", group.name));
         out.list("group", &group.instances);
         out.close();
     }
+    out.list("static_ipaddress", &config.static_addresses);
+    out.list("static_routes", &config.static_routes);
+    out.list("static_rules", &config.static_rules);
     for group in &config.garp_groups {
         out.open("garp_group");
         out.option("garp_interval", &group.garp_interval.map(Secs));
@@ -573,20 +574,29 @@ fn bfd_instance(out: &mut Writer, b: &BfdInstance) {
 }
 
 /// The `track_*` blocks shared by instances and sync groups.
-fn tracking(out: &mut Writer, lists: [(&str, &[TrackerRef]); 5]) {
-    for (keyword, list) in lists {
+/// The `track_*` blocks of an instance or sync group. Without its own weight a reference has
+/// the tracker's weight and direction, so `reverse` is written only after a weight.
+fn tracking(out: &mut Writer, trackers: impl Fn(TrackerKind) -> Vec<TrackerRef>) {
+    for (keyword, kind) in [
+        ("track_interface", TrackerKind::Interface),
+        ("track_script", TrackerKind::Script),
+        ("track_file", TrackerKind::File),
+        ("track_process", TrackerKind::Process),
+        ("track_bfd", TrackerKind::Bfd),
+    ] {
+        let list = trackers(kind);
         if list.is_empty() {
             continue;
         }
         out.open(keyword);
-        for t in list {
-            let weight = t.weight.map(|w| format!(" weight {w}"));
-            let reverse = if t.reverse { " reverse" } else { "" };
-            out.line(format_args!(
-                "{}{}{reverse}",
-                t.name,
-                weight.unwrap_or_default()
-            ));
+        for t in &list {
+            match t.weight {
+                Some(w) => {
+                    let reverse = if t.reverse { " reverse" } else { "" };
+                    out.line(format_args!("{} weight {w}{reverse}", t.name));
+                }
+                None => out.line(&t.name),
+            }
         }
         out.close();
     }
@@ -605,16 +615,7 @@ fn notify_scripts(out: &mut Writer, n: &NotifyScripts) {
 fn sync_group(out: &mut Writer, s: &SyncGroup) {
     out.open(format_args!("vrrp_sync_group {}", s.name));
     out.list("group", &s.members);
-    tracking(
-        out,
-        [
-            ("track_interface", &s.track_interfaces),
-            ("track_script", &s.track_scripts),
-            ("track_file", &s.track_files),
-            ("track_process", &s.track_processes),
-            ("track_bfd", &s.track_bfds),
-        ],
-    );
+    tracking(out, |kind| s.trackers(kind).to_vec());
     notify_scripts(out, &s.notify);
     out.option("smtp_alert", &s.smtp_alert.map(YesNo));
     out.flag("sync_group_tracking_weight", s.tracking_weight);
@@ -659,16 +660,7 @@ fn vrrp_instance(out: &mut Writer, i: &VrrpInstance) {
     if !i.preempt_delay.is_zero() {
         out.set("preempt_delay", Secs(i.preempt_delay));
     }
-    tracking(
-        out,
-        [
-            ("track_interface", &i.track_interfaces),
-            ("track_script", &i.track_scripts),
-            ("track_file", &i.track_files),
-            ("track_process", &i.track_processes),
-            ("track_bfd", &i.track_bfds),
-        ],
-    );
+    tracking(out, |kind| i.trackers(kind).to_vec());
     out.flag("dont_track_primary", i.dont_track_primary);
     if i.unicast_peers.is_empty() {
         out.option("mcast_src_ip", &i.source_address);
@@ -855,7 +847,6 @@ fn virtual_server(out: &mut Writer, vs: &VirtualServer) {
     out.set("lb_algo", &vs.scheduler);
     let flags = &vs.scheduler_flags;
     out.flag("ops", flags.one_packet);
-    out.flag("hashed", flags.hashed);
     out.flag("flag-1", flags.flag_1);
     out.flag("flag-2", flags.flag_2);
     out.flag("flag-3", flags.flag_3);

@@ -448,7 +448,8 @@ pub(super) fn dns_check(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         l,
         CheckerKind::Dns(DnsCheck {
             query_type: "SOA".into(),
-            name: ".".into(),
+            // Set at the end of the block when not given.
+            name: String::new(),
         }),
         3,
         // The retry delay of a DNS check defaults to its delay loop.
@@ -536,8 +537,23 @@ pub(super) fn bfd_close(p: &mut Parser<'_>) -> HandlerResult {
     Ok(())
 }
 
-/// The end of the other checkers' blocks.
-pub(super) fn close(_p: &mut Parser<'_>) -> HandlerResult {
+/// The end of the other checkers' blocks: a DNS check's default name, a UDP check's reply
+/// bounds.
+pub(super) fn close(p: &mut Parser<'_>) -> HandlerResult {
+    let Some(c) = current(p) else {
+        return Ok(());
+    };
+    match &mut c.checker.kind {
+        CheckerKind::Dns(d) if d.name.is_empty() => d.name = ".".into(),
+        CheckerKind::Udp(u) if u.min_reply_length > u.max_reply_length => {
+            let message = format!(
+                "UDP_CHECK min_reply length {} > max_reply_length {} - will always fail",
+                u.min_reply_length, u.max_reply_length
+            );
+            p.error(message);
+        }
+        _ => {}
+    }
     Ok(())
 }
 
@@ -617,13 +633,33 @@ fn address(
     set: fn(&mut ConnectionOptions, std::net::IpAddr),
 ) -> HandlerResult {
     let w = p.required(l, 1)?;
-    match parse_address(w.as_str()) {
-        Some(a) => with_checker(p, |c| set(&mut c.checker.connection, a)),
-        None => p.error_at(
+    let Some(a) = parse_address(w.as_str()) else {
+        p.error_at(
             w,
             format!("Invalid {what} address {} - ignoring", w.as_str()),
+        );
+        return Ok(());
+    };
+    // The connect and bind addresses must be of one family.
+    let (other, other_name) = match what {
+        "bindto" => (
+            current(p).and_then(|c| c.checker.connection.connect_ip),
+            "connect_ip",
         ),
+        _ => (
+            current(p).and_then(|c| c.checker.connection.bind_to),
+            "bindto",
+        ),
+    };
+    if other.is_some_and(|o| o.is_ipv4() != a.is_ipv4()) {
+        let message = format!(
+            "{what} address {} does not match address family of {other_name} - skipping",
+            w.as_str()
+        );
+        p.error_at(w, message);
+        return Ok(());
     }
+    with_checker(p, |c| set(&mut c.checker.connection, a));
     Ok(())
 }
 
@@ -839,13 +875,53 @@ fn dns_type(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 
 fn dns_name(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let w = p.required(l, 1)?;
+    let given = current(p)
+        .is_some_and(|c| matches!(&c.checker.kind, CheckerKind::Dns(d) if !d.name.is_empty()));
+    if given {
+        p.error_at(w, "DNS_CHECK name already specified - ignoring");
+        return Ok(());
+    }
     let name = w.text.clone();
+    if has_empty_label(&name) {
+        let message = format!("DNS_CHECK name '{name}' has empty label - ignoring");
+        let hint = (!name.starts_with('.')).then(|| {
+            "keepalived 2.2.7 also refuses names whose first label is one character long".to_owned()
+        });
+        match hint {
+            Some(hint) => p.out.report_with_hint(
+                crate::diagnostics::ErrorClass::GeneralError,
+                message,
+                Some(w.span),
+                hint,
+            ),
+            None => p.error_at(w, message),
+        }
+        return Ok(());
+    }
     with_checker(p, |c| {
         if let CheckerKind::Dns(d) = &mut c.checker.kind {
             d.name = name;
         }
     });
     Ok(())
+}
+
+/// keepalived's test for an empty label in a DNS name. It looks at the character after the
+/// first one and after each dot, so it also refuses a first label of one character (`a.b`).
+fn has_empty_label(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.len() > 1 && bytes[0] == b'.' {
+        return true;
+    }
+    let dots = bytes
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, b)| **b == b'.')
+        .map(|(i, _)| i);
+    std::iter::once(0)
+        .chain(dots)
+        .any(|i| bytes.get(i + 1) == Some(&b'.'))
 }
 
 fn payload(p: &mut Parser<'_>, l: &Line) -> HandlerResult {

@@ -521,6 +521,11 @@ fn smtp_server(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let host = p.required(l, 1)?;
     let port_text = l.text_of(2).unwrap_or("25");
     let port = super::values::parse_port(port_text, false);
+    if let (None, Some(port_word)) = (port, l.word(2)) {
+        // keepalived reads the port twice: as a numeric address, then as a host name.
+        let _ = p.unsigned(port_word, 1, 65535);
+        let _ = p.unsigned(port_word, 1, 65535);
+    }
     let address = parse_address(host.as_str()).or_else(|| p.env.resolve_host(host.as_str()));
     match (address, port) {
         (Some(address), Some(port)) => p.globals.smtp_server = Some(SmtpServer { address, port }),
@@ -535,6 +540,14 @@ fn smtp_server(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 fn smtp_connect_timeout(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let w = p.required(l, 1)?;
     match p.unsigned(w, 0, 4294) {
+        Some(0) => {
+            // keepalived's own spelling.
+            p.error_at(
+                w,
+                "smtp_conect_timeout must be greater than 0, setting to 1",
+            );
+            p.globals.smtp_connect_timeout = Duration::from_secs(1);
+        }
         Some(v) => p.globals.smtp_connect_timeout = Duration::from_secs(v),
         None => p.error_at(
             w,

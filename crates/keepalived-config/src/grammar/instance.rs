@@ -258,6 +258,11 @@ fn use_vmac(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     };
     for w in &l.words[1..] {
         if let Some(mac) = parse_mac(w.as_str()).filter(|m| m.len() == 6) {
+            if mac[0] & 1 != 0 {
+                let message = format!("VMAC MAC address is multicast {} - ignoring", w.as_str());
+                p.error_at(w, message);
+                continue;
+            }
             let mut bytes = [0u8; 6];
             bytes.copy_from_slice(&mac);
             vmac.mac = Some(bytes);

@@ -87,13 +87,24 @@ pub fn parse_ip_address(
     let mut i = 1;
     while i < words.len() {
         let word = &words[i];
-        let next = words.get(i + 1);
-        match word.as_str() {
-            "dev" => {
-                let Some(dev) = next else {
-                    p.error_at(word, format!("No dev parameter specified for {text}"));
-                    return None;
-                };
+        let option = word.as_str();
+        let takes_value = matches!(
+            option,
+            "dev" | "scope" | "broadcast" | "brd" | "label" | "peer" | "preferred_lft"
+        ) || (option == "track_group" && context == AddressContext::Static);
+        let value = if takes_value {
+            // An option without its value drops the address.
+            let Some(value) = words.get(i + 1) else {
+                p.error_at(word, format!("No {option} parameter specified for {text}"));
+                return None;
+            };
+            i += 1;
+            Some(value)
+        } else {
+            None
+        };
+        match (option, value) {
+            ("dev", Some(dev)) => {
                 p.check_interface(
                     dev,
                     format!(
@@ -102,112 +113,97 @@ pub fn parse_ip_address(
                     ),
                 );
                 address.device = Some(dev.text.clone());
-                i += 1;
             }
-            "scope" => {
-                if let Some(s) = next {
-                    match scope(s.as_str()) {
-                        Some(sc) => address.scope = Some(sc),
-                        None => p.error_at(
-                            s,
+            ("scope", Some(s)) => match scope(s.as_str()) {
+                Some(sc) => address.scope = Some(sc),
+                None => p.error_at(
+                    s,
+                    format!(
+                        "Invalid scope '{}' specified for {text} - ignoring",
+                        s.as_str()
+                    ),
+                ),
+            },
+            ("broadcast" | "brd", Some(b)) => {
+                if address.family() == AddressFamily::Ipv6 {
+                    p.error_at(word, format!("VRRP is trying to assign a broadcast {option} to the IPv6 address {text} !!?? WTF... skipping VIP..."));
+                    return None;
+                }
+                address.broadcast = Some(match b.as_str() {
+                    "+" => Broadcast::HostOnes,
+                    "-" => Broadcast::HostZeros,
+                    other => match parse_address(other) {
+                        Some(IpAddr::V4(a)) => Broadcast::Address(a),
+                        _ => {
+                            let message = format!(
+                                "VRRP is trying to assign invalid broadcast {other}. skipping VIP..."
+                            );
+                            p.error_at(b, message);
+                            return None;
+                        }
+                    },
+                });
+            }
+            ("label", Some(l)) => address.label = Some(l.text.clone()),
+            ("peer", Some(peer)) => {
+                if given_prefix {
+                    p.error_at(
+                        word,
+                        "Cannot specify address prefix when specifying peer address - ignoring",
+                    );
+                } else {
+                    match parse_address(peer.as_str()) {
+                        Some(a) if AddressFamily::of(&a) == address.family() => {
+                            address.peer = Some(a)
+                        }
+                        Some(_) => p.error_at(
+                            peer,
                             format!(
-                                "Invalid scope '{}' specified for {text} - ignoring",
-                                s.as_str()
+                                "Peer address {} does not match address family",
+                                peer.as_str()
                             ),
                         ),
-                    }
-                    i += 1;
-                }
-            }
-            "broadcast" | "brd" => {
-                if let Some(b) = next {
-                    match b.as_str() {
-                        "+" => address.broadcast = Some(Broadcast::HostOnes),
-                        "-" => address.broadcast = Some(Broadcast::HostZeros),
-                        other => match parse_address(other) {
-                            Some(IpAddr::V4(a)) if address.family() == AddressFamily::Ipv4 => {
-                                address.broadcast = Some(Broadcast::Address(a))
-                            }
-                            _ => p.error_at(
-                                b,
-                                format!("Invalid broadcast address {other} for {text} - ignoring"),
-                            ),
-                        },
-                    }
-                    i += 1;
-                }
-            }
-            "label" => {
-                if let Some(l) = next {
-                    address.label = Some(l.text.clone());
-                    i += 1;
-                }
-            }
-            "peer" => {
-                if let Some(peer) = next {
-                    if given_prefix {
-                        p.error_at(
-                            word,
-                            "Cannot specify address prefix when specifying peer address - ignoring",
-                        );
-                    } else {
-                        match values::parse_prefix(peer.as_str()) {
-                            Some(pp) if AddressFamily::of(&pp.address) == address.family() => {
-                                address.peer = Some(pp)
-                            }
-                            _ => p.error_at(
+                        None => {
+                            let bad = peer.as_str();
+                            p.error_at(
                                 peer,
-                                format!(
-                                    "Invalid peer address {} for {text} - ignoring",
-                                    peer.as_str()
-                                ),
-                            ),
+                                format!("VRRP parsed invalid IP {bad}. skipping IP..."),
+                            );
+                            p.error_at(peer, format!("Invalid peer address {bad}"));
                         }
                     }
-                    i += 1;
                 }
             }
-            "home" => address.home = true,
-            "-nodad" => address.no_dad = true,
-            "mngtmpaddr" => address.manage_temporary_address = true,
-            "noprefixroute" => address.no_prefix_route = true,
-            "autojoin" => address.autojoin = true,
-            "no_track" => address.no_track = true,
-            "preferred_lft" => {
-                if let Some(v) = next {
-                    match v.as_str() {
-                        "forever" => address.preferred_lifetime = Some(PreferredLifetime::Forever),
-                        n => match read_unsigned(n, 0, u64::from(u32::MAX)) {
-                            Ok(secs) => {
-                                address.preferred_lifetime =
-                                    Some(PreferredLifetime::Seconds(secs as u32))
-                            }
-                            Err(_) => p.error_at(
-                                v,
-                                format!("Invalid preferred_lft {n} for {text} - ignoring"),
-                            ),
-                        },
+            ("preferred_lft", Some(v)) => match v.as_str() {
+                "forever" => address.preferred_lifetime = Some(PreferredLifetime::Forever),
+                n => match p.unsigned(v, 0, u64::from(u32::MAX)) {
+                    Some(secs) => {
+                        address.preferred_lifetime = Some(PreferredLifetime::Seconds(secs as u32))
                     }
-                    i += 1;
+                    None => p.error_at(v, format!("preferred_lft {n} is invalid")),
+                },
+            },
+            ("track_group", Some(g)) => {
+                let known = p
+                    .state
+                    .config
+                    .track_groups
+                    .iter()
+                    .any(|t| t.name == g.as_str());
+                if known {
+                    address.track_group = Some(g.text.clone());
+                } else {
+                    p.error_at(g, format!("track_group {} not found", g.as_str()));
                 }
             }
-            "use_vmac" if context == AddressContext::Virtual => address.use_vmac = true,
-            "track_group" if context == AddressContext::Static => {
-                if let Some(g) = next {
-                    if p.state
-                        .config
-                        .track_groups
-                        .iter()
-                        .any(|t| t.name == g.as_str())
-                    {
-                        address.track_group = Some(g.text.clone());
-                    } else {
-                        p.error_at(g, format!("track_group {} not found", g.as_str()));
-                    }
-                    i += 1;
-                }
-            }
-            other => p.error_at(
+            ("home", _) => address.home = true,
+            ("-nodad", _) => address.no_dad = true,
+            ("mngtmpaddr", _) => address.manage_temporary_address = true,
+            ("noprefixroute", _) => address.no_prefix_route = true,
+            ("autojoin", _) => address.autojoin = true,
+            ("no_track", _) => address.no_track = true,
+            ("use_vmac", _) if context == AddressContext::Virtual => address.use_vmac = true,
+            (other, _) => p.error_at(
                 word,
                 format!("Unknown configuration entry '{other}' for ip address - ignoring"),
             ),
@@ -378,7 +374,7 @@ pub fn parse_route(
                 route.metric = p.unsigned(n, 0, u64::from(u32::MAX)).map(|v| v as u32);
                 i += 1;
             }
-            "protocol" | "proto" => {
+            "protocol" => {
                 let n = arg(p, words, i)?;
                 route.protocol = protocol_number(n.as_str());
                 if route.protocol.is_none() {
@@ -487,11 +483,8 @@ pub fn parse_route(
     if let Some(d) = &route.destination {
         route.family = AddressFamily::of(&d.address);
     }
-    if track
-        && route.device.is_none()
-        && route.nexthops.iter().all(|h| h.device.is_none())
-        && !route.no_track
-    {
+    // Only the route's own `dev` counts, not its next hops'.
+    if track && route.device.is_none() && !route.no_track {
         p.error(format!("Warning - cannot track route {destination_text} with no interface specified, not tracking"));
         route.no_track = true;
     }

@@ -113,11 +113,25 @@ fn script_name(p: &Parser<'_>) -> String {
         .unwrap_or_default()
 }
 
+/// A script interval or timeout of 0 is taken as 1 s, with a word.
+fn at_least_one_second(p: &mut Parser<'_>, seconds: u64, name: &str, what: &str) -> u64 {
+    if seconds == 0 {
+        p.error(format!(
+            "({name}): vrrp script {what} must be greater than 0, setting to 1"
+        ));
+        return 1;
+    }
+    seconds
+}
+
 fn interval(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let w = p.required(l, 1)?;
     let name = script_name(p);
-    match p.unsigned(w, 1, 4294) {
-        Some(v) => with_script(p, |s| s.interval = Duration::from_secs(v)),
+    match p.unsigned(w, 0, 4294) {
+        Some(v) => {
+            let v = at_least_one_second(p, v, &name, "interval");
+            with_script(p, |s| s.interval = Duration::from_secs(v))
+        }
         None => {
             p.error_at(
                 w,
@@ -134,8 +148,9 @@ fn interval(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 fn timeout(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let w = p.required(l, 1)?;
     let name = script_name(p);
-    match p.unsigned(w, 1, 4294) {
+    match p.unsigned(w, 0, 4294) {
         Some(v) => {
+            let v = at_least_one_second(p, v, &name, "timeout");
             if let Some(d) = p.state_script() {
                 d.script.timeout = Duration::from_secs(v);
                 d.timeout_given = true;
@@ -182,7 +197,7 @@ fn script_weight(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 fn rise_fall(p: &mut Parser<'_>, l: &Line, which: &str) -> HandlerResult {
     let w = p.required(l, 1)?;
     let name = script_name(p);
-    let value = match p.unsigned(w, 1, u64::from(u32::MAX)) {
+    let value = match p.unsigned(w, 1, i32::MAX as u64) {
         Some(v) => v as u32,
         None => {
             p.error_at(

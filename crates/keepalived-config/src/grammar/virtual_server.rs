@@ -533,6 +533,9 @@ fn scheduler(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     with_vs(p, |v| v.scheduler = Some(s))
 }
 
+/// `ops`, `flag-1..3`, and the flags of the sh and mh schedulers (`sh-port`, `sh-fallback`,
+/// `mh-port`, `mh-fallback`, `hashed`), which count only after `lvs_sched sh` or `mh` and are
+/// otherwise refused. The sh and mh flags are the scheduler flags 2 (port) and 1 (fallback).
 fn scheduler_flag(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let flag = l.keyword().to_owned();
     let scheduler = p
@@ -541,24 +544,25 @@ fn scheduler_flag(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         .last()
         .and_then(|v| v.scheduler.clone())
         .unwrap_or_default();
-    let needs = match flag.as_str() {
-        "hashed" | "sh-port" | "sh-fallback" => Some("sh"),
-        "mh-port" | "mh-fallback" => Some("mh"),
-        _ => None,
-    };
-    if needs.is_some_and(|needed| scheduler != needed) {
-        // keepalived 2.2.7 names the sh scheduler for the mh flags too.
+    let fixed = ["ops", "flag-1", "flag-2", "flag-3"].contains(&flag.as_str());
+    if !fixed && scheduler != "sh" && scheduler != "mh" {
         p.error(format!("{flag} only applies to sh scheduler - ignoring"));
         return Ok(());
     }
+    let prefix = format!("{scheduler}-");
     with_vs(p, |v| {
         let f = &mut v.server.scheduler_flags;
         match flag.as_str() {
             "ops" => f.one_packet = true,
-            "hashed" => f.hashed = true,
-            "flag-1" | "sh-fallback" | "mh-fallback" => f.flag_1 = true,
-            "flag-2" | "sh-port" | "mh-port" => f.flag_2 = true,
-            _ => f.flag_3 = true,
+            "flag-1" => f.flag_1 = true,
+            "flag-2" => f.flag_2 = true,
+            "flag-3" => f.flag_3 = true,
+            // Another scheduler's flag, or `hashed`, is accepted and has no effect.
+            other => match other.strip_prefix(prefix.as_str()) {
+                Some("port") => f.flag_2 = true,
+                Some("fallback") => f.flag_1 = true,
+                _ => {}
+            },
         }
     })
 }
@@ -571,15 +575,22 @@ enum Target {
     Sorry,
 }
 
-/// Reads `NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]`.
-fn parse_method(p: &mut Parser<'_>, words: &[Token], what: &str) -> Option<ForwardingMethod> {
+/// Reads `NAT|DR|TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]` for a `virtual`,
+/// `real` or `sorry` server, as keepalived's `svr_forwarding_handler`: a bad method is ignored;
+/// after `TUN`, a bad option leaves the tunnel as it was (`previous`, or plain ipip).
+fn parse_method(
+    p: &mut Parser<'_>,
+    words: &[Token],
+    server: &str,
+    previous: Option<ForwardingMethod>,
+) -> Option<ForwardingMethod> {
     let kind = words.first()?;
     match kind.as_str() {
         "NAT" => return Some(ForwardingMethod::Nat),
         "DR" => return Some(ForwardingMethod::DirectRouting),
         "TUN" => {}
         other => {
-            let message = format!("PARSER : unknown [{other}] routing method for {what}.");
+            let message = format!("PARSER : unknown [{other}] routing method for {server} server.");
             if ["nat", "dr", "tun"].contains(&other.to_ascii_lowercase().as_str()) {
                 p.out.report_with_hint(
                     crate::diagnostics::ErrorClass::GeneralError,
@@ -593,60 +604,86 @@ fn parse_method(p: &mut Parser<'_>, words: &[Token], what: &str) -> Option<Forwa
             return None;
         }
     }
+    let unchanged = match previous {
+        Some(tunnel @ ForwardingMethod::Tunnel { .. }) => tunnel,
+        _ => ForwardingMethod::Tunnel {
+            tunnel_type: TunnelType::Ipip,
+            checksum: None,
+        },
+    };
+    let mut gue = false;
     let mut tunnel_type = TunnelType::Ipip;
+    let mut port = 0u16;
     let mut checksum = None;
     let mut i = 1;
     while i < words.len() {
-        match words[i].as_str() {
+        let option = &words[i];
+        match option.as_str() {
             "type" => {
-                let Some(t) = words.get(i + 1) else { break };
-                match t.as_str() {
-                    "ipip" => tunnel_type = TunnelType::Ipip,
-                    "gre" => tunnel_type = TunnelType::Gre,
-                    "gue" => {
-                        let port = words
-                            .get(i + 2)
-                            .filter(|w| w.as_str() == "port")
-                            .and_then(|_| words.get(i + 3));
-                        match port.and_then(|w| parse_port(w.as_str(), false)) {
-                            Some(port) => {
-                                tunnel_type = TunnelType::Gue { port };
-                                i += 2;
-                            }
-                            None => {
-                                p.error_at(t, "gue tunnels require a port number");
-                                return None;
-                            }
-                        }
-                    }
+                let Some(t) = words.get(i + 1) else {
+                    p.error_at(option, format!("Missing tunnel type for {server} server."));
+                    return Some(unchanged);
+                };
+                (gue, tunnel_type) = match t.as_str() {
+                    "ipip" => (false, TunnelType::Ipip),
+                    "gue" => (true, TunnelType::Ipip),
+                    "gre" => (false, TunnelType::Gre),
                     other => {
-                        p.error_at(t, format!("Unknown tunnel type {other}"));
-                        return None;
+                        let message = format!("Unknown tunnel type {other} for {server} server.");
+                        p.error_at(t, message);
+                        return Some(unchanged);
                     }
-                }
-                i += 2;
-            }
-            "nocsum" | "csum" | "remcsum" => {
-                checksum = Some(match words[i].as_str() {
-                    "nocsum" => TunnelChecksum::None,
-                    "csum" => TunnelChecksum::Checksum,
-                    _ => TunnelChecksum::Remote,
-                });
+                };
                 i += 1;
             }
+            "port" => {
+                let Some(value) = words.get(i + 1) else {
+                    p.error_at(
+                        option,
+                        format!("Missing port for {server} server gue tunnel."),
+                    );
+                    return Some(unchanged);
+                };
+                let Some(n) = p.unsigned(value, 1, 65535) else {
+                    let message = format!(
+                        "Invalid gue tunnel port {} for {server} server.",
+                        value.as_str()
+                    );
+                    p.error_at(value, message);
+                    return Some(unchanged);
+                };
+                port = n as u16;
+                i += 1;
+            }
+            "nocsum" => checksum = Some(TunnelChecksum::None),
+            "csum" => checksum = Some(TunnelChecksum::Checksum),
+            "remcsum" => checksum = Some(TunnelChecksum::Remote),
             other => {
-                p.error_at(&words[i], format!("Unknown tunnel option {other}"));
-                return None;
+                let message = format!("Invalid tunnel option {other} for {server} server.");
+                p.error_at(option, message);
+                return Some(unchanged);
             }
         }
+        i += 1;
     }
-    if checksum.is_some() && tunnel_type == TunnelType::Ipip {
+    if gue != (port != 0) {
+        p.error("gue tunnels require port, otherwise cannot have port.");
+        return Some(unchanged);
+    }
+    if gue {
+        tunnel_type = TunnelType::Gue { port };
+    }
+    let summed = matches!(
+        checksum,
+        Some(TunnelChecksum::Checksum | TunnelChecksum::Remote)
+    );
+    if tunnel_type == TunnelType::Ipip && summed {
         p.error("ipip tunnels do not support checksum option.");
-        checksum = None;
+        return Some(unchanged);
     }
-    if checksum == Some(TunnelChecksum::Remote) && tunnel_type == TunnelType::Gre {
+    if tunnel_type == TunnelType::Gre && checksum == Some(TunnelChecksum::Remote) {
         p.error("gre tunnels do not support remote checksum option.");
-        checksum = None;
+        return Some(unchanged);
     }
     Some(ForwardingMethod::Tunnel {
         tunnel_type,
@@ -656,12 +693,22 @@ fn parse_method(p: &mut Parser<'_>, words: &[Token], what: &str) -> Option<Forwa
 
 fn method(p: &mut Parser<'_>, l: &Line, target: Target) -> HandlerResult {
     p.required(l, 1)?;
-    let what = if target == Target::Real {
-        "real server"
-    } else {
-        "virtual server"
+    let Some(vs) = p.state.virtual_servers.last() else {
+        return Ok(());
     };
-    let Some(m) = parse_method(p, &l.words[1..], what) else {
+    // What the target had: real and sorry servers start with the service's method.
+    let (server, previous) = match target {
+        Target::Virtual => ("virtual", vs.forwarding),
+        Target::Real => {
+            let rs = vs.real_servers.last();
+            ("real", rs.and_then(|r| r.forwarding).or(vs.forwarding))
+        }
+        Target::Sorry => {
+            let sorry = vs.sorry_server.as_ref();
+            ("sorry", sorry.and_then(|s| s.forwarding).or(vs.forwarding))
+        }
+    };
+    let Some(m) = parse_method(p, &l.words[1..], server, previous) else {
         return Ok(());
     };
     match target {
@@ -694,15 +741,18 @@ fn persistence_timeout(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 }
 
 /// `persistence_granularity`: a prefix length for an IPv6 service, an IPv4 mask (read by
-/// `inet_aton`) otherwise.
+/// `inet_aton`) for an IPv4 one; a service of no family yet takes the family of the value.
 fn persistence_granularity(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let w = p.required(l, 1)?;
     let text = w.as_str();
-    let ipv6 = p
-        .state
-        .virtual_servers
-        .last()
-        .is_some_and(|v| v.family == Some(AddressFamily::Ipv6));
+    // A service of no family yet takes the family the value looks like.
+    let family = p.state.virtual_servers.last().and_then(|v| v.family);
+    let family = family.unwrap_or(if text.contains('.') {
+        AddressFamily::Ipv4
+    } else {
+        AddressFamily::Ipv6
+    });
+    let ipv6 = family == AddressFamily::Ipv6;
     let granularity = if ipv6 {
         let Some(len) = p.unsigned(w, 1, 128) else {
             let message = format!("Invalid IPv6 persistence_granularity specified - {text}");
@@ -719,6 +769,7 @@ fn persistence_granularity(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         IpAddr::V4(mask)
     };
     with_vs(p, |v| {
+        v.family.get_or_insert(family);
         v.persistence
             .get_or_insert_with(default_persistence)
             .granularity = Some(granularity)

@@ -241,7 +241,10 @@ pub(super) fn interface_up_down_delays(p: &mut Parser<'_>, l: &Line) -> HandlerR
             return Ok(());
         }
         let read = |p: &mut Parser<'_>, i: usize| {
-            let (_, v) = super::values::read_timer(words[i].as_str(), 0, 255 * 1_000_000);
+            let (messages, v) = super::values::read_timer(words[i].as_str(), 0, 255 * 1_000_000);
+            for message in messages {
+                p.report_at(ErrorClass::InvalidNumber, &words[i], message);
+            }
             if v.is_none() {
                 p.log(format!(
                     "Invalid {} delay {} for {}",

@@ -88,16 +88,15 @@ pub enum ServiceAddress {
     Group(String),
 }
 
-/// Scheduler flags (`ops`, `hashed`, `flag-1`…, `sh-port`, `sh-fallback`, `mh-port`, `mh-fallback`).
+/// Scheduler flags (`ops`, `flag-1`…, and for the sh and mh schedulers `sh-port`,
+/// `sh-fallback`, `mh-port`, `mh-fallback`; `hashed` is accepted and has no effect).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct SchedulerFlags {
     /// `ops`: one-packet scheduling.
     pub one_packet: bool,
-    /// `hashed`.
-    pub hashed: bool,
-    /// `flag-1`, `sh-fallback`, `mh-fallback`.
+    /// `flag-1`, or `sh-fallback` / `mh-fallback` with that scheduler.
     pub flag_1: bool,
-    /// `flag-2`, `sh-port`, `mh-port`.
+    /// `flag-2`, or `sh-port` / `mh-port` with that scheduler.
     pub flag_2: bool,
     /// `flag-3`.
     pub flag_3: bool,

@@ -126,7 +126,7 @@ pub struct IpAddress {
     /// `label`.
     pub label: Option<String>,
     /// `peer`: the address of the other end of a point-to-point link.
-    pub peer: Option<IpPrefix>,
+    pub peer: Option<IpAddr>,
     /// `home` (IPv6 home address).
     pub home: bool,
     /// `-nodad`: no duplicate address detection (IPv6).
