@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use super::keywords::{Keyword, block, kw};
+use super::routing::{parse_route, parse_rule};
 use super::state::{AuthKind, InstanceDraft};
-use super::static_net::{AddressContext, parse_ip_address, parse_route, parse_rule};
+use super::static_net::{AddressContext, parse_ip_address};
 use super::tracking::{self, Tracker};
 use super::values::{parse_address, parse_mac};
 use super::walker::{HandlerResult, Line, Parser};
@@ -626,7 +627,7 @@ fn addresses(p: &mut Parser<'_>, l: &Line, excluded: bool) -> HandlerResult {
 
 fn virtual_routes(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     p.value_block(l, |p, words| {
-        if let Some(route) = parse_route(p, words, true)? {
+        if let Some(route) = parse_route(p, words, false)? {
             with(p, |d| d.instance.virtual_routes.push(route))?;
         }
         Ok(())
@@ -635,7 +636,7 @@ fn virtual_routes(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 
 fn virtual_rules(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     p.value_block(l, |p, words| {
-        if let Some(rule) = parse_rule(p, words, true)? {
+        if let Some(rule) = parse_rule(p, words, false)? {
             with(p, |d| d.instance.virtual_rules.push(rule))?;
         }
         Ok(())

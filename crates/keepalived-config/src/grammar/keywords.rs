@@ -154,11 +154,11 @@ pub static ROOT: &[Keyword] = &[
     ),
     owned(
         Owner::Vrrp,
-        kw("static_routes", super::static_net::static_routes),
+        kw("static_routes", super::routing::static_routes),
     ),
     owned(
         Owner::Vrrp,
-        kw("static_rules", super::static_net::static_rules),
+        kw("static_rules", super::routing::static_rules),
     ),
     owned(
         Owner::Vrrp,

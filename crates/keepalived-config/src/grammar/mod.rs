@@ -14,6 +14,8 @@ pub mod global;
 pub mod instance;
 pub mod keywords;
 pub mod read;
+pub mod routing;
+pub mod rttables;
 pub mod state;
 pub mod static_net;
 pub mod sync_group;

@@ -22,17 +22,18 @@ impl Parser<'_> {
 
     /// Checks that an interface named by `token` exists. If not, reports `message` and notes
     /// that `-t` must stop after reading — unless `dynamic_interfaces` is set, where keepalived
-    /// just waits for the interface and only logs. Returns whether it exists.
+    /// just waits for the interface and only logs. Returns whether the interface can be used:
+    /// it exists, or will when it appears.
     pub fn check_interface(&mut self, token: &Token, message: String) -> bool {
         if self.env.interface_exists(token.as_str()) {
             return true;
         }
         if self.globals.dynamic_interfaces.is_some() {
             self.log(message);
-        } else {
-            self.error_at(token, message);
-            self.state.non_existent_interface = true;
+            return true;
         }
+        self.error_at(token, message);
+        self.state.non_existent_interface = true;
         false
     }
 

@@ -349,15 +349,16 @@ pub struct State {
     pub garp_group: Option<crate::model::vrrp::GarpGroup>,
     /// The `track_group` being read.
     pub track_group: Option<crate::model::vrrp::TrackGroup>,
-    /// Rules without a preference get 16384, 16383, …
-    rules_without_preference: u32,
+    /// Rules without a preference get 16384, 16383, … counted per family (IPv4, IPv6).
+    rules_without_preference: [u32; 2],
 }
 
 impl State {
-    /// The preference keepalived gives the next rule that has none.
-    pub fn next_rule_preference(&mut self) -> u32 {
-        let preference = 16384 - self.rules_without_preference;
-        self.rules_without_preference += 1;
+    /// The preference keepalived gives the next rule of `family` that has none.
+    pub fn next_rule_preference(&mut self, family: AddressFamily) -> u32 {
+        let count = &mut self.rules_without_preference[usize::from(family == AddressFamily::Ipv6)];
+        let preference = 16384 - *count;
+        *count += 1;
         preference
     }
 }

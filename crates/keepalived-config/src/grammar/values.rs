@@ -172,13 +172,16 @@ pub fn read_decimal(text: &str, shift: u32, min: u64, max: u64) -> (Vec<String>,
         messages.push(format!("number '{text}' outside unsigned decimal range"));
         return (messages, None);
     } else if value < u128::from(min) || value > u128::from(max) {
+        // keepalived writes the bounds with `shift` decimals: none at all for 0 ("5.").
         let scale = 10u64.pow(shift as u32);
+        let bound = |n: u64| match shift {
+            0 => format!("{n}."),
+            _ => format!("{}.{:0shift$}", n / scale, n % scale),
+        };
         messages.push(format!(
-            "number '{text}' outside range [{}.{:0shift$}, {}.{:0shift$}]",
-            min / scale,
-            min % scale,
-            max / scale,
-            max % scale
+            "number '{text}' outside range [{}, {}]",
+            bound(min),
+            bound(max)
         ));
     } else {
         return (messages, Some(value as u64));

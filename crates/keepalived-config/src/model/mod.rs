@@ -10,6 +10,7 @@ pub mod bfd;
 pub mod global;
 pub mod lvs;
 pub mod net;
+pub mod routing;
 pub mod script;
 pub mod vrrp;
 
@@ -19,7 +20,8 @@ pub use lvs::{
     Checker, CheckerKind, ForwardingMethod, Protocol, RealServer, ServiceAddress, VirtualServer,
     VirtualServerGroup,
 };
-pub use net::{AddressFamily, IpAddress, IpPrefix, Route, Rule};
+pub use net::{AddressFamily, IpAddress, IpPrefix};
+pub use routing::{Route, Rule};
 pub use script::{Script, ScriptUser};
 pub use vrrp::{SyncGroup, TrackFile, TrackProcess, VrrpInstance, VrrpScript};
 

@@ -3,7 +3,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::net::{AddressFamily, IpAddress, Route, Rule};
+use super::net::{AddressFamily, IpAddress};
+use super::routing::{Route, Rule};
 use super::script::{Script, ScriptUser};
 use crate::source::LinePosition;
 
