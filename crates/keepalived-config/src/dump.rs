@@ -247,6 +247,8 @@ fn global_defs(out: &mut Writer, g: &GlobalDefs) {
     if g.vrrp_mcast_group6 != d.vrrp_mcast_group6 {
         out.set("vrrp_mcast_group6", g.vrrp_mcast_group6);
     }
+    // Before the GARP settings: it changes those still at their defaults.
+    out.flag("vrrp_min_garp", g.vrrp_min_garp);
     let timers = [
         (
             "vrrp_garp_interval",
@@ -302,7 +304,8 @@ fn global_defs(out: &mut Writer, g: &GlobalDefs) {
         ),
     ];
     for (keyword, value, default) in counts {
-        if value != default {
+        // A refresh repeat of 0 comes from vrrp_min_garp only.
+        if value != default && value != 0 {
             out.set(keyword, value);
         }
     }
@@ -314,7 +317,6 @@ fn global_defs(out: &mut Writer, g: &GlobalDefs) {
         "vrrp_garp_lower_prio_repeat",
         &g.vrrp_garp_lower_prio_repeat,
     );
-    out.flag("vrrp_min_garp", g.vrrp_min_garp);
     if let Some((interval, all)) = g.vrrp_garp_extra_if {
         let all = if all { " all" } else { "" };
         out.line(format_args!("vrrp_garp_extra_if {}{all}", Secs(interval)));
@@ -724,7 +726,10 @@ fn vrrp_instance(out: &mut Writer, i: &VrrpInstance) {
     out.set("garp_master_delay", Secs(g.master_delay));
     out.set("garp_master_repeat", g.master_repeat);
     out.set("garp_master_refresh", Secs(g.master_refresh));
-    out.set("garp_master_refresh_repeat", g.master_refresh_repeat);
+    // 0 comes from the global vrrp_min_garp, and cannot be written here.
+    if g.master_refresh_repeat != 0 {
+        out.set("garp_master_refresh_repeat", g.master_refresh_repeat);
+    }
     out.set("garp_lower_prio_delay", Secs(g.lower_prio_delay));
     out.set("garp_lower_prio_repeat", g.lower_prio_repeat);
     if let Some((interval, all)) = g.extra_if {
@@ -896,12 +901,13 @@ fn real_server(out: &mut Writer, rs: &RealServer) {
     out.open(format_args!("real_server {} {}", rs.address, rs.port));
     out.set("weight", rs.weight);
     out.set("lvs_method", rs.forwarding);
-    out.flag("inhibit_on_failure", rs.inhibit_on_failure);
+    // Written out: a real server would otherwise take its service's setting.
+    out.set("inhibit_on_failure", YesNo(rs.inhibit_on_failure));
     out.script("notify_up", &rs.notify_up);
     out.script("notify_down", &rs.notify_down);
     out.option("uthreshold", &rs.upper_threshold);
     out.option("lthreshold", &rs.lower_threshold);
-    out.flag("alpha", rs.alpha);
+    out.set("alpha", YesNo(rs.alpha));
     out.option("smtp_alert", &rs.smtp_alert.map(YesNo));
     out.text("virtualhost", &rs.virtualhost);
     out.text("snmp_name", &rs.snmp_name);
@@ -930,8 +936,9 @@ fn checker(out: &mut Writer, c: &Checker) {
     out.set("delay_before_retry", Secs(t.delay_before_retry));
     out.set("delay_loop", Secs(t.delay_loop));
     out.set("warmup", Secs(t.warmup));
-    out.flag("alpha", c.alpha);
-    out.flag("log_all_failures", c.log_all_failures);
+    // Written out: a checker would otherwise take its real server's and the global settings.
+    out.set("alpha", YesNo(c.alpha));
+    out.set("log_all_failures", YesNo(c.log_all_failures));
     match &c.kind {
         CheckerKind::HttpGet(h) | CheckerKind::SslGet(h) => {
             out.text("virtualhost", &h.virtualhost);

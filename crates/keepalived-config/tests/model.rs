@@ -498,3 +498,20 @@ fn real_servers_of_another_family_are_dropped() {
         .collect();
     assert_eq!(servers, [ip("192.0.2.21")]);
 }
+
+#[test]
+fn vrrp_min_garp_changes_only_the_global_settings_still_at_their_defaults() {
+    // keepalived -d: global delay 0, repeat 1, refresh repeat 0; the instance keeps its own
+    // repeat of 4 and takes the rest.
+    let c = config(&format!(
+        "global_defs {{\n vrrp_garp_master_refresh 10\n vrrp_min_garp\n}}\n{}",
+        INSTANCE.replace("interface eth0", "interface eth0\ngarp_master_repeat 4")
+    ));
+    let garp = &c.instances[0].garp;
+    assert_eq!(garp.master_delay, Duration::ZERO);
+    assert_eq!(garp.master_repeat, 4);
+    assert_eq!(garp.master_refresh, Duration::from_secs(10));
+    assert_eq!(garp.master_refresh_repeat, 0);
+    assert_eq!(garp.lower_prio_delay, Duration::ZERO);
+    assert_eq!(garp.lower_prio_repeat, 1);
+}

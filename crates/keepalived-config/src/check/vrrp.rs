@@ -89,7 +89,8 @@ pub fn complete(
     config.instances = instances;
 }
 
-/// Checks every script the VRRP process may run (keepalived's `check_vrrp_script_security`).
+/// Checks every script the VRRP process may run (keepalived's `check_vrrp_script_security`),
+/// when there are instances.
 /// Every `vrrp_script` is checked; an instance tracking one that cannot run is told so (once
 /// per instance) and stops tracking it; notify scripts that cannot run are dropped silently;
 /// then comes the SECURITY VIOLATION verdict.
@@ -99,6 +100,10 @@ fn check_scripts(
     env: &dyn Environment,
     out: &mut Reporter,
 ) {
+    // Without instances keepalived runs no script, and checks none.
+    if state.instances.is_empty() {
+        return;
+    }
     let security = globals.script_security;
     let mut flags = ScriptFlags::default();
     let mut disabled: Vec<(String, &str)> = Vec::new();
@@ -643,10 +648,6 @@ fn complete_instance(
         lower_prio_repeat,
         extra_if: d.garp_extra_if.or(globals.vrrp_garp_extra_if),
     };
-    if globals.vrrp_min_garp {
-        i.garp.master_delay = Duration::ZERO;
-        i.garp.master_repeat = 1;
-    }
     place_addresses(&mut i, globals);
     Some(i)
 }

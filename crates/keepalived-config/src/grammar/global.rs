@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::keywords::{Keyword, kw};
 use super::values::parse_address;
 use super::walker::{DefaultUser, HandlerResult, Line, Parser};
+use crate::lexer::Token;
 use crate::model::global::{LvsSyncDaemon, NotifyFifo, ProcessTuning, SmtpServer};
 
 /// The keywords of `global_defs`.
@@ -137,7 +138,20 @@ pub static KEYWORDS: &[Keyword] = &[
         interval(p, l, "vrrp_gna_interval", |g, v| g.vrrp_gna_interval = v)
     }),
     kw("vrrp_min_garp", |p, l| {
-        bool_plain(p, l, |g, v| g.vrrp_min_garp = v)
+        bool_plain(p, l, |g, v| {
+            g.vrrp_min_garp = v;
+            // One GARP without repeats: the GARP settings still at their defaults change.
+            let defaults = crate::model::GlobalDefs::default();
+            if v && g.vrrp_garp_master_repeat == defaults.vrrp_garp_master_repeat {
+                g.vrrp_garp_master_repeat = 1;
+            }
+            if v && g.vrrp_garp_master_refresh_repeat == defaults.vrrp_garp_master_refresh_repeat {
+                g.vrrp_garp_master_refresh_repeat = 0;
+            }
+            if v && g.vrrp_garp_master_delay == defaults.vrrp_garp_master_delay {
+                g.vrrp_garp_master_delay = Duration::ZERO;
+            }
+        })
     }),
     kw("vrrp_garp_extra_if", garp_extra_if),
     kw("vrrp_vmac_garp_intvl", garp_extra_if),
@@ -150,6 +164,10 @@ pub static KEYWORDS: &[Keyword] = &[
     kw("vrrp_version", vrrp_version),
     kw("vrrp_iptables", vrrp_iptables),
     kw("nftables", |p, l| {
+        if p.globals.nftables.is_some() {
+            p.error("nftables already specified - ignoring");
+            return Ok(());
+        }
         p.globals.nftables = Some(l.text_of(1).unwrap_or("keepalived").to_owned());
         Ok(())
     }),
@@ -668,34 +686,36 @@ fn lvs_timeouts(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let mut i = 1;
     while i < l.len() {
         let name = l.words[i].as_str();
+        if !["tcp", "tcpfin", "udp"].contains(&name) {
+            // An unknown word is skipped alone.
+            let w = l.words[i].clone();
+            p.error_at(
+                &w,
+                format!("Unknown option {name} specified for lvs_timeouts"),
+            );
+            i += 1;
+            continue;
+        }
         let Some(value) = l.word(i + 1) else {
             p.error(format!(
                 "No value specified for lvs_timeout {name} - ignoring"
             ));
             break;
         };
+        i += 2;
         let Some(seconds) = p.unsigned(value, 0, 86400 * 31) else {
             p.error_at(
                 value,
                 format!("Invalid lvs_timeout {name} ({}) - ignoring", value.as_str()),
             );
-            i += 2;
             continue;
         };
         let d = Some(Duration::from_secs(seconds));
         match name {
             "tcp" => p.globals.lvs_timeouts.tcp = d,
             "tcpfin" => p.globals.lvs_timeouts.tcp_fin = d,
-            "udp" => p.globals.lvs_timeouts.udp = d,
-            _ => {
-                let w = l.words[i].clone();
-                p.error_at(
-                    &w,
-                    format!("Unknown option {name} specified for lvs_timeouts"),
-                );
-            }
+            _ => p.globals.lvs_timeouts.udp = d,
         }
-        i += 2;
     }
     Ok(())
 }
@@ -709,13 +729,32 @@ fn lvs_flush_on_stop(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     Ok(())
 }
 
+/// `lvs_sync_daemon IFACE [INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group ADDR]`
+/// (an old form gives the sync id right after the instance).
 fn lvs_sync_daemon(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
-    let Some(interface) = l.text_of(1) else {
+    if let Some(sync) = &p.globals.lvs_sync_daemon {
+        let message = format!(
+            "lvs_sync_daemon has already been specified as {} {} - ignoring",
+            sync.interface,
+            sync.instance.as_deref().unwrap_or("")
+        );
+        p.error(message);
+        return Ok(());
+    }
+    let Some(interface) = l.word(1) else {
         p.error("lvs_sync_daemon requires interface");
         return Ok(());
     };
+    if interface.as_str().len() >= 16 {
+        let message = format!(
+            "lvs_sync_daemon interface name '{}' too long - ignoring",
+            interface.as_str()
+        );
+        p.error_at(interface, message);
+        return Ok(());
+    }
     let mut sync = LvsSyncDaemon {
-        interface: interface.to_owned(),
+        interface: interface.text.clone(),
         instance: None,
         sync_id: None,
         max_len: None,
@@ -723,35 +762,100 @@ fn lvs_sync_daemon(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         ttl: None,
         group: None,
     };
+    let options = ["inst", "id", "maxlen", "port", "ttl", "group"];
     let mut i = 2;
-    while i < l.len() {
-        let word = l.words[i].as_str();
-        let value = l.word(i + 1);
-        match (word, value) {
-            ("id", Some(v)) => sync.sync_id = p.unsigned(v, 0, 255).map(|n| n as u8),
-            ("maxlen", Some(v)) => {
-                sync.max_len = p.unsigned(v, 1, 65535 - 20 - 8).map(|n| n as u16)
-            }
-            ("port", Some(v)) => sync.port = p.unsigned(v, 1, 65535).map(|n| n as u16),
-            ("ttl", Some(v)) => sync.ttl = p.unsigned(v, 1, 255).map(|n| n as u8),
-            ("group", Some(v)) => sync.group = parse_address(v.as_str()),
-            ("inst", Some(v)) => sync.instance = Some(v.text.clone()),
-            _ if i == 2 => {
-                sync.instance = Some(word.to_owned());
-                i += 1;
-                continue;
-            }
-            _ => {
-                let w = l.words[i].clone();
-                p.error_at(&w, format!("Unknown option {word} for lvs_sync_daemon"));
-                i += 1;
-                continue;
-            }
+    if let Some(w) = l.word(2).filter(|w| !options.contains(&w.as_str())) {
+        sync.instance = Some(w.text.clone());
+        i = 3;
+        if let Some(id) = l
+            .word(3)
+            .filter(|w| w.as_str().starts_with(|c: char| c.is_ascii_digit()))
+        {
+            p.error_at(
+                id,
+                "Please use keyword \"id\" before lvs_sync_daemon SYNCID",
+            );
+            sync.sync_id = sync_id(p, id);
+            i = 4;
         }
+    }
+    while let Some(option) = l.word(i) {
+        let name = option.as_str();
+        if !options.contains(&name) {
+            let message = format!("Unknown option {name} specified for lvs_sync_daemon");
+            p.error_at(option, message);
+            i += 1;
+            continue;
+        }
+        let Some(value) = l.word(i + 1) else {
+            p.error_at(
+                option,
+                match name {
+                    "id" => {
+                        "No value specified for lvs_sync_daemon id, defaulting to vrid".to_owned()
+                    }
+                    _ => format!("No value specified for lvs_sync_daemon {name} - ignoring"),
+                },
+            );
+            break;
+        };
         i += 2;
+        let number = |p: &mut Parser<'_>, max: u64| {
+            let n = p.unsigned(value, 1, max);
+            if n.is_none() {
+                let message = format!(
+                    "Invalid lvs_sync_daemon {name} ({}) - ignoring",
+                    value.as_str()
+                );
+                p.error_at(value, message);
+            }
+            n
+        };
+        match name {
+            "inst" => match &sync.instance {
+                Some(instance) => {
+                    let message = format!(
+                        "lvs_sync_daemon vrrp instance has already been specified as {instance} - ignoring"
+                    );
+                    p.error_at(value, message);
+                }
+                None => sync.instance = Some(value.text.clone()),
+            },
+            "id" => sync.sync_id = sync_id(p, value),
+            "maxlen" => sync.max_len = number(p, 65535 - 20 - 8).map(|n| n as u16),
+            "port" => sync.port = number(p, 65535).map(|n| n as u16),
+            "ttl" => sync.ttl = number(p, 255).map(|n| n as u8),
+            _ => match parse_address(value.as_str()) {
+                None => {
+                    let message = format!(
+                        "Invalid lvs_sync_daemon group ({}) - ignoring",
+                        value.as_str()
+                    );
+                    p.error_at(value, message);
+                }
+                Some(group) if !group.is_multicast() => {
+                    let message = format!(
+                        "lvs_sync_daemon group address {} is not multicast - ignoring",
+                        value.as_str()
+                    );
+                    p.error_at(value, message);
+                }
+                Some(group) => sync.group = Some(group),
+            },
+        }
     }
     p.globals.lvs_sync_daemon = Some(sync);
     Ok(())
+}
+
+/// The sync id of `lvs_sync_daemon`; a bad one leaves the VRID.
+fn sync_id(p: &mut Parser<'_>, token: &Token) -> Option<u8> {
+    let id = p.unsigned(token, 0, 255).map(|n| n as u8);
+    if id.is_none() {
+        let message = format!("Invalid syncid ({}) - defaulting to vrid", token.as_str());
+        p.error_at(token, message);
+    }
+    id
 }
 
 fn mcast_group(p: &mut Parser<'_>, l: &Line, v4: bool) -> HandlerResult {
@@ -930,7 +1034,7 @@ fn realtime_priority(
         p.error_at(
             w,
             format!(
-                "{name} process real-time priority {v} more than maximum 99 - setting to maximum"
+                "{name} process real-time priority {v} greater than maximum 99 - setting to maximum"
             ),
         );
         v = 99;

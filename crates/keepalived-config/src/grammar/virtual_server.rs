@@ -1019,8 +1019,35 @@ fn threshold(
 }
 
 fn rs_notify(p: &mut Parser<'_>, l: &Line, up: bool) -> HandlerResult {
-    p.required(l, 1)?;
-    let script = p.notify_script(l, if up { "notify_up" } else { "notify_down" });
+    let w = p.required(l, 1)?.clone();
+    let keyword = if up { "notify_up" } else { "notify_down" };
+    let given = p
+        .state
+        .virtual_servers
+        .last()
+        .and_then(|v| v.real_servers.last())
+        .is_some_and(|r| {
+            let s = &r.server;
+            if up {
+                s.notify_up.is_some()
+            } else {
+                s.notify_down.is_some()
+            }
+        });
+    if given {
+        // keepalived names the service's group here, "(null)" for a service without one.
+        let group = match p.state.virtual_servers.last().map(|v| &v.server.service) {
+            Some(ServiceAddress::Group(name)) => name.clone(),
+            _ => "(null)".to_owned(),
+        };
+        let message = format!(
+            "({group}) {keyword} script already specified - ignoring {}",
+            w.as_str()
+        );
+        p.error_at(&w, message);
+        return Ok(());
+    }
+    let script = p.notify_script(l, keyword);
     with_rs(p, |r| {
         if up {
             r.server.notify_up = script;
