@@ -2,7 +2,8 @@
 # record-corpus.sh - records keepalived 2.2.7's complete `-t` output on every corpus
 # configuration, in a bare network namespace and with the interfaces of verdicts-2.2.7.tsv
 # created (as check-verdicts.sh does). Needs root and keepalived 2.2.7. Writes
-# corpus/keepalived-output.txt: "=== FILE bare|ifaces", "rc N", then the messages.
+# corpus/keepalived-output.txt: "=== FILE bare|ifaces", "rc N", then the messages, with the
+# configs directory's absolute path written as @CONFIGS@ so the record holds on any checkout.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 KEEPALIVED=${KEEPALIVED:-/usr/sbin/keepalived}
@@ -18,7 +19,7 @@ run() { # label interfaces file
   local msgs rc
   msgs=$(cd "$HERE/corpus/configs" && ip netns exec $ns timeout 30 "$KEEPALIVED" -i vm -t -f "$3" 2>&1) && rc=0 || rc=$?
   ip netns del $ns
-  { printf '=== %s %s\nrc %s\n' "$3" "$1" "$rc"; if [ -n "$msgs" ]; then printf '%s\n' "$msgs"; fi; } >> "$out"
+  { printf '=== %s %s\nrc %s\n' "$3" "$1" "$rc"; if [ -n "$msgs" ]; then printf '%s\n' "${msgs//$HERE\/corpus\/configs/@CONFIGS@}"; fi; } >> "$out"
 }
 for f in "$HERE"/corpus/configs/*.conf; do
   b=$(basename "$f")

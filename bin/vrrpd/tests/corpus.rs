@@ -47,10 +47,13 @@ type RunKey = (String, String);
 /// What a run printed: its exit status and its lines.
 type Output = (i32, Vec<String>);
 
-/// keepalived's recorded output of every run.
+/// keepalived's recorded output of every run. The record writes the configs directory's
+/// absolute path as `@CONFIGS@`; it becomes this checkout's.
 fn recorded() -> BTreeMap<RunKey, Output> {
+    let configs = std::fs::canonicalize(testdata().join("configs")).expect("configs directory");
     let text = std::fs::read_to_string(testdata().join("keepalived-output.txt"))
-        .expect("keepalived-output.txt");
+        .expect("keepalived-output.txt")
+        .replace("@CONFIGS@", &configs.display().to_string());
     let mut out = BTreeMap::new();
     let mut current: Option<(RunKey, Output)> = None;
     for line in text.lines() {
