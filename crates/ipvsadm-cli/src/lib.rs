@@ -1,1 +1,14 @@
-//! ipvsadm, ipvsadm-save and ipvsadm-restore: argument parsing, listings and rule files, byte-compatible with ipvsadm 1.31.
+//! ipvsadm, ipvsadm-save and ipvsadm-restore: argument parsing, listings and rule files,
+//! byte-compatible with ipvsadm 1.31, on the `ipvs` library.
+//!
+//! - [`args`] turns a command line into a checked [`args::Invocation`], or into the message and
+//!   exit status ipvsadm gives;
+//! - [`output`] prints the table, rules, connections, timeouts and daemons in ipvsadm's formats.
+
+pub mod args;
+mod libc_names;
+pub mod output;
+pub mod restore;
+pub mod run;
+pub mod scripts;
+mod text;

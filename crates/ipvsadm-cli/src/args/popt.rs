@@ -1,0 +1,377 @@
+//! An option scanner that behaves like libpopt 1.19 as ipvsadm uses it (context flags 0, no aliases).
+//!
+//! ipvsadm's observable behaviour depends on popt's quirks, so they are reproduced here:
+//! - options and plain arguments may be interleaved; plain arguments ("leftovers") are kept in
+//!   order, and `--` turns everything after it into leftovers; a lone `-` is a leftover too;
+//! - long options need two dashes and the whole name (no abbreviations); `--name=value` works;
+//! - short options bundle (`-Ln`), and a short option's argument may follow it in the same word
+//!   (`-p600`, `-t=1.2.3.4:80`) or be the next word;
+//! - a required argument takes the next word even when it starts with `-`; an optional one does
+//!   not (`-p -5` leaves `-5` to be read as options);
+//! - an option without argument given one (`--numeric=1`, `-n=1`) is an error;
+//! - the word an error is reported against is the last word consumed (`poptBadOption`).
+
+/// Whether an option takes an argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgKind {
+    /// A flag.
+    None,
+    /// Always takes an argument.
+    Required,
+    /// Takes an argument when one is attached or the next word does not start with `-`.
+    Optional,
+}
+
+/// One entry of an option table.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionSpec<T> {
+    /// The long name, used as `--long`.
+    pub long: &'static str,
+    /// The short letter, if any.
+    pub short: Option<u8>,
+    /// Whether it takes an argument.
+    pub arg: ArgKind,
+    /// What the caller gets back when the option is found.
+    pub tag: T,
+}
+
+/// popt's errors, with popt's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoptError {
+    /// `POPT_ERROR_NOARG`.
+    MissingArgument,
+    /// `POPT_ERROR_BADOPT`.
+    UnknownOption,
+    /// `POPT_ERROR_UNWANTEDARG`.
+    UnwantedArgument,
+}
+
+impl PoptError {
+    /// The text of `poptStrerror()`.
+    pub fn message(self) -> &'static str {
+        match self {
+            PoptError::MissingArgument => "missing argument",
+            PoptError::UnknownOption => "unknown option",
+            PoptError::UnwantedArgument => "option does not take an argument",
+        }
+    }
+}
+
+/// An option found on the command line, with its argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found<T> {
+    /// The option's tag.
+    pub tag: T,
+    /// Its argument, for options that take one (absent for an optional argument not given).
+    pub arg: Option<String>,
+}
+
+/// Walks the words of a command line (without the program name) the way `poptGetNextOpt` does.
+pub struct Scanner<'a, T> {
+    table: &'a [OptionSpec<T>],
+    words: &'a [String],
+    /// Index of the next word to read.
+    next: usize,
+    /// The rest of a bundle of short options: (word index, byte offset).
+    pending_short: Option<(usize, usize)>,
+    /// After `--`, every word is a leftover.
+    rest_leftover: bool,
+    leftovers: Vec<String>,
+}
+
+impl<'a, T: Copy> Scanner<'a, T> {
+    /// A scanner over `words` (the arguments after the program name).
+    pub fn new(table: &'a [OptionSpec<T>], words: &'a [String]) -> Self {
+        Scanner {
+            table,
+            words,
+            next: 0,
+            pending_short: None,
+            rest_leftover: false,
+            leftovers: Vec::new(),
+        }
+    }
+
+    /// The next option, `None` at the end, or popt's error.
+    pub fn next_option(&mut self) -> Option<Result<Found<T>, PoptError>> {
+        loop {
+            if let Some((word, offset)) = self.pending_short.take() {
+                return Some(self.short_option(word, offset));
+            }
+            let word_index = self.next;
+            let word = self.words.get(word_index)?;
+            self.next += 1;
+
+            if self.rest_leftover || !word.starts_with('-') || word == "-" {
+                self.leftovers.push(word.clone());
+                continue;
+            }
+            if word == "--" {
+                self.rest_leftover = true;
+                continue;
+            }
+            if let Some(long) = word.strip_prefix("--") {
+                return Some(self.long_option(long));
+            }
+            // A single dash: popt tries long options marked "one dash" first; ipvsadm has none.
+            return Some(self.short_option(word_index, 1));
+        }
+    }
+
+    fn long_option(&mut self, text: &str) -> Result<Found<T>, PoptError> {
+        let (name, attached) = match text.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (text, None),
+        };
+        let spec = self
+            .table
+            .iter()
+            .find(|spec| spec.long == name)
+            .ok_or(PoptError::UnknownOption)?;
+        match spec.arg {
+            ArgKind::None if attached.is_some() => Err(PoptError::UnwantedArgument),
+            ArgKind::None => Ok(Found {
+                tag: spec.tag,
+                arg: None,
+            }),
+            _ => match attached {
+                Some(value) => Ok(Found {
+                    tag: spec.tag,
+                    arg: Some(value.to_owned()),
+                }),
+                None => self.argument_from_next_word(spec),
+            },
+        }
+    }
+
+    fn short_option(&mut self, word_index: usize, offset: usize) -> Result<Found<T>, PoptError> {
+        let word = self.words[word_index].as_bytes();
+        let letter = word[offset];
+        let spec = self
+            .table
+            .iter()
+            .find(|spec| spec.short == Some(letter))
+            .ok_or(PoptError::UnknownOption)?;
+        let rest = &word[offset + 1..];
+        match spec.arg {
+            ArgKind::None => {
+                if rest.first() == Some(&b'=') {
+                    return Err(PoptError::UnwantedArgument);
+                }
+                if !rest.is_empty() {
+                    self.pending_short = Some((word_index, offset + 1));
+                }
+                Ok(Found {
+                    tag: spec.tag,
+                    arg: None,
+                })
+            }
+            _ if !rest.is_empty() => {
+                let value = rest.strip_prefix(b"=").unwrap_or(rest);
+                Ok(Found {
+                    tag: spec.tag,
+                    arg: Some(String::from_utf8_lossy(value).into_owned()),
+                })
+            }
+            _ => self.argument_from_next_word(spec),
+        }
+    }
+
+    fn argument_from_next_word(&mut self, spec: &OptionSpec<T>) -> Result<Found<T>, PoptError> {
+        match self.words.get(self.next) {
+            None if spec.arg == ArgKind::Optional => Ok(Found {
+                tag: spec.tag,
+                arg: None,
+            }),
+            None => Err(PoptError::MissingArgument),
+            Some(word) if spec.arg == ArgKind::Optional && word.starts_with('-') => Ok(Found {
+                tag: spec.tag,
+                arg: None,
+            }),
+            Some(word) => {
+                self.next += 1;
+                Ok(Found {
+                    tag: spec.tag,
+                    arg: Some(word.clone()),
+                })
+            }
+        }
+    }
+
+    /// The word popt blames for the last option or error (`poptBadOption`): the last word read.
+    pub fn last_word(&self) -> &str {
+        match self
+            .next
+            .checked_sub(1)
+            .and_then(|index| self.words.get(index))
+        {
+            Some(word) => word,
+            None => "",
+        }
+    }
+
+    /// Takes the next plain argument (`poptGetArg`); call after the options are read.
+    pub fn take_leftover(&mut self) -> Option<String> {
+        if self.leftovers.is_empty() {
+            None
+        } else {
+            Some(self.leftovers.remove(0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Tag {
+        List,
+        Numeric,
+        Tcp,
+        Persistent,
+    }
+
+    const TABLE: &[OptionSpec<Tag>] = &[
+        OptionSpec {
+            long: "list",
+            short: Some(b'L'),
+            arg: ArgKind::None,
+            tag: Tag::List,
+        },
+        OptionSpec {
+            long: "numeric",
+            short: Some(b'n'),
+            arg: ArgKind::None,
+            tag: Tag::Numeric,
+        },
+        OptionSpec {
+            long: "tcp-service",
+            short: Some(b't'),
+            arg: ArgKind::Required,
+            tag: Tag::Tcp,
+        },
+        OptionSpec {
+            long: "persistent",
+            short: Some(b'p'),
+            arg: ArgKind::Optional,
+            tag: Tag::Persistent,
+        },
+    ];
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn scan(line: &str) -> (Vec<Result<Found<Tag>, PoptError>>, Vec<String>) {
+        let words = words(line);
+        let mut scanner = Scanner::new(TABLE, &words);
+        let mut found = Vec::new();
+        while let Some(item) = scanner.next_option() {
+            let stop = item.is_err();
+            found.push(item);
+            if stop {
+                break;
+            }
+        }
+        let mut leftovers = Vec::new();
+        while let Some(word) = scanner.take_leftover() {
+            leftovers.push(word);
+        }
+        (found, leftovers)
+    }
+
+    fn ok(tag: Tag, arg: Option<&str>) -> Result<Found<Tag>, PoptError> {
+        Ok(Found {
+            tag,
+            arg: arg.map(str::to_owned),
+        })
+    }
+
+    #[test]
+    fn bundled_short_options() {
+        assert_eq!(
+            scan("-Ln").0,
+            vec![ok(Tag::List, None), ok(Tag::Numeric, None)]
+        );
+    }
+
+    #[test]
+    fn bundled_option_takes_the_next_word() {
+        assert_eq!(
+            scan("-Lt 1.2.3.4:80").0,
+            vec![ok(Tag::List, None), ok(Tag::Tcp, Some("1.2.3.4:80"))]
+        );
+    }
+
+    #[test]
+    fn attached_arguments() {
+        assert_eq!(
+            scan("-t1.2.3.4 -t=5.6.7.8 --tcp-service=x").0,
+            vec![
+                ok(Tag::Tcp, Some("1.2.3.4")),
+                ok(Tag::Tcp, Some("5.6.7.8")),
+                ok(Tag::Tcp, Some("x"))
+            ]
+        );
+    }
+
+    #[test]
+    fn required_argument_takes_a_dash_word() {
+        assert_eq!(scan("-t -n").0, vec![ok(Tag::Tcp, Some("-n"))]);
+    }
+
+    #[test]
+    fn optional_argument_skips_a_dash_word() {
+        assert_eq!(
+            scan("-p -n").0,
+            vec![ok(Tag::Persistent, None), ok(Tag::Numeric, None)]
+        );
+        assert_eq!(scan("-p 600").0, vec![ok(Tag::Persistent, Some("600"))]);
+        assert_eq!(scan("-p600").0, vec![ok(Tag::Persistent, Some("600"))]);
+        assert_eq!(scan("-p").0, vec![ok(Tag::Persistent, None)]);
+    }
+
+    #[test]
+    fn missing_argument() {
+        assert_eq!(
+            scan("-L -t").0.last(),
+            Some(&Err(PoptError::MissingArgument))
+        );
+    }
+
+    #[test]
+    fn no_abbreviations_and_unknown_letters() {
+        assert_eq!(scan("--lis").0, vec![Err(PoptError::UnknownOption)]);
+        assert_eq!(
+            scan("-Lq").0,
+            vec![ok(Tag::List, None), Err(PoptError::UnknownOption)]
+        );
+    }
+
+    #[test]
+    fn unwanted_arguments() {
+        assert_eq!(
+            scan("--numeric=1").0,
+            vec![Err(PoptError::UnwantedArgument)]
+        );
+        assert_eq!(scan("-n=1").0, vec![Err(PoptError::UnwantedArgument)]);
+    }
+
+    #[test]
+    fn leftovers_keep_their_order() {
+        let (found, leftovers) = scan("a -L b -- -n c - d");
+        assert_eq!(found, vec![ok(Tag::List, None)]);
+        assert_eq!(leftovers, words("a b -n c - d"));
+    }
+
+    #[test]
+    fn blamed_word_is_the_last_word_read() {
+        let words = words("-L -Lq");
+        let mut scanner = Scanner::new(TABLE, &words);
+        assert!(scanner.next_option().is_some_and(|r| r.is_ok()));
+        assert!(scanner.next_option().is_some_and(|r| r.is_ok()));
+        assert_eq!(scanner.next_option(), Some(Err(PoptError::UnknownOption)));
+        assert_eq!(scanner.last_word(), "-Lq");
+    }
+}
