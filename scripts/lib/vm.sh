@@ -192,18 +192,19 @@ vm_build_base() {
   find "$VM_CACHE" -maxdepth 1 -name 'base-*.cpio.gz' ! -path "$VM_BASE" -delete
 }
 
-# The per-run overlay: /init, a plan of what to run, suites and our binaries. Sets VM_OVERLAY.
+# The per-run overlay: /init, a plan of what to run, the test data (suites in testdata/vm) and our
+# binaries. Sets VM_OVERLAY.
 #   $1 - file with the plan (one line per suite: "shell NAME" or "rust NAME")
 #   $2.. - files to place as "SRC:DEST"
 vm_build_overlay() {
   local plan=$1; shift
   local stage=$VM_RUN/overlay
   rm -rf "$stage"
-  mkdir -p "$stage/etc/lvs-vm" "$stage$VM_OUR_BIN" "$stage/opt/lvs/tests" "$stage/opt/lvs/suites"
+  mkdir -p "$stage/etc/lvs-vm" "$stage$VM_OUR_BIN" "$stage/opt/lvs/tests" "$stage/opt/lvs/testdata"
   cp "$ROOT/scripts/lib/vm-init" "$stage/init"
   chmod 755 "$stage/init"
   cp "$plan" "$stage/etc/lvs-vm/plan"
-  cp -r "$ROOT/testdata/vm/." "$stage/opt/lvs/suites/"
+  cp -r "$ROOT/testdata/." "$stage/opt/lvs/testdata/"
   local spec src dest
   for spec in "$@"; do
     src=${spec%%:*}; dest=${spec#*:}
