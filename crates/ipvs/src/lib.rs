@@ -6,6 +6,8 @@
 //!   packet idiom, encoded byte for byte as ipvsadm 1.31 encodes them.
 //! - [`Client`]: one netlink socket, the family resolved once; queries, [`Change`]s applied one
 //!   at a time or in batches ([`Client::apply_all`]) that report each change's [`Outcome`].
+//! - [`table`]: whole tables and the fewest changes between two of them, for programs that
+//!   keep the kernel in step with a description instead of flushing and reloading.
 //! - [`Error`]: what failed ([`Operation`]) and why; a refusal carries the kernel's errno and
 //!   extended-acknowledgement message, and [`ipvsadm_message`] words it as ipvsadm does.
 //!
@@ -55,6 +57,7 @@ mod error;
 pub mod fuzzing;
 pub mod message;
 pub mod model;
+pub mod table;
 
 pub use batch::{BatchAborted, BatchReport, Outcome};
 pub use change::Change;

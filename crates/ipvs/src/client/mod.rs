@@ -19,6 +19,7 @@ use crate::change::Change;
 use crate::error::{Error, Operation, Result};
 use crate::message::{FAMILY_NAME, IpvsMessage};
 use crate::model::{DaemonState, Destination, Info, Service, ServiceKey, SyncDaemon, Timeouts};
+use crate::table::VirtualService;
 use netlink_packet_core::DecodeError;
 
 /// How a [`Client`] sets up its socket.
@@ -122,6 +123,20 @@ impl Client {
                     .map_err(|source| Error::Decode { operation, source })
             })
             .collect()
+    }
+
+    /// The whole table: every service with its destinations, in the kernel's order.
+    pub fn table(&mut self) -> Result<Vec<VirtualService>> {
+        let services = self.services()?;
+        let mut table = Vec::with_capacity(services.len());
+        for service in services {
+            let destinations = self.destinations(&service.key)?;
+            table.push(VirtualService {
+                service,
+                destinations,
+            });
+        }
+        Ok(table)
     }
 
     /// The connection timeouts.
