@@ -9,6 +9,7 @@ pub mod args;
 mod libc_names;
 pub mod output;
 pub mod restore;
+pub mod rule_file;
 pub mod run;
 pub mod scripts;
 mod text;

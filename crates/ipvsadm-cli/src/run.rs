@@ -3,13 +3,15 @@
 use std::io::{self, Write};
 
 use ipvs::model::{Info, ServiceKey};
+use ipvs::table::VirtualService;
 use ipvs::{Change, Client, Error, Operation};
 
 use crate::args::{self, Command, Exit, Invocation, ListWhat, Parsed, Source};
 use crate::output::Format;
 use crate::output::connections::{CONNECTIONS_FILE, connection_listing};
+use crate::output::json;
 use crate::output::listing::{daemon_lines, service_block, timeouts_line, title, version_header};
-use crate::output::sort::sort_services;
+use crate::output::sort::{sort_destinations, sort_services, sort_table};
 use crate::restore;
 
 /// What a command left for the process: go on (with a status), or end now.
@@ -116,6 +118,9 @@ impl Session {
     }
 
     fn list(&mut self, what: ListWhat, format: &Format) -> Status {
+        if format.json {
+            return self.list_json(what);
+        }
         let mut out = String::new();
         let status = match what {
             ListWhat::All => self.list_all(&mut out, format),
@@ -139,6 +144,42 @@ impl Session {
         };
         write_stdout(&out);
         status
+    }
+
+    /// `--json`: the same requests as the listing; a failure prints ipvsadm's message and
+    /// no partial document.
+    fn list_json(&mut self, what: ListWhat) -> Status {
+        let document = match what {
+            ListWhat::All => self.client.table().map(|mut table| {
+                sort_table(&mut table);
+                json::table(&self.info, &table)
+            }),
+            ListWhat::Service(key) => self.client.service(&key).and_then(|service| {
+                let mut destinations = self.client.destinations(&key)?;
+                sort_destinations(&mut destinations);
+                Ok(json::table(
+                    &self.info,
+                    &[VirtualService {
+                        service,
+                        destinations,
+                    }],
+                ))
+            }),
+            ListWhat::Timeouts => self.client.timeouts().map(|t| json::timeouts(&t)),
+            ListWhat::Daemons => self.client.daemons().map(|d| json::daemons(&d)),
+            // Refused when the command line is read.
+            ListWhat::Connections => return Status::End(2),
+        };
+        match document {
+            Ok(text) => {
+                write_stdout(&text);
+                Status::Done(0)
+            }
+            Err(error) => {
+                eprintln!("{}", error_text(&error));
+                Status::End(1)
+            }
+        }
     }
 
     fn list_all(&mut self, out: &mut String, format: &Format) -> Status {

@@ -3,10 +3,13 @@
 
 use std::io::Read;
 
-use ipvs::Change;
+use ipvs::table::changes_between;
+use ipvs::{Change, Outcome};
 
+use crate::output::listing::change_rule;
 use crate::restore;
-use crate::run::{Session, Status, print_exit};
+use crate::rule_file::{self, CheckedFile, Purpose};
+use crate::run::{Session, Status, error_text, print_exit, write_stdout};
 
 /// The program name the scripts' inner `ipvsadm` runs under (it names itself in messages).
 const IPVSADM: &str = "ipvsadm";
@@ -42,17 +45,87 @@ pub fn save_main(argv: &[String]) -> u8 {
 
 /// `ipvsadm-restore`: drops the lines of standard input that start with `#`, flushes the table,
 /// then restores the rest as `ipvsadm -R` does. The status is the restore's.
-pub fn restore_main(_argv: &[String]) -> u8 {
+///
+/// Beyond the script: `--test` checks the whole file and applies nothing; `--sync` makes the
+/// kernel's table the file's with the fewest changes, never flushing (`--dry-run` prints them).
+/// Like the script, it ignores other arguments, except unknown `--` options, which stop it
+/// before the flush: a mistyped `--sync` must not empty a director's table.
+pub fn restore_main(argv: &[String]) -> u8 {
+    let program = argv
+        .first()
+        .map(|arg| arg.rsplit('/').next().unwrap_or(arg))
+        .unwrap_or("ipvsadm-restore")
+        .to_owned();
+    let mode = match RestoreMode::from_args(argv.iter().skip(1)) {
+        Ok(mode) => mode,
+        Err(message) => {
+            eprintln!("{program}: {message}\n{RESTORE_USAGE}");
+            return 2;
+        }
+    };
+    if mode == RestoreMode::Help {
+        println!("{RESTORE_USAGE}");
+        return 0;
+    }
     let mut input = Vec::new();
     if let Err(error) = std::io::stdin().read_to_end(&mut input) {
-        eprintln!("ipvsadm-restore: cannot read the rules: {error}");
+        eprintln!("{program}: cannot read the rules: {error}");
         return 1;
     }
-    let rules = without_comment_lines(&String::from_utf8_lossy(&input));
+    match mode {
+        RestoreMode::Test => test_rules(&program, &input),
+        RestoreMode::Sync { dry_run } => sync_rules(&program, &input, dry_run),
+        RestoreMode::Help | RestoreMode::Replace => replace_rules(&input),
+    }
+}
+
+const RESTORE_USAGE: &str = "Usage: ipvsadm-restore [--test | --sync [--dry-run]] < RULES
+  (no option)  flush the table, then apply RULES line by line as ipvsadm -R does
+  --test       check every line of RULES as if restoring it after a flush; apply nothing
+  --sync       make the table RULES's table with the fewest changes, never flushing
+  --dry-run    with --sync: print the changes as ipvsadm rules instead of applying them";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RestoreMode {
+    Replace,
+    Test,
+    Sync { dry_run: bool },
+    Help,
+}
+
+impl RestoreMode {
+    fn from_args<'a>(args: impl Iterator<Item = &'a String>) -> Result<Self, String> {
+        let (mut test, mut sync, mut dry_run) = (false, false, false);
+        for arg in args {
+            match arg.as_str() {
+                "--test" => test = true,
+                "--sync" => sync = true,
+                "--dry-run" => dry_run = true,
+                "--help" => return Ok(RestoreMode::Help),
+                other if other.starts_with("--") => {
+                    return Err(format!("unknown option '{other}'"));
+                }
+                // The script ignores its arguments; so do we.
+                _ => {}
+            }
+        }
+        match (test, sync, dry_run) {
+            (true, true, _) => Err("--test and --sync do not go together".to_owned()),
+            (true, false, false) => Ok(RestoreMode::Test),
+            (_, false, true) => Err("--dry-run goes with --sync".to_owned()),
+            (false, true, dry_run) => Ok(RestoreMode::Sync { dry_run }),
+            (false, false, false) => Ok(RestoreMode::Replace),
+        }
+    }
+}
+
+/// The script's way: flush, then restore.
+fn replace_rules(input: &[u8]) -> u8 {
+    let rules = without_comment_lines(&String::from_utf8_lossy(input));
 
     // The script runs `ipvsadm -C`, then `ipvsadm -R`: two start-ups, each trying modprobe and
-    // saying so if IPVS is missing.
-    // When the first start-up fails, no flush happens, whatever the second one does.
+    // saying so if IPVS is missing. When the first fails, no flush happens, whatever the
+    // second one does.
     let mut session = match Session::open(IPVSADM) {
         Ok(mut session) => {
             let _ = session.apply(&Change::Flush);
@@ -72,6 +145,86 @@ pub fn restore_main(_argv: &[String]) -> u8 {
     match restore::restore(&mut session, rules.as_bytes(), || true) {
         Status::Done(code) | Status::End(code) => code,
     }
+}
+
+/// Prints each wrong line; the status is 1 if there is one.
+fn report_errors(program: &str, checked: &CheckedFile) -> u8 {
+    for error in &checked.errors {
+        eprintln!("{program}: line {}: {}", error.line, error.message);
+    }
+    u8::from(!checked.errors.is_empty())
+}
+
+/// `--test`: every line checked, nothing applied.
+fn test_rules(program: &str, input: &[u8]) -> u8 {
+    let checked = rule_file::check(input, IPVSADM, Purpose::Restore);
+    let status = report_errors(program, &checked);
+    if status != 0 {
+        eprintln!(
+            "{program}: {} of {} commands would fail",
+            checked.errors.len(),
+            checked.commands
+        );
+    }
+    status
+}
+
+/// `--sync`: the fewest changes from the kernel's table to the file's; nothing at all if a line
+/// of the file is wrong.
+fn sync_rules(program: &str, input: &[u8], dry_run: bool) -> u8 {
+    let checked = rule_file::check(input, IPVSADM, Purpose::Table);
+    if report_errors(program, &checked) != 0 {
+        eprintln!("{program}: nothing was changed");
+        return 1;
+    }
+    let mut session = match Session::open(IPVSADM) {
+        Ok(session) => session,
+        Err(exit) => {
+            print_exit(&exit);
+            return exit.status;
+        }
+    };
+    let current = match session.client.table() {
+        Ok(current) => current,
+        Err(error) => {
+            eprintln!("{program}: cannot read the table: {}", error_text(&error));
+            return 1;
+        }
+    };
+    let changes = changes_between(&current, &checked.table);
+    if dry_run {
+        let rules: String = changes
+            .iter()
+            .filter_map(change_rule)
+            .map(|rule| rule + "\n")
+            .collect();
+        write_stdout(&rules);
+        return 0;
+    }
+    let (outcomes, cause) = match session.client.apply_all(&changes) {
+        Ok(report) => (report.outcomes, None),
+        Err(aborted) => (aborted.report.outcomes, Some(aborted.cause)),
+    };
+    let mut status = 0;
+    for (change, outcome) in changes.iter().zip(outcomes) {
+        let rule = change_rule(change).unwrap_or_default();
+        match outcome {
+            Outcome::Applied => {}
+            Outcome::Failed(error) => {
+                eprintln!("{program}: {rule}: {}", error.ipvsadm_message());
+                status = 1;
+            }
+            Outcome::NotAttempted | Outcome::Unknown => {
+                let cause = cause.as_ref().map(error_text).unwrap_or_default();
+                eprintln!(
+                    "{program}: stopped at {rule}: {cause}; the changes before it were applied, \
+                     the ones after it were not; run --sync again to finish"
+                );
+                return 1;
+            }
+        }
+    }
+    status
 }
 
 /// `INPUT="$(grep -v '^#')"; echo "$INPUT"`: comment lines out, trailing newlines folded to one.

@@ -482,6 +482,12 @@ fn apply_option(
             entry.set(Opt::Exact)?;
             entry.format.exact = true;
         }
+        Tag::Json => {
+            if entry.format.json {
+                return Err(Exit::fail("multiple 'json' options specified"));
+            }
+            entry.format.json = true;
+        }
         Tag::Ipv6 => {
             if entry.service.fwmark == 0 {
                 return Err(Exit::fail("-6 used before -f\n"));
@@ -615,6 +621,19 @@ fn parse_sched_flags(scheduler: &str, list: &str) -> Result<ServiceFlags, Exit> 
 /// `process_options`: the checks that need the whole line, then the typed command.
 fn process_options(program: &str, mut entry: Entry, source: Source) -> Result<Invocation, Exit> {
     entry.cmd.check_options(entry.options).map_err(Exit::fail)?;
+    if entry.format.json {
+        if entry.cmd != Cmd::List {
+            return Err(Exit::fail(format!(
+                "Illegal 'json' option with the '{}' command",
+                entry.cmd.name()
+            )));
+        }
+        if entry.options.contains(Opt::Connection) {
+            return Err(Exit::fail(
+                "the 'json' option lists services, timeouts and daemons, not connections",
+            ));
+        }
+    }
 
     if matches!(entry.cmd, Cmd::AddService | Cmd::EditService) {
         let service = &mut entry.service;

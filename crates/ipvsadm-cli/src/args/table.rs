@@ -295,6 +295,8 @@ pub enum Tag {
     TunNoCsum,
     TunCsum,
     TunRemCsum,
+    /// Ours: `-L --json`.
+    Json,
 }
 
 const fn spec(long: &'static str, short: Option<u8>, arg: ArgKind, tag: Tag) -> OptionSpec<Tag> {
@@ -436,6 +438,8 @@ pub const OPTIONS: &[OptionSpec<Tag>] = &[
     spec("tun-nocsum", None, ArgKind::None, Tag::TunNoCsum),
     spec("tun-csum", None, ArgKind::None, Tag::TunCsum),
     spec("tun-remcsum", None, ArgKind::None, Tag::TunRemCsum),
+    // Ours, after ipvsadm's: a long name ipvsadm does not have.
+    spec("json", None, ArgKind::None, Tag::Json),
 ];
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
+use ipvs::Change;
 use ipvs::model::{
     AddressFamily, DaemonState, Destination, ForwardingMethod, Info, Netmask, Protocol, Service,
     ServiceFlags, ServiceKey, Stats, SyncDaemon, Timeouts, TunnelFlags, TunnelType,
@@ -233,7 +234,13 @@ fn shown_mask(service: &Service) -> Option<String> {
 }
 
 fn rule_service_line(out: &mut String, name: &str, service: &Service) {
-    let _ = write!(out, "-A {name} -s {}", service.scheduler);
+    let _ = write!(out, "-A {name}");
+    service_rule_options(out, service);
+}
+
+/// The options of a service's rule, after its address: `-s`, `-p`, `-M`, `--pe`, `-o`, `-b`.
+fn service_rule_options(out: &mut String, service: &Service) {
+    let _ = write!(out, " -s {}", service.scheduler);
     if service.is_persistent() {
         let _ = write!(out, " -p {}", service.timeout);
         if let Some(mask) = shown_mask(service) {
@@ -287,30 +294,8 @@ fn destination_line(
 ) {
     let stats = destination.statistics().copied().unwrap_or_default();
     if format.rule {
-        let _ = write!(
-            out,
-            "-a {service_name} -r {dname} {} -w {}",
-            forwarding_switch(destination.forwarding),
-            destination.weight
-        );
-        if destination.forwarding == ForwardingMethod::Tunnel {
-            let tunnel = &destination.tunnel;
-            match tunnel.kind {
-                TunnelType::Ipip => out.push_str(" --tun-type ipip"),
-                TunnelType::Gre => {
-                    let _ = write!(out, " --tun-type gre {}", checksum_option(tunnel.flags));
-                }
-                TunnelType::Gue => {
-                    let _ = write!(
-                        out,
-                        " --tun-type gue --tun-port {} {}",
-                        tunnel.port,
-                        checksum_option(tunnel.flags)
-                    );
-                }
-                TunnelType::Other(_) => {}
-            }
-        }
+        let _ = write!(out, "-a {service_name} -r {dname}");
+        destination_rule_options(out, destination);
         out.push('\n');
     } else if format.stats {
         let _ = write!(out, "  -> {}", pad(dname, 28));
@@ -368,6 +353,98 @@ fn destination_line(
             pad(&destination.inactive_connections.to_string(), 10)
         );
     }
+}
+
+/// The options of a destination's rule, after its address, as `-S` prints them: forwarding,
+/// weight and tunnel (ipvsadm saves no thresholds).
+fn destination_rule_options(out: &mut String, destination: &Destination) {
+    let _ = write!(
+        out,
+        " {} -w {}",
+        forwarding_switch(destination.forwarding),
+        destination.weight
+    );
+    if destination.forwarding == ForwardingMethod::Tunnel {
+        let tunnel = &destination.tunnel;
+        match tunnel.kind {
+            TunnelType::Ipip => out.push_str(" --tun-type ipip"),
+            TunnelType::Gre => {
+                let _ = write!(out, " --tun-type gre {}", checksum_option(tunnel.flags));
+            }
+            TunnelType::Gue => {
+                let _ = write!(
+                    out,
+                    " --tun-type gue --tun-port {} {}",
+                    tunnel.port,
+                    checksum_option(tunnel.flags)
+                );
+            }
+            TunnelType::Other(_) => {}
+        }
+    }
+}
+
+/// A change to services or destinations as the rule line that makes it (`-A`, `-E`, `-D`, `-a`,
+/// `-e`, `-d`), numeric, with thresholds when set; `None` for other changes.
+pub fn change_rule(change: &Change) -> Option<String> {
+    let rule = Format {
+        rule: true,
+        numeric: true,
+        ..Format::default()
+    };
+    let mut out = String::new();
+    match change {
+        Change::AddService(service) | Change::UpdateService(service) => {
+            let verb = if matches!(change, Change::AddService(_)) {
+                "-A"
+            } else {
+                "-E"
+            };
+            let _ = write!(out, "{verb} {}", service_name(&service.key, &rule));
+            service_rule_options(&mut out, service);
+        }
+        Change::DeleteService(key) => {
+            let _ = write!(out, "-D {}", service_name(key, &rule));
+        }
+        Change::AddDestination {
+            service,
+            destination,
+        }
+        | Change::UpdateDestination {
+            service,
+            destination,
+        } => {
+            let verb = if matches!(change, Change::AddDestination { .. }) {
+                "-a"
+            } else {
+                "-e"
+            };
+            let address = address_and_port(
+                destination.address,
+                destination.port,
+                port_protocol(service),
+                true,
+            );
+            let _ = write!(out, "{verb} {} -r {address}", service_name(service, &rule));
+            destination_rule_options(&mut out, destination);
+            if destination.upper_threshold != 0 {
+                let _ = write!(out, " -x {}", destination.upper_threshold);
+            }
+            if destination.lower_threshold != 0 {
+                let _ = write!(out, " -y {}", destination.lower_threshold);
+            }
+        }
+        Change::DeleteDestination {
+            service,
+            address,
+            port,
+        } => {
+            let address = address_and_port(*address, *port, port_protocol(service), true);
+            let _ = write!(out, "-d {} -r {address}", service_name(service, &rule));
+        }
+        _ => return None,
+    }
+    Some(out)
 }
 
 /// The "Forward" column; glibc prints "(null)" for a method ipvsadm does not name.

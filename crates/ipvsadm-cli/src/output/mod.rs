@@ -1,6 +1,7 @@
 //! Everything ipvsadm prints about the table: listings, rules, connections, timeouts, daemons.
 
 pub mod connections;
+pub mod json;
 pub mod listing;
 pub mod names;
 pub mod sort;
@@ -26,4 +27,6 @@ pub struct Format {
     pub exact: bool,
     /// `--tun-info`.
     pub tun_info: bool,
+    /// `--json` (ours): the listing as JSON, for programs.
+    pub json: bool,
 }

@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 
 use ipvs::model::{AddressFamily, Destination, Service, ServiceKey};
+use ipvs::table::VirtualService;
 
 /// glibc's `msort_with_tmp`: split in halves (the first one shorter for odd lengths), sort each,
 /// merge taking from the left while `compare(left, right) <= 0`.
@@ -133,6 +134,16 @@ pub fn sort_services(services: &mut [Service]) {
 /// Sorts destinations into ipvsadm's listing order.
 pub fn sort_destinations(destinations: &mut [Destination]) {
     glibc_merge_sort(destinations, &compare_destinations);
+}
+
+/// Sorts a whole table into ipvsadm's listing order: services, and each one's destinations.
+pub fn sort_table(table: &mut [VirtualService]) {
+    glibc_merge_sort(table, &|a: &VirtualService, b: &VirtualService| {
+        compare_services(&a.service, &b.service)
+    });
+    for entry in table {
+        sort_destinations(&mut entry.destinations);
+    }
 }
 
 #[cfg(test)]
