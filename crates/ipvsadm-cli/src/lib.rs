@@ -6,6 +6,8 @@
 //! - [`output`] prints the table, rules, connections, timeouts and daemons in ipvsadm's formats.
 
 pub mod args;
+#[doc(hidden)]
+pub mod fuzzing;
 mod libc_names;
 pub mod output;
 pub mod restore;

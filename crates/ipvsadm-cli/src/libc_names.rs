@@ -6,12 +6,27 @@
 //! IPv6 addresses print as `::1.2.3.4`, names come from `/etc/hosts` and the NSS configuration),
 //! so the same functions are called here rather than imitated.
 
+use std::cell::Cell;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Mutex;
 
 // The non-reentrant name functions share static buffers inside glibc.
 static NSS_LOCK: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    /// Off while fuzzing: random words must not become DNS queries.
+    static HOST_LOOKUPS: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Makes every host-name lookup of this thread fail, as for a name no one knows.
+pub fn disable_host_lookups() {
+    HOST_LOOKUPS.with(|enabled| enabled.set(false));
+}
+
+fn host_lookups_enabled() -> bool {
+    HOST_LOOKUPS.with(Cell::get)
+}
 
 unsafe extern "C" {
     fn inet_aton(cp: *const c_char, inp: *mut libc::in_addr) -> c_int;
@@ -81,6 +96,9 @@ pub fn address_text(address: IpAddr) -> String {
 
 /// `gethostbyname`, keeping only an IPv4 first address (ipvsadm's `host_to_addr`).
 pub fn ipv4_from_host_name(name: &str) -> Option<Ipv4Addr> {
+    if !host_lookups_enabled() {
+        return None;
+    }
     let name = CString::new(name).ok()?;
     let _guard = NSS_LOCK
         .lock()
@@ -104,6 +122,9 @@ pub fn ipv4_from_host_name(name: &str) -> Option<Ipv4Addr> {
 
 /// `gethostbyaddr`: the host's official name, if the name services know the address.
 pub fn host_name_of(address: IpAddr) -> Option<String> {
+    if !host_lookups_enabled() {
+        return None;
+    }
     let (af, bytes): (c_int, Vec<u8>) = match address {
         IpAddr::V4(v4) => (libc::AF_INET, v4.octets().to_vec()),
         IpAddr::V6(v6) => (libc::AF_INET6, v6.octets().to_vec()),
