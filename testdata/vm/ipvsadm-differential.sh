@@ -7,6 +7,7 @@
 #   case NAME
 #   STEP          (a bash command line; ipvsadm, ipvsadm-save, ipvsadm-restore are the tools)
 #   ...
+# vm-timeout: 1500
 . "$SUITES/lib.sh"
 
 CASES_DIR=$TESTDATA/ipvsadm
