@@ -33,7 +33,7 @@ fn environment(options: &Options) -> Result<Box<dyn Environment>, String> {
     Ok(Box::new(SystemEnvironment))
 }
 
-fn load_options(options: &Options) -> LoadOptions {
+pub fn load_options(options: &Options) -> LoadOptions {
     let mut load_options = LoadOptions::default();
     if let Some(id) = &options.config_id {
         load_options.config_id = id.clone();

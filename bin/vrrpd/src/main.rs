@@ -1,12 +1,20 @@
 //! VRRP and LVS daemon with keepalived's command line and configuration.
 //!
-//! For now `vrrpd` checks configurations (`-t`), prints what they mean (`--dump-conf`), and
-//! answers `-v`, `-h` and `--signum`; running the daemon is not implemented yet.
+//! `vrrpd` checks configurations (`-t`), prints what they mean (`--dump-conf`), answers `-v`, `-h`
+//! and `--signum`, and otherwise runs the VRRP daemon (`vrrpd-runtime`). The LVS half of keepalived
+//! (virtual servers and their checkers) is not implemented yet.
 
 mod cli;
 mod config_test;
 
 use std::process::ExitCode;
+
+use vrrpd_runtime::DaemonOptions;
+use vrrpd_runtime::logging::{Facility, LogSettings};
+use vrrpd_runtime::process::{DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE};
+
+/// `-g` without a file name.
+const DEFAULT_LOG_FILE: &str = "/tmp/keepalived.log";
 
 fn main() -> ExitCode {
     let program = std::env::args().next().unwrap_or_else(|| "vrrpd".into());
@@ -59,6 +67,49 @@ fn main() -> ExitCode {
     if options.config_test.is_some() || options.dump_conf {
         return config_test::run(&options);
     }
-    eprintln!("{program}: the daemon is not implemented yet");
-    ExitCode::from(1)
+    if options.check_only && !options.vrrp_only {
+        eprintln!("{program}: the checker subsystem (-C) is not implemented yet");
+        return ExitCode::from(1);
+    }
+    vrrpd_runtime::run(daemon_options(&options))
+}
+
+/// What the daemon needs of the command line, with keepalived's defaults.
+fn daemon_options(options: &cli::Options) -> DaemonOptions {
+    let facility = match options.log_facility {
+        Some(cli::LogFacility::Local(n)) => Facility::Local(n),
+        Some(cli::LogFacility::User) => Facility::User,
+        Some(cli::LogFacility::Daemon) | None => Facility::Daemon,
+    };
+    DaemonOptions {
+        config_file: options
+            .config_file
+            .clone()
+            .unwrap_or_else(|| cli::DEFAULT_CONFIG_FILE.to_owned()),
+        load_options: config_test::load_options(options),
+        log: LogSettings {
+            console: options.log_console && options.dont_fork,
+            syslog: !options.no_syslog,
+            facility,
+            file: options
+                .log_file
+                .as_ref()
+                .map(|file| file.clone().unwrap_or_else(|| DEFAULT_LOG_FILE.to_owned())),
+            flush_file: options.flush_log_file,
+            detailed: options.log_detail,
+            ident: "Keepalived_vrrp".to_owned(),
+        },
+        foreground: options.dont_fork,
+        pid_file: options
+            .pid_file
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PID_FILE.to_owned())
+            .into(),
+        vrrp_pid_file: options
+            .vrrp_pid_file
+            .clone()
+            .unwrap_or_else(|| DEFAULT_VRRP_PID_FILE.to_owned())
+            .into(),
+        release_vips: !options.dont_release_vrrp,
+    }
 }

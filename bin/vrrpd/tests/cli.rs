@@ -161,9 +161,9 @@ fn dump_conf_prints_the_meaning() {
 }
 
 #[test]
-fn running_the_daemon_says_it_is_not_there_yet() {
+fn checkers_only_says_the_checker_subsystem_is_not_there_yet() {
     let config = Config::new("daemon", TYPO);
-    let out = vrrpd(&["-n", "-f", &config.path()]);
+    let out = vrrpd(&["-C", "-n", "-f", &config.path()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("the daemon is not implemented yet"));
+    assert!(stderr(&out).contains("the checker subsystem (-C) is not implemented yet"));
 }

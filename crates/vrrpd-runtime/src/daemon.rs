@@ -1,0 +1,1156 @@
+//! The event loop: one thread, one `ppoll` over the signalfd, the rtnetlink monitor and the VRRP receive
+//! sockets, with the timeout set by the earliest timer of any instance or script. Every input becomes a call
+//! into an instance's state machine (`vrrp::Instance`) with the current time, and the actions it returns are
+//! carried out here, in order: adverts on the raw sockets, VIPs through rtnetlink, gratuitous ARPs on the
+//! packet socket, notify scripts as children.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::net::IpAddr;
+use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use keepalived_config::diagnostics::keepalived as keepalived_messages;
+use keepalived_config::env::SystemEnvironment;
+use keepalived_config::model::vrrp::{NotifyScripts, TrackerRef};
+use keepalived_config::model::{self, ScriptUser, VrrpInstance};
+use keepalived_config::{LoadOptions, load};
+use log::{debug, error, info, warn};
+use nix::poll::{PollFd, PollFlags, ppoll};
+use nix::sys::signal::Signal;
+use nix::sys::signalfd::SignalFd;
+use nix::sys::time::TimeSpec;
+use vrrp::wire::arp::ArpPacket;
+use vrrp::wire::ndisc::NeighborAdvertisement;
+use vrrp::wire::{Datagram, Family, MacAddr};
+use vrrp::{Action, DropReason, GroupState, Instance, State, SyncGroup};
+
+use crate::instance_config::{address_spec, family, protocol_config};
+use crate::interfaces::Interfaces;
+use crate::logging::{self, LogSettings};
+use crate::netlink::{AddressSpec, Monitor, NetlinkError, Rtnetlink};
+use crate::process::{self, PidFile};
+use crate::reports::{self, InstanceReport};
+use crate::scripts::{self, Children, Purpose};
+use crate::sockets::{IPPROTO_AH, IPPROTO_VRRP, PacketSocket, ReceiveSocket, SendSocket};
+use crate::trackers::{Contribution, ScriptTracker, contribution};
+
+/// What the command line decided.
+#[derive(Clone, Debug)]
+pub struct DaemonOptions {
+    pub config_file: String,
+    pub load_options: LoadOptions,
+    pub log: LogSettings,
+    /// `-n`: stay in the foreground.
+    pub foreground: bool,
+    pub pid_file: PathBuf,
+    pub vrrp_pid_file: PathBuf,
+    /// Not `-V`: remove the VIPs when stopping.
+    pub release_vips: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error("{0}")]
+    Netlink(#[from] NetlinkError),
+    #[error("{what}: {source}")]
+    Io {
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("signals: {0}")]
+    Signals(nix::Error),
+}
+
+/// Runs the daemon until SIGTERM or SIGINT. Returns the process's exit status.
+pub fn run(options: DaemonOptions) -> ExitCode {
+    if !options.foreground {
+        if let Err(e) = process::daemonize() {
+            eprintln!("vrrpd: cannot go into the background: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    logging::init(&options.log);
+    info!(
+        "Starting vrrpd v{} (keepalived 2.2.7 VRRP), pid={}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    );
+    let pid_files = [&options.pid_file, &options.vrrp_pid_file]
+        .into_iter()
+        .map(|path| PidFile::create(path))
+        .collect::<Result<Vec<_>, _>>();
+    let _pid_files = match pid_files {
+        Ok(files) => files,
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let Some(config) = read_config(&options) else {
+        return ExitCode::from(1);
+    };
+    let mut daemon = match Daemon::new(options, config) {
+        Ok(daemon) => daemon,
+        Err(e) => {
+            error!("Cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    daemon.run();
+    info!("Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
+    ExitCode::SUCCESS
+}
+
+/// Reads the configuration, logging keepalived's messages about it; `None` when keepalived would not start.
+fn read_config(options: &DaemonOptions) -> Option<model::Config> {
+    info!("Opening file '{}'.", options.config_file);
+    let loaded = load(
+        &options.config_file,
+        &options.load_options,
+        &SystemEnvironment,
+    );
+    for line in keepalived_messages::render(&loaded.diagnostics, &loaded.sources) {
+        warn!("{line}");
+    }
+    if loaded.verdict.aborted {
+        error!("Stopping: the configuration could not be read");
+        return None;
+    }
+    Some(loaded.config)
+}
+
+/// An instance and what the daemon keeps about it.
+struct Running {
+    vrrp: Instance,
+    model: VrrpInstance,
+    /// The index of `interface`, once it exists.
+    interface: Option<u32>,
+    /// `virtual_ipaddress` then `virtual_ipaddress_excluded`, resolved to interfaces.
+    addresses: Vec<AddressSpec>,
+    group: Option<usize>,
+    /// Last drop logged, to keep a flood of bad packets from flooding the log too.
+    last_drop_log: Option<Instant>,
+}
+
+struct Group {
+    sync: SyncGroup,
+    /// Indices into `Daemon::instances`, ascending.
+    members: Vec<usize>,
+    model: model::SyncGroup,
+}
+
+/// Deadlines of instances, earliest first. Entries are not removed when an instance's deadline changes: a
+/// popped entry counts only if it is still the instance's current deadline.
+#[derive(Default)]
+struct Timers {
+    heap: BinaryHeap<Reverse<(Instant, usize)>>,
+    current: Vec<Option<Instant>>,
+}
+
+impl Timers {
+    fn set(&mut self, index: usize, deadline: Option<Instant>) {
+        if self.current.len() <= index {
+            self.current.resize(index + 1, None);
+        }
+        if self.current[index] != deadline {
+            self.current[index] = deadline;
+            if let Some(deadline) = deadline {
+                self.heap.push(Reverse((deadline, index)));
+            }
+        }
+    }
+
+    fn next(&mut self) -> Option<Instant> {
+        while let Some(Reverse((deadline, index))) = self.heap.peek().copied() {
+            if self.current.get(index).copied().flatten() == Some(deadline) {
+                return Some(deadline);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// The next instance due at `now`, taken off the timers.
+    fn pop_due(&mut self, now: Instant) -> Option<usize> {
+        let deadline = self.next()?;
+        if deadline > now {
+            return None;
+        }
+        let Reverse((_, index)) = self.heap.pop()?;
+        self.current[index] = None;
+        Some(index)
+    }
+}
+
+struct Daemon {
+    options: DaemonOptions,
+    config: model::Config,
+    rtnl: Rtnetlink,
+    monitor: Monitor,
+    signals: SignalFd,
+    interfaces: Interfaces,
+    receivers: Vec<ReceiveSocket>,
+    /// Multicast groups joined, per receive socket family: (group, interface).
+    joined: Vec<(Family, IpAddr, u32)>,
+    senders: HashMap<(u32, Family), SendSocket>,
+    packets: PacketSocket,
+    instances: Vec<Running>,
+    groups: Vec<Group>,
+    by_vrid: HashMap<(u32, Family, u8), usize>,
+    timers: Timers,
+    children: Children,
+    checks: Vec<ScriptTracker>,
+    fifos: Vec<File>,
+    stopping: bool,
+    /// Datagrams that could not even be taken apart (no instance to count them against).
+    malformed: u64,
+}
+
+impl Daemon {
+    fn new(options: DaemonOptions, config: model::Config) -> Result<Self, StartError> {
+        let mut rtnl = Rtnetlink::open()?;
+        let monitor = Monitor::open()?;
+        let interfaces = Interfaces::new(rtnl.links()?, rtnl.addresses()?);
+        let signals = process::signal_fd().map_err(StartError::Signals)?;
+        let packets = PacketSocket::open().map_err(|source| StartError::Io {
+            what: "packet socket",
+            source,
+        })?;
+        let mut daemon = Self {
+            options,
+            config: model::Config::default(),
+            rtnl,
+            monitor,
+            signals,
+            interfaces,
+            receivers: Vec::new(),
+            joined: Vec::new(),
+            senders: HashMap::new(),
+            packets,
+            instances: Vec::new(),
+            groups: Vec::new(),
+            by_vrid: HashMap::new(),
+            timers: Timers::default(),
+            children: Children::default(),
+            checks: Vec::new(),
+            fifos: Vec::new(),
+            stopping: false,
+            malformed: 0,
+        };
+        daemon.open_receivers()?;
+        daemon.install(config, Instant::now());
+        Ok(daemon)
+    }
+
+    fn open_receivers(&mut self) -> Result<(), StartError> {
+        for (family, protocol) in [
+            (Family::Ipv4, IPPROTO_VRRP),
+            (Family::Ipv4, IPPROTO_AH),
+            (Family::Ipv6, IPPROTO_VRRP),
+        ] {
+            match ReceiveSocket::open(family, protocol) {
+                Ok(socket) => self.receivers.push(socket),
+                // A host without IPv6 still runs its IPv4 instances.
+                Err(e) if family == Family::Ipv6 => warn!("No IPv6 VRRP socket: {e}"),
+                Err(source) => {
+                    return Err(StartError::Io {
+                        what: "VRRP receive socket",
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a configuration: creates and starts its instances, groups and checks.
+    fn install(&mut self, config: model::Config, now: Instant) {
+        self.config = config;
+        self.open_fifos();
+        self.checks = self
+            .config
+            .vrrp_scripts
+            .iter()
+            .cloned()
+            .map(|script| ScriptTracker::new(script, now))
+            .collect();
+        for model in self.config.instances.clone() {
+            self.add_instance(model);
+        }
+        self.build_groups();
+        for index in 0..self.instances.len() {
+            self.refresh_interface_state(index, now);
+            self.refresh_trackers(index, now);
+            let actions = self.instances[index].vrrp.start(now);
+            self.apply(index, actions, now);
+        }
+        self.join_groups();
+    }
+
+    fn add_instance(&mut self, model: VrrpInstance) -> Option<usize> {
+        let vrrp = match Instance::new(protocol_config(&model)) {
+            Ok(vrrp) => vrrp,
+            Err(e) => {
+                error!("({}) cannot run: {e}", model.name);
+                return None;
+            }
+        };
+        let interface = model
+            .interface
+            .as_deref()
+            .and_then(|name| self.interfaces.index_of(name));
+        let index = self.instances.len();
+        if let Some(interface) = interface {
+            self.by_vrid
+                .insert((interface, family(model.family), model.vrid), index);
+        } else {
+            warn!(
+                "({}) interface {} not found",
+                model.name,
+                model.interface.as_deref().unwrap_or("(none)")
+            );
+        }
+        let addresses = self.resolve_addresses(&model);
+        self.instances.push(Running {
+            vrrp,
+            model,
+            interface,
+            addresses,
+            group: None,
+            last_drop_log: None,
+        });
+        Some(index)
+    }
+
+    fn resolve_addresses(&self, model: &VrrpInstance) -> Vec<AddressSpec> {
+        model
+            .virtual_addresses
+            .iter()
+            .chain(&model.excluded_addresses)
+            .filter_map(|address| {
+                let device = address.device.as_deref().or(model.interface.as_deref())?;
+                match self.interfaces.index_of(device) {
+                    Some(index) => Some(address_spec(address, index)),
+                    None => {
+                        warn!(
+                            "({}) cannot configure {}: interface {device} not found",
+                            model.name, address.prefix
+                        );
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn build_groups(&mut self) {
+        self.groups.clear();
+        for group in self.config.sync_groups.clone() {
+            let members: Vec<usize> = self
+                .instances
+                .iter()
+                .enumerate()
+                .filter(|(_, running)| group.members.contains(&running.model.name))
+                .map(|(index, _)| index)
+                .collect();
+            let number = self.groups.len();
+            for &member in &members {
+                self.instances[member].group = Some(number);
+            }
+            self.groups.push(Group {
+                sync: SyncGroup::new(group.name.clone()),
+                members,
+                model: group,
+            });
+        }
+    }
+
+    /// Joins the multicast group of every multicast instance on its interface, and leaves groups no
+    /// instance needs any more.
+    fn join_groups(&mut self) {
+        let mut wanted = Vec::new();
+        for running in &self.instances {
+            let (Some(interface), true) =
+                (running.interface, running.model.unicast_peers.is_empty())
+            else {
+                continue;
+            };
+            let entry = (
+                family(running.model.family),
+                running.model.multicast_group,
+                interface,
+            );
+            if !wanted.contains(&entry) {
+                wanted.push(entry);
+            }
+        }
+        for &(family, group, interface) in &self.joined {
+            if !wanted.contains(&(family, group, interface)) {
+                for socket in self.receivers.iter().filter(|s| s.family() == family) {
+                    let _ = socket.leave(group, interface);
+                }
+            }
+        }
+        for &(family, group, interface) in &wanted {
+            for socket in self.receivers.iter().filter(|s| s.family() == family) {
+                if let Err(e) = socket.join(group, interface) {
+                    warn!("Cannot join {group} on interface {interface}: {e}");
+                }
+            }
+        }
+        self.joined = wanted;
+    }
+
+    fn open_fifos(&mut self) {
+        self.fifos.clear();
+        let global = &self.config.global;
+        for fifo in [&global.notify_fifo, &global.vrrp_notify_fifo] {
+            let Some(path) = &fifo.path else { continue };
+            if !std::path::Path::new(path).exists() {
+                if let Err(e) = nix::unistd::mkfifo(
+                    path.as_str(),
+                    nix::sys::stat::Mode::from_bits_truncate(0o600),
+                ) {
+                    warn!("Unable to create notify FIFO {path}: {e}");
+                    continue;
+                }
+            }
+            // Read-write, so that opening does not wait for a reader and writing never fails for lack of one.
+            match OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)
+            {
+                Ok(file) => self.fifos.push(file),
+                Err(e) => warn!("Unable to open notify FIFO {path}: {e}"),
+            }
+        }
+    }
+
+    fn run(&mut self) {
+        while !self.stopping {
+            let now = Instant::now();
+            self.run_timers(now);
+            let next = [
+                self.timers.next(),
+                self.next_check(),
+                self.children.next_deadline(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let timeout = next.map(|deadline| {
+                TimeSpec::from_duration(deadline.saturating_duration_since(Instant::now()))
+            });
+            let (signals_ready, monitor_ready, receivers_ready) = {
+                let mut fds = vec![
+                    PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
+                    PollFd::new(self.monitor.as_fd(), PollFlags::POLLIN),
+                ];
+                fds.extend(
+                    self.receivers
+                        .iter()
+                        .map(|socket| PollFd::new(socket.as_fd(), PollFlags::POLLIN)),
+                );
+                match ppoll(&mut fds, timeout, None) {
+                    Ok(_) => {}
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(e) => {
+                        error!("poll: {e}");
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    }
+                }
+                let ready = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
+                (
+                    ready(&fds[0]),
+                    ready(&fds[1]),
+                    fds[2..].iter().map(ready).collect::<Vec<bool>>(),
+                )
+            };
+            let now = Instant::now();
+            for (index, ready) in receivers_ready.into_iter().enumerate() {
+                if ready {
+                    self.receive(index, now);
+                }
+            }
+            if monitor_ready {
+                self.network_events(now);
+            }
+            if signals_ready {
+                self.signals(now);
+            }
+        }
+        self.shutdown(Instant::now());
+    }
+
+    fn run_timers(&mut self, now: Instant) {
+        while let Some(index) = self.timers.pop_due(now) {
+            let actions = self.instances[index].vrrp.handle_timeout(now);
+            self.apply(index, actions, now);
+        }
+        self.children.kill_overdue(now);
+        self.start_due_checks(now);
+    }
+
+    fn next_check(&self) -> Option<Instant> {
+        self.checks
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !self.children.is_running(Purpose::Check(*index)))
+            .map(|(_, check)| check.next_run)
+            .min()
+    }
+
+    fn start_due_checks(&mut self, now: Instant) {
+        for index in 0..self.checks.len() {
+            let check = &mut self.checks[index];
+            if check.next_run > now || self.children.is_running(Purpose::Check(index)) {
+                continue;
+            }
+            check.next_run = now + check.script.interval.max(Duration::from_millis(1));
+            let user = check
+                .script
+                .user
+                .clone()
+                .or_else(|| self.config.global.script_user.clone());
+            let argv = check.script.script.argv.clone();
+            let timeout = check.script.timeout;
+            self.children.spawn(
+                &argv,
+                user.as_ref(),
+                Purpose::Check(index),
+                Some(timeout),
+                now,
+            );
+        }
+    }
+
+    /// Carries out an instance's actions, then keeps its sync group in line and re-arms its timer.
+    fn apply(&mut self, index: usize, actions: Vec<Action>, now: Instant) {
+        self.carry_out(index, actions, now);
+        if let Some(group) = self.instances[index].group {
+            self.reconcile(group, now);
+        }
+        self.timers
+            .set(index, self.instances[index].vrrp.poll_timeout());
+    }
+
+    fn reconcile(&mut self, group: usize, now: Instant) {
+        let members = self.groups[group].members.clone();
+        let result = {
+            let mut instances: Vec<&mut Instance> = self
+                .instances
+                .iter_mut()
+                .enumerate()
+                .filter(|(index, _)| members.contains(index))
+                .map(|(_, running)| &mut running.vrrp)
+                .collect();
+            self.groups[group].sync.reconcile(now, &mut instances)
+        };
+        for (member, action) in result.members {
+            if let Some(&index) = members.get(member) {
+                self.carry_out(index, vec![action], now);
+            }
+        }
+        if let Some(state) = result.notify {
+            self.notify_group(group, state, now);
+        }
+        for index in members {
+            self.timers
+                .set(index, self.instances[index].vrrp.poll_timeout());
+        }
+    }
+
+    fn carry_out(&mut self, index: usize, actions: Vec<Action>, now: Instant) {
+        for action in actions {
+            match action {
+                Action::SendAdvert { priority } => self.send_advert(index, priority),
+                Action::AddVips => self.set_addresses(index, true),
+                Action::RemoveVips => self.set_addresses(index, false),
+                Action::SendGratuitous { repeat } => self.send_gratuitous(index, repeat),
+                Action::Notify(state) => self.notify(index, state, now),
+                Action::MasterReceivedLowerPriority { .. } => {
+                    let running = &self.instances[index];
+                    if let Some(script) = running.model.notify.master_rx_lower_priority.clone() {
+                        let extra = self.notify_arguments(index, "MASTER_RX_LOWER_PRI");
+                        self.run_notify(&script, &extra, now);
+                    }
+                }
+                Action::PriorityChanged { priority } => {
+                    let running = &self.instances[index];
+                    if running.model.notify_priority_changes {
+                        let state = match running.vrrp.state() {
+                            State::Master => "MASTER_PRIORITY",
+                            _ => "BACKUP_PRIORITY",
+                        };
+                        self.write_fifos("INSTANCE", &running.model.name.clone(), state, priority);
+                    }
+                }
+            }
+        }
+    }
+
+    fn send_advert(&mut self, index: usize, priority: u8) {
+        let running = &mut self.instances[index];
+        let Some(interface) = running.interface else {
+            return;
+        };
+        let family = family(running.model.family);
+        let Some(source) = running.vrrp.source_address() else {
+            debug!(
+                "({}) no source address: advert not sent",
+                running.model.name
+            );
+            return;
+        };
+        let transmits = match running.vrrp.encode_advert(priority) {
+            Ok(transmits) => transmits,
+            Err(e) => {
+                warn!("({}) cannot build advert: {e}", running.model.name);
+                return;
+            }
+        };
+        let name = &running.model.name;
+        let sender = match self.senders.entry((interface, family)) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let Some(link) = self.interfaces.link(interface) else {
+                    return;
+                };
+                match SendSocket::open(family, interface, &link.name) {
+                    Ok(socket) => entry.insert(socket),
+                    Err(e) => {
+                        warn!("({name}) cannot open a send socket on {}: {e}", link.name);
+                        return;
+                    }
+                }
+            }
+        };
+        for transmit in transmits {
+            if let Err(e) = sender.send(source, transmit.destination, &transmit.payload) {
+                warn!(
+                    "({name}) cannot send advert to {}: {e}",
+                    transmit.destination
+                );
+            }
+        }
+    }
+
+    fn set_addresses(&mut self, index: usize, add: bool) {
+        if !add && self.stopping && !self.options.release_vips {
+            return;
+        }
+        let running = &self.instances[index];
+        let name = &running.model.name;
+        if !running.model.virtual_addresses.is_empty() {
+            debug!(
+                "({name}) {} VIPs.",
+                if add { "setting" } else { "removing" }
+            );
+        }
+        if !running.model.excluded_addresses.is_empty() {
+            debug!(
+                "({name}) {} E-VIPs.",
+                if add { "setting" } else { "removing" }
+            );
+        }
+        for spec in &running.addresses {
+            let result = if add {
+                self.rtnl.add_address(spec)
+            } else {
+                self.rtnl.delete_address(spec).map(|_| ())
+            };
+            if let Err(e) = result {
+                warn!("({name}) {e}");
+            }
+        }
+    }
+
+    fn send_gratuitous(&mut self, index: usize, repeat: u32) {
+        let running = &self.instances[index];
+        for (round, spec) in
+            (0..repeat).flat_map(|round| running.addresses.iter().map(move |spec| (round, spec)))
+        {
+            let Some(link) = self.interfaces.link(spec.index) else {
+                continue;
+            };
+            let Some(mac) = link.mac.map(MacAddr) else {
+                continue;
+            };
+            let frame = match spec.address {
+                IpAddr::V4(address) => ArpPacket::gratuitous(mac, address).to_frame(),
+                IpAddr::V6(address) => {
+                    NeighborAdvertisement::unsolicited(mac, address, forwards_ipv6(&link.name))
+                        .to_frame()
+                }
+            };
+            if round == 0 {
+                debug!(
+                    "({}) Sending/queueing {} on {} for {}",
+                    running.model.name,
+                    if spec.address.is_ipv4() {
+                        "gratuitous ARPs"
+                    } else {
+                        "Unsolicited Neighbour Adverts"
+                    },
+                    link.name,
+                    spec.address
+                );
+            }
+            if let Err(e) = self.packets.send(spec.index, &frame) {
+                warn!(
+                    "({}) cannot send gratuitous ARP/NA on {}: {e}",
+                    running.model.name, link.name
+                );
+            }
+        }
+    }
+
+    /// keepalived's notify order: the state's own script, then `notify` with the state appended, then the FIFOs.
+    fn notify(&mut self, index: usize, state: State, now: Instant) {
+        let running = &self.instances[index];
+        let scripts = &running.model.notify;
+        let own = match state {
+            State::Master => scripts.master.clone(),
+            State::Backup => scripts.backup.clone(),
+            State::Fault => scripts.fault.clone(),
+            State::Stopped => scripts.stop.clone(),
+            State::Init => None,
+        };
+        let any = scripts.any.clone();
+        let name = running.model.name.clone();
+        let priority = running.vrrp.effective_priority();
+        if let Some(script) = own {
+            self.run_notify(&script, &[], now);
+        }
+        if let Some(script) = any {
+            let extra = self.notify_arguments(index, &state.to_string());
+            self.run_notify(&script, &extra, now);
+        }
+        self.write_fifos("INSTANCE", &name, &state.to_string(), priority);
+    }
+
+    fn notify_arguments(&self, index: usize, state: &str) -> Vec<String> {
+        let running = &self.instances[index];
+        vec![
+            "INSTANCE".into(),
+            running.model.name.clone(),
+            state.into(),
+            running.vrrp.effective_priority().to_string(),
+        ]
+    }
+
+    fn notify_group(&mut self, group: usize, state: GroupState, now: Instant) {
+        let NotifyScripts {
+            master,
+            backup,
+            fault,
+            any,
+            ..
+        } = self.groups[group].model.notify.clone();
+        let name = self.groups[group].model.name.clone();
+        let own = match state {
+            GroupState::Master => master,
+            GroupState::Backup => backup,
+            GroupState::Fault => fault,
+        };
+        if let Some(script) = own {
+            self.run_notify(&script, &[], now);
+        }
+        if let Some(script) = any {
+            let extra = ["GROUP".into(), name.clone(), state.to_string(), "0".into()];
+            self.run_notify(&script, &extra, now);
+        }
+        self.write_fifos("GROUP", &name, &state.to_string(), 0);
+    }
+
+    fn run_notify(&mut self, script: &model::Script, extra: &[String], now: Instant) {
+        let default_user: Option<ScriptUser> = self.config.global.script_user.clone();
+        scripts::notify(
+            &mut self.children,
+            script,
+            extra,
+            default_user.as_ref(),
+            now,
+        );
+    }
+
+    fn write_fifos(&mut self, kind: &str, name: &str, state: &str, priority: u8) {
+        let line = format!("{kind} \"{name}\" {state} {priority}\n");
+        for fifo in &mut self.fifos {
+            // A full FIFO (nobody reading) loses the line, as in keepalived.
+            let _ = fifo.write_all(line.as_bytes());
+        }
+    }
+
+    fn receive(&mut self, socket: usize, now: Instant) {
+        // Bounded, so that a flood on one socket cannot starve timers and signals.
+        for _ in 0..256 {
+            let Some(receiver) = self.receivers.get_mut(socket) else {
+                return;
+            };
+            let family = receiver.family();
+            let (interface, bytes, source, destination, hop_limit) = match receiver.receive() {
+                Ok(Some(packet)) => (
+                    packet.interface,
+                    packet.bytes.to_vec(),
+                    packet.source,
+                    packet.destination,
+                    packet.hop_limit,
+                ),
+                Ok(None) => return,
+                Err(e) => {
+                    debug!("VRRP receive: {e}");
+                    return;
+                }
+            };
+            let datagram = match (family, source, destination) {
+                (Family::Ipv4, _, _) => Datagram::Ipv4(&bytes),
+                (Family::Ipv6, Some(source), Some(destination)) => Datagram::Ipv6 {
+                    message: &bytes,
+                    source,
+                    destination,
+                    hop_limit,
+                },
+                (Family::Ipv6, _, _) => continue,
+            };
+            let Some(vrid) = datagram.vrid() else {
+                self.malformed += 1;
+                continue;
+            };
+            let Some(&index) = self.by_vrid.get(&(interface, family, vrid)) else {
+                if self.config.global.log_unknown_vrids {
+                    info!("Unknown VRID {vrid} received on interface {interface}");
+                }
+                continue;
+            };
+            match self.instances[index].vrrp.handle_datagram(now, &datagram) {
+                Ok(actions) => self.apply(index, actions, now),
+                Err(reason) => self.log_drop(index, &reason, now),
+            }
+        }
+    }
+
+    fn log_drop(&mut self, index: usize, reason: &DropReason, now: Instant) {
+        if matches!(reason, DropReason::NotListening | DropReason::Malformed(_)) {
+            return;
+        }
+        let running = &mut self.instances[index];
+        let recently = running
+            .last_drop_log
+            .is_some_and(|last| now.duration_since(last) < Duration::from_secs(1));
+        if !recently {
+            running.last_drop_log = Some(now);
+            info!("({}) {reason}", running.model.name);
+        }
+    }
+
+    fn network_events(&mut self, now: Instant) {
+        let events = match self.monitor.read_events() {
+            Ok(events) => events,
+            Err(e) => {
+                // Most likely an overrun: start again from what the kernel says now.
+                warn!("netlink monitor: {e}; reading interfaces again");
+                match (self.rtnl.links(), self.rtnl.addresses()) {
+                    (Ok(links), Ok(addresses)) => {
+                        self.interfaces = Interfaces::new(links, addresses)
+                    }
+                    (Err(e), _) | (_, Err(e)) => warn!("{e}"),
+                }
+                Vec::new()
+            }
+        };
+        let mut changed = false;
+        for event in &events {
+            changed |= self.interfaces.apply(event);
+        }
+        if changed || events.is_empty() {
+            for index in 0..self.instances.len() {
+                let mut actions = self.refresh_interface_state(index, now);
+                actions.extend(self.refresh_trackers(index, now));
+                self.apply(index, actions, now);
+            }
+        }
+    }
+
+    /// Gives the instance its interface's state and source address; returns the resulting actions.
+    fn refresh_interface_state(&mut self, index: usize, now: Instant) -> Vec<Action> {
+        let running = &mut self.instances[index];
+        let Some(interface) = running.interface else {
+            return running.vrrp.set_interface_up(now, false);
+        };
+        let family = family(running.model.family);
+        let ours: Vec<IpAddr> = running.addresses.iter().map(|spec| spec.address).collect();
+        let source = self.interfaces.source_address(interface, family, &ours);
+        running.vrrp.set_source_address(source);
+        let has_source = running.vrrp.source_address().is_some();
+        let up = running.model.dont_track_primary || self.interfaces.is_up(interface);
+        let was = running.vrrp.state();
+        let actions = running.vrrp.set_interface_up(now, up && has_source);
+        if was != State::Fault && running.vrrp.state() == State::Fault {
+            let name = self
+                .interfaces
+                .link(interface)
+                .map_or("?", |link| link.name.as_str());
+            if !self.interfaces.is_up(interface) {
+                info!("({}) Interface {name} is down", running.model.name);
+            } else if !has_source {
+                info!(
+                    "({}) No usable address on interface {name}",
+                    running.model.name
+                );
+            }
+        }
+        actions
+    }
+
+    /// Recomputes the instance's tracker fault and priority adjustment; returns the resulting actions.
+    fn refresh_trackers(&mut self, index: usize, now: Instant) -> Vec<Action> {
+        let running = &self.instances[index];
+        let group = running.group.map(|group| &self.groups[group].model);
+        let mut fault = false;
+        let mut adjustment = 0;
+        let mut add = |weight: i32, reverse: bool, ok: bool| match contribution(weight, reverse, ok)
+        {
+            Contribution::Adjust(change) => adjustment += change,
+            Contribution::Fault => fault = true,
+        };
+        let group_weights = group.is_some_and(|group| group.tracking_weight);
+        let script_refs = running.model.track_scripts.iter().map(|r| (r, true)).chain(
+            group
+                .into_iter()
+                .flat_map(|g| g.track_scripts.iter().map(move |r| (r, group_weights))),
+        );
+        for (reference, weighted) in script_refs {
+            if let Some(check) = self
+                .checks
+                .iter()
+                .find(|check| check.script.name == reference.name)
+            {
+                let (weight, reverse) =
+                    tracker_weight(reference, check.script.weight, check.script.weight_reverse);
+                add(if weighted { weight } else { 0 }, reverse, check.ok);
+            }
+        }
+        let interface_refs = running
+            .model
+            .track_interfaces
+            .iter()
+            .map(|r| (r, true))
+            .chain(
+                group
+                    .into_iter()
+                    .flat_map(|g| g.track_interfaces.iter().map(move |r| (r, group_weights))),
+            );
+        for (reference, weighted) in interface_refs {
+            let ok = self
+                .interfaces
+                .index_of(&reference.name)
+                .is_some_and(|interface| self.interfaces.is_up(interface));
+            let (weight, reverse) = tracker_weight(reference, 0, false);
+            add(if weighted { weight } else { 0 }, reverse, ok);
+        }
+        let running = &mut self.instances[index];
+        let mut actions = running.vrrp.set_tracker_fault(now, fault);
+        actions.extend(running.vrrp.set_priority_adjustment(now, adjustment));
+        actions
+    }
+
+    fn signals(&mut self, now: Instant) {
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            match Signal::try_from(info.ssi_signo as i32) {
+                Ok(Signal::SIGTERM | Signal::SIGINT) => self.stopping = true,
+                Ok(Signal::SIGHUP) => self.reload(now),
+                Ok(Signal::SIGUSR1) => self.write_report(reports::DATA_FILE, reports::data),
+                Ok(Signal::SIGUSR2) => self.write_report(reports::STATS_FILE, reports::stats),
+                Ok(Signal::SIGCHLD) => self.reap(now),
+                _ => {}
+            }
+        }
+    }
+
+    fn reap(&mut self, now: Instant) {
+        for (purpose, outcome) in self.children.reap() {
+            let Purpose::Check(check) = purpose else {
+                continue;
+            };
+            let Some(tracker) = self.checks.get_mut(check) else {
+                continue;
+            };
+            if tracker.record(outcome) {
+                for index in 0..self.instances.len() {
+                    let actions = self.refresh_trackers(index, now);
+                    self.apply(index, actions, now);
+                }
+            }
+        }
+    }
+
+    fn write_report(&self, path: &str, render: fn(&[InstanceReport<'_>]) -> String) {
+        let reports: Vec<InstanceReport<'_>> = self
+            .instances
+            .iter()
+            .map(|running| InstanceReport {
+                instance: &running.vrrp,
+                interface: running.model.interface.as_deref().unwrap_or(""),
+                virtual_addresses: running
+                    .model
+                    .virtual_addresses
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect(),
+            })
+            .collect();
+        if let Err(e) = std::fs::write(path, render(&reports)) {
+            warn!("Cannot write {path}: {e}");
+        }
+    }
+
+    /// SIGHUP: reads the configuration again. Instances that keep their name, family, version, VRID and
+    /// interface keep their state (a master stays master); others stop or start.
+    fn reload(&mut self, now: Instant) {
+        info!("Reloading");
+        let Some(config) = read_config(&self.options) else {
+            warn!("Reload failed: keeping the running configuration");
+            return;
+        };
+        let old = std::mem::take(&mut self.instances);
+        self.by_vrid.clear();
+        self.timers = Timers::default();
+        let mut kept: Vec<Running> = Vec::new();
+        let mut new_models = config.instances.clone();
+        for mut running in old {
+            let matching = new_models
+                .iter()
+                .position(|model| same_instance(model, &running.model));
+            match matching {
+                Some(position) => {
+                    let model = new_models.remove(position);
+                    if running.model.virtual_addresses != model.virtual_addresses {
+                        warn!(
+                            "({}) WARNING - the reload changes the virtual addresses: peers still running the \
+                             previous configuration will reject this node's adverts (address list mismatch) and \
+                             become master too, until they are reloaded with the same addresses",
+                            model.name
+                        );
+                    }
+                    let new_addresses = self.resolve_addresses(&model);
+                    if running.vrrp.state() == State::Master {
+                        for spec in running
+                            .addresses
+                            .iter()
+                            .filter(|spec| !new_addresses.contains(spec))
+                        {
+                            let _ = self.rtnl.delete_address(spec);
+                        }
+                    }
+                    match running.vrrp.reload(now, protocol_config(&model)) {
+                        Ok(actions) => {
+                            running.model = model;
+                            running.addresses = new_addresses;
+                            running.group = None;
+                            kept.push(running);
+                            let index = kept.len() - 1;
+                            self.instances = std::mem::take(&mut kept);
+                            self.carry_out(index, actions, now);
+                            kept = std::mem::take(&mut self.instances);
+                        }
+                        Err(e) => {
+                            warn!("({}) cannot reload: {e}; restarting it", running.model.name);
+                            self.instances = vec![running];
+                            self.stop_instance(0, now);
+                            self.instances.clear();
+                            new_models.push(model);
+                        }
+                    }
+                }
+                None => {
+                    info!("({}) removed by the reload", running.model.name);
+                    self.instances = vec![running];
+                    self.stop_instance(0, now);
+                    self.instances.clear();
+                }
+            }
+        }
+        self.instances = kept;
+        for (index, running) in self.instances.iter().enumerate() {
+            if let Some(interface) = running.interface {
+                self.by_vrid.insert(
+                    (interface, family(running.model.family), running.model.vrid),
+                    index,
+                );
+            }
+        }
+        let first_new = self.instances.len();
+        self.config = config;
+        self.open_fifos();
+        self.checks = self
+            .config
+            .vrrp_scripts
+            .iter()
+            .cloned()
+            .map(|script| ScriptTracker::new(script, now))
+            .collect();
+        for model in new_models {
+            self.add_instance(model);
+        }
+        self.build_groups();
+        for index in 0..self.instances.len() {
+            let mut actions = self.refresh_interface_state(index, now);
+            actions.extend(self.refresh_trackers(index, now));
+            if index >= first_new {
+                actions.extend(self.instances[index].vrrp.start(now));
+            }
+            self.apply(index, actions, now);
+        }
+        self.join_groups();
+        info!("Reload finished");
+    }
+
+    fn stop_instance(&mut self, index: usize, now: Instant) {
+        let actions = self.instances[index].vrrp.shutdown(now);
+        self.carry_out(index, actions, now);
+    }
+
+    /// SIGTERM: every master sends its priority-0 advert and drops its VIPs; every instance notifies STOP.
+    fn shutdown(&mut self, now: Instant) {
+        info!("Stopping");
+        for index in 0..self.instances.len() {
+            self.stop_instance(index, now);
+        }
+        // Let the stop scripts start and be reaped if they are quick; do not wait for slow ones.
+        let deadline = Instant::now() + Duration::from_millis(100);
+        while Instant::now() < deadline {
+            self.children.reap();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// The weight and `reverse` of a tracker reference: its own if given, else the tracker's.
+fn tracker_weight(reference: &TrackerRef, weight: i32, reverse: bool) -> (i32, bool) {
+    (
+        reference.weight.unwrap_or(weight),
+        reference.reverse || reverse,
+    )
+}
+
+/// Whether a reloaded instance is the same one: same name, family, version, VRID and interface.
+fn same_instance(new: &VrrpInstance, old: &VrrpInstance) -> bool {
+    (&new.name, new.family, new.version, new.vrid, &new.interface)
+        == (&old.name, old.family, old.version, old.vrid, &old.interface)
+}
+
+/// Whether the interface routes IPv6 (unsolicited NAs then carry the R flag).
+fn forwards_ipv6(interface: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{interface}/forwarding"))
+        .is_ok_and(|value| value.trim() == "1")
+}

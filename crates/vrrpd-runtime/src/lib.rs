@@ -1,0 +1,26 @@
+//! The running `vrrpd`: keepalived 2.2.7's VRRP process as one single-threaded event loop.
+//!
+//! The protocol is the `vrrp` crate's (sans I/O); this crate gives it time, sockets and the kernel:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`daemon`] | the event loop: poll over signals, rtnetlink events and VRRP sockets; timers; carrying out the protocol's actions; reload and stop |
+//! | [`sockets`] | raw VRRP sockets (receive with the interface index, send per interface), the packet socket for gratuitous ARP / NA |
+//! | [`netlink`] | rtnetlink: interfaces, addresses, adding and removing VIPs, link and address events |
+//! | [`interfaces`] | the interfaces as last reported: up or down, MAC, the advert source address |
+//! | [`instance_config`] | keepalived.conf model → protocol configuration and address requests |
+//! | [`scripts`], [`trackers`] | child processes (notify scripts, `vrrp_script` checks) and what their results do |
+//! | [`logging`], [`process`] | keepalived's log lines, pid files, going into the background |
+
+pub mod daemon;
+pub mod instance_config;
+pub mod interfaces;
+pub mod logging;
+pub mod netlink;
+pub mod process;
+pub mod reports;
+pub mod scripts;
+pub mod sockets;
+pub mod trackers;
+
+pub use daemon::{DaemonOptions, run};

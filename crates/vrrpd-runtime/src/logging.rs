@@ -1,0 +1,171 @@
+//! Logging like keepalived 2.2.7: syslog (facility `-S`, default daemon), and with `-l -n` every line on stderr
+//! after a `%c` timestamp (`Sat Nov  1 12:00:00 2026: (VI_1) Entering MASTER STATE`); `-g FILE` also writes a
+//! file with nanosecond timestamps. `-D` (detailed log) lets debug messages through.
+
+use std::ffi::CString;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::sync::Mutex;
+
+use log::{Level, LevelFilter, Log, Metadata, Record};
+
+/// A syslog facility (`-S`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Facility {
+    /// `local0` … `local7`.
+    Local(u8),
+    User,
+    Daemon,
+}
+
+impl Facility {
+    fn code(self) -> libc::c_int {
+        match self {
+            Facility::Local(0) => libc::LOG_LOCAL0,
+            Facility::Local(1) => libc::LOG_LOCAL1,
+            Facility::Local(2) => libc::LOG_LOCAL2,
+            Facility::Local(3) => libc::LOG_LOCAL3,
+            Facility::Local(4) => libc::LOG_LOCAL4,
+            Facility::Local(5) => libc::LOG_LOCAL5,
+            Facility::Local(6) => libc::LOG_LOCAL6,
+            Facility::Local(_) => libc::LOG_LOCAL7,
+            Facility::User => libc::LOG_USER,
+            Facility::Daemon => libc::LOG_DAEMON,
+        }
+    }
+}
+
+/// Where log lines go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSettings {
+    /// `-l` with `-n`: stderr.
+    pub console: bool,
+    /// Unless `-G`.
+    pub syslog: bool,
+    pub facility: Facility,
+    /// `-g [FILE]`.
+    pub file: Option<String>,
+    /// `--flush-log-file`.
+    pub flush_file: bool,
+    /// `-D`.
+    pub detailed: bool,
+    /// The syslog identity (`Keepalived_vrrp`, or with `-i`/`instance` a suffix as keepalived adds).
+    pub ident: String,
+}
+
+struct Logger {
+    console: bool,
+    syslog: bool,
+    file: Option<Mutex<File>>,
+    flush_file: bool,
+}
+
+/// Installs the logger. Call once, after forking into the background.
+pub fn init(settings: &LogSettings) {
+    if settings.syslog {
+        // openlog keeps the pointer: the identity must live as long as the process.
+        let ident: &'static CString = Box::leak(Box::new(
+            CString::new(settings.ident.replace('\0', "")).unwrap_or_default(),
+        ));
+        // SAFETY: `ident` is a valid NUL-terminated string that is never freed.
+        unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, settings.facility.code()) };
+    }
+    let file = settings.file.as_ref().and_then(|path| {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| eprintln!("Failed to open log file {path}: {e}"))
+            .ok()
+            .map(Mutex::new)
+    });
+    let logger = Logger {
+        console: settings.console,
+        syslog: settings.syslog,
+        file,
+        flush_file: settings.flush_file,
+    };
+    let level = if settings.detailed {
+        LevelFilter::Debug
+    } else {
+        LevelFilter::Info
+    };
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+impl Log for Logger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let message = record.args().to_string();
+        if self.console {
+            eprintln!("{}: {message}", timestamp("%c", false));
+        }
+        if let Some(file) = &self.file {
+            if let Ok(mut file) = file.lock() {
+                let _ = writeln!(file, "{}: {message}", timestamp("%a %b %d %T", true));
+                if self.flush_file {
+                    let _ = file.flush();
+                }
+            }
+        }
+        if self.syslog {
+            let priority = match record.level() {
+                Level::Error => libc::LOG_ERR,
+                Level::Warn => libc::LOG_WARNING,
+                Level::Info => libc::LOG_INFO,
+                Level::Debug | Level::Trace => libc::LOG_DEBUG,
+            };
+            if let Ok(text) = CString::new(message.replace('\0', "")) {
+                // SAFETY: both strings are valid and NUL-terminated; "%s" consumes exactly one argument.
+                unsafe { libc::syslog(priority, c"%s".as_ptr(), text.as_ptr()) };
+            }
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// The local time formatted by strftime, as keepalived prints it; the log file's form adds nanoseconds and
+/// the year.
+fn timestamp(format: &str, with_nanoseconds_and_year: bool) -> String {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME)
+        .map(|t| (t.tv_sec(), t.tv_nsec()))
+        .unwrap_or((0, 0));
+    let seconds: libc::time_t = now.0;
+    // SAFETY: an all-zero `tm` is a valid value for localtime_r to overwrite.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the duration of the call.
+    if unsafe { libc::localtime_r(&seconds, &mut tm) }.is_null() {
+        return String::new();
+    }
+    let mut text = strftime(format, &tm);
+    if with_nanoseconds_and_year {
+        text.push_str(&format!(".{:09} {}", now.1, strftime("%Y", &tm)));
+    }
+    text
+}
+
+fn strftime(format: &str, tm: &libc::tm) -> String {
+    let Ok(format) = CString::new(format) else {
+        return String::new();
+    };
+    let mut buffer = [0u8; 64];
+    // SAFETY: the buffer's length is passed; strftime writes at most that many bytes and returns how many.
+    let written = unsafe {
+        libc::strftime(
+            buffer.as_mut_ptr().cast(),
+            buffer.len(),
+            format.as_ptr(),
+            tm,
+        )
+    };
+    String::from_utf8_lossy(&buffer[..written]).into_owned()
+}
