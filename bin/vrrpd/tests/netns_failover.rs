@@ -33,27 +33,29 @@ fn life_of_a_pair(high: Implementation, low: Implementation, protocol: Protocol)
     topology.start(2, low, &low_config);
     let first_master = topology.start(1, high, &high_config);
     let elected = wait_for(protocol.down_interval(MASTER_PRIORITY) + SLACK * 2, || {
-        topology.has_vip(1)
+        topology.has_address(1, protocol.vip())
     });
     assert!(elected.is_some(), "no master elected\n{}", topology.logs());
     // The backup hears the master from its first advert on; give it one more advert to be sure.
     std::thread::sleep(Duration::from_secs_f64(protocol.advert_int * 2.0));
     assert!(
-        topology.has_vip(1) && !topology.has_vip(2),
+        topology.has_address(1, protocol.vip()) && !topology.has_address(2, protocol.vip()),
         "the priority-{MASTER_PRIORITY} router must be the only master\n{}",
         topology.logs()
     );
-    assert_eq!(
-        topology.client_reaches_vip().as_deref(),
-        Some(Topology::mac(1).as_str()),
-        "client must reach the VIP at the master\n{}",
-        topology.logs()
-    );
+    if !protocol.ipv6 {
+        assert_eq!(
+            topology.client_reaches_vip().as_deref(),
+            Some(Topology::mac(1).as_str()),
+            "client must reach the VIP at the master\n{}",
+            topology.logs()
+        );
+    }
 
     // 2. SIGKILL failover.
     topology.daemon(first_master).kill();
     let killed = wait_for(protocol.down_interval(BACKUP_PRIORITY) + SLACK, || {
-        topology.has_vip(2)
+        topology.has_address(2, protocol.vip())
     });
     assert!(
         killed.is_some(),
@@ -62,30 +64,34 @@ fn life_of_a_pair(high: Implementation, low: Implementation, protocol: Protocol)
     );
     // The killed master leaves its VIP behind (as keepalived does); take it away as a restart would, so
     // that the client's ARP can only be answered by the new master.
+    let prefix = if protocol.ipv6 { 64 } else { 24 };
+    let leftover = format!("{}/{prefix}", protocol.vip());
     let _ = std::process::Command::new("ip")
         .args([
             "-n",
             &topology.router(1),
             "addr",
             "del",
-            &format!("{}/24", netns::VIP),
+            &leftover,
             "dev",
             "eth0",
         ])
         .status();
-    let reached = wait_for(Duration::from_secs(3), || {
-        topology.client_reaches_vip().as_deref() == Some(Topology::mac(2).as_str())
-    });
-    assert!(
-        reached.is_some(),
-        "client must reach the VIP at the new master\n{}",
-        topology.logs()
-    );
+    if !protocol.ipv6 {
+        let reached = wait_for(Duration::from_secs(3), || {
+            topology.client_reaches_vip().as_deref() == Some(Topology::mac(2).as_str())
+        });
+        assert!(
+            reached.is_some(),
+            "client must reach the VIP at the new master\n{}",
+            topology.logs()
+        );
+    }
 
     // 3. Preemption on return.
     let returned = topology.start(1, high, &high_config);
     let preempted = wait_for(protocol.down_interval(MASTER_PRIORITY) + SLACK * 2, || {
-        topology.has_vip(1) && !topology.has_vip(2)
+        topology.has_address(1, protocol.vip()) && !topology.has_address(2, protocol.vip())
     });
     assert!(
         preempted.is_some(),
@@ -97,7 +103,7 @@ fn life_of_a_pair(high: Implementation, low: Implementation, protocol: Protocol)
     std::thread::sleep(Duration::from_secs_f64(protocol.advert_int * 2.0));
     topology.daemon(returned).terminate();
     let took = wait_for(protocol.down_interval(BACKUP_PRIORITY) + SLACK, || {
-        topology.has_vip(2)
+        topology.has_address(2, protocol.vip())
     });
     let status = topology.daemon(returned).wait_exit();
     assert!(
@@ -120,7 +126,7 @@ fn life_of_a_pair(high: Implementation, low: Implementation, protocol: Protocol)
         topology.logs()
     );
     assert!(
-        !topology.has_vip(1),
+        !topology.has_address(1, protocol.vip()),
         "a stopped master must release its VIP"
     );
     eprintln!(
@@ -135,6 +141,7 @@ const V2: Protocol = Protocol {
     advert_int: 1.0,
     unicast: false,
     password: None,
+    ipv6: false,
 };
 const V2_UNICAST: Protocol = Protocol {
     unicast: true,
@@ -154,9 +161,14 @@ const V3_FAST: Protocol = Protocol {
     advert_int: 0.1,
     unicast: false,
     password: None,
+    ipv6: false,
 };
 const V3_FAST_UNICAST: Protocol = Protocol {
     unicast: true,
+    ..V3_FAST
+};
+const V3_FAST_IPV6: Protocol = Protocol {
+    ipv6: true,
     ..V3_FAST
 };
 
@@ -249,4 +261,16 @@ pair!(
     Keepalived,
     Vrrpd,
     V3_FAST_UNICAST
+);
+pair!(
+    vrrpd_master_keepalived_backup_v3_fast_ipv6,
+    Vrrpd,
+    Keepalived,
+    V3_FAST_IPV6
+);
+pair!(
+    keepalived_master_vrrpd_backup_v3_fast_ipv6,
+    Keepalived,
+    Vrrpd,
+    V3_FAST_IPV6
 );

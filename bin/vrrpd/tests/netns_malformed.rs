@@ -134,6 +134,7 @@ fn thousands_of_bad_adverts_change_nothing() {
         advert_int: 1.0,
         unicast: false,
         password: None,
+        ipv6: false,
     };
     let mut topology = Topology::new(2);
     let backup = topology.start(2, Implementation::Vrrpd, &protocol.config(2, 1, 100));

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub const VIP: &str = "10.99.0.100";
+pub const VIP6: &str = "2001:db8:99::100";
 pub const KEEPALIVED: &str = "/usr/sbin/keepalived";
 
 /// Why a test cannot run here (not root, no `ip`), or `None`.
@@ -218,19 +219,15 @@ impl Topology {
 
     /// Whether router `n` has the VIP on eth0.
     pub fn has_vip(&self, n: usize) -> bool {
+        self.has_address(n, VIP)
+    }
+
+    /// Whether router `n` has `address` on eth0.
+    pub fn has_address(&self, n: usize, address: &str) -> bool {
         let out = Command::new("ip")
-            .args([
-                "-n",
-                &self.router(n),
-                "-4",
-                "-o",
-                "addr",
-                "show",
-                "dev",
-                "eth0",
-            ])
+            .args(["-n", &self.router(n), "-o", "addr", "show", "dev", "eth0"])
             .output();
-        out.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/")))
+        out.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(&format!(" {address}/")))
     }
 
     /// Pings the VIP from the client and returns the MAC the client then has for it.
@@ -380,9 +377,15 @@ pub struct Protocol {
     pub advert_int: f64,
     pub unicast: bool,
     pub password: Option<&'static str>,
+    /// An IPv6 VIP (VRRPv3 from the link-local addresses) instead of the IPv4 one.
+    pub ipv6: bool,
 }
 
 impl Protocol {
+    pub fn vip(&self) -> &'static str {
+        if self.ipv6 { VIP6 } else { VIP }
+    }
+
     /// Master_Down_Interval of a backup with priority `priority`.
     pub fn down_interval(&self, priority: u8) -> Duration {
         Duration::from_secs_f64(3.0 * self.advert_int) + self.skew(priority)
@@ -416,8 +419,13 @@ impl Protocol {
                 "    authentication {{\n        auth_type PASS\n        auth_pass {password}\n    }}\n"
             ));
         }
+        let vip = if self.ipv6 {
+            format!("{VIP6}/64")
+        } else {
+            format!("{VIP}/24")
+        };
         text.push_str(&format!(
-            "    virtual_ipaddress {{\n        {VIP}/24\n    }}\n}}\n"
+            "    virtual_ipaddress {{\n        {vip}\n    }}\n}}\n"
         ));
         text
     }
