@@ -1,0 +1,16 @@
+//! The LVS half of keepalived 2.2.7 without I/O.
+//!
+//! - [`mapping`]: the configuration model and the health of real servers → the IPVS table
+//!   keepalived would have programmed (`Vec<ipvs::table::VirtualService>`);
+//! - [`pool`]: the health state keepalived keeps — real servers alive or not, effective weights,
+//!   each virtual server's quorum with its hysteresis — and the events its changes raise
+//!   (notify scripts);
+//!
+//! The daemon (`vrrpd-runtime`) owns sockets, child processes and the kernel; it feeds results in
+//! and applies `ipvs::table::changes_between(programmed, desired)`.
+
+pub mod mapping;
+pub mod pool;
+
+pub use mapping::desired_table;
+pub use pool::{Pool, PoolEvent};
