@@ -5,10 +5,15 @@
 //! - [`pool`]: the health state keepalived keeps — real servers alive or not, effective weights,
 //!   each virtual server's quorum with its hysteresis — and the events its changes raise
 //!   (notify scripts);
+//! - [`checker`]: the timing of one health checker (`delay_loop`, `connect_timeout`, `retry`,
+//!   `delay_before_retry`, `warmup`, `alpha`) as a state machine with time passed in;
+//! - [`http`]: the request and the verdict on the response of `HTTP_GET`.
 //!
 //! The daemon (`vrrpd-runtime`) owns sockets, child processes and the kernel; it feeds results in
 //! and applies `ipvs::table::changes_between(programmed, desired)`.
 
+pub mod checker;
+pub mod http;
 pub mod mapping;
 pub mod pool;
 

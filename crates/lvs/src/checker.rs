@@ -1,0 +1,274 @@
+//! The timing of one health checker, as keepalived 2.2.7 runs it (`check_api.c`, the epilogs of
+//! `check_tcp.c`, `check_http.c`, `check_misc.c`), without I/O: the daemon asks when the next
+//! attempt is due, runs it (a connection, a request, a script) within [`Timing::connect_timeout`]
+//! and reports success or failure; the machine answers whether the checker's standing changed.
+//!
+//! - the first attempt is 1 s after start plus a random part of `warmup` (so that checkers of
+//!   one real server do not all fire at once);
+//! - a success, or a failure after `retry` retries, schedules the next attempt `delay_loop`
+//!   later; other failures retry after `delay_before_retry`;
+//! - a success turns a failed (or never run) checker good; a failure once retries are used up
+//!   turns a good (or never run) checker failed.
+
+use std::time::{Duration, Instant};
+
+use keepalived_config::model::lvs::CheckTiming;
+
+/// keepalived's `BOOTSTRAP_DELAY`: checkers start a second after the daemon.
+pub const BOOTSTRAP_DELAY: Duration = Duration::from_secs(1);
+
+/// The timing a checker runs with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// Time allowed for one attempt's connection (and each step after it).
+    pub connect_timeout: Duration,
+    /// Retries after a failure before the checker counts as failed.
+    pub retry: u32,
+    /// Pause before a retry.
+    pub delay_before_retry: Duration,
+    /// Upper bound of the random delay before the first attempt.
+    pub warmup: Duration,
+    /// Pause between attempts.
+    pub delay_loop: Duration,
+}
+
+impl From<&CheckTiming> for Timing {
+    fn from(t: &CheckTiming) -> Self {
+        Timing {
+            connect_timeout: t.connect_timeout,
+            retry: t.retry,
+            delay_before_retry: t.delay_before_retry,
+            warmup: t.warmup,
+            delay_loop: t.delay_loop,
+        }
+    }
+}
+
+/// One checker's schedule and standing.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    timing: Timing,
+    up: bool,
+    has_run: bool,
+    retry_it: u32,
+    next: Instant,
+    in_flight: bool,
+}
+
+impl Schedule {
+    /// A checker starting at `now`: good unless `alpha`; first attempt after
+    /// [`BOOTSTRAP_DELAY`] plus `warmup × random` (`random` in 0..=1, clamped).
+    pub fn new(timing: Timing, alpha: bool, now: Instant, random: f64) -> Self {
+        let fraction = if random.is_finite() {
+            random.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let warmup = timing.warmup.mul_f64(fraction);
+        Schedule {
+            timing,
+            up: !alpha,
+            has_run: false,
+            retry_it: 0,
+            next: now + BOOTSTRAP_DELAY + warmup,
+            in_flight: false,
+        }
+    }
+
+    /// The timing.
+    pub fn timing(&self) -> &Timing {
+        &self.timing
+    }
+
+    /// Whether the checker counts as good.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// Whether an attempt has finished at least once.
+    pub fn has_run(&self) -> bool {
+        self.has_run
+    }
+
+    /// When the next attempt is due; `None` while one is in flight.
+    pub fn next_attempt(&self) -> Option<Instant> {
+        (!self.in_flight).then_some(self.next)
+    }
+
+    /// Starts an attempt if one is due: returns its deadline (`now + connect_timeout`).
+    pub fn start(&mut self, now: Instant) -> Option<Instant> {
+        if self.in_flight || self.next > now {
+            return None;
+        }
+        self.in_flight = true;
+        Some(now + self.timing.connect_timeout)
+    }
+
+    /// Reports how the attempt ended; returns the checker's new standing when it changed (or
+    /// when it first ran and confirmed a standing keepalived reports, see the module doc).
+    pub fn finish(&mut self, success: bool, now: Instant) -> Option<bool> {
+        self.in_flight = false;
+        let mut changed = None;
+        let delay = if success || self.retry_it >= self.timing.retry {
+            self.retry_it = 0;
+            if success && (!self.up || !self.has_run) {
+                self.up = true;
+                changed = Some(true);
+            } else if !success && (self.up || !self.has_run) {
+                self.up = false;
+                changed = Some(false);
+            }
+            self.timing.delay_loop
+        } else {
+            self.retry_it += 1;
+            self.timing.delay_before_retry
+        };
+        self.has_run = true;
+        self.next = now + delay;
+        changed
+    }
+
+    /// Takes the standing of a checker it replaces on reload (keepalived's `migrate_checkers`):
+    /// a failed one needs one success; a good one keeps the retries it has used, bounded by the
+    /// new `retry`.
+    pub fn migrate_from(&mut self, old: &Schedule) {
+        if !old.has_run {
+            return;
+        }
+        self.up = old.up;
+        self.has_run = true;
+        self.retry_it = if !self.up {
+            self.timing.retry + 1
+        } else {
+            old.retry_it.min(self.timing.retry)
+        };
+        self.next = old.next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timing(retry: u32) -> Timing {
+        Timing {
+            connect_timeout: Duration::from_secs(2),
+            retry,
+            delay_before_retry: Duration::from_secs(3),
+            warmup: Duration::from_secs(10),
+            delay_loop: Duration::from_secs(6),
+        }
+    }
+
+    fn secs(t0: Instant, s: u64) -> Instant {
+        t0 + Duration::from_secs(s)
+    }
+
+    #[test]
+    fn first_attempt_after_bootstrap_and_warmup_share() {
+        let t0 = Instant::now();
+        assert_eq!(
+            Schedule::new(timing(1), false, t0, 0.0).next_attempt(),
+            Some(secs(t0, 1))
+        );
+        assert_eq!(
+            Schedule::new(timing(1), false, t0, 0.5).next_attempt(),
+            Some(secs(t0, 6))
+        );
+        assert_eq!(
+            Schedule::new(timing(1), false, t0, 7.0).next_attempt(),
+            Some(secs(t0, 11))
+        );
+    }
+
+    #[test]
+    fn attempts_are_not_started_early_or_twice() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(timing(1), false, t0, 0.0);
+        assert_eq!(s.start(t0), None);
+        assert_eq!(s.start(secs(t0, 1)), Some(secs(t0, 3)));
+        assert_eq!(s.next_attempt(), None);
+        assert_eq!(s.start(secs(t0, 2)), None);
+    }
+
+    #[test]
+    fn failure_counts_after_the_retries() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(timing(2), false, t0, 0.0);
+        s.start(secs(t0, 1));
+        // The first result of a good checker is reported (keepalived's first-run notify).
+        assert_eq!(s.finish(true, secs(t0, 1)), Some(true));
+        assert_eq!(s.next_attempt(), Some(secs(t0, 7)));
+        s.start(secs(t0, 7));
+        assert_eq!(s.finish(false, secs(t0, 7)), None); // retry 1
+        assert_eq!(s.next_attempt(), Some(secs(t0, 10)));
+        s.start(secs(t0, 10));
+        assert_eq!(s.finish(false, secs(t0, 10)), None); // retry 2
+        s.start(secs(t0, 13));
+        assert_eq!(s.finish(false, secs(t0, 13)), Some(false));
+        assert!(!s.is_up());
+        assert_eq!(s.next_attempt(), Some(secs(t0, 19)));
+        // One success brings it back.
+        s.start(secs(t0, 19));
+        assert_eq!(s.finish(true, secs(t0, 19)), Some(true));
+    }
+
+    #[test]
+    fn a_success_between_failures_resets_the_retries() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(timing(1), false, t0, 0.0);
+        s.start(secs(t0, 1));
+        s.finish(true, secs(t0, 1));
+        s.start(secs(t0, 7));
+        assert_eq!(s.finish(false, secs(t0, 7)), None);
+        s.start(secs(t0, 10));
+        assert_eq!(s.finish(true, secs(t0, 10)), None);
+        s.start(secs(t0, 16));
+        assert_eq!(s.finish(false, secs(t0, 16)), None);
+        assert!(s.is_up());
+    }
+
+    #[test]
+    fn a_never_run_checker_fails_after_its_retries_too() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(timing(1), false, t0, 0.0);
+        s.start(secs(t0, 1));
+        assert_eq!(s.finish(false, secs(t0, 1)), None);
+        s.start(secs(t0, 4));
+        assert_eq!(s.finish(false, secs(t0, 4)), Some(false));
+    }
+
+    #[test]
+    fn alpha_starts_failed_and_one_success_brings_it_up() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(timing(3), true, t0, 0.0);
+        assert!(!s.is_up());
+        s.start(secs(t0, 1));
+        assert_eq!(s.finish(true, secs(t0, 1)), Some(true));
+    }
+
+    #[test]
+    fn retry_zero_fails_at_once() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(timing(0), false, t0, 0.0);
+        s.start(secs(t0, 1));
+        s.finish(true, secs(t0, 1));
+        s.start(secs(t0, 7));
+        assert_eq!(s.finish(false, secs(t0, 7)), Some(false));
+    }
+
+    #[test]
+    fn migration_keeps_the_standing() {
+        let t0 = Instant::now();
+        let mut old = Schedule::new(timing(1), false, t0, 0.0);
+        old.start(secs(t0, 1));
+        old.finish(false, secs(t0, 1));
+        old.start(secs(t0, 4));
+        old.finish(false, secs(t0, 4));
+        let mut new = Schedule::new(timing(5), false, t0, 0.0);
+        new.migrate_from(&old);
+        assert!(!new.is_up());
+        new.start(secs(t0, 10));
+        assert_eq!(new.finish(true, secs(t0, 10)), Some(true));
+    }
+}
