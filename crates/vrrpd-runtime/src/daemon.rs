@@ -34,6 +34,7 @@ use crate::instance_config::{address_spec, family, protocol_config};
 use crate::interfaces::Interfaces;
 use crate::logging::{self, LogSettings};
 use crate::netlink::{AddressSpec, Monitor, NetlinkError, Rtnetlink};
+use crate::notify::Notifier;
 use crate::process::{self, PidFile};
 use crate::reports::{self, InstanceReport};
 use crate::scripts::{self, Children, Purpose};
@@ -102,6 +103,7 @@ pub fn run(options: DaemonOptions) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    daemon.notifier.ready(&daemon.status());
     daemon.run();
     info!("Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
     ExitCode::SUCCESS
@@ -210,6 +212,8 @@ struct Daemon {
     stopping: bool,
     /// Datagrams that could not even be taken apart (no instance to count them against).
     malformed: u64,
+    /// systemd's notify socket (does nothing outside systemd).
+    notifier: Notifier,
 }
 
 impl Daemon {
@@ -242,6 +246,7 @@ impl Daemon {
             fifos: Vec::new(),
             stopping: false,
             malformed: 0,
+            notifier: Notifier::from_env(Instant::now()),
         };
         daemon.open_receivers()?;
         daemon.install(config, Instant::now());
@@ -442,6 +447,7 @@ impl Daemon {
                 self.timers.next(),
                 self.next_check(),
                 self.children.next_deadline(),
+                self.notifier.next_deadline(),
             ]
             .into_iter()
             .flatten()
@@ -487,7 +493,9 @@ impl Daemon {
             if signals_ready {
                 self.signals(now);
             }
+            self.notifier.tick(Instant::now());
         }
+        self.notifier.stopping();
         self.shutdown(Instant::now());
     }
 
@@ -968,7 +976,12 @@ impl Daemon {
         while let Ok(Some(info)) = self.signals.read_signal() {
             match Signal::try_from(info.ssi_signo as i32) {
                 Ok(Signal::SIGTERM | Signal::SIGINT) => self.stopping = true,
-                Ok(Signal::SIGHUP) => self.reload(now),
+                Ok(Signal::SIGHUP) => {
+                    // systemd's ExecReload waits for READY=1 again (whether or not the reload worked).
+                    self.notifier.reloading();
+                    self.reload(now);
+                    self.notifier.ready(&self.status());
+                }
                 Ok(Signal::SIGUSR1) => self.write_report(reports::DATA_FILE, reports::data),
                 Ok(Signal::SIGUSR2) => self.write_report(reports::STATS_FILE, reports::stats),
                 Ok(Signal::SIGCHLD) => self.reap(now),
@@ -1113,6 +1126,16 @@ impl Daemon {
         }
         self.join_groups();
         info!("Reload finished");
+    }
+
+    /// One line for `systemctl status`.
+    fn status(&self) -> String {
+        let masters = self
+            .instances
+            .iter()
+            .filter(|running| running.vrrp.state() == State::Master)
+            .count();
+        format!("{} VRRP instances, {masters} master", self.instances.len())
     }
 
     fn stop_instance(&mut self, index: usize, now: Instant) {

@@ -11,12 +11,14 @@
 //! | [`instance_config`] | keepalived.conf model → protocol configuration and address requests |
 //! | [`scripts`], [`trackers`] | child processes (notify scripts, `vrrp_script` checks) and what their results do |
 //! | [`logging`], [`process`] | keepalived's log lines, pid files, going into the background |
+//! | [`notify`] | systemd's notify socket: readiness, reload, stop, watchdog |
 
 pub mod daemon;
 pub mod instance_config;
 pub mod interfaces;
 pub mod logging;
 pub mod netlink;
+pub mod notify;
 pub mod process;
 pub mod reports;
 pub mod scripts;
