@@ -227,6 +227,337 @@ static SPECS: &[Spec] = &[
     opt(None, "compare-peer", Arg::Required),
 ];
 
+/// How an option of keepalived's compares with keepalived 2.2.7's, for the manual page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Does what keepalived's does.
+    Same,
+    /// Accepted; differs as the text says.
+    Differs,
+    /// Accepted and ignored (keepalived features not implemented).
+    Ignored,
+    /// Ours: keepalived does not have it.
+    Ours,
+}
+
+/// What an option means, for the manual page and the shell completions.
+#[derive(Clone, Copy, Debug)]
+pub struct OptionDoc {
+    /// The name of its argument (`FILE`), if it takes one.
+    pub value: Option<&'static str>,
+    /// One line, for completion menus.
+    pub summary: &'static str,
+    /// The paragraph of the manual page (markup: `` `-f` `` bold, `<FILE>` italics).
+    pub text: &'static str,
+    pub support: Support,
+    /// Whether the argument is a file name (for completion).
+    pub file: bool,
+}
+
+/// One option as the documentation generator sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct OptionInfo {
+    pub short: Option<char>,
+    pub long: &'static str,
+    /// Whether it takes an argument.
+    pub takes_value: bool,
+    /// Whether that argument is optional (then it must be glued: `-tFILE`, `--config-test=FILE`).
+    pub value_optional: bool,
+    pub doc: OptionDoc,
+}
+
+/// Every option, in `--help` order, with its documentation.
+pub fn options() -> impl Iterator<Item = OptionInfo> {
+    SPECS.iter().map(|spec| OptionInfo {
+        short: spec.short,
+        long: spec.long,
+        takes_value: spec.arg != Arg::None,
+        value_optional: spec.arg == Arg::Optional,
+        doc: option_doc(spec.long),
+    })
+}
+
+const fn doc(
+    value: Option<&'static str>,
+    summary: &'static str,
+    text: &'static str,
+    support: Support,
+) -> OptionDoc {
+    OptionDoc {
+        value,
+        summary,
+        text,
+        support,
+        file: false,
+    }
+}
+
+const fn file(mut d: OptionDoc) -> OptionDoc {
+    d.file = true;
+    d
+}
+
+/// The documentation of the option with this long name (every entry of the table has one).
+pub fn option_doc(long: &str) -> OptionDoc {
+    use Support::{Differs, Ignored, Ours, Same};
+    const F: Option<&str> = Some("FILE");
+    match long {
+        "use-file" => file(doc(
+            F,
+            "configuration file",
+            "Read the configuration from <FILE> instead of /etc/keepalived/keepalived.conf.",
+            Same,
+        )),
+        "vrrp" => doc(
+            None,
+            "run only VRRP",
+            "Run only the VRRP subsystem: no virtual servers, no health checks.",
+            Same,
+        ),
+        "check" => doc(
+            None,
+            "run only the health checkers",
+            "Run only the health-checker subsystem (virtual servers and their checks), without VRRP.",
+            Same,
+        ),
+        "no_bfd" => doc(
+            None,
+            "do not run BFD",
+            "Do not run the BFD subsystem. vrrpd has no BFD; accepted for keepalived's command lines.",
+            Ignored,
+        ),
+        "all" => doc(
+            None,
+            "run every subsystem",
+            "Run every subsystem even without configuration for it.",
+            Ignored,
+        ),
+        "log-console" => doc(
+            None,
+            "log to the console",
+            "With `-n`, log on standard error, each line after a timestamp, as keepalived does.",
+            Same,
+        ),
+        "log-detail" => doc(
+            None,
+            "detailed log",
+            "Log the detailed lines keepalived logs with `-D` (VIPs being set, gratuitous ARPs sent).",
+            Same,
+        ),
+        "log-facility" => doc(
+            Some("FACILITY"),
+            "syslog facility",
+            "Log to syslog with facility `local0` to `local7` (or 0 to 7), `user` or `daemon` (the default).",
+            Same,
+        ),
+        "log-file" => file(doc(
+            F,
+            "also log to a file",
+            "Also log to <FILE> (default /tmp/keepalived.log), lines with nanosecond timestamps. The argument is optional and must be glued (`-gFILE`, `--log-file=FILE`).",
+            Same,
+        )),
+        "flush-log-file" => doc(
+            None,
+            "flush the log file on each line",
+            "Flush the `-g` log file after every line.",
+            Same,
+        ),
+        "no-syslog" => doc(
+            None,
+            "do not log to syslog",
+            "Do not log through syslog.",
+            Same,
+        ),
+        "umask" => doc(
+            Some("MASK"),
+            "umask for created files",
+            "The umask for files the daemon creates, in numeric form.",
+            Ignored,
+        ),
+        "release-vips" => doc(
+            None,
+            "drop VIPs on a signal-driven transition",
+            "keepalived drops VIPs when a signal makes an instance leave MASTER. Not implemented; accepted.",
+            Ignored,
+        ),
+        "dont-release-vrrp" => doc(
+            None,
+            "keep VIPs on stop",
+            "Leave the virtual addresses in place when the daemon stops.",
+            Same,
+        ),
+        "dont-release-ipvs" => doc(
+            None,
+            "keep the IPVS table on stop",
+            "Leave the virtual servers in the IPVS table when the daemon stops.",
+            Same,
+        ),
+        "dont-respawn" => doc(
+            None,
+            "do not respawn children",
+            "keepalived restarts its VRRP and checker children when they die; vrrpd's VRRP runs in the main process, so there is nothing to respawn.",
+            Ignored,
+        ),
+        "dont-fork" => doc(
+            None,
+            "stay in the foreground",
+            "Stay in the foreground; the systemd unit runs vrrpd with it (`Type=notify`).",
+            Same,
+        ),
+        "dump-conf" => doc(
+            None,
+            "print the configuration",
+            "Print the configuration as vrrpd understands it, after defaults, and exit.",
+            Differs,
+        ),
+        "pid" => file(doc(
+            F,
+            "pid file",
+            "The pid file of the main process (default /run/keepalived.pid).",
+            Same,
+        )),
+        "vrrp_pid" => file(doc(
+            F,
+            "VRRP pid file",
+            "The pid file of the VRRP process (default /run/keepalived_vrrp.pid); vrrpd's VRRP is its main process, which writes both.",
+            Differs,
+        )),
+        "genhash" => doc(
+            None,
+            "genhash mode",
+            "keepalived's genhash utility mode. Not implemented: vrrpd exits with status 1.",
+            Differs,
+        ),
+        "checkers_pid" => file(doc(
+            F,
+            "checkers pid file",
+            "The pid file of the health-checker process (default /run/keepalived_checkers.pid).",
+            Same,
+        )),
+        "address-monitoring" => doc(
+            None,
+            "log address changes",
+            "Log every address change reported by netlink.",
+            Ignored,
+        ),
+        "bfd_pid" => file(doc(
+            F,
+            "BFD pid file",
+            "The pid file of the BFD process; there is none.",
+            Ignored,
+        )),
+        "snmp" => doc(
+            None,
+            "enable SNMP",
+            "keepalived's SNMP subagent. Not implemented; accepted.",
+            Ignored,
+        ),
+        "snmp-agent-socket" => file(doc(
+            F,
+            "SNMP master agent socket",
+            "The socket of the SNMP master agent; see `-x`.",
+            Ignored,
+        )),
+        "namespace" => doc(
+            Some("NAME"),
+            "network namespace",
+            "keepalived runs in the network namespace <NAME>. Not implemented; accepted.",
+            Ignored,
+        ),
+        "core-dump" => doc(
+            None,
+            "core dump on crash",
+            "keepalived sets the core size limit so that a crash leaves a core.",
+            Ignored,
+        ),
+        "core-dump-pattern" => doc(
+            Some("PATTERN"),
+            "core pattern",
+            "keepalived also writes <PATTERN> to /proc/sys/kernel/core_pattern; vrrpd does not.",
+            Ignored,
+        ),
+        "all-config" => doc(
+            None,
+            "missing included files are errors",
+            "Treat every missing included file as an error (as `includet`).",
+            Same,
+        ),
+        "config-id" => doc(
+            Some("ID"),
+            "configuration id",
+            "Skip configuration lines starting `@` that do not name <ID>, and lines starting `@^` that do (default: the host name).",
+            Same,
+        ),
+        "signum" => doc(
+            Some("SIGFUNC"),
+            "print a signal number",
+            "Print the signal number for `STOP`, `RELOAD`, `DATA`, `STATS`, `STATS_CLEAR` or `JSON` and exit, for scripts that signal the daemon.",
+            Same,
+        ),
+        "config-test" => file(doc(
+            F,
+            "check the configuration",
+            "Check the configuration and exit: status 0 when keepalived 2.2.7 would run it, 1 for errors it reports, 2 and 3 where it stops, with keepalived's messages (or vrrpd's own format, see `--diagnostics`). The optional log file must be glued (`-tFILE`).",
+            Same,
+        )),
+        "perf" => doc(
+            Some("MODE"),
+            "perf profiling",
+            "keepalived's perf profiling. Accepted and ignored.",
+            Ignored,
+        ),
+        "debug" => doc(
+            Some("OPTIONS"),
+            "debug options",
+            "keepalived's debug options. Accepted and ignored.",
+            Ignored,
+        ),
+        "no-mem-check" => doc(
+            None,
+            "no memory checks",
+            "keepalived's memory checker switch. Accepted and ignored.",
+            Ignored,
+        ),
+        "version" => doc(
+            None,
+            "print the version",
+            "Print vrrpd's version and the keepalived version whose configuration language it reads, on standard error.",
+            Differs,
+        ),
+        "help" => doc(
+            None,
+            "print the usage",
+            "Print the usage on standard error: keepalived's, then vrrpd's additions.",
+            Same,
+        ),
+        "diagnostics" => doc(
+            Some("FORMAT"),
+            "format of -t messages",
+            "How `-t` reports: `human` (positions, the text underlined, hints and lints; the default on a terminal) or `keepalived` (exactly keepalived's lines).",
+            Ours,
+        ),
+        "assume-interfaces" => doc(
+            Some("IF,IF..."),
+            "check with these interfaces",
+            "With `-t`: check as if exactly these network interfaces (and lo) existed, to check a configuration for another machine.",
+            Ours,
+        ),
+        "assume-environment" => file(doc(
+            F,
+            "check against a described machine",
+            "With `-t`: check against the machine <FILE> describes (interfaces, users, programs) instead of this one.",
+            Ours,
+        )),
+        "compare-peer" => file(doc(
+            F,
+            "compare with the peer's configuration",
+            "With `-t`: also check <FILE>, the peer node's configuration, and report differences that break VRRP between the two (VRID, version, interval, authentication, virtual addresses).",
+            Ours,
+        )),
+        _ => doc(None, "", "", Ignored),
+    }
+}
+
 /// The help text, keepalived's with our name and additions.
 pub fn usage(program: &str) -> String {
     format!(
@@ -531,6 +862,34 @@ mod tests {
     fn genhash_takes_the_rest_of_the_line() {
         let (o, _) = parse(args("-T -s 10.0.0.1 -p 80")).unwrap_or_default();
         assert_eq!(o.genhash, Some(args("-s 10.0.0.1 -p 80")));
+    }
+
+    #[test]
+    fn every_option_is_documented_and_listed_in_the_usage() {
+        let usage = usage("vrrpd");
+        for option in options() {
+            assert!(!option.doc.summary.is_empty(), "--{}", option.long);
+            assert_eq!(
+                option.doc.value.is_some(),
+                option.takes_value,
+                "--{}",
+                option.long
+            );
+            assert_eq!(
+                option.doc.text.matches('`').count() % 2,
+                0,
+                "--{}",
+                option.long
+            );
+            let hidden = ["perf", "debug", "no-mem-check"];
+            if !hidden.contains(&option.long) {
+                assert!(
+                    usage.contains(&format!("--{}", option.long)),
+                    "--{} not in the usage",
+                    option.long
+                );
+            }
+        }
     }
 
     #[test]

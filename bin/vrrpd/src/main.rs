@@ -4,8 +4,9 @@
 //! and `--signum`, and otherwise runs the VRRP daemon (`vrrpd-runtime`). The LVS half of keepalived
 //! (virtual servers and their checkers) is not implemented yet.
 
-mod cli;
 mod config_test;
+
+use vrrpd_cli as cli;
 
 use std::process::ExitCode;
 

@@ -14,4 +14,4 @@ pub mod restore;
 pub mod rule_file;
 pub mod run;
 pub mod scripts;
-mod text;
+pub mod text;

@@ -254,4 +254,23 @@ mod tests {
         assert_eq!(without_comment_lines("-C"), "-C\n");
         assert_eq!(without_comment_lines(""), "\n");
     }
+
+    #[test]
+    fn documented_options_are_the_ones_accepted_and_listed() {
+        for option in crate::args::docs::RESTORE_OPTIONS {
+            let args = match option.name {
+                "--dry-run" => vec!["--sync".to_owned(), option.name.to_owned()],
+                name => vec![name.to_owned()],
+            };
+            assert!(
+                RestoreMode::from_args(args.iter()).is_ok(),
+                "{}",
+                option.name
+            );
+            if option.name != "--help" {
+                let line = format!("{:<13}{}", option.name, option.summary);
+                assert!(RESTORE_USAGE.contains(&line), "{line:?} not in the usage");
+            }
+        }
+    }
 }

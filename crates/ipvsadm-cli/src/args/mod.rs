@@ -4,6 +4,7 @@
 //! The checks run in ipvsadm's order (`parse_options`, then `process_options`), because the first
 //! failing check decides the message a user sees.
 
+pub mod docs;
 pub mod popt;
 pub mod table;
 pub mod values;
