@@ -8,6 +8,8 @@
 //!   at a time or in batches ([`Client::apply_all`]) that report each change's [`Outcome`].
 //! - [`table`]: whole tables and the fewest changes between two of them, for programs that
 //!   keep the kernel in step with a description instead of flushing and reloading.
+//! - [`procfs`]: the kernel's text listing, every destination of a large table in a few reads
+//!   (only the fields `ipvsadm -L` shows by default).
 //! - [`Error`]: what failed ([`Operation`]) and why; a refusal carries the kernel's errno and
 //!   extended-acknowledgement message, and [`ipvsadm_message`] words it as ipvsadm does.
 //!
@@ -57,6 +59,7 @@ mod error;
 pub mod fuzzing;
 pub mod message;
 pub mod model;
+pub mod procfs;
 pub mod table;
 
 pub use batch::{BatchAborted, BatchReport, Outcome};

@@ -988,3 +988,97 @@ fn batch_outcomes_name_each_failure() {
         assert_same_as_reference(&mut client);
     });
 }
+
+#[test]
+#[ignore = "needs the IPVS kernel: run by scripts/vm-test"]
+fn the_text_listing_agrees_with_netlink() {
+    in_new_namespace(|| {
+        let mut client = connect();
+        let tunnel = ForwardingMethod::Tunnel;
+        let mark_v4 = ServiceKey::fwmark(AddressFamily::Ipv4, 9);
+        let mark_v6 = ServiceKey::fwmark(AddressFamily::Ipv6, 9);
+        let table: [(Service, Vec<Destination>); 6] = [
+            (
+                Service::new(web()).with_scheduler("wrr"),
+                vec![
+                    Destination::new(v4(10, 0, 0, 2), 8080)
+                        .with_forwarding(ForwardingMethod::Masquerade)
+                        .with_weight(3),
+                    Destination::new(v4(10, 0, 0, 3), 8080)
+                        .with_forwarding(ForwardingMethod::Masquerade)
+                        .with_weight(0),
+                    Destination::new(v4(10, 0, 0, 4), 80).with_forwarding(tunnel),
+                ],
+            ),
+            (
+                Service::new(ServiceKey::udp(v6("2001:db8::1"), 53))
+                    .with_flags(ServiceFlags::ONE_PACKET),
+                vec![Destination::new(v6("2001:db8::2"), 53).with_weight(65535)],
+            ),
+            (
+                Service::new(ServiceKey::sctp(v4(10, 0, 0, 6), 9)).with_persistence(60),
+                vec![],
+            ),
+            (
+                Service::new(mark_v4),
+                vec![Destination::new(v4(10, 0, 0, 2), 0)],
+            ),
+            (
+                Service::new(mark_v6),
+                vec![
+                    Destination::new(v6("2001:db8::3"), 0),
+                    // Tunnels may cross families.
+                    Destination::new(v4(10, 0, 0, 5), 0).with_forwarding(tunnel),
+                ],
+            ),
+            (
+                Service::new(ServiceKey::fwmark(AddressFamily::Ipv6, 10)),
+                vec![Destination::new(v6("2001:db8::4"), 0).with_weight(7)],
+            ),
+        ];
+        for (service, destinations) in &table {
+            client.add_service(service).expect("adds the service");
+            for destination in destinations {
+                client
+                    .add_destination(&service.key, destination)
+                    .expect("adds the destination");
+            }
+        }
+
+        // The namespace is this thread's: the listing must be read as the thread's.
+        let listed = ipvs::procfs::ProcTable::read()
+            .expect("the listing reads")
+            .expect("the listing parses");
+        let shown = |destination: &Destination| {
+            (
+                destination.address,
+                destination.port,
+                destination.forwarding,
+                destination.weight,
+                destination.active_connections,
+                destination.inactive_connections,
+            )
+        };
+        for (service, _) in &table {
+            let key = &service.key;
+            if *key == mark_v4 || *key == mark_v6 {
+                // One mark, two families: the listing cannot tell them apart.
+                assert!(listed.destinations(key).is_none(), "{key}");
+                continue;
+            }
+            let from_netlink: Vec<_> = client
+                .destinations(key)
+                .expect("destinations")
+                .iter()
+                .map(shown)
+                .collect();
+            let from_listing: Vec<_> = listed
+                .destinations(key)
+                .unwrap_or_else(|| panic!("{key} is listed"))
+                .iter()
+                .map(shown)
+                .collect();
+            assert_eq!(from_listing, from_netlink, "{key}");
+        }
+    });
+}

@@ -9,7 +9,7 @@
 //! line-by-line reference. A batch is sent before any line that is not a change (a listing, a
 //! failing line, the end of input), and whenever reading on would wait for more input.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, BufReader};
 use std::os::fd::AsFd;
 
 use ipvs::{Change, Outcome};
@@ -20,25 +20,32 @@ use crate::run::{Session, Status, error_text, to_change};
 /// How many changes go to the kernel at most in one batch.
 const BATCH_LIMIT: usize = 4096;
 
+/// How much of standard input is read at once.
+const READ_SIZE: usize = 1 << 16;
+
 /// Reads standard input and restores it (ipvsadm's `restore_table`).
 pub fn restore_stdin(session: &mut Session) -> Status {
-    let stdin = io::stdin();
-    restore(session, stdin.lock(), || input_is_ready(&io::stdin()))
+    let input = BufReader::with_capacity(READ_SIZE, io::stdin());
+    // Only an empty buffer can make the next read wait; asking the kernel for every line
+    // would cost a system call per rule.
+    restore(session, input, |input: &BufReader<io::Stdin>| {
+        !input.buffer().is_empty() || input_is_ready(input.get_ref())
+    })
 }
 
 /// Restores the rules read from `input`. `input_ready` says whether more input can be read
 /// without waiting; when it cannot, the pending batch is sent first.
-pub fn restore(
+pub fn restore<R: BufRead>(
     session: &mut Session,
-    input: impl BufRead,
-    input_ready: impl Fn() -> bool,
+    input: R,
+    input_ready: impl Fn(&R) -> bool,
 ) -> Status {
     let program = session.program.clone();
     let mut reader = RuleReader::new(input);
     let mut batch = Batch::default();
     let mut last = Status::Done(0);
     loop {
-        if !batch.is_empty() && !input_ready() {
+        if !batch.is_empty() && !input_ready(reader.input()) {
             last = batch.send(session);
             if let Status::End(_) = last {
                 return last;
@@ -192,6 +199,11 @@ impl<R: BufRead> RuleReader<R> {
             input,
             line_number: 0,
         }
+    }
+
+    /// The input being read.
+    pub fn input(&self) -> &R {
+        &self.input
     }
 
     /// The number of the line last returned (1-based).

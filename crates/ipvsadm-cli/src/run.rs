@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use ipvs::model::{Info, ServiceKey};
+use ipvs::procfs::ProcTable;
 use ipvs::table::VirtualService;
 use ipvs::{Change, Client, Error, Operation};
 
@@ -194,8 +195,17 @@ impl Session {
             sort_services(&mut services);
         }
         out.push_str(&title(format));
+        let listed = plain_destinations(format);
         for service in &services {
-            if let Err(error) = self.append_service(out, service, format) {
+            let result = match listed.as_ref().and_then(|t| t.destinations(&service.key)) {
+                Some(destinations) => {
+                    let mut destinations = destinations.to_vec();
+                    out.push_str(&service_block(service, &mut destinations, format));
+                    Ok(())
+                }
+                None => self.append_service(out, service, format),
+            };
+            if let Err(error) = result {
                 return fail_listing(out, &error);
             }
         }
@@ -224,6 +234,23 @@ impl Session {
         out.push_str(&service_block(service, &mut destinations, format));
         Ok(())
     }
+}
+
+/// Every destination from the kernel's text listing, when the format shows nothing more than
+/// it holds (forwarding, weight, active and inactive connections): a few reads instead of a
+/// netlink dump per service. `None` when it does not apply or cannot be read; services it
+/// does not list are asked for over netlink.
+fn plain_destinations(format: &Format) -> Option<ProcTable> {
+    let plain = !(format.rule
+        || format.stats
+        || format.rate
+        || format.thresholds
+        || format.persistent_conn
+        || format.tun_info);
+    if !plain {
+        return None;
+    }
+    ProcTable::read().ok()?.ok()
 }
 
 /// A failed listing: what was printed so far, the message, status 1 (ipvsadm's `exit(1)`).

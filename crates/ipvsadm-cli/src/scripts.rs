@@ -142,7 +142,7 @@ fn replace_rules(input: &[u8]) -> u8 {
             }
         }
     };
-    match restore::restore(&mut session, rules.as_bytes(), || true) {
+    match restore::restore(&mut session, rules.as_bytes(), |_| true) {
         Status::Done(code) | Status::End(code) => code,
     }
 }
