@@ -1,0 +1,145 @@
+# shellcheck shell=bash
+# The benchmark, inside the VM: Debian's ipvsadm 1.31 and ours on the same kernel, the same rule file,
+# the same table. Run by the VM's /init (plan line "bench FILE"), output on the results port:
+#   bench: ...                          progress
+#   RESULT OPERATION REF_US OURS_US     median wall-clock times in microseconds
+#   SAMPLES OPERATION TOOL US...        every repetition
+#   SAME WHAT | DIFFERS WHAT            byte comparisons, a DIFFERS followed by "    | " detail lines
+#   STRACE TOOL OPERATION               then "    | " lines of `strace -c -f` (with --strace only)
+# Exits non-zero when a command fails or an output differs.
+#
+# Settings come from $BENCH_DIR/settings: REPS, STRACE (0 or 1).
+set -uo pipefail
+
+BENCH_DIR=/opt/lvs/bench
+RULES=$BENCH_DIR/rules
+# shellcheck source=/dev/null
+. "$BENCH_DIR/settings"
+
+REF=/usr/sbin
+OURS=$LVS_BIN
+WORK=/tmp/bench
+mkdir -p "$WORK"
+FAILED=0
+
+say() { printf 'bench: %s\n' "$*"; }
+
+# Where any failed step leaves the reason.
+broken() {
+  printf 'BROKEN %s\n' "$1"
+  [ -s "$WORK/stderr" ] && sed 's/^/    | /' "$WORK/stderr" | head -n 20
+  FAILED=1
+}
+
+flush() { "$REF/ipvsadm" -C || broken "ipvsadm -C failed"; }
+
+# timed INPUT OUTPUT COMMAND...: runs COMMAND once; sets US to its wall-clock time in microseconds.
+# The command must succeed.
+US=0
+timed() {
+  local input=$1 output=$2 start end status
+  shift 2
+  start=$EPOCHREALTIME
+  "$@" <"$input" >"$output" 2>"$WORK/stderr"
+  status=$?
+  end=$EPOCHREALTIME
+  US=$((${end/./} - ${start/./}))
+  if [ "$status" -ne 0 ] || [ -s "$WORK/stderr" ]; then
+    broken "\`$*\` exited with status $status"
+    return 1
+  fi
+}
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# measure OPERATION PREPARE INPUT ARGS...: REPS runs of "$REF/ARGS" and of "$OURS/ARGS", alternating
+# so that both see the same conditions; PREPARE runs before each (untimed).
+measure() {
+  local operation=$1 prepare=$2 input=$3 rep tool
+  shift 3
+  local -a ref_us=() ours_us=()
+  for ((rep = 1; rep <= REPS; rep++)); do
+    for tool in ref ours; do
+      $prepare
+      local dir=$REF
+      [ "$tool" = ours ] && dir=$OURS
+      timed "$input" /dev/null "$dir/$1" "${@:2}" || return 1
+      if [ "$tool" = ref ]; then ref_us+=("$US"); else ours_us+=("$US"); fi
+    done
+    say "$operation: repetition $rep: reference $((ref_us[-1] / 1000)) ms, ours $((ours_us[-1] / 1000)) ms"
+  done
+  echo "SAMPLES $operation ref ${ref_us[*]}"
+  echo "SAMPLES $operation ours ${ours_us[*]}"
+  echo "RESULT $operation $(median "${ref_us[@]}") $(median "${ours_us[@]}")"
+}
+
+# compare WHAT EXPECTED_FILE ACTUAL_FILE
+compare() {
+  if cmp -s "$2" "$3"; then
+    echo "SAME $1"
+  else
+    echo "DIFFERS $1"
+    diff "$2" "$3" | head -n 20 | sed 's/^/    | /'
+    FAILED=1
+  fi
+}
+
+# restored_by TOOL COMMAND...: restore the rules with COMMAND into an empty table, then check with the
+# reference's save that the kernel holds exactly the rule file.
+restored_by() {
+  local tool=$1
+  shift
+  flush
+  timed "$RULES" /dev/null "$@" || return 1
+  timed /dev/null "$WORK/saved" "$REF/ipvsadm" -Sn || return 1
+  compare "table restored by $tool -R equals the rule file" "$RULES" "$WORK/saved"
+}
+
+# profile OPERATION PREPARE INPUT ARGS...: one run of each tool under `strace -c -f`.
+profile() {
+  local operation=$1 prepare=$2 input=$3 tool dir
+  shift 3
+  for tool in ref ours; do
+    dir=$REF
+    [ "$tool" = ours ] && dir=$OURS
+    $prepare
+    strace -c -f -o "$WORK/strace" "$dir/$1" "${@:2}" <"$input" >/dev/null 2>"$WORK/stderr" ||
+      broken "strace of $tool $operation failed"
+    echo "STRACE $tool $operation"
+    sed 's/^/    | /' "$WORK/strace"
+  done
+}
+
+services=$(grep -c '^-A' "$RULES")
+say "kernel $(uname -r), $(grep -c . "$RULES") rules ($services services), $REPS repetitions"
+modprobe ip_vs || { broken "modprobe ip_vs failed"; exit 1; }
+
+# The rule file is what ipvsadm-save -n prints: restoring it with either tool must reproduce it.
+restored_by reference "$REF/ipvsadm" -R
+restored_by ours "$OURS/ipvsadm" -R
+[ "$FAILED" -eq 0 ] || exit 1
+
+# Identical output of every listing on the big table.
+timed /dev/null "$WORK/ref-Ln" "$REF/ipvsadm" -Ln
+timed /dev/null "$WORK/ours-Ln" "$OURS/ipvsadm" -Ln
+compare "ipvsadm -Ln" "$WORK/ref-Ln" "$WORK/ours-Ln"
+timed /dev/null "$WORK/ref-Sn" "$REF/ipvsadm" -Sn
+timed /dev/null "$WORK/ours-Sn" "$OURS/ipvsadm" -Sn
+compare "ipvsadm -Sn" "$WORK/ref-Sn" "$WORK/ours-Sn"
+timed /dev/null "$WORK/ref-save" "$REF/ipvsadm-save" -n
+timed /dev/null "$WORK/ours-save" "$OURS/ipvsadm-save" -n
+compare "ipvsadm-save -n" "$WORK/ref-save" "$WORK/ours-save"
+[ "$FAILED" -eq 0 ] || exit 1
+
+if [ "$STRACE" = 1 ]; then
+  profile "ipvsadm -Ln" : /dev/null ipvsadm -Ln
+  profile "ipvsadm -R" flush "$RULES" ipvsadm -R
+  exit "$FAILED"
+fi
+
+measure "ipvsadm -Ln" : /dev/null ipvsadm -Ln || exit 1
+measure "ipvsadm -Sn" : /dev/null ipvsadm -Sn || exit 1
+measure "ipvsadm-save -n" : /dev/null ipvsadm-save -n || exit 1
+measure "ipvsadm -R" flush "$RULES" ipvsadm -R || exit 1
+measure "ipvsadm-restore" flush "$RULES" ipvsadm-restore || exit 1
+exit "$FAILED"
