@@ -86,6 +86,8 @@ check_eq nat-stats-per-server "5 5" "$(stat 3 "$RS1:80") $(stat 3 "$RS2:80")"
 check nat-stats-packets-both-ways test "$(stat 4 "$SVC")" -gt 0 -a "$(stat 5 "$SVC")" -gt 0
 same_as_reference nat-stats-as-reference -Ln --stats
 same_as_reference nat-rate-as-reference -Ln --rate
+check nat-zero ipvs -Z
+check nat-zeroed-stats wait_until 5 stat_is 3 "$SVC" 0
 
 # --- Weight 0: no new connections for rs2.
 check weight-0 ipvs -e -t "$SVC" -r "$RS2:80" -m -w 0
