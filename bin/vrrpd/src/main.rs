@@ -69,10 +69,64 @@ fn main() -> ExitCode {
         return config_test::run(&options);
     }
     if options.check_only && !options.vrrp_only {
-        eprintln!("{program}: the checker subsystem (-C) is not implemented yet");
-        return ExitCode::from(1);
+        let mut checkers = checker_options(&options);
+        checkers.pid_files.insert(
+            0,
+            options
+                .pid_file
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PID_FILE.to_owned())
+                .into(),
+        );
+        return lvs_runtime::run(checkers);
     }
-    vrrpd_runtime::run(daemon_options(&options))
+    let mut vrrp = daemon_options(&options);
+    if !options.vrrp_only {
+        // keepalived runs its checkers in a child process; so do we. Go into the background first,
+        // so that the child's parent is the long-lived daemon, and let the child stop with it.
+        if !vrrp.foreground {
+            if let Err(e) = vrrpd_runtime::process::daemonize() {
+                eprintln!("{program}: cannot go into the background: {e}");
+                return ExitCode::from(1);
+            }
+            vrrp.foreground = true;
+            vrrp.log.console = false;
+        }
+        // SAFETY: no other thread exists yet, so the child starts from a consistent state.
+        match unsafe { nix::unistd::fork() } {
+            Ok(nix::unistd::ForkResult::Child) => {
+                let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
+                let mut checkers = checker_options(&options);
+                checkers.foreground = true;
+                checkers.log.console = vrrp.log.console;
+                return lvs_runtime::run(checkers);
+            }
+            Ok(nix::unistd::ForkResult::Parent { .. }) => {}
+            Err(e) => eprintln!("{program}: cannot start the checker process: {e}"),
+        }
+    }
+    vrrpd_runtime::run(vrrp)
+}
+
+/// What the checker process needs of the command line, with keepalived's defaults.
+fn checker_options(options: &cli::Options) -> lvs_runtime::CheckerOptions {
+    let vrrp = daemon_options(options);
+    let mut log = vrrp.log;
+    log.ident = "Keepalived_healthcheckers".to_owned();
+    lvs_runtime::CheckerOptions {
+        config_file: vrrp.config_file,
+        load_options: vrrp.load_options,
+        log,
+        foreground: vrrp.foreground,
+        pid_files: vec![
+            options
+                .checkers_pid_file
+                .clone()
+                .unwrap_or_else(|| lvs_runtime::DEFAULT_CHECKERS_PID_FILE.to_owned())
+                .into(),
+        ],
+        release_ipvs: !options.dont_release_ipvs,
+    }
 }
 
 /// What the daemon needs of the command line, with keepalived's defaults.

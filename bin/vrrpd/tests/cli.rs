@@ -161,9 +161,22 @@ fn dump_conf_prints_the_meaning() {
 }
 
 #[test]
-fn checkers_only_says_the_checker_subsystem_is_not_there_yet() {
+fn checkers_only_runs_the_checker_process() {
+    // The checker process starts (it logs as keepalived's healthcheckers) and stops at once
+    // because its pid file cannot be written.
     let config = Config::new("daemon", TYPO);
-    let out = vrrpd(&["-C", "-n", "-f", &config.path()]);
+    let out = vrrpd(&[
+        "-C",
+        "-n",
+        "-l",
+        "-G",
+        "-p",
+        "/dev/null/keepalived.pid",
+        "-f",
+        &config.path(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("the checker subsystem (-C) is not implemented yet"));
+    let err = stderr(&out);
+    assert!(err.contains("healthcheckers"), "{err}");
+    assert!(err.contains("cannot write pid file"), "{err}");
 }

@@ -225,6 +225,12 @@ impl Pool {
         events
     }
 
+    /// Re-evaluates a virtual server's quorum (after a reload carried its state over); returns
+    /// the new state when it changed.
+    pub fn refresh_quorum(&mut self, service: usize) -> Option<bool> {
+        self.services.get_mut(service)?.update_quorum()
+    }
+
     /// A new effective weight for a real server (`misc_dynamic`: exit status − 2); quorum
     /// follows. keepalived's `update_svr_wgt`.
     pub fn set_weight(

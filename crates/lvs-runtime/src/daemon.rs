@@ -1,0 +1,854 @@
+//! The health-checker process: keepalived 2.2.7's `Keepalived_healthcheckers` as one `ppoll` loop.
+//!
+//! At start the virtual servers of the configuration become IPVS services (`lvs::desired_table`);
+//! only the services this process programs are touched — a service of the same key that already
+//! exists is taken over (its other destinations are left alone), every other rule stays as it is.
+//! Checkers run on their own schedules (`lvs::checker::Schedule`): TCP and HTTP attempts are
+//! non-blocking sockets in the poll set, MISC_CHECK scripts are children reaped on SIGCHLD. A
+//! change of health moves the pool (`lvs::Pool`) and the kernel gets exactly the difference
+//! between what was programmed and what is now wanted (`ipvs::table::changes_between`). SIGHUP
+//! reads the configuration again and applies only its difference; SIGTERM removes the services
+//! programmed (unless `-I`).
+
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ipvs::table::{VirtualService, changes_between};
+use ipvs::{Change, Client};
+use keepalived_config::diagnostics::keepalived as keepalived_messages;
+use keepalived_config::env::SystemEnvironment;
+use keepalived_config::model::lvs::{CheckerKind, RealServer, ServiceAddress, VirtualServer};
+use keepalived_config::model::{self, Config, Script, ScriptUser};
+use keepalived_config::{LoadOptions, load};
+use log::{debug, error, info, warn};
+use lvs::checker::{Schedule, Timing};
+use lvs::desired_table;
+use lvs::pool::{CheckerState, Pool, PoolEvent};
+use nix::poll::{PollFd, PollFlags, ppoll};
+use nix::sys::signal::Signal;
+use nix::sys::signalfd::SignalFd;
+use nix::sys::time::TimeSpec;
+use vrrpd_runtime::logging::{self, LogSettings};
+use vrrpd_runtime::process::{self, PidFile};
+use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
+
+use crate::probes::{Exchange, Probe, Target, Verdict};
+
+/// keepalived's default pid file of the checker process.
+pub const DEFAULT_CHECKERS_PID_FILE: &str = "/run/keepalived_checkers.pid";
+
+/// What the command line decided for the checker process.
+#[derive(Clone, Debug)]
+pub struct CheckerOptions {
+    pub config_file: String,
+    pub load_options: LoadOptions,
+    pub log: LogSettings,
+    /// `-n`: stay in the foreground.
+    pub foreground: bool,
+    /// The pid files to write (the main one with `-C`, and the checkers' one).
+    pub pid_files: Vec<PathBuf>,
+    /// Not `-I`: remove the IPVS services when stopping.
+    pub release_ipvs: bool,
+}
+
+/// Runs the checker process until SIGTERM or SIGINT.
+pub fn run(options: CheckerOptions) -> ExitCode {
+    if !options.foreground {
+        if let Err(e) = process::daemonize() {
+            eprintln!("vrrpd: cannot go into the background: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    logging::init(&options.log);
+    info!(
+        "Starting vrrpd v{} (keepalived 2.2.7 healthcheckers), pid={}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    );
+    let pid_files = options
+        .pid_files
+        .iter()
+        .map(|path| PidFile::create(path))
+        .collect::<Result<Vec<_>, _>>();
+    let _pid_files = match pid_files {
+        Ok(files) => files,
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let Some(config) = read_config(&options.config_file, &options.load_options) else {
+        return ExitCode::from(1);
+    };
+    let signals = match process::signal_fd() {
+        Ok(signals) => signals,
+        Err(e) => {
+            error!("Cannot start: signals: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let client = match Client::connect() {
+        Ok(client) => Some(client),
+        Err(e) => {
+            error!("IPVS: Can't initialize ipvs: {e}");
+            None
+        }
+    };
+    let mut daemon = Daemon::new(options, config, client, signals);
+    daemon.run();
+    info!(
+        "Stopped vrrpd v{} healthcheckers",
+        env!("CARGO_PKG_VERSION")
+    );
+    ExitCode::SUCCESS
+}
+
+/// Reads the configuration, logging keepalived's messages about it; `None` when it cannot be used.
+fn read_config(path: &str, options: &LoadOptions) -> Option<Config> {
+    info!("Opening file '{path}'.");
+    let loaded = load(path, options, &SystemEnvironment);
+    for line in keepalived_messages::render(&loaded.diagnostics, &loaded.sources) {
+        warn!("{line}");
+    }
+    if loaded.verdict.aborted {
+        error!("Stopping: the configuration could not be read");
+        return None;
+    }
+    Some(loaded.config)
+}
+
+/// What one checker does per attempt.
+#[derive(Clone, Debug)]
+enum Work {
+    /// A connection, and for HTTP_GET requests on it.
+    Net { target: Target, exchange: Exchange },
+    /// A MISC_CHECK script.
+    Script {
+        argv: Vec<String>,
+        user: Option<ScriptUser>,
+        timeout: Duration,
+        dynamic: bool,
+    },
+    /// A checker kind not run yet: it keeps its initial standing.
+    Idle,
+}
+
+struct RunningChecker {
+    service: usize,
+    real_server: usize,
+    index: usize,
+    keyword: &'static str,
+    work: Work,
+    schedule: Schedule,
+    probe: Option<Probe>,
+}
+
+struct Daemon {
+    options: CheckerOptions,
+    config: Config,
+    pool: Pool,
+    checkers: Vec<RunningChecker>,
+    client: Option<Client>,
+    /// What this process has programmed (the kernel's view of our services).
+    programmed: Vec<VirtualService>,
+    signals: SignalFd,
+    children: Children,
+    stopping: bool,
+    random: u64,
+}
+
+impl Daemon {
+    fn new(
+        options: CheckerOptions,
+        config: Config,
+        client: Option<Client>,
+        signals: SignalFd,
+    ) -> Self {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            ^ u64::from(std::process::id());
+        let mut daemon = Daemon {
+            options,
+            pool: Pool::new(&config),
+            config,
+            checkers: Vec::new(),
+            client,
+            programmed: Vec::new(),
+            signals,
+            children: Children::default(),
+            stopping: false,
+            random: seed | 1,
+        };
+        daemon.take_over_existing();
+        daemon.checkers = daemon.build_checkers(Instant::now(), &[]);
+        daemon.sync_ipvs();
+        for (index, vs) in daemon.config.virtual_servers.iter().enumerate() {
+            if let Some(state) = daemon.pool.services.get(index) {
+                if !state.quorum_up && vs.sorry_server.is_some() {
+                    info!("Starting with quorum down for VS {}", vs_name(vs));
+                }
+            }
+        }
+        daemon
+    }
+
+    /// Our view of the kernel at start: the services we are about to program that exist already,
+    /// with only the destinations we would program, so that others' rules are never removed.
+    fn take_over_existing(&mut self) {
+        let Some(client) = self.client.as_mut() else {
+            return;
+        };
+        let current = match client.table() {
+            Ok(table) => table,
+            Err(e) => {
+                warn!("IPVS: cannot read the table: {e}");
+                return;
+            }
+        };
+        let desired = desired_table(&self.config, &self.pool);
+        self.programmed = current
+            .into_iter()
+            .filter_map(|mut entry| {
+                let wanted = desired
+                    .iter()
+                    .find(|d| d.service.key == entry.service.key)?;
+                entry.destinations.retain(|d| {
+                    wanted
+                        .destinations
+                        .iter()
+                        .any(|w| w.address == d.address && w.port == d.port)
+                });
+                Some(entry)
+            })
+            .collect();
+    }
+
+    fn next_random(&mut self) -> f64 {
+        // xorshift64: spreads first attempts over warmup; no quality needed.
+        let mut x = self.random;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The checkers of the configuration; those of `previous` that match keep their schedule.
+    fn build_checkers(
+        &mut self,
+        now: Instant,
+        previous: &[(String, Schedule)],
+    ) -> Vec<RunningChecker> {
+        let mut out = Vec::new();
+        let services = self.config.virtual_servers.clone();
+        for (service, vs) in services.iter().enumerate() {
+            for (real_server, rs) in vs.real_servers.iter().enumerate() {
+                for (index, checker) in rs.checkers.iter().enumerate() {
+                    let work = work(checker, rs);
+                    if matches!(work, Work::Idle) {
+                        warn!(
+                            "{} of {} in VS {} is not supported yet: the server keeps its initial state",
+                            checker.kind.keyword(),
+                            rs_name(rs),
+                            vs_name(vs)
+                        );
+                    }
+                    let random = self.next_random();
+                    let mut schedule =
+                        Schedule::new(Timing::from(&checker.timing), checker.alpha, now, random);
+                    let identity = checker_identity(vs, rs, index, checker);
+                    if let Some((_, old)) = previous.iter().find(|(id, _)| *id == identity) {
+                        schedule.migrate_from(old);
+                    }
+                    if !matches!(work, Work::Idle) {
+                        info!(
+                            "Activating healthchecker for service {} for VS {}",
+                            rs_name(rs),
+                            vs_name(vs)
+                        );
+                    }
+                    out.push(RunningChecker {
+                        service,
+                        real_server,
+                        index,
+                        keyword: checker.kind.keyword(),
+                        work,
+                        schedule,
+                        probe: None,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn run(&mut self) {
+        while !self.stopping {
+            let now = Instant::now();
+            self.start_due(now);
+            self.expire(now);
+            self.children.kill_overdue(now);
+            let next = self
+                .checkers
+                .iter()
+                .enumerate()
+                .filter_map(|(index, c)| match (&c.probe, &c.work) {
+                    (Some(probe), _) => Some(probe.deadline()),
+                    (None, Work::Idle) => None,
+                    (None, Work::Script { .. })
+                        if self.children.is_running(Purpose::Check(index)) =>
+                    {
+                        None
+                    }
+                    (None, _) => c.schedule.next_attempt(),
+                })
+                .chain(self.children.next_deadline())
+                .min();
+            let timeout = next.map(|deadline| {
+                TimeSpec::from_duration(deadline.saturating_duration_since(Instant::now()))
+            });
+            let (signals_ready, ready) = {
+                let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
+                let mut owners = Vec::new();
+                for (index, checker) in self.checkers.iter().enumerate() {
+                    if let Some(probe) = &checker.probe {
+                        fds.push(PollFd::new(probe.fd(), probe.interest()));
+                        owners.push(index);
+                    }
+                }
+                match ppoll(&mut fds, timeout, None) {
+                    Ok(_) => {}
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(e) => {
+                        error!("poll: {e}");
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    }
+                }
+                let is_ready = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
+                let ready: Vec<usize> = fds[1..]
+                    .iter()
+                    .zip(&owners)
+                    .filter(|(fd, _)| is_ready(fd))
+                    .map(|(_, &owner)| owner)
+                    .collect();
+                (is_ready(&fds[0]), ready)
+            };
+            let now = Instant::now();
+            for index in ready {
+                let verdict = match self.checkers[index].probe.as_mut() {
+                    Some(probe) => probe.advance(now),
+                    None => None,
+                };
+                if let Some(verdict) = verdict {
+                    self.checkers[index].probe = None;
+                    self.finish(index, verdict, None, now);
+                }
+            }
+            if signals_ready {
+                self.signals(now);
+            }
+        }
+        self.shutdown();
+    }
+
+    fn start_due(&mut self, now: Instant) {
+        for index in 0..self.checkers.len() {
+            let checker = &mut self.checkers[index];
+            if checker.probe.is_some() || matches!(checker.work, Work::Idle) {
+                continue;
+            }
+            if matches!(checker.work, Work::Script { .. })
+                && self.children.is_running(Purpose::Check(index))
+            {
+                continue;
+            }
+            if checker.schedule.start(now).is_none() {
+                continue;
+            }
+            let timeout = checker.schedule.timing().connect_timeout;
+            match checker.work.clone() {
+                Work::Net { target, exchange } => {
+                    match Probe::start(target, exchange, timeout, now) {
+                        Ok(probe) => checker.probe = Some(probe),
+                        Err(e) => self.finish(index, Verdict::Failure(e), None, now),
+                    }
+                }
+                Work::Script {
+                    argv,
+                    user,
+                    timeout,
+                    ..
+                } => {
+                    let user = user.or_else(|| self.config.global.script_user.clone());
+                    if !self.children.spawn(
+                        &argv,
+                        user.as_ref(),
+                        Purpose::Check(index),
+                        Some(timeout),
+                        now,
+                    ) {
+                        self.finish(
+                            index,
+                            Verdict::Failure("cannot start the script".into()),
+                            None,
+                            now,
+                        );
+                    }
+                }
+                Work::Idle => {}
+            }
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        for index in 0..self.checkers.len() {
+            let verdict = match &self.checkers[index].probe {
+                Some(probe) if probe.deadline() <= now => probe.timed_out(),
+                _ => continue,
+            };
+            self.checkers[index].probe = None;
+            self.finish(index, verdict, None, now);
+        }
+    }
+
+    /// An attempt ended: the schedule decides whether the checker's standing changed; the pool
+    /// whether the real server and the quorum did; the kernel gets the difference.
+    fn finish(&mut self, index: usize, verdict: Verdict, weight: Option<i64>, now: Instant) {
+        let checker = &mut self.checkers[index];
+        let (service, real_server, position) =
+            (checker.service, checker.real_server, checker.index);
+        let success = verdict == Verdict::Success;
+        let (vs_text, rs_text) = match self.config.virtual_servers.get(service) {
+            Some(vs) => (
+                vs_name(vs),
+                vs.real_servers
+                    .get(real_server)
+                    .map(rs_name)
+                    .unwrap_or_default(),
+            ),
+            None => return,
+        };
+        if let Verdict::Failure(reason) = &verdict {
+            debug!("{} of {rs_text}: {reason}", checker.keyword);
+        }
+        let mut events = Vec::new();
+        if let Some(weight) = weight {
+            events.extend(self.pool.set_weight(service, real_server, weight));
+        }
+        if let Some(up) = checker.schedule.finish(success, now) {
+            if up {
+                info!("{} on service {rs_text} success.", checker.keyword);
+            } else {
+                let reason = match &verdict {
+                    Verdict::Failure(reason) => reason.as_str(),
+                    Verdict::Success => "",
+                };
+                info!("{} on service {rs_text} failed: {reason}", checker.keyword);
+            }
+            events.extend(self.pool.checker_result(service, real_server, position, up));
+        }
+        if events.is_empty() {
+            return;
+        }
+        for event in &events {
+            self.report(event, &vs_text, now);
+        }
+        self.sync_ipvs();
+    }
+
+    fn report(&mut self, event: &PoolEvent, vs_text: &str, now: Instant) {
+        match *event {
+            PoolEvent::RealServer {
+                service,
+                real_server,
+                up,
+            } => {
+                let Some(rs) = self
+                    .config
+                    .virtual_servers
+                    .get(service)
+                    .and_then(|vs| vs.real_servers.get(real_server))
+                else {
+                    return;
+                };
+                let verb = match (up, rs.inhibit_on_failure) {
+                    (true, true) => "Enabling service",
+                    (true, false) => "Adding service",
+                    (false, true) => "Disabling service",
+                    (false, false) => "Removing service",
+                };
+                let preposition = if rs.inhibit_on_failure {
+                    "of"
+                } else if up {
+                    "to"
+                } else {
+                    "from"
+                };
+                info!("{verb} {} {preposition} VS {vs_text}", rs_name(rs));
+                let script = if up {
+                    rs.notify_up.clone()
+                } else {
+                    rs.notify_down.clone()
+                };
+                self.notify(script.as_ref(), now);
+            }
+            PoolEvent::Quorum {
+                service,
+                up,
+                weight_sum,
+            } => {
+                let Some(vs) = self.config.virtual_servers.get(service) else {
+                    return;
+                };
+                if up {
+                    info!(
+                        "Gained quorum {}+{}={} <= {weight_sum} for VS {vs_text}",
+                        vs.quorum,
+                        vs.hysteresis,
+                        vs.quorum + vs.hysteresis
+                    );
+                } else {
+                    info!(
+                        "Lost quorum {}-{}={} > {weight_sum} for VS {vs_text}",
+                        vs.quorum,
+                        vs.hysteresis,
+                        i64::from(vs.quorum) - i64::from(vs.hysteresis)
+                    );
+                }
+                if let Some(sorry) = &vs.sorry_server {
+                    let verb = match (up, sorry.inhibit) {
+                        (true, true) => "Disabling",
+                        (true, false) => "Removing",
+                        (false, true) => "Enabling",
+                        (false, false) => "Adding",
+                    };
+                    info!(
+                        "{verb} sorry server {} {} VS {vs_text}",
+                        address_port(sorry.address, sorry.port),
+                        if up { "from" } else { "to" }
+                    );
+                }
+                let script = if up {
+                    vs.quorum_up.clone()
+                } else {
+                    vs.quorum_down.clone()
+                };
+                self.notify(script.as_ref(), now);
+            }
+            PoolEvent::Weight {
+                service,
+                real_server,
+                old,
+                new,
+            } => {
+                if let Some(rs) = self
+                    .config
+                    .virtual_servers
+                    .get(service)
+                    .and_then(|vs| vs.real_servers.get(real_server))
+                {
+                    info!(
+                        "Changing weight from {old} to {new} for service {} of VS {vs_text}",
+                        rs_name(rs)
+                    );
+                }
+            }
+        }
+    }
+
+    fn notify(&mut self, script: Option<&Script>, now: Instant) {
+        let Some(script) = script else {
+            return;
+        };
+        let user = script
+            .user
+            .clone()
+            .or_else(|| self.config.global.script_user.clone());
+        self.children
+            .spawn(&script.argv, user.as_ref(), Purpose::Notify, None, now);
+    }
+
+    /// Sends the kernel the difference between what was programmed and what is wanted now.
+    fn sync_ipvs(&mut self) {
+        let desired = desired_table(&self.config, &self.pool);
+        let changes = changes_between(&self.programmed, &desired);
+        if !changes.is_empty() {
+            self.apply(&changes);
+        }
+        self.programmed = desired;
+    }
+
+    fn apply(&mut self, changes: &[Change]) {
+        let Some(client) = self.client.as_mut() else {
+            return;
+        };
+        for change in changes {
+            debug!("IPVS: {change:?}");
+        }
+        match client.apply_all(changes) {
+            Ok(report) => {
+                for (index, e) in report.failures() {
+                    warn!(
+                        "IPVS ({:?}): {}",
+                        changes.get(index).map(Change::operation),
+                        e
+                    );
+                }
+            }
+            Err(e) => error!("IPVS: {e}"),
+        }
+    }
+
+    fn signals(&mut self, now: Instant) {
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            match Signal::try_from(info.ssi_signo as i32) {
+                Ok(Signal::SIGTERM | Signal::SIGINT) => self.stopping = true,
+                Ok(Signal::SIGHUP) => self.reload(now),
+                Ok(Signal::SIGCHLD) => self.reap(now),
+                _ => {}
+            }
+        }
+    }
+
+    fn reap(&mut self, now: Instant) {
+        for (purpose, outcome) in self.children.reap() {
+            let Purpose::Check(index) = purpose else {
+                continue;
+            };
+            let Some(checker) = self.checkers.get(index) else {
+                continue;
+            };
+            let dynamic = matches!(checker.work, Work::Script { dynamic: true, .. });
+            let (verdict, weight) = misc_verdict(outcome, dynamic);
+            self.finish(index, verdict, weight, now);
+        }
+    }
+
+    /// SIGHUP: the new configuration's table replaces the old one by its difference; virtual and
+    /// real servers that stay keep their health, checkers that stay keep their schedule.
+    fn reload(&mut self, now: Instant) {
+        info!("Reloading");
+        let Some(config) = read_config(&self.options.config_file, &self.options.load_options)
+        else {
+            warn!("Reload failed: keeping the running configuration");
+            return;
+        };
+        let previous: Vec<(String, Schedule)> = self
+            .checkers
+            .iter()
+            .filter_map(|c| {
+                let vs = self.config.virtual_servers.get(c.service)?;
+                let rs = vs.real_servers.get(c.real_server)?;
+                let checker = rs.checkers.get(c.index)?;
+                Some((
+                    checker_identity(vs, rs, c.index, checker),
+                    c.schedule.clone(),
+                ))
+            })
+            .collect();
+        let old_config = std::mem::replace(&mut self.config, config);
+        let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
+        migrate_pool(&old_config, &old_pool, &self.config, &mut self.pool);
+        // Children of the old checkers are left to finish; their results are dropped.
+        self.children = Children::default();
+        self.checkers = self.build_checkers(now, &previous);
+        self.sync_ipvs();
+        info!("Reload finished");
+    }
+
+    fn shutdown(&mut self) {
+        info!("Stopping");
+        if self.options.release_ipvs {
+            let changes: Vec<Change> = self
+                .programmed
+                .iter()
+                .map(|entry| Change::DeleteService(entry.service.key))
+                .collect();
+            for vs in &self.config.virtual_servers {
+                info!("Removing Virtual Server {}", vs_name(vs));
+            }
+            if !changes.is_empty() {
+                self.apply(&changes);
+            }
+            self.programmed.clear();
+        }
+    }
+}
+
+/// What a MISC_CHECK exit means: 0 good, 1 failed; with `misc_dynamic`, 2–255 good with weight
+/// status − 2.
+pub fn misc_verdict(outcome: Outcome, dynamic: bool) -> (Verdict, Option<i64>) {
+    match outcome {
+        Outcome::Exited(0) => (Verdict::Success, None),
+        Outcome::Exited(code) if dynamic && (2..=255).contains(&code) => {
+            (Verdict::Success, Some(i64::from(code - 2)))
+        }
+        Outcome::Exited(code) => (Verdict::Failure(format!("exit status {code}")), None),
+        Outcome::Signalled(signal) => {
+            (Verdict::Failure(format!("killed by signal {signal}")), None)
+        }
+        Outcome::TimedOut => (Verdict::Failure("timed out".into()), None),
+    }
+}
+
+fn work(checker: &model::Checker, rs: &RealServer) -> Work {
+    match &checker.kind {
+        CheckerKind::Tcp => Work::Net {
+            target: Target::new(&checker.connection, rs.address, rs.port),
+            exchange: Exchange::Connect,
+        },
+        CheckerKind::HttpGet(http) => Work::Net {
+            target: Target::new(&checker.connection, rs.address, rs.port),
+            exchange: Exchange::Http(http.clone()),
+        },
+        CheckerKind::Misc(misc) => match &misc.path {
+            Some(script) => Work::Script {
+                argv: script.argv.clone(),
+                user: misc.user.clone().or_else(|| script.user.clone()),
+                timeout: misc.timeout.unwrap_or(checker.timing.delay_loop),
+                dynamic: misc.dynamic,
+            },
+            None => Work::Idle,
+        },
+        _ => Work::Idle,
+    }
+}
+
+/// What identifies a checker across a reload: its place and its settings.
+fn checker_identity(
+    vs: &VirtualServer,
+    rs: &RealServer,
+    index: usize,
+    checker: &model::Checker,
+) -> String {
+    format!(
+        "{:?}/{:?}/{}/{}/{index}/{:?}/{:?}",
+        vs.service, vs.protocol, rs.address, rs.port, checker.kind, checker.connection
+    )
+}
+
+fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
+    a.service == b.service
+        && (a.protocol == b.protocol || !matches!(a.service, ServiceAddress::Address { .. }))
+}
+
+/// Carries health across a reload: a virtual server that stays keeps its quorum state; a real
+/// server that stays keeps whether it is alive, its effective weight and its checkers' standing.
+fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_pool: &mut Pool) {
+    for (new_index, new_vs) in new_config.virtual_servers.iter().enumerate() {
+        let Some(old_index) = old_config
+            .virtual_servers
+            .iter()
+            .position(|old_vs| same_service(old_vs, new_vs))
+        else {
+            continue;
+        };
+        let (Some(old_state), Some(new_state)) = (
+            old_pool.services.get(old_index),
+            new_pool.services.get_mut(new_index),
+        ) else {
+            continue;
+        };
+        let old_vs = &old_config.virtual_servers[old_index];
+        new_state.quorum_up = old_state.quorum_up;
+        for (rs_index, rs) in new_vs.real_servers.iter().enumerate() {
+            let Some(old_rs_index) = old_vs
+                .real_servers
+                .iter()
+                .position(|o| o.address == rs.address && o.port == rs.port)
+            else {
+                continue;
+            };
+            let old_rs_state = &old_state.real_servers[old_rs_index];
+            let old_rs = &old_vs.real_servers[old_rs_index];
+            let new_rs_state = &mut new_state.real_servers[rs_index];
+            if old_rs.weight == rs.weight {
+                new_rs_state.effective_weight = old_rs_state.effective_weight;
+            }
+            let mut any_failed = false;
+            for (c_index, checker) in rs.checkers.iter().enumerate() {
+                let matched = old_rs
+                    .checkers
+                    .get(c_index)
+                    .filter(|o| o.kind == checker.kind && o.connection == checker.connection)
+                    .and_then(|_| old_rs_state.checkers.get(c_index));
+                if let Some(old_checker) = matched {
+                    if old_checker.has_run {
+                        new_rs_state.checkers[c_index] = CheckerState {
+                            up: old_checker.up,
+                            has_run: true,
+                        };
+                    }
+                    any_failed |= !old_checker.up;
+                }
+            }
+            // New alpha checkers of a healthy server do not take it out until they have run.
+            if old_rs_state.alive && !any_failed {
+                for (c_index, checker) in rs.checkers.iter().enumerate() {
+                    if checker.alpha && !new_rs_state.checkers[c_index].has_run {
+                        new_rs_state.checkers[c_index].up = true;
+                    }
+                }
+            }
+            new_rs_state.alive = new_rs_state.checkers.iter().all(|c| c.up);
+        }
+        new_pool.refresh_quorum(new_index);
+    }
+}
+
+fn address_port(address: std::net::IpAddr, port: u16) -> String {
+    format!("[{address}]:{port}")
+}
+
+/// keepalived's way of naming a virtual server in logs: `[10.0.0.1]:tcp:80`, `FWM 7`, `[G]`.
+fn vs_name(vs: &VirtualServer) -> String {
+    match &vs.service {
+        ServiceAddress::Address { address, port } => {
+            format!("[{address}]:{}:{port}", vs.protocol.name())
+        }
+        ServiceAddress::Fwmark(mark) => format!("FWM {mark}"),
+        ServiceAddress::Group(name) => format!("[{name}]:{}", vs.protocol.name()),
+    }
+}
+
+fn rs_name(rs: &RealServer) -> String {
+    address_port(rs.address, rs.port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misc_exit_statuses() {
+        assert_eq!(
+            misc_verdict(Outcome::Exited(0), false),
+            (Verdict::Success, None)
+        );
+        assert!(matches!(
+            misc_verdict(Outcome::Exited(1), true).0,
+            Verdict::Failure(_)
+        ));
+        assert!(matches!(
+            misc_verdict(Outcome::Exited(5), false).0,
+            Verdict::Failure(_)
+        ));
+        assert_eq!(
+            misc_verdict(Outcome::Exited(5), true),
+            (Verdict::Success, Some(3))
+        );
+        assert_eq!(
+            misc_verdict(Outcome::Exited(2), true),
+            (Verdict::Success, Some(0))
+        );
+        assert!(matches!(
+            misc_verdict(Outcome::TimedOut, true).0,
+            Verdict::Failure(_)
+        ));
+    }
+}

@@ -1,0 +1,15 @@
+//! The running health-checker process of `vrrpd` (keepalived's `Keepalived_healthcheckers`): IPVS
+//! programmed from the virtual servers of the configuration, real servers moved in and out by
+//! their checkers, reload by difference, removal at stop.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`daemon`] | the `ppoll` loop: signals, checker sockets, script children, timers; IPVS by difference; reload; stop |
+//! | [`probes`] | one TCP or HTTP check attempt on a non-blocking socket |
+//!
+//! The decisions are the `lvs` crate's (sans I/O); this crate gives them time, sockets and the kernel.
+
+pub mod daemon;
+pub mod probes;
+
+pub use daemon::{CheckerOptions, DEFAULT_CHECKERS_PID_FILE, run};
