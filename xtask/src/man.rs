@@ -294,9 +294,11 @@ fn vrrpd() -> String {
         "`vrrpd` is the lvs-rs replacement for keepalived 2.2.7: it reads `keepalived.conf` \
          (default /etc/keepalived/keepalived.conf) in keepalived's language, runs its VRRP \
          instances (virtual addresses, gratuitous ARP and unsolicited neighbour advertisements, \
-         notify scripts, tracking scripts and interfaces), and takes keepalived's command line, \
-         signals and pid files. It can be installed as `keepalived` (a symbolic link) so that \
-         scripts calling keepalived keep working.",
+         notify scripts, tracking scripts and interfaces) and its virtual servers (IPVS services \
+         with `TCP_CHECK`, `HTTP_GET` and `MISC_CHECK` health checks, in a child process as \
+         keepalived's checker process), and takes keepalived's command line, signals and pid \
+         files. It can be installed as `keepalived` (a symbolic link) so that scripts calling \
+         keepalived keep working.",
     );
     page.para(
         "Without `-n` it goes into the background. Under systemd, `vrrpd.service` runs it with \
@@ -367,14 +369,18 @@ fn vrrpd() -> String {
     page.section("COMPATIBILITY");
     page.para("Where vrrpd differs from keepalived 2.2.7:");
     page.bullet(
-        "VRRP runs in the main process (keepalived forks a VRRP child); it writes \
-         both the main and the VRRP pid file.",
+        "VRRP runs in the main process (keepalived forks a VRRP child), which writes both the \
+         main and the VRRP pid file; the health checkers run in its child. `SIGHUP` to the main \
+         process reloads VRRP only: signal the checker process too (its pid file), or run `-P` \
+         and `-C` as two daemons.",
     );
     page.bullet(
         "Not implemented: `use_vmac` and `use_ipvlan`, virtual routes and rules, `no_accept` and \
          `vrrp_strict` firewall rules, `track_file`, `track_process`, `track_bfd`, \
          `vrrp_garp_interval` pacing, `garp_extra_if`, SMTP alerts, `vrrp_startup_delay`, \
-         network namespaces, SNMP, D-Bus, the JSON dump and genhash.",
+         network namespaces, SNMP, D-Bus, the JSON dump and genhash; on the checker side \
+         `SSL_GET`, `SMTP_CHECK`, `DNS_CHECK`, `UDP_CHECK`, `PING_CHECK`, `FILE_CHECK`, \
+         `BFD_CHECK`, `ha_suspend`, `lvs_sync_daemon`, `lvs_timeouts`, `lvs_flush`.",
     );
     let ignored: Vec<String> = vrrpd_cli::options()
         .filter(|o| o.doc.support == Support::Ignored)

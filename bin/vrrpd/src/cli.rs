@@ -395,7 +395,7 @@ pub fn option_doc(long: &str) -> OptionDoc {
         "dont-respawn" => doc(
             None,
             "do not respawn children",
-            "keepalived restarts its VRRP and checker children when they die; vrrpd's VRRP runs in the main process, so there is nothing to respawn.",
+            "keepalived restarts its VRRP and checker children when they die; vrrpd's VRRP runs in the main process and its checker child is not restarted, so this changes nothing.",
             Ignored,
         ),
         "dont-fork" => doc(
