@@ -1,0 +1,365 @@
+# vrrpd's checker process (-C) against keepalived 2.2.7's, on the real kernel.
+#
+# 1. Programming: for a set of configurations (address, fwmark, IPv6 and group services; NAT, DR and
+#    tunnel methods; persistence, flags, thresholds, inhibit, sorry server, quorum, alpha) each daemon
+#    runs alone in a namespace until its table settles; `ipvsadm -Sn` must be identical, and each
+#    must remove its services when stopped and leave a rule it did not create alone.
+# 2. Traffic: the NAT topology of lib.sh with HTTP_GET on both real servers: requests split; one
+#    httpd stopped → it leaves the table within the check time and traffic goes to the other; started
+#    again → back. The same scenario under keepalived gives the same `ipvsadm -Sn` at every stage.
+# 3. Reload: SIGHUP with a changed weight and an added virtual server changes exactly those, and
+#    keeps the connection counters of the service that stayed.
+# vm-timeout: 900
+. "$SUITES/lib.sh"
+IPVSADM=$REF_IPVSADM
+WORK=/tmp/lvs-daemon
+mkdir -p "$WORK"
+
+# start_daemon NS WHICH CONF: keepalived or ours, checkers only, in the foreground, as a child of
+# this shell (ip netns exec execs the daemon, so DAEMON_PID is the daemon's pid).
+start_daemon() {
+  local ns=$1 which=$2 conf=$3 log
+  log=$WORK/$2-$(basename "$3").log
+  if [ "$which" = keepalived ]; then
+    ip netns exec "$ns" /usr/sbin/keepalived -C -n -l -D -f "$conf" -p "$WORK/ka.pid" -c "$WORK/ka-c.pid" >"$log" 2>&1 &
+  else
+    ip netns exec "$ns" "$LVS_BIN/vrrpd" -C -n -l -D -f "$conf" -p "$WORK/our.pid" -c "$WORK/our-c.pid" >"$log" 2>&1 &
+  fi
+  DAEMON_PID=$!
+  DAEMON_LOG=$log
+}
+
+# stop_daemon: SIGTERM and wait for it to end (SIGKILL after 10 s, which fails the check that
+# follows: its rules stay).
+stop_daemon() {
+  kill -TERM "$DAEMON_PID" 2>/dev/null
+  local i=0
+  while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 100 ]; do
+    grep -q '^State:.*Z' "/proc/$DAEMON_PID/status" 2>/dev/null && break
+    sleep 0.1
+    i=$((i + 1))
+  done
+  kill -KILL "$DAEMON_PID" 2>/dev/null
+  wait "$DAEMON_PID" 2>/dev/null
+}
+
+# check_table CHECK EXPECTED: the table of lvsd is EXPECTED; on failure the daemon's log is shown.
+check_table() {
+  local actual
+  actual=$(table lvsd)
+  if [ "$2" == "$actual" ]; then
+    pass "$1"
+  else
+    fail "$1" "unexpected table" "expected:" "$2" "actual:" "$actual" "log:" "$(tail -n 30 "$DAEMON_LOG")"
+  fi
+}
+
+table() { in_ns "$1" "$IPVSADM" -Sn; }
+
+# settle NS: wait until the table is not empty and the same over one second; print it.
+settle() {
+  local ns=$1 previous="" current i=0
+  while [ $i -lt 30 ]; do
+    current=$(table "$ns")
+    if [ -n "$current" ] && [ "$current" = "$previous" ]; then break; fi
+    previous=$current
+    sleep 1
+    i=$((i + 1))
+  done
+  printf '%s\n' "$current"
+}
+
+# --- 1. Programming ---------------------------------------------------------------------------
+
+write_confs() {
+  cat >"$WORK/nat.conf" <<'EOF'
+virtual_server 10.0.1.100 80 {
+  protocol TCP
+  lb_algo rr
+  lb_kind NAT
+  persistence_timeout 600
+  persistence_granularity 255.255.255.0
+  real_server 10.0.2.11 8080 {
+    weight 3
+    uthreshold 100
+    lthreshold 10
+  }
+  real_server 10.0.2.12 8080 {
+    weight 0
+  }
+}
+EOF
+  cat >"$WORK/udp-dr.conf" <<'EOF'
+virtual_server 10.0.1.101 53 {
+  lb_kind DR
+  ops
+  real_server 10.0.2.11 53 {
+  }
+  real_server 10.0.2.12 53 {
+    lvs_method NAT
+  }
+}
+EOF
+  cat >"$WORK/fwmark-tun.conf" <<'EOF'
+virtual_server fwmark 5 {
+  lvs_sched sh
+  sh-port
+  sh-fallback
+  lvs_method TUN type gue port 6080 csum
+  persistence_timeout
+  real_server 10.0.2.11 {
+  }
+  real_server 10.0.2.12 {
+    lvs_method TUN type gre
+  }
+  real_server 10.0.2.13 {
+    lvs_method TUN
+  }
+}
+EOF
+  cat >"$WORK/ipv6.conf" <<'EOF'
+virtual_server 2001:db8::100 443 {
+  protocol TCP
+  lb_algo wrr
+  persistence_timeout 30
+  persistence_granularity 64
+  real_server 2001:db8:1::11 443 {
+    weight 2
+  }
+  real_server 2001:db8:1::12 443 {
+  }
+}
+virtual_server fwmark 6 {
+  ip_family inet6
+  real_server 2001:db8:1::11 {
+  }
+}
+EOF
+  cat >"$WORK/group.conf" <<'EOF'
+virtual_server_group web {
+  10.0.1.100-102 80
+  10.0.3.1 8080
+  fwmark 9
+}
+virtual_server group web {
+  protocol TCP
+  lb_algo sh
+  sh-port
+  real_server 10.0.2.11 80 {
+  }
+  real_server 10.0.2.12 80 {
+    weight 4
+  }
+}
+EOF
+  cat >"$WORK/sorry.conf" <<'EOF'
+virtual_server 10.0.1.100 80 {
+  protocol TCP
+  quorum 2
+  sorry_server 10.0.2.99 80
+  sorry_server_inhibit
+  inhibit_on_failure
+  real_server 10.0.2.11 80 {
+  }
+  real_server 10.0.2.12 80 {
+  }
+}
+virtual_server 10.0.1.101 80 {
+  protocol SCTP
+  lb_algo lc
+  sorry_server 10.0.2.98 80
+  sorry_server_lvs_method DR
+  real_server 10.0.2.11 80 {
+  }
+}
+EOF
+  # Checkers that can never succeed (nothing listens on 10.0.2.11:9): alpha keeps the server out
+  # from the start, inhibit_on_failure keeps it at weight 0; the quorum of the second service is
+  # lost once the check fails, and its sorry server takes over.
+  cat >"$WORK/failing.conf" <<'EOF'
+virtual_server 10.0.1.100 80 {
+  protocol TCP
+  alpha
+  real_server 10.0.2.11 80 {
+    inhibit_on_failure
+    TCP_CHECK {
+      connect_port 9
+      connect_timeout 1
+    }
+  }
+  real_server 10.0.2.12 80 {
+    TCP_CHECK {
+      connect_port 9
+      connect_timeout 1
+    }
+  }
+  real_server 10.0.2.13 80 {
+  }
+}
+virtual_server 10.0.1.101 80 {
+  protocol TCP
+  quorum 2
+  hysteresis 0
+  sorry_server 10.0.2.99 80
+  delay_loop 2
+  real_server 10.0.2.11 80 {
+    TCP_CHECK {
+      connect_port 9
+      connect_timeout 1
+      retry 1
+      delay_before_retry 1
+    }
+  }
+  real_server 10.0.2.12 80 {
+  }
+}
+EOF
+}
+
+write_confs
+new_ns lvsd || { fail namespace "cannot create the namespace"; exit 1; }
+in_ns lvsd ip link add dummy0 type dummy
+in_ns lvsd ip addr add 10.0.2.1/24 dev dummy0
+in_ns lvsd ip link set dummy0 up
+
+for conf in nat udp-dr fwmark-tun ipv6 group sorry failing; do
+  # A rule nobody configured: both daemons must leave it alone.
+  in_ns lvsd "$IPVSADM" -A -t 192.0.2.1:1 -s rr
+  wait_for=0
+  [ "$conf" = failing ] && wait_for=8
+  start_daemon lvsd keepalived "$WORK/$conf.conf"
+  sleep "$wait_for"
+  reference=$(settle lvsd)
+  stop_daemon
+  check_table "$conf/keepalived-leaves-only-foreign-rules" "-A -t 192.0.2.1:1 -s rr"
+  start_daemon lvsd ours "$WORK/$conf.conf"
+  sleep "$wait_for"
+  ours=$(settle lvsd)
+  stop_daemon
+  if [ "$ours" = "-A -t 192.0.2.1:1 -s rr" ]; then
+    fail "$conf/programs-something" "only the foreign rule" "$(tail -n 30 "$DAEMON_LOG")"
+  fi
+  check_eq "$conf/same-table" "$reference" "$ours"
+  check_table "$conf/ours-leaves-only-foreign-rules" "-A -t 192.0.2.1:1 -s rr"
+  in_ns lvsd "$IPVSADM" -C
+done
+
+# --- 2. Traffic with HTTP_GET --------------------------------------------------------------------
+
+# write_http_conf WEIGHT2 [EXTRA]: the HTTP_GET configuration, rs2 with WEIGHT2, EXTRA appended.
+write_http_conf() {
+  cat >"$WORK/http.conf" <<EOF
+virtual_server $VIP 80 {
+  protocol TCP
+  lb_algo rr
+  lb_kind NAT
+  delay_loop 1
+  real_server $RS1 80 {
+    HTTP_GET {
+      url {
+        path /index.html
+        status_code 200
+      }
+      connect_timeout 1
+      retry 1
+      delay_before_retry 1
+    }
+  }
+  real_server $RS2 80 {
+    weight $1
+    HTTP_GET {
+      url {
+        path /index.html
+      }
+      connect_timeout 1
+      retry 1
+      delay_before_retry 1
+    }
+  }
+}
+${2:-}
+EOF
+}
+write_http_conf 1
+
+if ! nat_topology; then
+  fail topology "the namespaces could not be built"
+  exit 1
+fi
+pass topology
+
+# httpd_pid NS: the busybox httpd of a real server.
+httpd_pid() {
+  local pid
+  for pid in $(ip netns pids "$1"); do
+    grep -q httpd "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+  done
+}
+has_rs() { in_ns director "$IPVSADM" -Ln | grep -q "$1:80"; }
+lacks_rs() { ! has_rs "$1"; }
+
+# scenario WHICH: prints the table at each stage (started, rs1 down, rs1 back) as "stage:table".
+scenario() {
+  local which=$1 start
+  start_daemon director "$which" "$WORK/http.conf"
+  wait_until 20 has_rs "$RS1" && wait_until 20 has_rs "$RS2"
+  echo "STARTED"
+  settle director
+  if [ "$which" = ours ]; then
+    check_eq ours/requests-split "rs1=5 rs2=5" "$(count_backends client "http://$VIP/" 10)"
+  fi
+  kill "$(httpd_pid rs1)"
+  start=$(date +%s)
+  if wait_until 15 lacks_rs "$RS1"; then
+    [ "$which" = ours ] && pass "ours/rs1-leaves-after-$(($(date +%s) - start))s"
+  else
+    fail "$which/rs1-leaves" "rs1 still in the table after 15 s" "$(in_ns director "$IPVSADM" -Ln)"
+  fi
+  echo "RS1-DOWN"
+  table director
+  if [ "$which" = ours ]; then
+    check_eq ours/only-rs2-serves "rs2=4" "$(count_backends client "http://$VIP/" 4)"
+  fi
+  start_httpd rs1 "$RS1" rs1
+  if ! wait_until 15 has_rs "$RS1"; then
+    fail "$which/rs1-returns" "rs1 not back after 15 s" "$(in_ns director "$IPVSADM" -Ln)"
+  fi
+  echo "RS1-BACK"
+  table director
+  if [ "$which" = ours ]; then
+    check_eq ours/split-again "rs1=5 rs2=5" "$(count_backends client "http://$VIP/" 10)"
+  fi
+  stop_daemon
+}
+
+ours=$(scenario ours)
+check_eq ours/removes-its-rules-at-stop "" "$(in_ns director "$IPVSADM" -Sn)"
+reference=$(scenario keepalived)
+check_eq same-tables-at-every-stage "$reference" "$ours"
+
+# --- 3. Reload ---------------------------------------------------------------------------------
+
+start_daemon director ours "$WORK/http.conf"
+wait_until 20 has_rs "$RS1" && wait_until 20 has_rs "$RS2"
+count_backends client "http://$VIP/" 6 >/dev/null
+before=$(in_ns director "$IPVSADM" -Ln --stats -t "$VIP:80" | awk '/TCP/ {print $3}')
+write_http_conf 3 "virtual_server $VIP 8080 {
+  protocol TCP
+  real_server $RS1 80 {
+  }
+}"
+kill -HUP "$DAEMON_PID"
+if wait_until 10 in_ns director bash -c "$IPVSADM -Sn | grep -q ':8080'"; then
+  pass reload/adds-the-new-service
+else
+  fail reload/adds-the-new-service "no :8080 service" "$(in_ns director "$IPVSADM" -Sn)"
+fi
+check_eq reload/new-weight "3" "$(in_ns director "$IPVSADM" -Ln -t "$VIP:80" | awk -v rs="$RS2:80" '$2 == rs {print $4}')"
+after=$(in_ns director "$IPVSADM" -Ln --stats -t "$VIP:80" | awk '/TCP/ {print $3}')
+if [ -n "$before" ] && [ "$after" -ge "$before" ] && [ "$before" -ge 6 ]; then
+  pass reload/keeps-counters
+else
+  fail reload/keeps-counters "connections before $before, after $after"
+fi
+stop_daemon
+check_eq reload/removes-its-rules-at-stop "" "$(in_ns director "$IPVSADM" -Sn)"
