@@ -400,7 +400,8 @@ fn vrrpd() -> String {
     ));
     page.bullet(
         "Extensions: `--diagnostics`, `--assume-interfaces`, `--assume-environment`, \
-         `--compare-peer` (for `-t`), and the systemd notify protocol with the watchdog.",
+         `--compare-peer` (for `-t`), `--metrics-listen` (Prometheus metrics), and the systemd \
+         notify protocol with the watchdog.",
     );
     page.section("EXIT STATUS");
     page.para(

@@ -107,6 +107,8 @@ pub struct Options {
     /// `--compare-peer=FILE` (ours): also check FILE, the peer node's configuration, and
     /// compare the two.
     pub compare_peer: Option<String>,
+    /// `--metrics-listen=ADDRESS:PORT` (ours): serve Prometheus metrics there.
+    pub metrics_listen: Option<String>,
 }
 
 /// A syslog facility given with `-S`.
@@ -225,6 +227,7 @@ static SPECS: &[Spec] = &[
     opt(None, "assume-interfaces", Arg::Required),
     opt(None, "assume-environment", Arg::Required),
     opt(None, "compare-peer", Arg::Required),
+    opt(None, "metrics-listen", Arg::Required),
 ];
 
 /// How an option of keepalived's compares with keepalived 2.2.7's, for the manual page.
@@ -548,6 +551,12 @@ pub fn option_doc(long: &str) -> OptionDoc {
             "With `-t`: check against the machine <FILE> describes (interfaces, users, programs) instead of this one.",
             Ours,
         )),
+        "metrics-listen" => doc(
+            Some("ADDRESS:PORT"),
+            "serve Prometheus metrics",
+            "Serve Prometheus metrics on `http://ADDRESS:PORT/metrics` (`[ADDRESS]:PORT` for IPv6): per VRRP instance its state, priorities, adverts sent and received, drops by reason, transitions to and from MASTER; reloads and undecodable datagrams. Off unless given; an address that cannot be bound stops the daemon at start.",
+            Ours,
+        ),
         "compare-peer" => file(doc(
             F,
             "compare with the peer's configuration",
@@ -614,6 +623,9 @@ pub fn usage(program: &str) -> String {
       --assume-environment=FILE
                                Check against the machine described in FILE (interfaces, users,
                                 programs) instead of this one
+      --metrics-listen=ADDRESS:PORT
+                               Serve Prometheus metrics of the VRRP instances on
+                                http://ADDRESS:PORT/metrics
 "
     )
 }
@@ -771,6 +783,7 @@ fn apply(o: &mut Options, w: &mut Warnings, spec: &Spec, value: Option<String>) 
         }
         "assume-environment" => o.assume_environment = Some(v()),
         "compare-peer" => o.compare_peer = Some(v()),
+        "metrics-listen" => o.metrics_listen = Some(v()),
         _ => {}
     }
 }

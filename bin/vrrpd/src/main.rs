@@ -166,5 +166,6 @@ fn daemon_options(options: &cli::Options) -> DaemonOptions {
             .unwrap_or_else(|| DEFAULT_VRRP_PID_FILE.to_owned())
             .into(),
         release_vips: !options.dont_release_vrrp,
+        metrics_listen: options.metrics_listen.clone(),
     }
 }

@@ -33,6 +33,7 @@ use vrrp::{Action, DropReason, GroupState, Instance, State, SyncGroup};
 use crate::instance_config::{address_spec, family, protocol_config};
 use crate::interfaces::Interfaces;
 use crate::logging::{self, LogSettings};
+use crate::metrics::{DaemonCounters, MetricsServer};
 use crate::netlink::{AddressSpec, Monitor, NetlinkError, Rtnetlink};
 use crate::notify::Notifier;
 use crate::process::{self, PidFile};
@@ -53,6 +54,8 @@ pub struct DaemonOptions {
     pub vrrp_pid_file: PathBuf,
     /// Not `-V`: remove the VIPs when stopping.
     pub release_vips: bool,
+    /// `--metrics-listen`: where to serve Prometheus metrics (off when `None`).
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +69,8 @@ enum StartError {
     },
     #[error("signals: {0}")]
     Signals(nix::Error),
+    #[error("metrics address '{0}': not ADDRESS:PORT")]
+    MetricsAddress(String),
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. Returns the process's exit status.
@@ -214,6 +219,9 @@ struct Daemon {
     malformed: u64,
     /// systemd's notify socket (does nothing outside systemd).
     notifier: Notifier,
+    /// The Prometheus endpoint, when asked for.
+    metrics: Option<MetricsServer>,
+    reloads: u64,
 }
 
 impl Daemon {
@@ -226,6 +234,20 @@ impl Daemon {
             what: "packet socket",
             source,
         })?;
+        let metrics = match &options.metrics_listen {
+            Some(text) => {
+                let address = text
+                    .parse()
+                    .map_err(|_| StartError::MetricsAddress(text.clone()))?;
+                let server = MetricsServer::bind(address).map_err(|source| StartError::Io {
+                    what: "metrics listener",
+                    source,
+                })?;
+                info!("Serving metrics on http://{address}/metrics");
+                Some(server)
+            }
+            None => None,
+        };
         let mut daemon = Self {
             options,
             config: model::Config::default(),
@@ -247,6 +269,8 @@ impl Daemon {
             stopping: false,
             malformed: 0,
             notifier: Notifier::from_env(Instant::now()),
+            metrics,
+            reloads: 0,
         };
         daemon.open_receivers()?;
         daemon.install(config, Instant::now());
@@ -448,6 +472,7 @@ impl Daemon {
                 self.next_check(),
                 self.children.next_deadline(),
                 self.notifier.next_deadline(),
+                self.metrics.as_ref().and_then(MetricsServer::next_deadline),
             ]
             .into_iter()
             .flatten()
@@ -455,7 +480,7 @@ impl Daemon {
             let timeout = next.map(|deadline| {
                 TimeSpec::from_duration(deadline.saturating_duration_since(Instant::now()))
             });
-            let (signals_ready, monitor_ready, receivers_ready) = {
+            let (signals_ready, monitor_ready, receivers_ready, metrics_ready) = {
                 let mut fds = vec![
                     PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.monitor.as_fd(), PollFlags::POLLIN),
@@ -465,6 +490,15 @@ impl Daemon {
                         .iter()
                         .map(|socket| PollFd::new(socket.as_fd(), PollFlags::POLLIN)),
                 );
+                let metrics_from = fds.len();
+                if let Some(server) = &self.metrics {
+                    fds.extend(
+                        server
+                            .fds()
+                            .into_iter()
+                            .map(|fd| PollFd::new(fd, PollFlags::POLLIN)),
+                    );
+                }
                 match ppoll(&mut fds, timeout, None) {
                     Ok(_) => {}
                     Err(nix::errno::Errno::EINTR) => continue,
@@ -478,7 +512,11 @@ impl Daemon {
                 (
                     ready(&fds[0]),
                     ready(&fds[1]),
-                    fds[2..].iter().map(ready).collect::<Vec<bool>>(),
+                    fds[2..metrics_from]
+                        .iter()
+                        .map(ready)
+                        .collect::<Vec<bool>>(),
+                    fds[metrics_from..].iter().map(ready).collect::<Vec<bool>>(),
                 )
             };
             let now = Instant::now();
@@ -492,6 +530,10 @@ impl Daemon {
             }
             if signals_ready {
                 self.signals(now);
+            }
+            if let Some(mut server) = self.metrics.take() {
+                server.serve(&metrics_ready, now, || self.metrics_text());
+                self.metrics = Some(server);
             }
             self.notifier.tick(Instant::now());
         }
@@ -980,6 +1022,7 @@ impl Daemon {
                     // systemd's ExecReload waits for READY=1 again (whether or not the reload worked).
                     self.notifier.reloading();
                     self.reload(now);
+                    self.reloads += 1;
                     self.notifier.ready(&self.status());
                 }
                 Ok(Signal::SIGUSR1) => self.write_report(reports::DATA_FILE, reports::data),
@@ -1008,8 +1051,24 @@ impl Daemon {
     }
 
     fn write_report(&self, path: &str, render: fn(&[InstanceReport<'_>]) -> String) {
-        let reports: Vec<InstanceReport<'_>> = self
-            .instances
+        if let Err(e) = std::fs::write(path, render(&self.reports())) {
+            warn!("Cannot write {path}: {e}");
+        }
+    }
+
+    /// The Prometheus text of the instances as they are now.
+    fn metrics_text(&self) -> String {
+        crate::metrics::render(
+            &self.reports(),
+            &DaemonCounters {
+                malformed: self.malformed,
+                reloads: self.reloads,
+            },
+        )
+    }
+
+    fn reports(&self) -> Vec<InstanceReport<'_>> {
+        self.instances
             .iter()
             .map(|running| InstanceReport {
                 instance: &running.vrrp,
@@ -1021,10 +1080,7 @@ impl Daemon {
                     .map(|a| a.to_string())
                     .collect(),
             })
-            .collect();
-        if let Err(e) = std::fs::write(path, render(&reports)) {
-            warn!("Cannot write {path}: {e}");
-        }
+            .collect()
     }
 
     /// SIGHUP: reads the configuration again. Instances that keep their name, family, version, VRID and

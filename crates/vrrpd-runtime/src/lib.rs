@@ -12,11 +12,13 @@
 //! | [`scripts`], [`trackers`] | child processes (notify scripts, `vrrp_script` checks) and what their results do |
 //! | [`logging`], [`process`] | keepalived's log lines, pid files, going into the background |
 //! | [`notify`] | systemd's notify socket: readiness, reload, stop, watchdog |
+//! | [`metrics`] | the opt-in Prometheus endpoint, served from the event loop |
 
 pub mod daemon;
 pub mod instance_config;
 pub mod interfaces;
 pub mod logging;
+pub mod metrics;
 pub mod netlink;
 pub mod notify;
 pub mod process;
