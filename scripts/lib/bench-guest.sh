@@ -2,7 +2,9 @@
 # The benchmark, inside the VM: Debian's ipvsadm 1.31 and ours on the same kernel, the same rule file,
 # the same table. Run by the VM's /init (plan line "bench FILE"), output on the results port:
 #   bench: ...                          progress
-#   RESULT OPERATION REF_US OURS_US     median wall-clock times in microseconds
+#   RESULT OPERATION REF_US OURS_US     median wall-clock times in microseconds (for the library,
+#                                       ours is timed inside the program, REF is the reference's
+#                                       ipvsadm-restore or ipvsadm -Sn)
 #   SAMPLES OPERATION TOOL US...        every repetition
 #   SAME WHAT | DIFFERS WHAT            byte comparisons, a DIFFERS followed by "    | " detail lines
 #   STRACE TOOL OPERATION               then "    | " lines of `strace -c -f` (with --strace only)
@@ -52,6 +54,9 @@ timed() {
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# The reference's median time of each operation measured, for the library's comparisons.
+declare -A REFERENCE_MEDIANS=()
+
 # measure OPERATION PREPARE INPUT ARGS...: REPS runs of "$REF/ARGS" and of "$OURS/ARGS", alternating
 # so that both see the same conditions; PREPARE runs before each (untimed).
 measure() {
@@ -70,7 +75,8 @@ measure() {
   done
   echo "SAMPLES $operation ref ${ref_us[*]}"
   echo "SAMPLES $operation ours ${ours_us[*]}"
-  echo "RESULT $operation $(median "${ref_us[@]}") $(median "${ours_us[@]}")"
+  REFERENCE_MEDIANS[$operation]=$(median "${ref_us[@]}")
+  echo "RESULT $operation ${REFERENCE_MEDIANS[$operation]} $(median "${ours_us[@]}")"
 }
 
 # compare WHAT EXPECTED_FILE ACTUAL_FILE
@@ -142,4 +148,23 @@ measure "ipvsadm -Sn" : /dev/null ipvsadm -Sn || exit 1
 measure "ipvsadm-save -n" : /dev/null ipvsadm-save -n || exit 1
 measure "ipvsadm -R" flush "$RULES" ipvsadm -R || exit 1
 measure "ipvsadm-restore" flush "$RULES" ipvsadm-restore || exit 1
+
+# The library: the same table programmed in batches and read back whole, timed inside the
+# program (without its start-up), against the reference's ipvsadm-restore and ipvsadm -Sn.
+library_us() { awk -v step="$1" '$1 == step { print $2 * 1000 }' "$WORK/library"; }
+program_us=() read_us=()
+for ((rep = 1; rep <= REPS; rep++)); do
+  flush
+  if ! "$BENCH_DIR/program_table" "$services" >"$WORK/library" 2>"$WORK/stderr"; then
+    broken "the library example failed"
+    exit 1
+  fi
+  program_us+=("$(library_us program)")
+  read_us+=("$(library_us read)")
+  say "library: repetition $rep: program $((program_us[-1] / 1000)) ms, read $((read_us[-1] / 1000)) ms"
+done
+echo "SAMPLES library program ours ${program_us[*]}"
+echo "SAMPLES library read ours ${read_us[*]}"
+echo "RESULT library program $(median "${REFERENCE_MEDIANS[ipvsadm-restore]}") $(median "${program_us[@]}")"
+echo "RESULT library read $(median "${REFERENCE_MEDIANS[ipvsadm -Sn]}") $(median "${read_us[@]}")"
 exit "$FAILED"

@@ -1,5 +1,5 @@
-//! Programs a table of SERVICES services with two destinations each through the library in
-//! batches, reads it back whole, then flushes; prints each step's time in milliseconds as
+//! Programs a table of SERVICES services with two destinations each (the table of
+//! `scripts/bench`'s rule file) through the library in batches, reads it back whole, then flushes; prints each step's time in milliseconds as
 //! `program MS`, `read MS` (`scripts/bench` compares them with ipvsadm-restore and ipvsadm -Sn).
 //!
 //! `cargo run --release --example program_table -- 10000` (needs IPVS and CAP_NET_ADMIN; it
@@ -38,15 +38,27 @@ fn address(network: u8, index: u32) -> IpAddr {
 fn run(count: u32) -> Result<(), Box<dyn std::error::Error>> {
     let mut client = Client::connect()?;
     client.flush()?;
+    // The table of `scripts/bench`'s rule file: round robin and weighted least-connection,
+    // every tenth service persistent, NAT to port 8080 or direct routing.
     let mut changes = Vec::with_capacity(count as usize * 3);
     for index in 0..count {
         let key = ServiceKey::tcp(address(1, index), 80);
-        changes.push(Change::AddService(Service::new(key).with_scheduler("rr")));
-        for network in [2, 3] {
+        let scheduler = if index % 2 == 1 { "wlc" } else { "rr" };
+        let mut service = Service::new(key).with_scheduler(scheduler);
+        if index % 10 == 0 {
+            service = service.with_persistence(300);
+        }
+        changes.push(Change::AddService(service));
+        for (weight, network) in [2, 3].into_iter().enumerate() {
+            let destination = if index % 3 == 0 {
+                Destination::new(address(network, index), 80)
+            } else {
+                Destination::new(address(network, index), 8080)
+                    .with_forwarding(ForwardingMethod::Masquerade)
+            };
             changes.push(Change::AddDestination {
                 service: key,
-                destination: Destination::new(address(network, index), 8080)
-                    .with_forwarding(ForwardingMethod::Masquerade),
+                destination: destination.with_weight(weight as i32 + 1),
             });
         }
     }
