@@ -822,7 +822,79 @@ fn rs_name(rs: &RealServer) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use keepalived_config::env::FixedEnvironment;
+
     use super::*;
+
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+    fn config(text: &str) -> Config {
+        let dir = std::env::temp_dir().join(format!(
+            "lvs-runtime-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let path = dir.join("keepalived.conf");
+        std::fs::write(&path, text).expect("write configuration");
+        let loaded = load(
+            &path.to_string_lossy(),
+            &LoadOptions::default(),
+            &FixedEnvironment::minimal(),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded.config
+    }
+
+    const OLD: &str = "virtual_server 10.0.0.1 80 {\n protocol TCP\n\
+        real_server 192.168.0.1 80 {\n TCP_CHECK {\n }\n }\n\
+        real_server 192.168.0.2 80 {\n TCP_CHECK {\n }\n }\n}\n";
+
+    #[test]
+    fn reload_keeps_the_health_of_what_stays() {
+        let old = config(OLD);
+        let mut old_pool = Pool::new(&old);
+        old_pool.checker_result(0, 0, 0, false);
+        old_pool.checker_result(0, 1, 0, true);
+        // rs2 gets a new weight, rs3 is new with an alpha checker, and a second service appears.
+        let new = config(
+            "virtual_server 10.0.0.9 80 {\n protocol TCP\n real_server 192.168.0.1 80 {\n }\n}\n\
+             virtual_server 10.0.0.1 80 {\n protocol TCP\n\
+             real_server 192.168.0.1 80 {\n TCP_CHECK {\n }\n }\n\
+             real_server 192.168.0.2 80 {\n weight 5\n TCP_CHECK {\n }\n }\n\
+             real_server 192.168.0.3 80 {\n TCP_CHECK {\n alpha\n }\n }\n}\n",
+        );
+        let mut new_pool = Pool::new(&new);
+        migrate_pool(&old, &old_pool, &new, &mut new_pool);
+        let kept = &new_pool.services[1];
+        assert!(!kept.real_servers[0].alive, "the failed server stays out");
+        assert!(!kept.real_servers[0].checkers[0].up);
+        assert!(kept.real_servers[1].alive);
+        assert_eq!(kept.real_servers[1].weight(), 5);
+        assert!(!kept.real_servers[2].alive, "a new alpha server starts out");
+        assert!(new_pool.services[0].real_servers[0].alive);
+    }
+
+    #[test]
+    fn reload_changes_only_the_difference() {
+        let old = config(OLD);
+        let mut pool = Pool::new(&old);
+        pool.checker_result(0, 0, 0, false);
+        let programmed = desired_table(&old, &pool);
+        let new = config(&OLD.replace(
+            "real_server 192.168.0.2 80 {",
+            "real_server 192.168.0.2 80 {\n weight 2",
+        ));
+        let mut new_pool = Pool::new(&new);
+        migrate_pool(&old, &pool, &new, &mut new_pool);
+        let changes = changes_between(&programmed, &desired_table(&new, &new_pool));
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(
+            matches!(&changes[0], Change::UpdateDestination { destination, .. } if destination.weight == 2)
+        );
+    }
 
     #[test]
     fn misc_exit_statuses() {
