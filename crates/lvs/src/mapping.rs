@@ -10,8 +10,10 @@
 //!   out, or kept at weight 0 with `inhibit_on_failure`;
 //! - when quorum is lost and there is a `sorry_server`, the sorry server (weight 1) replaces the
 //!   real servers (inhibited ones stay at weight 0); with `sorry_server_inhibit` it stays in the
-//!   table at weight 0 while quorum holds;
-//! - a suspended service (`ha_suspend`, address not local) is not in the table.
+//!   table at weight 0 while quorum holds.
+//!
+//! `ha_suspend` does not change the table: keepalived only pauses the checkers of a service whose
+//! address is not local, so its real servers keep the state they had.
 
 use std::net::IpAddr;
 
@@ -37,9 +39,6 @@ pub fn desired_table(config: &Config, pool: &Pool) -> Vec<VirtualService> {
         let Some(state) = pool.services.get(index) else {
             continue;
         };
-        if state.suspended {
-            continue;
-        }
         let destinations = destinations(vs, state);
         for service in services(vs, &config.virtual_server_groups) {
             match table.iter_mut().find(|e| e.service.key == service.key) {

@@ -91,8 +91,6 @@ pub struct ServiceState {
     pub quorum: u32,
     /// `hysteresis`.
     pub hysteresis: u32,
-    /// Left out of IPVS because of `ha_suspend` (its address is not on this host).
-    pub suspended: bool,
     /// Its real servers, in configuration order.
     pub real_servers: Vec<RealServerState>,
 }
@@ -168,7 +166,6 @@ impl Pool {
                     quorum_up: false,
                     quorum: vs.quorum,
                     hysteresis: vs.hysteresis,
-                    suspended: false,
                     real_servers,
                 };
                 state.quorum_up =
@@ -277,7 +274,6 @@ mod tests {
             quorum_up: false,
             quorum,
             hysteresis,
-            suspended: false,
             real_servers: weights
                 .iter()
                 .map(|&w| RealServerState {
