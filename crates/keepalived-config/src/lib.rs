@@ -52,4 +52,4 @@ pub mod model;
 pub mod process;
 pub mod source;
 
-pub use load::{LoadOptions, Loaded, Subsystems, load};
+pub use load::{LoadOptions, Loaded, Subsystems, default_open_file_limit, load};

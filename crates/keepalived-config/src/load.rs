@@ -40,6 +40,10 @@ pub struct LoadOptions {
     pub include_check: IncludeChecks,
     /// Which processes read the configuration.
     pub subsystems: Subsystems,
+    /// How many configuration files may be open at once, nested by `include`. keepalived
+    /// keeps each open while reading it, so an include chain (or loop) ends where its
+    /// descriptors run out; the default reproduces that limit ([`default_open_file_limit`]).
+    pub open_file_limit: usize,
 }
 
 impl Default for LoadOptions {
@@ -48,8 +52,31 @@ impl Default for LoadOptions {
             config_id: default_config_id(),
             include_check: IncludeChecks::NONE,
             subsystems: Subsystems::default(),
+            open_file_limit: default_open_file_limit(),
         }
     }
+}
+
+/// How many configuration files keepalived 2.2.7 could hold open if started like this process:
+/// the soft `RLIMIT_NOFILE` less the descriptors below it already open (inherited) and the two
+/// keepalived opens itself before reading (measured: with a limit of 64 and the three standard
+/// descriptors inherited, it nests 59 files).
+pub fn default_open_file_limit() -> usize {
+    const KEEPALIVED_OWN: u64 = 2;
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| soft_open_files(&limits))
+        .unwrap_or(1024);
+    // Descriptors at or above the limit take no room below it. The directory handle counts
+    // itself among the entries.
+    let open = std::fs::read_dir("/proc/self/fd").map_or(3, |entries| {
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+            .filter(|&fd| fd < soft)
+            .count()
+            .saturating_sub(1)
+    }) as u64;
+    usize::try_from(soft.saturating_sub(open + KEEPALIVED_OWN)).unwrap_or(usize::MAX)
 }
 
 /// keepalived's default config id: the node name up to the first `.`.
@@ -57,6 +84,20 @@ pub fn default_config_id() -> String {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let name = name.trim();
     name.split('.').next().unwrap_or("").to_owned()
+}
+
+/// The soft limit of open files in `/proc/self/limits` ("Max open files  1024  4096  files");
+/// `unlimited` is as good as none.
+fn soft_open_files(limits: &str) -> Option<u64> {
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line
+        .strip_prefix("Max open files")?
+        .split_whitespace()
+        .next()?;
+    if soft == "unlimited" {
+        return Some(u64::MAX);
+    }
+    soft.parse().ok()
 }
 
 /// A configuration read and checked.
@@ -81,7 +122,14 @@ pub fn load(path: &str, options: &LoadOptions, env: &dyn Environment) -> Loaded 
 
     // The parent reads the files, keeps the consolidated copy and the global definitions.
     let mut first = Reporter::new(Process::Parent);
-    let files = FileReader::open_main(path, &cwd, options.include_check, &mut sources, &mut first);
+    let files = FileReader::open_main(
+        path,
+        &cwd,
+        options.include_check,
+        options.open_file_limit,
+        &mut sources,
+        &mut first,
+    );
     let reader = LineReader::new(
         Physical::Files {
             reader: files,
@@ -193,5 +241,25 @@ fn complete(
         }
         Process::Vrrp => check::vrrp::complete(state, globals, env, out, config),
         Process::Bfd => config.bfd_instances = std::mem::take(&mut state.config.bfd_instances),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_file_limit_is_read_from_proc() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max cpu time              unlimited            unlimited            seconds\n\
+                      Max open files            1024                 524288               files\n";
+        assert_eq!(soft_open_files(limits), Some(1024));
+        assert_eq!(
+            soft_open_files("Max open files            unlimited            unlimited   files"),
+            Some(u64::MAX)
+        );
+        assert_eq!(soft_open_files("Max processes 10 10 processes"), None);
+        // This process has a limit, and fewer descriptors open than it.
+        assert!(default_open_file_limit() > 0);
     }
 }

@@ -4,7 +4,9 @@
 //! column it came from, so that diagnostics can show the offending text even after comments
 //! were stripped, parameters substituted and lines split at braces.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -52,8 +54,60 @@ pub struct SourceFile {
     /// Whether keepalived's parent process names the file in its messages (included files, or
     /// a main-file pattern that matched several files); otherwise it writes `(Line N)`.
     pub named_by_parent: bool,
-    /// The text of the file, one entry per line, without line terminators.
-    pub lines: Vec<String>,
+    /// The text of the file (shared with the lines read from it).
+    text: Arc<str>,
+    /// Where each line is in `text`, without its terminator.
+    lines: Vec<Range<usize>>,
+}
+
+impl SourceFile {
+    /// A file read from `path`, named `name` in messages, with its text.
+    pub fn new(path: PathBuf, name: String, named_by_parent: bool, text: Arc<str>) -> Self {
+        let lines = split_lines(&text);
+        SourceFile {
+            path,
+            name,
+            named_by_parent,
+            text,
+            lines,
+        }
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> &Arc<str> {
+        &self.text
+    }
+
+    /// The number of lines.
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Where line `index` (0-based) is in [`SourceFile::text`].
+    pub fn line_range(&self, index: usize) -> Option<Range<usize>> {
+        self.lines.get(index).cloned()
+    }
+
+    /// The text of line `index` (0-based), without its terminator.
+    pub fn line(&self, index: usize) -> Option<&str> {
+        self.text.get(self.line_range(index)?)
+    }
+}
+
+/// Splits file text into lines the way keepalived reads them: `\n` ends a line and any `\r`
+/// before it is dropped.
+fn split_lines(text: &str) -> Vec<Range<usize>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for line in text.split('\n') {
+        let end = start + line.trim_end_matches('\r').len();
+        lines.push(start..end);
+        start += line.len() + 1;
+    }
+    if text.ends_with('\n') || text.is_empty() {
+        lines.pop();
+    }
+    lines
 }
 
 /// All files read for one configuration.
@@ -87,7 +141,7 @@ impl SourceMap {
     pub fn line_text(&self, position: LinePosition) -> Option<&str> {
         let file = self.file(position.file)?;
         let index = usize::try_from(position.line).ok()?.checked_sub(1)?;
-        file.lines.get(index).map(String::as_str)
+        file.line(index)
     }
 
     /// The path of a file, for display.
@@ -105,5 +159,26 @@ impl SourceMap {
             end -= 1;
         }
         u32::try_from(text[..end].chars().count()).unwrap_or(u32::MAX) + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<String> {
+        let file = SourceFile::new(PathBuf::new(), String::new(), false, Arc::from(text));
+        (0..file.line_count())
+            .filter_map(|i| file.line(i).map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn lines_lose_their_terminators() {
+        assert_eq!(lines("a\r\nb\n"), vec!["a", "b"]);
+        assert_eq!(lines("a\nb"), vec!["a", "b"]);
+        assert_eq!(lines("a\r\r\n\nc"), vec!["a", "", "c"]);
+        assert!(lines("").is_empty());
+        assert_eq!(lines("\n"), vec![""]);
     }
 }

@@ -316,6 +316,8 @@ fn start(
         position,
     };
     with_rs(p, |r| {
+        // A real server has one checker, seldom more: no room for four (Vec's first growth).
+        r.checkers.reserve_exact(1);
         r.checkers.push(CheckerDraft {
             checker,
             timing: TimingDraft::default(),

@@ -161,22 +161,29 @@ impl<'a> Parser<'a> {
     pub fn next_line(&mut self) -> Option<Line> {
         loop {
             let text = self.reader.next_line(&mut self.out)?;
-            let words = split_words(&text);
-            if words.unmatched_quote {
-                self.out.report_at(
-                    ErrorClass::UnmatchedQuote,
-                    format!("Unmatched quote: '{}'", text.as_str()),
-                    text.full_span(),
-                );
+            if let Some(line) = self.split(text) {
+                return Some(line);
             }
-            if words.tokens.is_empty() {
-                continue;
-            }
-            return Some(Line {
-                text,
-                words: words.tokens,
-            });
         }
+    }
+
+    /// The words of a logical line; `None` if it has none.
+    fn split(&mut self, text: MappedText) -> Option<Line> {
+        let words = split_words(&text);
+        if words.unmatched_quote {
+            self.out.report_at(
+                ErrorClass::UnmatchedQuote,
+                format!("Unmatched quote: '{}'", text.as_str()),
+                text.full_span(),
+            );
+        }
+        if words.tokens.is_empty() {
+            return None;
+        }
+        Some(Line {
+            text,
+            words: words.tokens,
+        })
     }
 
     /// Skips the rest of the current block (keepalived's `skip_block`). `need_start` when the
@@ -218,11 +225,31 @@ impl<'a> Parser<'a> {
         table: &'static [Keyword],
         mut need_start: bool,
     ) -> Result<bool, Abort> {
-        while let Some(mut line) = self.next_line() {
-            let first = line.keyword().to_owned();
+        loop {
+            if self.skip_sublevel > 0 {
+                self.reader
+                    .skip_in_skipped_block(&mut self.out, &mut self.skip_sublevel);
+            }
+            let Some(text) = self.reader.next_line(&mut self.out) else {
+                break;
+            };
+            // Inside a skipped block only the words `{` and `}` count, and a line without braces
+            // and quotes has neither: most of a configuration is skipped by three of the four
+            // processes, so this is worth not splitting.
+            if self.skip_sublevel > 0
+                && !text
+                    .as_str()
+                    .bytes()
+                    .any(|b| matches!(b, b'{' | b'}' | b'"'))
+            {
+                continue;
+            }
+            let Some(mut line) = self.split(text) else {
+                continue;
+            };
 
             if self.skip_sublevel == -1 {
-                if first == "{" {
+                if line.keyword() == "{" {
                     self.skip_sublevel = 1;
                     need_start = false;
                     continue;
@@ -230,7 +257,7 @@ impl<'a> Parser<'a> {
                 self.skip_sublevel = 0;
             }
             if self.skip_sublevel != 0 {
-                let mut last = first.as_str();
+                let mut last = line.keyword();
                 for word in &line.words {
                     last = word.as_str();
                     match last {
@@ -250,6 +277,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
 
+            let first = line.keyword();
             if need_start {
                 need_start = false;
                 if first == "{" && self.level > 0 {
@@ -283,6 +311,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
 
+            let first = line.keyword();
             if first == "}" && self.level > 0 {
                 break;
             }

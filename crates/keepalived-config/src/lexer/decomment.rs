@@ -19,6 +19,15 @@ pub struct Decommented {
 /// Removes comments, comment escapes and surrounding blanks from `line`.
 pub fn decomment(line: &mut MappedText) -> Decommented {
     line.trim_start_blanks();
+    // Most lines have nothing to remove but blanks.
+    if !line
+        .as_str()
+        .bytes()
+        .any(|b| matches!(b, b'"' | b'\\' | b'!' | b'#'))
+    {
+        line.trim_end_blanks();
+        return Decommented::default();
+    }
 
     let mut in_quote = false;
     let mut comment_start: Option<usize> = None;

@@ -135,14 +135,19 @@ pub struct FileReader {
     pub include_check: IncludeChecks,
     /// What was read, for the other processes.
     pub copy: ConsolidatedCopy,
+    /// How many files may be open at once (see [`FileReader::open_main`]).
+    open_file_limit: usize,
 }
 
 impl FileReader {
-    /// Opens the main configuration file (a pattern too, as for keepalived).
+    /// Opens the main configuration file (a pattern too, as for keepalived). At most
+    /// `open_file_limit` files are open at once, the main file and the files it includes,
+    /// nested; opening one more fails like keepalived's `fopen` out of file descriptors.
     pub fn open_main(
         name: &str,
         cwd: &Path,
         include_check: IncludeChecks,
+        open_file_limit: usize,
         sources: &mut SourceMap,
         out: &mut Reporter,
     ) -> Self {
@@ -150,6 +155,7 @@ impl FileReader {
             stack: Vec::new(),
             include_check,
             copy: ConsolidatedCopy::default(),
+            open_file_limit,
         };
         reader.open_glob(name, cwd, IncludeChecks::NONE, true, sources, out);
         reader
@@ -293,7 +299,15 @@ impl FileReader {
                 self.file_error(checks, IncludeChecks::READABLE, format!("Configuration file '{name}' is not a regular non-executable file - skipping"), out);
                 continue;
             }
-            let bytes = match fs::read(&path) {
+            // keepalived holds every file of an include chain open: past its open-file limit
+            // the next one fails, which also ends include loops.
+            let open = self.stack.iter().filter(|g| g.current.is_some()).count();
+            let read = if open >= self.open_file_limit {
+                Err(std::io::Error::from_raw_os_error(nix::libc::EMFILE))
+            } else {
+                fs::read(&path)
+            };
+            let bytes = match read {
                 Ok(b) => b,
                 Err(e) => {
                     self.file_error(
@@ -308,8 +322,7 @@ impl FileReader {
                     continue;
                 }
             };
-            let text = String::from_utf8_lossy(&bytes);
-            let lines = split_lines(&text);
+            let text: std::sync::Arc<str> = String::from_utf8_lossy(&bytes).into();
             let absolute = if path.is_absolute() {
                 path.clone()
             } else {
@@ -319,12 +332,10 @@ impl FileReader {
                 .parent()
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let id = sources.add(SourceFile {
-                path: path.clone(),
-                name: name.clone(),
-                named_by_parent,
-                lines,
-            });
+            let file = SourceFile::new(path, name, named_by_parent, text);
+            // Each line of the file becomes a line of the copy.
+            self.copy.lines.reserve(file.line_count());
+            let id = sources.add(file);
             self.copy.directories.push(directory);
             let dir_index = self.copy.directories.len() - 1;
             if let Some(glob) = self.stack.last_mut() {
@@ -338,12 +349,13 @@ impl FileReader {
         }
     }
 
-    /// The next physical line: its text (without line terminator) and position.
+    /// The next physical line: its position and the index of its file's directory. Its text
+    /// (without line terminator) is `sources.line_text(position)`.
     pub fn next_raw(
         &mut self,
         sources: &mut SourceMap,
         out: &mut Reporter,
-    ) -> Option<(String, LinePosition, usize)> {
+    ) -> Option<(LinePosition, usize)> {
         loop {
             let glob = self.stack.last_mut()?;
             if let Some(file) = glob.current.as_mut() {
@@ -351,15 +363,15 @@ impl FileReader {
                     file: file.id,
                     line: u32::try_from(file.next_line + 1).unwrap_or(u32::MAX),
                 };
-                if let Some(text) = sources
+                if let Some(range) = sources
                     .file(file.id)
-                    .and_then(|f| f.lines.get(file.next_line))
+                    .and_then(|f| f.line_range(file.next_line))
                 {
                     file.next_line += 1;
-                    if text.len() > KEEPALIVED_LINE_MAX {
-                        lint_long_line(out, position, text.len());
+                    if range.len() > KEEPALIVED_LINE_MAX {
+                        lint_long_line(out, position, range.len());
                     }
-                    return Some((text.clone(), position, file.directory));
+                    return Some((position, file.directory));
                 }
             }
             // End of this file: the next match, or back to the including file.
@@ -405,19 +417,6 @@ fn lint_long_line(out: &mut Reporter, position: LinePosition, len: usize) {
     );
 }
 
-/// Splits file text into lines the way keepalived reads them: `\n` ends a line and any `\r`
-/// before it is dropped.
-fn split_lines(text: &str) -> Vec<String> {
-    let mut lines: Vec<String> = text
-        .split('\n')
-        .map(|l| l.trim_end_matches('\r').to_owned())
-        .collect();
-    if text.ends_with('\n') || text.is_empty() {
-        lines.pop();
-    }
-    lines
-}
-
 /// The C library's text for an I/O error, as keepalived prints it.
 fn strerror(e: &std::io::Error) -> String {
     match e.raw_os_error() {
@@ -443,12 +442,5 @@ mod tests {
         assert_eq!(parse_include("includex a"), None);
         assert_eq!(parse_include("include"), None);
         assert_eq!(parse_include("included a"), None);
-    }
-
-    #[test]
-    fn lines_lose_their_terminators() {
-        assert_eq!(split_lines("a\r\nb\n"), vec!["a", "b"]);
-        assert_eq!(split_lines("a\nb"), vec!["a", "b"]);
-        assert!(split_lines("").is_empty());
     }
 }

@@ -15,7 +15,7 @@ use super::params::Definitions;
 use super::sequence::{Sequence, parse_lst, parse_seq};
 use super::text::MappedText;
 use crate::diagnostics::{ErrorClass, Reporter};
-use crate::source::SourceMap;
+use crate::source::{LinePosition, SourceMap};
 
 /// Where physical lines come from.
 pub enum Physical<'a> {
@@ -49,6 +49,10 @@ pub struct LineReader<'a> {
     /// The multi-line parameter being defined.
     defining: Option<usize>,
     block_depth: i64,
+    /// The index of the directory `${_PWD}` now names.
+    directory: Option<usize>,
+    /// A physical line read ahead by [`LineReader::skip_in_skipped_block`], and its directory.
+    pending: Option<(MappedText, usize)>,
 }
 
 impl<'a> LineReader<'a> {
@@ -65,6 +69,8 @@ impl<'a> LineReader<'a> {
             residue: None,
             defining: None,
             block_depth: 0,
+            directory: None,
+            pending: None,
         }
     }
 
@@ -84,26 +90,23 @@ impl<'a> LineReader<'a> {
     /// Reads the next physical line that is not blank after comment removal.
     fn next_physical(&mut self, out: &mut Reporter) -> Option<MappedText> {
         loop {
-            let (mut line, directory) = match &mut self.physical {
-                Physical::Files { reader, sources } => {
-                    let (raw, position, directory) = reader.next_raw(sources, out)?;
-                    (MappedText::from_line(&raw, position), directory)
-                }
-                Physical::Copy { copy, next } => {
-                    let line = copy.lines.get(*next)?;
-                    *next += 1;
-                    (line.text.clone(), line.directory)
-                }
+            let (mut line, directory) = match self.pending.take() {
+                Some(pending) => pending,
+                None => match &mut self.physical {
+                    Physical::Files { reader, sources } => {
+                        let (position, directory) = reader.next_raw(sources, out)?;
+                        (raw_line(sources, position), directory)
+                    }
+                    Physical::Copy { copy, next } => {
+                        let line = copy.lines.get(*next)?;
+                        *next += 1;
+                        (line.text.clone(), line.directory)
+                    }
+                },
             };
             let position = line.position();
             out.position = Some(position);
-            let dir = match &self.physical {
-                Physical::Files { reader, .. } => reader.copy.directories.get(directory).cloned(),
-                Physical::Copy { copy, .. } => copy.directories.get(directory).cloned(),
-            };
-            if let Some(dir) = dir {
-                self.defs.set_current_directory(&dir);
-            }
+            self.enter_directory(directory);
 
             if line.is_empty() {
                 if let Some(def) = self.defining.take() {
@@ -126,6 +129,98 @@ impl<'a> LineReader<'a> {
                 continue;
             }
             return Some(line);
+        }
+    }
+
+    /// Passes over the lines that the grammar, skipping a block by counting its braces (with
+    /// `depth` braces open), would read only for their braces: lines that no lexical rule
+    /// changes (no comment, quote, escape, parameter, condition, sequence or include) and that
+    /// hold no brace, or open one at their end, or close one without closing the block. Three
+    /// of keepalived's four parses skip most of a configuration, so this is most of their work.
+    /// Stops before any other line, which the grammar reads as usual.
+    pub fn skip_in_skipped_block(&mut self, out: &mut Reporter, depth: &mut i32) {
+        if self.residue.is_some()
+            || !self.sequences.is_empty()
+            || !self.continuation.is_empty()
+            || self.defining.is_some()
+            || self.pending.is_some()
+        {
+            return;
+        }
+        loop {
+            match &mut self.physical {
+                Physical::Copy { copy, next } => {
+                    let copy: &ConsolidatedCopy = copy;
+                    let Some(line) = copy.lines.get(*next) else {
+                        return;
+                    };
+                    let Some(effect) = skippable(line.text.as_str()) else {
+                        return;
+                    };
+                    if !self.pass(effect, depth) {
+                        return;
+                    }
+                    if let Physical::Copy { next, .. } = &mut self.physical {
+                        *next += 1;
+                    }
+                    out.position = Some(line.position);
+                    self.enter_directory(line.directory);
+                }
+                Physical::Files { reader, sources } => {
+                    let Some((position, directory)) = reader.next_raw(sources, out) else {
+                        return;
+                    };
+                    let raw = raw_line(sources, position);
+                    let effect = skippable(raw.as_str().trim_matches([' ', '\t']));
+                    if !effect.is_some_and(|effect| self.pass(effect, depth)) {
+                        self.pending = Some((raw, directory));
+                        return;
+                    }
+                    out.position = Some(position);
+                    self.enter_directory(directory);
+                    // What the copy keeps of such a line: the line without its blanks.
+                    let mut copied = raw;
+                    copied.trim_start_blanks();
+                    copied.trim_end_blanks();
+                    self.record_copy(copied, directory);
+                }
+            }
+        }
+    }
+
+    /// Counts the brace a skipped line opens or closes; false if the line must be read by the
+    /// grammar after all (it closes the skipped block, or closes a brace never opened).
+    fn pass(&mut self, effect: Skippable, depth: &mut i32) -> bool {
+        match effect {
+            Skippable::Nothing => {}
+            Skippable::Opens => {
+                *depth += 1;
+                self.block_depth += 1;
+            }
+            Skippable::Closes => {
+                if *depth <= 1 || self.block_depth <= 0 {
+                    return false;
+                }
+                *depth -= 1;
+                self.block_depth -= 1;
+            }
+        }
+        true
+    }
+
+    /// Makes `${_PWD}` name the directory with this index.
+    fn enter_directory(&mut self, directory: usize) {
+        // Directories are only appended, so an index names the same one for good.
+        if self.directory == Some(directory) {
+            return;
+        }
+        let dir = match &self.physical {
+            Physical::Files { reader, .. } => reader.copy.directories.get(directory),
+            Physical::Copy { copy, .. } => copy.directories.get(directory),
+        };
+        if let Some(dir) = dir {
+            self.defs.set_current_directory(dir);
+            self.directory = Some(directory);
         }
     }
 
@@ -347,6 +442,59 @@ impl<'a> LineReader<'a> {
             self.residue = Some(residue);
             line.truncate(at + skip);
         }
+    }
+}
+
+/// A line of a file read by the parent process, without a copy of its text.
+fn raw_line(sources: &SourceMap, position: LinePosition) -> MappedText {
+    let index = (position.line as usize).saturating_sub(1);
+    match sources.file(position.file) {
+        Some(file) => MappedText::from_shared(
+            file.text(),
+            file.line_range(index).unwrap_or_default(),
+            position,
+        ),
+        None => MappedText::from_line("", position),
+    }
+}
+
+/// What a line means to a block skipped by counting braces, if no lexical rule changes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Skippable {
+    /// Words without braces (or no words).
+    Nothing,
+    /// `{`, or words then `{`.
+    Opens,
+    /// `}`.
+    Closes,
+}
+
+/// How a line without its leading and trailing blanks reads in a skipped block; `None` when
+/// the lexer's rules must see it (comment, quote, escape, parameter, condition, sequence,
+/// include, or braces in other places).
+fn skippable(text: &str) -> Option<Skippable> {
+    let bytes = text.as_bytes();
+    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
+        return Some(Skippable::Nothing);
+    };
+    if matches!(first, b' ' | b'\t') || matches!(last, b' ' | b'\t') || text.starts_with("include")
+    {
+        return None;
+    }
+    let mut braces = 0;
+    for b in bytes {
+        match b {
+            b'"' | b'\\' | b'!' | b'#' | b'@' | b'$' | b'~' => return None,
+            b'{' | b'}' => braces += 1,
+            _ => {}
+        }
+    }
+    match braces {
+        0 => Some(Skippable::Nothing),
+        1 if text == "}" => Some(Skippable::Closes),
+        // `{` alone, or after words: the words, then `{`.
+        1 if *last == b'{' => Some(Skippable::Opens),
+        _ => None,
     }
 }
 

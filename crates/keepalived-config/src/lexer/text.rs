@@ -5,30 +5,159 @@
 //! line is cut at braces. [`MappedText`] applies the same edits while keeping, for every byte,
 //! its offset on the original line, so that a token can still be underlined where the user
 //! wrote it.
+//!
+//! Most lines are read verbatim or only lose a prefix or a suffix. Such a line stays a view of
+//! its file's text, shared with the consolidated copy that three processes read again, and
+//! needs no offset table: both are only made on the first edit that needs them.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::source::{LinePosition, Span};
 
 /// A piece of configuration text and the original position of each of its bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct MappedText {
-    text: String,
-    /// For each byte of `text`, its byte offset on the original line.
-    offsets: Vec<u32>,
+    text: Text,
+    /// Where each byte of `text` was on the original line.
+    offsets: Offsets,
     /// The line the text came from.
     position: LinePosition,
 }
 
+/// The bytes of a [`MappedText`].
+#[derive(Clone, Debug)]
+enum Text {
+    /// The bytes `start..end` of a shared string (a file's text).
+    Shared {
+        all: Arc<str>,
+        start: usize,
+        end: usize,
+    },
+    /// Text of its own.
+    Owned(String),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Shared { all, start, end } => all.get(*start..*end).unwrap_or_default(),
+            Text::Owned(text) => text,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Text::Shared { start, end, .. } => end - start,
+            Text::Owned(text) => text.len(),
+        }
+    }
+
+    /// Edits the text as a string of its own (copied first if it was shared).
+    fn edit(&mut self, change: impl FnOnce(&mut String)) {
+        let mut text = match std::mem::replace(self, Text::Owned(String::new())) {
+            Text::Owned(text) => text,
+            shared @ Text::Shared { .. } => shared.as_str().to_owned(),
+        };
+        change(&mut text);
+        *self = Text::Owned(text);
+    }
+
+    /// Keeps the first `len` bytes (which must end on a character boundary).
+    fn truncate(&mut self, len: usize) {
+        match self {
+            Text::Shared { all, start, end } => {
+                if len < *end - *start {
+                    assert!(
+                        all.is_char_boundary(*start + len),
+                        "truncated inside a character"
+                    );
+                    *end = *start + len;
+                }
+            }
+            Text::Owned(text) => text.truncate(len),
+        }
+    }
+
+    /// Drops the first `n` bytes (which must end on a character boundary).
+    fn drop_prefix(&mut self, n: usize) {
+        match self {
+            Text::Shared { all, start, end } => {
+                let n = n.min(*end - *start);
+                assert!(all.is_char_boundary(*start + n), "cut inside a character");
+                *start += n;
+            }
+            Text::Owned(text) => {
+                text.replace_range(..n, "");
+            }
+        }
+    }
+
+    /// The bytes `range` (on character boundaries), shared if these are.
+    fn slice(&self, range: Range<usize>) -> Text {
+        match self {
+            Text::Shared { all, start, .. } => {
+                let text = self.as_str();
+                assert!(
+                    text.is_char_boundary(range.start) && text.is_char_boundary(range.end),
+                    "sliced inside a character"
+                );
+                Text::Shared {
+                    all: Arc::clone(all),
+                    start: start + range.start,
+                    end: start + range.end,
+                }
+            }
+            Text::Owned(text) => Text::Owned(text[range].to_owned()),
+        }
+    }
+}
+
+/// The original offsets of the bytes of a [`MappedText`]. Most lines are read verbatim or lose
+/// only a prefix or a suffix, so their offsets are a shifted identity and need no table; the
+/// table is built on the first edit that breaks that.
+#[derive(Clone, Debug)]
+enum Offsets {
+    /// Byte `i` was at offset `shift + i`.
+    Shifted(u32),
+    /// Byte `i` was at offset `table[i]`.
+    Table(Vec<u32>),
+}
+
+impl PartialEq for MappedText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+            && self.position == other.position
+            && (0..=self.len()).all(|i| self.offset_of(i) == other.offset_of(i))
+    }
+}
+
+impl Eq for MappedText {}
+
 impl MappedText {
     /// Text taken verbatim from a line of a file.
     pub fn from_line(text: &str, position: LinePosition) -> Self {
-        let offsets = (0..text.len())
-            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
-            .collect();
         MappedText {
-            text: text.to_owned(),
-            offsets,
+            text: Text::Owned(text.to_owned()),
+            offsets: Offsets::Shifted(0),
+            position,
+        }
+    }
+
+    /// The line `range` of a file's text `all`, without a copy.
+    pub fn from_shared(all: &Arc<str>, range: Range<usize>, position: LinePosition) -> Self {
+        let text = if all.get(range.clone()).is_some() {
+            Text::Shared {
+                all: Arc::clone(all),
+                start: range.start,
+                end: range.end,
+            }
+        } else {
+            Text::Owned(String::new())
+        };
+        MappedText {
+            text,
+            offsets: Offsets::Shifted(0),
             position,
         }
     }
@@ -37,15 +166,25 @@ impl MappedText {
     /// all of it is attributed to one offset of `position`'s line.
     pub fn synthetic(text: &str, position: LinePosition, offset: u32) -> Self {
         MappedText {
-            text: text.to_owned(),
-            offsets: vec![offset; text.len()],
+            text: Text::Owned(text.to_owned()),
+            offsets: Offsets::Table(vec![offset; text.len()]),
             position,
+        }
+    }
+
+    /// Takes the offsets out as a table (built if need be); put it back with `Offsets::Table`.
+    fn take_table(&mut self) -> Vec<u32> {
+        match std::mem::replace(&mut self.offsets, Offsets::Shifted(0)) {
+            Offsets::Table(table) => table,
+            Offsets::Shifted(shift) => (0..self.len())
+                .map(|i| shift.saturating_add(u32::try_from(i).unwrap_or(u32::MAX)))
+                .collect(),
         }
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.text.as_str()
     }
 
     /// The line the text came from.
@@ -60,14 +199,25 @@ impl MappedText {
 
     /// Whether the text is empty.
     pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
+        self.text.len() == 0
     }
 
-    /// The original offset of byte `index` (the offset just past the end for `index == len`).
+    /// The original offset of byte `index` (the offset just past the end for `index >= len`;
+    /// 0 for empty text).
     pub fn offset_of(&self, index: usize) -> u32 {
-        match self.offsets.get(index) {
-            Some(&o) => o,
-            None => self.offsets.last().map_or(0, |&o| o + 1),
+        let len = self.text.len();
+        if len == 0 {
+            return 0;
+        }
+        match &self.offsets {
+            Offsets::Shifted(shift) => {
+                let index = u32::try_from(index.min(len)).unwrap_or(u32::MAX);
+                shift.saturating_add(index)
+            }
+            Offsets::Table(table) => match table.get(index) {
+                Some(&o) => o,
+                None => table.last().map_or(0, |&o| o + 1),
+            },
         }
     }
 
@@ -88,14 +238,20 @@ impl MappedText {
 
     /// The span of the whole text.
     pub fn full_span(&self) -> Span {
-        self.span(0..self.text.len())
+        self.span(0..self.len())
     }
 
     /// A copy of the bytes `range`.
     pub fn slice(&self, range: Range<usize>) -> MappedText {
+        let offsets = match &self.offsets {
+            Offsets::Shifted(shift) => Offsets::Shifted(
+                shift.saturating_add(u32::try_from(range.start).unwrap_or(u32::MAX)),
+            ),
+            Offsets::Table(table) => Offsets::Table(table[range.clone()].to_vec()),
+        };
         MappedText {
-            text: self.text[range.clone()].to_owned(),
-            offsets: self.offsets[range].to_vec(),
+            text: self.text.slice(range),
+            offsets,
             position: self.position,
         }
     }
@@ -103,10 +259,25 @@ impl MappedText {
     /// Replaces the bytes `range` by `with`, attributing the new bytes to the original offset of
     /// the first replaced byte.
     pub fn replace_range(&mut self, range: Range<usize>, with: &str) {
+        if with.is_empty() {
+            if let Offsets::Shifted(shift) = &mut self.offsets {
+                // Removing a prefix or a suffix keeps the identity.
+                if range.start == 0 {
+                    *shift = shift.saturating_add(u32::try_from(range.end).unwrap_or(u32::MAX));
+                    self.text.drop_prefix(range.end);
+                    return;
+                }
+                if range.end == self.text.len() {
+                    self.text.truncate(range.start);
+                    return;
+                }
+            }
+        }
         let anchor = self.offset_of(range.start);
-        self.text.replace_range(range.clone(), with);
-        self.offsets
-            .splice(range, std::iter::repeat_n(anchor, with.len()));
+        let mut table = self.take_table();
+        table.splice(range.clone(), std::iter::repeat_n(anchor, with.len()));
+        self.offsets = Offsets::Table(table);
+        self.text.edit(|text| text.replace_range(range, with));
     }
 
     /// Removes the bytes `range`.
@@ -117,25 +288,36 @@ impl MappedText {
     /// Truncates the text to `len` bytes.
     pub fn truncate(&mut self, len: usize) {
         self.text.truncate(len);
-        self.offsets.truncate(len);
+        if let Offsets::Table(table) = &mut self.offsets {
+            table.truncate(len);
+        }
     }
 
     /// Appends text attributed to the offset just past the current end.
     pub fn push_str(&mut self, s: &str) {
-        let anchor = self.offset_of(self.text.len());
-        self.text.push_str(s);
-        self.offsets.extend(std::iter::repeat_n(anchor, s.len()));
+        // One byte appended to non-empty text lands where the identity puts it.
+        let identity = !self.is_empty() && s.len() <= 1;
+        if !(identity && matches!(self.offsets, Offsets::Shifted(_))) {
+            let anchor = self.offset_of(self.len());
+            let mut table = self.take_table();
+            table.extend(std::iter::repeat_n(anchor, s.len()));
+            self.offsets = Offsets::Table(table);
+        }
+        if !s.is_empty() {
+            self.text.edit(|text| text.push_str(s));
+        }
     }
 
     /// Removes blanks (space, tab) at the start.
     pub fn trim_start_blanks(&mut self) {
-        let n = self.text.len() - self.text.trim_start_matches([' ', '\t']).len();
+        let text = self.as_str();
+        let n = text.len() - text.trim_start_matches([' ', '\t']).len();
         self.remove_range(0..n);
     }
 
     /// Removes blanks (space, tab) at the end.
     pub fn trim_end_blanks(&mut self) {
-        let keep = self.text.trim_end_matches([' ', '\t']).len();
+        let keep = self.as_str().trim_end_matches([' ', '\t']).len();
         self.truncate(keep);
     }
 }

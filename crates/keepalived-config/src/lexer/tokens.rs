@@ -5,7 +5,7 @@
 //! by [`split_command`] (keepalived's `alloc_strvec_quoted_escaped`).
 
 use nom::branch::alt;
-use nom::bytes::complete::{is_not, tag, take_until, take_while};
+use nom::bytes::complete::{tag, take_till1, take_until, take_while};
 use nom::combinator::{map, opt};
 use nom::sequence::{delimited, preceded};
 use nom::{IResult, Parser};
@@ -49,8 +49,14 @@ enum Piece {
     UnmatchedQuote,
 }
 
+/// Whether `c` separates words (a match, not a search through [`WHITE_SPACE`]: this runs for
+/// every character of the configuration).
+fn is_white_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\x0c' | '\n' | '\r' | '\x0b')
+}
+
 fn blanks(input: &str) -> IResult<&str, &str> {
-    take_while(|c: char| WHITE_SPACE.contains(c)).parse(input)
+    take_while(is_white_space).parse(input)
 }
 
 /// One word, with positions relative to `base` (the full line).
@@ -65,10 +71,13 @@ fn piece(base: &str) -> impl Parser<&str, Output = Piece, Error = nom::error::Er
             },
         ),
         map(tag("\""), |_| Piece::UnmatchedQuote),
-        map(is_not(" \t\x0c\n\r\x0b\""), move |s: &str| Piece::Bare {
-            start: offset(s),
-            end: offset(s) + s.len(),
-        }),
+        map(
+            take_till1(|c| is_white_space(c) || c == '"'),
+            move |s: &str| Piece::Bare {
+                start: offset(s),
+                end: offset(s) + s.len(),
+            },
+        ),
     ))
 }
 
