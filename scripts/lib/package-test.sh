@@ -17,15 +17,16 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 CACHE=${PACKAGE_TEST_CACHE:-$TARGET_DIR/package-test}
 SUITE=bookworm
 FAILS=0
+PASSES=0
 START=$(date +%s)
 
 log() { echo "package-test: $*" >&2; }
 die() { log "$*"; exit 1; }
-pass() { echo "PASS $*"; }
+pass() { echo "PASS $*"; PASSES=$((PASSES + 1)); }
 fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
 check() { # check NAME COMMAND...: PASS when the command succeeds
   local name=$1; shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
+  if "$@" >/dev/null; then pass "$name"; else fail "$name"; fi
 }
 
 [ "$(id -u)" = 0 ] || die "must run as root (chroot, mount)"
@@ -108,6 +109,8 @@ log "apt install ./$(basename "$MAIN_DEB")"
 apt_install "/tmp/$(basename "$MAIN_DEB")" >"$WORK/apt-main.log" 2>&1 || { cat "$WORK/apt-main.log"; die "apt install failed"; }
 check "Debian's ipvsadm removed (Conflicts)" \
   sh -c "! chroot '$R' dpkg-query -W -f='\${Status}' ipvsadm 2>/dev/null | grep -q '^install ok installed'"
+check "Debian's /etc/default/ipvsadm and /etc/ipvsadm.rules kept for ipvsadm.service" \
+  [ -f "$R/etc/default/ipvsadm" -a -f "$R/etc/ipvsadm.rules" ]
 check "keepalived left installed" \
   sh -c "chroot '$R' dpkg-query -W -f='\${Status}' keepalived | grep -q '^install ok installed'"
 for bin in ipvsadm ipvsadm-save ipvsadm-restore vrrpd; do
@@ -166,5 +169,7 @@ in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q lvs-rs-keepali
 check "purge leaves none of our files" \
   sh -c "! ls '$R'/usr/sbin/vrrpd '$R'/usr/sbin/keepalived '$R'/usr/lib/lvs-rs '$R'/usr/share/man/man8/vrrpd.8.gz 2>/dev/null | grep -q ."
 
-echo "package-test: $FAILS failed, $(($(date +%s) - START)) s"
+log "$(($(date +%s) - START)) s"
+# The closing line scripts/test and scripts/vm-test use.
+echo "$PASSES passed, $FAILS failed"
 [ "$FAILS" = 0 ]
