@@ -10,11 +10,14 @@
 //! reads the configuration again and applies only its difference; SIGTERM removes the services
 //! programmed (unless `-I`).
 
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use ipvs::model::ServiceKey;
 use ipvs::table::{VirtualService, changes_between};
 use ipvs::{Change, Client};
 use keepalived_config::diagnostics::keepalived as keepalived_messages;
@@ -25,6 +28,7 @@ use keepalived_config::{LoadOptions, load};
 use log::{debug, error, info, warn};
 use lvs::checker::{Schedule, Timing};
 use lvs::desired_table;
+use lvs::mapping;
 use lvs::pool::{CheckerState, Pool, PoolEvent};
 use nix::poll::{PollFd, PollFlags, ppoll};
 use nix::sys::signal::Signal;
@@ -143,6 +147,8 @@ struct RunningChecker {
     work: Work,
     schedule: Schedule,
     probe: Option<Probe>,
+    /// Its place in `Daemon::in_flight` while `probe` is set.
+    slot: usize,
 }
 
 struct Daemon {
@@ -153,10 +159,20 @@ struct Daemon {
     client: Option<Client>,
     /// What this process has programmed (the kernel's view of our services).
     programmed: Vec<VirtualService>,
+    /// Where each programmed service is in `programmed`.
+    programmed_index: HashMap<ServiceKey, usize>,
+    /// Per virtual server: whether one of its services is also another's (then a change of it
+    /// recomputes the whole table).
+    shares_services: Vec<bool>,
     signals: SignalFd,
     children: Children,
     stopping: bool,
     random: u64,
+    /// Next attempts, earliest first. An entry counts only while it is still its checker's next
+    /// attempt, so re-scheduling costs one push and no search.
+    due: BinaryHeap<Reverse<(Instant, usize)>>,
+    /// Checkers with an attempt on a socket.
+    in_flight: Vec<usize>,
 }
 
 impl Daemon {
@@ -178,13 +194,18 @@ impl Daemon {
             checkers: Vec::new(),
             client,
             programmed: Vec::new(),
+            programmed_index: HashMap::new(),
+            shares_services: Vec::new(),
             signals,
             children: Children::default(),
             stopping: false,
             random: seed | 1,
+            due: BinaryHeap::new(),
+            in_flight: Vec::new(),
         };
         daemon.take_over_existing();
         daemon.checkers = daemon.build_checkers(Instant::now(), &[]);
+        daemon.schedule_all();
         daemon.sync_ipvs();
         for (index, vs) in daemon.config.virtual_servers.iter().enumerate() {
             if let Some(state) = daemon.pool.services.get(index) {
@@ -279,6 +300,7 @@ impl Daemon {
                         work,
                         schedule,
                         probe: None,
+                        slot: 0,
                     });
                 }
             }
@@ -292,30 +314,25 @@ impl Daemon {
             self.start_due(now);
             self.expire(now);
             self.children.kill_overdue(now);
-            let next = self
-                .checkers
-                .iter()
-                .enumerate()
-                .filter_map(|(index, c)| match (&c.probe, &c.work) {
-                    (Some(probe), _) => Some(probe.deadline()),
-                    (None, Work::Idle) => None,
-                    (None, Work::Script { .. })
-                        if self.children.is_running(Purpose::Check(index)) =>
-                    {
-                        None
-                    }
-                    (None, _) => c.schedule.next_attempt(),
-                })
-                .chain(self.children.next_deadline())
-                .min();
+            let next = [
+                self.next_due(),
+                self.in_flight
+                    .iter()
+                    .filter_map(|&i| self.checkers[i].probe.as_ref().map(Probe::deadline))
+                    .min(),
+                self.children.next_deadline(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let timeout = next.map(|deadline| {
                 TimeSpec::from_duration(deadline.saturating_duration_since(Instant::now()))
             });
             let (signals_ready, ready) = {
                 let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
-                let mut owners = Vec::new();
-                for (index, checker) in self.checkers.iter().enumerate() {
-                    if let Some(probe) = &checker.probe {
+                let mut owners = Vec::with_capacity(self.in_flight.len());
+                for &index in &self.in_flight {
+                    if let Some(probe) = &self.checkers[index].probe {
                         fds.push(PollFd::new(probe.fd(), probe.interest()));
                         owners.push(index);
                     }
@@ -345,7 +362,7 @@ impl Daemon {
                     None => None,
                 };
                 if let Some(verdict) = verdict {
-                    self.checkers[index].probe = None;
+                    self.land(index);
                     self.finish(index, verdict, None, now);
                 }
             }
@@ -356,8 +373,63 @@ impl Daemon {
         self.shutdown();
     }
 
-    fn start_due(&mut self, now: Instant) {
+    /// Puts every checker's next attempt on the timer heap.
+    fn schedule_all(&mut self) {
+        self.due.clear();
+        self.in_flight.clear();
         for index in 0..self.checkers.len() {
+            self.schedule(index);
+        }
+    }
+
+    fn schedule(&mut self, index: usize) {
+        let checker = &self.checkers[index];
+        if matches!(checker.work, Work::Idle) {
+            return;
+        }
+        if let Some(at) = checker.schedule.next_attempt() {
+            self.due.push(Reverse((at, index)));
+        }
+    }
+
+    /// The earliest next attempt (stale heap entries are dropped on the way).
+    fn next_due(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((at, index))) = self.due.peek() {
+            if self
+                .checkers
+                .get(index)
+                .and_then(|c| c.schedule.next_attempt())
+                == Some(at)
+            {
+                return Some(at);
+            }
+            self.due.pop();
+        }
+        None
+    }
+
+    /// An attempt on a socket ended.
+    fn land(&mut self, index: usize) {
+        if self.checkers[index].probe.take().is_none() {
+            return;
+        }
+        let slot = self.checkers[index].slot;
+        if self.in_flight.get(slot) == Some(&index) {
+            self.in_flight.swap_remove(slot);
+            if let Some(&moved) = self.in_flight.get(slot) {
+                self.checkers[moved].slot = slot;
+            }
+        }
+    }
+
+    fn start_due(&mut self, now: Instant) {
+        while let Some(at) = self.next_due() {
+            if at > now {
+                break;
+            }
+            let Some(Reverse((_, index))) = self.due.pop() else {
+                break;
+            };
             let checker = &mut self.checkers[index];
             if checker.probe.is_some() || matches!(checker.work, Work::Idle) {
                 continue;
@@ -374,7 +446,11 @@ impl Daemon {
             match checker.work.clone() {
                 Work::Net { target, exchange } => {
                     match Probe::start(target, exchange, timeout, now) {
-                        Ok(probe) => checker.probe = Some(probe),
+                        Ok(probe) => {
+                            checker.probe = Some(probe);
+                            checker.slot = self.in_flight.len();
+                            self.in_flight.push(index);
+                        }
                         Err(e) => self.finish(index, Verdict::Failure(e), None, now),
                     }
                 }
@@ -406,12 +482,22 @@ impl Daemon {
     }
 
     fn expire(&mut self, now: Instant) {
-        for index in 0..self.checkers.len() {
-            let verdict = match &self.checkers[index].probe {
-                Some(probe) if probe.deadline() <= now => probe.timed_out(),
-                _ => continue,
+        let expired: Vec<usize> = self
+            .in_flight
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.checkers[i]
+                    .probe
+                    .as_ref()
+                    .is_some_and(|p| p.deadline() <= now)
+            })
+            .collect();
+        for index in expired {
+            let Some(verdict) = self.checkers[index].probe.as_ref().map(Probe::timed_out) else {
+                continue;
             };
-            self.checkers[index].probe = None;
+            self.land(index);
             self.finish(index, verdict, None, now);
         }
     }
@@ -440,7 +526,12 @@ impl Daemon {
         if let Some(weight) = weight {
             events.extend(self.pool.set_weight(service, real_server, weight));
         }
-        if let Some(up) = checker.schedule.finish(success, now) {
+        let changed = checker.schedule.finish(success, now);
+        if let Some(at) = checker.schedule.next_attempt() {
+            self.due.push(Reverse((at, index)));
+        }
+        let checker = &self.checkers[index];
+        if let Some(up) = changed {
             if up {
                 info!("{} on service {rs_text} success.", checker.keyword);
             } else {
@@ -458,7 +549,7 @@ impl Daemon {
         for event in &events {
             self.report(event, &vs_text, now);
         }
-        self.sync_ipvs();
+        self.sync_service(service);
     }
 
     fn report(&mut self, event: &PoolEvent, vs_text: &str, now: Instant) {
@@ -581,6 +672,75 @@ impl Daemon {
             self.apply(&changes);
         }
         self.programmed = desired;
+        self.programmed_index = self
+            .programmed
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| (entry.service.key, i))
+            .collect();
+        let groups = &self.config.virtual_server_groups;
+        let keys: Vec<Vec<ServiceKey>> = self
+            .config
+            .virtual_servers
+            .iter()
+            .map(|vs| mapping::service_keys(vs, groups))
+            .collect();
+        let mut owners: HashMap<ServiceKey, usize> = HashMap::new();
+        for own in &keys {
+            for key in own {
+                *owners.entry(*key).or_default() += 1;
+            }
+        }
+        self.shares_services = keys
+            .iter()
+            .map(|own| {
+                own.iter()
+                    .any(|key| owners.get(key).copied().unwrap_or(0) > 1)
+            })
+            .collect();
+    }
+
+    /// The same for one virtual server whose health changed: only its services are compared, so
+    /// a check result costs the size of that virtual server, not of the whole table.
+    fn sync_service(&mut self, service: usize) {
+        if self.shares_services.get(service).copied().unwrap_or(true) {
+            self.sync_ipvs();
+            return;
+        }
+        let (Some(vs), Some(state)) = (
+            self.config.virtual_servers.get(service),
+            self.pool.services.get(service),
+        ) else {
+            return;
+        };
+        let destinations = mapping::destinations(vs, state);
+        let desired: Vec<VirtualService> =
+            mapping::services(vs, &self.config.virtual_server_groups)
+                .into_iter()
+                .map(|service| VirtualService {
+                    service,
+                    destinations: destinations.clone(),
+                })
+                .collect();
+        let current: Vec<VirtualService> = desired
+            .iter()
+            .filter_map(|d| self.programmed_index.get(&d.service.key))
+            .map(|&i| self.programmed[i].clone())
+            .collect();
+        let changes = changes_between(&current, &desired);
+        if !changes.is_empty() {
+            self.apply(&changes);
+        }
+        for entry in desired {
+            match self.programmed_index.get(&entry.service.key) {
+                Some(&i) => self.programmed[i] = entry,
+                None => {
+                    self.programmed_index
+                        .insert(entry.service.key, self.programmed.len());
+                    self.programmed.push(entry);
+                }
+            }
+        }
     }
 
     fn apply(&mut self, changes: &[Change]) {
@@ -657,6 +817,7 @@ impl Daemon {
         // Children of the old checkers are left to finish; their results are dropped.
         self.children = Children::default();
         self.checkers = self.build_checkers(now, &previous);
+        self.schedule_all();
         self.sync_ipvs();
         info!("Reload finished");
     }
