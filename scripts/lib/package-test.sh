@@ -146,6 +146,19 @@ check "man ipvsadm finds ours" sh -c "chroot '$R' env MANWIDTH=80 man ipvsadm 2>
 for f in ipvsadm ipvsadm-save ipvsadm-restore vrrpd; do
   check "bash -n completions/$f" bash -n "$R/usr/share/bash-completion/completions/$f"
 done
+# zsh and fish are not in the root; the host's check the installed files when it has them.
+if command -v zsh >/dev/null; then
+  for f in _ipvsadm _ipvsadm-save _ipvsadm-restore _vrrpd; do
+    check "zsh -n $f" zsh -n "$R/usr/share/zsh/vendor-completions/$f"
+  done
+fi
+if command -v fish >/dev/null; then
+  for f in "$R"/usr/share/fish/vendor_completions.d/*.fish; do
+    check "fish -n $(basename "$f")" fish -n "$f"
+  done
+  check "fish completes ipvsadm --sched" \
+    sh -c "fish -c 'source $R/usr/share/fish/vendor_completions.d/ipvsadm.fish; complete -C \"ipvsadm --sched\"' | cut -f1 | tr '\n' ' ' | grep -qx -- '--scheduler --sched-flags '"
+fi
 check "bash completes ipvsadm -s" \
   sh -c "chroot '$R' bash -c 'source /usr/share/bash-completion/completions/ipvsadm; COMP_WORDS=(ipvsadm -A -t 1.2.3.4:80 -s w); COMP_CWORD=5; _lvs_rs_ipvsadm; echo \${COMPREPLY[*]}' | grep -qx 'wrr wlc'"
 for f in /usr/share/zsh/vendor-completions/_ipvsadm /usr/share/fish/vendor_completions.d/vrrpd.fish \
