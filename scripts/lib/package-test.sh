@@ -162,7 +162,8 @@ fi
 check "bash completes ipvsadm -s" \
   sh -c "chroot '$R' bash -c 'source /usr/share/bash-completion/completions/ipvsadm; COMP_WORDS=(ipvsadm -A -t 1.2.3.4:80 -s w); COMP_CWORD=5; _lvs_rs_ipvsadm; echo \${COMPREPLY[*]}' | grep -qx 'wrr wlc'"
 for f in /usr/share/zsh/vendor-completions/_ipvsadm /usr/share/fish/vendor_completions.d/vrrpd.fish \
-  /usr/lib/systemd/system/ipvsadm.service /usr/lib/systemd/system/vrrpd.service /usr/lib/lvs-rs/ipvsadm-service; do
+  /usr/lib/systemd/system/ipvsadm.service /usr/lib/systemd/system/vrrpd.service /usr/lib/lvs-rs/ipvsadm-service \
+  /usr/share/doc/lvs-rs/ipvsadm-json.schema.json; do
   check "$f installed" [ -s "$R$f" ]
 done
 # Inside the root: systemd's own units are there, and `man vrrpd` (Documentation=) finds our pages.

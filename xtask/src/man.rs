@@ -151,7 +151,7 @@ fn ipvsadm() -> String {
         "`-L --timeout --json` prints `{\"timeouts\": {\"tcp\", \"tcp_fin\", \"udp\"}}`; \
          `-L --daemon --json` prints `{\"daemons\": [...]}` with `state`, `interface`, `sync_id`, \
          `max_length`, `group`, `port` and `ttl`. On an error nothing is printed on standard \
-         output.",
+         output. The JSON Schema of all three is /usr/share/doc/lvs-rs/ipvsadm-json.schema.json.",
     );
     page.section("COMPATIBILITY");
     page.para("Where this ipvsadm differs from ipvsadm 1.31:");

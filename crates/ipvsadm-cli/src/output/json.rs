@@ -261,6 +261,192 @@ mod tests {
         assert_eq!(real["tunnel"], Value::Null);
     }
 
+    /// docs/ipvsadm-json.schema.json, the documented shape of the output.
+    const SCHEMA: &str = include_str!("../../../../docs/ipvsadm-json.schema.json");
+
+    /// Checks `value` against `schema` (the subset of JSON Schema 2020-12 the documented schema
+    /// uses; any other keyword is refused, so the schema cannot say more than is checked).
+    fn validate(root: &Value, schema: &Value, value: &Value, path: &str) -> Result<(), String> {
+        let Some(rules) = schema.as_object() else {
+            return Err(format!("{path}: schema is not an object"));
+        };
+        for (keyword, rule) in rules {
+            match keyword.as_str() {
+                "$schema" | "$id" | "title" | "description" | "$defs" => {}
+                "$ref" => {
+                    let name = rule
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/$defs/"))
+                        .ok_or_else(|| format!("{path}: unsupported $ref {rule}"))?;
+                    validate(root, &root["$defs"][name], value, path)?;
+                }
+                "type" => {
+                    let types: Vec<&str> = match rule {
+                        Value::String(t) => vec![t.as_str()],
+                        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                        _ => return Err(format!("{path}: bad type rule")),
+                    };
+                    let ok = types.iter().any(|t| match *t {
+                        "null" => value.is_null(),
+                        "string" => value.is_string(),
+                        "integer" => value.is_i64() || value.is_u64(),
+                        "number" => value.is_number(),
+                        "object" => value.is_object(),
+                        "array" => value.is_array(),
+                        "boolean" => value.is_boolean(),
+                        _ => false,
+                    });
+                    if !ok {
+                        return Err(format!("{path}: {value} is not {types:?}"));
+                    }
+                }
+                "enum" => {
+                    if !rule
+                        .as_array()
+                        .is_some_and(|options| options.contains(value))
+                    {
+                        return Err(format!("{path}: {value} not in {rule}"));
+                    }
+                }
+                "minimum" | "maximum" => {
+                    if let (Some(n), Some(limit)) = (value.as_f64(), rule.as_f64()) {
+                        let fine = if keyword == "minimum" {
+                            n >= limit
+                        } else {
+                            n <= limit
+                        };
+                        if !fine {
+                            return Err(format!("{path}: {n} beyond {keyword} {limit}"));
+                        }
+                    }
+                }
+                "required" => {
+                    for name in rule
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                    {
+                        if value.get(name).is_none() {
+                            return Err(format!("{path}: {name} missing"));
+                        }
+                    }
+                }
+                "properties" => {
+                    for (name, sub) in rule.as_object().into_iter().flatten() {
+                        if let Some(field) = value.get(name) {
+                            validate(root, sub, field, &format!("{path}.{name}"))?;
+                        }
+                    }
+                }
+                "additionalProperties" => {
+                    let known = rules.get("properties").and_then(Value::as_object);
+                    for name in value.as_object().into_iter().flatten().map(|(k, _)| k) {
+                        if rule == &Value::Bool(false)
+                            && !known.is_some_and(|k| k.contains_key(name))
+                        {
+                            return Err(format!("{path}: unexpected {name}"));
+                        }
+                    }
+                }
+                "items" => {
+                    for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+                        validate(root, rule, item, &format!("{path}[{i}]"))?;
+                    }
+                }
+                "oneOf" => {
+                    let matching = rule
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|sub| validate(root, sub, value, path).is_ok())
+                        .count();
+                    if matching != 1 {
+                        return Err(format!("{path}: {matching} of oneOf match {value}"));
+                    }
+                }
+                other => return Err(format!("{path}: keyword {other} not supported")),
+            }
+        }
+        Ok(())
+    }
+
+    fn check_against_schema(text: &str) -> Result<(), String> {
+        let schema: Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        validate(&schema, &schema, &value, "$")
+    }
+
+    #[test]
+    fn output_follows_the_documented_schema() {
+        use std::net::Ipv6Addr;
+        let info = Info {
+            version: Version(0x010201),
+            connection_table_size: 4096,
+        };
+        let mut tcp = Service::new(ServiceKey::tcp(Ipv4Addr::new(10, 0, 0, 1).into(), 80))
+            .with_scheduler("mh")
+            .with_persistence(300);
+        tcp.flags.insert(ServiceFlags::SCHED1);
+        tcp.persistence_engine = Some("sip".to_owned());
+        let mut tunnelled = Destination::new(Ipv4Addr::new(10, 0, 1, 1).into(), 80)
+            .with_forwarding(ForwardingMethod::Tunnel);
+        tunnelled.tunnel.kind = TunnelType::Gue;
+        tunnelled.tunnel.port = 6080;
+        tunnelled.tunnel.flags.insert(TunnelFlags::CHECKSUM);
+        let routed = Destination::new(Ipv4Addr::new(10, 0, 1, 2).into(), 80)
+            .with_forwarding(ForwardingMethod::DirectRoute);
+        let mut fwmark = Service::new(ServiceKey::fwmark(AddressFamily::Ipv6, 7));
+        fwmark.netmask = Netmask::Ipv6Prefix(64);
+        fwmark = fwmark.with_persistence(60);
+        let v6 = Destination::new(Ipv6Addr::LOCALHOST.into(), 0)
+            .with_forwarding(ForwardingMethod::Local);
+        let text = table(
+            &info,
+            &[
+                VirtualService {
+                    service: tcp,
+                    destinations: vec![tunnelled, routed],
+                },
+                VirtualService {
+                    service: fwmark,
+                    destinations: vec![v6],
+                },
+            ],
+        );
+        check_against_schema(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let text = timeouts(&Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 300,
+        });
+        check_against_schema(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let mut backup = SyncDaemon::new(DaemonState::Backup, "eth1");
+        backup.group = Some(Ipv4Addr::new(224, 0, 0, 81).into());
+        backup.port = Some(8848);
+        let text = daemons(&[SyncDaemon::new(DaemonState::Master, "eth0"), backup]);
+        check_against_schema(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
+
+    #[test]
+    fn the_schema_check_catches_drift() {
+        // A key the schema does not know, a missing one, a wrong type: each is reported.
+        let good = timeouts(&Timeouts {
+            tcp: 1,
+            tcp_fin: 2,
+            udp: 3,
+        });
+        assert!(check_against_schema(&good).is_ok());
+        for bad in [
+            r#"{"timeouts": {"tcp": 1, "tcp_fin": 2, "udp": 3, "sctp": 4}}"#,
+            r#"{"timeouts": {"tcp": 1, "tcp_fin": 2}}"#,
+            r#"{"timeouts": {"tcp": "1", "tcp_fin": 2, "udp": 3}}"#,
+            r#"{"version": "1.2.1", "connection_table_size": 4096, "services": [{"family": "ipv4"}]}"#,
+        ] {
+            assert!(check_against_schema(bad).is_err(), "{bad} passed");
+        }
+    }
+
     #[test]
     fn fwmark_services_carry_their_mark_and_family() {
         let value = key(&ServiceKey::fwmark(AddressFamily::Ipv6, 7));
