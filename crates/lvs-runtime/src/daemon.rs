@@ -204,7 +204,7 @@ impl Daemon {
             in_flight: Vec::new(),
         };
         daemon.take_over_existing();
-        daemon.checkers = daemon.build_checkers(Instant::now(), &[]);
+        daemon.checkers = daemon.build_checkers(Instant::now(), &HashMap::new());
         daemon.schedule_all();
         daemon.sync_ipvs();
         for (index, vs) in daemon.config.virtual_servers.iter().enumerate() {
@@ -262,10 +262,11 @@ impl Daemon {
     fn build_checkers(
         &mut self,
         now: Instant,
-        previous: &[(String, Schedule)],
+        previous: &HashMap<String, Schedule>,
     ) -> Vec<RunningChecker> {
         let mut out = Vec::new();
-        let services = self.config.virtual_servers.clone();
+        // Taken out for the loop (next_random needs the daemon) and put back after.
+        let services = std::mem::take(&mut self.config.virtual_servers);
         for (service, vs) in services.iter().enumerate() {
             for (real_server, rs) in vs.real_servers.iter().enumerate() {
                 for (index, checker) in rs.checkers.iter().enumerate() {
@@ -282,10 +283,11 @@ impl Daemon {
                     let mut schedule =
                         Schedule::new(Timing::from(&checker.timing), checker.alpha, now, random);
                     let identity = checker_identity(vs, rs, index, checker);
-                    if let Some((_, old)) = previous.iter().find(|(id, _)| *id == identity) {
+                    let kept = previous.get(&identity);
+                    if let Some(old) = kept {
                         schedule.migrate_from(old);
                     }
-                    if !matches!(work, Work::Idle) {
+                    if kept.is_none() && !matches!(work, Work::Idle) {
                         info!(
                             "Activating healthchecker for service {} for VS {}",
                             rs_name(rs),
@@ -305,6 +307,7 @@ impl Daemon {
                 }
             }
         }
+        self.config.virtual_servers = services;
         out
     }
 
@@ -665,12 +668,13 @@ impl Daemon {
     }
 
     /// Sends the kernel the difference between what was programmed and what is wanted now.
-    fn sync_ipvs(&mut self) {
+    fn sync_ipvs(&mut self) -> usize {
         let desired = desired_table(&self.config, &self.pool);
         let changes = changes_between(&self.programmed, &desired);
         if !changes.is_empty() {
             self.apply(&changes);
         }
+        let count = changes.len();
         self.programmed = desired;
         self.programmed_index = self
             .programmed
@@ -698,6 +702,7 @@ impl Daemon {
                     .any(|key| owners.get(key).copied().unwrap_or(0) > 1)
             })
             .collect();
+        count
     }
 
     /// The same for one virtual server whose health changed: only its services are compared, so
@@ -798,7 +803,8 @@ impl Daemon {
             warn!("Reload failed: keeping the running configuration");
             return;
         };
-        let previous: Vec<(String, Schedule)> = self
+        let started = Instant::now();
+        let previous: HashMap<String, Schedule> = self
             .checkers
             .iter()
             .filter_map(|c| {
@@ -818,8 +824,11 @@ impl Daemon {
         self.children = Children::default();
         self.checkers = self.build_checkers(now, &previous);
         self.schedule_all();
-        self.sync_ipvs();
-        info!("Reload finished");
+        let changes = self.sync_ipvs();
+        info!(
+            "Reload finished: {changes} IPVS changes, {} ms",
+            started.elapsed().as_millis()
+        );
     }
 
     fn shutdown(&mut self) {
@@ -893,20 +902,26 @@ fn checker_identity(
     )
 }
 
-fn same_service(a: &VirtualServer, b: &VirtualServer) -> bool {
-    a.service == b.service
-        && (a.protocol == b.protocol || !matches!(a.service, ServiceAddress::Address { .. }))
+/// What identifies a virtual server across a reload: its service, and its protocol unless it is
+/// a fwmark service.
+fn service_identity(vs: &VirtualServer) -> String {
+    match &vs.service {
+        ServiceAddress::Address { .. } => format!("{:?}/{:?}", vs.service, vs.protocol),
+        _ => format!("{:?}", vs.service),
+    }
 }
 
 /// Carries health across a reload: a virtual server that stays keeps its quorum state; a real
 /// server that stays keeps whether it is alive, its effective weight and its checkers' standing.
 fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_pool: &mut Pool) {
+    let old_services: HashMap<String, usize> = old_config
+        .virtual_servers
+        .iter()
+        .enumerate()
+        .map(|(i, vs)| (service_identity(vs), i))
+        .collect();
     for (new_index, new_vs) in new_config.virtual_servers.iter().enumerate() {
-        let Some(old_index) = old_config
-            .virtual_servers
-            .iter()
-            .position(|old_vs| same_service(old_vs, new_vs))
-        else {
+        let Some(&old_index) = old_services.get(&service_identity(new_vs)) else {
             continue;
         };
         let (Some(old_state), Some(new_state)) = (
@@ -917,12 +932,14 @@ fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_p
         };
         let old_vs = &old_config.virtual_servers[old_index];
         new_state.quorum_up = old_state.quorum_up;
+        let old_servers: HashMap<(std::net::IpAddr, u16), usize> = old_vs
+            .real_servers
+            .iter()
+            .enumerate()
+            .map(|(i, rs)| ((rs.address, rs.port), i))
+            .collect();
         for (rs_index, rs) in new_vs.real_servers.iter().enumerate() {
-            let Some(old_rs_index) = old_vs
-                .real_servers
-                .iter()
-                .position(|o| o.address == rs.address && o.port == rs.port)
-            else {
+            let Some(&old_rs_index) = old_servers.get(&(rs.address, rs.port)) else {
                 continue;
             };
             let old_rs_state = &old_state.real_servers[old_rs_index];

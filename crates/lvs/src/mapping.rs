@@ -15,6 +15,7 @@
 //! `ha_suspend` does not change the table: keepalived only pauses the checkers of a service whose
 //! address is not local, so its real servers keep the state they had.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipvs::model::{
@@ -35,13 +36,14 @@ use crate::pool::{Pool, ServiceState};
 /// destinations of each, first writer first.
 pub fn desired_table(config: &Config, pool: &Pool) -> Vec<VirtualService> {
     let mut table: Vec<VirtualService> = Vec::new();
+    let mut index_of: HashMap<ServiceKey, usize> = HashMap::new();
     for (index, vs) in config.virtual_servers.iter().enumerate() {
         let Some(state) = pool.services.get(index) else {
             continue;
         };
         let destinations = destinations(vs, state);
         for service in services(vs, &config.virtual_server_groups) {
-            match table.iter_mut().find(|e| e.service.key == service.key) {
+            match index_of.get(&service.key).and_then(|&i| table.get_mut(i)) {
                 Some(existing) => {
                     for d in &destinations {
                         if !existing
@@ -53,10 +55,13 @@ pub fn desired_table(config: &Config, pool: &Pool) -> Vec<VirtualService> {
                         }
                     }
                 }
-                None => table.push(VirtualService {
-                    service,
-                    destinations: destinations.clone(),
-                }),
+                None => {
+                    index_of.insert(service.key, table.len());
+                    table.push(VirtualService {
+                        service,
+                        destinations: destinations.clone(),
+                    });
+                }
             }
         }
     }
