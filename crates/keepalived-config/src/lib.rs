@@ -37,6 +37,13 @@
 //!   substituting after 1000 uses in a line.
 //! - keepalived reads lines through a 1024-byte buffer and so splits longer ones; we read lines
 //!   whole (parameter substitution keeps keepalived's 1024-byte limit and message).
+//! - A `~SEQ` counting past the largest 64-bit number makes keepalived's counter wrap and loop
+//!   for ever; ours ends there.
+//! - Includes through a wildcard that matches the including file branch at every level, so
+//!   keepalived reads for practically ever; we stop after 100,000 files
+//!   ([`lexer::files::MAX_FILES_READ`]), reporting the next ones as keepalived reports files it
+//!   cannot open. Plain include loops end, as in keepalived, when the open-file limit is reached
+//!   ([`LoadOptions::open_file_limit`]).
 //!
 //! docs/config.md describes the accepted language, the model and our extensions.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -45,6 +52,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod dump;
 pub mod env;
+pub mod fuzzing;
 pub mod grammar;
 pub mod lexer;
 mod load;

@@ -44,6 +44,9 @@ pub struct LoadOptions {
     /// keeps each open while reading it, so an include chain (or loop) ends where its
     /// descriptors run out; the default reproduces that limit ([`default_open_file_limit`]).
     pub open_file_limit: usize,
+    /// How many lines `~SEQ` and `~LST` may produce in all, in each process's reading (`None`,
+    /// the default: no limit, as in keepalived, where `~SEQ(i,0,4000000000)` runs for hours).
+    pub sequence_limit: Option<u64>,
 }
 
 impl Default for LoadOptions {
@@ -53,6 +56,7 @@ impl Default for LoadOptions {
             include_check: IncludeChecks::NONE,
             subsystems: Subsystems::default(),
             open_file_limit: default_open_file_limit(),
+            sequence_limit: None,
         }
     }
 }
@@ -136,7 +140,8 @@ pub fn load(path: &str, options: &LoadOptions, env: &dyn Environment) -> Loaded 
             sources: &mut sources,
         },
         &options.config_id,
-    );
+    )
+    .limit_sequences(options.sequence_limit);
     let mut parser = Parser::new(
         reader,
         Process::Parent,
@@ -185,7 +190,8 @@ pub fn load(path: &str, options: &LoadOptions, env: &dyn Environment) -> Loaded 
                 next: 0,
             },
             &options.config_id,
-        );
+        )
+        .limit_sequences(options.sequence_limit);
         let mut parser = Parser::new(reader, process, env, globals.clone(), default_user);
         let aborted = parser.run().is_err();
         let mut parts = parser.into_parts();

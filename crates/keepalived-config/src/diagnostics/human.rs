@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use super::{Diagnostic, ErrorClass, Source};
-use crate::source::SourceMap;
+use crate::source::{SourceMap, Span};
 
 /// How serious a diagnostic is, for people.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -98,15 +98,27 @@ pub fn format(d: &Diagnostic, sources: &SourceMap, style: Style) -> String {
         let pad = " ".repeat(number.len());
         let _ = writeln!(out, "{pad}--> {path}:{}:{column}", position.line);
         if let Some(text) = sources.line_text(position) {
+            let (from, to) = excerpt(text, d.span);
+            let before = if from > 0 { "…" } else { "" };
+            let after = if to < text.len() { "…" } else { "" };
+            let shown = text.get(from..to).unwrap_or_default().replace('\t', " ");
             let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{number} | {}", text.replace('\t', " "));
+            let _ = writeln!(out, "{number} | {before}{shown}{after}");
             if let Some(span) = d.span.filter(|s| s.len > 0) {
-                let start = sources.column(span.position, span.start) as usize - 1;
-                let end = sources.column(span.position, span.start + span.len) as usize - 1;
-                let width = end.saturating_sub(start).max(1);
+                // Columns counted from the start of what is shown.
+                let origin = sources.column(span.position, from as u32) as usize;
+                let start =
+                    (sources.column(span.position, span.start) as usize).saturating_sub(origin);
+                let end = (sources.column(span.position, span.start + span.len) as usize)
+                    .saturating_sub(origin);
+                let mut width = end.saturating_sub(start).max(1);
+                if !after.is_empty() {
+                    width = width.min(shown.chars().count().saturating_sub(start).max(1));
+                }
                 let _ = writeln!(
                     out,
-                    "{pad} | {}{on}{}{off}",
+                    "{pad} | {}{}{on}{}{off}",
+                    before.replace('…', " "),
                     " ".repeat(start),
                     "^".repeat(width)
                 );
@@ -119,6 +131,28 @@ pub fn format(d: &Diagnostic, sources: &SourceMap, style: Style) -> String {
         let _ = writeln!(out, "  = hint: {hint}");
     }
     out
+}
+
+/// Lines longer than this many bytes are shown as an excerpt around the span: a message about
+/// each of thousands of braces on one huge line must not print the whole line each time.
+const EXCERPT: usize = 200;
+
+/// The byte range of `text` to show for `span`: all of it, or an excerpt of about [`EXCERPT`]
+/// bytes starting a little before the span.
+fn excerpt(text: &str, span: Option<Span>) -> (usize, usize) {
+    if text.len() <= EXCERPT {
+        return (0, text.len());
+    }
+    let anchor = span.map_or(0, |s| s.start as usize).min(text.len());
+    let mut from = anchor.saturating_sub(EXCERPT / 4);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = (from + EXCERPT).min(text.len());
+    while !text.is_char_boundary(to) {
+        to += 1;
+    }
+    (from, to)
 }
 
 /// Renders all diagnostics once each (keepalived repeats some per process), in order.
@@ -158,4 +192,69 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
         }
     }
     format!("{errors} error(s), {warnings} warning(s), {lints} lint(s)")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::process::Process;
+    use crate::source::{LinePosition, SourceFile};
+
+    fn rendered(line: &str, start: u32, len: u32) -> String {
+        let mut sources = SourceMap::default();
+        let file = sources.add(SourceFile::new(
+            PathBuf::from("k.conf"),
+            "k.conf".into(),
+            false,
+            Arc::from(line),
+        ));
+        let position = LinePosition { file, line: 1 };
+        let d = Diagnostic {
+            class: ErrorClass::UnknownKeyword,
+            message: "m".into(),
+            position: Some(position),
+            span: Some(Span {
+                position,
+                start,
+                len,
+            }),
+            process: Process::Parent,
+            hint: None,
+            source: Source::Keepalived,
+        };
+        format(&d, &sources, Style::default())
+    }
+
+    #[test]
+    fn the_span_is_underlined() {
+        let text = rendered("router_id\tx", 10, 1);
+        assert!(text.contains("1 | router_id x\n"), "{text}");
+        assert!(text.contains("  |           ^\n"), "{text}");
+        assert!(text.contains("--> k.conf:1:11"), "{text}");
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_span() {
+        let line = format!("{}{{{}", "a".repeat(5000), "b".repeat(5000));
+        let text = rendered(&line, 5000, 1);
+        let shown = text
+            .lines()
+            .find(|l| l.starts_with("1 | "))
+            .unwrap_or_default();
+        assert!(shown.chars().count() < EXCERPT + 10, "{shown}");
+        assert!(
+            shown.starts_with("1 | …a") && shown.ends_with("b…"),
+            "{shown}"
+        );
+        // The caret is under the brace.
+        let caret = text.lines().find(|l| l.contains('^')).unwrap_or_default();
+        assert_eq!(
+            shown.chars().position(|c| c == '{'),
+            caret.chars().position(|c| c == '^')
+        );
+        assert!(text.contains("--> k.conf:1:5001"), "{text}");
+    }
 }

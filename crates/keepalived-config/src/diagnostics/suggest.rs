@@ -4,15 +4,22 @@ use crate::grammar::keywords::{Keyword, all_tables};
 
 /// Levenshtein distance between two words.
 pub fn distance(a: &str, b: &str) -> usize {
+    distance_by(a, b, |x, y| x == y)
+}
+
+/// Levenshtein distance with `same` deciding which characters match; two rows, reused.
+fn distance_by(a: &str, b: &str, same: impl Fn(char, char) -> bool) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current: Vec<usize> = Vec::with_capacity(b.len() + 1);
     for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
+        current.clear();
+        current.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
+            let substitution = previous[j] + usize::from(!same(ca, *cb));
             current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
         }
-        previous = current;
+        std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
 }
@@ -20,21 +27,24 @@ pub fn distance(a: &str, b: &str) -> usize {
 /// The candidate closest to `word`, if close enough to be a plausible typo (or the same word
 /// in another case).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
+    let length = word.chars().count();
     candidates
         .into_iter()
         .filter(|c| !c.is_empty())
-        .map(|c| {
-            (
-                if c.to_ascii_lowercase() == lower {
-                    0
-                } else {
-                    distance(&lower, &c.to_ascii_lowercase())
-                },
-                c,
-            )
+        .filter_map(|c| {
+            let allowed = (c.len() / 4).clamp(1, 3);
+            // The distance is at least the difference in length: most candidates end here,
+            // which matters when a file holds thousands of unknown words.
+            if length.abs_diff(c.chars().count()) > allowed {
+                return None;
+            }
+            let d = if c.eq_ignore_ascii_case(word) {
+                0
+            } else {
+                distance_by(word, c, |x, y| x.eq_ignore_ascii_case(&y))
+            };
+            (d <= allowed).then_some((d, c))
         })
-        .filter(|(d, c)| *d <= (c.len() / 4).clamp(1, 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -109,5 +119,9 @@ mod tests {
         );
         assert_eq!(closest("zzzzzz", ["lb_algo"]), None);
         assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(closest("LB_ALGP", ["lb_kind", "lb_algo"]), Some("lb_algo"));
+        assert_eq!(closest("", ["a"]), Some("a"));
+        assert_eq!(closest("ab", ["abcdef"]), None);
     }
 }

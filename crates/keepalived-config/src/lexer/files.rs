@@ -137,7 +137,12 @@ pub struct FileReader {
     pub copy: ConsolidatedCopy,
     /// How many files may be open at once (see [`FileReader::open_main`]).
     open_file_limit: usize,
+    /// How many files have been read.
+    files_read: usize,
 }
+
+/// The most files one configuration may read, counting each include of a file again.
+pub const MAX_FILES_READ: usize = 100_000;
 
 impl FileReader {
     /// Opens the main configuration file (a pattern too, as for keepalived). At most
@@ -156,6 +161,7 @@ impl FileReader {
             include_check,
             copy: ConsolidatedCopy::default(),
             open_file_limit,
+            files_read: 0,
         };
         reader.open_glob(name, cwd, IncludeChecks::NONE, true, sources, out);
         reader
@@ -301,14 +307,19 @@ impl FileReader {
             }
             // keepalived holds every file of an include chain open: past its open-file limit
             // the next one fails, which also ends include loops.
+            // Includes through a wildcard that matches its own file branch at every level:
+            // keepalived would read for ever, this reader stops at MAX_FILES_READ files.
             let open = self.stack.iter().filter(|g| g.current.is_some()).count();
-            let read = if open >= self.open_file_limit {
+            let read = if open >= self.open_file_limit || self.files_read >= MAX_FILES_READ {
                 Err(std::io::Error::from_raw_os_error(nix::libc::EMFILE))
             } else {
                 fs::read(&path)
             };
             let bytes = match read {
-                Ok(b) => b,
+                Ok(b) => {
+                    self.files_read += 1;
+                    b
+                }
                 Err(e) => {
                     self.file_error(
                         checks,

@@ -53,6 +53,8 @@ pub struct LineReader<'a> {
     directory: Option<usize>,
     /// A physical line read ahead by [`LineReader::skip_in_skipped_block`], and its directory.
     pending: Option<(MappedText, usize)>,
+    /// How many more lines `~SEQ`/`~LST` may produce (`None`: no limit, as in keepalived).
+    sequence_budget: Option<u64>,
 }
 
 impl<'a> LineReader<'a> {
@@ -71,7 +73,15 @@ impl<'a> LineReader<'a> {
             block_depth: 0,
             directory: None,
             pending: None,
+            sequence_budget: None,
         }
+    }
+
+    /// Lets `~SEQ` and `~LST` produce at most `lines` lines in all; the repetitions left are
+    /// then dropped. keepalived has no such limit.
+    pub fn limit_sequences(mut self, lines: Option<u64>) -> Self {
+        self.sequence_budget = lines;
+        self
     }
 
     /// Gives back the file reader (with the consolidated copy) after the parent's parse.
@@ -242,6 +252,14 @@ impl<'a> LineReader<'a> {
                 line = residue;
             } else if !self.sequences.is_empty() && self.sequences.len() > self.multiline_seq_depth
             {
+                if let Some(budget) = &mut self.sequence_budget {
+                    if *budget == 0 {
+                        self.sequences.clear();
+                        out.log("~SEQ/~LST repetition limit reached: the remaining repetitions are dropped");
+                        continue;
+                    }
+                    *budget -= 1;
+                }
                 let Some(seq) = self.sequences.last_mut() else {
                     continue;
                 };

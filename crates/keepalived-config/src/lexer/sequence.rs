@@ -49,8 +49,15 @@ impl Sequence {
                     next.to_string()
                 };
                 defs.set(var, &value);
-                *next += *step;
-                let done = (*step > 0 && *next > *last) || (*step < 0 && *next < *last);
+                // keepalived's C counter wraps past the largest number and never ends; this one
+                // ends there.
+                let done = match next.checked_add(*step) {
+                    Some(following) => {
+                        *next = following;
+                        (*step > 0 && *next > *last) || (*step < 0 && *next < *last)
+                    }
+                    None => true,
+                };
                 (self.text.clone(), done)
             }
             Kind::List { vars, sets, next } => {
