@@ -78,7 +78,8 @@ pub fn option_doc(tag: Tag) -> OptionDoc {
             None,
             "display the version and exit",
             "Print ipvsadm 1.31's version line, `ipvsadm v1.31 2019/12/24 (compiled with popt and \
-             IPVS v1.2.1)`, which scripts may test for.",
+             IPVS v1.2.1)`, which scripts may test for. Like ipvsadm, it opens IPVS first: without \
+             the kernel module it fails the way ipvsadm fails.",
         ),
         Tag::Tcp => doc(
             SERVICE,
