@@ -283,6 +283,11 @@ for conf in nat udp-dr fwmark-tun ipv6 group sorry failing checks; do
     fail "$conf/programs-something" "only the foreign rule" "$(tail -n 30 "$DAEMON_LOG")"
   fi
   check_eq "$conf/same-table" "$reference" "$ours"
+  # What the comparisons above rest on, spelled out for the configurations with checkers.
+  case $conf in
+    failing) check "$conf/sorry-server-took-over" grep -q -- '-a -t 10.0.1.101:80 -r 10.0.2.99:80 -m -w 1' <<<"$ours" ;;
+    checks) check "$conf/dynamic-weight-3" grep -q -- '-a -t 10.0.1.103:80 -r 10.0.2.11:80 -m -w 3' <<<"$ours" ;;
+  esac
   check_table "$conf/ours-leaves-only-foreign-rules" "-A -t 192.0.2.1:1 -s rr"
   in_ns lvsd "$IPVSADM" -C
 done
@@ -448,6 +453,8 @@ check_eq sorry/same-tables-at-every-stage "$reference" "$ours"
 start_daemon director ours "$WORK/http.conf"
 wait_until 20 has_rs "$RS1" && wait_until 20 has_rs "$RS2"
 count_backends client "http://$VIP/" 6 >/dev/null
+# The kernel folds the per-CPU counters into the listed ones every 2 s.
+sleep 3
 before=$(in_ns director "$IPVSADM" -Ln --stats -t "$VIP:80" | awk '/TCP/ {print $3}')
 write_http_conf 3 "virtual_server $VIP 8080 {
   protocol TCP
@@ -462,7 +469,7 @@ else
 fi
 check_eq reload/new-weight "3" "$(in_ns director "$IPVSADM" -Ln -t "$VIP:80" | awk -v rs="$RS2:80" '$2 == rs {print $4}')"
 after=$(in_ns director "$IPVSADM" -Ln --stats -t "$VIP:80" | awk '/TCP/ {print $3}')
-if [ -n "$before" ] && [ "$before" -ge 1 ] && [ "$after" -ge "$before" ]; then
+if [ -n "$before" ] && [ "$before" -ge 6 ] && [ "$after" -ge "$before" ]; then
   pass reload/keeps-counters
 else
   fail reload/keeps-counters "connections before $before, after $after"
