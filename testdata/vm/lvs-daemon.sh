@@ -497,6 +497,18 @@ ip netns exec director "$LVS_BIN/vrrpd" -n -l -f "$WORK/http.conf" -p "$WORK/bot
 DAEMON_PID=$!
 DAEMON_LOG=$WORK/both.log
 if wait_until 20 has_rs "$RS1"; then pass both/checker-child-programs; else fail both/checker-child-programs "no rs1" "$(tail -n 20 "$DAEMON_LOG")"; fi
+# SIGHUP to the parent reaches the checker child.
+write_http_conf 1 "virtual_server $VIP 8081 {
+  protocol TCP
+  real_server $RS2 80 {
+  }
+}"
+kill -HUP "$DAEMON_PID"
+if wait_until 10 in_ns director bash -c "$IPVSADM -Sn | grep -q ':8081'"; then
+  pass both/reload-reaches-the-checker-child
+else
+  fail both/reload-reaches-the-checker-child "no :8081 service" "$(in_ns director "$IPVSADM" -Sn)" "$(tail -n 20 "$DAEMON_LOG")"
+fi
 stop_daemon
 wait_until 5 bash -c "[ -z \"\$(ip netns exec director $IPVSADM -Sn)\" ]"
 check_eq both/rules-removed-with-the-parent "" "$(table director)"

@@ -101,7 +101,9 @@ fn main() -> ExitCode {
                 checkers.log.console = vrrp.log.console;
                 return lvs_runtime::run(checkers);
             }
-            Ok(nix::unistd::ForkResult::Parent { .. }) => {}
+            Ok(nix::unistd::ForkResult::Parent { child }) => {
+                vrrp.checker_process = Some(child.as_raw());
+            }
             Err(e) => eprintln!("{program}: cannot start the checker process: {e}"),
         }
     }
@@ -167,5 +169,6 @@ fn daemon_options(options: &cli::Options) -> DaemonOptions {
             .into(),
         release_vips: !options.dont_release_vrrp,
         metrics_listen: options.metrics_listen.clone(),
+        checker_process: None,
     }
 }

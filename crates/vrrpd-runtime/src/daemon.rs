@@ -56,6 +56,9 @@ pub struct DaemonOptions {
     pub release_vips: bool,
     /// `--metrics-listen`: where to serve Prometheus metrics (off when `None`).
     pub metrics_listen: Option<String>,
+    /// The checker process started beside this one (keepalived's healthcheckers child): it gets
+    /// SIGHUP and SIGTERM when this process does.
+    pub checker_process: Option<i32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -1014,11 +1017,22 @@ impl Daemon {
         actions
     }
 
+    /// Passes a signal on to the checker process, as keepalived's parent does to its children.
+    fn forward(&self, signal: Signal) {
+        if let Some(pid) = self.options.checker_process {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+        }
+    }
+
     fn signals(&mut self, now: Instant) {
         while let Ok(Some(info)) = self.signals.read_signal() {
             match Signal::try_from(info.ssi_signo as i32) {
-                Ok(Signal::SIGTERM | Signal::SIGINT) => self.stopping = true,
+                Ok(Signal::SIGTERM | Signal::SIGINT) => {
+                    self.forward(Signal::SIGTERM);
+                    self.stopping = true;
+                }
                 Ok(Signal::SIGHUP) => {
+                    self.forward(Signal::SIGHUP);
                     // systemd's ExecReload waits for READY=1 again (whether or not the reload worked).
                     self.notifier.reloading();
                     self.reload(now);
