@@ -154,6 +154,113 @@ impl Topology {
         topology
     }
 
+    /// A second network: bridge `br1` in the switch namespace and `eth1` in every router
+    /// (`02:00:00:00:01:0N`, `10.98.0.N/24`), so that one router can lose one of its links alone.
+    pub fn add_second_network(&self) {
+        let switch = self.namespace("sw");
+        run(&[
+            "ip",
+            "-n",
+            &switch,
+            "link",
+            "add",
+            "br1",
+            "type",
+            "bridge",
+            "stp_state",
+            "0",
+            "forward_delay",
+            "0",
+            "mcast_snooping",
+            "0",
+        ]);
+        run(&["ip", "-n", &switch, "link", "set", "br1", "up"]);
+        for n in 1..=self.routers {
+            let ns = self.router(n);
+            let port = format!("{}s{n}", self.prefix);
+            run(&[
+                "ip", "link", "add", "eth1", "netns", &ns, "type", "veth", "peer", "name", &port,
+                "netns", &switch,
+            ]);
+            run(&[
+                "ip", "-n", &switch, "link", "set", &port, "master", "br1", "up",
+            ]);
+            run(&[
+                "ip",
+                "-n",
+                &ns,
+                "link",
+                "set",
+                "eth1",
+                "address",
+                &format!("02:00:00:00:01:0{n}"),
+            ]);
+            run(&[
+                "ip",
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("10.98.0.{n}/24"),
+                "dev",
+                "eth1",
+            ]);
+            run(&["ip", "-n", &ns, "link", "set", "eth1", "up"]);
+        }
+    }
+
+    /// Sets router `n`'s `interface` up or down.
+    pub fn set_link(&self, n: usize, interface: &str, up: bool) {
+        let state = if up { "up" } else { "down" };
+        run(&["ip", "-n", &self.router(n), "link", "set", interface, state]);
+    }
+
+    /// Whether router `n` has `address` on `interface`.
+    pub fn has_address_on(&self, n: usize, interface: &str, address: &str) -> bool {
+        let out = Command::new("ip")
+            .args([
+                "-n",
+                &self.router(n),
+                "-o",
+                "addr",
+                "show",
+                "dev",
+                interface,
+            ])
+            .output();
+        out.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(&format!(" {address}/")))
+    }
+
+    /// Starts tcpdump on `br0` of the switch namespace, capturing VRRP (protocol 112).
+    pub fn capture_adverts(&self) -> Capture {
+        let path = self.dir.join(format!(
+            "capture-{}.txt",
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let out = fs::File::create(&path).expect("capture file");
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.namespace("sw"),
+                "tcpdump",
+                "-i",
+                "br0",
+                "-n",
+                "-l",
+            ])
+            .args(["-tt", "--time-stamp-precision=nano", "ip proto 112"])
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tcpdump");
+        let capture = Capture { child, path };
+        // tcpdump is listening once it has seen the first advert (routers advertise every interval).
+        wait_for(Duration::from_secs(10), || !capture.adverts().is_empty());
+        capture
+    }
+
     /// The namespace of `host` (`r1`, `r2`, `c`, `sw`).
     pub fn namespace(&self, host: &str) -> String {
         format!("{}{host}", self.prefix)
@@ -211,6 +318,11 @@ impl Topology {
             log,
         });
         run
+    }
+
+    /// Replaces the configuration file of daemon `run` on router `n` (read again on SIGHUP).
+    pub fn rewrite_config(&self, n: usize, run: usize, config: &str) {
+        self.write(&format!("r{n}-{run}.conf"), config);
     }
 
     pub fn daemon(&mut self, run: usize) -> &mut Daemon {
@@ -348,6 +460,61 @@ impl Daemon {
 
     pub fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// A running tcpdump of VRRP adverts on the bridge.
+pub struct Capture {
+    child: Child,
+    path: PathBuf,
+}
+
+/// An advert seen on the wire.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// Seconds since the epoch (tcpdump's clock).
+    pub time: f64,
+    pub source: String,
+    pub priority: Option<u8>,
+}
+
+impl Capture {
+    /// The adverts captured so far, in order.
+    pub fn adverts(&self) -> Vec<Seen> {
+        let text = fs::read(&self.path).unwrap_or_default();
+        String::from_utf8_lossy(&text)
+            .lines()
+            .filter_map(|line| {
+                // 1764628800.123456789 IP 10.99.0.1 > 224.0.0.18: VRRPv3, Advertisement, vrid 51, prio 200, ...
+                let mut words = line.split_whitespace();
+                let time = words.next()?.parse().ok()?;
+                let source = words.nth(1)?.to_owned();
+                let priority = line
+                    .split("prio ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|digits| digits.parse().ok());
+                Some(Seen {
+                    time,
+                    source,
+                    priority,
+                })
+            })
+            .collect()
+    }
+
+    /// Stops tcpdump and returns every advert it saw.
+    pub fn stop(mut self) -> Vec<Seen> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.adverts()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
