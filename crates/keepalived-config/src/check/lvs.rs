@@ -2,6 +2,8 @@
 //! virtual servers get their protocol, scheduler and forwarding method, real servers and
 //! checkers inherit timing, ports are reconciled, quorum is bounded, scripts are checked.
 
+use std::collections::HashSet;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::scripts::{self, ScriptFlags};
@@ -28,7 +30,7 @@ pub fn complete(
     env: &dyn Environment,
     out: &mut Reporter,
 ) -> Vec<VirtualServer> {
-    let mut done = Vec::new();
+    let mut done = Vec::with_capacity(drafts.len());
     for draft in drafts {
         if let Some(vs) = complete_one(draft, groups, globals, out) {
             done.push(vs);
@@ -209,15 +211,12 @@ fn complete_one(
         .unwrap_or(false);
 
     let mut weight_sum: u64 = 0;
-    let mut kept = Vec::new();
     let drafts = std::mem::take(&mut d.real_servers);
+    let mut kept = Vec::with_capacity(drafts.len());
+    // The addresses and ports kept so far: a virtual server may have thousands of real servers.
+    let mut kept_at: HashSet<(IpAddr, u16)> = HashSet::with_capacity(drafts.len());
     for mut rs in drafts {
-        let duplicate = kept
-            .iter()
-            .any(|k: &crate::grammar::state::RealServerDraft| {
-                k.server.address == rs.server.address && k.server.port == rs.server.port
-            });
-        if duplicate {
+        if kept_at.contains(&(rs.server.address, rs.server.port)) {
             general_about(
                 out,
                 format!(
@@ -275,6 +274,7 @@ fn complete_one(
                 sorry.inhibit = inhibit;
             }
         }
+        kept_at.insert((rs.server.address, rs.server.port));
         kept.push(rs);
     }
     if let Some(sorry) = d.sorry_server.as_mut().filter(|s| s.forwarding.is_none()) {
@@ -441,6 +441,7 @@ fn complete_one(
     vs.sorry_server = d.sorry_server;
     vs.smtp_alert = Some(smtp_alert);
     vs.timing = vs_timing;
+    vs.real_servers.reserve_exact(kept.len());
     for rs in kept {
         let mut server = rs.server;
         server.weight = rs.weight.unwrap_or(1);
@@ -448,6 +449,7 @@ fn complete_one(
         server.alpha = rs.alpha.unwrap_or(false);
         server.inhibit_on_failure = rs.inhibit.unwrap_or(false);
         server.timing = timing_defaults(&rs.timing);
+        server.checkers.reserve_exact(rs.checkers.len());
         for c in rs.checkers {
             let mut checker = c.checker;
             checker.alpha = c.alpha.unwrap_or(server.alpha);
