@@ -470,6 +470,7 @@ impl Daemon {
         while !self.stopping {
             let now = Instant::now();
             self.run_timers(now);
+            self.flush_adverts();
             let next = [
                 self.timers.next(),
                 self.next_check(),
@@ -624,6 +625,10 @@ impl Daemon {
 
     fn carry_out(&mut self, index: usize, actions: Vec<Action>, now: Instant) {
         for action in actions {
+            if !matches!(action, Action::SendAdvert { .. }) {
+                // Adverts leave before what follows them (VIPs, ARPs, scripts), in the core's order.
+                self.flush_adverts();
+            }
             match action {
                 Action::SendAdvert { priority } => self.send_advert(index, priority),
                 Action::AddVips => self.set_addresses(index, true),
@@ -688,10 +693,27 @@ impl Daemon {
             }
         };
         for transmit in transmits {
-            if let Err(e) = sender.send(source, transmit.destination, &transmit.payload) {
+            if let Err(e) = sender.queue(source, transmit.destination, transmit.payload, index) {
                 warn!(
                     "({name}) cannot send advert to {}: {e}",
                     transmit.destination
+                );
+            }
+        }
+    }
+
+    /// Sends the adverts queued since the last flush: those due in one tick leave together, one `sendmmsg`
+    /// per interface instead of a `sendto` each (1,000 instances at 0.1 s make 10,000 a second).
+    fn flush_adverts(&mut self) {
+        for sender in self.senders.values_mut() {
+            for failure in sender.flush() {
+                let name = self
+                    .instances
+                    .get(failure.tag)
+                    .map_or("?", |running| running.model.name.as_str());
+                warn!(
+                    "({name}) cannot send advert to {}: {}",
+                    failure.destination, failure.error
                 );
             }
         }
@@ -1211,6 +1233,8 @@ impl Daemon {
     fn stop_instance(&mut self, index: usize, now: Instant) {
         let actions = self.instances[index].vrrp.shutdown(now);
         self.carry_out(index, actions, now);
+        // The reload stops instances from a temporary list: their priority 0 leaves now.
+        self.flush_adverts();
     }
 
     /// SIGTERM: every master sends its priority-0 advert and drops its VIPs; every instance notifies STOP.

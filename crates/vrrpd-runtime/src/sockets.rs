@@ -171,7 +171,28 @@ pub struct SendSocket {
     socket: Socket,
     family: Family,
     interface: u32,
+    /// IPv4 packets waiting for [`Self::flush`]: the adverts due in one tick leave in one `sendmmsg`.
+    queued: Vec<Queued>,
 }
+
+/// An IPv4 packet waiting to be sent, with a tag the caller gets back if it fails.
+struct Queued {
+    destination: SockAddr,
+    flags: libc::c_int,
+    packet: Vec<u8>,
+    tag: usize,
+}
+
+/// A queued packet that could not be sent.
+#[derive(Debug)]
+pub struct SendFailure {
+    pub tag: usize,
+    pub destination: IpAddr,
+    pub error: io::Error,
+}
+
+/// At most this many messages in one `sendmmsg` (the kernel's `UIO_MAXIOV`).
+const MAX_BATCH: usize = 1024;
 
 impl SendSocket {
     pub fn open(family: Family, interface: u32, name: &str) -> io::Result<Self> {
@@ -194,7 +215,109 @@ impl SendSocket {
             socket,
             family,
             interface,
+            queued: Vec::new(),
         })
+    }
+
+    /// Sends one packet of an advert like [`Self::send`], but an IPv4 packet only at the next
+    /// [`Self::flush`], batched with the others queued until then; `tag` identifies it among the failures.
+    pub fn queue(
+        &mut self,
+        source: IpAddr,
+        destination: IpAddr,
+        packet: Vec<u8>,
+        tag: usize,
+    ) -> io::Result<()> {
+        match (self.family, destination) {
+            (Family::Ipv4, IpAddr::V4(destination)) => {
+                self.queued.push(Queued {
+                    destination: SockAddr::from(SocketAddrV4::new(destination, 0)),
+                    flags: ipv4_flags(destination),
+                    packet,
+                    tag,
+                });
+                Ok(())
+            }
+            _ => self.send(source, destination, &packet),
+        }
+    }
+
+    /// Sends the queued packets, a `sendmmsg` per run of packets with the same flags; returns those that
+    /// failed (each is tried once; one failing does not hold back the rest).
+    pub fn flush(&mut self) -> Vec<SendFailure> {
+        let mut failures = Vec::new();
+        let queued = mem::take(&mut self.queued);
+        let mut start = 0;
+        while start < queued.len() {
+            let flags = queued[start].flags;
+            let end = queued[start..]
+                .iter()
+                .take(MAX_BATCH)
+                .position(|packet| packet.flags != flags)
+                .map_or((start + MAX_BATCH).min(queued.len()), |offset| {
+                    start + offset
+                });
+            match self.send_batch(&queued[start..end], flags) {
+                Ok(sent) if sent > 0 => start += sent,
+                // sendmmsg fails only when the first message of the batch does (after that it returns how
+                // many left): report that one and go on after it.
+                result => {
+                    let error = result.err().unwrap_or_else(|| io::Error::other("not sent"));
+                    let packet = &queued[start];
+                    failures.push(SendFailure {
+                        tag: packet.tag,
+                        destination: packet
+                            .destination
+                            .as_socket()
+                            .map_or(IpAddr::from([0, 0, 0, 0]), |address| address.ip()),
+                        error,
+                    });
+                    start += 1;
+                }
+            }
+        }
+        // Keep the allocation for the next tick.
+        let mut queued = queued;
+        queued.clear();
+        self.queued = queued;
+        failures
+    }
+
+    /// One `sendmmsg` of `packets`; how many left.
+    fn send_batch(&self, packets: &[Queued], flags: libc::c_int) -> io::Result<usize> {
+        let mut iovecs: Vec<libc::iovec> = packets
+            .iter()
+            .map(|packet| libc::iovec {
+                iov_base: packet.packet.as_ptr() as *mut libc::c_void,
+                iov_len: packet.packet.len(),
+            })
+            .collect();
+        let mut headers: Vec<libc::mmsghdr> = packets
+            .iter()
+            .zip(iovecs.iter_mut())
+            .map(|(packet, iovec)| {
+                // SAFETY: an all-zero msghdr is valid (no control data, no flags).
+                let mut header: libc::msghdr = unsafe { mem::zeroed() };
+                header.msg_name = packet.destination.as_ptr() as *mut libc::c_void;
+                header.msg_namelen = packet.destination.len();
+                header.msg_iov = iovec;
+                header.msg_iovlen = 1;
+                libc::mmsghdr {
+                    msg_hdr: header,
+                    msg_len: 0,
+                }
+            })
+            .collect();
+        let count = libc::c_uint::try_from(headers.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "batch too large"))?;
+        // SAFETY: every header points at an address, an iovec and a packet that outlive the call, with
+        // their exact lengths; the kernel only reads them (and writes msg_len).
+        let sent =
+            unsafe { libc::sendmmsg(self.socket.as_raw_fd(), headers.as_mut_ptr(), count, flags) };
+        if sent < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(usize::try_from(sent).unwrap_or(0))
     }
 
     /// Sends one packet of an advert: IPv4 the whole packet (`source` is in its header), IPv6 the VRRP
@@ -203,12 +326,8 @@ impl SendSocket {
         match (self.family, source, destination) {
             (Family::Ipv4, _, IpAddr::V4(destination)) => {
                 let address = SockAddr::from(SocketAddrV4::new(destination, 0));
-                let flags = if destination.is_multicast() {
-                    libc::MSG_DONTROUTE
-                } else {
-                    0
-                };
-                self.socket.send_to_with_flags(payload, &address, flags)?;
+                self.socket
+                    .send_to_with_flags(payload, &address, ipv4_flags(destination))?;
                 Ok(())
             }
             (Family::Ipv6, IpAddr::V6(source), IpAddr::V6(destination)) => {
@@ -238,6 +357,15 @@ impl SendSocket {
                 "address of the wrong family",
             )),
         }
+    }
+}
+
+/// Multicast adverts go out of the bound interface whatever the routes say.
+fn ipv4_flags(destination: std::net::Ipv4Addr) -> libc::c_int {
+    if destination.is_multicast() {
+        libc::MSG_DONTROUTE
+    } else {
+        0
     }
 }
 
