@@ -86,6 +86,10 @@ fn failing_check_faults_the_master_and_notify_scripts_see_each_state() {
         "the recovered master did not take back the VIP\n{}",
         topology.logs()
     );
+    // The notify script runs after the VIP is added: give it time to write.
+    wait_for(Duration::from_secs(2), || {
+        std::fs::read_to_string(&notified).is_ok_and(|text| text.lines().count() >= 5)
+    });
     let lines = std::fs::read_to_string(&notified).unwrap_or_default();
     let states: Vec<&str> = lines.lines().collect();
     assert_eq!(
