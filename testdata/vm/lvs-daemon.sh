@@ -292,6 +292,64 @@ for conf in nat udp-dr fwmark-tun ipv6 group sorry failing checks; do
   in_ns lvsd "$IPVSADM" -C
 done
 
+# Reload by difference: the same SIGHUP from A to B under both daemons gives the same table.
+cat >"$WORK/reload-a.conf" <<'EOF'
+virtual_server 10.0.1.100 80 {
+  protocol TCP
+  lb_algo rr
+  real_server 10.0.2.11 80 {
+    weight 2
+  }
+  real_server 10.0.2.12 80 {
+  }
+}
+virtual_server 10.0.1.101 80 {
+  protocol TCP
+  real_server 10.0.2.11 80 {
+  }
+}
+virtual_server fwmark 3 {
+  real_server 10.0.2.13 80 {
+  }
+}
+EOF
+cat >"$WORK/reload-b.conf" <<'EOF'
+virtual_server 10.0.1.100 80 {
+  protocol TCP
+  lb_algo wrr
+  real_server 10.0.2.11 80 {
+    weight 5
+  }
+  real_server 10.0.2.13 80 {
+    lvs_method DR
+  }
+}
+virtual_server 10.0.1.102 80 {
+  protocol UDP
+  real_server 10.0.2.12 80 {
+  }
+}
+virtual_server fwmark 3 {
+  persistence_timeout 100
+  real_server 10.0.2.13 80 {
+  }
+}
+EOF
+for which in keepalived ours; do
+  cp "$WORK/reload-a.conf" "$WORK/reload.conf"
+  start_daemon lvsd "$which" "$WORK/reload.conf"
+  settle lvsd >/dev/null
+  cp "$WORK/reload-b.conf" "$WORK/reload.conf"
+  kill -HUP "$DAEMON_PID"
+  sleep 3
+  eval "reloaded_$which=\$(settle lvsd)"
+  stop_daemon
+  in_ns lvsd "$IPVSADM" -C
+done
+# shellcheck disable=SC2154 # set by eval above
+check_eq reload-differential/same-table "$reloaded_keepalived" "$reloaded_ours"
+check reload-differential/b-was-applied grep -q -- '-A -u 10.0.1.102:80 -s wlc' <<<"$reloaded_ours"
+
 # --- 2. Traffic with HTTP_GET --------------------------------------------------------------------
 
 # write_http_conf WEIGHT2 [EXTRA]: the HTTP_GET configuration, rs2 with WEIGHT2, EXTRA appended.
