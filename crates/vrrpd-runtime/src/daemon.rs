@@ -25,6 +25,7 @@ use nix::poll::{PollFd, PollFlags, ppoll};
 use nix::sys::signal::Signal;
 use nix::sys::signalfd::SignalFd;
 use nix::sys::time::TimeSpec;
+use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 use vrrp::wire::arp::ArpPacket;
 use vrrp::wire::ndisc::NeighborAdvertisement;
 use vrrp::wire::{Datagram, Family, MacAddr};
@@ -72,6 +73,8 @@ enum StartError {
     },
     #[error("signals: {0}")]
     Signals(nix::Error),
+    #[error("timer: {0}")]
+    Timer(nix::Error),
     #[error("metrics address '{0}': not ADDRESS:PORT")]
     MetricsAddress(String),
 }
@@ -204,6 +207,8 @@ struct Daemon {
     rtnl: Rtnetlink,
     monitor: Monitor,
     signals: SignalFd,
+    /// The next deadline, so that the loop wakes on time (see `run`).
+    wakeup: TimerFd,
     interfaces: Interfaces,
     receivers: Vec<ReceiveSocket>,
     /// Multicast groups joined, per receive socket family: (group, interface).
@@ -233,6 +238,11 @@ impl Daemon {
         let monitor = Monitor::open()?;
         let interfaces = Interfaces::new(rtnl.links()?, rtnl.addresses()?);
         let signals = process::signal_fd().map_err(StartError::Signals)?;
+        let wakeup = TimerFd::new(
+            ClockId::CLOCK_MONOTONIC,
+            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+        )
+        .map_err(StartError::Timer)?;
         let packets = PacketSocket::open().map_err(|source| StartError::Io {
             what: "packet socket",
             source,
@@ -257,6 +267,7 @@ impl Daemon {
             rtnl,
             monitor,
             signals,
+            wakeup,
             interfaces,
             receivers: Vec::new(),
             joined: Vec::new(),
@@ -481,13 +492,12 @@ impl Daemon {
             .into_iter()
             .flatten()
             .min();
-            let timeout = next.map(|deadline| {
-                TimeSpec::from_duration(deadline.saturating_duration_since(Instant::now()))
-            });
-            let (signals_ready, monitor_ready, receivers_ready, metrics_ready) = {
+            let timeout = self.arm_wakeup(next);
+            let (signals_ready, monitor_ready, wakeup_ready, receivers_ready, metrics_ready) = {
                 let mut fds = vec![
                     PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.monitor.as_fd(), PollFlags::POLLIN),
+                    PollFd::new(self.wakeup.as_fd(), PollFlags::POLLIN),
                 ];
                 fds.extend(
                     self.receivers
@@ -516,13 +526,18 @@ impl Daemon {
                 (
                     ready(&fds[0]),
                     ready(&fds[1]),
-                    fds[2..metrics_from]
+                    ready(&fds[2]),
+                    fds[3..metrics_from]
                         .iter()
                         .map(ready)
                         .collect::<Vec<bool>>(),
                     fds[metrics_from..].iter().map(ready).collect::<Vec<bool>>(),
                 )
             };
+            if wakeup_ready {
+                // Clears the expiry; the timers themselves run at the top of the loop.
+                let _ = nix::unistd::read(&self.wakeup, &mut [0; 8]);
+            }
             let now = Instant::now();
             for (index, ready) in receivers_ready.into_iter().enumerate() {
                 if ready {
@@ -543,6 +558,26 @@ impl Daemon {
         }
         self.notifier.stopping();
         self.shutdown(Instant::now());
+    }
+
+    /// Sets the timerfd to `deadline`; returns the timeout `ppoll` needs on top (zero when already due, or
+    /// the deadline itself if the timerfd cannot be set). A deadline given as ppoll's timeout would be late:
+    /// the kernel lets a poll timeout run over by a thousandth of its length (3.6 ms of VRRPv2's 3.6 s
+    /// Master_Down_Interval), a timer only by the timer slack (50 µs).
+    fn arm_wakeup(&self, deadline: Option<Instant>) -> Option<TimeSpec> {
+        let Some(deadline) = deadline else {
+            let _ = self.wakeup.unset();
+            return None;
+        };
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            return Some(TimeSpec::from_duration(Duration::ZERO));
+        }
+        let expiration = Expiration::OneShot(TimeSpec::from_duration(wait));
+        match self.wakeup.set(expiration, TimerSetTimeFlags::empty()) {
+            Ok(()) => None,
+            Err(_) => Some(TimeSpec::from_duration(wait)),
+        }
     }
 
     fn run_timers(&mut self, now: Instant) {
