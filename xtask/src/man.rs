@@ -370,9 +370,8 @@ fn vrrpd() -> String {
     page.para("Where vrrpd differs from keepalived 2.2.7:");
     page.bullet(
         "VRRP runs in the main process (keepalived forks a VRRP child), which writes both the \
-         main and the VRRP pid file; the health checkers run in its child. `SIGHUP` to the main \
-         process reloads VRRP only: signal the checker process too (its pid file), or run `-P` \
-         and `-C` as two daemons.",
+         main and the VRRP pid file; the health checkers run in its child, to which it passes \
+         `SIGHUP` and `SIGTERM` on, so one signal to the main process reloads or stops both.",
     );
     page.bullet(
         "Not implemented: `use_vmac` and `use_ipvlan`, virtual routes and rules, `no_accept` and \
