@@ -1,18 +1,22 @@
 //! `vrrp_sync_group` in namespaces: two instances on two networks (`VI_1` on eth0, `VI_2` on eth1) in one sync
 //! group on each router. When the master loses eth1 alone, `VI_2` faults and the group takes `VI_1` out of
 //! MASTER with it, so the peer holds both VIPs (not one each: the split a sync group exists to prevent); when
-//! eth1 returns, the master takes both back. Ours as the router losing its link, with ours or keepalived 2.2.7
-//! as the peer, and keepalived losing its link with ours as the peer.
+//! eth1 returns, the master takes both back. The group's `notify` script sees keepalived's arguments for every
+//! group transition, the BACKUP of start-up included. Ours as the router losing its link, with ours or
+//! keepalived 2.2.7 as the peer, and keepalived losing its link with ours as the peer (the same expectations
+//! hold for both).
 
 mod netns;
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use netns::{Implementation, Topology, VIP, wait_for};
 
 const VIP2: &str = "10.98.0.100";
 
-fn config(priority: u8) -> String {
+fn config(priority: u8, notify: &Path) -> String {
     let instance = |name: &str, interface: &str, vrid: u8, vip: &str| {
         format!(
             "vrrp_instance {name} {{\n    interface {interface}\n    virtual_router_id {vrid}\n    priority {priority}\n\
@@ -20,10 +24,22 @@ fn config(priority: u8) -> String {
         )
     };
     format!(
-        "vrrp_sync_group G1 {{\n    group {{\n        VI_1\n        VI_2\n    }}\n}}\n{}{}",
+        "vrrp_sync_group G1 {{\n    group {{\n        VI_1\n        VI_2\n    }}\n    notify \"{}\"\n}}\n{}{}",
+        notify.display(),
         instance("VI_1", "eth0", 51, VIP),
         instance("VI_2", "eth1", 52, VIP2),
     )
+}
+
+/// A notify script appending its arguments to `<name>.log`; returns the script and the log.
+fn recorder(topology: &Topology, name: &str) -> (PathBuf, PathBuf) {
+    let log = topology.dir.join(format!("{name}.log"));
+    let script = topology.write(
+        &format!("{name}.sh"),
+        &format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display()),
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script, log)
 }
 
 fn holds_both(topology: &Topology, n: usize) -> bool {
@@ -37,8 +53,10 @@ fn holds_none(topology: &Topology, n: usize) -> bool {
 fn members_move_together(master: Implementation, peer: Implementation) {
     let mut topology = Topology::new(2);
     topology.add_second_network();
-    topology.start(2, peer, &config(100));
-    let run = topology.start(1, master, &config(200));
+    let (peer_notify, _) = recorder(&topology, "notify-r2");
+    let (notify, notified) = recorder(&topology, "notify-r1");
+    topology.start(2, peer, &config(100, &peer_notify));
+    let run = topology.start(1, master, &config(200, &notify));
     assert!(
         wait_for(Duration::from_secs(8), || holds_both(&topology, 1)
             && holds_none(&topology, 2))
@@ -77,6 +95,24 @@ fn members_move_together(master: Implementation, peer: Implementation) {
             && holds_none(&topology, 2))
         .is_some(),
         "r1 did not take both back when its link returned\n{}",
+        topology.logs()
+    );
+    // The group's notify script, with keepalived's arguments, once per group transition.
+    let expected = [
+        "GROUP G1 BACKUP 0",
+        "GROUP G1 MASTER 0",
+        "GROUP G1 FAULT 0",
+        "GROUP G1 BACKUP 0",
+        "GROUP G1 MASTER 0",
+    ];
+    wait_for(Duration::from_secs(2), || {
+        std::fs::read_to_string(&notified).is_ok_and(|text| text.lines().count() >= expected.len())
+    });
+    let text = std::fs::read_to_string(&notified).unwrap_or_default();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        expected,
+        "group notify of {master:?}\n{}",
         topology.logs()
     );
 }

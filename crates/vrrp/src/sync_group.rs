@@ -43,6 +43,9 @@ pub struct GroupActions {
 pub struct SyncGroup {
     name: String,
     state: GroupState,
+    /// Whether a state was reported yet: keepalived's groups start in INIT, so their first state (BACKUP at
+    /// start-up) is notified too.
+    reported: bool,
 }
 
 impl SyncGroup {
@@ -50,6 +53,7 @@ impl SyncGroup {
         Self {
             name: name.into(),
             state: GroupState::Backup,
+            reported: false,
         }
     }
 
@@ -108,9 +112,10 @@ impl SyncGroup {
             GroupState::Backup
         };
 
-        if new_state != self.state {
+        if new_state != self.state || !self.reported {
             log::info!("VRRP_Group({}) Entering {} STATE", self.name, new_state);
             self.state = new_state;
+            self.reported = true;
             actions.notify = Some(new_state);
         }
         actions

@@ -47,8 +47,20 @@ fn members_become_master_only_when_all_want_to_then_together() {
     let actions = group.reconcile(expiry, &mut [&mut first, &mut second]);
     assert_eq!(actions.members, vec![]);
     assert_eq!(
+        actions.notify,
+        Some(GroupState::Backup),
+        "the group's first state is notified, as keepalived's group leaves INIT"
+    );
+    assert_eq!(
         (first.state(), second.state(), group.state()),
         (State::Backup, State::Backup, GroupState::Backup)
+    );
+    assert_eq!(
+        group
+            .reconcile(expiry, &mut [&mut first, &mut second])
+            .notify,
+        None,
+        "and only once"
     );
 
     // The second master goes silent too: once every member wants MASTER, all go.

@@ -393,7 +393,8 @@ impl Daemon {
     }
 
     fn build_groups(&mut self) {
-        self.groups.clear();
+        // A group that survives a reload keeps its state, so that the reload notifies nothing.
+        let mut previous: Vec<Group> = std::mem::take(&mut self.groups);
         for group in self.config.sync_groups.clone() {
             let members: Vec<usize> = self
                 .instances
@@ -406,8 +407,12 @@ impl Daemon {
             for &member in &members {
                 self.instances[member].group = Some(number);
             }
+            let sync = match previous.iter().position(|old| old.model.name == group.name) {
+                Some(position) => previous.swap_remove(position).sync,
+                None => SyncGroup::new(group.name.clone()),
+            };
             self.groups.push(Group {
-                sync: SyncGroup::new(group.name.clone()),
+                sync,
                 members,
                 model: group,
             });
