@@ -38,6 +38,7 @@ use vrrpd_runtime::logging::{self, LogSettings};
 use vrrpd_runtime::process::{self, PidFile};
 use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
 
+use crate::files::{self, FileWatch};
 use crate::probes::{Exchange, Probe, Target, Verdict};
 
 /// keepalived's default pid file of the checker process.
@@ -135,6 +136,12 @@ enum Work {
         timeout: Duration,
         dynamic: bool,
     },
+    /// A FILE_CHECK: no schedule, the file is watched.
+    File {
+        path: PathBuf,
+        weight: i32,
+        reverse: bool,
+    },
     /// A checker kind not run yet: it keeps its initial standing.
     Idle,
 }
@@ -149,6 +156,10 @@ struct RunningChecker {
     probe: Option<Probe>,
     /// Its place in `Daemon::in_flight` while `probe` is set.
     slot: usize,
+    /// FILE_CHECK: the value last read.
+    file_value: i64,
+    /// FILE_CHECK: what it has added to the real server's effective weight.
+    file_weight: i64,
 }
 
 struct Daemon {
@@ -173,6 +184,8 @@ struct Daemon {
     due: BinaryHeap<Reverse<(Instant, usize)>>,
     /// Checkers with an attempt on a socket.
     in_flight: Vec<usize>,
+    /// The directories of the FILE_CHECK files.
+    files: Option<FileWatch>,
 }
 
 impl Daemon {
@@ -202,9 +215,11 @@ impl Daemon {
             random: seed | 1,
             due: BinaryHeap::new(),
             in_flight: Vec::new(),
+            files: None,
         };
         daemon.take_over_existing();
         daemon.checkers = daemon.build_checkers(Instant::now(), &HashMap::new());
+        daemon.read_files(false);
         daemon.schedule_all();
         daemon.sync_ipvs();
         for (index, vs) in daemon.config.virtual_servers.iter().enumerate() {
@@ -270,7 +285,7 @@ impl Daemon {
         for (service, vs) in services.iter().enumerate() {
             for (real_server, rs) in vs.real_servers.iter().enumerate() {
                 for (index, checker) in rs.checkers.iter().enumerate() {
-                    let work = work(checker, rs);
+                    let work = work(checker, rs, &self.config.track_files);
                     if matches!(work, Work::Idle) {
                         warn!(
                             "{} of {} in VS {} is not supported yet: the server keeps its initial state",
@@ -303,6 +318,8 @@ impl Daemon {
                         schedule,
                         probe: None,
                         slot: 0,
+                        file_value: 0,
+                        file_weight: 0,
                     });
                 }
             }
@@ -331,8 +348,13 @@ impl Daemon {
             let timeout = next.map(|deadline| {
                 TimeSpec::from_duration(deadline.saturating_duration_since(Instant::now()))
             });
-            let (signals_ready, ready) = {
+            let (signals_ready, files_ready, ready) = {
                 let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
+                let watched = self.files.as_ref().map(FileWatch::fd);
+                let skip = 1 + usize::from(watched.is_some());
+                if let Some(fd) = watched {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                }
                 let mut owners = Vec::with_capacity(self.in_flight.len());
                 for &index in &self.in_flight {
                     if let Some(probe) = &self.checkers[index].probe {
@@ -350,13 +372,13 @@ impl Daemon {
                     }
                 }
                 let is_ready = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
-                let ready: Vec<usize> = fds[1..]
+                let ready: Vec<usize> = fds[skip..]
                     .iter()
                     .zip(&owners)
                     .filter(|(fd, _)| is_ready(fd))
                     .map(|(_, &owner)| owner)
                     .collect();
-                (is_ready(&fds[0]), ready)
+                (is_ready(&fds[0]), skip > 1 && is_ready(&fds[1]), ready)
             };
             let now = Instant::now();
             for index in ready {
@@ -368,6 +390,9 @@ impl Daemon {
                     self.land(index);
                     self.finish(index, verdict, None, now);
                 }
+            }
+            if files_ready {
+                self.files_changed(now);
             }
             if signals_ready {
                 self.signals(now);
@@ -387,7 +412,7 @@ impl Daemon {
 
     fn schedule(&mut self, index: usize) {
         let checker = &self.checkers[index];
-        if matches!(checker.work, Work::Idle) {
+        if matches!(checker.work, Work::Idle | Work::File { .. }) {
             return;
         }
         if let Some(at) = checker.schedule.next_attempt() {
@@ -434,7 +459,7 @@ impl Daemon {
                 break;
             };
             let checker = &mut self.checkers[index];
-            if checker.probe.is_some() || matches!(checker.work, Work::Idle) {
+            if checker.probe.is_some() || matches!(checker.work, Work::Idle | Work::File { .. }) {
                 continue;
             }
             if matches!(checker.work, Work::Script { .. })
@@ -479,7 +504,7 @@ impl Daemon {
                         );
                     }
                 }
-                Work::Idle => {}
+                Work::Idle | Work::File { .. } => {}
             }
         }
     }
@@ -512,14 +537,12 @@ impl Daemon {
         let (service, real_server, position) =
             (checker.service, checker.real_server, checker.index);
         let success = verdict == Verdict::Success;
-        let (vs_text, rs_text) = match self.config.virtual_servers.get(service) {
-            Some(vs) => (
-                vs_name(vs),
-                vs.real_servers
-                    .get(real_server)
-                    .map(rs_name)
-                    .unwrap_or_default(),
-            ),
+        let rs_text = match self.config.virtual_servers.get(service) {
+            Some(vs) => vs
+                .real_servers
+                .get(real_server)
+                .map(rs_name)
+                .unwrap_or_default(),
             None => return,
         };
         if let Verdict::Failure(reason) = &verdict {
@@ -546,13 +569,145 @@ impl Daemon {
             }
             events.extend(self.pool.checker_result(service, real_server, position, up));
         }
+        self.publish(service, &events, now);
+    }
+
+    /// Reports the events of a change of one virtual server's health and sends the kernel the
+    /// difference.
+    fn publish(&mut self, service: usize, events: &[PoolEvent], now: Instant) {
         if events.is_empty() {
             return;
         }
-        for event in &events {
+        let Some(vs_text) = self.config.virtual_servers.get(service).map(vs_name) else {
+            return;
+        };
+        for event in events {
             self.report(event, &vs_text, now);
         }
         self.sync_service(service);
+    }
+
+    /// Reads the FILE_CHECK files at start or after a reload and sets their checkers' standing
+    /// and weights without events (keepalived's `init_track_files`, `set_track_file_weights`,
+    /// `set_track_file_checkers_down`), then watches them.
+    fn read_files(&mut self, reload: bool) {
+        let mut touched = Vec::new();
+        let mut paths = Vec::new();
+        for checker in &mut self.checkers {
+            let Work::File {
+                path,
+                weight,
+                reverse,
+            } = &checker.work
+            else {
+                continue;
+            };
+            let value = files::read_value(path).unwrap_or_else(|| {
+                info!("Invalid number read from {} - ignoring", path.display());
+                0
+            });
+            let (up, contribution) = lvs::file::initial(value, *weight, *reverse);
+            checker.file_value = value;
+            checker.file_weight = contribution;
+            paths.push(path.clone());
+            let Some(rs) = self
+                .pool
+                .services
+                .get_mut(checker.service)
+                .and_then(|vs| vs.real_servers.get_mut(checker.real_server))
+            else {
+                continue;
+            };
+            if let Some(state) = rs.checkers.get_mut(checker.index) {
+                *state = CheckerState { up, has_run: true };
+            }
+            rs.effective_weight += contribution;
+            rs.alive = rs.checkers.iter().all(|c| c.up);
+            touched.push(checker.service);
+        }
+        touched.dedup();
+        for service in touched {
+            if reload {
+                // The quorum carried over moves with its hysteresis.
+                self.pool.refresh_quorum(service);
+            } else if let Some(state) = self.pool.services.get_mut(service) {
+                let threshold = i64::from(state.quorum) + i64::from(state.hysteresis);
+                state.quorum_up = state.live_weight() >= threshold;
+            }
+        }
+        self.files = if paths.is_empty() {
+            None
+        } else {
+            match FileWatch::new(paths.iter().map(PathBuf::as_path)) {
+                Ok(watch) => Some(watch),
+                Err(e) => {
+                    warn!("{e}");
+                    None
+                }
+            }
+        };
+    }
+
+    /// Tracked files were written, moved or deleted: their checkers move as keepalived's
+    /// `process_update_checker_track_file_status` moves them.
+    fn files_changed(&mut self, now: Instant) {
+        let Some(watch) = self.files.as_mut() else {
+            return;
+        };
+        for path in watch.changed() {
+            let Some(value) = files::read_value(&path) else {
+                info!("Invalid number read from {} - ignoring", path.display());
+                continue;
+            };
+            for index in 0..self.checkers.len() {
+                let checker = &mut self.checkers[index];
+                let Work::File {
+                    path: own,
+                    weight,
+                    reverse,
+                } = &checker.work
+                else {
+                    continue;
+                };
+                if *own != path {
+                    continue;
+                }
+                let change = lvs::file::change(checker.file_value, value, *weight, *reverse);
+                checker.file_value = value;
+                let (service, real_server, position) =
+                    (checker.service, checker.real_server, checker.index);
+                let rs_text = self
+                    .config
+                    .virtual_servers
+                    .get(service)
+                    .and_then(|vs| vs.real_servers.get(real_server))
+                    .map(rs_name)
+                    .unwrap_or_default();
+                let events = match change {
+                    lvs::file::Change::None => continue,
+                    lvs::file::Change::Down | lvs::file::Change::Up => {
+                        let up = change == lvs::file::Change::Up;
+                        info!(
+                            "FILE_CHECK on service {rs_text} {}: {} is {value}",
+                            if up { "success" } else { "failed" },
+                            path.display()
+                        );
+                        self.pool.checker_result(service, real_server, position, up)
+                    }
+                    lvs::file::Change::Weight(delta) => {
+                        checker.file_weight += delta;
+                        let current = self
+                            .pool
+                            .services
+                            .get(service)
+                            .and_then(|vs| vs.real_servers.get(real_server))
+                            .map_or(0, |rs| rs.effective_weight);
+                        self.pool.set_weight(service, real_server, current + delta)
+                    }
+                };
+                self.publish(service, &events, now);
+            }
+        }
     }
 
     fn report(&mut self, event: &PoolEvent, vs_text: &str, now: Instant) {
@@ -817,12 +972,24 @@ impl Daemon {
                 ))
             })
             .collect();
+        // The files are read again below: what they added to the weights is taken out first.
+        for checker in &self.checkers {
+            if let Some(rs) = self
+                .pool
+                .services
+                .get_mut(checker.service)
+                .and_then(|vs| vs.real_servers.get_mut(checker.real_server))
+            {
+                rs.effective_weight -= checker.file_weight;
+            }
+        }
         let old_config = std::mem::replace(&mut self.config, config);
         let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
         migrate_pool(&old_config, &old_pool, &self.config, &mut self.pool);
         // Children of the old checkers are left to finish; their results are dropped.
         self.children = Children::default();
         self.checkers = self.build_checkers(now, &previous);
+        self.read_files(true);
         self.schedule_all();
         let changes = self.sync_ipvs();
         info!(
@@ -866,7 +1033,7 @@ pub fn misc_verdict(outcome: Outcome, dynamic: bool) -> (Verdict, Option<i64>) {
     }
 }
 
-fn work(checker: &model::Checker, rs: &RealServer) -> Work {
+fn work(checker: &model::Checker, rs: &RealServer, tracked_files: &[model::TrackFile]) -> Work {
     match &checker.kind {
         CheckerKind::Tcp => Work::Net {
             target: Target::new(&checker.connection, rs.address, rs.port),
@@ -883,6 +1050,21 @@ fn work(checker: &model::Checker, rs: &RealServer) -> Work {
                 timeout: misc.timeout.unwrap_or(checker.timing.delay_loop),
                 dynamic: misc.dynamic,
             },
+            None => Work::Idle,
+        },
+        CheckerKind::File(file) => match tracked_files.iter().find(|t| t.name == file.track_file) {
+            // The checker's own weight, unless 0, else the track_file's (`file_end_handler`).
+            Some(tracked) => {
+                let (weight, reverse) = match file.weight {
+                    Some(weight) if weight != 0 => (weight, file.reverse),
+                    _ => (tracked.weight, tracked.weight_reverse),
+                };
+                Work::File {
+                    path: PathBuf::from(&tracked.path),
+                    weight,
+                    reverse,
+                }
+            }
             None => Work::Idle,
         },
         _ => Work::Idle,
@@ -1072,6 +1254,125 @@ mod tests {
         assert!(
             matches!(&changes[0], Change::UpdateDestination { destination, .. } if destination.weight == 2)
         );
+    }
+
+    fn daemon(config: Config) -> Daemon {
+        let options = CheckerOptions {
+            config_file: String::new(),
+            load_options: LoadOptions::default(),
+            log: LogSettings {
+                console: false,
+                syslog: false,
+                facility: vrrpd_runtime::logging::Facility::Daemon,
+                file: None,
+                flush_file: false,
+                detailed: false,
+                ident: "test".into(),
+            },
+            foreground: true,
+            pid_files: Vec::new(),
+            release_ipvs: false,
+        };
+        // An empty mask: nothing is blocked, the descriptor only fills the slot.
+        let signals = SignalFd::new(&nix::sys::signal::SigSet::empty()).expect("signalfd");
+        Daemon::new(options, config, None, signals)
+    }
+
+    fn file_config(path: &std::path::Path, check: &str) -> Config {
+        config(&format!(
+            "track_file state {{\n file {}\n}}\n\
+             virtual_server 10.0.0.1 80 {{\n protocol TCP\n\
+             real_server 192.168.0.1 80 {{\n weight 2\n FILE_CHECK {{\n track_file state\n{check} }}\n }}\n\
+             real_server 192.168.0.2 80 {{\n }}\n}}\n",
+            path.display()
+        ))
+    }
+
+    fn file_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "lvs-runtime-file-{tag}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        dir
+    }
+
+    fn server(daemon: &Daemon) -> (bool, i32) {
+        let rs = &daemon.pool.services[0].real_servers[0];
+        (rs.alive, rs.weight())
+    }
+
+    #[test]
+    fn file_check_follows_the_file() {
+        let dir = file_dir("weighted");
+        let path = dir.join("value");
+        std::fs::write(&path, "1\n").expect("write");
+        let mut d = daemon(file_config(&path, " weight 5\n"));
+        assert_eq!(server(&d), (true, 7), "2 + 1 × 5 at start");
+        let now = Instant::now();
+        std::fs::write(&path, "3\n").expect("write");
+        d.files_changed(now);
+        assert_eq!(server(&d), (true, 17));
+        assert_eq!(
+            desired_table(&d.config, &d.pool)[0].destinations[0].weight,
+            17
+        );
+        std::fs::write(&path, "-70000\n").expect("write");
+        d.files_changed(now);
+        assert!(!server(&d).0, "at or below -65535 the server fails");
+        assert_eq!(desired_table(&d.config, &d.pool)[0].destinations.len(), 1);
+        // Leaving the failed state keeps the weight it had (keepalived).
+        std::fs::write(&path, "1\n").expect("write");
+        d.files_changed(now);
+        assert_eq!(server(&d), (true, 17));
+        // A deleted file reads 0.
+        std::fs::remove_file(&path).expect("remove");
+        d.files_changed(now);
+        assert_eq!(server(&d), (true, 12));
+        // Another file in the directory changes nothing.
+        std::fs::write(dir.join("other"), "9\n").expect("write");
+        d.files_changed(now);
+        assert_eq!(server(&d), (true, 12));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn unweighted_file_check_fails_on_non_zero() {
+        let dir = file_dir("unweighted");
+        let path = dir.join("value");
+        std::fs::write(&path, "1\n").expect("write");
+        let d = daemon(file_config(&path, ""));
+        // The track_file's weight is 1 unless set: weighted by 1, 2 + 1.
+        assert_eq!(server(&d), (true, 3));
+        drop(d);
+        let mut d = daemon(file_config(&path, " weight 0\n"));
+        assert_eq!(
+            server(&d),
+            (true, 3),
+            "weight 0 falls back to the track_file's"
+        );
+        drop(d);
+        let zero = config(&format!(
+            "track_file state {{\n file {}\n weight 0\n}}\n\
+             virtual_server 10.0.0.1 80 {{\n protocol TCP\n\
+             real_server 192.168.0.1 80 {{\n FILE_CHECK {{\n track_file state\n }}\n }}\n}}\n",
+            path.display()
+        ));
+        d = daemon(zero.clone());
+        assert!(
+            !server(&d).0,
+            "a non-zero value fails an unweighted check at start"
+        );
+        assert!(desired_table(&d.config, &d.pool)[0].destinations.is_empty());
+        let now = Instant::now();
+        std::fs::write(&path, "0\n").expect("write");
+        d.files_changed(now);
+        assert!(server(&d).0);
+        std::fs::write(&path, "4\n").expect("write");
+        d.files_changed(now);
+        assert!(!server(&d).0);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -5,11 +5,13 @@
 //! | module | what |
 //! |---|---|
 //! | [`daemon`] | the `ppoll` loop: signals, checker sockets, script children, timers; IPVS by difference; reload; stop |
+//! | [`files`] | the files of `FILE_CHECK`s, read and watched with inotify |
 //! | [`probes`] | one TCP or HTTP check attempt on a non-blocking socket |
 //!
 //! The decisions are the `lvs` crate's (sans I/O); this crate gives them time, sockets and the kernel.
 
 pub mod daemon;
+pub mod files;
 pub mod probes;
 
 pub use daemon::{CheckerOptions, DEFAULT_CHECKERS_PID_FILE, run};
