@@ -1043,6 +1043,10 @@ fn work(checker: &model::Checker, rs: &RealServer, tracked_files: &[model::Track
             target: Target::new(&checker.connection, rs.address, rs.port),
             exchange: Exchange::Http(http.clone()),
         },
+        CheckerKind::Udp(udp) => Work::Net {
+            target: Target::new(&checker.connection, rs.address, rs.port),
+            exchange: Exchange::Udp(udp.clone()),
+        },
         CheckerKind::Misc(misc) => match &misc.path {
             Some(script) => Work::Script {
                 argv: script.argv.clone(),

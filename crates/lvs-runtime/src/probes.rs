@@ -1,6 +1,7 @@
 //! The network side of one check attempt: a non-blocking TCP connection (`TCP_CHECK`), then for
-//! `HTTP_GET` a request per URL and the whole response read until the server closes. Each step
-//! has `connect_timeout` to complete, as in keepalived. The event loop polls [`Probe::interest`]
+//! `HTTP_GET` a request per URL and the whole response read until the server closes; for
+//! `UDP_CHECK` one datagram on a connected UDP socket and its reply (an ICMP unreachable comes
+//! back as an error on the socket). Each step has `connect_timeout` to complete, as in keepalived. The event loop polls [`Probe::interest`]
 //! and calls [`Probe::advance`] when the socket is ready or [`Probe::deadline`] has passed.
 
 use std::io::{ErrorKind, Read, Write};
@@ -8,8 +9,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-use keepalived_config::model::lvs::{ConnectionOptions, HttpCheck, UrlCheck};
-use lvs::http;
+use keepalived_config::model::lvs::{ConnectionOptions, HttpCheck, UdpCheck, UrlCheck};
+use lvs::{http, udp};
 use nix::poll::PollFlags;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -56,12 +57,21 @@ pub enum Exchange {
     Connect,
     /// `HTTP_GET`: each URL in turn.
     Http(HttpCheck),
+    /// `UDP_CHECK`: a datagram and perhaps its reply.
+    Udp(UdpCheck),
 }
 
 enum Step {
     Connecting,
-    Sending { request: Vec<u8>, written: usize },
-    Receiving { response: Vec<u8> },
+    Sending {
+        request: Vec<u8>,
+        written: usize,
+    },
+    Receiving {
+        response: Vec<u8>,
+    },
+    /// Waiting for a datagram.
+    Datagram,
 }
 
 /// One attempt in flight.
@@ -90,13 +100,19 @@ impl Probe {
         timeout: Duration,
         now: Instant,
     ) -> Result<Self, String> {
-        let socket = connect(&target)?;
+        let (socket, step) = match &exchange {
+            Exchange::Udp(check) => (
+                send_datagram(&target, &udp::payload(check))?,
+                Step::Datagram,
+            ),
+            _ => (connect(&target)?, Step::Connecting),
+        };
         Ok(Probe {
             target,
             exchange,
             timeout,
             socket,
-            step: Step::Connecting,
+            step,
             url: 0,
             deadline: now + timeout,
         })
@@ -106,7 +122,7 @@ impl Probe {
     pub fn interest(&self) -> PollFlags {
         match self.step {
             Step::Connecting | Step::Sending { .. } => PollFlags::POLLOUT,
-            Step::Receiving { .. } => PollFlags::POLLIN,
+            Step::Receiving { .. } | Step::Datagram => PollFlags::POLLIN,
         }
     }
 
@@ -122,6 +138,12 @@ impl Probe {
 
     /// The current step timed out.
     pub fn timed_out(&self) -> Verdict {
+        if let (Step::Datagram, Exchange::Udp(check)) = (&self.step, &self.exchange) {
+            // No reply and no ICMP error: the port is taken to be open (keepalived).
+            if udp::silence_is_success(check) {
+                return Verdict::Success;
+            }
+        }
         Verdict::Failure(match self.step {
             Step::Connecting => format!("connection to {} timed out", self.target.address),
             _ => format!("{} did not answer in time", self.target.address),
@@ -131,6 +153,27 @@ impl Probe {
     /// Moves on after the socket became ready; `Some` when the attempt is over.
     pub fn advance(&mut self, now: Instant) -> Option<Verdict> {
         match &mut self.step {
+            Step::Datagram => {
+                let Exchange::Udp(check) = &self.exchange else {
+                    return Some(Verdict::Success);
+                };
+                let mut buffer = vec![0u8; udp::receive_size(check)];
+                loop {
+                    return match self.socket.read(&mut buffer) {
+                        Ok(n) if udp::reply_ok(check, &buffer[..n]) => Some(Verdict::Success),
+                        Ok(n) => Some(Verdict::Failure(format!(
+                            "the reply of {} ({n} bytes) does not match",
+                            self.target.address
+                        ))),
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => None,
+                        Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                        Err(e) => Some(Verdict::Failure(format!(
+                            "UDP to {} failed: {e}",
+                            self.target.address
+                        ))),
+                    };
+                }
+            }
             Step::Connecting => {
                 match self.socket.take_error() {
                     Ok(None) => {}
@@ -142,7 +185,7 @@ impl Probe {
                     }
                 }
                 match &self.exchange {
-                    Exchange::Connect => Some(Verdict::Success),
+                    Exchange::Connect | Exchange::Udp(_) => Some(Verdict::Success),
                     Exchange::Http(check) => {
                         let Some(url) = check.urls.get(self.url) else {
                             return Some(Verdict::Success);
@@ -233,17 +276,40 @@ impl Probe {
     }
 }
 
+/// A connected UDP socket that has sent `payload`.
+fn send_datagram(target: &Target, payload: &[u8]) -> Result<Socket, String> {
+    let socket = open(target, Type::DGRAM, Protocol::UDP)?;
+    socket
+        .connect(&SockAddr::from(target.address))
+        .map_err(|e| format!("UDP connect to {} failed: {e}", target.address))?;
+    match socket.send(payload) {
+        Ok(n) if n == payload.len() => Ok(socket),
+        Ok(n) => Err(format!(
+            "UDP send to {}: {n} bytes of {} sent",
+            target.address,
+            payload.len()
+        )),
+        Err(e) => Err(format!("UDP send to {} failed: {e}", target.address)),
+    }
+}
+
 fn connect(target: &Target) -> Result<Socket, String> {
+    let socket = open(target, Type::STREAM, Protocol::TCP)?;
+    match socket.connect(&SockAddr::from(target.address)) {
+        Ok(()) => Ok(socket),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(socket),
+        Err(e) => Err(format!("connection to {} failed: {e}", target.address)),
+    }
+}
+
+/// A non-blocking socket of `kind` with the checker's fwmark, interface and source address.
+fn open(target: &Target, kind: Type, protocol: Protocol) -> Result<Socket, String> {
     let domain = match target.address {
         SocketAddr::V4(_) => Domain::IPV4,
         SocketAddr::V6(_) => Domain::IPV6,
     };
-    let socket = Socket::new(
-        domain,
-        Type::STREAM.nonblocking().cloexec(),
-        Some(Protocol::TCP),
-    )
-    .map_err(|e| format!("cannot create a socket: {e}"))?;
+    let socket = Socket::new(domain, kind.nonblocking().cloexec(), Some(protocol))
+        .map_err(|e| format!("cannot create a socket: {e}"))?;
     if let Some(mark) = target.fwmark {
         socket
             .set_mark(mark)
@@ -259,11 +325,7 @@ fn connect(target: &Target) -> Result<Socket, String> {
             .bind(&SockAddr::from(bind))
             .map_err(|e| format!("cannot bind to {bind}: {e}"))?;
     }
-    match socket.connect(&SockAddr::from(target.address)) {
-        Ok(()) => Ok(socket),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(socket),
-        Err(e) => Err(format!("connection to {} failed: {e}", target.address)),
-    }
+    Ok(socket)
 }
 
 #[cfg(test)]
@@ -419,6 +481,81 @@ mod tests {
             "{verdict:?}"
         );
         server.join().expect("server");
+    }
+
+    fn udp_check(reply: Option<&[u8]>) -> UdpCheck {
+        UdpCheck {
+            payload: Some(b"ping".to_vec()),
+            require_reply: reply.map(|r| (r.to_vec(), vec![0xff; r.len()])),
+            min_reply_length: 0,
+            max_reply_length: 255,
+        }
+    }
+
+    fn udp_run(port: u16, check: UdpCheck, timeout: Duration) -> Verdict {
+        match Probe::start(target(port), Exchange::Udp(check), timeout, Instant::now()) {
+            Ok(probe) => run(probe),
+            Err(e) => Verdict::Failure(e),
+        }
+    }
+
+    /// A UDP server answering one datagram with `answer`; returns what it received.
+    fn udp_echo(answer: &'static [u8]) -> (u16, std::thread::JoinHandle<Vec<u8>>) {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let port = server.local_addr().expect("address").port();
+        let handle = std::thread::spawn(move || {
+            let mut buffer = [0u8; 512];
+            let (n, from) = server.recv_from(&mut buffer).expect("receive");
+            server.send_to(answer, from).expect("send");
+            buffer[..n].to_vec()
+        });
+        (port, handle)
+    }
+
+    #[test]
+    fn udp_reply_is_checked() {
+        let (port, server) = udp_echo(b"pong");
+        let verdict = udp_run(port, udp_check(Some(b"pong")), Duration::from_secs(2));
+        assert_eq!(verdict, Verdict::Success);
+        assert_eq!(server.join().expect("server"), b"ping");
+        let (port, server) = udp_echo(b"nope");
+        let verdict = udp_run(port, udp_check(Some(b"pong")), Duration::from_secs(2));
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("does not match")),
+            "{verdict:?}"
+        );
+        server.join().expect("server");
+    }
+
+    #[test]
+    fn udp_silence_is_success_unless_a_reply_is_required() {
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let port = silent.local_addr().expect("address").port();
+        let start = Instant::now();
+        assert_eq!(
+            udp_run(port, udp_check(None), Duration::from_millis(300)),
+            Verdict::Success
+        );
+        assert!(start.elapsed() >= Duration::from_millis(300));
+        let verdict = udp_run(port, udp_check(Some(b"pong")), Duration::from_millis(300));
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("in time")),
+            "{verdict:?}"
+        );
+        drop(silent);
+    }
+
+    #[test]
+    fn udp_port_unreachable_is_failure() {
+        // A port nobody listens on: the ICMP port unreachable is ECONNREFUSED on the socket.
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let port = closed.local_addr().expect("address").port();
+        drop(closed);
+        let verdict = udp_run(port, udp_check(None), Duration::from_secs(2));
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
+            "{verdict:?}"
+        );
     }
 
     #[test]

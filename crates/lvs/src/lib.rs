@@ -8,7 +8,8 @@
 //! - [`checker`]: the timing of one health checker (`delay_loop`, `connect_timeout`, `retry`,
 //!   `delay_before_retry`, `warmup`, `alpha`) as a state machine with time passed in;
 //! - [`file`]: what the number in a `FILE_CHECK` file means for the checker and the weight;
-//! - [`http`]: the request and the verdict on the response of `HTTP_GET`.
+//! - [`http`]: the request and the verdict on the response of `HTTP_GET`;
+//! - [`udp`]: the verdict of `UDP_CHECK` on a reply.
 //!
 //! The daemon (`vrrpd-runtime`) owns sockets, child processes and the kernel; it feeds results in
 //! and applies `ipvs::table::changes_between(programmed, desired)`.
@@ -18,6 +19,7 @@ pub mod file;
 pub mod http;
 pub mod mapping;
 pub mod pool;
+pub mod udp;
 
 pub use mapping::desired_table;
 pub use pool::{Pool, PoolEvent};
