@@ -1047,6 +1047,10 @@ fn work(checker: &model::Checker, rs: &RealServer, tracked_files: &[model::Track
             target: Target::new(&checker.connection, rs.address, rs.port),
             exchange: Exchange::Udp(udp.clone()),
         },
+        CheckerKind::Dns(dns) => Work::Net {
+            target: Target::new(&checker.connection, rs.address, rs.port),
+            exchange: Exchange::Dns(dns.clone()),
+        },
         CheckerKind::Misc(misc) => match &misc.path {
             Some(script) => Work::Script {
                 argv: script.argv.clone(),

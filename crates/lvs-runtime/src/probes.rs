@@ -1,7 +1,8 @@
 //! The network side of one check attempt: a non-blocking TCP connection (`TCP_CHECK`), then for
 //! `HTTP_GET` a request per URL and the whole response read until the server closes; for
 //! `UDP_CHECK` one datagram on a connected UDP socket and its reply (an ICMP unreachable comes
-//! back as an error on the socket). Each step has `connect_timeout` to complete, as in keepalived. The event loop polls [`Probe::interest`]
+//! back as an error on the socket); for `DNS_CHECK` a query and the response with its id. Each step
+//! has `connect_timeout` to complete, as in keepalived. The event loop polls [`Probe::interest`]
 //! and calls [`Probe::advance`] when the socket is ready or [`Probe::deadline`] has passed.
 
 use std::io::{ErrorKind, Read, Write};
@@ -9,8 +10,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-use keepalived_config::model::lvs::{ConnectionOptions, HttpCheck, UdpCheck, UrlCheck};
-use lvs::{http, udp};
+use keepalived_config::model::lvs::{ConnectionOptions, DnsCheck, HttpCheck, UdpCheck, UrlCheck};
+use lvs::{dns, http, udp};
 use nix::poll::PollFlags;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -59,6 +60,8 @@ pub enum Exchange {
     Http(HttpCheck),
     /// `UDP_CHECK`: a datagram and perhaps its reply.
     Udp(UdpCheck),
+    /// `DNS_CHECK`: a query and its response.
+    Dns(DnsCheck),
 }
 
 enum Step {
@@ -72,6 +75,10 @@ enum Step {
     },
     /// Waiting for a datagram.
     Datagram,
+    /// Waiting for the response to the DNS query with this id.
+    DnsAnswer {
+        id: u16,
+    },
 }
 
 /// One attempt in flight.
@@ -105,6 +112,11 @@ impl Probe {
                 send_datagram(&target, &udp::payload(check))?,
                 Step::Datagram,
             ),
+            Exchange::Dns(check) => {
+                let id = random_id();
+                let query = dns::query(id, &check.name, dns::type_code(&check.query_type));
+                (send_datagram(&target, &query)?, Step::DnsAnswer { id })
+            }
             _ => (connect(&target)?, Step::Connecting),
         };
         Ok(Probe {
@@ -122,7 +134,7 @@ impl Probe {
     pub fn interest(&self) -> PollFlags {
         match self.step {
             Step::Connecting | Step::Sending { .. } => PollFlags::POLLOUT,
-            Step::Receiving { .. } | Step::Datagram => PollFlags::POLLIN,
+            Step::Receiving { .. } | Step::Datagram | Step::DnsAnswer { .. } => PollFlags::POLLIN,
         }
     }
 
@@ -153,6 +165,31 @@ impl Probe {
     /// Moves on after the socket became ready; `Some` when the attempt is over.
     pub fn advance(&mut self, now: Instant) -> Option<Verdict> {
         match &mut self.step {
+            Step::DnsAnswer { id } => {
+                let mut buffer = [0u8; 512];
+                loop {
+                    match self.socket.read(&mut buffer) {
+                        Ok(n) => match dns::judge(*id, &buffer[..n]) {
+                            dns::Answer::Ignore => continue,
+                            dns::Answer::Good => return Some(Verdict::Success),
+                            dns::Answer::Error(rcode) => {
+                                return Some(Verdict::Failure(format!(
+                                    "{} answered with rcode {rcode}",
+                                    self.target.address
+                                )));
+                            }
+                        },
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
+                        Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                        Err(e) => {
+                            return Some(Verdict::Failure(format!(
+                                "DNS to {} failed: {e}",
+                                self.target.address
+                            )));
+                        }
+                    }
+                }
+            }
             Step::Datagram => {
                 let Exchange::Udp(check) = &self.exchange else {
                     return Some(Verdict::Success);
@@ -185,7 +222,9 @@ impl Probe {
                     }
                 }
                 match &self.exchange {
-                    Exchange::Connect | Exchange::Udp(_) => Some(Verdict::Success),
+                    Exchange::Connect | Exchange::Udp(_) | Exchange::Dns(_) => {
+                        Some(Verdict::Success)
+                    }
                     Exchange::Http(check) => {
                         let Some(url) = check.urls.get(self.url) else {
                             return Some(Verdict::Success);
@@ -274,6 +313,12 @@ impl Probe {
             }
         }
     }
+}
+
+/// A query id nobody can guess (keepalived uses `random()`).
+fn random_id() -> u16 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(Instant::now()) as u16
 }
 
 /// A connected UDP socket that has sent `payload`.
@@ -552,6 +597,75 @@ mod tests {
         let port = closed.local_addr().expect("address").port();
         drop(closed);
         let verdict = udp_run(port, udp_check(None), Duration::from_secs(2));
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
+            "{verdict:?}"
+        );
+    }
+
+    /// A DNS server answering one query: first with a datagram of another id, then with
+    /// `rcode`; returns the query.
+    fn dns_server(rcode: u8) -> (u16, std::thread::JoinHandle<Vec<u8>>) {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let port = server.local_addr().expect("address").port();
+        let handle = std::thread::spawn(move || {
+            let mut buffer = [0u8; 512];
+            let (n, from) = server.recv_from(&mut buffer).expect("receive");
+            let query = buffer[..n].to_vec();
+            let mut answer = query.clone();
+            answer[2] |= 0x80;
+            answer[3] |= rcode;
+            let mut stray = answer.clone();
+            stray[1] ^= 0xff;
+            server.send_to(&stray, from).expect("send");
+            server.send_to(&answer, from).expect("send");
+            query
+        });
+        (port, handle)
+    }
+
+    fn dns_run(port: u16, name: &str) -> Verdict {
+        let check = DnsCheck {
+            query_type: "A".into(),
+            name: name.into(),
+        };
+        match Probe::start(
+            target(port),
+            Exchange::Dns(check),
+            Duration::from_millis(500),
+            Instant::now(),
+        ) {
+            Ok(probe) => run(probe),
+            Err(e) => Verdict::Failure(e),
+        }
+    }
+
+    #[test]
+    fn dns_answer_with_the_query_id_counts() {
+        let (port, server) = dns_server(0);
+        assert_eq!(dns_run(port, "example.com"), Verdict::Success);
+        let query = server.join().expect("server");
+        assert_eq!(&query[12..], b"\x07example\x03com\x00\x00\x01\x00\x01");
+        let (port, server) = dns_server(2);
+        let verdict = dns_run(port, ".");
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("rcode 2")),
+            "{verdict:?}"
+        );
+        server.join().expect("server");
+    }
+
+    #[test]
+    fn dns_silence_and_refusal_fail() {
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let port = silent.local_addr().expect("address").port();
+        let verdict = dns_run(port, ".");
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("in time")),
+            "{verdict:?}"
+        );
+        drop(silent);
+        let verdict = dns_run(port, ".");
         assert!(
             matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
             "{verdict:?}"

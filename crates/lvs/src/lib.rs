@@ -7,6 +7,7 @@
 //!   (notify scripts);
 //! - [`checker`]: the timing of one health checker (`delay_loop`, `connect_timeout`, `retry`,
 //!   `delay_before_retry`, `warmup`, `alpha`) as a state machine with time passed in;
+//! - [`dns`]: the query of `DNS_CHECK` and the verdict on an answer;
 //! - [`file`]: what the number in a `FILE_CHECK` file means for the checker and the weight;
 //! - [`http`]: the request and the verdict on the response of `HTTP_GET`;
 //! - [`udp`]: the verdict of `UDP_CHECK` on a reply.
@@ -15,6 +16,7 @@
 //! and applies `ipvs::table::changes_between(programmed, desired)`.
 
 pub mod checker;
+pub mod dns;
 pub mod file;
 pub mod http;
 pub mod mapping;
