@@ -1051,6 +1051,10 @@ fn work(checker: &model::Checker, rs: &RealServer, tracked_files: &[model::Track
             target: Target::new(&checker.connection, rs.address, rs.port),
             exchange: Exchange::Dns(dns.clone()),
         },
+        CheckerKind::Smtp(smtp) => Work::Net {
+            target: Target::new(&checker.connection, rs.address, rs.port),
+            exchange: Exchange::Smtp(smtp.clone()),
+        },
         CheckerKind::Misc(misc) => match &misc.path {
             Some(script) => Work::Script {
                 argv: script.argv.clone(),

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | [`daemon`] | the `ppoll` loop: signals, checker sockets, script children, timers; IPVS by difference; reload; stop |
 //! | [`files`] | the files of `FILE_CHECK`s, read and watched with inotify |
-//! | [`probes`] | one TCP, HTTP, UDP or DNS check attempt on a non-blocking socket |
+//! | [`probes`] | one TCP, HTTP, UDP, DNS or SMTP check attempt on a non-blocking socket |
 //!
 //! The decisions are the `lvs` crate's (sans I/O); this crate gives them time, sockets and the kernel.
 

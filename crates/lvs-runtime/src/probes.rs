@@ -1,8 +1,9 @@
 //! The network side of one check attempt: a non-blocking TCP connection (`TCP_CHECK`), then for
 //! `HTTP_GET` a request per URL and the whole response read until the server closes; for
 //! `UDP_CHECK` one datagram on a connected UDP socket and its reply (an ICMP unreachable comes
-//! back as an error on the socket); for `DNS_CHECK` a query and the response with its id. Each step
-//! has `connect_timeout` to complete, as in keepalived. The event loop polls [`Probe::interest`]
+//! back as an error on the socket); for `DNS_CHECK` a query and the response with its id; for
+//! `SMTP_CHECK` the greeting, `HELO` and `QUIT`. Each step has `connect_timeout` to complete, as in
+//! keepalived. The event loop polls [`Probe::interest`]
 //! and calls [`Probe::advance`] when the socket is ready or [`Probe::deadline`] has passed.
 
 use std::io::{ErrorKind, Read, Write};
@@ -10,8 +11,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-use keepalived_config::model::lvs::{ConnectionOptions, DnsCheck, HttpCheck, UdpCheck, UrlCheck};
-use lvs::{dns, http, udp};
+use keepalived_config::model::lvs::{
+    ConnectionOptions, DnsCheck, HttpCheck, SmtpCheck, UdpCheck, UrlCheck,
+};
+use lvs::{dns, http, smtp, udp};
 use nix::poll::PollFlags;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -62,6 +65,8 @@ pub enum Exchange {
     Udp(UdpCheck),
     /// `DNS_CHECK`: a query and its response.
     Dns(DnsCheck),
+    /// `SMTP_CHECK`: greeting, HELO, QUIT.
+    Smtp(SmtpCheck),
 }
 
 enum Step {
@@ -78,6 +83,12 @@ enum Step {
     /// Waiting for the response to the DNS query with this id.
     DnsAnswer {
         id: u16,
+    },
+    /// An SMTP conversation: sending `outgoing` while some is left, else reading.
+    Smtp {
+        conversation: smtp::Conversation,
+        outgoing: Vec<u8>,
+        written: usize,
     },
 }
 
@@ -135,6 +146,12 @@ impl Probe {
         match self.step {
             Step::Connecting | Step::Sending { .. } => PollFlags::POLLOUT,
             Step::Receiving { .. } | Step::Datagram | Step::DnsAnswer { .. } => PollFlags::POLLIN,
+            Step::Smtp {
+                ref outgoing,
+                written,
+                ..
+            } if written < outgoing.len() => PollFlags::POLLOUT,
+            Step::Smtp { .. } => PollFlags::POLLIN,
         }
     }
 
@@ -165,6 +182,62 @@ impl Probe {
     /// Moves on after the socket became ready; `Some` when the attempt is over.
     pub fn advance(&mut self, now: Instant) -> Option<Verdict> {
         match &mut self.step {
+            Step::Smtp {
+                conversation,
+                outgoing,
+                written,
+            } => {
+                if *written < outgoing.len() {
+                    loop {
+                        match self.socket.write(&outgoing[*written..]) {
+                            Ok(n) => {
+                                *written += n;
+                                if *written == outgoing.len() {
+                                    self.deadline = now + self.timeout;
+                                    return None;
+                                }
+                            }
+                            Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
+                            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                            Err(e) => {
+                                return Some(Verdict::Failure(format!(
+                                    "write failure to {}: {e}",
+                                    self.target.address
+                                )));
+                            }
+                        }
+                    }
+                }
+                let mut buffer = [0u8; smtp::MAX_LINE];
+                let action = loop {
+                    match self.socket.read(&mut buffer) {
+                        Ok(0) => break conversation.closed(),
+                        Ok(n) => break conversation.received(&buffer[..n]),
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
+                        Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                        Err(e) => {
+                            return Some(Verdict::Failure(format!(
+                                "read failure from {}: {e}",
+                                self.target.address
+                            )));
+                        }
+                    }
+                };
+                self.deadline = now + self.timeout;
+                match action {
+                    smtp::Action::Read => None,
+                    smtp::Action::Send(bytes) => {
+                        *outgoing = bytes;
+                        *written = 0;
+                        None
+                    }
+                    smtp::Action::Success => Some(Verdict::Success),
+                    smtp::Action::Failure(reason) => Some(Verdict::Failure(format!(
+                        "SMTP server {}: {reason}",
+                        self.target.address
+                    ))),
+                }
+            }
             Step::DnsAnswer { id } => {
                 let mut buffer = [0u8; 512];
                 loop {
@@ -224,6 +297,15 @@ impl Probe {
                 match &self.exchange {
                     Exchange::Connect | Exchange::Udp(_) | Exchange::Dns(_) => {
                         Some(Verdict::Success)
+                    }
+                    Exchange::Smtp(check) => {
+                        self.step = Step::Smtp {
+                            conversation: smtp::Conversation::new(check.helo_name.as_deref()),
+                            outgoing: Vec::new(),
+                            written: 0,
+                        };
+                        self.deadline = now + self.timeout;
+                        None
                     }
                     Exchange::Http(check) => {
                         let Some(url) = check.urls.get(self.url) else {
@@ -669,6 +751,80 @@ mod tests {
         assert!(
             matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
             "{verdict:?}"
+        );
+    }
+
+    /// An SMTP server sending `greeting`, answering the first command with `helo_answer` and
+    /// the second with 221; returns the commands it received.
+    fn smtp_server(
+        greeting: &'static [u8],
+        helo_answer: &'static [u8],
+    ) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+        let port = listener.local_addr().expect("address").port();
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut commands = Vec::new();
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            stream.write_all(greeting).expect("greeting");
+            for answer in [helo_answer, b"221 bye\r\n".as_slice()] {
+                let mut line = String::new();
+                if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                commands.push(line);
+                if stream.write_all(answer).is_err() {
+                    break;
+                }
+            }
+            commands
+        });
+        (port, handle)
+    }
+
+    fn smtp_run(port: u16, helo: Option<&str>) -> Verdict {
+        let check = SmtpCheck {
+            helo_name: helo.map(str::to_owned),
+        };
+        match Probe::start(
+            target(port),
+            Exchange::Smtp(check),
+            Duration::from_secs(2),
+            Instant::now(),
+        ) {
+            Ok(probe) => run(probe),
+            Err(e) => Verdict::Failure(e),
+        }
+    }
+
+    #[test]
+    fn smtp_conversation_succeeds() {
+        let (port, server) = smtp_server(b"220 mail ESMTP\r\n", b"250 hi\r\n");
+        assert_eq!(smtp_run(port, Some("lb.example")), Verdict::Success);
+        assert_eq!(
+            server.join().expect("server"),
+            vec!["HELO lb.example\r\n".to_owned(), "QUIT\r\n".to_owned()]
+        );
+    }
+
+    #[test]
+    fn smtp_bad_banner_or_helo_fails() {
+        let (port, server) = smtp_server(b"554 go away\r\n", b"250 hi\r\n");
+        let verdict = smtp_run(port, None);
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("greeting")),
+            "{verdict:?}"
+        );
+        drop(server);
+        let (port, server) = smtp_server(b"220 mail\r\n", b"550 no\r\n");
+        let verdict = smtp_run(port, None);
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("HELO")),
+            "{verdict:?}"
+        );
+        assert_eq!(
+            server.join().expect("server")[0],
+            "HELO smtpchecker.keepalived.org\r\n"
         );
     }
 

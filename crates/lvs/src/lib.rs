@@ -10,6 +10,7 @@
 //! - [`dns`]: the query of `DNS_CHECK` and the verdict on an answer;
 //! - [`file`]: what the number in a `FILE_CHECK` file means for the checker and the weight;
 //! - [`http`]: the request and the verdict on the response of `HTTP_GET`;
+//! - [`smtp`]: the conversation of `SMTP_CHECK`;
 //! - [`udp`]: the verdict of `UDP_CHECK` on a reply.
 //!
 //! The daemon (`vrrpd-runtime`) owns sockets, child processes and the kernel; it feeds results in
@@ -21,6 +22,7 @@ pub mod file;
 pub mod http;
 pub mod mapping;
 pub mod pool;
+pub mod smtp;
 pub mod udp;
 
 pub use mapping::desired_table;
