@@ -244,6 +244,8 @@ fn complete(
             config.virtual_servers = check::lvs::complete(drafts, &groups, globals, env, out);
             config.virtual_server_groups = groups;
             config.ssl = state.config.ssl.take();
+            // FILE_CHECK reads the files of `track_file` blocks.
+            config.track_files = std::mem::take(&mut state.config.track_files);
         }
         Process::Vrrp => check::vrrp::complete(state, globals, env, out, config),
         Process::Bfd => config.bfd_instances = std::mem::take(&mut state.config.bfd_instances),

@@ -55,14 +55,14 @@ pub struct SourceFile {
     /// a main-file pattern that matched several files); otherwise it writes `(Line N)`.
     pub named_by_parent: bool,
     /// The text of the file (shared with the lines read from it).
-    text: Arc<str>,
+    text: Arc<String>,
     /// Where each line is in `text`, without its terminator.
     lines: Vec<Range<usize>>,
 }
 
 impl SourceFile {
     /// A file read from `path`, named `name` in messages, with its text.
-    pub fn new(path: PathBuf, name: String, named_by_parent: bool, text: Arc<str>) -> Self {
+    pub fn new(path: PathBuf, name: String, named_by_parent: bool, text: Arc<String>) -> Self {
         let lines = split_lines(&text);
         SourceFile {
             path,
@@ -74,7 +74,7 @@ impl SourceFile {
     }
 
     /// The whole text.
-    pub fn text(&self) -> &Arc<str> {
+    pub fn text(&self) -> &Arc<String> {
         &self.text
     }
 
@@ -97,7 +97,7 @@ impl SourceFile {
 /// Splits file text into lines the way keepalived reads them: `\n` ends a line and any `\r`
 /// before it is dropped.
 fn split_lines(text: &str) -> Vec<Range<usize>> {
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
     let mut start = 0;
     for line in text.split('\n') {
         let end = start + line.trim_end_matches('\r').len();
@@ -167,7 +167,12 @@ mod tests {
     use super::*;
 
     fn lines(text: &str) -> Vec<String> {
-        let file = SourceFile::new(PathBuf::new(), String::new(), false, Arc::from(text));
+        let file = SourceFile::new(
+            PathBuf::new(),
+            String::new(),
+            false,
+            Arc::new(text.to_owned()),
+        );
         (0..file.line_count())
             .filter_map(|i| file.line(i).map(str::to_owned))
             .collect()

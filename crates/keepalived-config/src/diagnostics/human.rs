@@ -209,7 +209,7 @@ mod tests {
             PathBuf::from("k.conf"),
             "k.conf".into(),
             false,
-            Arc::from(line),
+            Arc::new(line.to_owned()),
         ));
         let position = LinePosition { file, line: 1 };
         let d = Diagnostic {

@@ -184,7 +184,7 @@ pub static BFD_KEYWORDS: &[Keyword] = &[kw("name", bfd_name), kw("alpha", alpha)
 pub static URL_KEYWORDS: &[Keyword] = &[
     kw("path", |p, l| {
         let w = p.required(l, 1)?;
-        let path = w.text.clone();
+        let path = w.text.as_str().to_owned();
         with_url(p, |u| u.path = path);
         Ok(())
     }),
@@ -214,7 +214,10 @@ pub static URL_KEYWORDS: &[Keyword] = &[
         Ok(())
     }),
     kw("regex_options", |p, l| {
-        let options = l.words[1..].iter().map(|t| t.text.clone()).collect();
+        let options = l.words[1..]
+            .iter()
+            .map(|t| t.text.as_str().to_owned())
+            .collect();
         with_url(p, |u| u.regex_options = options);
         Ok(())
     }),
@@ -681,7 +684,7 @@ fn port(
 
 fn bind_if(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let w = p.required(l, 1)?;
-    let name = w.text.clone();
+    let name = w.text.as_str().to_owned();
     with_checker(p, |c| c.checker.connection.bind_interface = Some(name));
     Ok(())
 }
@@ -787,7 +790,7 @@ fn http_protocol(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     };
     match w.as_str() {
         "1.0" | "1.0C" | "1.0c" | "1.1" => {
-            let v = w.text.clone();
+            let v = w.text.as_str().to_owned();
             with_http(p, |h| h.http_protocol = Some(v));
         }
         other => p.error_at(w, format!("Invalid http_protocol version {other}")),
@@ -883,7 +886,7 @@ fn dns_name(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         p.error_at(w, "DNS_CHECK name already specified - ignoring");
         return Ok(());
     }
-    let name = w.text.clone();
+    let name = w.text.as_str().to_owned();
     if has_empty_label(&name) {
         let message = format!("DNS_CHECK name '{name}' has empty label - ignoring");
         let hint = (!name.starts_with('.')).then(|| {
@@ -994,7 +997,7 @@ fn file_track_file(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         p.error_at(w, format!("track_file {} not found", w.as_str()));
         return Ok(());
     }
-    let name = w.text.clone();
+    let name = w.text.as_str().to_owned();
     with_checker(p, |c| {
         if let CheckerKind::File(f) = &mut c.checker.kind {
             f.track_file = name;

@@ -364,12 +364,12 @@ pub static KEYWORDS: &[Keyword] = &[
     }),
     kw("vmac_prefix", |p, l| {
         let w = p.required(l, 1)?;
-        p.globals.vmac_prefix = Some(w.text.clone());
+        p.globals.vmac_prefix = Some(w.text.as_str().to_owned());
         Ok(())
     }),
     kw("vmac_addr_prefix", |p, l| {
         let w = p.required(l, 1)?;
-        p.globals.vmac_addr_prefix = Some(w.text.clone());
+        p.globals.vmac_addr_prefix = Some(w.text.as_str().to_owned());
         Ok(())
     }),
     kw("umask", umask),
@@ -515,7 +515,7 @@ fn process_name(
     target: fn(&mut crate::model::GlobalDefs) -> &mut ProcessTuning,
 ) -> HandlerResult {
     let w = p.required(l, 1)?;
-    target(&mut p.globals).process_name = Some(w.text.clone());
+    target(&mut p.globals).process_name = Some(w.text.as_str().to_owned());
     Ok(())
 }
 
@@ -585,7 +585,7 @@ fn notification_email(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     }
     p.globals
         .notification_email
-        .extend(words.into_iter().map(|t| t.text));
+        .extend(words.into_iter().map(|t| t.text.into()));
     Ok(())
 }
 
@@ -754,7 +754,7 @@ fn lvs_sync_daemon(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         return Ok(());
     }
     let mut sync = LvsSyncDaemon {
-        interface: interface.text.clone(),
+        interface: interface.text.as_str().to_owned(),
         instance: None,
         sync_id: None,
         max_len: None,
@@ -765,7 +765,7 @@ fn lvs_sync_daemon(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let options = ["inst", "id", "maxlen", "port", "ttl", "group"];
     let mut i = 2;
     if let Some(w) = l.word(2).filter(|w| !options.contains(&w.as_str())) {
-        sync.instance = Some(w.text.clone());
+        sync.instance = Some(w.text.as_str().to_owned());
         i = 3;
         if let Some(id) = l
             .word(3)
@@ -819,7 +819,7 @@ fn lvs_sync_daemon(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
                     );
                     p.error_at(value, message);
                 }
-                None => sync.instance = Some(value.text.clone()),
+                None => sync.instance = Some(value.text.as_str().to_owned()),
             },
             "id" => sync.sync_id = sync_id(p, value),
             "maxlen" => sync.max_len = number(p, 65535 - 20 - 8).map(|n| n as u16),
@@ -966,7 +966,12 @@ fn vrrp_version(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 }
 
 fn vrrp_iptables(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
-    p.globals.vrrp_iptables = Some(l.words[1..].iter().map(|t| t.text.clone()).collect());
+    p.globals.vrrp_iptables = Some(
+        l.words[1..]
+            .iter()
+            .map(|t| t.text.as_str().to_owned())
+            .collect(),
+    );
     p.error("iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option");
     if p.globals.nftables.is_none() {
         p.globals.nftables = Some("keepalived".into());

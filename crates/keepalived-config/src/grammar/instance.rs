@@ -280,7 +280,7 @@ fn use_vmac(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
                     format!("({name}) interface {} already exists and is not a private macvlan; ignoring vmac if_name", w.as_str()),
                 );
             } else {
-                vmac.name = Some(w.text.clone());
+                vmac.name = Some(w.text.as_str().to_owned());
             }
         }
     }
@@ -384,7 +384,7 @@ fn vrf(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         );
         return Ok(());
     }
-    let vrf = w.text.clone();
+    let vrf = w.text.as_str().to_owned();
     with(p, |d| d.instance.vrf = Some(vrf))
 }
 
@@ -731,7 +731,7 @@ fn lvs_sync_daemon_interface(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     ));
     p.error("        Please use global lvs_sync_daemon");
     let w = p.required(l, 1)?;
-    let ifname = w.text.clone();
+    let ifname = w.text.as_str().to_owned();
     with(p, |d| d.instance.lvs_sync_daemon_interface = Some(ifname))
 }
 

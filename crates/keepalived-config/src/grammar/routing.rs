@@ -344,7 +344,7 @@ pub fn parse_route(
                 if !p.check_interface(v, message) {
                     return Ok(None);
                 }
-                route.device = Some(v.text.clone());
+                route.device = Some(v.text.as_str().to_owned());
             }
             "onlink" => route.onlink = true,
             "encap" => {
@@ -483,7 +483,7 @@ pub fn parse_route(
                     v = value(p, words, i)?;
                     i += 1;
                 }
-                route.metrics.congestion_control = Some((v.text.clone(), locked));
+                route.metrics.congestion_control = Some((v.text.as_str().to_owned(), locked));
             }
             "pref" => {
                 let v = value(p, words, i)?;
@@ -565,7 +565,7 @@ pub fn parse_route(
                     .iter()
                     .any(|t| t.name == v.as_str())
                 {
-                    route.track_group = Some(v.text.clone());
+                    route.track_group = Some(v.text.as_str().to_owned());
                 } else {
                     p.error_at(v, format!("track_group {} not found", v.as_str()));
                 }
@@ -595,7 +595,7 @@ pub fn parse_route(
                     p.error_at(d, message);
                     return Ok(None);
                 }
-                destination = Some((dst, d.text.clone()));
+                destination = Some((dst, d.text.as_str().to_owned()));
             }
         }
         i += 1;
@@ -640,12 +640,12 @@ fn encapsulation(
         p.error_at(&words[i], "Missing encap type");
         return Ok((None, i + 1));
     };
-    let mut taken = vec![kind.text.clone()];
+    let mut taken = vec![kind.text.as_str().to_owned()];
     let mut at = i + 1;
     match kind.as_str() {
         "mpls" | "ila" => {
             let v = value(p, words, at)?;
-            taken.push(v.text.clone());
+            taken.push(v.text.as_str().to_owned());
             at += 1;
         }
         "ip" | "ip6" => {
@@ -655,8 +655,8 @@ fn encapsulation(
                 if !keys.contains(&key.as_str()) {
                     break;
                 }
-                taken.push(key.text.clone());
-                taken.push(v.text.clone());
+                taken.push(key.text.as_str().to_owned());
+                taken.push(v.text.as_str().to_owned());
                 at += 2;
             }
             let addressed = taken.iter().any(|w| w == "dst" || w == "id");
@@ -724,7 +724,7 @@ fn parse_nexthops(
                     if !p.check_interface(v, message) {
                         return Ok(());
                     }
-                    hop.device = Some(v.text.clone());
+                    hop.device = Some(v.text.as_str().to_owned());
                 }
                 "weight" => {
                     let v = value(p, words, i)?;
@@ -951,9 +951,9 @@ pub fn parse_rule(
                     return Ok(None);
                 }
                 if text == "oif" {
-                    rule.output_interface = Some(v.text.clone());
+                    rule.output_interface = Some(v.text.as_str().to_owned());
                 } else {
-                    rule.input_interface = Some(v.text.clone());
+                    rule.input_interface = Some(v.text.as_str().to_owned());
                 }
             }
             "tunnel-id" => {
@@ -1029,7 +1029,7 @@ pub fn parse_rule(
                     .iter()
                     .any(|t| t.name == v.as_str())
                 {
-                    rule.track_group = Some(v.text.clone());
+                    rule.track_group = Some(v.text.as_str().to_owned());
                 } else {
                     p.error_at(v, format!("track_group {} not found", v.as_str()));
                 }

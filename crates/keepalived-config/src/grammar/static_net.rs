@@ -121,7 +121,7 @@ pub fn parse_ip_address(
                         dev.as_str()
                     ),
                 );
-                address.device = Some(dev.text.clone());
+                address.device = Some(dev.text.as_str().to_owned());
             }
             ("scope", Some(s)) => match scope(s.as_str()) {
                 Some(sc) => address.scope = Some(sc),
@@ -153,7 +153,7 @@ pub fn parse_ip_address(
                     },
                 });
             }
-            ("label", Some(l)) => address.label = Some(l.text.clone()),
+            ("label", Some(l)) => address.label = Some(l.text.as_str().to_owned()),
             ("peer", Some(peer)) => {
                 if given_prefix {
                     p.error_at(
@@ -200,7 +200,7 @@ pub fn parse_ip_address(
                     .iter()
                     .any(|t| t.name == g.as_str());
                 if known {
-                    address.track_group = Some(g.text.clone());
+                    address.track_group = Some(g.text.as_str().to_owned());
                 } else {
                     p.error_at(g, format!("track_group {} not found", g.as_str()));
                 }

@@ -69,7 +69,7 @@ pub(super) fn sync_group(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         return Ok(());
     };
     p.state.sync_group = Some(SyncGroup {
-        name: name.text.clone(),
+        name: name.text.as_str().to_owned(),
         position: Some(name.span.position),
         ..SyncGroup::default()
     });
@@ -99,7 +99,7 @@ fn group(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     }
     let words = p.value_block_words(l)?;
     with(p, |g| {
-        g.members = words.into_iter().map(|t| t.text).collect()
+        g.members = words.into_iter().map(|t| t.text.into()).collect()
     });
     Ok(())
 }

@@ -41,7 +41,7 @@ pub(super) fn vrrp_script(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let name = p.required(l, 1)?;
     p.state.script = Some(ScriptDraft {
         script: VrrpScript {
-            name: name.text.clone(),
+            name: name.text.as_str().to_owned(),
             script: Script {
                 text: String::new(),
                 argv: Vec::new(),
@@ -283,7 +283,7 @@ fn process_name(p: &Parser<'_>) -> String {
 pub(super) fn track_process(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let name = p.required(l, 1)?;
     p.state.process = Some(TrackProcess {
-        name: name.text.clone(),
+        name: name.text.as_str().to_owned(),
         process: Vec::new(),
         param_match: ParamMatch::Exact,
         weight: 0,
@@ -332,7 +332,10 @@ fn process(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         );
         return Ok(());
     }
-    let words = l.words[1..].iter().map(|t| t.text.clone()).collect();
+    let words = l.words[1..]
+        .iter()
+        .map(|t| t.text.as_str().to_owned())
+        .collect();
     with_process(p, |t| t.process = words)
 }
 
@@ -455,7 +458,7 @@ fn file_name(p: &Parser<'_>) -> String {
 pub(super) fn track_file(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let name = p.required(l, 1)?;
     p.state.track_file = Some(TrackFile {
-        name: name.text.clone(),
+        name: name.text.as_str().to_owned(),
         path: String::new(),
         weight: 1,
         weight_reverse: false,
@@ -503,7 +506,7 @@ fn file(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         );
         return Ok(());
     }
-    let path = w.text.clone();
+    let path = w.text.as_str().to_owned();
     with_file(p, |t| t.path = path)
 }
 

@@ -95,7 +95,7 @@ fn read_line(
         return None;
     }
     let mut reference = TrackerRef {
-        name: name.text.clone(),
+        name: name.text.as_str().to_owned(),
         weight: None,
         reverse: own_reverse,
     };

@@ -82,7 +82,7 @@ pub static KEYWORDS: &[Keyword] = &[
     kw("lvs_method", |p, l| method(p, l, Target::Virtual)),
     kw("persistence_engine", |p, l| {
         let w = p.required(l, 1)?;
-        let engine = w.text.clone();
+        let engine = w.text.as_str().to_owned();
         with_vs(p, |v| {
             v.persistence.get_or_insert_with(default_persistence).engine = Some(engine)
         })
@@ -116,7 +116,7 @@ pub static KEYWORDS: &[Keyword] = &[
             p.error("virtual server snmp_name missing or extra parameters");
             return Ok(());
         }
-        let name = l.words[1].text.clone();
+        let name = l.words[1].text.as_str().to_owned();
         with_vs(p, |v| v.server.snmp_name = Some(name))
     }),
     kw("alpha", |p, _| with_vs(p, |v| v.server.alpha = true)),
@@ -252,7 +252,7 @@ pub static REAL_SERVER_KEYWORDS: &[Keyword] = &[
             p.error("real server snmp_name missing or extra parameters");
             return Ok(());
         }
-        let name = l.words[1].text.clone();
+        let name = l.words[1].text.as_str().to_owned();
         with_rs(p, |r| r.server.snmp_name = Some(name))
     }),
     block(
@@ -377,7 +377,7 @@ pub(super) fn virtual_server(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let first = p.required(l, 1)?;
     let position = first.span.position;
     let service = match first.as_str() {
-        "group" => ServiceAddress::Group(p.required(l, 2)?.text.clone()),
+        "group" => ServiceAddress::Group(p.required(l, 2)?.text.as_str().to_owned()),
         "fwmark" => {
             let mark = p.required(l, 2)?;
             match p.unsigned(mark, 0, u64::from(u32::MAX)) {
@@ -529,7 +529,7 @@ fn scheduler(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         }
         return Ok(());
     }
-    let s = w.text.clone();
+    let s = w.text.as_str().to_owned();
     with_vs(p, |v| v.scheduler = Some(s))
 }
 
@@ -1117,7 +1117,7 @@ pub(super) fn group(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         .config
         .virtual_server_groups
         .push(VirtualServerGroup {
-            name: name.text.clone(),
+            name: name.text.as_str().to_owned(),
             entries,
             position: Some(name.span.position),
         });

@@ -104,7 +104,7 @@ fn add_garp_interface(p: &mut Parser<'_>, token: &crate::lexer::Token, flag_miss
         return;
     }
     if let Some(g) = p.state.garp_group.as_mut() {
-        g.interfaces.push(token.text.clone());
+        g.interfaces.push(token.text.as_str().to_owned());
     }
 }
 
@@ -161,7 +161,7 @@ pub(super) fn track_group(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
         return Ok(());
     }
     p.state.track_group = Some(TrackGroup {
-        name: name.text.clone(),
+        name: name.text.as_str().to_owned(),
         instances: Vec::new(),
     });
     Ok(())
@@ -178,7 +178,7 @@ pub(super) fn track_group_close(p: &mut Parser<'_>) -> HandlerResult {
 fn track_group_members(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     let words = p.value_block_words(l)?;
     if let Some(g) = p.state.track_group.as_mut() {
-        g.instances.extend(words.into_iter().map(|t| t.text));
+        g.instances.extend(words.into_iter().map(|t| t.text.into()));
     }
     Ok(())
 }
@@ -213,7 +213,7 @@ pub(super) fn linkbeat_interfaces(p: &mut Parser<'_>, l: &Line) -> HandlerResult
         p.state
             .config
             .linkbeat_interfaces
-            .push((name.text.clone(), method));
+            .push((name.text.as_str().to_owned(), method));
         Ok(())
     })
 }
@@ -267,7 +267,7 @@ pub(super) fn interface_up_down_delays(p: &mut Parser<'_>, l: &Line) -> HandlerR
             Duration::ZERO
         };
         p.state.config.interface_delays.push(InterfaceDelay {
-            interface: name.text.clone(),
+            interface: name.text.as_str().to_owned(),
             down,
             up,
         });

@@ -361,9 +361,8 @@ impl<'a> Parser<'a> {
     /// same block.
     fn lint_statements_on_one_line(&mut self, table: &'static [Keyword], line: &Line) {
         let Some(ignored) = line.words.iter().skip(2).find(|w| {
-            table
-                .iter()
-                .any(|k| k.name == w.as_str() && k.block.is_none())
+            let word = w.as_str();
+            table.iter().any(|k| k.name == word && k.block.is_none())
         }) else {
             return;
         };

@@ -94,6 +94,9 @@ pub struct CopyLine {
     /// Its text after comment removal (empty for blank lines and include directives), with
     /// the original columns.
     pub text: MappedText,
+    /// How the line reads in a block skipped by counting braces: worked out once here for the
+    /// processes that read the copy and skip most of it.
+    pub(crate) skip: Option<super::reader::Skippable>,
 }
 
 /// The configuration as the parent process read it.
@@ -333,7 +336,11 @@ impl FileReader {
                     continue;
                 }
             };
-            let text: std::sync::Arc<str> = String::from_utf8_lossy(&bytes).into();
+            // Valid UTF-8 (nearly always) is kept as read, without a copy.
+            let text = std::sync::Arc::new(match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            });
             let absolute = if path.is_absolute() {
                 path.clone()
             } else {

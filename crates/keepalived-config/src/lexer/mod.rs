@@ -17,4 +17,4 @@ pub mod tokens;
 pub use files::{ConsolidatedCopy, FileReader, IncludeChecks};
 pub use reader::{LineReader, Physical};
 pub use text::MappedText;
-pub use tokens::{Token, split_command, split_words};
+pub use tokens::{Token, Word, split_command, split_words};

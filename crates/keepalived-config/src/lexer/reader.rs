@@ -122,7 +122,7 @@ impl<'a> LineReader<'a> {
                 if let Some(def) = self.defining.take() {
                     self.defs.finish_multiline(def);
                 }
-                self.record_copy(line, directory);
+                self.record_copy(line, directory, Some(Skippable::Nothing));
                 continue;
             }
 
@@ -134,7 +134,8 @@ impl<'a> LineReader<'a> {
             } else {
                 line.clone()
             };
-            self.record_copy(copied, directory);
+            let effect = skippable(copied.as_str());
+            self.record_copy(copied, directory, effect);
             if line.is_empty() {
                 continue;
             }
@@ -164,7 +165,7 @@ impl<'a> LineReader<'a> {
                     let Some(line) = copy.lines.get(*next) else {
                         return;
                     };
-                    let Some(effect) = skippable(line.text.as_str()) else {
+                    let Some(effect) = line.skip else {
                         return;
                     };
                     if !self.pass(effect, depth) {
@@ -181,7 +182,7 @@ impl<'a> LineReader<'a> {
                         return;
                     };
                     let raw = raw_line(sources, position);
-                    let effect = skippable(raw.as_str().trim_matches([' ', '\t']));
+                    let effect = skippable(trim_blanks(raw.as_str()));
                     if !effect.is_some_and(|effect| self.pass(effect, depth)) {
                         self.pending = Some((raw, directory));
                         return;
@@ -192,7 +193,8 @@ impl<'a> LineReader<'a> {
                     let mut copied = raw;
                     copied.trim_start_blanks();
                     copied.trim_end_blanks();
-                    self.record_copy(copied, directory);
+                    // The copy's text is the one `effect` was worked out on.
+                    self.record_copy(copied, directory, effect);
                 }
             }
         }
@@ -234,12 +236,13 @@ impl<'a> LineReader<'a> {
         }
     }
 
-    fn record_copy(&mut self, text: MappedText, directory: usize) {
+    fn record_copy(&mut self, text: MappedText, directory: usize, skip: Option<Skippable>) {
         if let Physical::Files { reader, .. } = &mut self.physical {
             reader.copy.lines.push(super::files::CopyLine {
                 position: text.position(),
                 directory,
                 text,
+                skip,
             });
         }
     }
@@ -476,9 +479,26 @@ fn raw_line(sources: &SourceMap, position: LinePosition) -> MappedText {
     }
 }
 
+/// `text` without its leading and trailing blanks (space, tab).
+fn trim_blanks(text: &str) -> &str {
+    // Both blanks are single bytes: a byte loop, not a search through a set of characters.
+    let start = text
+        .bytes()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let rest = &text[start..];
+    let end = rest.len()
+        - rest
+            .bytes()
+            .rev()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+    &rest[..end]
+}
+
 /// What a line means to a block skipped by counting braces, if no lexical rule changes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Skippable {
+pub(crate) enum Skippable {
     /// Words without braces (or no words).
     Nothing,
     /// `{`, or words then `{`.
@@ -537,6 +557,7 @@ mod tests {
                         position,
                         directory: 0,
                         text: MappedText::from_line(l, position),
+                        skip: skippable(l),
                     }
                 })
                 .collect(),

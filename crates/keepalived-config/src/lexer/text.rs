@@ -30,7 +30,7 @@ pub struct MappedText {
 enum Text {
     /// The bytes `start..end` of a shared string (a file's text).
     Shared {
-        all: Arc<str>,
+        all: Arc<String>,
         start: usize,
         end: usize,
     },
@@ -145,7 +145,7 @@ impl MappedText {
     }
 
     /// The line `range` of a file's text `all`, without a copy.
-    pub fn from_shared(all: &Arc<str>, range: Range<usize>, position: LinePosition) -> Self {
+    pub fn from_shared(all: &Arc<String>, range: Range<usize>, position: LinePosition) -> Self {
         let text = if all.get(range.clone()).is_some() {
             Text::Shared {
                 all: Arc::clone(all),
@@ -185,6 +185,15 @@ impl MappedText {
     /// The text.
     pub fn as_str(&self) -> &str {
         self.text.as_str()
+    }
+
+    /// The string this text is a view of, and where the text starts in it; `None` when the
+    /// text is its own.
+    pub(crate) fn shared_text(&self) -> Option<(&Arc<String>, usize)> {
+        match &self.text {
+            Text::Shared { all, start, .. } => Some((all, *start)),
+            Text::Owned(_) => None,
+        }
     }
 
     /// The line the text came from.
@@ -311,13 +320,23 @@ impl MappedText {
     /// Removes blanks (space, tab) at the start.
     pub fn trim_start_blanks(&mut self) {
         let text = self.as_str();
-        let n = text.len() - text.trim_start_matches([' ', '\t']).len();
+        // Both blanks are single bytes: a byte loop, not a search through a set of characters.
+        let n = text
+            .bytes()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
         self.remove_range(0..n);
     }
 
     /// Removes blanks (space, tab) at the end.
     pub fn trim_end_blanks(&mut self) {
-        let keep = self.as_str().trim_end_matches([' ', '\t']).len();
+        let text = self.as_str();
+        let keep = text.len()
+            - text
+                .bytes()
+                .rev()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
         self.truncate(keep);
     }
 }

@@ -10,6 +10,9 @@ use nom::combinator::{map, opt};
 use nom::sequence::{delimited, preceded};
 use nom::{IResult, Parser};
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use super::text::MappedText;
 use crate::source::Span;
 
@@ -20,9 +23,128 @@ const WHITE_SPACE: &str = " \t\x0c\n\r\x0b";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Token {
     /// The word, without quotes.
-    pub text: String,
+    pub text: Word,
     /// Where it is in the file.
     pub span: Span,
+}
+
+/// The text of a word. There is one per word of every line read, and most lines are read
+/// verbatim from their file: such a word is a view of the file's text (shared, not copied);
+/// only words of edited lines have text of their own.
+#[derive(Clone)]
+pub struct Word(WordRepr);
+
+#[derive(Clone)]
+enum WordRepr {
+    /// The bytes `start..end` of a file's text.
+    Shared {
+        all: Arc<String>,
+        start: u32,
+        end: u32,
+    },
+    Owned(Box<str>),
+}
+
+impl Word {
+    /// A word with the text `s`.
+    pub fn new(s: &str) -> Self {
+        Word(WordRepr::Owned(s.into()))
+    }
+
+    /// The bytes `range` of `all` (on character boundaries).
+    fn shared(all: &Arc<String>, range: Range<usize>) -> Self {
+        match (u32::try_from(range.start), u32::try_from(range.end)) {
+            (Ok(start), Ok(end)) if all.get(range.clone()).is_some() => Word(WordRepr::Shared {
+                all: Arc::clone(all),
+                start,
+                end,
+            }),
+            _ => Word::new(all.get(range).unwrap_or_default()),
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            WordRepr::Shared { all, start, end } => {
+                all.get(*start as usize..*end as usize).unwrap_or_default()
+            }
+            WordRepr::Owned(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Word {
+    fn eq(&self, other: &Word) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Word {}
+
+impl std::ops::Deref for Word {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Word {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Word {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Word {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Word {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Word {
+    fn from(s: &str) -> Self {
+        Word::new(s)
+    }
+}
+
+impl From<Word> for String {
+    fn from(w: Word) -> String {
+        match w.0 {
+            WordRepr::Owned(s) => s.into(),
+            WordRepr::Shared { .. } => w.as_str().to_owned(),
+        }
+    }
+}
+
+impl PartialEq<str> for Word {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Word {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Word {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
 }
 
 impl Token {
@@ -84,6 +206,7 @@ fn piece(base: &str) -> impl Parser<&str, Output = Piece, Error = nom::error::Er
 /// Splits a line into words.
 pub fn split_words(line: &MappedText) -> Words {
     let text = line.as_str();
+    let shared = line.shared_text();
     let mut tokens = Vec::new();
     let mut input = text;
     loop {
@@ -106,7 +229,10 @@ pub fn split_words(line: &MappedText) -> Words {
             line.span(start.saturating_sub(1)..start)
         };
         tokens.push(Token {
-            text: text[start..end].to_owned(),
+            text: match shared {
+                Some((all, base)) => Word::shared(all, base + start..base + end),
+                None => Word::new(&text[start..end]),
+            },
             span,
         });
         input = rest;
@@ -239,7 +365,11 @@ mod tests {
                 line: 1,
             },
         );
-        split_words(&t).tokens.into_iter().map(|t| t.text).collect()
+        split_words(&t)
+            .tokens
+            .into_iter()
+            .map(|t| t.text.into())
+            .collect()
     }
 
     #[test]
