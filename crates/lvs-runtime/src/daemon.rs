@@ -1203,6 +1203,23 @@ mod tests {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
     fn config(text: &str) -> Config {
+        config_with(text, &LoadOptions::default())
+    }
+
+    /// The configuration as the checker process alone reads it (`-C`).
+    fn checker_config(text: &str) -> Config {
+        let options = LoadOptions {
+            subsystems: keepalived_config::Subsystems {
+                vrrp: false,
+                checker: true,
+                bfd: false,
+            },
+            ..LoadOptions::default()
+        };
+        config_with(text, &options)
+    }
+
+    fn config_with(text: &str, options: &LoadOptions) -> Config {
         let dir = std::env::temp_dir().join(format!(
             "lvs-runtime-{}-{}",
             std::process::id(),
@@ -1213,7 +1230,7 @@ mod tests {
         std::fs::write(&path, text).expect("write configuration");
         let loaded = load(
             &path.to_string_lossy(),
-            &LoadOptions::default(),
+            options,
             &FixedEnvironment::minimal(),
         );
         let _ = std::fs::remove_dir_all(&dir);
@@ -1291,7 +1308,7 @@ mod tests {
     }
 
     fn file_config(path: &std::path::Path, check: &str) -> Config {
-        config(&format!(
+        checker_config(&format!(
             "track_file state {{\n file {}\n}}\n\
              virtual_server 10.0.0.1 80 {{\n protocol TCP\n\
              real_server 192.168.0.1 80 {{\n weight 2\n FILE_CHECK {{\n track_file state\n{check} }}\n }}\n\
@@ -1365,7 +1382,7 @@ mod tests {
             "weight 0 falls back to the track_file's"
         );
         drop(d);
-        let zero = config(&format!(
+        let zero = checker_config(&format!(
             "track_file state {{\n file {}\n weight 0\n}}\n\
              virtual_server 10.0.0.1 80 {{\n protocol TCP\n\
              real_server 192.168.0.1 80 {{\n FILE_CHECK {{\n track_file state\n }}\n }}\n}}\n",
