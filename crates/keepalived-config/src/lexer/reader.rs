@@ -110,7 +110,7 @@ impl<'a> LineReader<'a> {
                     Physical::Copy { copy, next } => {
                         let line = copy.lines.get(*next)?;
                         *next += 1;
-                        (line.text.clone(), line.directory)
+                        (line.text.clone(), line.directory as usize)
                     }
                 },
             };
@@ -175,7 +175,7 @@ impl<'a> LineReader<'a> {
                         *next += 1;
                     }
                     out.position = Some(line.position);
-                    self.enter_directory(line.directory);
+                    self.enter_directory(line.directory as usize);
                 }
                 Physical::Files { reader, sources } => {
                     let Some((position, directory)) = reader.next_raw(sources, out) else {
@@ -240,7 +240,8 @@ impl<'a> LineReader<'a> {
         if let Physical::Files { reader, .. } = &mut self.physical {
             reader.copy.lines.push(super::files::CopyLine {
                 position: text.position(),
-                directory,
+                // Files are counted in a `u32` (`FileId`): so are their directories.
+                directory: u32::try_from(directory).unwrap_or(u32::MAX),
                 text,
                 skip,
             });
