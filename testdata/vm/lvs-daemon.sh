@@ -257,6 +257,73 @@ virtual_server 10.0.1.103 80 {
   }
 }
 EOF
+  # FILE_CHECK, UDP_CHECK, DNS_CHECK and SMTP_CHECK: a weighted file adds value × weight (1 + 2 × 3),
+  # an unweighted file holding 1 takes its server out; a UDP datagram refused by the director's own
+  # closed port fails, one sent into silence succeeds unless a reply is required; DNS and SMTP to
+  # closed ports fail.
+  printf '2\n' >"$WORK/weighted.state"
+  printf '1\n' >"$WORK/unweighted.state"
+  cat >"$WORK/more-checks.conf" <<EOF
+track_file weighted {
+  file $WORK/weighted.state
+  weight 3
+}
+track_file unweighted {
+  file $WORK/unweighted.state
+  weight 0
+}
+virtual_server 10.0.1.104 80 {
+  protocol TCP
+  delay_loop 2
+  real_server 10.0.2.11 80 {
+    FILE_CHECK {
+      track_file weighted
+    }
+  }
+  real_server 10.0.2.12 80 {
+    FILE_CHECK {
+      track_file unweighted
+    }
+  }
+  real_server 10.0.2.13 80 {
+    UDP_CHECK {
+      connect_ip 10.0.2.1
+      connect_port 9
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.0.2.14 80 {
+    UDP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.0.2.15 80 {
+    UDP_CHECK {
+      require_reply 41
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.0.2.16 80 {
+    DNS_CHECK {
+      connect_ip 10.0.2.1
+      connect_port 53
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.0.2.17 80 {
+    SMTP_CHECK {
+      connect_ip 10.0.2.1
+      connect_port 25
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+EOF
 }
 
 write_confs
@@ -265,11 +332,11 @@ in_ns lvsd ip link add dummy0 type dummy
 in_ns lvsd ip addr add 10.0.2.1/24 dev dummy0
 in_ns lvsd ip link set dummy0 up
 
-for conf in nat udp-dr fwmark-tun ipv6 group sorry failing checks; do
+for conf in nat udp-dr fwmark-tun ipv6 group sorry failing checks more-checks; do
   # A rule nobody configured: both daemons must leave it alone.
   in_ns lvsd "$IPVSADM" -A -t 192.0.2.1:1 -s rr
   wait_for=0
-  case $conf in failing | checks) wait_for=8 ;; esac
+  case $conf in failing | checks | more-checks) wait_for=8 ;; esac
   start_daemon lvsd keepalived "$WORK/$conf.conf"
   sleep "$wait_for"
   reference=$(settle lvsd)
@@ -287,6 +354,11 @@ for conf in nat udp-dr fwmark-tun ipv6 group sorry failing checks; do
   case $conf in
     failing) check "$conf/sorry-server-took-over" grep -q -- '-a -t 10.0.1.101:80 -r 10.0.2.99:80 -m -w 1' <<<"$ours" ;;
     checks) check "$conf/dynamic-weight-3" grep -q -- '-a -t 10.0.1.103:80 -r 10.0.2.11:80 -m -w 3' <<<"$ours" ;;
+    more-checks)
+      check "$conf/file-weight-7" grep -q -- '-a -t 10.0.1.104:80 -r 10.0.2.11:80 -m -w 7' <<<"$ours"
+      check "$conf/silent-udp-in" grep -q -- '-r 10.0.2.14:80' <<<"$ours"
+      check "$conf/failed-out" test "$(grep -c -- '-a -t 10.0.1.104:80' <<<"$ours")" = 2
+      ;;
   esac
   check_table "$conf/ours-leaves-only-foreign-rules" "-A -t 192.0.2.1:1 -s rr"
   in_ns lvsd "$IPVSADM" -C
@@ -475,6 +547,12 @@ EOF
 
 has_sorry() { in_ns director "$IPVSADM" -Ln | grep -q '10.0.2.13:80'; }
 lacks_sorry() { ! has_sorry; }
+# Both real servers checked up again (each checker passes on its own schedule).
+pool_back() {
+  local rules
+  rules=$(in_ns director "$IPVSADM" -Sn)
+  grep -q -- "-r $RS1:80 -m -w 1\$" <<<"$rules" && grep -q -- "-r $RS2:80 -m -w 1\$" <<<"$rules"
+}
 
 # sorry_scenario WHICH: tables with both up, both down (sorry server in), both back.
 sorry_scenario() {
@@ -493,7 +571,7 @@ sorry_scenario() {
   fi
   start_httpd rs1 "$RS1" rs1 && start_httpd rs2 "$RS2" rs2
   wait_until 15 lacks_sorry || fail "$which/sorry-out" "sorry server still in after 15 s" "$(in_ns director "$IPVSADM" -Ln)"
-  sleep 3
+  wait_until 15 pool_back || fail "$which/pool-back" "both real servers not back after 15 s" "$(in_ns director "$IPVSADM" -Ln)"
   echo "BACK"
   table director
   if [ "$which" = ours ]; then
