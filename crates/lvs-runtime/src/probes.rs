@@ -489,27 +489,24 @@ mod tests {
         )
     }
 
+    /// Starts a probe of 127.0.0.1:`port` and runs it to its verdict (a failure to start is one).
+    fn probe_verdict(port: u16, exchange: Exchange, timeout: Duration) -> Verdict {
+        match Probe::start(target(port), exchange, timeout, Instant::now()) {
+            Ok(probe) => run(probe),
+            Err(e) => Verdict::Failure(e),
+        }
+    }
+
     #[test]
     fn tcp_connect_succeeds_to_a_listener_and_fails_without() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
         let port = listener.local_addr().expect("address").port();
-        let probe = Probe::start(
-            target(port),
-            Exchange::Connect,
-            Duration::from_secs(2),
-            Instant::now(),
+        assert_eq!(
+            probe_verdict(port, Exchange::Connect, Duration::from_secs(2)),
+            Verdict::Success
         );
-        assert_eq!(run(probe.expect("start")), Verdict::Success);
         drop(listener);
-        let verdict = match Probe::start(
-            target(port),
-            Exchange::Connect,
-            Duration::from_secs(2),
-            Instant::now(),
-        ) {
-            Ok(probe) => run(probe),
-            Err(e) => Verdict::Failure(e),
-        };
+        let verdict = probe_verdict(port, Exchange::Connect, Duration::from_secs(2));
         assert!(matches!(verdict, Verdict::Failure(_)), "{verdict:?}");
     }
 
@@ -571,13 +568,10 @@ mod tests {
             virtualhost: Some("web".into()),
             ..HttpCheck::default()
         };
-        let probe = Probe::start(
-            target(port),
-            Exchange::Http(check),
-            Duration::from_secs(2),
-            Instant::now(),
+        assert_eq!(
+            probe_verdict(port, Exchange::Http(check), Duration::from_secs(2)),
+            Verdict::Success
         );
-        assert_eq!(run(probe.expect("start")), Verdict::Success);
         let requests = server.join().expect("server");
         assert!(
             requests[0].starts_with("GET /a HTTP/1.0\r\n"),
@@ -596,13 +590,7 @@ mod tests {
             urls: vec![url("/", None)],
             ..HttpCheck::default()
         };
-        let probe = Probe::start(
-            target(port),
-            Exchange::Http(check),
-            Duration::from_secs(2),
-            Instant::now(),
-        );
-        let verdict = run(probe.expect("start"));
+        let verdict = probe_verdict(port, Exchange::Http(check), Duration::from_secs(2));
         assert!(
             matches!(&verdict, Verdict::Failure(m) if m.contains("500")),
             "{verdict:?}"
@@ -620,10 +608,7 @@ mod tests {
     }
 
     fn udp_run(port: u16, check: UdpCheck, timeout: Duration) -> Verdict {
-        match Probe::start(target(port), Exchange::Udp(check), timeout, Instant::now()) {
-            Ok(probe) => run(probe),
-            Err(e) => Verdict::Failure(e),
-        }
+        probe_verdict(port, Exchange::Udp(check), timeout)
     }
 
     /// A UDP server answering one datagram with `answer`; returns what it received.
@@ -711,15 +696,7 @@ mod tests {
             query_type: "A".into(),
             name: name.into(),
         };
-        match Probe::start(
-            target(port),
-            Exchange::Dns(check),
-            Duration::from_millis(500),
-            Instant::now(),
-        ) {
-            Ok(probe) => run(probe),
-            Err(e) => Verdict::Failure(e),
-        }
+        probe_verdict(port, Exchange::Dns(check), Duration::from_millis(500))
     }
 
     #[test]
@@ -786,15 +763,7 @@ mod tests {
         let check = SmtpCheck {
             helo_name: helo.map(str::to_owned),
         };
-        match Probe::start(
-            target(port),
-            Exchange::Smtp(check),
-            Duration::from_secs(2),
-            Instant::now(),
-        ) {
-            Ok(probe) => run(probe),
-            Err(e) => Verdict::Failure(e),
-        }
+        probe_verdict(port, Exchange::Smtp(check), Duration::from_secs(2))
     }
 
     #[test]
@@ -836,13 +805,7 @@ mod tests {
             urls: vec![url("/", None)],
             ..HttpCheck::default()
         };
-        let probe = Probe::start(
-            target(port),
-            Exchange::Http(check),
-            Duration::from_millis(300),
-            Instant::now(),
-        );
-        let verdict = run(probe.expect("start"));
+        let verdict = probe_verdict(port, Exchange::Http(check), Duration::from_millis(300));
         assert!(
             matches!(&verdict, Verdict::Failure(m) if m.contains("in time")),
             "{verdict:?}"
