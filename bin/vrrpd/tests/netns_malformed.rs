@@ -17,26 +17,6 @@ use vrrp::wire::Family;
 
 const PACKETS: usize = 6000;
 
-/// xorshift64*: reproducible noise without a dependency.
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound.max(1) as u64) as usize
-    }
-
-    fn bytes(&mut self, count: usize) -> Vec<u8> {
-        (0..count).map(|_| self.next() as u8).collect()
-    }
-}
-
 /// A valid VRRPv2 advert from the client (10.99.0.9) for VRID 51, with `priority`, as a whole IPv4 packet.
 fn valid_advert(priority: u8) -> Vec<u8> {
     let mut config = vrrp::Config::new("flood", Family::Ipv4, 51);
@@ -49,27 +29,31 @@ fn valid_advert(priority: u8) -> Vec<u8> {
 }
 
 /// The next bad packet: IPv4 header kept (the kernel insists on one), VRRP part damaged.
-fn bad_packet(noise: &mut Noise, lower: &[u8], higher: &[u8]) -> Vec<u8> {
+fn bad_packet(noise: &mut fastrand::Rng, lower: &[u8], higher: &[u8]) -> Vec<u8> {
     const IP_HEADER: usize = 20;
-    let mut packet = if noise.below(2) == 0 {
+    let mut packet = if noise.usize(..2) == 0 {
         lower.to_vec()
     } else {
         higher.to_vec()
     };
-    match noise.below(6) {
+    match noise.usize(..6) {
         // Truncated anywhere in the VRRP message.
-        0 => packet.truncate(IP_HEADER + noise.below(packet.len() - IP_HEADER)),
+        0 => packet.truncate(IP_HEADER + noise.usize(..packet.len() - IP_HEADER)),
         // Random bytes instead of VRRP, of any length.
         1 => {
             packet.truncate(IP_HEADER);
-            let length = noise.below(120);
-            packet.extend(noise.bytes(length));
+            let length = noise.usize(..120);
+            packet.extend(
+                std::iter::repeat_with(|| noise.u8(..))
+                    .take(length)
+                    .collect::<Vec<u8>>(),
+            );
         }
         // A few bytes of the VRRP message flipped (the checksum then fails, or another check does).
         2 => {
-            for _ in 0..=noise.below(3) {
-                let at = IP_HEADER + noise.below(packet.len() - IP_HEADER);
-                packet[at] ^= (noise.next() as u8) | 1;
+            for _ in 0..=noise.usize(..3) {
+                let at = IP_HEADER + noise.usize(..packet.len() - IP_HEADER);
+                packet[at] ^= (noise.u8(..)) | 1;
             }
         }
         // The higher priority with a wrong checksum: must not make the master yield.
@@ -79,13 +63,17 @@ fn bad_packet(noise: &mut Noise, lower: &[u8], higher: &[u8]) -> Vec<u8> {
         }
         // Garbage appended: lengths no longer match.
         4 => {
-            let length = 1 + noise.below(64);
-            packet.extend(noise.bytes(length));
+            let length = 1 + noise.usize(..64);
+            packet.extend(
+                std::iter::repeat_with(|| noise.u8(..))
+                    .take(length)
+                    .collect::<Vec<u8>>(),
+            );
         }
         // Wrong TTL (multicast adverts must have 255).
         _ => {
             packet = higher.to_vec();
-            packet[8] = 1 + noise.below(254) as u8;
+            packet[8] = 1 + noise.usize(..254) as u8;
         }
     }
     packet
@@ -102,7 +90,7 @@ fn flood(namespace: String) -> std::thread::JoinHandle<usize> {
         socket.bind_device(Some(b"eth0")).expect("SO_BINDTODEVICE");
         let lower = valid_advert(100);
         let higher = valid_advert(250);
-        let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+        let mut noise = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
         let mut sent = 0;
         for round in 0..PACKETS {
             let mut packet = bad_packet(&mut noise, &lower, &higher);

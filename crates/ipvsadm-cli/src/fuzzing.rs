@@ -39,22 +39,6 @@ pub fn rule_file(bytes: &[u8]) {
 mod tests {
     use super::*;
 
-    /// xorshift64*: reproducible mutations without a dependency.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
-
     /// Words that steer the parser into its corners.
     const WORDS: &[&str] = &[
         "-A",
@@ -161,12 +145,12 @@ mod tests {
             .collect()
     }
 
-    fn mutate(random: &mut Random, line: &str) -> Vec<String> {
+    fn mutate(random: &mut fastrand::Rng, line: &str) -> Vec<String> {
         let mut words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
-        for _ in 0..=random.below(4) {
-            let at = random.below(words.len() + 1);
-            match random.below(6) {
-                0 => words.insert(at, WORDS[random.below(WORDS.len())].to_owned()),
+        for _ in 0..=random.usize(..4) {
+            let at = random.usize(..words.len() + 1);
+            match random.usize(..6) {
+                0 => words.insert(at, WORDS[random.usize(..WORDS.len())].to_owned()),
                 1 if at < words.len() => {
                     words.remove(at);
                 }
@@ -177,13 +161,13 @@ mod tests {
                 3 if at < words.len() => {
                     let mut bytes = words[at].clone().into_bytes();
                     if !bytes.is_empty() {
-                        let i = random.below(bytes.len());
-                        bytes[i] = random.next() as u8;
+                        let i = random.usize(..bytes.len());
+                        bytes[i] = random.u8(..);
                     }
                     words[at] = String::from_utf8_lossy(&bytes).into_owned();
                 }
                 4 if at < words.len() => {
-                    let cut = random.below(words[at].len() + 1);
+                    let cut = random.usize(..words[at].len() + 1);
                     let word: String = words[at].chars().take(cut).collect();
                     words[at] = word;
                 }
@@ -197,7 +181,7 @@ mod tests {
     fn mutated_command_lines_and_rule_files_never_panic() {
         let seeds = seeds();
         assert!(seeds.len() > 100, "only {} seed lines", seeds.len());
-        let mut random = Random(0x5eed_1234_abcd_0001);
+        let mut random = fastrand::Rng::with_seed(0x5eed_1234_abcd_0001);
         let mut runs = 0;
         for round in 0..100 {
             let mut file = Vec::new();
@@ -209,7 +193,11 @@ mod tests {
                         .join(if round % 2 == 0 { " " } else { "\t" })
                         .as_bytes(),
                 );
-                file.push(if random.below(10) == 0 { b'\r' } else { b'\n' });
+                file.push(if random.usize(..10) == 0 {
+                    b'\r'
+                } else {
+                    b'\n'
+                });
                 runs += 1;
             }
             rule_file(&file);
@@ -219,11 +207,9 @@ mod tests {
 
     #[test]
     fn raw_bytes_never_panic() {
-        let mut random = Random(42);
+        let mut random = fastrand::Rng::with_seed(42);
         for _ in 0..2_000 {
-            let bytes: Vec<u8> = (0..random.below(300))
-                .map(|_| random.next() as u8)
-                .collect();
+            let bytes: Vec<u8> = (0..random.usize(..300)).map(|_| random.u8(..)).collect();
             command_line(&bytes);
             rule_file(&bytes);
         }

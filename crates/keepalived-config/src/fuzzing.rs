@@ -80,22 +80,6 @@ mod tests {
 
     use super::*;
 
-    /// xorshift64*: reproducible mutations without a dependency.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
-
     /// Text that steers the lexer and the grammar into their corners.
     const PIECES: &[&str] = &[
         "{",
@@ -163,25 +147,25 @@ mod tests {
         files.iter().filter_map(|f| std::fs::read(f).ok()).collect()
     }
 
-    fn mutate(random: &mut Random, seed: &[u8]) -> Vec<u8> {
+    fn mutate(random: &mut fastrand::Rng, seed: &[u8]) -> Vec<u8> {
         let mut bytes = seed.to_vec();
-        for _ in 0..=random.below(6) {
-            let at = random.below(bytes.len() + 1);
-            match random.below(5) {
+        for _ in 0..=random.usize(..6) {
+            let at = random.usize(..bytes.len() + 1);
+            match random.usize(..5) {
                 0 | 1 => {
-                    let piece = PIECES[random.below(PIECES.len())].as_bytes();
+                    let piece = PIECES[random.usize(..PIECES.len())].as_bytes();
                     bytes.splice(at..at, piece.iter().copied());
                 }
                 2 => {
-                    let end = (at + random.below(40)).min(bytes.len());
+                    let end = (at + random.usize(..40)).min(bytes.len());
                     bytes.drain(at..end);
                 }
-                3 if at < bytes.len() => bytes[at] = random.next() as u8,
+                3 if at < bytes.len() => bytes[at] = random.u8(..),
                 _ => {
                     // A stretch of the file again, elsewhere (duplicated blocks and lines).
-                    let end = (at + random.below(200)).min(bytes.len());
+                    let end = (at + random.usize(..200)).min(bytes.len());
                     let stretch = bytes[at..end].to_vec();
-                    let to = random.below(bytes.len() + 1);
+                    let to = random.usize(..bytes.len() + 1);
                     bytes.splice(to..to, stretch);
                 }
             }
@@ -193,7 +177,7 @@ mod tests {
     fn mutated_configurations_never_panic() {
         let seeds = seeds();
         assert!(seeds.len() > 100, "only {} seed files", seeds.len());
-        let mut random = Random(0x5eed_cafe_f00d_0001);
+        let mut random = fastrand::Rng::with_seed(0x5eed_cafe_f00d_0001);
         let started = Instant::now();
         let mut runs = 0;
         for round in 0..2 {
@@ -202,7 +186,7 @@ mod tests {
                 // Now and then a second file, for the includes to find.
                 if (n + round) % 5 == 0 {
                     bytes.push(0);
-                    let other = random.below(seeds.len());
+                    let other = random.usize(..seeds.len());
                     bytes.extend(mutate(&mut random, &seeds[other]));
                 }
                 configuration(&bytes);
@@ -219,15 +203,15 @@ mod tests {
 
     #[test]
     fn raw_bytes_never_panic() {
-        let mut random = Random(42);
+        let mut random = fastrand::Rng::with_seed(42);
         let alphabet = b"{}\"#!$@^~\\ \t\r\n\0()=,.0123456789abcx_SEQLT";
         for _ in 0..1_000 {
-            let bytes: Vec<u8> = (0..random.below(400))
+            let bytes: Vec<u8> = (0..random.usize(..400))
                 .map(|_| {
-                    if random.below(3) == 0 {
-                        random.next() as u8
+                    if random.usize(..3) == 0 {
+                        random.u8(..)
                     } else {
-                        alphabet[random.below(alphabet.len())]
+                        alphabet[random.usize(..alphabet.len())]
                     }
                 })
                 .collect();

@@ -11,22 +11,6 @@ use keepalived_config::diagnostics::{human, keepalived};
 use keepalived_config::env::FixedEnvironment;
 use keepalived_config::{LoadOptions, dump, load};
 
-/// A small deterministic generator (xorshift64*), so failures can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Loads `bytes` as a configuration and renders everything, which must not panic.
 fn exercise(dir: &Path, name: &str, bytes: &[u8]) {
     let path = dir.join(name);
@@ -50,18 +34,18 @@ fn exercise(dir: &Path, name: &str, bytes: &[u8]) {
 #[test]
 fn random_bytes_do_not_panic() {
     let dir = Scratch::new("kc-random");
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
     // Bytes weighted towards what the lexer treats specially.
     let alphabet: &[u8] =
         b"{}\"'#!$@^~\\ \t\r\n/.-_,()0123456789abcdefvrrp_instancestate MASTER\xff\xc3";
     for round in 0..400 {
-        let len = rng.below(600);
+        let len = rng.usize(..600);
         let bytes: Vec<u8> = (0..len)
             .map(|_| {
-                if rng.below(4) == 0 {
-                    rng.next() as u8
+                if rng.usize(..4) == 0 {
+                    rng.u8(..)
                 } else {
-                    alphabet[rng.below(alphabet.len())]
+                    alphabet[rng.usize(..alphabet.len())]
                 }
             })
             .collect();
@@ -78,7 +62,7 @@ fn damaged_real_configurations_do_not_panic() {
     let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     files.sort();
     let dir = Scratch::new("kc-damaged");
-    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut rng = fastrand::Rng::with_seed(0x1234_5678_9abc_def1);
     let inserts: &[&[u8]] = &[
         b"{",
         b"}",
@@ -99,15 +83,15 @@ fn damaged_real_configurations_do_not_panic() {
         let original = std::fs::read(file).unwrap_or_default();
         for variant in 0..4 {
             let mut bytes = original.clone();
-            for _ in 0..1 + rng.below(6) {
-                let at = rng.below(bytes.len() + 1);
-                match rng.below(3) {
+            for _ in 0..1 + rng.usize(..6) {
+                let at = rng.usize(..bytes.len() + 1);
+                match rng.usize(..3) {
                     0 => {
-                        let insert = inserts[rng.below(inserts.len())];
+                        let insert = inserts[rng.usize(..inserts.len())];
                         bytes.splice(at..at, insert.iter().copied());
                     }
                     1 => {
-                        let end = (at + rng.below(20)).min(bytes.len());
+                        let end = (at + rng.usize(..20)).min(bytes.len());
                         bytes.drain(at..end);
                     }
                     _ => bytes.truncate(at),

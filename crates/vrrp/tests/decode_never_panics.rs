@@ -19,26 +19,6 @@ use vrrp::wire::ndisc::NeighborAdvertisement;
 use vrrp::wire::{AdvertPacket, Advertisement, Datagram, Family};
 use vrrp::{Authentication, Config, Instance, UnicastPeer};
 
-/// xorshift64*: reproducible randomness without a dependency.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound as u64) as usize
-    }
-
-    fn bytes(&mut self, length: usize) -> Vec<u8> {
-        (0..length).map(|_| self.next() as u8).collect()
-    }
-}
-
 fn receivers(now: Instant) -> Vec<Instance> {
     let mut configs: Vec<Config> = vec![config(100), v3_config(150, 10)];
     let mut pass = config(100);
@@ -103,10 +83,12 @@ fn decode_everything(bytes: &[u8], receivers: &mut [Instance], now: Instant) {
 fn random_bytes_never_panic() {
     let now = Instant::now();
     let mut receivers = receivers(now);
-    let mut random = Random(0x9e37_79b9_7f4a_7c15);
+    let mut random = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
     for _ in 0..20_000 {
-        let length = random.below(128);
-        let bytes = random.bytes(length);
+        let length = random.usize(..128);
+        let bytes = std::iter::repeat_with(|| random.u8(..))
+            .take(length)
+            .collect::<Vec<u8>>();
         decode_everything(&bytes, &mut receivers, now);
     }
 }
@@ -115,7 +97,7 @@ fn random_bytes_never_panic() {
 fn mutated_real_adverts_never_panic() {
     let now = Instant::now();
     let mut receivers = receivers(now);
-    let mut random = Random(0x0123_4567_89ab_cdef);
+    let mut random = fastrand::Rng::with_seed(0x0123_4567_89ab_cdef);
     let mut seeds: Vec<Vec<u8>> = Vec::new();
     for template in [config(200), v3_config(200, 10)] {
         seeds.push(Peer::new(&template, 200, "192.0.2.1").advert(200));
@@ -129,25 +111,29 @@ fn mutated_real_adverts_never_panic() {
 
     for round in 0..40_000 {
         let mut bytes = seeds[round % seeds.len()].clone();
-        for _ in 0..=random.below(4) {
-            match random.below(4) {
+        for _ in 0..=random.usize(..4) {
+            match random.usize(..4) {
                 0 if !bytes.is_empty() => {
-                    let at = random.below(bytes.len());
-                    bytes[at] = random.next() as u8;
+                    let at = random.usize(..bytes.len());
+                    bytes[at] = random.u8(..);
                 }
-                1 => bytes.truncate(random.below(bytes.len() + 1)),
+                1 => bytes.truncate(random.usize(..bytes.len() + 1)),
                 2 => {
-                    let extra = random.below(40);
-                    bytes.extend(random.bytes(extra));
+                    let extra = random.usize(..40);
+                    bytes.extend(
+                        std::iter::repeat_with(|| random.u8(..))
+                            .take(extra)
+                            .collect::<Vec<u8>>(),
+                    );
                 }
                 _ if !bytes.is_empty() => {
                     // Header fields that steer parsing: IHL, total length, protocol, VRRP count.
                     let at = [0, 3, 9, 20 + 3, 3]
-                        .get(random.below(5))
+                        .get(random.usize(..5))
                         .copied()
                         .unwrap_or(0)
                         .min(bytes.len() - 1);
-                    bytes[at] = random.next() as u8;
+                    bytes[at] = random.u8(..);
                 }
                 _ => {}
             }
