@@ -37,8 +37,8 @@ use nix::sys::time::TimeSpec;
 use vrrpd_runtime::logging::{self, LogSettings};
 use vrrpd_runtime::process::{self, PidFile};
 use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
+use vrrpd_runtime::track_files::{self as files, FileWatch};
 
-use crate::files::{self, FileWatch};
 use crate::probes::{Exchange, Probe, Target, Verdict};
 
 /// keepalived's default pid file of the checker process.

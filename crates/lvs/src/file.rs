@@ -1,6 +1,7 @@
 //! `FILE_CHECK` as keepalived 2.2.7 runs it (`check_file.c`, `track_file.c`): no schedule, the
 //! file is read at start and again whenever it is written, moved or deleted. Its content is a
-//! number (`strtol` with base 0; a missing or empty file reads 0).
+//! number (`strtol` with base 0; a missing or empty file reads 0), read by
+//! `vrrpd_runtime::track_files`, which the VRRP side's `track_file` shares.
 //!
 //! - with weight 0 a non-zero number means failed (with `reverse`, zero means failed);
 //! - otherwise number × weight (× −1 with `reverse`) is added to the real server's weight, and a
@@ -10,51 +11,6 @@
 //! the failed state changes only the standing (keepalived leaves the weight as it was then).
 
 use crate::pool::MAX_WEIGHT;
-
-/// What keepalived reads from a tracked file: `None` when the number does not fit an `int`
-/// (keepalived logs it and keeps the last value).
-pub fn parse_value(content: &[u8]) -> Option<i64> {
-    let mut rest = content;
-    while let [first, tail @ ..] = rest {
-        if matches!(first, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-            rest = tail;
-        } else {
-            break;
-        }
-    }
-    let negative = match rest.first() {
-        Some(b'-') => {
-            rest = &rest[1..];
-            true
-        }
-        Some(b'+') => {
-            rest = &rest[1..];
-            false
-        }
-        _ => false,
-    };
-    let radix = match rest {
-        [b'0', b'x' | b'X', digit, ..] if digit.is_ascii_hexdigit() => {
-            rest = &rest[2..];
-            16
-        }
-        [b'0', ..] => 8,
-        _ => 10,
-    };
-    let mut value: i64 = 0;
-    for &byte in rest {
-        let Some(digit) = char::from(byte).to_digit(radix) else {
-            break;
-        };
-        value = value
-            .checked_mul(i64::from(radix))?
-            .checked_add(i64::from(digit))?;
-    }
-    let value = if negative { -value } else { value };
-    (i64::from(i32::MIN)..=i64::from(i32::MAX))
-        .contains(&value)
-        .then_some(value)
-}
 
 /// The status of a file value for one checker: keepalived's `update_track_file_status`, clamped
 /// as `process_update_checker_track_file_status` does. `-MAX_WEIGHT` is the failed state.
@@ -125,23 +81,6 @@ pub fn initial(value: i64, weight: i32, reverse: bool) -> (bool, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_are_read_as_strtol_does() {
-        assert_eq!(parse_value(b""), Some(0));
-        assert_eq!(parse_value(b"5\n"), Some(5));
-        assert_eq!(parse_value(b"  -12 trailing"), Some(-12));
-        assert_eq!(parse_value(b"+7"), Some(7));
-        assert_eq!(parse_value(b"0x1f"), Some(31));
-        assert_eq!(parse_value(b"010"), Some(8));
-        assert_eq!(parse_value(b"09"), Some(0));
-        assert_eq!(parse_value(b"0x"), Some(0));
-        assert_eq!(parse_value(b"abc"), Some(0));
-        assert_eq!(parse_value(b"2147483647"), Some(2_147_483_647));
-        assert_eq!(parse_value(b"2147483648"), None);
-        assert_eq!(parse_value(b"-2147483648"), Some(-2_147_483_648));
-        assert_eq!(parse_value(b"99999999999999999999999"), None);
-    }
 
     #[test]
     fn weight_zero_fails_on_non_zero() {

@@ -41,7 +41,8 @@ use crate::process::{self, PidFile};
 use crate::reports::{self, InstanceReport};
 use crate::scripts::{self, Children, Purpose};
 use crate::sockets::{IPPROTO_AH, IPPROTO_VRRP, PacketSocket, ReceiveSocket, SendSocket};
-use crate::trackers::{Contribution, ScriptTracker, contribution};
+use crate::track_files::{self, FileWatch};
+use crate::trackers::{Contribution, ScriptTracker, contribution, file_contribution};
 
 /// What the command line decided.
 #[derive(Clone, Debug)]
@@ -151,6 +152,13 @@ struct Running {
     last_drop_log: Option<Instant>,
 }
 
+/// A `track_file` some instance or sync group tracks, with the value it last held.
+struct TrackedFile {
+    model: model::TrackFile,
+    path: PathBuf,
+    value: i64,
+}
+
 struct Group {
     sync: SyncGroup,
     /// Indices into `Daemon::instances`, ascending.
@@ -221,6 +229,9 @@ struct Daemon {
     timers: Timers,
     children: Children,
     checks: Vec<ScriptTracker>,
+    files: Vec<TrackedFile>,
+    /// inotify on the directories of `files`.
+    file_watch: Option<FileWatch>,
     fifos: Vec<File>,
     stopping: bool,
     /// Datagrams that could not even be taken apart (no instance to count them against).
@@ -279,6 +290,8 @@ impl Daemon {
             timers: Timers::default(),
             children: Children::default(),
             checks: Vec::new(),
+            files: Vec::new(),
+            file_watch: None,
             fifos: Vec::new(),
             stopping: false,
             malformed: 0,
@@ -323,6 +336,7 @@ impl Daemon {
             .cloned()
             .map(|script| ScriptTracker::new(script, now))
             .collect();
+        self.load_track_files(false);
         for model in self.config.instances.clone() {
             self.add_instance(model);
         }
@@ -498,7 +512,14 @@ impl Daemon {
             .flatten()
             .min();
             let timeout = self.arm_wakeup(next);
-            let (signals_ready, monitor_ready, wakeup_ready, receivers_ready, metrics_ready) = {
+            let (
+                signals_ready,
+                monitor_ready,
+                wakeup_ready,
+                receivers_ready,
+                files_ready,
+                metrics_ready,
+            ) = {
                 let mut fds = vec![
                     PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.monitor.as_fd(), PollFlags::POLLIN),
@@ -509,6 +530,10 @@ impl Daemon {
                         .iter()
                         .map(|socket| PollFd::new(socket.as_fd(), PollFlags::POLLIN)),
                 );
+                let files_at = fds.len();
+                if let Some(watch) = &self.file_watch {
+                    fds.push(PollFd::new(watch.fd(), PollFlags::POLLIN));
+                }
                 let metrics_from = fds.len();
                 if let Some(server) = &self.metrics {
                     fds.extend(
@@ -532,10 +557,8 @@ impl Daemon {
                     ready(&fds[0]),
                     ready(&fds[1]),
                     ready(&fds[2]),
-                    fds[3..metrics_from]
-                        .iter()
-                        .map(ready)
-                        .collect::<Vec<bool>>(),
+                    fds[3..files_at].iter().map(ready).collect::<Vec<bool>>(),
+                    fds[files_at..metrics_from].iter().any(ready),
                     fds[metrics_from..].iter().map(ready).collect::<Vec<bool>>(),
                 )
             };
@@ -551,6 +574,9 @@ impl Daemon {
             }
             if monitor_ready {
                 self.network_events(now);
+            }
+            if files_ready {
+                self.files_changed(now);
             }
             if signals_ready {
                 self.signals(now);
@@ -1073,10 +1099,139 @@ impl Daemon {
             let (weight, reverse) = tracker_weight(reference, 0, false);
             add(if weighted { weight } else { 0 }, reverse, ok);
         }
+        // A sync group's files keep their weights even without sync_group_tracking_weight, as in
+        // keepalived 2.2.7 (a member's own weighted files were dropped or unweighted by the configuration).
+        let file_refs = running
+            .model
+            .track_files
+            .iter()
+            .chain(group.into_iter().flat_map(|g| g.track_files.iter()));
+        for reference in file_refs {
+            if let Some(file) = self.files.iter().find(|f| f.model.name == reference.name) {
+                match file_weight(reference, &file.model, file.value) {
+                    Contribution::Adjust(change) => adjustment += change,
+                    Contribution::Fault => fault = true,
+                }
+            }
+        }
         let running = &mut self.instances[index];
         let mut actions = running.vrrp.set_tracker_fault(now, fault);
         actions.extend(running.vrrp.set_priority_adjustment(now, adjustment));
         actions
+    }
+
+    /// Writes the `init_file` values, reads the tracked files and watches them (at start, and again on a
+    /// reload, which keeps files that exist as they are).
+    fn load_track_files(&mut self, reload: bool) {
+        for file in &self.config.track_files {
+            if let Some((value, overwrite)) = file.init_file {
+                if let Err(e) = track_files::initialise(
+                    std::path::Path::new(&file.path),
+                    value,
+                    overwrite,
+                    reload,
+                ) {
+                    warn!("{e}");
+                }
+            }
+        }
+        let tracked = |name: &str| {
+            let named = |r: &TrackerRef| r.name == name;
+            self.config
+                .instances
+                .iter()
+                .any(|i| i.track_files.iter().any(named))
+                || self
+                    .config
+                    .sync_groups
+                    .iter()
+                    .any(|g| g.track_files.iter().any(named))
+        };
+        self.files = self
+            .config
+            .track_files
+            .iter()
+            .filter(|file| tracked(&file.name))
+            .map(|file| {
+                let path = PathBuf::from(&file.path);
+                let value = track_files::read_value(&path).unwrap_or_else(|| {
+                    info!("Invalid number read from {} - ignoring", path.display());
+                    0
+                });
+                TrackedFile {
+                    model: file.clone(),
+                    path,
+                    value,
+                }
+            })
+            .collect();
+        self.file_watch = if self.files.is_empty() {
+            None
+        } else {
+            match FileWatch::new(self.files.iter().map(|file| file.path.as_path())) {
+                Ok(watch) => Some(watch),
+                Err(e) => {
+                    warn!("{e}");
+                    None
+                }
+            }
+        };
+    }
+
+    /// Tracked files were written, moved or deleted: the instances tracking them get their new values.
+    fn files_changed(&mut self, now: Instant) {
+        let Some(watch) = self.file_watch.as_mut() else {
+            return;
+        };
+        let mut moved = false;
+        for path in watch.changed() {
+            // A deleted or moved-away file reads 0, as keepalived takes it.
+            let Some(value) = track_files::read_value(&path) else {
+                info!("Invalid number read from {} - ignoring", path.display());
+                continue;
+            };
+            for position in 0..self.files.len() {
+                let file = &self.files[position];
+                if file.path != path || file.value == value {
+                    continue;
+                }
+                self.log_file_faults(position, value);
+                self.files[position].value = value;
+                moved = true;
+            }
+        }
+        if moved {
+            for index in 0..self.instances.len() {
+                let actions = self.refresh_trackers(index, now);
+                self.apply(index, actions, now);
+            }
+        }
+    }
+
+    /// keepalived's lines for an instance whose tracked file enters or leaves its FAULT state.
+    fn log_file_faults(&self, position: usize, value: i64) {
+        let file = &self.files[position];
+        for running in &self.instances {
+            let group = running.group.map(|group| &self.groups[group].model);
+            let reference = running
+                .model
+                .track_files
+                .iter()
+                .chain(group.into_iter().flat_map(|g| g.track_files.iter()))
+                .find(|r| r.name == file.model.name);
+            let Some(reference) = reference else { continue };
+            let before = file_weight(reference, &file.model, file.value) == Contribution::Fault;
+            let after = file_weight(reference, &file.model, value) == Contribution::Fault;
+            let name = &running.model.name;
+            if after && !before {
+                debug!("({name}): tracked file {} now FAULT state", file.model.name);
+            } else if before && !after {
+                debug!(
+                    "({name}): tracked file {} leaving FAULT state",
+                    file.model.name
+                );
+            }
+        }
     }
 
     /// Passes a signal on to the checker process, as keepalived's parent does to its children.
@@ -1244,6 +1399,7 @@ impl Daemon {
             .cloned()
             .map(|script| ScriptTracker::new(script, now))
             .collect();
+        self.load_track_files(true);
         for model in new_models {
             self.add_instance(model);
         }
@@ -1298,6 +1454,12 @@ fn tracker_weight(reference: &TrackerRef, weight: i32, reverse: bool) -> (i32, b
         reference.weight.unwrap_or(weight),
         reference.reverse || reverse,
     )
+}
+
+/// What a tracked file's value does to one instance, with the reference's weight or the file's.
+fn file_weight(reference: &TrackerRef, file: &model::TrackFile, value: i64) -> Contribution {
+    let (weight, reverse) = tracker_weight(reference, file.weight, file.weight_reverse);
+    file_contribution(value, weight, reverse)
 }
 
 /// Whether a reloaded instance is the same one: same name, family, version, VRID and interface.

@@ -10,6 +10,7 @@
 //! | [`interfaces`] | the interfaces as last reported: up or down, MAC, the advert source address |
 //! | [`instance_config`] | keepalived.conf model → protocol configuration and address requests |
 //! | [`scripts`], [`trackers`] | child processes (notify scripts, `vrrp_script` checks) and what their results do |
+//! | [`track_files`] | `track_file` files (also the checker process's `FILE_CHECK`): values, `init_file`, inotify |
 //! | [`logging`], [`process`] | keepalived's log lines, pid files, going into the background |
 //! | [`notify`] | systemd's notify socket: readiness, reload, stop, watchdog |
 //! | [`metrics`] | the opt-in Prometheus endpoint, served from the event loop |
@@ -25,6 +26,7 @@ pub mod process;
 pub mod reports;
 pub mod scripts;
 pub mod sockets;
+pub mod track_files;
 pub mod trackers;
 
 pub use daemon::{DaemonOptions, run};

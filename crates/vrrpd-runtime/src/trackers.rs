@@ -92,6 +92,31 @@ pub fn contribution(weight: i32, reverse: bool, ok: bool) -> Contribution {
     })
 }
 
+/// What a `track_file` holding `value` does to an instance (keepalived's
+/// `process_update_vrrp_track_file_status`): with weight 0 a non-zero value is FAULT (with `reverse`,
+/// zero is); otherwise value × weight (negated with `reverse`) is added, kept within −254..=253, and
+/// −254 is FAULT.
+pub fn file_contribution(value: i64, weight: i32, reverse: bool) -> Contribution {
+    if weight == 0 {
+        return if (value != 0) != reverse {
+            Contribution::Fault
+        } else {
+            Contribution::Adjust(0)
+        };
+    }
+    let sign = if reverse { -1 } else { 1 };
+    let status = value
+        .saturating_mul(i64::from(weight))
+        .saturating_mul(sign)
+        .clamp(-254, 253);
+    if status == -254 {
+        Contribution::Fault
+    } else {
+        // Within -253..=253 after the clamp.
+        Contribution::Adjust(status as i32)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +169,27 @@ mod tests {
         assert_eq!(contribution(-10, false, true), Contribution::Adjust(0));
         assert_eq!(contribution(10, true, true), Contribution::Adjust(-10));
         assert_eq!(contribution(-10, true, false), Contribution::Adjust(10));
+    }
+
+    #[test]
+    fn track_files_apply_like_keepalived() {
+        assert_eq!(file_contribution(0, 0, false), Contribution::Adjust(0));
+        assert_eq!(file_contribution(3, 0, false), Contribution::Fault);
+        assert_eq!(file_contribution(-1, 0, false), Contribution::Fault);
+        assert_eq!(file_contribution(0, 0, true), Contribution::Fault);
+        assert_eq!(file_contribution(5, 0, true), Contribution::Adjust(0));
+        assert_eq!(file_contribution(3, 10, false), Contribution::Adjust(30));
+        assert_eq!(file_contribution(3, 10, true), Contribution::Adjust(-30));
+        assert_eq!(file_contribution(-3, -10, false), Contribution::Adjust(30));
+        assert_eq!(file_contribution(100, 10, false), Contribution::Adjust(253));
+        assert_eq!(
+            file_contribution(-25, 10, false),
+            Contribution::Adjust(-250)
+        );
+        assert_eq!(file_contribution(-26, 10, false), Contribution::Fault);
+        assert_eq!(
+            file_contribution(i64::from(i32::MIN), 254, false),
+            Contribution::Fault
+        );
     }
 }

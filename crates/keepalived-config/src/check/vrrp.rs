@@ -289,8 +289,9 @@ fn ignore_weighted_tracking_in_sync_groups(
                             "({name}) ignoring tracked bfd {tracked} with weight {w} due to SYNC group"
                         ),
                     });
-                    // A weighted script is not tracked at all.
-                    if kind == TrackerKind::Script {
+                    // A weighted script is not tracked at all, nor a file with a weight of its
+                    // own (one left at the default 1 is tracked unweighted).
+                    if kind == TrackerKind::Script || (kind == TrackerKind::File && w != 1) {
                         continue;
                     }
                     t.weight = Some(0);

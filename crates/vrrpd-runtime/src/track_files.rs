@@ -1,6 +1,8 @@
-//! The files of `FILE_CHECK`s: read at start, and watched with inotify on their directories
-//! (as keepalived does, so a file that does not exist yet or is replaced by a rename is seen)
-//! for writes closed, deletions and renames.
+//! `track_file` files, for the VRRP side's `track_file` and the checker side's `FILE_CHECK` alike
+//! (keepalived's `track_file.c` serves both): the number a file holds, `init_file` writing it at
+//! start, and one inotify instance watching their directories (as keepalived does, so a file
+//! that does not exist yet or is replaced by a rename is seen) for writes closed, deletions and
+//! renames.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -9,6 +11,51 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
+
+/// What keepalived reads from a tracked file: `None` when the number does not fit an `int`
+/// (keepalived logs it and keeps the last value).
+pub fn parse_value(content: &[u8]) -> Option<i64> {
+    let mut rest = content;
+    while let [first, tail @ ..] = rest {
+        if matches!(first, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            rest = tail;
+        } else {
+            break;
+        }
+    }
+    let negative = match rest.first() {
+        Some(b'-') => {
+            rest = &rest[1..];
+            true
+        }
+        Some(b'+') => {
+            rest = &rest[1..];
+            false
+        }
+        _ => false,
+    };
+    let radix = match rest {
+        [b'0', b'x' | b'X', digit, ..] if digit.is_ascii_hexdigit() => {
+            rest = &rest[2..];
+            16
+        }
+        [b'0', ..] => 8,
+        _ => 10,
+    };
+    let mut value: i64 = 0;
+    for &byte in rest {
+        let Some(digit) = char::from(byte).to_digit(radix) else {
+            break;
+        };
+        value = value
+            .checked_mul(i64::from(radix))?
+            .checked_add(i64::from(digit))?;
+    }
+    let value = if negative { -value } else { value };
+    (i64::from(i32::MIN)..=i64::from(i32::MAX))
+        .contains(&value)
+        .then_some(value)
+}
 
 /// The value a tracked file holds: a missing or empty file is 0; `None` when the number does
 /// not fit (keepalived ignores such a write).
@@ -27,7 +74,29 @@ pub fn read_value(path: &Path) -> Option<i64> {
             Err(_) => break,
         }
     }
-    lvs::file::parse_value(&buffer[..length])
+    parse_value(&buffer[..length])
+}
+
+/// `init_file [VALUE] [overwrite]`: writes `VALUE` to a file that does not exist, or, with
+/// `overwrite`, also over a regular file that does, except on a reload (keepalived's
+/// `track_file_end_handler`). Returns what went wrong, to be logged.
+pub fn initialise(path: &Path, value: i64, overwrite: bool, reload: bool) -> Result<(), String> {
+    if let Ok(metadata) = std::fs::metadata(path) {
+        if !overwrite {
+            return Ok(());
+        }
+        if !metadata.is_file() {
+            return Err(format!(
+                "Cannot initialise track file {} - it is not a regular file",
+                path.display()
+            ));
+        }
+        if reload {
+            return Ok(());
+        }
+    }
+    std::fs::write(path, format!("{value}\n"))
+        .map_err(|e| format!("Unable to initialise track file {}: {e}", path.display()))
 }
 
 /// One inotify instance watching the directories of the tracked files.
@@ -118,9 +187,50 @@ mod tests {
     use super::*;
 
     fn directory(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("lvs-files-{tag}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("track-files-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temporary directory");
         dir
+    }
+
+    #[test]
+    fn numbers_are_read_as_strtol_does() {
+        assert_eq!(parse_value(b""), Some(0));
+        assert_eq!(parse_value(b"5\n"), Some(5));
+        assert_eq!(parse_value(b"  -12 trailing"), Some(-12));
+        assert_eq!(parse_value(b"+7"), Some(7));
+        assert_eq!(parse_value(b"0x1f"), Some(31));
+        assert_eq!(parse_value(b"010"), Some(8));
+        assert_eq!(parse_value(b"09"), Some(0));
+        assert_eq!(parse_value(b"0x"), Some(0));
+        assert_eq!(parse_value(b"abc"), Some(0));
+        assert_eq!(parse_value(b"2147483647"), Some(2_147_483_647));
+        assert_eq!(parse_value(b"2147483648"), None);
+        assert_eq!(parse_value(b"-2147483648"), Some(-2_147_483_648));
+        assert_eq!(parse_value(b"99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn init_file_writes_missing_files_and_overwrites_only_when_asked() {
+        let dir = directory("init");
+        let path = dir.join("state");
+        let _ = std::fs::remove_file(&path);
+        initialise(&path, 5, false, false).expect("create");
+        assert_eq!(read_value(&path), Some(5));
+        initialise(&path, 7, false, false).expect("kept");
+        assert_eq!(
+            read_value(&path),
+            Some(5),
+            "no overwrite: an existing file is kept"
+        );
+        initialise(&path, 7, true, true).expect("kept on reload");
+        assert_eq!(read_value(&path), Some(5), "a reload overwrites nothing");
+        initialise(&path, 7, true, false).expect("overwrite");
+        assert_eq!(read_value(&path), Some(7));
+        assert!(
+            initialise(&dir, 1, true, false).is_err(),
+            "a directory is not a file"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
