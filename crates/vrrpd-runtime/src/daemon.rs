@@ -31,6 +31,7 @@ use vrrp::wire::ndisc::NeighborAdvertisement;
 use vrrp::wire::{Datagram, Family, MacAddr};
 use vrrp::{Action, DropReason, GroupState, Instance, State, SyncGroup};
 
+use crate::gratuitous::{Pace, Pacing};
 use crate::instance_config::{address_spec, family, protocol_config};
 use crate::interfaces::Interfaces;
 use crate::logging::{self, LogSettings};
@@ -148,6 +149,8 @@ struct Running {
     /// `virtual_ipaddress` then `virtual_ipaddress_excluded`, resolved to interfaces.
     addresses: Vec<AddressSpec>,
     group: Option<usize>,
+    /// Per address: a gratuitous ARP / NA waiting for its interface's pacing interval.
+    gratuitous_pending: Vec<bool>,
     /// Last drop logged, to keep a flood of bad packets from flooding the log too.
     last_drop_log: Option<Instant>,
 }
@@ -230,6 +233,8 @@ struct Daemon {
     children: Children,
     checks: Vec<ScriptTracker>,
     files: Vec<TrackedFile>,
+    /// When each interface may send its next gratuitous ARP / NA.
+    pacing: Pacing,
     /// inotify on the directories of `files`.
     file_watch: Option<FileWatch>,
     fifos: Vec<File>,
@@ -291,6 +296,7 @@ impl Daemon {
             children: Children::default(),
             checks: Vec::new(),
             files: Vec::new(),
+            pacing: Pacing::default(),
             file_watch: None,
             fifos: Vec::new(),
             stopping: false,
@@ -380,6 +386,7 @@ impl Daemon {
             interface,
             addresses,
             group: None,
+            gratuitous_pending: Vec::new(),
             last_drop_log: None,
         });
         Some(index)
@@ -503,6 +510,7 @@ impl Daemon {
             self.flush_adverts();
             let next = [
                 self.timers.next(),
+                self.next_gratuitous(),
                 self.next_check(),
                 self.children.next_deadline(),
                 self.notifier.next_deadline(),
@@ -616,6 +624,7 @@ impl Daemon {
             let actions = self.instances[index].vrrp.handle_timeout(now);
             self.apply(index, actions, now);
         }
+        self.send_pending_gratuitous(now);
         self.children.kill_overdue(now);
         self.start_due_checks(now);
     }
@@ -698,8 +707,12 @@ impl Daemon {
             match action {
                 Action::SendAdvert { priority } => self.send_advert(index, priority),
                 Action::AddVips => self.set_addresses(index, true),
-                Action::RemoveVips => self.set_addresses(index, false),
-                Action::SendGratuitous { repeat } => self.send_gratuitous(index, repeat),
+                Action::RemoveVips => {
+                    // Queued messages for addresses no longer ours are dropped, as keepalived does.
+                    self.instances[index].gratuitous_pending.clear();
+                    self.set_addresses(index, false)
+                }
+                Action::SendGratuitous { repeat } => self.send_gratuitous(index, repeat, now),
                 Action::Notify(state) => self.notify(index, state, now),
                 Action::MasterReceivedLowerPriority { .. } => {
                     let running = &self.instances[index];
@@ -815,44 +828,128 @@ impl Daemon {
         }
     }
 
-    fn send_gratuitous(&mut self, index: usize, repeat: u32) {
-        let running = &self.instances[index];
-        for (round, spec) in
-            (0..repeat).flat_map(|round| running.addresses.iter().map(move |spec| (round, spec)))
-        {
-            let Some(link) = self.interfaces.link(spec.index) else {
-                continue;
-            };
-            let Some(mac) = link.mac.map(MacAddr) else {
-                continue;
-            };
-            let frame = match spec.address {
-                IpAddr::V4(address) => ArpPacket::gratuitous(mac, address).to_frame(),
-                IpAddr::V6(address) => {
-                    NeighborAdvertisement::unsolicited(mac, address, forwards_ipv6(&link.name))
-                        .to_frame()
+    /// A burst of `repeat` rounds over the instance's addresses; each message leaves now unless its
+    /// interface's pacing interval holds it, in which case the address is queued (once).
+    fn send_gratuitous(&mut self, index: usize, repeat: u32, now: Instant) {
+        let count = self.instances[index].addresses.len();
+        for round in 0..repeat {
+            for position in 0..count {
+                let spec = &self.instances[index].addresses[position];
+                if round == 0 {
+                    if let Some(link) = self.interfaces.link(spec.index) {
+                        debug!(
+                            "({}) Sending/queueing {} on {} for {}",
+                            self.instances[index].model.name,
+                            if spec.address.is_ipv4() {
+                                "gratuitous ARPs"
+                            } else {
+                                "Unsolicited Neighbour Adverts"
+                            },
+                            link.name,
+                            spec.address
+                        );
+                    }
                 }
-            };
-            if round == 0 {
-                debug!(
-                    "({}) Sending/queueing {} on {} for {}",
-                    running.model.name,
-                    if spec.address.is_ipv4() {
-                        "gratuitous ARPs"
-                    } else {
-                        "Unsolicited Neighbour Adverts"
-                    },
-                    link.name,
-                    spec.address
-                );
-            }
-            if let Err(e) = self.packets.send(spec.index, &frame) {
-                warn!(
-                    "({}) cannot send gratuitous ARP/NA on {}: {e}",
-                    running.model.name, link.name
-                );
+                let Some(pace) = self.pace_of(index, position) else {
+                    continue;
+                };
+                if self.pacing.try_send(pace, now) {
+                    self.send_gratuitous_now(index, position);
+                } else {
+                    let pending = &mut self.instances[index].gratuitous_pending;
+                    if pending.len() < count {
+                        pending.resize(count, false);
+                    }
+                    pending[position] = true;
+                }
             }
         }
+    }
+
+    /// The pacing of the interface of an instance's address.
+    fn pace_of(&self, index: usize, position: usize) -> Option<Pace> {
+        let spec = self.instances[index].addresses.get(position)?;
+        let link = self.interfaces.link(spec.index)?;
+        Some(Pace::of(
+            &self.config,
+            spec.index,
+            &link.name,
+            spec.address.is_ipv6(),
+        ))
+    }
+
+    fn send_gratuitous_now(&self, index: usize, position: usize) {
+        let running = &self.instances[index];
+        let Some(spec) = running.addresses.get(position) else {
+            return;
+        };
+        let Some(link) = self.interfaces.link(spec.index) else {
+            return;
+        };
+        let Some(mac) = link.mac.map(MacAddr) else {
+            return;
+        };
+        let frame = match spec.address {
+            IpAddr::V4(address) => ArpPacket::gratuitous(mac, address).to_frame(),
+            IpAddr::V6(address) => {
+                NeighborAdvertisement::unsolicited(mac, address, forwards_ipv6(&link.name))
+                    .to_frame()
+            }
+        };
+        if let Err(e) = self.packets.send(spec.index, &frame) {
+            warn!(
+                "({}) cannot send gratuitous ARP/NA on {}: {e}",
+                running.model.name, link.name
+            );
+        }
+    }
+
+    /// Queued gratuitous ARPs / NAs whose interface may send again leave, instances and addresses in
+    /// order (keepalived's `vrrp_arp_thread`); an instance no longer master drops its queue.
+    fn send_pending_gratuitous(&mut self, now: Instant) {
+        for index in 0..self.instances.len() {
+            if !self.instances[index].gratuitous_pending.contains(&true) {
+                continue;
+            }
+            if self.instances[index].vrrp.state() != State::Master {
+                self.instances[index].gratuitous_pending.clear();
+                continue;
+            }
+            for position in 0..self.instances[index].gratuitous_pending.len() {
+                if !self.instances[index].gratuitous_pending[position] {
+                    continue;
+                }
+                let Some(pace) = self.pace_of(index, position) else {
+                    self.instances[index].gratuitous_pending[position] = false;
+                    continue;
+                };
+                if self.pacing.try_send(pace, now) {
+                    self.instances[index].gratuitous_pending[position] = false;
+                    self.send_gratuitous_now(index, position);
+                }
+            }
+        }
+    }
+
+    /// When the earliest queued gratuitous ARP / NA may leave.
+    fn next_gratuitous(&self) -> Option<Instant> {
+        self.instances
+            .iter()
+            .enumerate()
+            .flat_map(|(index, running)| {
+                running
+                    .gratuitous_pending
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, pending)| **pending)
+                    .map(move |(position, _)| (index, position))
+            })
+            .filter_map(|(index, position)| {
+                let pace = self.pace_of(index, position)?;
+                // A queue whose interface has no deadline any more leaves at once.
+                Some(self.pacing.next(pace).unwrap_or_else(Instant::now))
+            })
+            .min()
     }
 
     /// keepalived's notify order: the state's own script, then `notify` with the state appended, then the FIFOs.
@@ -1356,6 +1453,7 @@ impl Daemon {
                         Ok(actions) => {
                             running.model = model;
                             running.addresses = new_addresses;
+                            running.gratuitous_pending.clear();
                             running.group = None;
                             kept.push(running);
                             let index = kept.len() - 1;

@@ -8,6 +8,7 @@
 //! | [`sockets`] | raw VRRP sockets (receive with the interface index, send per interface), the packet socket for gratuitous ARP / NA |
 //! | [`netlink`] | rtnetlink: interfaces, addresses, adding and removing VIPs, link and address events |
 //! | [`interfaces`] | the interfaces as last reported: up or down, MAC, the advert source address |
+//! | [`gratuitous`] | pacing of gratuitous ARPs / unsolicited NAs per interface (`vrrp_garp_interval`, `garp_group`) |
 //! | [`instance_config`] | keepalived.conf model → protocol configuration and address requests |
 //! | [`scripts`], [`trackers`] | child processes (notify scripts, `vrrp_script` checks) and what their results do |
 //! | [`track_files`] | `track_file` files (also the checker process's `FILE_CHECK`): values, `init_file`, inotify |
@@ -16,6 +17,7 @@
 //! | [`metrics`] | the opt-in Prometheus endpoint, served from the event loop |
 
 pub mod daemon;
+pub mod gratuitous;
 pub mod instance_config;
 pub mod interfaces;
 pub mod logging;
