@@ -28,6 +28,10 @@ fn life_of_a_pair(high: Implementation, low: Implementation, protocol: Protocol)
     let mut topology = Topology::new(2);
     let high_config = protocol.config(1, 2, MASTER_PRIORITY);
     let low_config = protocol.config(2, 1, BACKUP_PRIORITY);
+    if protocol.ipv6 && protocol.unicast {
+        topology.add_unicast_ipv6(1);
+        topology.add_unicast_ipv6(2);
+    }
 
     // 1. Election.
     topology.start(2, low, &low_config);
@@ -141,6 +145,7 @@ const V2: Protocol = Protocol {
     advert_int: 1.0,
     unicast: false,
     password: None,
+    ah: false,
     ipv6: false,
 };
 const V2_UNICAST: Protocol = Protocol {
@@ -161,6 +166,7 @@ const V3_FAST: Protocol = Protocol {
     advert_int: 0.1,
     unicast: false,
     password: None,
+    ah: false,
     ipv6: false,
 };
 const V3_FAST_UNICAST: Protocol = Protocol {
@@ -170,6 +176,16 @@ const V3_FAST_UNICAST: Protocol = Protocol {
 const V3_FAST_IPV6: Protocol = Protocol {
     ipv6: true,
     ..V3_FAST
+};
+const V3_FAST_IPV6_UNICAST: Protocol = Protocol {
+    unicast: true,
+    ..V3_FAST_IPV6
+};
+/// VRRPv2 with the IPsec AH header; the password's first 8 characters key the HMAC as in keepalived.
+const V2_AH: Protocol = Protocol {
+    password: Some("secret12345"),
+    ah: true,
+    ..V2
 };
 
 macro_rules! pair {
@@ -273,4 +289,28 @@ pair!(
     Keepalived,
     Vrrpd,
     V3_FAST_IPV6
+);
+pair!(
+    vrrpd_master_keepalived_backup_v3_fast_ipv6_unicast,
+    Vrrpd,
+    Keepalived,
+    V3_FAST_IPV6_UNICAST
+);
+pair!(
+    keepalived_master_vrrpd_backup_v3_fast_ipv6_unicast,
+    Keepalived,
+    Vrrpd,
+    V3_FAST_IPV6_UNICAST
+);
+pair!(
+    vrrpd_master_keepalived_backup_v2_ah,
+    Vrrpd,
+    Keepalived,
+    V2_AH
+);
+pair!(
+    keepalived_master_vrrpd_backup_v2_ah,
+    Keepalived,
+    Vrrpd,
+    V2_AH
 );

@@ -122,6 +122,7 @@ fn thousands_of_bad_adverts_change_nothing() {
         advert_int: 1.0,
         unicast: false,
         password: None,
+        ah: false,
         ipv6: false,
     };
     let mut topology = Topology::new(2);

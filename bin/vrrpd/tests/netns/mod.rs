@@ -329,6 +329,22 @@ impl Topology {
         &mut self.daemons[run]
     }
 
+    /// Gives router `n` its global IPv6 address on eth0 (unicast pairs send from and to these).
+    pub fn add_unicast_ipv6(&self, n: usize) {
+        let address = format!("{}/64", Protocol::unicast_ipv6(n));
+        run(&[
+            "ip",
+            "-n",
+            &self.router(n),
+            "addr",
+            "add",
+            &address,
+            "dev",
+            "eth0",
+            "nodad",
+        ]);
+    }
+
     /// Whether router `n` has the VIP on eth0.
     pub fn has_vip(&self, n: usize) -> bool {
         self.has_address(n, VIP)
@@ -544,6 +560,8 @@ pub struct Protocol {
     pub advert_int: f64,
     pub unicast: bool,
     pub password: Option<&'static str>,
+    /// The password authenticates with an IPsec AH header (`auth_type AH`) instead of PASS.
+    pub ah: bool,
     /// An IPv6 VIP (VRRPv3 from the link-local addresses) instead of the IPv4 one.
     pub ipv6: bool,
 }
@@ -567,6 +585,12 @@ impl Protocol {
         Duration::from_secs_f64(f64::from(256 - u16::from(priority)) / 256.0 * unit)
     }
 
+    /// Router `n`'s global IPv6 address, the unicast source and peer of IPv6 unicast pairs
+    /// ([`Topology::add_unicast_ipv6`]).
+    pub fn unicast_ipv6(n: usize) -> String {
+        format!("2001:db8:99::{n}")
+    }
+
     /// The keepalived.conf of router `n` (the other router being `peer`).
     pub fn config(&self, n: usize, peer: usize, priority: u8) -> String {
         let mut text = String::new();
@@ -577,13 +601,19 @@ impl Protocol {
         ));
         text.push_str(&format!("    version {}\n", self.version));
         if self.unicast {
+            let (source, peer) = if self.ipv6 {
+                (Self::unicast_ipv6(n), Self::unicast_ipv6(peer))
+            } else {
+                (format!("10.99.0.{n}"), format!("10.99.0.{peer}"))
+            };
             text.push_str(&format!(
-                "    unicast_src_ip 10.99.0.{n}\n    unicast_peer {{\n        10.99.0.{peer}\n    }}\n"
+                "    unicast_src_ip {source}\n    unicast_peer {{\n        {peer}\n    }}\n"
             ));
         }
         if let Some(password) = self.password {
+            let kind = if self.ah { "AH" } else { "PASS" };
             text.push_str(&format!(
-                "    authentication {{\n        auth_type PASS\n        auth_pass {password}\n    }}\n"
+                "    authentication {{\n        auth_type {kind}\n        auth_pass {password}\n    }}\n"
             ));
         }
         let vip = if self.ipv6 {
