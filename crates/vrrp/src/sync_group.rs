@@ -5,7 +5,9 @@
 //!   when every member wants it (keepalived prefers BACKUP "to avoid thrashing"), and then all members go.
 //! * When one member of a MASTER group falls back to BACKUP (it heard a higher priority), the others follow.
 //!
-//! The daemon calls [`SyncGroup::reconcile`] after every input it gives to any member.
+//! The daemon calls [`SyncGroup::reconcile`] after every input it gives to any member, [`SyncGroup::announce`]
+//! before its members start and [`SyncGroup::stop`] after they stopped, which gives keepalived's order of
+//! notifications: the group's first state before its members', its STOP after theirs.
 
 use std::fmt;
 use std::time::Instant;
@@ -18,6 +20,8 @@ pub enum GroupState {
     Backup,
     Master,
     Fault,
+    /// The daemon is stopping.
+    Stop,
 }
 
 impl fmt::Display for GroupState {
@@ -26,6 +30,7 @@ impl fmt::Display for GroupState {
             GroupState::Backup => "BACKUP",
             GroupState::Master => "MASTER",
             GroupState::Fault => "FAULT",
+            GroupState::Stop => "STOP",
         })
     }
 }
@@ -65,8 +70,37 @@ impl SyncGroup {
         self.state
     }
 
+    /// The group's first state, before its members start: FAULT if one of them is faulty, else BACKUP
+    /// (keepalived notifies it before any member's). `None` once a state was reported (a group kept over a
+    /// reload notifies nothing).
+    pub fn announce(&mut self, members: &[&Instance]) -> Option<GroupState> {
+        if self.reported {
+            return None;
+        }
+        self.state = if members.iter().any(|member| member.has_own_fault()) {
+            GroupState::Fault
+        } else {
+            GroupState::Backup
+        };
+        self.reported = true;
+        Some(self.state)
+    }
+
+    /// The daemon stops: the state to notify once the members have notified theirs.
+    pub fn stop(&mut self) -> GroupState {
+        self.state = GroupState::Stop;
+        GroupState::Stop
+    }
+
     /// Brings the members (all of them, each built with `in_sync_group`) into line with each other.
-    pub fn reconcile(&mut self, now: Instant, members: &mut [&mut Instance]) -> GroupActions {
+    /// `trigger` is the member whose input led here: when the group goes MASTER it goes first, as in
+    /// keepalived, where the last member to want MASTER takes the others with it.
+    pub fn reconcile(
+        &mut self,
+        now: Instant,
+        members: &mut [&mut Instance],
+        trigger: Option<usize>,
+    ) -> GroupActions {
         let mut actions = GroupActions::default();
         let run = |actions: &mut GroupActions, index: usize, produced: Vec<Action>| {
             actions
@@ -102,8 +136,12 @@ impl SyncGroup {
                 "VRRP_Group({}) Syncing instances to MASTER state",
                 self.name
             );
-            for (index, member) in members.iter_mut().enumerate() {
-                run(&mut actions, index, member.force_master(now));
+            let first = trigger.filter(|&index| index < members.len());
+            let order = first
+                .into_iter()
+                .chain((0..members.len()).filter(|&index| Some(index) != first));
+            for index in order {
+                run(&mut actions, index, members[index].force_master(now));
             }
             GroupState::Master
         } else if any_in(members, State::Master) && !any_in(members, State::Backup) {

@@ -44,7 +44,7 @@ fn members_become_master_only_when_all_want_to_then_together() {
         Some(expiry + Duration::from_micros(3_609_375)),
         "and re-arms its timer"
     );
-    let actions = group.reconcile(expiry, &mut [&mut first, &mut second]);
+    let actions = group.reconcile(expiry, &mut [&mut first, &mut second], None);
     assert_eq!(actions.members, vec![]);
     assert_eq!(
         actions.notify,
@@ -57,7 +57,7 @@ fn members_become_master_only_when_all_want_to_then_together() {
     );
     assert_eq!(
         group
-            .reconcile(expiry, &mut [&mut first, &mut second])
+            .reconcile(expiry, &mut [&mut first, &mut second], None)
             .notify,
         None,
         "and only once"
@@ -66,15 +66,16 @@ fn members_become_master_only_when_all_want_to_then_together() {
     // The second master goes silent too: once every member wants MASTER, all go.
     let expiry = second.poll_timeout().unwrap();
     assert_eq!(second.handle_timeout(expiry), vec![]);
-    let actions = group.reconcile(expiry, &mut [&mut first, &mut second]);
+    let actions = group.reconcile(expiry, &mut [&mut first, &mut second], Some(1));
     assert_eq!(actions.notify, Some(GroupState::Master));
+    // The member that completed the wish goes first, then the others in order, as keepalived's.
     let expected: Vec<_> = becoming_master(100, 5)
         .into_iter()
-        .map(|action| (0, action))
+        .map(|action| (1, action))
         .chain(
             becoming_master(100, 5)
                 .into_iter()
-                .map(|action| (1, action)),
+                .map(|action| (0, action)),
         )
         .collect();
     assert_eq!(actions.members, expected);
@@ -106,7 +107,7 @@ fn master_pair(clock: &Clock) -> (Instance, Instance, SyncGroup, Instant) {
     let expiry = first.poll_timeout().expect("a backup has a down timer");
     first.handle_timeout(expiry);
     second.handle_timeout(expiry);
-    group.reconcile(expiry, &mut [&mut first, &mut second]);
+    group.reconcile(expiry, &mut [&mut first, &mut second], None);
     assert_eq!(group.state(), GroupState::Master);
     (first, second, group, expiry)
 }
@@ -120,7 +121,7 @@ fn when_one_member_falls_back_to_backup_the_others_follow() {
     deliver(&mut first, now, &better.advert(200));
     assert_eq!(first.state(), State::Backup);
 
-    let actions = group.reconcile(now, &mut [&mut first, &mut second]);
+    let actions = group.reconcile(now, &mut [&mut first, &mut second], None);
     assert_eq!(
         actions.members,
         vec![(1, Action::RemoveVips), (1, Action::Notify(State::Backup))]
@@ -135,7 +136,7 @@ fn a_member_fault_puts_the_whole_group_in_fault_until_it_recovers() {
     let (mut first, mut second, mut group, since) = master_pair(&clock);
     let down = since + Duration::from_millis(200);
     first.set_interface_up(down, false);
-    let actions = group.reconcile(down, &mut [&mut first, &mut second]);
+    let actions = group.reconcile(down, &mut [&mut first, &mut second], None);
     assert_eq!(
         actions.members,
         vec![
@@ -152,11 +153,22 @@ fn a_member_fault_puts_the_whole_group_in_fault_until_it_recovers() {
         first.set_interface_up(up, true),
         vec![Action::Notify(State::Backup)]
     );
-    let actions = group.reconcile(up, &mut [&mut first, &mut second]);
+    let actions = group.reconcile(up, &mut [&mut first, &mut second], None);
     assert_eq!(actions.members, vec![(1, Action::Notify(State::Backup))]);
     assert_eq!(actions.notify, Some(GroupState::Backup));
     assert_eq!(
         (first.state(), second.state()),
         (State::Backup, State::Backup)
     );
+}
+
+#[test]
+fn a_group_announces_its_first_state_once_and_stops_last() {
+    let clock = Clock::new();
+    let (first, second) = pair(clock.at(0.0));
+    let mut group = SyncGroup::new("G1");
+    assert_eq!(group.announce(&[&first, &second]), Some(GroupState::Backup));
+    assert_eq!(group.announce(&[&first, &second]), None, "only once");
+    assert_eq!(group.stop(), GroupState::Stop);
+    assert_eq!(group.state().to_string(), "STOP");
 }

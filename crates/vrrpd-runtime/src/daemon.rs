@@ -350,10 +350,31 @@ impl Daemon {
         for index in 0..self.instances.len() {
             self.refresh_interface_state(index, now);
             self.refresh_trackers(index, now);
+        }
+        self.announce_groups(now);
+        for index in 0..self.instances.len() {
             let actions = self.instances[index].vrrp.start(now);
             self.apply(index, actions, now);
         }
         self.join_groups();
+    }
+
+    /// The first state of each new sync group, notified before its members start (as keepalived does).
+    fn announce_groups(&mut self, now: Instant) {
+        for group in 0..self.groups.len() {
+            let announced = {
+                let members = &self.groups[group].members;
+                let instances: Vec<&Instance> = members
+                    .iter()
+                    .filter_map(|&index| self.instances.get(index))
+                    .map(|running| &running.vrrp)
+                    .collect();
+                self.groups[group].sync.announce(&instances)
+            };
+            if let Some(state) = announced {
+                self.notify_group(group, state, now);
+            }
+        }
     }
 
     fn add_instance(&mut self, model: VrrpInstance) -> Option<usize> {
@@ -666,14 +687,16 @@ impl Daemon {
     fn apply(&mut self, index: usize, actions: Vec<Action>, now: Instant) {
         self.carry_out(index, actions, now);
         if let Some(group) = self.instances[index].group {
-            self.reconcile(group, now);
+            self.reconcile(group, Some(index), now);
         }
         self.timers
             .set(index, self.instances[index].vrrp.poll_timeout());
     }
 
-    fn reconcile(&mut self, group: usize, now: Instant) {
+    /// Keeps sync group `group` in line after an input to instance `trigger`, if any.
+    fn reconcile(&mut self, group: usize, trigger: Option<usize>, now: Instant) {
         let members = self.groups[group].members.clone();
+        let trigger = trigger.and_then(|index| members.iter().position(|&member| member == index));
         let result = {
             let mut instances: Vec<&mut Instance> = self
                 .instances
@@ -682,7 +705,9 @@ impl Daemon {
                 .filter(|(index, _)| members.contains(index))
                 .map(|(_, running)| &mut running.vrrp)
                 .collect();
-            self.groups[group].sync.reconcile(now, &mut instances)
+            self.groups[group]
+                .sync
+                .reconcile(now, &mut instances, trigger)
         };
         for (member, action) in result.members {
             if let Some(&index) = members.get(member) {
@@ -991,6 +1016,7 @@ impl Daemon {
             master,
             backup,
             fault,
+            stop,
             any,
             ..
         } = self.groups[group].model.notify.clone();
@@ -999,6 +1025,7 @@ impl Daemon {
             GroupState::Master => master,
             GroupState::Backup => backup,
             GroupState::Fault => fault,
+            GroupState::Stop => stop,
         };
         if let Some(script) = own {
             self.run_notify(&script, &[], now);
@@ -1502,6 +1529,9 @@ impl Daemon {
             self.add_instance(model);
         }
         self.build_groups();
+        // A group new in this configuration announces its state before its members start; a kept one
+        // says nothing.
+        self.announce_groups(now);
         for index in 0..self.instances.len() {
             let mut actions = self.refresh_interface_state(index, now);
             actions.extend(self.refresh_trackers(index, now));
@@ -1536,6 +1566,11 @@ impl Daemon {
         info!("Stopping");
         for index in 0..self.instances.len() {
             self.stop_instance(index, now);
+        }
+        // The groups' STOP follows their members', as keepalived's.
+        for group in 0..self.groups.len() {
+            let state = self.groups[group].sync.stop();
+            self.notify_group(group, state, now);
         }
         // Let the stop scripts start and be reaped if they are quick; do not wait for slow ones.
         let deadline = Instant::now() + Duration::from_millis(100);

@@ -1,0 +1,111 @@
+//! `notify_fifo` against keepalived 2.2.7: the same configuration (two instances in a sync group, alone on
+//! their link so they become master) run by each daemon in turn, a reader on the FIFO from before the start
+//! to after the stop; the lines each writes must be the same, in the same order.
+
+mod netns;
+
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use netns::{Implementation, Topology, wait_for};
+
+const VIP_2: &str = "10.99.0.102";
+
+fn config(fifo: &Path) -> String {
+    format!(
+        "global_defs {{\n    notify_fifo {fifo}\n}}\n\
+         vrrp_sync_group G1 {{\n    group {{\n        VI_1\n        VI_2\n    }}\n}}\n\
+         vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 200\n\
+         advert_int 0.1\n    version 3\n    virtual_ipaddress {{\n        {vip}/24\n    }}\n}}\n\
+         vrrp_instance VI_2 {{\n    interface eth0\n    virtual_router_id 52\n    priority 150\n\
+         advert_int 0.1\n    version 3\n    virtual_ipaddress {{\n        {VIP_2}/24\n    }}\n}}\n",
+        fifo = fifo.display(),
+        vip = netns::VIP,
+    )
+}
+
+/// Reads the FIFO until told to stop; the text read.
+struct Reader {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<String>,
+}
+
+impl Reader {
+    fn open(path: &Path) -> Self {
+        nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+        // Non-blocking: the open does not wait for a writer, and reads return at once when empty.
+        let mut fifo = File::options()
+            .read(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open(path)
+            .expect("open FIFO");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let mut buffer = [0u8; 4096];
+            loop {
+                match fifo.read(&mut buffer) {
+                    Ok(n) if n > 0 => text.extend_from_slice(&buffer[..n]),
+                    Err(e) if e.kind() != ErrorKind::WouldBlock => break,
+                    // Empty, or no writer (yet, or any more).
+                    _ => {
+                        if stopped.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
+            }
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        Self { stop, thread }
+    }
+
+    fn finish(self) -> String {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().expect("reader thread")
+    }
+}
+
+/// The FIFO's lines from the start of `implementation` to its exit after SIGTERM.
+fn fifo_lines(implementation: Implementation) -> Vec<String> {
+    let mut topology = Topology::new(1);
+    let fifo = topology.dir.join("notify.fifo");
+    let reader = Reader::open(&fifo);
+    let run = topology.start(1, implementation, &config(&fifo));
+    assert!(
+        wait_for(Duration::from_secs(8), || topology.has_vip(1)
+            && topology.has_address(1, VIP_2))
+        .is_some(),
+        "{implementation:?} did not become master\n{}",
+        topology.logs()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    topology.daemon(run).terminate();
+    assert!(
+        topology.daemon(run).wait_exit().is_some(),
+        "{implementation:?} did not stop\n{}",
+        topology.logs()
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    reader.finish().lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn notify_fifo_lines_are_keepalived_s() {
+    require_netns!(keepalived);
+    let reference = fifo_lines(Implementation::Keepalived);
+    let ours = fifo_lines(Implementation::Vrrpd);
+    assert!(
+        reference.iter().any(|line| line.contains("MASTER")),
+        "keepalived wrote no MASTER line: {reference:?}"
+    );
+    assert_eq!(ours, reference, "FIFO lines (ours, keepalived's)");
+}
