@@ -153,3 +153,87 @@ fn reload_changing_the_vip_set_warns_and_the_peer_disagrees() {
         topology.logs()
     );
 }
+
+/// The instances of `list` (name, VRID, VIP), all at `priority`.
+fn instances(priority: u8, list: &[(&str, u8, &str)]) -> String {
+    list.iter()
+        .map(|(name, vrid, vip)| {
+            format!(
+                "vrrp_instance {name} {{\n    interface eth0\n    virtual_router_id {vrid}\n    priority {priority}\n\
+                 advert_int {INTERVAL}\n    version 3\n    virtual_ipaddress {{\n        {vip}/24\n    }}\n}}\n"
+            )
+        })
+        .collect()
+}
+
+/// A reload adds an instance (it starts and preempts keepalived, the other one does not move) and then
+/// removes one (it says goodbye with priority 0 and drops its VIP, so keepalived takes over at once).
+#[test]
+fn reload_adds_and_removes_instances() {
+    require_netns!(keepalived);
+    const FIRST: (&str, u8, &str) = ("VI_1", 51, VIP);
+    const SECOND: (&str, u8, &str) = ("VI_2", 52, VIP_ADDED);
+    let mut topology = Topology::new(2);
+    topology.start(
+        2,
+        Implementation::Keepalived,
+        &instances(100, &[FIRST, SECOND]),
+    );
+    let run = topology.start(1, Implementation::Vrrpd, &instances(200, &[FIRST]));
+    assert!(
+        wait_for(Duration::from_secs(8), || topology.has_vip(1)
+            && !topology.has_vip(2)
+            && topology.has_address(2, VIP_ADDED))
+        .is_some(),
+        "r1 should hold VI_1 and keepalived VI_2\n{}",
+        topology.logs()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Added: VI_2 starts on r1 and preempts; VI_1 does not move.
+    let logged_before = topology.daemon(run).log_text().len();
+    topology.rewrite_config(1, run, &instances(200, &[FIRST, SECOND]));
+    topology.daemon(run).signal(Signal::SIGHUP);
+    assert!(
+        wait_for(Duration::from_secs(4), || topology
+            .has_address(1, VIP_ADDED)
+            && !topology.has_address(2, VIP_ADDED))
+        .is_some(),
+        "the added instance did not take VI_2 over\n{}",
+        topology.logs()
+    );
+    let after = topology.daemon(run).log_text()[logged_before..].to_owned();
+    assert!(
+        after.contains("(VI_2) Entering MASTER STATE") && !after.contains("(VI_1) Entering"),
+        "only VI_2 should change state\n{after}"
+    );
+    assert!(
+        topology.has_vip(1) && !topology.has_vip(2),
+        "VI_1 moved\n{}",
+        topology.logs()
+    );
+
+    // Removed: VI_1 leaves r1 with priority 0, keepalived takes it after Skew_Time, VI_2 stays.
+    topology.rewrite_config(1, run, &instances(200, &[SECOND]));
+    topology.daemon(run).signal(Signal::SIGHUP);
+    let took = wait_for(Duration::from_secs(3), || {
+        topology.has_vip(2) && !topology.has_vip(1)
+    });
+    assert!(
+        took.is_some(),
+        "keepalived did not take the removed instance's VIP\n{}",
+        topology.logs()
+    );
+    // A down interval is 3 adverts (300 ms) and more; priority 0 lets the backup go after Skew_Time.
+    let took = took.unwrap_or_default();
+    assert!(
+        took < Duration::from_millis(300),
+        "takeover after the removal took {took:?}: no priority-0 advert?\n{}",
+        topology.logs()
+    );
+    assert!(
+        topology.has_address(1, VIP_ADDED) && !topology.has_address(2, VIP_ADDED),
+        "VI_2 moved\n{}",
+        topology.logs()
+    );
+}
