@@ -1,6 +1,7 @@
-//! `notify_fifo` against keepalived 2.2.7: the same configuration (two instances in a sync group, alone on
-//! their link so they become master) run by each daemon in turn, a reader on the FIFO from before the start
-//! to after the stop; the lines each writes must be the same, in the same order.
+//! `notify_fifo` against keepalived 2.2.7: the same configuration (two instances in a sync group) run by each
+//! daemon in turn, a reader on the FIFO from before the start to after the stop; the lines each writes must be
+//! the same, in the same order. Alone on the link (both instances become master), and as the backup of a
+//! keepalived master that is killed and comes back.
 
 mod netns;
 
@@ -17,17 +18,29 @@ use netns::{Implementation, Topology, wait_for};
 
 const VIP_2: &str = "10.99.0.102";
 
-fn config(fifo: &Path) -> String {
+/// Two instances in a sync group at priorities `first` and `second`, with a notify FIFO if given.
+fn config(fifo: Option<&Path>, first: u8, second: u8) -> String {
+    let global = fifo
+        .map(|fifo| format!("global_defs {{\n    notify_fifo {}\n}}\n", fifo.display()))
+        .unwrap_or_default();
     format!(
-        "global_defs {{\n    notify_fifo {fifo}\n}}\n\
-         vrrp_sync_group G1 {{\n    group {{\n        VI_1\n        VI_2\n    }}\n}}\n\
-         vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 200\n\
+        "{global}vrrp_sync_group G1 {{\n    group {{\n        VI_1\n        VI_2\n    }}\n}}\n\
+         vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority {first}\n\
          advert_int 0.1\n    version 3\n    virtual_ipaddress {{\n        {vip}/24\n    }}\n}}\n\
-         vrrp_instance VI_2 {{\n    interface eth0\n    virtual_router_id 52\n    priority 150\n\
+         vrrp_instance VI_2 {{\n    interface eth0\n    virtual_router_id 52\n    priority {second}\n\
          advert_int 0.1\n    version 3\n    virtual_ipaddress {{\n        {VIP_2}/24\n    }}\n}}\n",
-        fifo = fifo.display(),
         vip = netns::VIP,
     )
+}
+
+/// Whether router `n` holds both instances' VIPs.
+fn holds_both(topology: &Topology, n: usize) -> bool {
+    topology.has_vip(n) && topology.has_address(n, VIP_2)
+}
+
+/// Whether router `n` holds neither VIP.
+fn holds_none(topology: &Topology, n: usize) -> bool {
+    !topology.has_vip(n) && !topology.has_address(n, VIP_2)
 }
 
 /// Reads the FIFO until told to stop; the text read.
@@ -79,11 +92,9 @@ fn fifo_lines(implementation: Implementation) -> Vec<String> {
     let mut topology = Topology::new(1);
     let fifo = topology.dir.join("notify.fifo");
     let reader = Reader::open(&fifo);
-    let run = topology.start(1, implementation, &config(&fifo));
+    let run = topology.start(1, implementation, &config(Some(&fifo), 200, 150));
     assert!(
-        wait_for(Duration::from_secs(8), || topology.has_vip(1)
-            && topology.has_address(1, VIP_2))
-        .is_some(),
+        wait_for(Duration::from_secs(8), || holds_both(&topology, 1)).is_some(),
         "{implementation:?} did not become master\n{}",
         topology.logs()
     );
@@ -106,6 +117,79 @@ fn notify_fifo_lines_are_keepalived_s() {
     assert!(
         reference.iter().any(|line| line.contains("MASTER")),
         "keepalived wrote no MASTER line: {reference:?}"
+    );
+    assert_eq!(ours, reference, "FIFO lines (ours, keepalived's)");
+}
+
+/// The FIFO's lines of `implementation` as the backup of keepalived: the master killed (ours takes over),
+/// back (it preempts, ours returns to BACKUP), then ours stopped.
+fn failover_fifo_lines(implementation: Implementation) -> Vec<String> {
+    let mut topology = Topology::new(2);
+    let fifo = topology.dir.join("notify.fifo");
+    let reader = Reader::open(&fifo);
+    let run = topology.start(2, implementation, &config(Some(&fifo), 100, 50));
+    let master = topology.start(1, Implementation::Keepalived, &config(None, 200, 150));
+    let settled = wait_for(Duration::from_secs(8), || {
+        holds_both(&topology, 1) && holds_none(&topology, 2)
+    });
+    assert!(settled.is_some(), "no master\n{}", topology.logs());
+    std::thread::sleep(Duration::from_millis(500));
+
+    topology.daemon(master).kill();
+    let took = wait_for(Duration::from_secs(4), || holds_both(&topology, 2));
+    assert!(
+        took.is_some(),
+        "{implementation:?} did not take over\n{}",
+        topology.logs()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+
+    // The killed master leaves its VIPs behind; a restart takes them away first.
+    for vip in [netns::VIP, VIP_2] {
+        let _ = std::process::Command::new("ip")
+            .args([
+                "-n",
+                &topology.router(1),
+                "addr",
+                "del",
+                &format!("{vip}/24"),
+                "dev",
+                "eth0",
+            ])
+            .status();
+    }
+    topology.start(1, Implementation::Keepalived, &config(None, 200, 150));
+    let preempted = wait_for(Duration::from_secs(8), || {
+        holds_both(&topology, 1) && holds_none(&topology, 2)
+    });
+    assert!(
+        preempted.is_some(),
+        "keepalived did not preempt\n{}",
+        topology.logs()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+
+    topology.daemon(run).terminate();
+    assert!(
+        topology.daemon(run).wait_exit().is_some(),
+        "{implementation:?} did not stop"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    reader.finish().lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn notify_fifo_lines_through_a_failover_are_keepalived_s() {
+    require_netns!(keepalived);
+    let reference = failover_fifo_lines(Implementation::Keepalived);
+    let ours = failover_fifo_lines(Implementation::Vrrpd);
+    assert!(
+        reference
+            .iter()
+            .filter(|line| line.contains("BACKUP"))
+            .count()
+            >= 4,
+        "keepalived did not go back to BACKUP: {reference:?}"
     );
     assert_eq!(ours, reference, "FIFO lines (ours, keepalived's)");
 }
