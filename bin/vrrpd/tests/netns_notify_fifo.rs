@@ -127,8 +127,16 @@ fn failover_fifo_lines(implementation: Implementation) -> Vec<String> {
     let mut topology = Topology::new(2);
     let fifo = topology.dir.join("notify.fifo");
     let reader = Reader::open(&fifo);
-    let run = topology.start(2, implementation, &config(Some(&fifo), 100, 50));
+    // The master first, so that the backup never is master before it hears it.
     let master = topology.start(1, Implementation::Keepalived, &config(None, 200, 150));
+    let elected = wait_for(Duration::from_secs(8), || holds_both(&topology, 1));
+    assert!(
+        elected.is_some(),
+        "keepalived did not become master\n{}",
+        topology.logs()
+    );
+    let run = topology.start(2, implementation, &config(Some(&fifo), 100, 50));
+    std::thread::sleep(Duration::from_millis(500));
     let settled = wait_for(Duration::from_secs(8), || {
         holds_both(&topology, 1) && holds_none(&topology, 2)
     });
