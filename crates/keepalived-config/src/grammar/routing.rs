@@ -143,14 +143,40 @@ fn round_trip_time(p: &mut Parser<'_>, token: &Token, unit: u64) -> Option<(u32,
         }
         None => (text, 0, true),
     };
-    let (messages, value) = values::read_decimal(number, shift, 0, 120_000 * unit);
+    let (messages, value) = values::read_decimal(number, shift, 0, RTT_MAX_MS * unit);
     for message in messages {
         p.report_at(ErrorClass::InvalidNumber, token, message);
     }
     // Unlike most numbers, a time followed by junk is not used at all.
     let well_formed = number.chars().all(|c| c.is_ascii_digit() || c == '.');
-    value.filter(|_| well_formed).map(|v| (v as u32, raw))
+    let value = value.filter(|_| well_formed)?;
+    // keepalived keeps the time within 200 ms..120 s, and says so only in its log.
+    let kernel_units = if raw { value } else { value * unit };
+    let kernel_units = if kernel_units > RTT_MAX_MS * unit {
+        p.log(format!(
+            "rtt value {text} exceeds maximum {}s, resetting",
+            RTT_MAX_MS / 1000
+        ));
+        RTT_MAX_MS * unit
+    } else if kernel_units < RTT_MIN_MS * unit {
+        p.log(format!(
+            "rtt value {text} below minimum {RTT_MIN_MS}ms, resetting"
+        ));
+        RTT_MIN_MS * unit
+    } else {
+        kernel_units
+    };
+    let value = if raw {
+        kernel_units
+    } else {
+        kernel_units / unit
+    };
+    Some((value as u32, raw))
 }
+
+/// The bounds keepalived puts on round-trip times, in milliseconds.
+const RTT_MIN_MS: u64 = 200;
+const RTT_MAX_MS: u64 = 120_000;
 
 /// `[lock] TIME` for rtt, rttvar and rto_min.
 fn round_trip(
