@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use keepalived_config::diagnostics::keepalived as keepalived_messages;
 use keepalived_config::env::SystemEnvironment;
+use keepalived_config::model::net::IpAddress;
+use keepalived_config::model::routing::{Route, Rule};
 use keepalived_config::model::vrrp::{NotifyScripts, TrackerRef};
 use keepalived_config::model::{self, ScriptUser, VrrpInstance};
 use keepalived_config::{LoadOptions, load};
@@ -40,6 +42,7 @@ use crate::netlink::{AddressSpec, Monitor, NetlinkError, Rtnetlink};
 use crate::notify::Notifier;
 use crate::process::{self, PidFile};
 use crate::reports::{self, InstanceReport};
+use crate::routing;
 use crate::scripts::{self, Children, Purpose};
 use crate::sockets::{IPPROTO_AH, IPPROTO_VRRP, PacketSocket, ReceiveSocket, SendSocket};
 use crate::track_files::{self, FileWatch};
@@ -153,6 +156,8 @@ struct Running {
     gratuitous_pending: Vec<bool>,
     /// Last drop logged, to keep a flood of bad packets from flooding the log too.
     last_drop_log: Option<Instant>,
+    /// Whether this instance's `virtual_routes` and `virtual_rules` are in (only those are taken out).
+    routing_set: bool,
 }
 
 /// A `track_file` some instance or sync group tracks, with the value it last held.
@@ -334,6 +339,7 @@ impl Daemon {
     /// Takes a configuration: creates and starts its instances, groups and checks.
     fn install(&mut self, config: model::Config, now: Instant) {
         self.config = config;
+        self.install_statics();
         self.open_fifos();
         self.checks = self
             .config
@@ -409,6 +415,7 @@ impl Daemon {
             group: None,
             gratuitous_pending: Vec::new(),
             last_drop_log: None,
+            routing_set: false,
         });
         Some(index)
     }
@@ -731,10 +738,14 @@ impl Daemon {
             }
             match action {
                 Action::SendAdvert { priority } => self.send_advert(index, priority),
-                Action::AddVips => self.set_addresses(index, true),
+                Action::AddVips => {
+                    self.set_addresses(index, true);
+                    self.set_routing(index, true);
+                }
                 Action::RemoveVips => {
                     // Queued messages for addresses no longer ours are dropped, as keepalived does.
                     self.instances[index].gratuitous_pending.clear();
+                    self.set_routing(index, false);
                     self.set_addresses(index, false)
                 }
                 Action::SendGratuitous { repeat } => self.send_gratuitous(index, repeat, now),
@@ -1476,6 +1487,9 @@ impl Daemon {
                             let _ = self.rtnl.delete_address(spec);
                         }
                     }
+                    if running.routing_set {
+                        self.change_routing(&running.model, &model);
+                    }
                     match running.vrrp.reload(now, protocol_config(&model)) {
                         Ok(actions) => {
                             running.model = model;
@@ -1515,7 +1529,8 @@ impl Daemon {
             }
         }
         let first_new = self.instances.len();
-        self.config = config;
+        let old_config = std::mem::replace(&mut self.config, config);
+        self.change_statics(&old_config);
         self.open_fifos();
         self.checks = self
             .config
@@ -1561,6 +1576,146 @@ impl Daemon {
         self.flush_adverts();
     }
 
+    /// An instance's `virtual_routes` go in after its VIPs and its `virtual_rules` after them; rules, then
+    /// routes come out before the VIPs (keepalived's order). Only what was put in is taken out.
+    fn set_routing(&mut self, index: usize, add: bool) {
+        let running = &mut self.instances[index];
+        if running.routing_set == add {
+            return;
+        }
+        running.routing_set = add;
+        let model = running.model.clone();
+        let verb = if add { "setting" } else { "removing" };
+        if !model.virtual_routes.is_empty() {
+            debug!("({}) {verb} Virtual Routes", model.name);
+        }
+        if !model.virtual_rules.is_empty() {
+            debug!("({}) {verb} Virtual Rules", model.name);
+        }
+        let routes: Vec<&Route> = model.virtual_routes.iter().collect();
+        let rules: Vec<&Rule> = model.virtual_rules.iter().collect();
+        if add {
+            self.send_routes(&model.name, &routes, true);
+            self.send_rules(&model.name, &rules, true);
+        } else {
+            self.send_rules(&model.name, &rules, false);
+            self.send_routes(&model.name, &routes, false);
+        }
+    }
+
+    /// A master's routes and rules across a reload: the ones gone are taken out, the new ones put in.
+    fn change_routing(&mut self, old: &VrrpInstance, new: &VrrpInstance) {
+        let gone_rules = missing(&old.virtual_rules, &new.virtual_rules, same_rule);
+        let gone_routes = missing(&old.virtual_routes, &new.virtual_routes, same_route);
+        let new_routes = missing(&new.virtual_routes, &old.virtual_routes, same_route);
+        let new_rules = missing(&new.virtual_rules, &old.virtual_rules, same_rule);
+        self.send_rules(&new.name, &gone_rules, false);
+        self.send_routes(&new.name, &gone_routes, false);
+        self.send_routes(&new.name, &new_routes, true);
+        self.send_rules(&new.name, &new_rules, true);
+    }
+
+    fn send_routes(&mut self, owner: &str, routes: &[&Route], add: bool) {
+        for route in routes {
+            let what = routing::describe_route(route);
+            let interfaces = &self.interfaces;
+            let message =
+                match routing::route_message(route, add, &|name| interfaces.index_of(name)) {
+                    Ok(message) => message,
+                    Err(e) => {
+                        warn!("({owner}) route {what}: {e}");
+                        continue;
+                    }
+                };
+            let result = if add {
+                self.rtnl.add_route(message, &what)
+            } else {
+                self.rtnl.delete_route(message, &what)
+            };
+            if let Err(e) = result {
+                warn!("({owner}) {e}");
+            }
+        }
+    }
+
+    fn send_rules(&mut self, owner: &str, rules: &[&Rule], add: bool) {
+        for rule in rules {
+            let what = format!("priority {}", rule.priority);
+            let message = routing::rule_message(rule);
+            let result = if add {
+                self.rtnl.add_rule(message, &what)
+            } else {
+                self.rtnl.delete_rule(message, &what)
+            };
+            if let Err(e) = result {
+                warn!("({owner}) {e}");
+            }
+        }
+    }
+
+    /// `static_ipaddress`, `static_routes`, `static_rules` at start: rules left by an earlier run are
+    /// cleared first (keepalived does so, since adding a rule twice fails), then all go in.
+    fn install_statics(&mut self) {
+        let statics = Statics::of(&self.config);
+        for rule in &statics.rules {
+            let _ = self
+                .rtnl
+                .delete_rule(routing::rule_message(rule), "left over");
+        }
+        self.set_statics(&statics.borrowed(), true);
+    }
+
+    /// On reload the static entries that went from the configuration come out, the new ones go in.
+    fn change_statics(&mut self, old_config: &model::Config) {
+        let (old, new) = (Statics::of(old_config), Statics::of(&self.config));
+        let gone = Statics {
+            addresses: missing(&old.addresses, &new.addresses, same_address),
+            routes: missing(&old.routes, &new.routes, same_route),
+            rules: missing(&old.rules, &new.rules, same_rule),
+        };
+        let added = Statics {
+            addresses: missing(&new.addresses, &old.addresses, same_address),
+            routes: missing(&new.routes, &old.routes, same_route),
+            rules: missing(&new.rules, &old.rules, same_rule),
+        };
+        self.set_statics(&gone, false);
+        self.set_statics(&added, true);
+    }
+
+    /// Addresses, routes, rules in; or rules, routes, addresses out.
+    fn set_statics(&mut self, statics: &Statics<&Route, &Rule, &IpAddress>, add: bool) {
+        if !add {
+            self.send_rules("static", &statics.rules, false);
+            self.send_routes("static", &statics.routes, false);
+        }
+        for address in &statics.addresses {
+            let Some(device) = address.device.as_deref() else {
+                warn!("static address {} has no interface", address.prefix);
+                continue;
+            };
+            let Some(index) = self.interfaces.index_of(device) else {
+                warn!(
+                    "cannot configure static address {}: interface {device} not found",
+                    address.prefix
+                );
+                continue;
+            };
+            let spec = address_spec(address, index);
+            let result = if add {
+                self.rtnl.add_address(&spec)
+            } else {
+                self.rtnl.delete_address(&spec).map(|_| ())
+            };
+            if let Err(e) = result {
+                warn!("static address: {e}");
+            }
+        }
+        if add {
+            self.send_routes("static", &statics.routes, true);
+            self.send_rules("static", &statics.rules, true);
+        }
+    }
+
     /// SIGTERM: every master sends its priority-0 advert and drops its VIPs; every instance notifies STOP.
     fn shutdown(&mut self, now: Instant) {
         info!("Stopping");
@@ -1572,6 +1727,8 @@ impl Daemon {
             let state = self.groups[group].sync.stop();
             self.notify_group(group, state, now);
         }
+        let statics = Statics::of(&self.config);
+        self.set_statics(&statics.borrowed(), false);
         // Let the stop scripts start and be reaped if they are quick; do not wait for slow ones.
         let deadline = Instant::now() + Duration::from_millis(100);
         while Instant::now() < deadline {
@@ -1579,6 +1736,64 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// The static entries of a configuration, owned or borrowed.
+struct Statics<R, U, A> {
+    routes: Vec<R>,
+    rules: Vec<U>,
+    addresses: Vec<A>,
+}
+
+impl Statics<Route, Rule, IpAddress> {
+    fn of(config: &model::Config) -> Self {
+        Statics {
+            routes: config.static_routes.clone(),
+            rules: config.static_rules.clone(),
+            addresses: config.static_addresses.clone(),
+        }
+    }
+
+    fn borrowed(&self) -> Statics<&Route, &Rule, &IpAddress> {
+        Statics {
+            routes: self.routes.iter().collect(),
+            rules: self.rules.iter().collect(),
+            addresses: self.addresses.iter().collect(),
+        }
+    }
+}
+
+/// The entries of `these` that `those` lacks.
+fn missing<'a, T>(these: &'a [T], those: &[T], same: fn(&T, &T) -> bool) -> Vec<&'a T> {
+    these
+        .iter()
+        .filter(|item| !those.iter().any(|other| same(item, other)))
+        .collect()
+}
+
+/// The same route, wherever in the file it is written.
+fn same_route(a: &Route, b: &Route) -> bool {
+    let unplaced = |route: &Route| Route {
+        position: None,
+        ..route.clone()
+    };
+    unplaced(a) == unplaced(b)
+}
+
+fn same_rule(a: &Rule, b: &Rule) -> bool {
+    let unplaced = |rule: &Rule| Rule {
+        position: None,
+        ..rule.clone()
+    };
+    unplaced(a) == unplaced(b)
+}
+
+fn same_address(a: &IpAddress, b: &IpAddress) -> bool {
+    let unplaced = |address: &IpAddress| IpAddress {
+        position: None,
+        ..address.clone()
+    };
+    unplaced(a) == unplaced(b)
 }
 
 /// The weight and `reverse` of a tracker reference: its own if given, else the tracker's.

@@ -6,7 +6,8 @@
 //! |---|---|
 //! | [`daemon`] | the event loop: poll over signals, rtnetlink events and VRRP sockets; timers; carrying out the protocol's actions; reload and stop |
 //! | [`sockets`] | raw VRRP sockets (receive with the interface index, send per interface), the packet socket for gratuitous ARP / NA |
-//! | [`netlink`] | rtnetlink: interfaces, addresses, adding and removing VIPs, link and address events |
+//! | [`netlink`] | rtnetlink: interfaces, addresses, adding and removing VIPs, routes and rules, link and address events |
+//! | [`routing`] | `virtual_routes`/`virtual_rules`/`static_routes`/`static_rules` as keepalived's rtnetlink requests |
 //! | [`interfaces`] | the interfaces as last reported: up or down, MAC, the advert source address |
 //! | [`gratuitous`] | pacing of gratuitous ARPs / unsolicited NAs per interface (`vrrp_garp_interval`, `garp_group`) |
 //! | [`instance_config`] | keepalived.conf model → protocol configuration and address requests |
@@ -26,6 +27,7 @@ pub mod netlink;
 pub mod notify;
 pub mod process;
 pub mod reports;
+pub mod routing;
 pub mod scripts;
 pub mod sockets;
 pub mod track_files;

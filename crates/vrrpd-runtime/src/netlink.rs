@@ -1,5 +1,5 @@
-//! rtnetlink, synchronously: the interfaces and their addresses, adding and removing virtual addresses, and a
-//! second socket that reports link and address changes to the event loop.
+//! rtnetlink, synchronously: the interfaces and their addresses, adding and removing virtual addresses, routes
+//! and rules, and a second socket that reports link and address changes to the event loop.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
@@ -13,6 +13,8 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::rule::RuleMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
@@ -166,6 +168,53 @@ impl Rtnetlink {
                 Ok(false)
             }
             Err(other) => Err(other),
+        }
+    }
+
+    /// Adds a route as keepalived does (`ip route prepend`: no `NLM_F_EXCL`, so a route that differs
+    /// only in its metric or gateway is added beside the others).
+    pub fn add_route(&mut self, route: RouteMessage, what: &str) -> Result<(), NetlinkError> {
+        self.request(
+            RouteNetlinkMessage::NewRoute(route),
+            NLM_F_CREATE,
+            &format!("adding route {what}"),
+        )
+        .map(|_| ())
+    }
+
+    /// Deletes a route; one already gone (`ESRCH`) counts as deleted.
+    pub fn delete_route(&mut self, route: RouteMessage, what: &str) -> Result<(), NetlinkError> {
+        let operation = format!("removing route {what}");
+        match self.request(RouteNetlinkMessage::DelRoute(route), 0, &operation) {
+            Err(NetlinkError::Kernel { source, .. })
+                if source.raw_os_error() == Some(libc::ESRCH) =>
+            {
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Adds a policy rule (`NLM_F_EXCL`, as keepalived: the same rule twice is an error).
+    pub fn add_rule(&mut self, rule: RuleMessage, what: &str) -> Result<(), NetlinkError> {
+        self.request(
+            RouteNetlinkMessage::NewRule(rule),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("adding rule {what}"),
+        )
+        .map(|_| ())
+    }
+
+    /// Deletes a policy rule; one already gone (`ENOENT`) counts as deleted.
+    pub fn delete_rule(&mut self, rule: RuleMessage, what: &str) -> Result<(), NetlinkError> {
+        let operation = format!("removing rule {what}");
+        match self.request(RouteNetlinkMessage::DelRule(rule), 0, &operation) {
+            Err(NetlinkError::Kernel { source, .. })
+                if source.raw_os_error() == Some(libc::ENOENT) =>
+            {
+                Ok(())
+            }
+            other => other.map(|_| ()),
         }
     }
 
