@@ -46,6 +46,7 @@ use crate::routing;
 use crate::scripts::{self, Children, Purpose};
 use crate::sockets::{IPPROTO_AH, IPPROTO_VRRP, PacketSocket, ReceiveSocket, SendSocket};
 use crate::track_files::{self, FileWatch};
+use crate::track_process::{self, ProcMonitor, ProcessTracker, Received};
 use crate::trackers::{Contribution, ScriptTracker, contribution, file_contribution};
 
 /// What the command line decided.
@@ -238,6 +239,12 @@ struct Daemon {
     children: Children,
     checks: Vec<ScriptTracker>,
     files: Vec<TrackedFile>,
+    /// The `vrrp_track_process`es some instance or sync group tracks.
+    processes: Vec<ProcessTracker>,
+    /// Process events, when the kernel gives them to this network namespace.
+    proc_monitor: Option<ProcMonitor>,
+    /// The next scan of `/proc`: every second without process events, or once after lost events.
+    proc_scan_at: Option<Instant>,
     /// When each interface may send its next gratuitous ARP / NA.
     pacing: Pacing,
     /// inotify on the directories of `files`.
@@ -302,6 +309,9 @@ impl Daemon {
             checks: Vec::new(),
             files: Vec::new(),
             pacing: Pacing::default(),
+            processes: Vec::new(),
+            proc_monitor: None,
+            proc_scan_at: None,
             file_watch: None,
             fifos: Vec::new(),
             stopping: false,
@@ -349,6 +359,7 @@ impl Daemon {
             .map(|script| ScriptTracker::new(script, now))
             .collect();
         self.load_track_files(false);
+        self.load_track_processes(now);
         for model in self.config.instances.clone() {
             self.add_instance(model);
         }
@@ -539,6 +550,7 @@ impl Daemon {
             let next = [
                 self.timers.next(),
                 self.next_gratuitous(),
+                self.next_process_deadline(),
                 self.next_check(),
                 self.children.next_deadline(),
                 self.notifier.next_deadline(),
@@ -554,6 +566,7 @@ impl Daemon {
                 wakeup_ready,
                 receivers_ready,
                 files_ready,
+                processes_ready,
                 metrics_ready,
             ) = {
                 let mut fds = vec![
@@ -569,6 +582,10 @@ impl Daemon {
                 let files_at = fds.len();
                 if let Some(watch) = &self.file_watch {
                     fds.push(PollFd::new(watch.fd(), PollFlags::POLLIN));
+                }
+                let processes_at = fds.len();
+                if let Some(monitor) = &self.proc_monitor {
+                    fds.push(PollFd::new(monitor.as_fd(), PollFlags::POLLIN));
                 }
                 let metrics_from = fds.len();
                 if let Some(server) = &self.metrics {
@@ -594,7 +611,8 @@ impl Daemon {
                     ready(&fds[1]),
                     ready(&fds[2]),
                     fds[3..files_at].iter().map(ready).collect::<Vec<bool>>(),
-                    fds[files_at..metrics_from].iter().any(ready),
+                    fds[files_at..processes_at].iter().any(ready),
+                    fds[processes_at..metrics_from].iter().any(ready),
                     fds[metrics_from..].iter().map(ready).collect::<Vec<bool>>(),
                 )
             };
@@ -613,6 +631,9 @@ impl Daemon {
             }
             if files_ready {
                 self.files_changed(now);
+            }
+            if processes_ready {
+                self.process_events(now);
             }
             if signals_ready {
                 self.signals(now);
@@ -653,6 +674,7 @@ impl Daemon {
             self.apply(index, actions, now);
         }
         self.send_pending_gratuitous(now);
+        self.process_timers(now);
         self.children.kill_overdue(now);
         self.start_due_checks(now);
     }
@@ -1249,6 +1271,29 @@ impl Daemon {
                 }
             }
         }
+        // Like files, a sync group's processes keep their weights.
+        let process_refs = running
+            .model
+            .track_processes
+            .iter()
+            .chain(group.into_iter().flat_map(|g| g.track_processes.iter()));
+        for reference in process_refs {
+            if let Some(tracker) = self
+                .processes
+                .iter()
+                .find(|t| t.model.name == reference.name)
+            {
+                let (weight, reverse) = tracker_weight(
+                    reference,
+                    tracker.model.weight,
+                    tracker.model.weight_reverse,
+                );
+                match contribution(weight, reverse, tracker.have_quorum) {
+                    Contribution::Adjust(change) => adjustment += change,
+                    Contribution::Fault => fault = true,
+                }
+            }
+        }
         let running = &mut self.instances[index];
         let mut actions = running.vrrp.set_tracker_fault(now, fault);
         actions.extend(running.vrrp.set_priority_adjustment(now, adjustment));
@@ -1340,6 +1385,181 @@ impl Daemon {
                 let actions = self.refresh_trackers(index, now);
                 self.apply(index, actions, now);
             }
+        }
+    }
+
+    /// Sets up the `vrrp_track_process`es that something tracks: process events if the kernel gives them
+    /// here, else a `/proc` poll; then a scan for the processes running now.
+    fn load_track_processes(&mut self, now: Instant) {
+        let tracked = |name: &str| {
+            let named = |r: &TrackerRef| r.name == name;
+            self.config
+                .instances
+                .iter()
+                .any(|i| i.track_processes.iter().any(named))
+                || self
+                    .config
+                    .sync_groups
+                    .iter()
+                    .any(|g| g.track_processes.iter().any(named))
+        };
+        self.processes = self
+            .config
+            .track_processes
+            .iter()
+            .filter(|process| tracked(&process.name))
+            .cloned()
+            .map(ProcessTracker::new)
+            .collect();
+        if self.processes.is_empty() {
+            self.proc_monitor = None;
+            self.proc_scan_at = None;
+            return;
+        }
+        if self.proc_monitor.is_none() {
+            match ProcMonitor::open() {
+                Ok(monitor) => self.proc_monitor = Some(monitor),
+                Err(e) => info!(
+                    "track_process: no process events here ({e}); scanning /proc every {} s",
+                    track_process::POLL_INTERVAL.as_secs()
+                ),
+            }
+        }
+        // Events first, then the scan: nothing starting in between is missed.
+        let with_cmdline = self.processes.iter().any(|t| t.matcher.needs_cmdline());
+        for seen in track_process::scan(with_cmdline) {
+            for tracker in &mut self.processes {
+                tracker.count_found(seen.pid, &seen.comm, seen.cmdline.as_deref());
+            }
+        }
+        for tracker in &mut self.processes {
+            tracker.settle();
+            debug!(
+                "Track process {}: {} running, quorum {}",
+                tracker.model.name,
+                tracker.count(),
+                if tracker.have_quorum { "up" } else { "down" }
+            );
+        }
+        self.proc_scan_at = self
+            .proc_monitor
+            .is_none()
+            .then_some(now + track_process::POLL_INTERVAL);
+    }
+
+    /// Process events from the kernel: each tracker counts its processes again.
+    fn process_events(&mut self, now: Instant) {
+        let Some(monitor) = self.proc_monitor.as_mut() else {
+            return;
+        };
+        let events = match monitor.read() {
+            Received::Events(events) => events,
+            Received::Lost(events) => {
+                // keepalived lets things settle for a second, then reads /proc again.
+                info!("Process events lost: scanning /proc again in 1 s");
+                self.proc_scan_at = Some(now + Duration::from_secs(1));
+                events
+            }
+        };
+        let with_cmdline = self.processes.iter().any(|t| t.matcher.needs_cmdline());
+        let mut changed = false;
+        for event in events {
+            match event {
+                track_process::ProcEvent::Fork { parent, child } => {
+                    for tracker in &mut self.processes {
+                        changed |= tracker.fork(now, parent, child);
+                    }
+                }
+                track_process::ProcEvent::Exec { pid } => {
+                    // A process gone before we look can still have been counted: take it as an exit.
+                    match track_process::read_process(pid, with_cmdline) {
+                        Some(seen) => {
+                            for tracker in &mut self.processes {
+                                changed |=
+                                    tracker.exec(now, pid, &seen.comm, seen.cmdline.as_deref());
+                            }
+                        }
+                        None => {
+                            for tracker in &mut self.processes {
+                                changed |= tracker.exit(now, pid);
+                            }
+                        }
+                    }
+                }
+                track_process::ProcEvent::Comm { pid, comm } => {
+                    for tracker in &mut self.processes {
+                        changed |= tracker.comm_changed(now, pid, &comm);
+                    }
+                }
+                track_process::ProcEvent::Exit { pid } => {
+                    for tracker in &mut self.processes {
+                        changed |= tracker.exit(now, pid);
+                    }
+                }
+            }
+        }
+        if changed {
+            self.process_quorum_changed(now);
+        }
+    }
+
+    /// Delayed quorum changes that are due, and the `/proc` scan when one is due.
+    fn process_timers(&mut self, now: Instant) {
+        let mut changed = false;
+        if self.proc_scan_at.is_some_and(|at| at <= now) {
+            self.proc_scan_at = self
+                .proc_monitor
+                .is_none()
+                .then_some(now + track_process::POLL_INTERVAL);
+            changed |= self.rescan_processes(now);
+        }
+        for tracker in &mut self.processes {
+            changed |= tracker.run_timer(now);
+        }
+        if changed {
+            self.process_quorum_changed(now);
+        }
+    }
+
+    /// A scan of `/proc` taken as events: new matching processes as execs, vanished ones as exits.
+    fn rescan_processes(&mut self, now: Instant) -> bool {
+        let with_cmdline = self.processes.iter().any(|t| t.matcher.needs_cmdline());
+        let seen = track_process::scan(with_cmdline);
+        let mut changed = false;
+        for tracker in &mut self.processes {
+            for pid in tracker.pids() {
+                if !seen.iter().any(|s| s.pid == pid) {
+                    changed |= tracker.exit(now, pid);
+                }
+            }
+            for process in &seen {
+                changed |=
+                    tracker.exec(now, process.pid, &process.comm, process.cmdline.as_deref());
+            }
+        }
+        changed
+    }
+
+    fn next_process_deadline(&self) -> Option<Instant> {
+        self.processes
+            .iter()
+            .filter_map(ProcessTracker::deadline)
+            .chain(self.proc_scan_at)
+            .min()
+    }
+
+    fn process_quorum_changed(&mut self, now: Instant) {
+        for tracker in &self.processes {
+            debug!(
+                "Track process {}: {} running, quorum {}",
+                tracker.model.name,
+                tracker.count(),
+                if tracker.have_quorum { "up" } else { "down" }
+            );
+        }
+        for index in 0..self.instances.len() {
+            let actions = self.refresh_trackers(index, now);
+            self.apply(index, actions, now);
         }
     }
 
@@ -1540,6 +1760,7 @@ impl Daemon {
             .map(|script| ScriptTracker::new(script, now))
             .collect();
         self.load_track_files(true);
+        self.load_track_processes(now);
         for model in new_models {
             self.add_instance(model);
         }

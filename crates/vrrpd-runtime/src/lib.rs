@@ -12,6 +12,7 @@
 //! | [`gratuitous`] | pacing of gratuitous ARPs / unsolicited NAs per interface (`vrrp_garp_interval`, `garp_group`) |
 //! | [`instance_config`] | keepalived.conf model → protocol configuration and address requests |
 //! | [`scripts`], [`trackers`] | child processes (notify scripts, `vrrp_script` checks) and what their results do |
+//! | [`track_process`] | `vrrp_track_process`: matching, quorum and delays, the proc connector (or a `/proc` poll) |
 //! | [`track_files`] | `track_file` files (also the checker process's `FILE_CHECK`): values, `init_file`, inotify |
 //! | [`logging`], [`process`] | keepalived's log lines, pid files, going into the background |
 //! | [`notify`] | systemd's notify socket: readiness, reload, stop, watchdog |
@@ -31,6 +32,7 @@ pub mod routing;
 pub mod scripts;
 pub mod sockets;
 pub mod track_files;
+pub mod track_process;
 pub mod trackers;
 
 pub use daemon::{DaemonOptions, run};
