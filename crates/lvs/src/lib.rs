@@ -11,6 +11,7 @@
 //! - [`file`]: what the number in a `FILE_CHECK` file means for the checker and the weight;
 //! - [`http`]: the request and the verdict on the response of `HTTP_GET`;
 //! - [`smtp`]: the conversation of `SMTP_CHECK`;
+//! - [`ping`]: the echo request of `PING_CHECK` and the verdict on a reply;
 //! - [`udp`]: the verdict of `UDP_CHECK` on a reply.
 //!
 //! The daemon (`vrrpd-runtime`) owns sockets, child processes and the kernel; it feeds results in
@@ -21,6 +22,7 @@ pub mod dns;
 pub mod file;
 pub mod http;
 pub mod mapping;
+pub mod ping;
 pub mod pool;
 pub mod smtp;
 pub mod udp;

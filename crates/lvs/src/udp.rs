@@ -8,12 +8,7 @@ use keepalived_config::model::lvs::UdpCheck;
 
 /// keepalived's filler when no `payload` is given: "keepalived check - " repeated.
 pub fn default_payload() -> Vec<u8> {
-    b"keepalived check - "
-        .iter()
-        .copied()
-        .cycle()
-        .take(32)
-        .collect()
+    crate::ping::filler(32)
 }
 
 /// What is sent.
