@@ -39,6 +39,7 @@ use vrrpd_runtime::process::{self, PidFile};
 use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
 use vrrpd_runtime::track_files::{self as files, FileWatch};
 
+use crate::ping_groups::PingGroups;
 use crate::probes::{Exchange, Probe, Target, Verdict};
 
 /// keepalived's default pid file of the checker process.
@@ -186,6 +187,8 @@ struct Daemon {
     in_flight: Vec<usize>,
     /// The directories of the FILE_CHECK files.
     files: Option<FileWatch>,
+    /// `net.ipv4.ping_group_range`, widened for PING_CHECKs.
+    ping_groups: PingGroups,
 }
 
 impl Daemon {
@@ -216,6 +219,7 @@ impl Daemon {
             due: BinaryHeap::new(),
             in_flight: Vec::new(),
             files: None,
+            ping_groups: PingGroups::default(),
         };
         daemon.take_over_existing();
         daemon.checkers = daemon.build_checkers(Instant::now(), &HashMap::new());
@@ -285,6 +289,9 @@ impl Daemon {
         for (service, vs) in services.iter().enumerate() {
             for (real_server, rs) in vs.real_servers.iter().enumerate() {
                 for (index, checker) in rs.checkers.iter().enumerate() {
+                    if checker.kind == CheckerKind::Ping {
+                        self.ping_groups.widen();
+                    }
                     let work = work(checker, rs, &self.config.track_files);
                     if matches!(work, Work::Idle) {
                         warn!(
@@ -1014,6 +1021,7 @@ impl Daemon {
             }
             self.programmed.clear();
         }
+        self.ping_groups.restore();
     }
 }
 
@@ -1054,6 +1062,10 @@ fn work(checker: &model::Checker, rs: &RealServer, tracked_files: &[model::Track
         CheckerKind::Smtp(smtp) => Work::Net {
             target: Target::new(&checker.connection, rs.address, rs.port),
             exchange: Exchange::Smtp(smtp.clone()),
+        },
+        CheckerKind::Ping => Work::Net {
+            target: Target::new(&checker.connection, rs.address, rs.port),
+            exchange: Exchange::Ping,
         },
         CheckerKind::Misc(misc) => match &misc.path {
             Some(script) => Work::Script {
@@ -1402,6 +1414,28 @@ mod tests {
         d.files_changed(now);
         assert!(!server(&d).0);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn ping_check_pings_connect_ip_or_the_real_server() {
+        let config = checker_config(
+            "virtual_server 10.0.0.1 80 {\n protocol TCP\n\
+             real_server 192.168.0.1 80 {\n PING_CHECK {\n }\n }\n\
+             real_server 192.168.0.2 80 {\n PING_CHECK {\n connect_ip 192.168.9.9\n }\n }\n}\n",
+        );
+        let vs = &config.virtual_servers[0];
+        let targets: Vec<String> = vs
+            .real_servers
+            .iter()
+            .map(|rs| match work(&rs.checkers[0], rs, &[]) {
+                Work::Net {
+                    target,
+                    exchange: Exchange::Ping,
+                } => target.address.ip().to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(targets, ["192.168.0.1", "192.168.9.9"]);
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! | module | what |
 //! |---|---|
 //! | [`daemon`] | the `ppoll` loop: signals, checker sockets, script children, timers; IPVS by difference; reload; stop |
-//! | [`probes`] | one TCP, HTTP, UDP, DNS or SMTP check attempt on a non-blocking socket |
+//! | [`ping_groups`] | `net.ipv4.ping_group_range` widened for `PING_CHECK`s and put back at stop |
+//! | [`probes`] | one TCP, HTTP, UDP, DNS, SMTP or PING check attempt on a non-blocking socket |
 //!
 //! The decisions are the `lvs` crate's (sans I/O); this crate gives them time, sockets and the kernel.
 //! The `track_file` files of `FILE_CHECK`s are read and watched by `vrrpd_runtime::track_files`, shared
 //! with the VRRP side's `track_file`.
 
 pub mod daemon;
+pub mod ping_groups;
 pub mod probes;
 
 pub use daemon::{CheckerOptions, DEFAULT_CHECKERS_PID_FILE, run};

@@ -2,20 +2,24 @@
 //! `HTTP_GET` a request per URL and the whole response read until the server closes; for
 //! `UDP_CHECK` one datagram on a connected UDP socket and its reply (an ICMP unreachable comes
 //! back as an error on the socket); for `DNS_CHECK` a query and the response with its id; for
-//! `SMTP_CHECK` the greeting, `HELO` and `QUIT`. Each step has `connect_timeout` to complete, as in
+//! `SMTP_CHECK` the greeting, `HELO` and `QUIT`; for `PING_CHECK` an ICMP echo request on a ping
+//! socket and its reply. Each step has `connect_timeout` to complete, as in
 //! keepalived. The event loop polls [`Probe::interest`]
 //! and calls [`Probe::advance`] when the socket is ready or [`Probe::deadline`] has passed.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use keepalived_config::model::lvs::{
     ConnectionOptions, DnsCheck, HttpCheck, SmtpCheck, UdpCheck, UrlCheck,
 };
-use lvs::{dns, http, smtp, udp};
+use lvs::{dns, http, ping, smtp, udp};
+use nix::errno::Errno;
 use nix::poll::PollFlags;
+use nix::sys::socket::{SockaddrLike, SockaddrStorage, recvfrom};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 /// Where and how to connect.
@@ -67,6 +71,8 @@ pub enum Exchange {
     Dns(DnsCheck),
     /// `SMTP_CHECK`: greeting, HELO, QUIT.
     Smtp(SmtpCheck),
+    /// `PING_CHECK`: an ICMP echo request and its reply.
+    Ping,
 }
 
 enum Step {
@@ -83,6 +89,10 @@ enum Step {
     /// Waiting for the response to the DNS query with this id.
     DnsAnswer {
         id: u16,
+    },
+    /// Waiting for the echo reply with this sequence number.
+    Echo {
+        sequence: u16,
     },
     /// An SMTP conversation: sending `outgoing` while some is left, else reading.
     Smtp {
@@ -128,6 +138,10 @@ impl Probe {
                 let query = dns::query(id, &check.name, dns::type_code(&check.query_type));
                 (send_datagram(&target, &query)?, Step::DnsAnswer { id })
             }
+            Exchange::Ping => {
+                let sequence = next_sequence();
+                (send_echo(&target, sequence)?, Step::Echo { sequence })
+            }
             _ => (connect(&target)?, Step::Connecting),
         };
         Ok(Probe {
@@ -145,7 +159,10 @@ impl Probe {
     pub fn interest(&self) -> PollFlags {
         match self.step {
             Step::Connecting | Step::Sending { .. } => PollFlags::POLLOUT,
-            Step::Receiving { .. } | Step::Datagram | Step::DnsAnswer { .. } => PollFlags::POLLIN,
+            Step::Receiving { .. }
+            | Step::Datagram
+            | Step::DnsAnswer { .. }
+            | Step::Echo { .. } => PollFlags::POLLIN,
             Step::Smtp {
                 ref outgoing,
                 written,
@@ -263,6 +280,36 @@ impl Probe {
                     }
                 }
             }
+            Step::Echo { sequence } => {
+                let destination = self.target.address.ip();
+                // keepalived reads at most a request's size; the header is what counts.
+                let mut buffer = [0u8; ping::HEADER_LENGTH + ping::PAYLOAD_LENGTH];
+                loop {
+                    match recvfrom::<SockaddrStorage>(self.socket.as_raw_fd(), &mut buffer) {
+                        Ok((n, from)) => {
+                            let Some(source) = from.as_ref().and_then(ip_of) else {
+                                continue;
+                            };
+                            match ping::judge(destination, *sequence, source, &buffer[..n]) {
+                                ping::Reply::Answer => return Some(Verdict::Success),
+                                ping::Reply::Ignore => continue,
+                                ping::Reply::Bad(reason) => {
+                                    return Some(Verdict::Failure(format!(
+                                        "ICMP from {destination}: {reason}"
+                                    )));
+                                }
+                            }
+                        }
+                        Err(Errno::EAGAIN) => return None,
+                        Err(Errno::EINTR) => continue,
+                        Err(e) => {
+                            return Some(Verdict::Failure(format!(
+                                "ICMP to {destination} failed: {e}"
+                            )));
+                        }
+                    }
+                }
+            }
             Step::Datagram => {
                 let Exchange::Udp(check) = &self.exchange else {
                     return Some(Verdict::Success);
@@ -295,7 +342,7 @@ impl Probe {
                     }
                 }
                 match &self.exchange {
-                    Exchange::Connect | Exchange::Udp(_) | Exchange::Dns(_) => {
+                    Exchange::Connect | Exchange::Udp(_) | Exchange::Dns(_) | Exchange::Ping => {
                         Some(Verdict::Success)
                     }
                     Exchange::Smtp(check) => {
@@ -401,6 +448,52 @@ impl Probe {
 fn random_id() -> u16 {
     use std::hash::BuildHasher;
     std::collections::hash_map::RandomState::new().hash_one(Instant::now()) as u16
+}
+
+/// The sequence number of the next echo request: one counter for the process, as keepalived's.
+fn next_sequence() -> u16 {
+    static SEQUENCE: AtomicU16 = AtomicU16::new(0);
+    SEQUENCE.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A ping socket (`SOCK_DGRAM`, `IPPROTO_ICMP`/`IPPROTO_ICMPV6`) that has sent the echo request
+/// with `sequence` to the target's address. Like keepalived's, it is neither bound nor connected:
+/// the connection options other than `connect_ip` do not apply to it.
+fn send_echo(target: &Target, sequence: u16) -> Result<Socket, String> {
+    let destination = target.address.ip();
+    let (domain, protocol) = match destination {
+        IpAddr::V4(_) => (Domain::IPV4, Protocol::ICMPV4),
+        IpAddr::V6(_) => (Domain::IPV6, Protocol::ICMPV6),
+    };
+    let socket = Socket::new(domain, Type::DGRAM.nonblocking().cloexec(), Some(protocol))
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::EACCES) => format!(
+                "cannot create a ping socket: {e} (the process's groups are outside net.ipv4.ping_group_range)"
+            ),
+            _ => format!("cannot create a ping socket: {e}"),
+        })?;
+    let request = ping::echo_request(destination, sequence);
+    match socket.send_to(&request, &SockAddr::from(SocketAddr::new(destination, 0))) {
+        Ok(n) if n == request.len() => Ok(socket),
+        Ok(n) => Err(format!(
+            "ICMP send to {destination}: {n} bytes of {} sent",
+            request.len()
+        )),
+        Err(e) => Err(format!("ICMP send to {destination} failed: {e}")),
+    }
+}
+
+/// The address of a datagram's sender.
+fn ip_of(address: &SockaddrStorage) -> Option<IpAddr> {
+    match address.family()? {
+        nix::sys::socket::AddressFamily::Inet => {
+            address.as_sockaddr_in().map(|a| IpAddr::V4(a.ip()))
+        }
+        nix::sys::socket::AddressFamily::Inet6 => {
+            address.as_sockaddr_in6().map(|a| IpAddr::V6(a.ip()))
+        }
+        _ => None,
+    }
 }
 
 /// A connected UDP socket that has sent `payload`.
@@ -795,6 +888,202 @@ mod tests {
             server.join().expect("server")[0],
             "HELO smtpchecker.keepalived.org\r\n"
         );
+    }
+
+    /// Runs `test` on a thread of its own in a new network namespace with its loopback up and
+    /// ping sockets allowed to group 0 (as the daemon makes them); `None` without the privilege to
+    /// make one (not root), so that the caller can skip.
+    fn in_new_namespace<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        std::thread::spawn(move || {
+            // SAFETY: unshare takes no pointer; it moves only this thread to a new namespace.
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                eprintln!(
+                    "skipped: unshare(CLONE_NEWNET): {}",
+                    std::io::Error::last_os_error()
+                );
+                return None;
+            }
+            // /proc/sys/net is this thread's namespace's; commands started here run in it too.
+            ip(&["link", "set", "lo", "up"]);
+            sysctl("ipv4/ping_group_range", "0\t0\n");
+            Some(test())
+        })
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
+    fn ip(args: &[&str]) {
+        let status = std::process::Command::new("ip")
+            .args(args)
+            .status()
+            .expect("ip");
+        assert!(status.success(), "ip {args:?}: {status}");
+    }
+
+    fn sysctl(name: &str, value: &str) {
+        std::fs::write(format!("/proc/sys/net/{name}"), value)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+
+    fn ping_verdict(address: &str, timeout: Duration) -> Verdict {
+        let target = Target::new(
+            &ConnectionOptions::default(),
+            address.parse().expect("address"),
+            0,
+        );
+        match Probe::start(target, Exchange::Ping, timeout, Instant::now()) {
+            Ok(probe) => run(probe),
+            Err(e) => Verdict::Failure(e),
+        }
+    }
+
+    #[test]
+    fn ping_answered_by_loopback_succeeds() {
+        let verdicts = in_new_namespace(|| {
+            [
+                ping_verdict("127.0.0.1", Duration::from_secs(2)),
+                ping_verdict("::1", Duration::from_secs(2)),
+            ]
+        });
+        if let Some(verdicts) = verdicts {
+            assert_eq!(verdicts, [Verdict::Success, Verdict::Success]);
+        }
+    }
+
+    #[test]
+    fn ping_without_answer_fails_after_the_timeout() {
+        let outcome = in_new_namespace(|| {
+            sysctl("ipv4/icmp_echo_ignore_all", "1");
+            sysctl("ipv6/icmp/echo_ignore_all", "1");
+            ["127.0.0.1", "::1"].map(|address| {
+                let start = Instant::now();
+                let verdict = ping_verdict(address, Duration::from_millis(300));
+                (verdict, start.elapsed())
+            })
+        });
+        for (verdict, elapsed) in outcome.into_iter().flatten() {
+            assert!(
+                matches!(&verdict, Verdict::Failure(m) if m.contains("in time")),
+                "{verdict:?}"
+            );
+            assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+        }
+    }
+
+    #[test]
+    fn ping_unroutable_or_blackholed_fails_at_once() {
+        let verdicts = in_new_namespace(|| {
+            ip(&["route", "add", "blackhole", "198.51.100.0/24"]);
+            [
+                // No route at all in the new namespace.
+                ping_verdict("192.0.2.1", Duration::from_secs(2)),
+                ping_verdict("2001:db8::1", Duration::from_secs(2)),
+                ping_verdict("198.51.100.1", Duration::from_secs(2)),
+            ]
+        });
+        for verdict in verdicts.into_iter().flatten() {
+            assert!(
+                matches!(&verdict, Verdict::Failure(m) if m.contains("send")),
+                "{verdict:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ping_sockets_refused_outside_the_group_range() {
+        let verdict = in_new_namespace(|| {
+            sysctl("ipv4/ping_group_range", "1\t0\n");
+            ping_verdict("127.0.0.1", Duration::from_secs(1))
+        });
+        if let Some(verdict) = verdict {
+            assert!(
+                matches!(&verdict, Verdict::Failure(m) if m.contains("ping_group_range")),
+                "{verdict:?}"
+            );
+        }
+    }
+
+    /// An ICMP echo reply with a correct checksum (a raw socket sends it as it is).
+    fn forged_reply(id: [u8; 2], sequence: [u8; 2]) -> Vec<u8> {
+        let mut packet = vec![0, 0, 0, 0, id[0], id[1], sequence[0], sequence[1]];
+        packet.extend_from_slice(b"forged!!");
+        let mut sum: u32 = packet
+            .chunks(2)
+            .map(|pair| u32::from(u16::from_be_bytes([pair[0], pair[1]])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        packet[2..4].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+        packet
+    }
+
+    /// Polls the probe for `wait`; its verdict if it reached one.
+    fn poll_for(probe: &mut Probe, wait: Duration) -> Option<Verdict> {
+        let end = Instant::now() + wait;
+        while Instant::now() < end {
+            let ready = {
+                let mut fds = [PollFd::new(probe.fd(), probe.interest())];
+                poll(&mut fds, PollTimeout::from(20u16)).expect("poll") > 0
+            };
+            if ready {
+                if let Some(verdict) = probe.advance(Instant::now()) {
+                    return Some(verdict);
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn only_the_reply_with_the_socket_s_id_and_the_sequence_counts() {
+        let outcome = in_new_namespace(|| {
+            // Nobody answers but the forger, who sees the request on a raw socket.
+            sysctl("ipv4/icmp_echo_ignore_all", "1");
+            let raw = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).expect("raw");
+            raw.set_read_timeout(Some(Duration::from_secs(2)))
+                .expect("timeout");
+            let target = Target::new(
+                &ConnectionOptions::default(),
+                "127.0.0.1".parse().expect("address"),
+                0,
+            );
+            let mut probe = Probe::start(
+                target,
+                Exchange::Ping,
+                Duration::from_secs(3),
+                Instant::now(),
+            )
+            .expect("probe");
+            let mut buffer = [0u8; 512];
+            let request = loop {
+                let n = (&raw).read(&mut buffer).expect("the echo request");
+                let header = usize::from(buffer[0] & 0x0f) * 4;
+                if n >= header + 8 && buffer[header] == 8 {
+                    break buffer[header..n].to_vec();
+                }
+            };
+            let (id, sequence) = ([request[4], request[5]], [request[6], request[7]]);
+            let to = SockAddr::from(SocketAddr::from(([127, 0, 0, 1], 0)));
+            let other_id = [id[0], id[1].wrapping_add(1)];
+            let other_sequence = [sequence[0], sequence[1].wrapping_add(1)];
+            raw.send_to(&forged_reply(other_id, sequence), &to)
+                .expect("send");
+            raw.send_to(&forged_reply(id, other_sequence), &to)
+                .expect("send");
+            let before = poll_for(&mut probe, Duration::from_millis(300));
+            raw.send_to(&forged_reply(id, sequence), &to).expect("send");
+            let after = poll_for(&mut probe, Duration::from_secs(2));
+            (request.len(), before, after)
+        });
+        if let Some((length, before, after)) = outcome {
+            assert_eq!(length, 136, "8 header bytes and keepalived's 128");
+            assert_eq!(
+                before, None,
+                "another id or sequence must not end the attempt"
+            );
+            assert_eq!(after, Some(Verdict::Success));
+        }
     }
 
     #[test]
