@@ -9,7 +9,10 @@
 #    again → back. The same scenario under keepalived gives the same `ipvsadm -Sn` at every stage.
 # 3. Reload: SIGHUP with a changed weight and an added virtual server changes exactly those, and
 #    keeps the connection counters of the service that stayed.
-# vm-timeout: 900
+# 5. PING_CHECK (IPv4 and IPv6: a server that answers, one that ignores echoes, an address nobody
+#    has, connect_ip) and net.ipv4.ping_group_range; lvs_timeouts at start, reload and stop;
+#    lvs_flush; lvs_flush_on_stop and lvs_flush_on_stop VS: the same as keepalived's.
+# vm-timeout: 1200
 . "$SUITES/lib.sh"
 IPVSADM=$REF_IPVSADM
 WORK=/tmp/lvs-daemon
@@ -648,3 +651,186 @@ fi
 stop_daemon
 wait_until 5 bash -c "[ -z \"\$(ip netns exec director $IPVSADM -Sn)\" ]"
 check_eq both/rules-removed-with-the-parent "" "$(table director)"
+
+# --- 5. PING_CHECK, lvs_timeouts, lvs_flush, lvs_flush_on_stop -----------------------------------
+
+# Real servers for PING_CHECK: 10.0.3.11 (2001:db8:3::11) answers, 10.0.4.12 (2001:db8:4::12)
+# ignores echo requests, 10.0.2.50 (2001:db8:2::50) is nobody on the dummy link.
+ping_peer() {
+  local ns=$1 link=$2 net4=$3 net6=$4
+  new_ns "$ns"
+  ip link add "$link" type veth peer name eth0 netns "$ns"
+  ip link set "$link" netns lvsd
+  in_ns lvsd ip addr add "$net4.1/24" dev "$link"
+  in_ns lvsd ip -6 addr add "$net6::1/64" dev "$link" nodad
+  in_ns lvsd ip link set "$link" up
+  in_ns "$ns" ip addr add "$net4.$5/24" dev eth0
+  in_ns "$ns" ip -6 addr add "$net6::$5/64" dev eth0 nodad
+  in_ns "$ns" ip link set eth0 up
+}
+ping_peer pinged ping-a 10.0.3 2001:db8:3 11
+ping_peer mute ping-b 10.0.4 2001:db8:4 12
+in_ns mute sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+in_ns mute sysctl -qw net.ipv6.icmp.echo_ignore_all=1
+in_ns lvsd ip -6 addr add 2001:db8:2::1/64 dev dummy0 nodad
+if wait_until 5 in_ns lvsd ping -c 1 -W 1 10.0.3.11 && ! in_ns lvsd ping -c 1 -W 1 10.0.4.12; then
+  pass ping/topology
+else
+  fail ping/topology "10.0.3.11 must answer and 10.0.4.12 not"
+fi
+
+cat >"$WORK/ping.conf" <<'EOF'
+virtual_server 10.0.1.105 80 {
+  protocol TCP
+  delay_loop 2
+  real_server 10.0.3.11 80 {
+    PING_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.0.4.12 80 {
+    PING_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.0.2.50 80 {
+    PING_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 10.0.2.51 80 {
+    PING_CHECK {
+      connect_ip 10.0.3.11
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+virtual_server 2001:db8::105 80 {
+  protocol TCP
+  delay_loop 2
+  real_server 2001:db8:3::11 80 {
+    PING_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 2001:db8:4::12 80 {
+    PING_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+  real_server 2001:db8:2::50 80 {
+    PING_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+EOF
+group_range() { in_ns lvsd cat /proc/sys/net/ipv4/ping_group_range | tr '\t' ' '; }
+range_before=$(group_range)
+for which in keepalived ours; do
+  start_daemon lvsd "$which" "$WORK/ping.conf"
+  sleep 8
+  eval "ping_table_$which=\$(settle lvsd)"
+  eval "ping_range_$which=\$(group_range)"
+  stop_daemon
+  eval "ping_range_after_$which=\$(group_range)"
+  check_table "ping/$which-removes-its-services" ""
+done
+# shellcheck disable=SC2154 # set by eval above
+check_eq ping/same-table "$ping_table_keepalived" "$ping_table_ours"
+for rs in 10.0.3.11 10.0.2.51 '[2001:db8:3::11]'; do
+  check "ping/$rs-in" grep -qF -- "-r $rs:80" <<<"$ping_table_ours"
+done
+check ping/others-out test "$(grep -c -- '-a ' <<<"$ping_table_ours")" = 3
+# shellcheck disable=SC2154
+check_eq ping/group-range-while-running "$ping_range_keepalived" "$ping_range_ours"
+check_eq ping/group-range-widened "0 0" "$ping_range_ours"
+# shellcheck disable=SC2154
+check_eq ping/group-range-after-stop "$ping_range_after_keepalived" "$ping_range_after_ours"
+check_eq ping/group-range-put-back "$range_before" "$ping_range_after_ours"
+
+# lvs_timeouts at start (the others keep the kernel's values), after reloads that change it (the
+# kernel's own values for those not configured), drop it (the kernel's own back) and set it again,
+# and after stop (the kernel's own back); lvs_flush at start only (a foreign rule added while
+# running survives the reloads).
+timeouts() { in_ns lvsd "$IPVSADM" -L --timeout; }
+globals_conf() {
+  cat >"$WORK/globals.conf" <<EOF
+global_defs {
+  $1
+}
+virtual_server 10.0.1.100 80 {
+  protocol TCP
+  real_server 10.0.2.11 80 {
+  }
+}
+EOF
+}
+for which in keepalived ours; do
+  in_ns lvsd "$IPVSADM" -C
+  in_ns lvsd "$IPVSADM" --set 900 120 300
+  in_ns lvsd "$IPVSADM" -A -t 192.0.2.1:1 -s rr
+  globals_conf "lvs_timeouts tcp 1000 udp 77
+  lvs_flush"
+  start_daemon lvsd "$which" "$WORK/globals.conf"
+  record="started: $(settle lvsd)
+started: $(timeouts)"
+  in_ns lvsd "$IPVSADM" -A -t 192.0.2.1:2 -s rr
+  globals_conf "lvs_timeouts tcpfin 33
+  lvs_flush"
+  kill -HUP "$DAEMON_PID"
+  sleep 3
+  record="$record
+reloaded: $(settle lvsd)
+reloaded: $(timeouts)"
+  globals_conf "lvs_flush"
+  kill -HUP "$DAEMON_PID"
+  sleep 3
+  record="$record
+without: $(timeouts)"
+  globals_conf "lvs_timeouts tcp 500"
+  kill -HUP "$DAEMON_PID"
+  sleep 3
+  record="$record
+again: $(timeouts)"
+  stop_daemon
+  record="$record
+stopped: $(table lvsd)
+stopped: $(timeouts)"
+  eval "globals_$which=\$record"
+done
+# shellcheck disable=SC2154
+check_eq globals/same-timeouts-and-flush "$globals_keepalived" "$globals_ours"
+check globals/flushed-at-start grep -q '^started: -A -t 10.0.1.100:80' <<<"$globals_ours"
+check globals/timeouts-set grep -q 'started: Timeout (tcp tcpfin udp): 1000 120 77' <<<"$globals_ours"
+check globals/timeouts-reloaded grep -q 'reloaded: Timeout (tcp tcpfin udp): 900 33 300' <<<"$globals_ours"
+check globals/foreign-rule-survives-reload grep -q 'reloaded: -A -t 192.0.2.1:2' <<<"$globals_ours"
+check globals/timeouts-restored-at-stop grep -q 'stopped: Timeout (tcp tcpfin udp): 900 120 300' <<<"$globals_ours"
+
+# lvs_flush_on_stop empties the table at stop, foreign rules included; with VS only the services.
+for mode in "" VS; do
+  case $mode in
+    VS) expected="-A -t 192.0.2.1:1 -s rr" ;;
+    *) expected="" ;;
+  esac
+  for which in keepalived ours; do
+    in_ns lvsd "$IPVSADM" -C
+    in_ns lvsd "$IPVSADM" -A -t 192.0.2.1:1 -s rr
+    globals_conf "lvs_flush_on_stop $mode"
+    start_daemon lvsd "$which" "$WORK/globals.conf"
+    settle lvsd >/dev/null
+    stop_daemon
+    eval "flush_$which=\$(table lvsd)"
+  done
+  # shellcheck disable=SC2154
+  check_eq "flush-on-stop${mode:+-$mode}/same-table-after-stop" "$flush_keepalived" "$flush_ours"
+  check_eq "flush-on-stop${mode:+-$mode}/table-after-stop" "$expected" "$flush_ours"
+done
+in_ns lvsd "$IPVSADM" -C

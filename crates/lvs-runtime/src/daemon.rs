@@ -9,6 +9,13 @@
 //! between what was programmed and what is now wanted (`ipvs::table::changes_between`). SIGHUP
 //! reads the configuration again and applies only its difference; SIGTERM removes the services
 //! programmed (unless `-I`).
+//!
+//! The global settings of keepalived's checker process apply too: `lvs_flush` empties the whole
+//! table at start; `lvs_timeouts` sets the kernel's connection timeouts at start and reload (those
+//! not configured keep the kernel's own values, read before the first change) and the kernel's own
+//! come back after a reload without it and at stop; `lvs_flush_on_stop` empties the whole table
+//! at stop instead of removing our services (`lvs_flush_on_stop VS` removes only our services, as
+//! without it).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -17,7 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ipvs::model::ServiceKey;
+use ipvs::model::{ServiceKey, Timeouts};
 use ipvs::table::{VirtualService, changes_between};
 use ipvs::{Change, Client};
 use keepalived_config::diagnostics::keepalived as keepalived_messages;
@@ -189,6 +196,8 @@ struct Daemon {
     files: Option<FileWatch>,
     /// `net.ipv4.ping_group_range`, widened for PING_CHECKs.
     ping_groups: PingGroups,
+    /// The kernel's connection timeouts before `lvs_timeouts` changed them.
+    original_timeouts: Option<Timeouts>,
 }
 
 impl Daemon {
@@ -220,7 +229,15 @@ impl Daemon {
             in_flight: Vec::new(),
             files: None,
             ping_groups: PingGroups::default(),
+            original_timeouts: None,
         };
+        // keepalived programs IPVS (timeouts, flush) only when there are virtual servers.
+        if !daemon.config.virtual_servers.is_empty() {
+            daemon.set_timeouts();
+            if daemon.config.global.lvs_flush {
+                daemon.flush();
+            }
+        }
         daemon.take_over_existing();
         daemon.checkers = daemon.build_checkers(Instant::now(), &HashMap::new());
         daemon.read_files(false);
@@ -910,6 +927,57 @@ impl Daemon {
         }
     }
 
+    /// `lvs_timeouts`: the configured timeouts, the kernel's own for the others (keepalived's
+    /// `ipvs_set_timeouts`); none configured puts back the kernel's own if they were changed.
+    fn set_timeouts(&mut self) {
+        let Some(client) = self.client.as_mut() else {
+            return;
+        };
+        let seconds =
+            |d: Option<Duration>| d.map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+        let configured = &self.config.global.lvs_timeouts;
+        let wanted = Timeouts {
+            tcp: seconds(configured.tcp),
+            tcp_fin: seconds(configured.tcp_fin),
+            udp: seconds(configured.udp),
+        };
+        let timeouts = if wanted == Timeouts::default() {
+            match self.original_timeouts {
+                Some(original) => original,
+                None => return,
+            }
+        } else {
+            if self.original_timeouts.is_none() {
+                match client.timeouts() {
+                    Ok(original) => self.original_timeouts = Some(original),
+                    Err(e) => info!("Failed to get IPVS timeouts: {e}"),
+                }
+            }
+            let original = self.original_timeouts.unwrap_or_default();
+            let or_original = |value: u32, original: u32| if value != 0 { value } else { original };
+            Timeouts {
+                tcp: or_original(wanted.tcp, original.tcp),
+                tcp_fin: or_original(wanted.tcp_fin, original.tcp_fin),
+                udp: or_original(wanted.udp, original.udp),
+            }
+        };
+        if let Err(e) = client.set_timeouts(&timeouts) {
+            info!("Failed to set ipvs timeouts: {e}");
+        }
+    }
+
+    /// Empties the whole IPVS table (`lvs_flush`, `lvs_flush_on_stop`).
+    fn flush(&mut self) {
+        let Some(client) = self.client.as_mut() else {
+            return;
+        };
+        if let Err(e) = client.flush() {
+            error!("IPVS: {e}");
+        }
+        self.programmed.clear();
+        self.programmed_index.clear();
+    }
+
     fn apply(&mut self, changes: &[Change]) {
         let Some(client) = self.client.as_mut() else {
             return;
@@ -991,6 +1059,9 @@ impl Daemon {
             }
         }
         let old_config = std::mem::replace(&mut self.config, config);
+        if !self.config.virtual_servers.is_empty() || !old_config.virtual_servers.is_empty() {
+            self.set_timeouts();
+        }
         let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
         migrate_pool(&old_config, &old_pool, &self.config, &mut self.pool);
         // Children of the old checkers are left to finish; their results are dropped.
@@ -1007,7 +1078,11 @@ impl Daemon {
 
     fn shutdown(&mut self) {
         info!("Stopping");
-        if self.options.release_ipvs {
+        let flush_all = self.config.global.lvs_flush_on_stop.as_deref() == Some("all");
+        if self.options.release_ipvs && flush_all && !self.config.virtual_servers.is_empty() {
+            // lvs_flush_on_stop: every rule goes, ours and others'.
+            self.flush();
+        } else if self.options.release_ipvs {
             let changes: Vec<Change> = self
                 .programmed
                 .iter()
@@ -1022,6 +1097,12 @@ impl Daemon {
             self.programmed.clear();
         }
         self.ping_groups.restore();
+        // keepalived's ipvs_stop: the kernel's own timeouts come back, with or without -I.
+        if let (Some(original), Some(client)) = (self.original_timeouts, self.client.as_mut()) {
+            if let Err(e) = client.set_timeouts(&original) {
+                info!("Failed to restore ipvs timeouts: {e}");
+            }
+        }
     }
 }
 
