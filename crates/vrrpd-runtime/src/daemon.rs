@@ -44,6 +44,7 @@ use crate::process::{self, PidFile};
 use crate::reports::{self, InstanceReport};
 use crate::routing;
 use crate::scripts::{self, Children, Purpose};
+use crate::smtp_alert::{self, Mailer};
 use crate::sockets::{IPPROTO_AH, IPPROTO_VRRP, PacketSocket, ReceiveSocket, SendSocket};
 use crate::track_files::{self, FileWatch};
 use crate::track_process::{self, ProcMonitor, ProcessTracker, Received};
@@ -159,6 +160,8 @@ struct Running {
     last_drop_log: Option<Instant>,
     /// Whether this instance's `virtual_routes` and `virtual_rules` are in (only those are taken out).
     routing_set: bool,
+    /// The state the last SMTP alert was about (one alert per state change).
+    last_email_state: Option<State>,
 }
 
 /// A `track_file` some instance or sync group tracks, with the value it last held.
@@ -173,6 +176,8 @@ struct Group {
     /// Indices into `Daemon::instances`, ascending.
     members: Vec<usize>,
     model: model::SyncGroup,
+    /// The state the last SMTP alert was about.
+    last_email_state: Option<GroupState>,
 }
 
 /// Deadlines of instances, earliest first. Entries are not removed when an instance's deadline changes: a
@@ -250,6 +255,8 @@ struct Daemon {
     /// inotify on the directories of `files`.
     file_watch: Option<FileWatch>,
     fifos: Vec<File>,
+    /// Where SMTP alerts go (`None`: no `smtp_server` or no `notification_email`).
+    mailer: Option<Mailer>,
     stopping: bool,
     /// Datagrams that could not even be taken apart (no instance to count them against).
     malformed: u64,
@@ -314,6 +321,7 @@ impl Daemon {
             proc_scan_at: None,
             file_watch: None,
             fifos: Vec::new(),
+            mailer: None,
             stopping: false,
             malformed: 0,
             notifier: Notifier::from_env(Instant::now()),
@@ -351,6 +359,7 @@ impl Daemon {
         self.config = config;
         self.install_statics();
         self.open_fifos();
+        self.mailer = mailer_of(&self.config);
         self.checks = self
             .config
             .vrrp_scripts
@@ -427,6 +436,7 @@ impl Daemon {
             gratuitous_pending: Vec::new(),
             last_drop_log: None,
             routing_set: false,
+            last_email_state: None,
         });
         Some(index)
     }
@@ -467,14 +477,19 @@ impl Daemon {
             for &member in &members {
                 self.instances[member].group = Some(number);
             }
-            let sync = match previous.iter().position(|old| old.model.name == group.name) {
-                Some(position) => previous.swap_remove(position).sync,
-                None => SyncGroup::new(group.name.clone()),
-            };
+            let (sync, last_email_state) =
+                match previous.iter().position(|old| old.model.name == group.name) {
+                    Some(position) => {
+                        let old = previous.swap_remove(position);
+                        (old.sync, old.last_email_state)
+                    }
+                    None => (SyncGroup::new(group.name.clone()), None),
+                };
             self.groups.push(Group {
                 sync,
                 members,
                 model: group,
+                last_email_state,
             });
         }
     }
@@ -1032,6 +1047,77 @@ impl Daemon {
             self.run_notify(&script, &extra, now);
         }
         self.write_fifos("INSTANCE", &name, &state.to_string(), priority);
+        self.alert_instance(index, state);
+    }
+
+    /// keepalived's `vrrp_smtp_notifier`: one mail per state an instance enters, FAULT only without
+    /// `no_email_faults`.
+    fn alert_instance(&mut self, index: usize, state: State) {
+        let running = &mut self.instances[index];
+        let (subject, body) = match state {
+            State::Master => (
+                "Entering MASTER state",
+                "=> VRRP Instance is now owning VRRP VIPs <=",
+            ),
+            State::Backup => (
+                "Entering BACKUP state",
+                "=> VRRP Instance is no longer owning VRRP VIPs <=",
+            ),
+            State::Fault => (
+                "Entering FAULT state",
+                "=> VRRP Instance is no longer owning VRRP VIPs <=",
+            ),
+            State::Stopped => ("Stopping", "=> VRRP Instance stopping <="),
+            State::Init => return,
+        };
+        let wanted = running.model.smtp_alert
+            && (!self.config.global.no_email_faults || state != State::Fault)
+            && running.last_email_state != Some(state);
+        let Some(mailer) = self.mailer.as_ref().filter(|_| wanted) else {
+            return;
+        };
+        running.last_email_state = Some(state);
+        let subject = mailer.subject(&format!("VRRP Instance {}", running.model.name), subject);
+        mailer.send(mailer.mail(subject, body, logging::mail_date()));
+    }
+
+    /// keepalived's `vrrp_sync_smtp_notifier` for a sync group.
+    fn alert_group(&mut self, group: usize, state: GroupState) {
+        let global = &self.config.global;
+        let entry = &mut self.groups[group];
+        let (subject, body) = match state {
+            GroupState::Master => (
+                "Entering MASTER state",
+                "=> All VRRP group instances are now in MASTER state <=",
+            ),
+            GroupState::Backup => (
+                "Entering BACKUP state",
+                "=> All VRRP group instances are now in BACKUP state <=",
+            ),
+            GroupState::Fault => (
+                "Entering FAULT state",
+                "=> All VRRP group instances are now in FAULT state <=",
+            ),
+            GroupState::Stop => (
+                "Stopping",
+                "=> All VRRP group instances are now stopping <=",
+            ),
+        };
+        let enabled = entry
+            .model
+            .smtp_alert
+            .or(global.smtp_alert_vrrp)
+            .or(global.smtp_alert)
+            .unwrap_or(false);
+        let wanted = enabled
+            && (!global.no_email_faults || state != GroupState::Fault)
+            && entry.last_email_state != Some(state);
+        let Some(mailer) = self.mailer.as_ref().filter(|_| wanted) else {
+            return;
+        };
+        entry.last_email_state = Some(state);
+        let subject = mailer.subject(&format!("VRRP Group {}", entry.model.name), subject);
+        mailer.send(mailer.mail(subject, body, logging::mail_date()));
     }
 
     fn notify_arguments(&self, index: usize, state: &str) -> Vec<String> {
@@ -1068,6 +1154,7 @@ impl Daemon {
             self.run_notify(&script, &extra, now);
         }
         self.write_fifos("GROUP", &name, &state.to_string(), 0);
+        self.alert_group(group, state);
     }
 
     fn run_notify(&mut self, script: &model::Script, extra: &[String], now: Instant) {
@@ -1752,6 +1839,7 @@ impl Daemon {
         let old_config = std::mem::replace(&mut self.config, config);
         self.change_statics(&old_config);
         self.open_fifos();
+        self.mailer = mailer_of(&self.config);
         self.checks = self
             .config
             .vrrp_scripts
@@ -1957,6 +2045,20 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// The SMTP alert settings of a configuration, with keepalived's defaults from the host's name and the user.
+fn mailer_of(config: &model::Config) -> Option<Mailer> {
+    let global = &config.global;
+    if global.smtp_server.is_none() || global.notification_email.is_empty() {
+        return None;
+    }
+    let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|user| user.name)
+        .unwrap_or_default();
+    Mailer::new(global, &smtp_alert::local_name(), &user)
 }
 
 /// The static entries of a configuration, owned or borrowed.

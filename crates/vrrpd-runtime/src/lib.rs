@@ -14,6 +14,7 @@
 //! | [`scripts`], [`trackers`] | child processes (notify scripts, `vrrp_script` checks) and what their results do |
 //! | [`track_process`] | `vrrp_track_process`: matching, quorum and delays, the proc connector (or a `/proc` poll) |
 //! | [`track_files`] | `track_file` files (also the checker process's `FILE_CHECK`): values, `init_file`, inotify |
+//! | [`smtp_alert`] | mails on state changes (`smtp_alert`), keepalived's conversation and messages |
 //! | [`logging`], [`process`] | keepalived's log lines, pid files, going into the background |
 //! | [`notify`] | systemd's notify socket: readiness, reload, stop, watchdog |
 //! | [`metrics`] | the opt-in Prometheus endpoint, served from the event loop |
@@ -30,6 +31,7 @@ pub mod process;
 pub mod reports;
 pub mod routing;
 pub mod scripts;
+pub mod smtp_alert;
 pub mod sockets;
 pub mod track_files;
 pub mod track_process;

@@ -133,6 +133,11 @@ impl Log for Logger {
     fn flush(&self) {}
 }
 
+/// Now as a mail's `Date:` header (RFC 2822), as keepalived writes it.
+pub fn mail_date() -> String {
+    timestamp("%a, %d %b %Y %H:%M:%S %z", false)
+}
+
 /// The local time formatted by strftime, as keepalived prints it; the log file's form adds nanoseconds and
 /// the year.
 fn timestamp(format: &str, with_nanoseconds_and_year: bool) -> String {
