@@ -515,3 +515,49 @@ fn vrrp_min_garp_changes_only_the_global_settings_still_at_their_defaults() {
     assert_eq!(garp.lower_prio_delay, Duration::ZERO);
     assert_eq!(garp.lower_prio_repeat, 1);
 }
+
+#[test]
+fn a_url_regex_is_one_word_with_quotes_and_escapes_decoded() {
+    let text = r#"virtual_server 192.0.2.10 443 {
+        protocol TCP
+        real_server 192.0.2.20 443 {
+            SSL_GET {
+                enable_sni
+                url {
+                    path /a
+                    regex "status: \\d+ ok"
+                    regex_no_match
+                    regex_options caseless multiline
+                    regex_min_offset 2
+                    regex_max_offset 40
+                }
+                url {
+                    path /b
+                    regex two words
+                }
+            }
+        }
+    }
+    "#;
+    let loaded = read(text);
+    let CheckerKind::SslGet(ssl) =
+        &loaded.config.virtual_servers[0].real_servers[0].checkers[0].kind
+    else {
+        panic!("not SSL_GET");
+    };
+    assert!(ssl.enable_sni);
+    let a = &ssl.urls[0];
+    assert_eq!(a.regex.as_deref(), Some(r"status: \d+ ok"));
+    assert!(a.regex_no_match);
+    assert_eq!(a.regex_options, ["caseless", "multiline"]);
+    assert_eq!(
+        (a.regex_min_offset, a.regex_max_offset),
+        (Some(2), Some(40))
+    );
+    assert_eq!(ssl.urls[1].regex, None);
+    assert!(said(
+        &loaded.diagnostics,
+        Source::Log,
+        "regex missing or too many fields"
+    ));
+}

@@ -22,6 +22,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ipvs::model::{ServiceKey, Timeouts};
@@ -41,13 +42,15 @@ use nix::poll::{PollFd, PollFlags, ppoll};
 use nix::sys::signal::Signal;
 use nix::sys::signalfd::SignalFd;
 use nix::sys::time::TimeSpec;
+use rustls::ClientConfig;
 use vrrpd_runtime::logging::{self, LogSettings};
 use vrrpd_runtime::process::{self, PidFile};
 use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
 use vrrpd_runtime::track_files::{self as files, FileWatch};
 
 use crate::ping_groups::PingGroups;
-use crate::probes::{Exchange, Probe, Target, Verdict};
+use crate::probes::{Exchange, HttpExchange, Probe, Target, Verdict};
+use crate::tls::{self, TlsSetupError};
 
 /// keepalived's default pid file of the checker process.
 pub const DEFAULT_CHECKERS_PID_FILE: &str = "/run/keepalived_checkers.pid";
@@ -95,6 +98,15 @@ pub fn run(options: CheckerOptions) -> ExitCode {
     let Some(config) = read_config(&options.config_file, &options.load_options) else {
         return ExitCode::from(1);
     };
+    // keepalived stops its checker process when its SSL context cannot be built.
+    let tls = match tls_for(&config) {
+        Ok(tls) => tls,
+        Err(e) => {
+            error!("{e}");
+            error!("Error Initialize SSL, ctx Instance");
+            return ExitCode::from(1);
+        }
+    };
     let signals = match process::signal_fd() {
         Ok(signals) => signals,
         Err(e) => {
@@ -109,7 +121,7 @@ pub fn run(options: CheckerOptions) -> ExitCode {
             None
         }
     };
-    let mut daemon = Daemon::new(options, config, client, signals);
+    let mut daemon = Daemon::new(options, config, tls, client, signals);
     daemon.run();
     info!(
         "Stopped vrrpd v{} healthcheckers",
@@ -130,6 +142,21 @@ fn read_config(path: &str, options: &LoadOptions) -> Option<Config> {
         return None;
     }
     Some(loaded.config)
+}
+
+/// The TLS client of the `SSL_GET`s of `config`, when it has any.
+fn tls_for(config: &Config) -> Result<Option<Arc<ClientConfig>>, TlsSetupError> {
+    let any_ssl = config.virtual_servers.iter().any(|vs| {
+        vs.real_servers.iter().any(|rs| {
+            rs.checkers
+                .iter()
+                .any(|c| matches!(c.kind, CheckerKind::SslGet(_)))
+        })
+    });
+    if !any_ssl {
+        return Ok(None);
+    }
+    tls::client_config(config.ssl.as_ref()).map(Some)
 }
 
 /// What one checker does per attempt.
@@ -173,6 +200,8 @@ struct RunningChecker {
 struct Daemon {
     options: CheckerOptions,
     config: Config,
+    /// The TLS client of the SSL_GETs.
+    tls: Option<Arc<ClientConfig>>,
     pool: Pool,
     checkers: Vec<RunningChecker>,
     client: Option<Client>,
@@ -204,6 +233,7 @@ impl Daemon {
     fn new(
         options: CheckerOptions,
         config: Config,
+        tls: Option<Arc<ClientConfig>>,
         client: Option<Client>,
         signals: SignalFd,
     ) -> Self {
@@ -216,6 +246,7 @@ impl Daemon {
             options,
             pool: Pool::new(&config),
             config,
+            tls,
             checkers: Vec::new(),
             client,
             programmed: Vec::new(),
@@ -309,7 +340,16 @@ impl Daemon {
                     if checker.kind == CheckerKind::Ping {
                         self.ping_groups.widen();
                     }
-                    let work = work(checker, rs, &self.config.track_files);
+                    let (work, warnings) =
+                        work(checker, vs, rs, &self.config.track_files, self.tls.as_ref());
+                    for warning in warnings {
+                        warn!(
+                            "{} of {} in VS {}: {warning}",
+                            checker.kind.keyword(),
+                            rs_name(rs),
+                            vs_name(vs)
+                        );
+                    }
                     if matches!(work, Work::Idle) {
                         warn!(
                             "{} of {} in VS {} is not supported yet: the server keeps its initial state",
@@ -1033,6 +1073,17 @@ impl Daemon {
             warn!("Reload failed: keeping the running configuration");
             return;
         };
+        // keepalived stops here; the running configuration is kept instead, as for a file
+        // that cannot be read.
+        let tls = match tls_for(&config) {
+            Ok(tls) => tls,
+            Err(e) => {
+                error!("{e}");
+                warn!("Reload failed: keeping the running configuration");
+                return;
+            }
+        };
+        self.tls = tls;
         let started = Instant::now();
         let previous: HashMap<String, Schedule> = self
             .checkers
@@ -1122,15 +1173,35 @@ pub fn misc_verdict(outcome: Outcome, dynamic: bool) -> (Verdict, Option<i64>) {
     }
 }
 
-fn work(checker: &model::Checker, rs: &RealServer, tracked_files: &[model::TrackFile]) -> Work {
-    match &checker.kind {
+fn work(
+    checker: &model::Checker,
+    vs: &VirtualServer,
+    rs: &RealServer,
+    tracked_files: &[model::TrackFile],
+    tls: Option<&Arc<ClientConfig>>,
+) -> (Work, Vec<String>) {
+    let http = |check: &model::lvs::HttpCheck, tls: Option<&Arc<ClientConfig>>| {
+        let (exchange, warnings) = HttpExchange::new(
+            check.clone(),
+            rs.virtualhost.clone(),
+            vs.virtualhost.clone(),
+            tls.cloned(),
+        );
+        let work = Work::Net {
+            target: Target::new(&checker.connection, rs.address, rs.port),
+            exchange: Exchange::Http(Arc::new(exchange)),
+        };
+        (work, warnings)
+    };
+    let work = match &checker.kind {
         CheckerKind::Tcp => Work::Net {
             target: Target::new(&checker.connection, rs.address, rs.port),
             exchange: Exchange::Connect,
         },
-        CheckerKind::HttpGet(http) => Work::Net {
-            target: Target::new(&checker.connection, rs.address, rs.port),
-            exchange: Exchange::Http(http.clone()),
+        CheckerKind::HttpGet(check) => return http(check, None),
+        CheckerKind::SslGet(check) => match tls {
+            Some(tls) => return http(check, Some(tls)),
+            None => Work::Idle,
         },
         CheckerKind::Udp(udp) => Work::Net {
             target: Target::new(&checker.connection, rs.address, rs.port),
@@ -1173,7 +1244,8 @@ fn work(checker: &model::Checker, rs: &RealServer, tracked_files: &[model::Track
             None => Work::Idle,
         },
         _ => Work::Idle,
-    }
+    };
+    (work, Vec::new())
 }
 
 /// What identifies a checker across a reload: its place and its settings.
@@ -1397,7 +1469,8 @@ mod tests {
         };
         // An empty mask: nothing is blocked, the descriptor only fills the slot.
         let signals = SignalFd::new(&nix::sys::signal::SigSet::empty()).expect("signalfd");
-        Daemon::new(options, config, None, signals)
+        let tls = tls_for(&config).expect("SSL context");
+        Daemon::new(options, config, tls, None, signals)
     }
 
     fn file_config(path: &std::path::Path, check: &str) -> Config {
@@ -1498,6 +1571,37 @@ mod tests {
     }
 
     #[test]
+    fn ssl_get_runs_over_tls_with_the_virtual_hosts_and_regex_warnings() {
+        let config = checker_config(
+            "virtual_server 10.0.0.1 443 {\n protocol TCP\n virtualhost vs.example\n\
+             real_server 192.168.0.1 443 {\n virtualhost rs.example\n\
+             SSL_GET {\n url {\n path /\n regex \"(unclosed\"\n }\n }\n }\n}\n",
+        );
+        let tls = tls_for(&config).expect("SSL context");
+        assert!(tls.is_some());
+        let vs = &config.virtual_servers[0];
+        let rs = &vs.real_servers[0];
+        let (work, warnings) = work(&rs.checkers[0], vs, rs, &[], tls.as_ref());
+        let Work::Net {
+            exchange: Exchange::Http(exchange),
+            ..
+        } = work
+        else {
+            panic!("{work:?}");
+        };
+        assert!(exchange.tls.is_some());
+        assert_eq!(exchange.real_server_host.as_deref(), Some("rs.example"));
+        assert_eq!(exchange.virtual_server_host.as_deref(), Some("vs.example"));
+        assert!(warnings[0].contains("Invalid regex"), "{warnings:?}");
+        // Without SSL_GET there is no TLS client to build.
+        let plain = checker_config(
+            "virtual_server 10.0.0.1 80 {\n protocol TCP\n\
+             real_server 192.168.0.1 80 {\n TCP_CHECK {\n }\n }\n}\n",
+        );
+        assert!(tls_for(&plain).expect("nothing to build").is_none());
+    }
+
+    #[test]
     fn ping_check_pings_connect_ip_or_the_real_server() {
         let config = checker_config(
             "virtual_server 10.0.0.1 80 {\n protocol TCP\n\
@@ -1508,7 +1612,7 @@ mod tests {
         let targets: Vec<String> = vs
             .real_servers
             .iter()
-            .map(|rs| match work(&rs.checkers[0], rs, &[]) {
+            .map(|rs| match work(&rs.checkers[0], vs, rs, &[], None).0 {
                 Work::Net {
                     target,
                     exchange: Exchange::Ping,

@@ -6,7 +6,8 @@
 //! |---|---|
 //! | [`daemon`] | the `ppoll` loop: signals, checker sockets, script children, timers; IPVS by difference; reload; stop |
 //! | [`ping_groups`] | `net.ipv4.ping_group_range` widened for `PING_CHECK`s and put back at stop |
-//! | [`probes`] | one TCP, HTTP, UDP, DNS, SMTP or PING check attempt on a non-blocking socket |
+//! | [`probes`] | one TCP, HTTP, SSL, UDP, DNS, SMTP or PING check attempt on a non-blocking socket |
+//! | [`tls`] | the TLS client of `SSL_GET`, from the `SSL` block |
 //!
 //! The decisions are the `lvs` crate's (sans I/O); this crate gives them time, sockets and the kernel.
 //! The `track_file` files of `FILE_CHECK`s are read and watched by `vrrpd_runtime::track_files`, shared
@@ -15,5 +16,6 @@
 pub mod daemon;
 pub mod ping_groups;
 pub mod probes;
+pub mod tls;
 
 pub use daemon::{CheckerOptions, DEFAULT_CHECKERS_PID_FILE, run};

@@ -1,5 +1,6 @@
 //! The network side of one check attempt: a non-blocking TCP connection (`TCP_CHECK`), then for
-//! `HTTP_GET` a request per URL and the whole response read until the server closes; for
+//! `HTTP_GET` a request per URL and the whole response read until the server closes (`SSL_GET`:
+//! the same over TLS, a rustls client driven on the same non-blocking socket); for
 //! `UDP_CHECK` one datagram on a connected UDP socket and its reply (an ICMP unreachable comes
 //! back as an error on the socket); for `DNS_CHECK` a query and the response with its id; for
 //! `SMTP_CHECK` the greeting, `HELO` and `QUIT`; for `PING_CHECK` an ICMP echo request on a ping
@@ -10,6 +11,7 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
@@ -20,6 +22,8 @@ use lvs::{dns, http, ping, smtp, udp};
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 use nix::sys::socket::{SockaddrLike, SockaddrStorage, recvfrom};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 /// Where and how to connect.
@@ -63,8 +67,8 @@ impl Target {
 pub enum Exchange {
     /// Connecting is all (`TCP_CHECK`).
     Connect,
-    /// `HTTP_GET`: each URL in turn.
-    Http(HttpCheck),
+    /// `HTTP_GET` or `SSL_GET`: each URL in turn.
+    Http(Arc<HttpExchange>),
     /// `UDP_CHECK`: a datagram and perhaps its reply.
     Udp(UdpCheck),
     /// `DNS_CHECK`: a query and its response.
@@ -75,8 +79,60 @@ pub enum Exchange {
     Ping,
 }
 
+/// An `HTTP_GET` or `SSL_GET` with what it needs besides its own settings.
+#[derive(Clone, Debug)]
+pub struct HttpExchange {
+    pub check: HttpCheck,
+    /// The `regex` of each URL, compiled.
+    pub regexes: Vec<Option<http::BodyRegex>>,
+    /// The real server's `virtualhost`.
+    pub real_server_host: Option<String>,
+    /// The virtual server's `virtualhost`.
+    pub virtual_server_host: Option<String>,
+    /// `SSL_GET`: the TLS client.
+    pub tls: Option<Arc<ClientConfig>>,
+}
+
+impl HttpExchange {
+    /// The exchange of `check`, and the messages about its regexes.
+    pub fn new(
+        check: HttpCheck,
+        real_server_host: Option<String>,
+        virtual_server_host: Option<String>,
+        tls: Option<Arc<ClientConfig>>,
+    ) -> (Self, Vec<String>) {
+        let mut warnings = Vec::new();
+        let regexes = check
+            .urls
+            .iter()
+            .map(|url| {
+                let compiled = http::BodyRegex::compile(url);
+                warnings.extend(
+                    compiled
+                        .warnings
+                        .into_iter()
+                        .map(|w| format!("url {}: {w}", url.path)),
+                );
+                compiled.body_regex
+            })
+            .collect();
+        let exchange = HttpExchange {
+            check,
+            regexes,
+            real_server_host,
+            virtual_server_host,
+            tls,
+        };
+        (exchange, warnings)
+    }
+}
+
 enum Step {
     Connecting,
+    /// `SSL_GET`: the TLS handshake, then `request` is sent.
+    Handshake {
+        request: Vec<u8>,
+    },
     Sending {
         request: Vec<u8>,
         written: usize,
@@ -108,6 +164,8 @@ pub struct Probe {
     exchange: Exchange,
     timeout: Duration,
     socket: Socket,
+    /// `SSL_GET`: the TLS session on `socket`.
+    tls: Option<ClientConnection>,
     step: Step,
     url: usize,
     deadline: Instant,
@@ -149,6 +207,7 @@ impl Probe {
             exchange,
             timeout,
             socket,
+            tls: None,
             step,
             url: 0,
             deadline: now + timeout,
@@ -158,7 +217,10 @@ impl Probe {
     /// The poll events the attempt waits for.
     pub fn interest(&self) -> PollFlags {
         match self.step {
-            Step::Connecting | Step::Sending { .. } => PollFlags::POLLOUT,
+            Step::Handshake { .. } if self.tls.as_ref().is_some_and(|t| !t.wants_write()) => {
+                PollFlags::POLLIN
+            }
+            Step::Connecting | Step::Handshake { .. } | Step::Sending { .. } => PollFlags::POLLOUT,
             Step::Receiving { .. }
             | Step::Datagram
             | Step::DnsAnswer { .. }
@@ -192,6 +254,10 @@ impl Probe {
         }
         Verdict::Failure(match self.step {
             Step::Connecting => format!("connection to {} timed out", self.target.address),
+            Step::Handshake { .. } => format!(
+                "the TLS handshake with {} did not end in time",
+                self.target.address
+            ),
             _ => format!("{} did not answer in time", self.target.address),
         })
     }
@@ -354,24 +420,94 @@ impl Probe {
                         self.deadline = now + self.timeout;
                         None
                     }
-                    Exchange::Http(check) => {
+                    Exchange::Http(exchange) => {
+                        let exchange = Arc::clone(exchange);
+                        let check = &exchange.check;
                         let Some(url) = check.urls.get(self.url) else {
                             return Some(Verdict::Success);
                         };
                         let request = http::request(
                             &url.path,
-                            url.virtualhost.as_deref().or(check.virtualhost.as_deref()),
+                            http::virtual_host(
+                                url,
+                                check,
+                                exchange.real_server_host.as_deref(),
+                                exchange.virtual_server_host.as_deref(),
+                            ),
                             self.target.address.ip(),
                             self.target.address.port(),
                             check.http_protocol.as_deref(),
                         );
+                        let Some(config) = &exchange.tls else {
+                            self.step = Step::Sending {
+                                request,
+                                written: 0,
+                            };
+                            self.deadline = now + self.timeout;
+                            return self.advance(now);
+                        };
+                        let sni =
+                            http::sni_name(url, check, exchange.virtual_server_host.as_deref());
+                        let name = server_name(sni, self.target.address.ip());
+                        match ClientConnection::new(Arc::clone(config), name) {
+                            Ok(session) => self.tls = Some(session),
+                            Err(e) => {
+                                return Some(Verdict::Failure(format!(
+                                    "cannot start TLS with {}: {e}",
+                                    self.target.address
+                                )));
+                            }
+                        }
+                        // The handshake has what is left of connect_timeout (keepalived's
+                        // `http_check_thread`).
+                        self.step = Step::Handshake { request };
+                        self.advance(now)
+                    }
+                }
+            }
+            Step::Handshake { request } => {
+                let Some(session) = self.tls.as_mut() else {
+                    return Some(Verdict::Failure("no TLS session".into()));
+                };
+                match handshake(session, &mut self.socket) {
+                    Ok(false) => None,
+                    Ok(true) => {
+                        // rustls keeps the whole request; Sending only flushes it.
+                        let request = std::mem::take(request);
+                        if let Err(e) = session.writer().write_all(&request) {
+                            return Some(Verdict::Failure(format!(
+                                "Cannot send get request to {}: {e}",
+                                self.target.address
+                            )));
+                        }
                         self.step = Step::Sending {
+                            written: request.len(),
                             request,
-                            written: 0,
                         };
                         self.deadline = now + self.timeout;
                         self.advance(now)
                     }
+                    Err(e) => Some(Verdict::Failure(format!(
+                        "SSL handshake/communication error connecting to {}: {e}",
+                        self.target.address
+                    ))),
+                }
+            }
+            Step::Sending { .. } if self.tls.is_some() => {
+                let session = self.tls.as_mut()?;
+                match flush(session, &mut self.socket) {
+                    Ok(false) => None,
+                    Ok(true) => {
+                        self.step = Step::Receiving {
+                            response: Vec::new(),
+                        };
+                        self.deadline = now + self.timeout;
+                        None
+                    }
+                    Err(e) => Some(Verdict::Failure(format!(
+                        "Cannot send get request to {}: {e}",
+                        self.target.address
+                    ))),
                 }
             }
             Step::Sending { request, written } => loop {
@@ -397,42 +533,41 @@ impl Probe {
                 }
             },
             Step::Receiving { response } => {
-                let mut buffer = [0u8; 16384];
-                loop {
-                    match self.socket.read(&mut buffer) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            response.extend_from_slice(&buffer[..n]);
-                            self.deadline = now + self.timeout;
-                            if response.len() >= http::MAX_RESPONSE {
-                                break;
-                            }
-                        }
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
-                        Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                        Err(e) => {
-                            return Some(Verdict::Failure(format!(
-                                "cannot read from {}: {e}",
-                                self.target.address
-                            )));
-                        }
+                let read = match self.tls.as_mut() {
+                    Some(session) => read_tls_response(session, &mut self.socket, response),
+                    None => read_response(&mut self.socket, response),
+                };
+                match read {
+                    Ok(Reading::More) => return None,
+                    Ok(Reading::Got) => {
+                        self.deadline = now + self.timeout;
+                        return None;
+                    }
+                    Ok(Reading::End) => {}
+                    Err(e) => {
+                        return Some(Verdict::Failure(format!(
+                            "cannot read from {}: {e}",
+                            self.target.address
+                        )));
                     }
                 }
-                let Exchange::Http(check) = &self.exchange else {
+                let Exchange::Http(exchange) = &self.exchange else {
                     return Some(Verdict::Success);
                 };
-                let url: &UrlCheck = check.urls.get(self.url)?;
-                if let Err(e) = http::judge(url, response) {
+                let url: &UrlCheck = exchange.check.urls.get(self.url)?;
+                let body_regex = exchange.regexes.get(self.url).and_then(Option::as_ref);
+                if let Err(e) = http::judge(url, body_regex, response) {
                     return Some(Verdict::Failure(e.to_string()));
                 }
                 self.url += 1;
-                if self.url >= check.urls.len() {
+                if self.url >= exchange.check.urls.len() {
                     return Some(Verdict::Success);
                 }
                 // The next URL on a new connection.
                 match connect(&self.target) {
                     Ok(socket) => {
                         self.socket = socket;
+                        self.tls = None;
                         self.step = Step::Connecting;
                         self.deadline = now + self.timeout;
                         None
@@ -442,6 +577,128 @@ impl Probe {
             }
         }
     }
+}
+
+/// What a read of a response came to.
+enum Reading {
+    /// Nothing more for now.
+    More,
+    /// Some data (the step's timeout starts again).
+    Got,
+    /// The server closed: the response is whole.
+    End,
+}
+
+/// Reads what the socket has of a plain response.
+fn read_response(socket: &mut Socket, response: &mut Vec<u8>) -> std::io::Result<Reading> {
+    let mut buffer = [0u8; 16384];
+    let mut got = false;
+    loop {
+        match socket.read(&mut buffer) {
+            Ok(0) => return Ok(Reading::End),
+            Ok(n) => {
+                response.extend_from_slice(&buffer[..n]);
+                got = true;
+                if response.len() >= http::MAX_RESPONSE {
+                    return Ok(Reading::End);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                return Ok(if got { Reading::Got } else { Reading::More });
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads what the socket has of a response over TLS. The end is the server's close_notify or
+/// the connection closed without one (keepalived takes both as the end of the response).
+fn read_tls_response(
+    session: &mut ClientConnection,
+    socket: &mut Socket,
+    response: &mut Vec<u8>,
+) -> std::io::Result<Reading> {
+    let mut buffer = [0u8; 16384];
+    let mut got = false;
+    let mut closed = false;
+    loop {
+        match session.reader().read(&mut buffer) {
+            Ok(0) => return Ok(Reading::End),
+            Ok(n) => {
+                response.extend_from_slice(&buffer[..n]);
+                got = true;
+                if response.len() >= http::MAX_RESPONSE {
+                    return Ok(Reading::End);
+                }
+                continue;
+            }
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(Reading::End),
+            Err(e) if e.kind() == ErrorKind::WouldBlock && closed => return Ok(Reading::End),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        match session.read_tls(socket) {
+            Ok(0) => closed = true,
+            Ok(_) => {
+                session
+                    .process_new_packets()
+                    .map_err(|e| std::io::Error::new(ErrorKind::InvalidData, e))?;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                return Ok(if got { Reading::Got } else { Reading::More });
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Moves the TLS handshake on as far as the socket allows; `true` once it is done.
+fn handshake(session: &mut ClientConnection, socket: &mut Socket) -> Result<bool, String> {
+    loop {
+        if !flush(session, socket).map_err(|e| e.to_string())? {
+            return Ok(false);
+        }
+        if !session.is_handshaking() {
+            return Ok(true);
+        }
+        match session.read_tls(socket) {
+            Ok(0) => return Err("the server closed the connection".into()),
+            Ok(_) => {
+                if let Err(e) = session.process_new_packets() {
+                    // Tell the server why (an alert), if the socket takes it.
+                    let _ = session.write_tls(socket);
+                    return Err(e.to_string());
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// Writes what the TLS session has to send; `true` once all is written.
+fn flush(session: &mut ClientConnection, socket: &mut Socket) -> std::io::Result<bool> {
+    while session.wants_write() {
+        match session.write_tls(socket) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// The name the TLS session is for: the SNI name when there is one and it is a DNS name, else
+/// the address (rustls sends no SNI for an address, as keepalived sends none without
+/// `enable_sni`).
+fn server_name(sni: Option<&str>, address: IpAddr) -> ServerName<'static> {
+    sni.and_then(|name| ServerName::try_from(name.to_owned()).ok())
+        .filter(|name| matches!(name, ServerName::DnsName(_)))
+        .unwrap_or_else(|| ServerName::IpAddress(address.into()))
 }
 
 /// A query id nobody can guess (keepalived uses `random()`).
@@ -627,6 +884,10 @@ mod tests {
         })
     }
 
+    fn http(check: HttpCheck) -> Exchange {
+        Exchange::Http(Arc::new(HttpExchange::new(check, None, None, None).0))
+    }
+
     fn url(path: &str, digest: Option<&str>) -> UrlCheck {
         UrlCheck {
             path: path.into(),
@@ -662,7 +923,7 @@ mod tests {
             ..HttpCheck::default()
         };
         assert_eq!(
-            probe_verdict(port, Exchange::Http(check), Duration::from_secs(2)),
+            probe_verdict(port, http(check), Duration::from_secs(2)),
             Verdict::Success
         );
         let requests = server.join().expect("server");
@@ -670,7 +931,7 @@ mod tests {
             requests[0].starts_with("GET /a HTTP/1.0\r\n"),
             "{requests:?}"
         );
-        assert!(requests[0].contains(&format!("Host: web:{port}\r\n")));
+        assert!(requests[0].contains("\r\nHost: web\r\n"), "{requests:?}");
         assert!(requests[1].starts_with("GET /b "));
     }
 
@@ -683,7 +944,7 @@ mod tests {
             urls: vec![url("/", None)],
             ..HttpCheck::default()
         };
-        let verdict = probe_verdict(port, Exchange::Http(check), Duration::from_secs(2));
+        let verdict = probe_verdict(port, http(check), Duration::from_secs(2));
         assert!(
             matches!(&verdict, Verdict::Failure(m) if m.contains("500")),
             "{verdict:?}"
@@ -1094,7 +1355,7 @@ mod tests {
             urls: vec![url("/", None)],
             ..HttpCheck::default()
         };
-        let verdict = probe_verdict(port, Exchange::Http(check), Duration::from_millis(300));
+        let verdict = probe_verdict(port, http(check), Duration::from_millis(300));
         assert!(
             matches!(&verdict, Verdict::Failure(m) if m.contains("in time")),
             "{verdict:?}"

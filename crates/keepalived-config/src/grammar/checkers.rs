@@ -201,11 +201,15 @@ pub static URL_KEYWORDS: &[Keyword] = &[
         Ok(())
     }),
     // keepalived 2.2.7 takes the regex keywords without checking their values: a missing or
-    // bad value is silently ignored.
+    // bad value is only logged. The pattern is the line split again with quotes and escapes
+    // decoded (`\\d` in the file is `\d` in the pattern), and must be one word.
     kw("regex", |p, l| {
-        if let Some(r) = l.text_of(1) {
-            let r = r.to_owned();
-            with_url(p, |u| u.regex = Some(r));
+        let Some(words) = p.quoted_words(l) else {
+            return Ok(());
+        };
+        match <[String; 2]>::try_from(words) {
+            Ok([_, pattern]) => with_url(p, |u| u.regex = Some(pattern)),
+            Err(_) => p.log("regex missing or too many fields"),
         }
         Ok(())
     }),

@@ -239,6 +239,18 @@ impl Parser<'_> {
         }
     }
 
+    /// The words of the raw line split again with quotes and escapes decoded (keepalived's
+    /// `alloc_strvec_quoted_escaped(NULL)`); `None` after reporting a missing quote.
+    pub fn quoted_words(&mut self, line: &Line) -> Option<Vec<String>> {
+        match split_command(line.text.as_str()) {
+            Ok(words) => Some(words),
+            Err(e) => {
+                self.report_command_error(line.text.as_str(), e);
+                None
+            }
+        }
+    }
+
     fn report_command_error(&mut self, text: &str, error: CommandError) {
         match error {
             CommandError::MissingQuote(q) => {
