@@ -49,6 +49,7 @@ use crate::sockets::{IPPROTO_AH, IPPROTO_VRRP, PacketSocket, ReceiveSocket, Send
 use crate::track_files::{self, FileWatch};
 use crate::track_process::{self, ProcMonitor, ProcessTracker, Received};
 use crate::trackers::{Contribution, ScriptTracker, contribution, file_contribution};
+use crate::vmac::{self, RpFilterChange};
 
 /// What the command line decided.
 #[derive(Clone, Debug)]
@@ -154,6 +155,8 @@ struct Running {
     /// `virtual_ipaddress` then `virtual_ipaddress_excluded`, resolved to interfaces.
     addresses: Vec<AddressSpec>,
     group: Option<usize>,
+    /// The `use_vmac` interface, once set up.
+    vmac: Option<VmacLink>,
     /// Per address: a gratuitous ARP / NA waiting for its interface's pacing interval.
     gratuitous_pending: Vec<bool>,
     /// Last drop logged, to keep a flood of bad packets from flooding the log too.
@@ -162,6 +165,24 @@ struct Running {
     routing_set: bool,
     /// The state the last SMTP alert was about (one alert per state change).
     last_email_state: Option<State>,
+}
+
+/// An instance's VMAC interface.
+#[derive(Clone, Debug)]
+struct VmacLink {
+    index: u32,
+    name: String,
+    base: u32,
+    /// Adverts leave from the base interface (`vmac_xmit_base`).
+    xmit_base: bool,
+}
+
+/// A base interface's `arp_ignore` and `arp_filter` before its first VMAC, and how many VMACs it carries.
+struct BaseArp {
+    name: String,
+    arp_ignore: Option<u32>,
+    arp_filter: Option<u32>,
+    vmacs: u32,
 }
 
 /// A `track_file` some instance or sync group tracks, with the value it last held.
@@ -252,6 +273,10 @@ struct Daemon {
     proc_scan_at: Option<Instant>,
     /// When each interface may send its next gratuitous ARP / NA.
     pacing: Pacing,
+    /// Base interfaces of VMACs, by index.
+    vmac_bases: HashMap<u32, BaseArp>,
+    /// What clearing `all.rp_filter` for the VMACs changed.
+    rp_filter: Option<RpFilterChange>,
     /// inotify on the directories of `files`.
     file_watch: Option<FileWatch>,
     fifos: Vec<File>,
@@ -316,6 +341,8 @@ impl Daemon {
             checks: Vec::new(),
             files: Vec::new(),
             pacing: Pacing::default(),
+            vmac_bases: HashMap::new(),
+            rp_filter: None,
             processes: Vec::new(),
             proc_monitor: None,
             proc_scan_at: None,
@@ -426,12 +453,22 @@ impl Daemon {
                 model.interface.as_deref().unwrap_or("(none)")
             );
         }
-        let addresses = self.resolve_addresses(&model);
+        let vmac = match (&model.vmac, interface) {
+            (Some(config), Some(base)) => self.set_up_vmac(&model, config, base),
+            _ => None,
+        };
+        // A private macvlan takes the frames sent from its own MAC, the peers' adverts: they arrive there.
+        if let Some(vmac) = &vmac {
+            self.by_vrid
+                .insert((vmac.index, family(model.family), model.vrid), index);
+        }
+        let addresses = self.resolve_addresses(&model, vmac.as_ref());
         self.instances.push(Running {
             vrrp,
             model,
             interface,
             addresses,
+            vmac,
             group: None,
             gratuitous_pending: Vec::new(),
             last_drop_log: None,
@@ -441,13 +478,18 @@ impl Daemon {
         Some(index)
     }
 
-    fn resolve_addresses(&self, model: &VrrpInstance) -> Vec<AddressSpec> {
+    /// The instance's addresses on their interfaces: the one given with `dev`, else the VMAC, else the
+    /// instance's interface.
+    fn resolve_addresses(&self, model: &VrrpInstance, vmac: Option<&VmacLink>) -> Vec<AddressSpec> {
+        let default = vmac
+            .map(|vmac| vmac.name.as_str())
+            .or(model.interface.as_deref());
         model
             .virtual_addresses
             .iter()
             .chain(&model.excluded_addresses)
             .filter_map(|address| {
-                let device = address.device.as_deref().or(model.interface.as_deref())?;
+                let device = address.device.as_deref().or(default)?;
                 match self.interfaces.index_of(device) {
                     Some(index) => Some(address_spec(address, index)),
                     None => {
@@ -460,6 +502,146 @@ impl Daemon {
                 }
             })
             .collect()
+    }
+
+    /// Creates (or takes over) the instance's VMAC on `base`, sets the kernel parameters keepalived sets
+    /// and brings it up. `None`, with the reason logged, when it cannot be used: the instance then runs on
+    /// its interface.
+    fn set_up_vmac(
+        &mut self,
+        model: &VrrpInstance,
+        config: &model::vrrp::Vmac,
+        base: u32,
+    ) -> Option<VmacLink> {
+        let instance = &model.name;
+        if model.family == model::AddressFamily::Ipv6 {
+            warn!(
+                "({instance}) use_vmac is not supported for IPv6 instances yet; using the interface"
+            );
+            return None;
+        }
+        let name = vmac::name(
+            config,
+            self.config.global.vmac_prefix.as_deref(),
+            model.vrid,
+        );
+        let mac = vmac::mac(config, false, model.vrid);
+        let index = match self.interfaces.index_of(&name) {
+            Some(index) => {
+                if self.interfaces.link(index).and_then(|link| link.mac) != Some(mac) {
+                    warn!(
+                        "({instance}) interface {name} already exists and is not this instance's VMAC;                          using the interface"
+                    );
+                    return None;
+                }
+                index
+            }
+            None => {
+                if self.rp_filter.is_none() {
+                    self.rp_filter = vmac::clear_rp_filter();
+                }
+                if let Err(e) = self.rtnl.create_macvlan(&name, base, mac) {
+                    warn!("({instance}): Unable to create VMAC interface {name}: {e}");
+                    return None;
+                }
+                info!("({instance}): Success creating VMAC interface {name}");
+                match (self.rtnl.links(), self.rtnl.addresses()) {
+                    (Ok(links), Ok(addresses)) => {
+                        self.interfaces = Interfaces::new(links, addresses)
+                    }
+                    (Err(e), _) | (_, Err(e)) => warn!("{e}"),
+                }
+                self.interfaces.index_of(&name)?
+            }
+        };
+        for (parameter, value) in [
+            ("arp_ignore", 1),
+            ("accept_local", 1),
+            ("rp_filter", 0),
+            ("promote_secondaries", 1),
+        ] {
+            if let Err(e) = vmac::write_sysctl("ipv4", &name, parameter, value) {
+                warn!("({instance}) cannot set {parameter} on {name}: {e}");
+            }
+        }
+        let ipv6_needed = model
+            .excluded_addresses
+            .iter()
+            .any(|address| address.prefix.address.is_ipv6() && address.device.is_none());
+        let _ = vmac::write_sysctl("ipv6", &name, "disable_ipv6", u32::from(!ipv6_needed));
+        self.use_vmac_base(base);
+        if let Err(e) = self.rtnl.set_link_up(index) {
+            warn!("({instance}) cannot bring {name} up: {e}");
+        }
+        Some(VmacLink {
+            index,
+            name,
+            base,
+            xmit_base: config.xmit_base,
+        })
+    }
+
+    /// The base interface of one more VMAC: `arp_ignore` and `arp_filter` 1, the old values kept.
+    fn use_vmac_base(&mut self, base: u32) {
+        if let Some(entry) = self.vmac_bases.get_mut(&base) {
+            entry.vmacs += 1;
+            return;
+        }
+        let Some(name) = self.interfaces.link(base).map(|link| link.name.clone()) else {
+            return;
+        };
+        let arp_ignore = vmac::read_sysctl("ipv4", &name, "arp_ignore");
+        let arp_filter = vmac::read_sysctl("ipv4", &name, "arp_filter");
+        for parameter in ["arp_ignore", "arp_filter"] {
+            if let Err(e) = vmac::write_sysctl("ipv4", &name, parameter, 1) {
+                warn!("Cannot set {parameter} on {name}: {e}");
+            }
+        }
+        self.vmac_bases.insert(
+            base,
+            BaseArp {
+                name,
+                arp_ignore,
+                arp_filter,
+                vmacs: 1,
+            },
+        );
+    }
+
+    /// Removes an instance's VMAC. When a reload removes it, the base interface gets its ARP settings back
+    /// with its last VMAC; at stop they stay, as keepalived 2.2.7 leaves them (measured).
+    fn remove_vmac(&mut self, index: usize) {
+        let Some(link) = self.instances[index].vmac.take() else {
+            return;
+        };
+        let instance = self.instances[index].model.name.clone();
+        match self.rtnl.delete_link(link.index) {
+            Ok(_) => info!(
+                "vmac: Success removing VMAC interface {} for vrrp_instance {instance}",
+                link.name
+            ),
+            Err(e) => warn!(
+                "vmac: Error removing VMAC interface {} for vrrp_instance {instance}: {e}",
+                link.name
+            ),
+        }
+        let Some(entry) = self.vmac_bases.get_mut(&link.base) else {
+            return;
+        };
+        entry.vmacs -= 1;
+        if entry.vmacs > 0 || self.stopping {
+            return;
+        }
+        if let Some(entry) = self.vmac_bases.remove(&link.base) {
+            for (parameter, value) in [
+                ("arp_ignore", entry.arp_ignore),
+                ("arp_filter", entry.arp_filter),
+            ] {
+                if let Some(value) = value {
+                    let _ = vmac::write_sysctl("ipv4", &entry.name, parameter, value);
+                }
+            }
+        }
     }
 
     fn build_groups(&mut self) {
@@ -504,13 +686,16 @@ impl Daemon {
             else {
                 continue;
             };
-            let entry = (
-                family(running.model.family),
-                running.model.multicast_group,
-                interface,
-            );
-            if !wanted.contains(&entry) {
-                wanted.push(entry);
+            let vmac = running.vmac.as_ref().map(|vmac| vmac.index);
+            for interface in std::iter::once(interface).chain(vmac) {
+                let entry = (
+                    family(running.model.family),
+                    running.model.multicast_group,
+                    interface,
+                );
+                if !wanted.contains(&entry) {
+                    wanted.push(entry);
+                }
             }
         }
         for &(family, group, interface) in &self.joined {
@@ -812,6 +997,11 @@ impl Daemon {
         let running = &mut self.instances[index];
         let Some(interface) = running.interface else {
             return;
+        };
+        // From the VMAC, so that the adverts carry the virtual router's MAC, unless vmac_xmit_base.
+        let interface = match &running.vmac {
+            Some(vmac) if !vmac.xmit_base => vmac.index,
+            _ => interface,
         };
         let family = family(running.model.family);
         let Some(source) = running.vrrp.source_address() else {
@@ -1784,7 +1974,7 @@ impl Daemon {
                             model.name
                         );
                     }
-                    let new_addresses = self.resolve_addresses(&model);
+                    let new_addresses = self.resolve_addresses(&model, running.vmac.as_ref());
                     if running.vrrp.state() == State::Master {
                         for spec in running
                             .addresses
@@ -1828,7 +2018,8 @@ impl Daemon {
         }
         self.instances = kept;
         for (index, running) in self.instances.iter().enumerate() {
-            if let Some(interface) = running.interface {
+            let vmac = running.vmac.as_ref().map(|vmac| vmac.index);
+            for interface in running.interface.into_iter().chain(vmac) {
                 self.by_vrid.insert(
                     (interface, family(running.model.family), running.model.vrid),
                     index,
@@ -1883,6 +2074,10 @@ impl Daemon {
         self.carry_out(index, actions, now);
         // The reload stops instances from a temporary list: their priority 0 leaves now.
         self.flush_adverts();
+        // With -V the VIPs stay, and so does the interface carrying them.
+        if self.options.release_vips || !self.stopping {
+            self.remove_vmac(index);
+        }
     }
 
     /// An instance's `virtual_routes` go in after its VIPs and its `virtual_rules` after them; rules, then
@@ -2038,6 +2233,9 @@ impl Daemon {
         }
         let statics = Statics::of(&self.config);
         self.set_statics(&statics.borrowed(), false);
+        if let Some(change) = self.rp_filter.take() {
+            vmac::restore_rp_filter(&change);
+        }
         // Let the stop scripts start and be reaped if they are quick; do not wait for slow ones.
         let deadline = Instant::now() + Duration::from_millis(100);
         while Instant::now() < deadline {

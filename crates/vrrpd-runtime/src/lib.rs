@@ -15,6 +15,7 @@
 //! | [`track_process`] | `vrrp_track_process`: matching, quorum and delays, the proc connector (or a `/proc` poll) |
 //! | [`track_files`] | `track_file` files (also the checker process's `FILE_CHECK`): values, `init_file`, inotify |
 //! | [`smtp_alert`] | mails on state changes (`smtp_alert`), keepalived's conversation and messages |
+//! | [`vmac`] | `use_vmac`: the macvlan's name and MAC, the kernel parameters keepalived sets |
 //! | [`logging`], [`process`] | keepalived's log lines, pid files, going into the background |
 //! | [`notify`] | systemd's notify socket: readiness, reload, stop, watchdog |
 //! | [`metrics`] | the opt-in Prometheus endpoint, served from the event loop |
@@ -36,5 +37,6 @@ pub mod sockets;
 pub mod track_files;
 pub mod track_process;
 pub mod trackers;
+pub mod vmac;
 
 pub use daemon::{DaemonOptions, run};

@@ -12,7 +12,9 @@ use netlink_packet_core::{
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
 };
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
+};
 use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::rule::RuleMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -164,6 +166,66 @@ impl Rtnetlink {
                     source.raw_os_error(),
                     Some(libc::EADDRNOTAVAIL | libc::ENODEV)
                 ) =>
+            {
+                Ok(false)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Creates a private-mode macvlan `name` on `base` with `mac` (keepalived's VMAC interface).
+    pub fn create_macvlan(
+        &mut self,
+        name: &str,
+        base: u32,
+        mac: [u8; 6],
+    ) -> Result<(), NetlinkError> {
+        let mut message = LinkMessage::default();
+        message.attributes = vec![
+            LinkAttribute::LinkInfo(vec![
+                LinkInfo::Kind(InfoKind::MacVlan),
+                LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
+                    MacVlanMode::Private,
+                )])),
+            ]),
+            LinkAttribute::Link(base),
+            LinkAttribute::IfName(name.to_owned()),
+            LinkAttribute::Address(mac.to_vec()),
+        ];
+        self.request(
+            RouteNetlinkMessage::NewLink(message),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("creating {name}"),
+        )
+        .map(|_| ())
+    }
+
+    /// Sets an interface administratively up.
+    pub fn set_link_up(&mut self, index: u32) -> Result<(), NetlinkError> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        message.header.flags = LinkFlags::Up;
+        message.header.change_mask = LinkFlags::Up;
+        self.request(
+            RouteNetlinkMessage::SetLink(message),
+            0,
+            &format!("setting interface {index} up"),
+        )
+        .map(|_| ())
+    }
+
+    /// Removes an interface; returns whether it was there.
+    pub fn delete_link(&mut self, index: u32) -> Result<bool, NetlinkError> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        match self.request(
+            RouteNetlinkMessage::DelLink(message),
+            0,
+            &format!("removing interface {index}"),
+        ) {
+            Ok(_) => Ok(true),
+            Err(NetlinkError::Kernel { source, .. })
+                if source.raw_os_error() == Some(libc::ENODEV) =>
             {
                 Ok(false)
             }
