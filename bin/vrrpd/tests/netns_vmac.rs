@@ -180,3 +180,116 @@ fn vmac_carries_the_vip_and_the_mac_keepalived() {
     require_netns!(keepalived);
     vmac_takes_the_vip_and_its_mac(Implementation::Keepalived);
 }
+
+const VRRP_MAC6: &str = "00:00:5e:00:02:33";
+
+fn config6(priority: u8) -> String {
+    format!(
+        "vrrp_instance VI_6 {{\n    interface eth0\n    virtual_router_id 51\n    priority {priority}\n\
+         advert_int 0.1\n    version 3\n    use_vmac\n    virtual_ipaddress {{\n        {}/64\n    }}\n}}\n",
+        netns::VIP6
+    )
+}
+
+/// The link-local addresses of router `n`'s `interface`.
+fn link_locals(topology: &Topology, n: usize, interface: &str) -> Vec<String> {
+    output(&[
+        "ip",
+        "-6",
+        "-o",
+        "-n",
+        &topology.router(n),
+        "addr",
+        "show",
+        "dev",
+        interface,
+        "scope",
+        "link",
+    ])
+    .lines()
+    .filter_map(|line| line.split_whitespace().nth(3).map(str::to_owned))
+    .collect()
+}
+
+/// IPv6: the VMAC has 00:00:5e:00:02:33 and, as its only link-local address, the base interface's (none made
+/// from its own MAC), carries the VIP and sends the adverts.
+fn ipv6_vmac(first: Implementation) {
+    let mut topology = Topology::new(2);
+    topology.start(2, Implementation::Vrrpd, &config6(100));
+    let run = topology.start(1, first, &config6(200));
+    assert!(
+        wait_for(Duration::from_secs(5), || topology.has_address_on(
+            1,
+            VMAC,
+            netns::VIP6
+        ))
+        .is_some(),
+        "{first:?}: the VIP is not on {VMAC}\n{}",
+        topology.logs()
+    );
+    let link = output(&["ip", "-d", "-n", &topology.router(1), "link", "show", VMAC]);
+    assert!(
+        link.contains("macvlan mode private") && link.contains(VRRP_MAC6),
+        "{first:?}: {link}"
+    );
+    let base = link_locals(&topology, 1, "eth0");
+    assert_eq!(
+        base.len(),
+        1,
+        "{first:?}: eth0's link-local addresses {base:?}"
+    );
+    assert_eq!(
+        link_locals(&topology, 1, VMAC),
+        base,
+        "{first:?}: the VMAC's link-local addresses"
+    );
+    let frames = output(&[
+        "ip",
+        "netns",
+        "exec",
+        &topology.namespace("sw"),
+        "timeout",
+        "3",
+        "tcpdump",
+        "-i",
+        "br0",
+        "-e",
+        "-n",
+        "-c",
+        "3",
+        "ip6 proto 112",
+    ]);
+    assert!(
+        frames.contains(&format!("{VRRP_MAC6} > 33:33:00:00:00:12")),
+        "{first:?}: adverts not from the VRRP MAC:\n{frames}"
+    );
+    assert!(!topology.has_address_on(2, VMAC, netns::VIP6));
+    topology.daemon(run).terminate();
+    assert!(
+        wait_for(Duration::from_secs(2), || topology.has_address_on(
+            2,
+            VMAC,
+            netns::VIP6
+        ))
+        .is_some(),
+        "{first:?}: no takeover\n{}",
+        topology.logs()
+    );
+    assert!(topology.daemon(run).wait_exit().is_some());
+    assert!(
+        !output(&["ip", "-n", &topology.router(1), "link", "show"]).contains(VMAC),
+        "{first:?}: the VMAC is left behind"
+    );
+}
+
+#[test]
+fn ipv6_vmac_ours() {
+    require_netns!();
+    ipv6_vmac(Implementation::Vrrpd);
+}
+
+#[test]
+fn ipv6_vmac_keepalived() {
+    require_netns!(keepalived);
+    ipv6_vmac(Implementation::Keepalived);
+}

@@ -514,18 +514,13 @@ impl Daemon {
         base: u32,
     ) -> Option<VmacLink> {
         let instance = &model.name;
-        if model.family == model::AddressFamily::Ipv6 {
-            warn!(
-                "({instance}) use_vmac is not supported for IPv6 instances yet; using the interface"
-            );
-            return None;
-        }
+        let ipv6 = model.family == model::AddressFamily::Ipv6;
         let name = vmac::name(
             config,
             self.config.global.vmac_prefix.as_deref(),
             model.vrid,
         );
-        let mac = vmac::mac(config, false, model.vrid);
+        let mac = vmac::mac(config, ipv6, model.vrid);
         let index = match self.interfaces.index_of(&name) {
             Some(index) => {
                 if self.interfaces.link(index).and_then(|link| link.mac) != Some(mac) {
@@ -554,22 +549,61 @@ impl Daemon {
                 self.interfaces.index_of(&name)?
             }
         };
-        for (parameter, value) in [
-            ("arp_ignore", 1),
-            ("accept_local", 1),
-            ("rp_filter", 0),
-            ("promote_secondaries", 1),
-        ] {
-            if let Err(e) = vmac::write_sysctl("ipv4", &name, parameter, value) {
-                warn!("({instance}) cannot set {parameter} on {name}: {e}");
+        let ipv6_needed = ipv6
+            || model
+                .excluded_addresses
+                .iter()
+                .any(|address| address.prefix.address.is_ipv6() && address.device.is_none());
+        if !ipv6 {
+            for (parameter, value) in [
+                ("arp_ignore", 1),
+                ("accept_local", 1),
+                ("rp_filter", 0),
+                ("promote_secondaries", 1),
+            ] {
+                if let Err(e) = vmac::write_sysctl("ipv4", &name, parameter, value) {
+                    warn!("({instance}) cannot set {parameter} on {name}: {e}");
+                }
+            }
+            let _ = vmac::write_sysctl("ipv6", &name, "disable_ipv6", u32::from(!ipv6_needed));
+            self.use_vmac_base(base);
+        }
+        if ipv6_needed {
+            // No link-local address made from the VMAC's own MAC (RFC 5798 7.4).
+            if let Err(e) = self.rtnl.set_no_ipv6_address_generation(index) {
+                warn!("vmac: Error setting ADDR_GEN_MODE to NONE on {name}: {e}");
             }
         }
-        let ipv6_needed = model
-            .excluded_addresses
-            .iter()
-            .any(|address| address.prefix.address.is_ipv6() && address.device.is_none());
-        let _ = vmac::write_sysctl("ipv6", &name, "disable_ipv6", u32::from(!ipv6_needed));
-        self.use_vmac_base(base);
+        if ipv6 {
+            // Adverts leave from a link-local address that is not a VIP: the configured source, else the
+            // base interface's, else one made from the base's MAC.
+            let link_local = match model.source_address {
+                Some(address @ IpAddr::V6(_)) => Some(address),
+                _ => self
+                    .interfaces
+                    .source_address(base, Family::Ipv6, &[])
+                    .or_else(|| {
+                        let mac = self.interfaces.link(base)?.mac?;
+                        Some(IpAddr::V6(vmac::link_local_from_mac(mac)))
+                    }),
+            };
+            if let Some(address) = link_local {
+                let spec = AddressSpec {
+                    index,
+                    address,
+                    prefix_len: 64,
+                    broadcast: None,
+                    scope: 253,
+                    label: None,
+                    peer: None,
+                    flags: netlink_packet_route::address::AddressFlags::empty(),
+                    preferred_lifetime: None,
+                };
+                if let Err(e) = self.rtnl.add_address(&spec) {
+                    warn!("Adding link-local address to vmac failed: {e}");
+                }
+            }
+        }
         if let Err(e) = self.rtnl.set_link_up(index) {
             warn!("({instance}) cannot bring {name} up: {e}");
         }

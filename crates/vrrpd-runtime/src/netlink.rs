@@ -13,7 +13,8 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
 };
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoMacVlan, LinkAttribute,
+    LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
 };
 use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::rule::RuleMessage;
@@ -210,6 +211,21 @@ impl Rtnetlink {
             RouteNetlinkMessage::SetLink(message),
             0,
             &format!("setting interface {index} up"),
+        )
+        .map(|_| ())
+    }
+
+    /// Stops the kernel giving an interface a link-local address of its own (`addr_gen_mode none`).
+    pub fn set_no_ipv6_address_generation(&mut self, index: u32) -> Result<(), NetlinkError> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        message.attributes = vec![LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+            vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
+        )])];
+        self.request(
+            RouteNetlinkMessage::SetLink(message),
+            0,
+            &format!("setting addr_gen_mode none on interface {index}"),
         )
         .map(|_| ())
     }

@@ -1,6 +1,7 @@
 //! `use_vmac`, as keepalived 2.2.7 sets it up (`vrrp_vmac.c`, `vrrp_if_config.c`): a private-mode macvlan
 //! `vrrp.<VRID>` (or the name given, or `vmac_prefix`) on the instance's interface with the virtual router's
-//! MAC 00:00:5e:00:01:<VRID>, carrying the VIPs and sending the adverts, so that the MAC the LAN learnt for
+//! MAC 00:00:5e:00:01:<VRID> (00:00:5e:00:02:<VRID> for IPv6, whose VMAC gets no link-local address of its
+//! own but the base interface's, or one made from the base's MAC), carrying the VIPs and sending the adverts, so that the MAC the LAN learnt for
 //! the VIPs moves with mastership. Kernel parameters: on the VMAC `arp_ignore` 1, `accept_local` 1,
 //! `rp_filter` 0, `promote_secondaries` 1 and IPv6 off (unless IPv6 excluded addresses need it); on the base
 //! interface `arp_ignore` 1 and `arp_filter` 1, restored when its last VMAC goes; `all.rp_filter` is
@@ -22,6 +23,28 @@ pub fn name(vmac: &Vmac, prefix: Option<&str>, vrid: u8) -> String {
 pub fn mac(vmac: &Vmac, ipv6: bool, vrid: u8) -> [u8; 6] {
     vmac.mac
         .unwrap_or([0x00, 0x00, 0x5e, 0x00, if ipv6 { 0x02 } else { 0x01 }, vrid])
+}
+
+/// The link-local address keepalived makes from a MAC when the base interface has none (EUI-64).
+pub fn link_local_from_mac(mac: [u8; 6]) -> std::net::Ipv6Addr {
+    std::net::Ipv6Addr::from([
+        0xfe,
+        0x80,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        mac[0] ^ 0x02,
+        mac[1],
+        mac[2],
+        0xff,
+        0xfe,
+        mac[3],
+        mac[4],
+        mac[5],
+    ])
 }
 
 fn path(family: &str, interface: &str, parameter: &str) -> String {
@@ -134,5 +157,9 @@ mod tests {
         assert_eq!(name(&named, Some("vr"), 7), "vm1");
         assert_eq!(mac(&vmac(), false, 51), [0, 0, 0x5e, 0, 1, 51]);
         assert_eq!(mac(&vmac(), true, 51), [0, 0, 0x5e, 0, 2, 51]);
+        assert_eq!(
+            link_local_from_mac([2, 0, 0, 0, 0, 1]).to_string(),
+            "fe80::ff:fe00:1"
+        );
     }
 }
