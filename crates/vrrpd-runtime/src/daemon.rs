@@ -46,6 +46,7 @@ use crate::routing;
 use crate::scripts::{self, Children, Purpose};
 use crate::smtp_alert::{self, Mailer};
 use crate::sockets::{IPPROTO_AH, IPPROTO_VRRP, PacketSocket, ReceiveSocket, SendSocket};
+use crate::sync_daemon::{self, SyncOp, SyncSettings, daemon_state_for};
 use crate::track_files::{self, FileWatch};
 use crate::track_process::{self, ProcMonitor, ProcessTracker, Received};
 use crate::trackers::{Contribution, ScriptTracker, contribution, file_contribution};
@@ -85,6 +86,8 @@ enum StartError {
     Timer(nix::Error),
     #[error("metrics address '{0}': not ADDRESS:PORT")]
     MetricsAddress(String),
+    #[error("IPVS: Can't initialize ipvs: {0}")]
+    Ipvs(ipvs::Error),
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. Returns the process's exit status.
@@ -290,6 +293,16 @@ struct Daemon {
     /// The Prometheus endpoint, when asked for.
     metrics: Option<MetricsServer>,
     reloads: u64,
+    /// `lvs_sync_daemon`, while it drives the kernel's sync daemons.
+    sync: Option<SyncFollower>,
+    /// The IPVS connection, opened only for `lvs_sync_daemon` (so that a kernel without IPVS runs VRRP).
+    ipvs: Option<ipvs::Client>,
+}
+
+/// The sync daemon settings and the daemon started last.
+struct SyncFollower {
+    settings: SyncSettings,
+    running: ipvs::model::DaemonState,
 }
 
 impl Daemon {
@@ -354,8 +367,18 @@ impl Daemon {
             notifier: Notifier::from_env(Instant::now()),
             metrics,
             reloads: 0,
+            sync: None,
+            ipvs: None,
         };
         daemon.open_receivers()?;
+        if let Some(settings) = sync_settings(&config) {
+            daemon.ipvs = Some(ipvs::Client::connect().map_err(StartError::Ipvs)?);
+            daemon.send_sync(settings.at_start());
+            daemon.sync = Some(SyncFollower {
+                settings,
+                running: ipvs::model::DaemonState::Backup,
+            });
+        }
         daemon.install(config, Instant::now());
         Ok(daemon)
     }
@@ -1023,6 +1046,43 @@ impl Daemon {
                         self.write_fifos("INSTANCE", &running.model.name.clone(), state, priority);
                     }
                 }
+            }
+        }
+        self.follow_sync(index);
+    }
+
+    /// Keeps the IPVS sync daemon in step with the `lvs_sync_daemon` instance's state.
+    fn follow_sync(&mut self, index: usize) {
+        let Some(sync) = &mut self.sync else {
+            return;
+        };
+        let running = &self.instances[index];
+        if running.model.name != sync.settings.instance {
+            return;
+        }
+        let state = running.vrrp.state();
+        let ops = sync.settings.follow(sync.running, state);
+        if ops.is_empty() {
+            return;
+        }
+        sync.running = daemon_state_for(state);
+        self.send_sync(ops);
+    }
+
+    /// Sends sync daemon requests; a failure is logged and the rest still go, as keepalived does.
+    fn send_sync(&mut self, ops: Vec<SyncOp>) {
+        let Some(client) = &mut self.ipvs else {
+            return;
+        };
+        for op in ops {
+            let (result, quiet) = match &op {
+                SyncOp::Start(daemon) => (client.start_daemon(daemon), false),
+                SyncOp::Stop { state, quiet } => (client.stop_daemon(*state), *quiet),
+            };
+            match result {
+                Ok(()) => debug!("IPVS: {op}"),
+                Err(e) if !quiet => warn!("IPVS: {op}: {e}"),
+                Err(_) => {}
             }
         }
     }
@@ -1988,6 +2048,8 @@ impl Daemon {
             warn!("Reload failed: keeping the running configuration");
             return;
         };
+        // The sync daemon is restarted once the instances are in place (below).
+        let old_sync = self.sync.take();
         let old = std::mem::take(&mut self.instances);
         self.by_vrid.clear();
         self.timers = Timers::default();
@@ -2090,7 +2152,36 @@ impl Daemon {
             self.apply(index, actions, now);
         }
         self.join_groups();
+        self.reload_sync(old_sync);
         info!("Reload finished");
+    }
+
+    /// After a reload: the old configuration's sync daemon stops and the new one's starts in the state of
+    /// its instance.
+    fn reload_sync(&mut self, old: Option<SyncFollower>) {
+        let new = sync_settings(&self.config).map(|settings| {
+            let state = self
+                .instances
+                .iter()
+                .find(|running| running.model.name == settings.instance)
+                .map_or(State::Init, |running| running.vrrp.state());
+            (settings, state)
+        });
+        if new.is_some() && self.ipvs.is_none() {
+            match ipvs::Client::connect() {
+                Ok(client) => self.ipvs = Some(client),
+                Err(e) => error!("IPVS: Can't initialize ipvs: {e}"),
+            }
+        }
+        let ops = sync_daemon::at_reload(
+            old.as_ref().map(|sync| (&sync.settings, sync.running)),
+            new.as_ref().map(|(settings, state)| (settings, *state)),
+        );
+        self.send_sync(ops);
+        self.sync = new.map(|(settings, state)| SyncFollower {
+            settings,
+            running: daemon_state_for(state),
+        });
     }
 
     /// One line for `systemctl status`.
@@ -2257,6 +2348,10 @@ impl Daemon {
     /// SIGTERM: every master sends its priority-0 advert and drops its VIPs; every instance notifies STOP.
     fn shutdown(&mut self, now: Instant) {
         info!("Stopping");
+        // Before the masters step down, as keepalived: no backup daemon is started on the way out.
+        if let Some(sync) = self.sync.take() {
+            self.send_sync(sync.settings.at_stop(sync.running));
+        }
         for index in 0..self.instances.len() {
             self.stop_instance(index, now);
         }
@@ -2349,6 +2444,14 @@ fn same_address(a: &IpAddress, b: &IpAddress) -> bool {
         ..address.clone()
     };
     unplaced(a) == unplaced(b)
+}
+
+/// The `lvs_sync_daemon` settings, with keepalived's message when they name no instance.
+fn sync_settings(config: &model::Config) -> Option<SyncSettings> {
+    sync_daemon::settings(config).unwrap_or_else(|e| {
+        info!("{e}");
+        None
+    })
 }
 
 /// The weight and `reverse` of a tracker reference: its own if given, else the tracker's.

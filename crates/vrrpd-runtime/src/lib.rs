@@ -19,6 +19,7 @@
 //! | [`logging`], [`process`] | keepalived's log lines, pid files, going into the background |
 //! | [`notify`] | systemd's notify socket: readiness, reload, stop, watchdog |
 //! | [`metrics`] | the opt-in Prometheus endpoint, served from the event loop |
+//! | [`sync_daemon`] | `lvs_sync_daemon`: which IPVS sync daemon runs, following one instance's state |
 
 pub mod daemon;
 pub mod gratuitous;
@@ -34,6 +35,7 @@ pub mod routing;
 pub mod scripts;
 pub mod smtp_alert;
 pub mod sockets;
+pub mod sync_daemon;
 pub mod track_files;
 pub mod track_process;
 pub mod trackers;
