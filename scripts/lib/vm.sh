@@ -29,7 +29,7 @@ VM_MODULES=(
 # Host programs copied into the guest with the libraries they load.
 VM_HOST_PROGRAMS=(
   /bin/bash /bin/ip /usr/bin/kmod /usr/sbin/ipvsadm /usr/sbin/keepalived /usr/sbin/nft
-  /usr/sbin/xtables-nft-multi /usr/bin/strace /usr/bin/tcpdump
+  /usr/sbin/xtables-nft-multi /usr/bin/strace /usr/bin/tcpdump /usr/bin/openssl
 )
 VM_HOST_SCRIPTS=(/usr/sbin/ipvsadm-save /usr/sbin/ipvsadm-restore)
 
@@ -37,7 +37,7 @@ VM_HOST_SCRIPTS=(/usr/sbin/ipvsadm-save /usr/sbin/ipvsadm-restore)
 declare -A VM_HOST_PACKAGES=(
   [qemu-system-x86_64]=qemu-system-x86 [busybox]=busybox-static [cpio]=cpio [depmod]=kmod
   [ip]=iproute2 [ipvsadm]=ipvsadm [keepalived]=keepalived [nft]=nftables [xtables-nft-multi]=iptables
-  [strace]=strace [tcpdump]=tcpdump [dpkg-deb]=dpkg
+  [strace]=strace [tcpdump]=tcpdump [dpkg-deb]=dpkg [openssl]=openssl
 )
 
 vm_log() { printf '%s\n' "vm: $*" >&2; }

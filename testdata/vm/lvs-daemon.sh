@@ -12,6 +12,10 @@
 # 5. PING_CHECK (IPv4 and IPv6: a server that answers, one that ignores echoes, an address nobody
 #    has, connect_ip) and net.ipv4.ping_group_range; lvs_timeouts at start, reload and stop;
 #    lvs_flush; lvs_flush_on_stop and lvs_flush_on_stop VS: the same as keepalived's.
+# 6. SSL_GET against `openssl s_server -www` (a self-signed certificate of another name: neither
+#    daemon verifies it): a passing URL, a status_code that does not match, a plain HTTP server, a
+#    closed port, a regex that matches the status page and one with regex_no_match; the same
+#    table as keepalived's.
 # vm-timeout: 1200
 . "$SUITES/lib.sh"
 IPVSADM=$REF_IPVSADM
@@ -834,3 +838,107 @@ for mode in "" VS; do
   check_eq "flush-on-stop${mode:+-$mode}/table-after-stop" "$expected" "$flush_ours"
 done
 in_ns lvsd "$IPVSADM" -C
+
+# --- 6. SSL_GET ----------------------------------------------------------------------------------
+
+# The real server 10.0.3.11 (the PING_CHECK peer that answers) serves TLS on 443 with the test
+# certificate of testdata/tls (CN=server.test, not the address checked) and plain HTTP on 80.
+cat >"$WORK/server.pem" <<'EOF'
+-----BEGIN CERTIFICATE-----
+MIIBlzCCAT6gAwIBAgIUf/8gVdD8il5HLTTOm13hIgCbG00wCgYIKoZIzj0EAwIw
+GTEXMBUGA1UEAwwObHZzLXJzIHRlc3QgQ0EwIBcNMjYxMjAyMDA0NDQxWhgPMjEy
+NjExMDgwMDQ0NDFaMBYxFDASBgNVBAMMC3NlcnZlci50ZXN0MFkwEwYHKoZIzj0C
+AQYIKoZIzj0DAQcDQgAEIuTc9wDUmSZuiDe6Y2WDjylhnk0Nf8OS/S+qQg+7vcO6
+hQhuksIm9zB3badEp1N4sG6nN/00fWGufpYg4F7DYqNlMGMwFgYDVR0RBA8wDYIL
+c2VydmVyLnRlc3QwCQYDVR0TBAIwADAdBgNVHQ4EFgQUO+Ai5wEWgXze5CKDYrSl
+DrzHO1UwHwYDVR0jBBgwFoAUcd7SqUebefPC9fY8d5DuDDx1APwwCgYIKoZIzj0E
+AwIDRwAwRAIgGWodZPB7VHZK1v+bMdSyJrF3sGJUifn2RrprDK7NHQICIBTXv1Ot
+PqLHNPNJ0bSAz9n2uJs1pvNAs1iAEAejm/wX
+-----END CERTIFICATE-----
+EOF
+cat >"$WORK/server.key" <<'EOF'
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgajkS2oxQD1vO/E6J
+UPC34hFDb78i8n9pEFd9nih7c9GhRANCAAQi5Nz3ANSZJm6IN7pjZYOPKWGeTQ1/
+w5L9L6pCD7u9w7qFCG6Swib3MHdtp0SnU3iwbqc3/TR9Ya5+liDgXsNi
+-----END PRIVATE KEY-----
+EOF
+# The guest has no openssl.cnf: an empty configuration stands in for it.
+export OPENSSL_CONF=/dev/null
+in_ns pinged /usr/bin/openssl s_server -quiet -www -accept 443 -cert "$WORK/server.pem" \
+  -key "$WORK/server.key" >"$WORK/s_server.log" 2>&1 &
+TLS_SERVER_PID=$!
+start_httpd pinged 10.0.3.11 plain
+tls_answers() { in_ns lvsd timeout 5 /usr/bin/openssl s_client -connect 10.0.3.11:443 </dev/null >/dev/null 2>&1; }
+if wait_until 5 tls_answers; then
+  pass ssl/topology
+else
+  fail ssl/topology "no TLS server on 10.0.3.11:443" "$(cat "$WORK/s_server.log")"
+fi
+
+# ssl_rs PORT BODY: a real server 10.0.3.11:PORT checked by SSL_GET on 10.0.3.11:443 with BODY
+# inside the checker (a connect_port in BODY wins: the last one counts).
+ssl_rs() {
+  cat <<RS
+  real_server 10.0.3.11 $1 {
+    SSL_GET {
+      connect_port 443
+      connect_timeout 2
+      retry 0
+$2
+    }
+  }
+RS
+}
+{
+  echo 'virtual_server 10.0.1.106 443 {'
+  echo '  protocol TCP'
+  echo '  delay_loop 2'
+  ssl_rs 443 '      url {
+        path /
+      }'
+  ssl_rs 444 '      url {
+        path /
+        status_code 404
+      }'
+  ssl_rs 80 '      connect_port 80
+      url {
+        path /
+      }'
+  ssl_rs 81 '      connect_port 81
+      url {
+        path /
+      }'
+  ssl_rs 445 '      enable_sni
+      virtualhost www.example.org
+      url {
+        path /
+        regex "Cipher is [A-Z0-9_-]+"
+      }'
+  ssl_rs 446 '      url {
+        path /
+        regex "Cipher is"
+        regex_no_match
+      }'
+  echo '}'
+} >"$WORK/ssl.conf"
+for which in keepalived ours; do
+  start_daemon lvsd "$which" "$WORK/ssl.conf"
+  sleep 8
+  eval "ssl_table_$which=\$(settle lvsd)"
+  [ "$which" = ours ] && ssl_log=$(cat "$DAEMON_LOG")
+  stop_daemon
+  check_table "ssl/$which-removes-its-services" ""
+done
+kill "$TLS_SERVER_PID" 2>/dev/null
+# shellcheck disable=SC2154 # set by eval above
+check_eq ssl/same-table "$ssl_table_keepalived" "$ssl_table_ours"
+for port in 443 445; do
+  check "ssl/$port-in" grep -qF -- "-r 10.0.3.11:$port" <<<"$ssl_table_ours"
+done
+if [ "$(grep -c -- '-a ' <<<"$ssl_table_ours")" = 2 ]; then
+  pass ssl/others-out
+else
+  fail ssl/others-out "expected 2 real servers" "$ssl_table_ours" "log:" "$ssl_log"
+fi
+check_fails ssl/not-unsupported grep -q "not supported" <<<"$ssl_log"
