@@ -5,7 +5,7 @@
 //! a process exits and `fork_delay` the gain when a tracked process forks.
 //!
 //! The proc connector only answers sockets of the initial network namespace; where it does not (a
-//! daemon started with `ip netns exec`, where keepalived 2.2.7 loses `track_process` altogether), `/proc`
+//! daemon started with `ip netns exec`, where keepalived 2.2.7 never counts a process), `/proc`
 //! is scanned again every [`POLL_INTERVAL`] and the differences are taken as execs and exits.
 //!
 //! Matching: without `full_command` the process name (`/proc/PID/comm`, at most 15 bytes) must equal
