@@ -398,8 +398,8 @@ pub fn option_doc(long: &str) -> OptionDoc {
         "dont-respawn" => doc(
             None,
             "do not respawn children",
-            "keepalived restarts its VRRP and checker children when they die; vrrpd's VRRP runs in the main process and its checker child is not restarted, so this changes nothing.",
-            Ignored,
+            "keepalived restarts its children when they die; so does vrrpd its checker child (at once if it ran for a minute, else after 0, 1, 2, 4 … 60 seconds, as keepalived). With this option the child's death stops the daemon instead. vrrpd's VRRP runs in the main process, which has no parent to restart it.",
+            Same,
         ),
         "dont-fork" => doc(
             None,
@@ -554,7 +554,7 @@ pub fn option_doc(long: &str) -> OptionDoc {
         "metrics-listen" => doc(
             Some("ADDRESS:PORT"),
             "serve Prometheus metrics",
-            "Serve Prometheus metrics on `http://ADDRESS:PORT/metrics` (`[ADDRESS]:PORT` for IPv6): per VRRP instance its state, priorities, adverts sent and received, drops by reason, transitions to and from MASTER; reloads and undecodable datagrams. Off unless given; an address that cannot be bound stops the daemon at start.",
+            "Serve Prometheus metrics on `http://ADDRESS:PORT/metrics` (`[ADDRESS]:PORT` for IPv6): per VRRP instance its state, priorities, adverts sent and received, drops by reason, transitions to and from MASTER; reloads and undecodable datagrams; per virtual and real server the IPVS counters and rates, health, weight, quorum, checks by result and their duration (the checker process's part, in the same scrape). Works with `-P` and `-C` alone too. Off unless given; an address that cannot be bound stops the daemon at start.",
             Ours,
         ),
         "compare-peer" => file(doc(
@@ -624,8 +624,8 @@ pub fn usage(program: &str) -> String {
                                Check against the machine described in FILE (interfaces, users,
                                 programs) instead of this one
       --metrics-listen=ADDRESS:PORT
-                               Serve Prometheus metrics of the VRRP instances on
-                                http://ADDRESS:PORT/metrics
+                               Serve Prometheus metrics of the VRRP instances and virtual
+                                servers on http://ADDRESS:PORT/metrics
 "
     )
 }

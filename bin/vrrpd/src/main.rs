@@ -1,8 +1,8 @@
 //! VRRP and LVS daemon with keepalived's command line and configuration.
 //!
 //! `vrrpd` checks configurations (`-t`), prints what they mean (`--dump-conf`), answers `-v`, `-h`
-//! and `--signum`, and otherwise runs the VRRP daemon (`vrrpd-runtime`). The LVS half of keepalived
-//! (virtual servers and their checkers) is not implemented yet.
+//! and `--signum`, and otherwise runs the VRRP daemon (`vrrpd-runtime`) with the checker process
+//! (`lvs-runtime`) as its child, or one of them alone (`-P`, `-C`).
 
 mod config_test;
 
@@ -10,7 +10,10 @@ use vrrpd_cli as cli;
 
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use vrrpd_runtime::DaemonOptions;
+use vrrpd_runtime::checker_child::CheckerProcess;
 use vrrpd_runtime::logging::{Facility, LogSettings};
 use vrrpd_runtime::process::{DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE};
 
@@ -82,30 +85,15 @@ fn main() -> ExitCode {
     }
     let mut vrrp = daemon_options(&options);
     if !options.vrrp_only {
-        // keepalived runs its checkers in a child process; so do we. Go into the background first,
-        // so that the child's parent is the long-lived daemon, and let the child stop with it.
-        if !vrrp.foreground {
-            if let Err(e) = vrrpd_runtime::process::daemonize() {
-                eprintln!("{program}: cannot go into the background: {e}");
-                return ExitCode::from(1);
-            }
-            vrrp.foreground = true;
-            vrrp.log.console = false;
-        }
-        // SAFETY: no other thread exists yet, so the child starts from a consistent state.
-        match unsafe { nix::unistd::fork() } {
-            Ok(nix::unistd::ForkResult::Child) => {
-                let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
-                let mut checkers = checker_options(&options);
-                checkers.foreground = true;
-                checkers.log.console = vrrp.log.console;
-                return lvs_runtime::run(checkers);
-            }
-            Ok(nix::unistd::ForkResult::Parent { child }) => {
-                vrrp.checker_process = Some(child.as_raw());
-            }
-            Err(e) => eprintln!("{program}: cannot start the checker process: {e}"),
-        }
+        // keepalived runs its checkers in a child process; so do we: the VRRP daemon forks it
+        // once running (in the background already), and again should it die.
+        let mut checkers = checker_options(&options);
+        checkers.foreground = true;
+        checkers.metrics_listen = None;
+        vrrp.checker = Some(CheckerProcess {
+            entry: Arc::new(move |start| lvs_runtime::run_child(checkers.clone(), start)),
+            respawn: !options.dont_respawn,
+        });
     }
     vrrpd_runtime::run(vrrp)
 }
@@ -128,6 +116,7 @@ fn checker_options(options: &cli::Options) -> lvs_runtime::CheckerOptions {
                 .into(),
         ],
         release_ipvs: !options.dont_release_ipvs,
+        metrics_listen: options.metrics_listen.clone(),
     }
 }
 
@@ -169,6 +158,6 @@ fn daemon_options(options: &cli::Options) -> DaemonOptions {
             .into(),
         release_vips: !options.dont_release_vrrp,
         metrics_listen: options.metrics_listen.clone(),
-        checker_process: None,
+        checker: None,
     }
 }

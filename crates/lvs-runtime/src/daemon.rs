@@ -18,8 +18,9 @@
 //! without it).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -43,11 +44,14 @@ use nix::sys::signal::Signal;
 use nix::sys::signalfd::SignalFd;
 use nix::sys::time::TimeSpec;
 use rustls::ClientConfig;
+use vrrpd_runtime::checker_child::{CheckerStart, EXIT_CONFIG, EXIT_FATAL};
 use vrrpd_runtime::logging::{self, LogSettings};
+use vrrpd_runtime::metrics::{Histogram, MetricsResponder, MetricsServer};
 use vrrpd_runtime::process::{self, PidFile};
 use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
 use vrrpd_runtime::track_files::{self as files, FileWatch};
 
+use crate::metrics::{CheckCounts, CheckerView, DURATION_BUCKETS, LvsView};
 use crate::ping_groups::PingGroups;
 use crate::probes::{Exchange, HttpExchange, Probe, Target, Verdict};
 use crate::tls::{self, TlsSetupError};
@@ -67,14 +71,47 @@ pub struct CheckerOptions {
     pub pid_files: Vec<PathBuf>,
     /// Not `-I`: remove the IPVS services when stopping.
     pub release_ipvs: bool,
+    /// `--metrics-listen` with `-C`: serve the checker's metrics there.
+    pub metrics_listen: Option<String>,
+}
+
+/// Why the checker process could not start.
+enum StartFailure {
+    /// The configuration could not be read.
+    Config,
+    /// Anything else (background, pid file, signals, metrics address).
+    Fatal,
+}
+
+/// Runs the checker process as the VRRP daemon's child (see `vrrpd_runtime::checker_child`):
+/// `metrics`, the link to answer the parent's scrapes on; `respawned`, an earlier child died and
+/// this one takes over the table it left. The exit status is keepalived's: 0, or 3 (fatal) or 4
+/// (configuration), on which the parent stops instead of starting another.
+pub fn run_child(options: CheckerOptions, start: CheckerStart) -> u8 {
+    match run_checker(options, start.metrics, start.respawned) {
+        Ok(()) => 0,
+        Err(StartFailure::Config) => EXIT_CONFIG,
+        Err(StartFailure::Fatal) => EXIT_FATAL,
+    }
 }
 
 /// Runs the checker process until SIGTERM or SIGINT.
 pub fn run(options: CheckerOptions) -> ExitCode {
+    match run_checker(options, None, false) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+fn run_checker(
+    options: CheckerOptions,
+    link: Option<UnixStream>,
+    respawned: bool,
+) -> Result<(), StartFailure> {
     if !options.foreground {
         if let Err(e) = process::daemonize() {
             eprintln!("vrrpd: cannot go into the background: {e}");
-            return ExitCode::from(1);
+            return Err(StartFailure::Fatal);
         }
     }
     logging::init(&options.log);
@@ -92,11 +129,11 @@ pub fn run(options: CheckerOptions) -> ExitCode {
         Ok(files) => files,
         Err(e) => {
             error!("{e}");
-            return ExitCode::from(1);
+            return Err(StartFailure::Fatal);
         }
     };
     let Some(config) = read_config(&options.config_file, &options.load_options) else {
-        return ExitCode::from(1);
+        return Err(StartFailure::Config);
     };
     // keepalived stops its checker process when its SSL context cannot be built.
     let tls = match tls_for(&config) {
@@ -104,16 +141,35 @@ pub fn run(options: CheckerOptions) -> ExitCode {
         Err(e) => {
             error!("{e}");
             error!("Error Initialize SSL, ctx Instance");
-            return ExitCode::from(1);
+            return Err(StartFailure::Fatal);
         }
     };
     let signals = match process::signal_fd() {
         Ok(signals) => signals,
         Err(e) => {
             error!("Cannot start: signals: {e}");
-            return ExitCode::from(1);
+            return Err(StartFailure::Fatal);
         }
     };
+    let server = match options
+        .metrics_listen
+        .as_deref()
+        .map(bind_metrics)
+        .transpose()
+    {
+        Ok(server) => server,
+        Err(e) => {
+            error!("Cannot start: {e}");
+            return Err(StartFailure::Fatal);
+        }
+    };
+    let responder = link.and_then(|link| match MetricsResponder::new(link) {
+        Ok(responder) => Some(responder),
+        Err(e) => {
+            warn!("metrics link: {e}");
+            None
+        }
+    });
     let client = match Client::connect() {
         Ok(client) => Some(client),
         Err(e) => {
@@ -121,13 +177,25 @@ pub fn run(options: CheckerOptions) -> ExitCode {
             None
         }
     };
-    let mut daemon = Daemon::new(options, config, tls, client, signals);
+    let mut daemon = Daemon::new(options, config, tls, client, signals, respawned);
+    daemon.metrics_server = server;
+    daemon.metrics_link = responder;
     daemon.run();
     info!(
         "Stopped vrrpd v{} healthcheckers",
         env!("CARGO_PKG_VERSION")
     );
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+/// The `-C --metrics-listen` endpoint.
+fn bind_metrics(text: &str) -> Result<MetricsServer, String> {
+    let address: std::net::SocketAddr = text
+        .parse()
+        .map_err(|_| format!("metrics address '{text}': not ADDRESS:PORT"))?;
+    let server = MetricsServer::bind(address).map_err(|e| format!("metrics listener: {e}"))?;
+    info!("Serving metrics on http://{address}/metrics");
+    Ok(server)
 }
 
 /// Reads the configuration, logging keepalived's messages about it; `None` when it cannot be used.
@@ -195,6 +263,10 @@ struct RunningChecker {
     file_value: i64,
     /// FILE_CHECK: what it has added to the real server's effective weight.
     file_weight: i64,
+    /// When the attempt in progress started.
+    started: Option<Instant>,
+    /// Attempts finished, for the metrics.
+    counts: CheckCounts,
 }
 
 struct Daemon {
@@ -227,6 +299,12 @@ struct Daemon {
     ping_groups: PingGroups,
     /// The kernel's connection timeouts before `lvs_timeouts` changed them.
     original_timeouts: Option<Timeouts>,
+    /// `-C --metrics-listen`: the endpoint.
+    metrics_server: Option<MetricsServer>,
+    /// As the VRRP daemon's child: the link its scrapes come over.
+    metrics_link: Option<MetricsResponder>,
+    /// Successful check durations per checker keyword.
+    durations: BTreeMap<&'static str, Histogram>,
 }
 
 impl Daemon {
@@ -236,6 +314,7 @@ impl Daemon {
         tls: Option<Arc<ClientConfig>>,
         client: Option<Client>,
         signals: SignalFd,
+        respawned: bool,
     ) -> Self {
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -261,6 +340,9 @@ impl Daemon {
             files: None,
             ping_groups: PingGroups::default(),
             original_timeouts: None,
+            metrics_server: None,
+            metrics_link: None,
+            durations: BTreeMap::new(),
         };
         // keepalived programs IPVS (timeouts, flush) only when there are virtual servers.
         if !daemon.config.virtual_servers.is_empty() {
@@ -269,8 +351,8 @@ impl Daemon {
                 daemon.flush();
             }
         }
-        daemon.take_over_existing();
-        daemon.checkers = daemon.build_checkers(Instant::now(), &HashMap::new());
+        let started_down = daemon.take_over_existing(respawned);
+        daemon.checkers = daemon.build_checkers(Instant::now(), &HashMap::new(), &started_down);
         daemon.read_files(false);
         daemon.schedule_all();
         daemon.sync_ipvs();
@@ -286,16 +368,25 @@ impl Daemon {
 
     /// Our view of the kernel at start: the services we are about to program that exist already,
     /// with only the destinations we would program, so that others' rules are never removed.
-    fn take_over_existing(&mut self) {
+    /// `respawned`: the table is the one a checker process that died left, so a checked real
+    /// server it had taken out (absent, or at weight 0 with `inhibit_on_failure`) starts failed
+    /// and comes back on its first successful check, instead of going in until a check fails.
+    /// Returns those servers (virtual server, real server).
+    fn take_over_existing(&mut self, respawned: bool) -> Vec<(usize, usize)> {
         let Some(client) = self.client.as_mut() else {
-            return;
+            return Vec::new();
         };
         let current = match client.table() {
             Ok(table) => table,
             Err(e) => {
                 warn!("IPVS: cannot read the table: {e}");
-                return;
+                return Vec::new();
             }
+        };
+        let started_down = if respawned {
+            self.servers_left_out(&current)
+        } else {
+            Vec::new()
         };
         let desired = desired_table(&self.config, &self.pool);
         self.programmed = current
@@ -313,6 +404,59 @@ impl Daemon {
                 Some(entry)
             })
             .collect();
+        started_down
+    }
+
+    /// The checked real servers that `table` leaves out of their services; their checkers are
+    /// set failed and the quorums follow.
+    fn servers_left_out(&mut self, table: &[VirtualService]) -> Vec<(usize, usize)> {
+        let existing: HashMap<ServiceKey, &VirtualService> = table
+            .iter()
+            .map(|entry| (entry.service.key, entry))
+            .collect();
+        let groups = &self.config.virtual_server_groups;
+        let mut down = Vec::new();
+        for (index, vs) in self.config.virtual_servers.iter().enumerate() {
+            let keys = mapping::service_keys(vs, groups);
+            let Some(entry) = keys.first().and_then(|key| existing.get(key)) else {
+                continue;
+            };
+            for (rs_index, rs) in vs.real_servers.iter().enumerate() {
+                if rs.checkers.is_empty() {
+                    continue;
+                }
+                let kernel_weight = entry
+                    .destinations
+                    .iter()
+                    .find(|d| d.address == rs.address && d.port == rs.port)
+                    .map(|d| d.weight);
+                let out = match kernel_weight {
+                    None => true,
+                    Some(0) => rs.inhibit_on_failure && rs.weight > 0,
+                    Some(_) => false,
+                };
+                let Some(state) = self
+                    .pool
+                    .services
+                    .get_mut(index)
+                    .and_then(|s| s.real_servers.get_mut(rs_index))
+                else {
+                    continue;
+                };
+                if out {
+                    for checker in &mut state.checkers {
+                        checker.up = false;
+                    }
+                    state.alive = false;
+                    down.push((index, rs_index));
+                }
+            }
+            if let Some(state) = self.pool.services.get_mut(index) {
+                let threshold = i64::from(state.quorum) + i64::from(state.hysteresis);
+                state.quorum_up = state.live_weight() >= threshold;
+            }
+        }
+        down
     }
 
     fn next_random(&mut self) -> f64 {
@@ -329,7 +473,8 @@ impl Daemon {
     fn build_checkers(
         &mut self,
         now: Instant,
-        previous: &HashMap<String, Schedule>,
+        previous: &HashMap<String, (Schedule, CheckCounts)>,
+        started_down: &[(usize, usize)],
     ) -> Vec<RunningChecker> {
         let mut out = Vec::new();
         // Taken out for the loop (next_random needs the daemon) and put back after.
@@ -359,11 +504,13 @@ impl Daemon {
                         );
                     }
                     let random = self.next_random();
+                    // A server started failed starts as with `alpha`: out until a check passes.
+                    let alpha = checker.alpha || started_down.contains(&(service, real_server));
                     let mut schedule =
-                        Schedule::new(Timing::from(&checker.timing), checker.alpha, now, random);
+                        Schedule::new(Timing::from(&checker.timing), alpha, now, random);
                     let identity = checker_identity(vs, rs, index, checker);
                     let kept = previous.get(&identity);
-                    if let Some(old) = kept {
+                    if let Some((old, _)) = kept {
                         schedule.migrate_from(old);
                     }
                     if kept.is_none() && !matches!(work, Work::Idle) {
@@ -384,6 +531,8 @@ impl Daemon {
                         slot: 0,
                         file_value: 0,
                         file_weight: 0,
+                        started: None,
+                        counts: kept.map(|(_, counts)| *counts).unwrap_or_default(),
                     });
                 }
             }
@@ -405,6 +554,9 @@ impl Daemon {
                     .filter_map(|&i| self.checkers[i].probe.as_ref().map(Probe::deadline))
                     .min(),
                 self.children.next_deadline(),
+                self.metrics_server
+                    .as_ref()
+                    .and_then(MetricsServer::next_deadline),
             ]
             .into_iter()
             .flatten()
@@ -412,13 +564,21 @@ impl Daemon {
             let timeout = next.map(|deadline| {
                 TimeSpec::from_duration(deadline.saturating_duration_since(Instant::now()))
             });
-            let (signals_ready, files_ready, ready) = {
+            let (signals_ready, files_ready, ready, link_ready, server_ready) = {
                 let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
                 let watched = self.files.as_ref().map(FileWatch::fd);
-                let skip = 1 + usize::from(watched.is_some());
                 if let Some(fd) = watched {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
                 }
+                let link_at = fds.len();
+                if let Some(link) = &self.metrics_link {
+                    fds.push(link.poll_fd());
+                }
+                let server_at = fds.len();
+                if let Some(server) = &self.metrics_server {
+                    fds.extend(server.poll_fds());
+                }
+                let skip = fds.len();
                 let mut owners = Vec::with_capacity(self.in_flight.len());
                 for &index in &self.in_flight {
                     if let Some(probe) = &self.checkers[index].probe {
@@ -442,7 +602,16 @@ impl Daemon {
                     .filter(|(fd, _)| is_ready(fd))
                     .map(|(_, &owner)| owner)
                     .collect();
-                (is_ready(&fds[0]), skip > 1 && is_ready(&fds[1]), ready)
+                (
+                    is_ready(&fds[0]),
+                    watched.is_some() && is_ready(&fds[1]),
+                    ready,
+                    server_at > link_at && is_ready(&fds[link_at]),
+                    fds[server_at..skip]
+                        .iter()
+                        .map(is_ready)
+                        .collect::<Vec<bool>>(),
+                )
             };
             let now = Instant::now();
             for index in ready {
@@ -458,11 +627,59 @@ impl Daemon {
             if files_ready {
                 self.files_changed(now);
             }
+            if link_ready {
+                if let Some(mut link) = self.metrics_link.take() {
+                    if link.serve(|| self.metrics_text(false)) {
+                        self.metrics_link = Some(link);
+                    }
+                }
+            }
+            if let Some(mut server) = self.metrics_server.take() {
+                // The kernel is read only when an answer is made.
+                server.serve(&server_ready, now, || self.metrics_text(true));
+                self.metrics_server = Some(server);
+            }
             if signals_ready {
                 self.signals(now);
             }
         }
         self.shutdown();
+    }
+
+    /// The Prometheus text of the virtual servers as they are now, with the kernel's counters
+    /// read at this moment; `build_info` for `-C`'s own endpoint (the VRRP daemon's part has it).
+    fn metrics_text(&mut self, build_info: bool) -> String {
+        let kernel = match self.client.as_mut().map(Client::table) {
+            Some(Ok(table)) => Some(table),
+            Some(Err(e)) => {
+                debug!("IPVS: cannot read the table for the metrics: {e}");
+                None
+            }
+            None => None,
+        };
+        let view = LvsView {
+            config: &self.config,
+            pool: &self.pool,
+            checkers: self
+                .checkers
+                .iter()
+                .map(|c| CheckerView {
+                    service: c.service,
+                    real_server: c.real_server,
+                    keyword: c.keyword,
+                    counts: c.counts,
+                })
+                .collect(),
+            programmed: &self.programmed,
+            kernel: kernel.as_deref(),
+            durations: &self.durations,
+        };
+        let mut text = String::new();
+        if build_info {
+            vrrpd_runtime::metrics::build_info(&mut text);
+        }
+        text.push_str(&crate::metrics::render(&view));
+        text
     }
 
     /// Puts every checker's next attempt on the timer heap.
@@ -534,6 +751,7 @@ impl Daemon {
             if checker.schedule.start(now).is_none() {
                 continue;
             }
+            checker.started = Some(now);
             let timeout = checker.schedule.timing().connect_timeout;
             match checker.work.clone() {
                 Work::Net { target, exchange } => {
@@ -601,6 +819,18 @@ impl Daemon {
         let (service, real_server, position) =
             (checker.service, checker.real_server, checker.index);
         let success = verdict == Verdict::Success;
+        let took = checker
+            .started
+            .take()
+            .map(|at| now.saturating_duration_since(at));
+        checker.counts.record(success, took);
+        if let (true, Some(took)) = (success, took) {
+            self.durations
+                .entry(checker.keyword)
+                .or_insert_with(|| Histogram::new(DURATION_BUCKETS))
+                .observe(took);
+        }
+        let checker = &mut self.checkers[index];
         let rs_text = match self.config.virtual_servers.get(service) {
             Some(vs) => vs
                 .real_servers
@@ -1085,7 +1315,7 @@ impl Daemon {
         };
         self.tls = tls;
         let started = Instant::now();
-        let previous: HashMap<String, Schedule> = self
+        let previous: HashMap<String, (Schedule, CheckCounts)> = self
             .checkers
             .iter()
             .filter_map(|c| {
@@ -1094,7 +1324,7 @@ impl Daemon {
                 let checker = rs.checkers.get(c.index)?;
                 Some((
                     checker_identity(vs, rs, c.index, checker),
-                    c.schedule.clone(),
+                    (c.schedule.clone(), c.counts),
                 ))
             })
             .collect();
@@ -1117,7 +1347,7 @@ impl Daemon {
         migrate_pool(&old_config, &old_pool, &self.config, &mut self.pool);
         // Children of the old checkers are left to finish; their results are dropped.
         self.children = Children::default();
-        self.checkers = self.build_checkers(now, &previous);
+        self.checkers = self.build_checkers(now, &previous, &[]);
         self.read_files(true);
         self.schedule_all();
         let changes = self.sync_ipvs();
@@ -1466,11 +1696,141 @@ mod tests {
             foreground: true,
             pid_files: Vec::new(),
             release_ipvs: false,
+            metrics_listen: None,
         };
         // An empty mask: nothing is blocked, the descriptor only fills the slot.
         let signals = SignalFd::new(&nix::sys::signal::SigSet::empty()).expect("signalfd");
         let tls = tls_for(&config).expect("SSL context");
-        Daemon::new(options, config, tls, None, signals)
+        Daemon::new(options, config, tls, None, signals, false)
+    }
+
+    #[test]
+    fn metrics_show_health_weight_counters_and_checks() {
+        let mut d = daemon(config(&OLD.replace(
+            "real_server 192.168.0.2 80 {",
+            "real_server 192.168.0.2 80 {\n weight 3",
+        )));
+        let now = Instant::now();
+        d.checkers[0].started = Some(now - Duration::from_millis(3));
+        d.finish(0, Verdict::Success, None, now);
+        // TCP_CHECK's default retry is 1: the second failure takes the server out.
+        for _ in 0..2 {
+            d.checkers[1].started = Some(now);
+            d.finish(1, Verdict::Failure("refused".into()), None, now);
+        }
+        assert!(!d.pool.services[0].real_servers[1].alive);
+        // The kernel as a scrape would read it: the service with counters, rs1 in it.
+        let mut kernel = d.programmed.clone();
+        kernel[0].service.stats = Some(ipvs::model::Stats {
+            connections: 7,
+            in_bytes: 900,
+            out_bytes: 1200,
+            cps: 1,
+            ..Default::default()
+        });
+        kernel[0].destinations[0].active_connections = 2;
+        kernel[0].destinations[0].stats = Some(ipvs::model::Stats {
+            connections: 7,
+            ..Default::default()
+        });
+        let view = LvsView {
+            config: &d.config,
+            pool: &d.pool,
+            checkers: d
+                .checkers
+                .iter()
+                .map(|c| CheckerView {
+                    service: c.service,
+                    real_server: c.real_server,
+                    keyword: c.keyword,
+                    counts: c.counts,
+                })
+                .collect(),
+            programmed: &d.programmed,
+            kernel: Some(&kernel),
+            durations: &d.durations,
+        };
+        let text = crate::metrics::render(&view);
+        let vs = "virtual_server=\"TCP 10.0.0.1:80\"";
+        let rs1 = format!("{vs},real_server=\"192.168.0.1:80\"");
+        let rs2 = format!("{vs},real_server=\"192.168.0.2:80\"");
+        for line in [
+            "lvs_ipvs_up 1".to_owned(),
+            format!("lvs_virtual_server_quorum_up{{{vs}}} 1"),
+            format!("lvs_virtual_server_connections_total{{{vs}}} 7"),
+            format!("lvs_virtual_server_bytes_total{{{vs},direction=\"out\"}} 1200"),
+            format!("lvs_virtual_server_connections_per_second{{{vs}}} 1"),
+            format!("lvs_real_server_up{{{rs1}}} 1"),
+            format!("lvs_real_server_up{{{rs2}}} 0"),
+            format!("lvs_real_server_weight{{{rs1}}} 1"),
+            format!("lvs_real_server_weight{{{rs2}}} 0"),
+            format!("lvs_real_server_active_connections{{{rs1}}} 2"),
+            format!("lvs_real_server_connections_total{{{rs1}}} 7"),
+            format!(
+                "lvs_real_server_checks_total{{{rs1},checker=\"TCP_CHECK\",result=\"success\"}} 1"
+            ),
+            format!(
+                "lvs_real_server_checks_total{{{rs2},checker=\"TCP_CHECK\",result=\"failure\"}} 2"
+            ),
+            format!(
+                "lvs_real_server_check_duration_seconds_count{{{rs1},checker=\"TCP_CHECK\"}} 1"
+            ),
+            "lvs_check_duration_seconds_bucket{checker=\"TCP_CHECK\",le=\"0.0025\"} 0".to_owned(),
+            "lvs_check_duration_seconds_bucket{checker=\"TCP_CHECK\",le=\"0.005\"} 1".to_owned(),
+            "lvs_check_duration_seconds_count{checker=\"TCP_CHECK\"} 1".to_owned(),
+            "# TYPE lvs_real_server_checks_total counter".to_owned(),
+            "# TYPE lvs_check_duration_seconds histogram".to_owned(),
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line:?} missing in\n{text}"
+            );
+        }
+        // rs2 is not in the kernel: no IPVS counters for it.
+        assert!(!text.contains(&format!("lvs_real_server_connections_total{{{rs2}}}")));
+        // Each family's samples come together, after its one TYPE line.
+        let mut seen = Vec::new();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let name = line.split(['{', ' ']).next().unwrap_or("");
+            let family = name
+                .trim_end_matches("_bucket")
+                .trim_end_matches("_sum")
+                .trim_end_matches("_count");
+            if seen.last() != Some(&family) {
+                assert!(!seen.contains(&family), "{family} split in\n{text}");
+                seen.push(family);
+            }
+        }
+        // Without the kernel: health and checks stay, the counters go.
+        let view = LvsView {
+            kernel: None,
+            ..view
+        };
+        let text = crate::metrics::render(&view);
+        assert!(text.contains("lvs_ipvs_up 0\n"));
+        assert!(text.contains(&format!("lvs_real_server_up{{{rs1}}} 1\n")));
+        assert!(!text.contains("lvs_virtual_server_connections_total{"));
+    }
+
+    #[test]
+    fn a_respawned_checker_keeps_out_the_servers_its_predecessor_took_out() {
+        let mut d = daemon(config(OLD));
+        let mut table = desired_table(&d.config, &d.pool);
+        // The dead process had taken 192.168.0.2 out.
+        table[0]
+            .destinations
+            .retain(|dest| dest.port == 80 && dest.address.to_string() == "192.168.0.1");
+        let down = d.servers_left_out(&table);
+        assert_eq!(down, [(0, 1)]);
+        assert!(d.pool.services[0].real_servers[0].alive);
+        assert!(!d.pool.services[0].real_servers[1].alive);
+        d.checkers = d.build_checkers(Instant::now(), &HashMap::new(), &down);
+        // Its table is what the new process programs, so nothing changes in the kernel.
+        assert!(changes_between(&table, &desired_table(&d.config, &d.pool)).is_empty());
+        // The first success brings it back.
+        let now = Instant::now();
+        d.finish(1, Verdict::Success, None, now);
+        assert!(d.pool.services[0].real_servers[1].alive);
     }
 
     fn file_config(path: &std::path::Path, check: &str) -> Config {

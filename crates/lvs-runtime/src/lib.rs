@@ -5,6 +5,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`daemon`] | the `ppoll` loop: signals, checker sockets, script children, timers; IPVS by difference; reload; stop |
+//! | [`metrics`] | the Prometheus text of virtual and real servers (IPVS counters, health, checks) |
 //! | [`ping_groups`] | `net.ipv4.ping_group_range` widened for `PING_CHECK`s and put back at stop |
 //! | [`probes`] | one TCP, HTTP, SSL, UDP, DNS, SMTP or PING check attempt on a non-blocking socket |
 //! | [`tls`] | the TLS client of `SSL_GET`, from the `SSL` block |
@@ -14,8 +15,9 @@
 //! with the VRRP side's `track_file`.
 
 pub mod daemon;
+pub mod metrics;
 pub mod ping_groups;
 pub mod probes;
 pub mod tls;
 
-pub use daemon::{CheckerOptions, DEFAULT_CHECKERS_PID_FILE, run};
+pub use daemon::{CheckerOptions, DEFAULT_CHECKERS_PID_FILE, run, run_child};

@@ -33,6 +33,7 @@ use vrrp::wire::ndisc::NeighborAdvertisement;
 use vrrp::wire::{Datagram, Family, MacAddr};
 use vrrp::{Action, DropReason, GroupState, Instance, State, SyncGroup};
 
+use crate::checker_child::{AfterDeath, CheckerChild, CheckerProcess};
 use crate::gratuitous::{Pace, Pacing};
 use crate::instance_config::{address_spec, family, protocol_config};
 use crate::interfaces::Interfaces;
@@ -66,9 +67,9 @@ pub struct DaemonOptions {
     pub release_vips: bool,
     /// `--metrics-listen`: where to serve Prometheus metrics (off when `None`).
     pub metrics_listen: Option<String>,
-    /// The checker process started beside this one (keepalived's healthcheckers child): it gets
-    /// SIGHUP and SIGTERM when this process does.
-    pub checker_process: Option<i32>,
+    /// The checker process to run beside this one (keepalived's healthcheckers child): it gets
+    /// SIGHUP and SIGTERM when this process does, and is started again if it dies.
+    pub checker: Option<CheckerProcess>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +119,16 @@ pub fn run(options: DaemonOptions) -> ExitCode {
     let Some(config) = read_config(&options) else {
         return ExitCode::from(1);
     };
+    // The checker child is forked before the daemon opens anything, so it inherits nothing of it.
+    let now = Instant::now();
+    let mut checker = options
+        .checker
+        .clone()
+        .map(|process| CheckerChild::new(process, now));
+    let link = checker
+        .as_mut()
+        .and_then(|child| child.start(options.metrics_listen.is_some(), now))
+        .flatten();
     let mut daemon = match Daemon::new(options, config) {
         Ok(daemon) => daemon,
         Err(e) => {
@@ -125,6 +136,15 @@ pub fn run(options: DaemonOptions) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(child) = checker.as_ref().and_then(CheckerChild::pid) {
+        daemon
+            .children
+            .adopt(child.as_raw(), Purpose::CheckerProcess);
+    }
+    daemon.checker = checker;
+    if daemon.checker.is_some() {
+        daemon.set_metrics_link(link);
+    }
     daemon.notifier.ready(&daemon.status());
     daemon.run();
     info!("Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
@@ -297,6 +317,8 @@ struct Daemon {
     sync: Option<SyncFollower>,
     /// The IPVS connection, opened only for `lvs_sync_daemon` (so that a kernel without IPVS runs VRRP).
     ipvs: Option<ipvs::Client>,
+    /// The checker process beside this one, when it runs.
+    checker: Option<CheckerChild>,
 }
 
 /// The sync daemon settings and the daemon started last.
@@ -369,6 +391,7 @@ impl Daemon {
             reloads: 0,
             sync: None,
             ipvs: None,
+            checker: None,
         };
         daemon.open_receivers()?;
         if let Some(settings) = sync_settings(&config) {
@@ -812,6 +835,7 @@ impl Daemon {
                 self.children.next_deadline(),
                 self.notifier.next_deadline(),
                 self.metrics.as_ref().and_then(MetricsServer::next_deadline),
+                self.checker.as_ref().and_then(CheckerChild::restart_at),
             ]
             .into_iter()
             .flatten()
@@ -846,12 +870,7 @@ impl Daemon {
                 }
                 let metrics_from = fds.len();
                 if let Some(server) = &self.metrics {
-                    fds.extend(
-                        server
-                            .fds()
-                            .into_iter()
-                            .map(|fd| PollFd::new(fd, PollFlags::POLLIN)),
-                    );
+                    fds.extend(server.poll_fds());
                 }
                 match ppoll(&mut fds, timeout, None) {
                     Ok(_) => {}
@@ -934,6 +953,35 @@ impl Daemon {
         self.process_timers(now);
         self.children.kill_overdue(now);
         self.start_due_checks(now);
+        if self
+            .checker
+            .as_ref()
+            .is_some_and(|child| child.restart_due(now))
+        {
+            self.start_checker(now);
+        }
+    }
+
+    /// Starts the checker child (again), and gives the metrics server its link.
+    fn start_checker(&mut self, now: Instant) {
+        let metrics = self.metrics.is_some();
+        let Some(child) = self.checker.as_mut() else {
+            return;
+        };
+        let Some(link) = child.start(metrics, now) else {
+            return;
+        };
+        if let Some(pid) = child.pid() {
+            self.children.adopt(pid.as_raw(), Purpose::CheckerProcess);
+        }
+        self.set_metrics_link(link);
+    }
+
+    fn set_metrics_link(&mut self, link: Option<std::os::unix::net::UnixStream>) {
+        if let Some(mut server) = self.metrics.take() {
+            server.set_checker(link, || self.metrics_text());
+            self.metrics = Some(server);
+        }
     }
 
     fn next_check(&self) -> Option<Instant> {
@@ -1962,8 +2010,8 @@ impl Daemon {
 
     /// Passes a signal on to the checker process, as keepalived's parent does to its children.
     fn forward(&self, signal: Signal) {
-        if let Some(pid) = self.options.checker_process {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+        if let Some(pid) = self.checker.as_ref().and_then(CheckerChild::pid) {
+            let _ = nix::sys::signal::kill(pid, signal);
         }
     }
 
@@ -1976,6 +2024,14 @@ impl Daemon {
                 }
                 Ok(Signal::SIGHUP) => {
                     self.forward(Signal::SIGHUP);
+                    // keepalived starts a checker child that is waiting to be restarted at once.
+                    if self
+                        .checker
+                        .as_ref()
+                        .is_some_and(|child| child.pid().is_none() && child.restart_at().is_some())
+                    {
+                        self.start_checker(now);
+                    }
                     // systemd's ExecReload waits for READY=1 again (whether or not the reload worked).
                     self.notifier.reloading();
                     self.reload(now);
@@ -1992,6 +2048,10 @@ impl Daemon {
 
     fn reap(&mut self, now: Instant) {
         for (purpose, outcome) in self.children.reap() {
+            if purpose == Purpose::CheckerProcess {
+                self.checker_ended(outcome, now);
+                continue;
+            }
             let Purpose::Check(check) = purpose else {
                 continue;
             };
@@ -2004,6 +2064,24 @@ impl Daemon {
                     self.apply(index, actions, now);
                 }
             }
+        }
+    }
+
+    /// The checker child died: it is restarted (now or after keepalived's delay), or the daemon
+    /// stops.
+    fn checker_ended(&mut self, outcome: scripts::Outcome, now: Instant) {
+        if self.stopping {
+            return;
+        }
+        let Some(child) = self.checker.as_mut() else {
+            return;
+        };
+        let after = child.ended(outcome, now);
+        self.set_metrics_link(None);
+        match after {
+            AfterDeath::Stop => self.stopping = true,
+            AfterDeath::RestartAt(at) if at <= now => self.start_checker(now),
+            AfterDeath::RestartAt(_) => {}
         }
     }
 
@@ -2020,6 +2098,7 @@ impl Daemon {
             &DaemonCounters {
                 malformed: self.malformed,
                 reloads: self.reloads,
+                checker_restarts: self.checker.as_ref().map(|child| child.restarts),
             },
         )
     }

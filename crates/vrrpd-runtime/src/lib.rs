@@ -20,7 +20,9 @@
 //! | [`notify`] | systemd's notify socket: readiness, reload, stop, watchdog |
 //! | [`metrics`] | the opt-in Prometheus endpoint, served from the event loop |
 //! | [`sync_daemon`] | `lvs_sync_daemon`: which IPVS sync daemon runs, following one instance's state |
+//! | [`checker_child`] | the checker process as a child: started, watched, started again |
 
+pub mod checker_child;
 pub mod daemon;
 pub mod gratuitous;
 pub mod instance_config;

@@ -5,7 +5,9 @@
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
@@ -60,6 +62,14 @@ struct Logger {
     flush_file: bool,
 }
 
+/// The descriptor of the `-g` log file, -1 without one (a checker child keeps it open).
+static LOG_FILE_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// The descriptor the log file is written through, if there is one.
+pub fn file_descriptor() -> Option<i32> {
+    Some(LOG_FILE_FD.load(Ordering::Relaxed)).filter(|&fd| fd >= 0)
+}
+
 /// Installs the logger. Call once, after forking into the background.
 pub fn init(settings: &LogSettings) {
     if settings.syslog {
@@ -70,6 +80,11 @@ pub fn init(settings: &LogSettings) {
         // SAFETY: `ident` is a valid NUL-terminated string that is never freed.
         unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, settings.facility.code()) };
     }
+    if log::logger().enabled(&Metadata::builder().level(Level::Error).build()) {
+        // Installed already (a checker child forked from the daemon): only the syslog identity
+        // above changes; the file and console stay the parent's.
+        return;
+    }
     let file = settings.file.as_ref().and_then(|path| {
         OpenOptions::new()
             .create(true)
@@ -79,6 +94,11 @@ pub fn init(settings: &LogSettings) {
             .ok()
             .map(Mutex::new)
     });
+    if let Some(file) = &file {
+        if let Ok(file) = file.lock() {
+            LOG_FILE_FD.store(file.as_raw_fd(), Ordering::Relaxed);
+        }
+    }
     let logger = Logger {
         console: settings.console,
         syslog: settings.syslog,

@@ -19,6 +19,8 @@ pub enum Purpose {
     Notify,
     /// A run of the `vrrp_script` with this index.
     Check(usize),
+    /// The checker process (a child of the VRRP daemon).
+    CheckerProcess,
 }
 
 /// How a child ended.
@@ -88,6 +90,18 @@ impl Children {
                 false
             }
         }
+    }
+
+    /// Watches a child started otherwise (forked): `reap` reports its end.
+    pub fn adopt(&mut self, pid: i32, purpose: Purpose) {
+        self.running.insert(
+            pid,
+            Child {
+                purpose,
+                deadline: None,
+                timed_out: false,
+            },
+        );
     }
 
     /// The earliest timeout of a running check.

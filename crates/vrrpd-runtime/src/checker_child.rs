@@ -1,0 +1,290 @@
+//! The checker process as a child of the VRRP daemon, as keepalived 2.2.7 runs its
+//! `Keepalived_healthcheckers` child: started by `fork` (so it runs the code of the running
+//! daemon, with the configuration file as it is now), stopped with its parent (`PR_SET_PDEATHSIG`),
+//! and started again when it dies unexpectedly, at a bounded rate (`calc_restart_delay` in
+//! keepalived's scheduler): at once if it had run for a minute, otherwise after 0, 1, 2, 4 … 32,
+//! then 60 seconds. With `--dont-respawn` its death stops the daemon; so does an exit with one of
+//! keepalived's permanent statuses (3, fatal; 4, configuration).
+
+use std::fmt;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use log::{error, info, warn};
+use nix::sys::signal::Signal;
+use nix::unistd::{ForkResult, Pid, fork};
+
+use crate::scripts::Outcome;
+
+/// keepalived's exit status for an error that a restart would not cure.
+pub const EXIT_FATAL: u8 = 3;
+/// keepalived's exit status for a configuration it cannot use.
+pub const EXIT_CONFIG: u8 = 4;
+
+/// What a checker child is started with.
+pub struct CheckerStart {
+    /// Its end of the metrics link, when the parent serves metrics.
+    pub metrics: Option<UnixStream>,
+    /// Whether an earlier child died: the new one takes over the table it left.
+    pub respawned: bool,
+}
+
+/// Runs the checker process in the child; its value is the child's exit status.
+pub type CheckerEntry = Arc<dyn Fn(CheckerStart) -> u8 + Send + Sync>;
+
+/// The checker process the daemon runs beside itself.
+#[derive(Clone)]
+pub struct CheckerProcess {
+    pub entry: CheckerEntry,
+    /// Not `--dont-respawn`.
+    pub respawn: bool,
+}
+
+impl fmt::Debug for CheckerProcess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckerProcess")
+            .field("respawn", &self.respawn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the daemon does after its checker child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterDeath {
+    /// Start a new one at this time.
+    RestartAt(Instant),
+    /// Stop the daemon.
+    Stop,
+}
+
+/// The checker child: its pid while it runs, when it was started, the delay before the next
+/// restart should it die soon.
+pub struct CheckerChild {
+    process: CheckerProcess,
+    pid: Option<Pid>,
+    started: Instant,
+    next_delay: u64,
+    restart_at: Option<Instant>,
+    /// Children started after the first.
+    pub restarts: u64,
+}
+
+impl CheckerChild {
+    pub fn new(process: CheckerProcess, now: Instant) -> Self {
+        CheckerChild {
+            process,
+            pid: None,
+            started: now,
+            next_delay: 0,
+            restart_at: None,
+            restarts: 0,
+        }
+    }
+
+    pub fn pid(&self) -> Option<Pid> {
+        self.pid
+    }
+
+    /// When a delayed restart is due.
+    pub fn restart_at(&self) -> Option<Instant> {
+        self.restart_at
+    }
+
+    /// Forks the checker process. `metrics`: give it a link to answer scrapes on; the parent's
+    /// end is returned. In the child this never returns: the process exits with the entry's
+    /// status. `None` when the fork failed (logged).
+    pub fn start(&mut self, metrics: bool, now: Instant) -> Option<Option<UnixStream>> {
+        let (ours, theirs) = if metrics {
+            match UnixStream::pair() {
+                Ok((ours, theirs)) => (Some(ours), Some(theirs)),
+                Err(e) => {
+                    warn!("Healthcheck child process: no metrics link: {e}");
+                    (None, None)
+                }
+            }
+        } else {
+            (None, None)
+        };
+        let respawned = self.pid.is_none() && (self.restarts > 0 || self.restart_at.is_some());
+        // SAFETY: the daemon is single-threaded, so the child starts from a consistent state.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+                drop(ours);
+                let keep: Vec<RawFd> = theirs.iter().map(AsRawFd::as_raw_fd).collect();
+                close_inherited(&keep);
+                let status = (self.process.entry)(CheckerStart {
+                    metrics: theirs,
+                    respawned,
+                });
+                std::process::exit(i32::from(status));
+            }
+            Ok(ForkResult::Parent { child }) => {
+                info!("Starting Healthcheck child process, pid={child}");
+                if respawned {
+                    self.restarts += 1;
+                }
+                self.pid = Some(child);
+                self.started = now;
+                self.restart_at = None;
+                Some(ours)
+            }
+            Err(e) => {
+                info!("Healthcheck child process: fork error({e})");
+                None
+            }
+        }
+    }
+
+    /// Whether `pid` is the checker child.
+    pub fn is(&self, pid: Pid) -> bool {
+        self.pid == Some(pid)
+    }
+
+    /// The child ended with `outcome`: logs as keepalived's parent does and says what next.
+    pub fn ended(&mut self, outcome: Outcome, now: Instant) -> AfterDeath {
+        let pid = self.pid.take().map_or(0, Pid::as_raw);
+        if report_status(outcome) {
+            return AfterDeath::Stop;
+        }
+        if !self.process.respawn {
+            error!("Healthcheck child process({pid}) died: Exiting");
+            return AfterDeath::Stop;
+        }
+        error!("Healthcheck child process({pid}) died: Respawning");
+        let delay = restart_delay(now.duration_since(self.started), &mut self.next_delay);
+        if let Some(delay) = delay {
+            info!("Restart of Healthcheck process delayed {delay} seconds to limit respawn rate");
+        }
+        let at = now + Duration::from_secs(delay.unwrap_or(0));
+        self.restart_at = Some(at);
+        AfterDeath::RestartAt(at)
+    }
+
+    /// True once a delayed restart is due (the caller starts the child).
+    pub fn restart_due(&self, now: Instant) -> bool {
+        self.pid.is_none() && self.restart_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// keepalived's `calc_restart_delay`: a child that ran for a minute or more restarts at once and
+/// the delay starts over (`None`, nothing logged); one that died sooner waits the current delay
+/// (0 the first time), and the next delay goes 1, 2, 4 … 32, then 60 seconds.
+pub fn restart_delay(ran_for: Duration, next_delay: &mut u64) -> Option<u64> {
+    if ran_for >= Duration::from_secs(60) {
+        *next_delay = 0;
+        return None;
+    }
+    let delay = *next_delay;
+    *next_delay = match delay {
+        0 => 1,
+        d if d > 30 => 60,
+        d => d * 2,
+    };
+    Some(delay)
+}
+
+/// keepalived's `report_child_status` for the checker child. True for a permanent error (the
+/// daemon stops).
+fn report_status(outcome: Outcome) -> bool {
+    const NAME: &str = "Keepalived_healthcheckers";
+    match outcome {
+        Outcome::Exited(code)
+            if code == i32::from(EXIT_FATAL) || code == i32::from(EXIT_CONFIG) =>
+        {
+            let kind = if code == i32::from(EXIT_CONFIG) {
+                "CONFIG"
+            } else {
+                "FATAL"
+            };
+            info!("{NAME} exited with permanent error {kind}. Terminating");
+            return true;
+        }
+        Outcome::Exited(0) => {}
+        Outcome::Exited(code) => info!("{NAME} exited with status {code}"),
+        Outcome::Signalled(signal) if signal == libc::SIGSEGV => {
+            info!("{NAME} exited due to segmentation fault (SIGSEGV).");
+        }
+        Outcome::Signalled(signal) => {
+            let suffix = if signal == libc::SIGKILL {
+                " - has rlimit_rttime been exceeded?"
+            } else {
+                ""
+            };
+            info!(
+                "{NAME} exited due to signal {signal} ({}){suffix}",
+                signal_description(signal)
+            );
+        }
+        Outcome::TimedOut => {}
+    }
+    false
+}
+
+/// `strsignal`'s text ("Killed", "Terminated").
+fn signal_description(signal: i32) -> String {
+    // SAFETY: strsignal returns a pointer to a NUL-terminated string valid until the next call;
+    // it is copied at once and the daemon is single-threaded.
+    let text = unsafe { libc::strsignal(signal) };
+    if text.is_null() {
+        return format!("signal {signal}");
+    }
+    // SAFETY: non-null, NUL-terminated (see above).
+    unsafe { std::ffi::CStr::from_ptr(text) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Closes every descriptor the child inherited from the daemon (its sockets, signalfd, timerfd,
+/// metrics connections) except the standard ones, `keep` and the log file, so that nothing of the
+/// VRRP process stays open in the checker process. syslog's socket is closed through `closelog`,
+/// which reconnects on the next line.
+fn close_inherited(keep: &[RawFd]) {
+    // SAFETY: closelog only closes the socket glibc's syslog keeps; the next syslog call reopens it.
+    unsafe { libc::closelog() };
+    let log_file = crate::logging::file_descriptor();
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let open: Vec<RawFd> = entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    for fd in open {
+        if fd > 2 && !keep.contains(&fd) && Some(fd) != log_file {
+            // SAFETY: the descriptor belongs to the daemon's objects, which this process never
+            // uses again (the entry runs the checker process and then exits); the directory's own
+            // descriptor is closed already, so closing it fails harmlessly.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_delay_doubles_to_a_minute_and_starts_over_after_a_long_run() {
+        let mut next = 0;
+        let soon = Duration::from_secs(5);
+        let delays: Vec<Option<u64>> = (0..9).map(|_| restart_delay(soon, &mut next)).collect();
+        assert_eq!(
+            delays,
+            [0, 1, 2, 4, 8, 16, 32, 60, 60].map(Some).to_vec(),
+            "keepalived's sequence"
+        );
+        assert_eq!(restart_delay(Duration::from_secs(60), &mut next), None);
+        assert_eq!(next, 0);
+        assert_eq!(restart_delay(soon, &mut next), Some(0));
+    }
+
+    #[test]
+    fn permanent_statuses_stop_the_daemon() {
+        assert!(report_status(Outcome::Exited(3)));
+        assert!(report_status(Outcome::Exited(4)));
+        assert!(!report_status(Outcome::Exited(1)));
+        assert!(!report_status(Outcome::Signalled(libc::SIGKILL)));
+    }
+}
