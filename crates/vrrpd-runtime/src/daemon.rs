@@ -144,6 +144,9 @@ pub fn run(options: DaemonOptions) -> ExitCode {
     daemon.checker = checker;
     if daemon.checker.is_some() {
         daemon.set_metrics_link(link);
+        // A child that died before SIGCHLD was blocked is reaped now rather than at the next
+        // child's end.
+        daemon.reap(Instant::now());
     }
     daemon.notifier.ready(&daemon.status());
     daemon.run();
