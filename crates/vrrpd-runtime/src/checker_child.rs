@@ -12,7 +12,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use log::{error, info, warn};
+use log::{debug, error, info, warn};
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, Pid, fork};
 
@@ -94,8 +94,21 @@ impl CheckerChild {
 
     /// Forks the checker process. `metrics`: give it a link to answer scrapes on; the parent's
     /// end is returned. In the child this never returns: the process exits with the entry's
-    /// status. `None` when the fork failed (logged).
+    /// status. `None` when it did not fork: a child runs already, another thread runs (tried again
+    /// in 100 ms), or the fork failed (logged, tried again in 1 s).
     pub fn start(&mut self, metrics: bool, now: Instant) -> Option<Option<UnixStream>> {
+        if self.pid.is_some() {
+            return None;
+        }
+        // fork copies only the calling thread: a lock another thread holds (an SMTP alert's
+        // logging) would never be released in the child. Those threads are short-lived; wait.
+        if other_threads() {
+            debug!(
+                "Healthcheck child process: waiting for the other threads to end before forking"
+            );
+            self.restart_at = Some(now + Duration::from_millis(100));
+            return None;
+        }
         let (ours, theirs) = if metrics {
             match UnixStream::pair() {
                 Ok((ours, theirs)) => (Some(ours), Some(theirs)),
@@ -107,8 +120,9 @@ impl CheckerChild {
         } else {
             (None, None)
         };
-        let respawned = self.pid.is_none() && (self.restarts > 0 || self.restart_at.is_some());
-        // SAFETY: the daemon is single-threaded, so the child starts from a consistent state.
+        // An earlier child died (the first start has neither).
+        let respawned = self.restarts > 0 || self.restart_at.is_some();
+        // SAFETY: no other thread runs (checked above), so the child starts from a consistent state.
         match unsafe { fork() } {
             Ok(ForkResult::Child) => {
                 let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
@@ -133,6 +147,7 @@ impl CheckerChild {
             }
             Err(e) => {
                 info!("Healthcheck child process: fork error({e})");
+                self.restart_at = Some(now + Duration::from_secs(1));
                 None
             }
         }
@@ -167,6 +182,11 @@ impl CheckerChild {
     pub fn restart_due(&self, now: Instant) -> bool {
         self.pid.is_none() && self.restart_at.is_some_and(|at| at <= now)
     }
+}
+
+/// Whether this process has threads besides the calling one.
+fn other_threads() -> bool {
+    std::fs::read_dir("/proc/self/task").is_ok_and(|tasks| tasks.count() > 1)
 }
 
 /// keepalived's `calc_restart_delay`: a child that ran for a minute or more restarts at once and
