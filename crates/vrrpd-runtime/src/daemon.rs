@@ -1405,15 +1405,16 @@ impl Daemon {
             State::Stopped => ("Stopping", "=> VRRP Instance stopping <="),
             State::Init => return,
         };
-        let wanted = running.model.smtp_alert
-            && (!self.config.global.no_email_faults || state != State::Fault)
-            && running.last_email_state != Some(state);
-        let Some(mailer) = self.mailer.as_ref().filter(|_| wanted) else {
-            return;
-        };
-        running.last_email_state = Some(state);
-        let subject = mailer.subject(&format!("VRRP Instance {}", running.model.name), subject);
-        mailer.send(mailer.mail(subject, body, logging::mail_date()));
+        let muted = self.config.global.no_email_faults && state == State::Fault;
+        if take_alert(
+            &mut running.last_email_state,
+            state,
+            running.model.smtp_alert,
+            muted,
+        ) {
+            let what = format!("VRRP Instance {}", running.model.name);
+            self.mail(&what, subject, body);
+        }
     }
 
     /// keepalived's `vrrp_sync_smtp_notifier` for a sync group.
@@ -1444,15 +1445,19 @@ impl Daemon {
             .or(global.smtp_alert_vrrp)
             .or(global.smtp_alert)
             .unwrap_or(false);
-        let wanted = enabled
-            && (!global.no_email_faults || state != GroupState::Fault)
-            && entry.last_email_state != Some(state);
-        let Some(mailer) = self.mailer.as_ref().filter(|_| wanted) else {
-            return;
-        };
-        entry.last_email_state = Some(state);
-        let subject = mailer.subject(&format!("VRRP Group {}", entry.model.name), subject);
-        mailer.send(mailer.mail(subject, body, logging::mail_date()));
+        let muted = global.no_email_faults && state == GroupState::Fault;
+        if take_alert(&mut entry.last_email_state, state, enabled, muted) {
+            let what = format!("VRRP Group {}", entry.model.name);
+            self.mail(&what, subject, body);
+        }
+    }
+
+    /// Sends `[router_id] WHAT - SUBJECT` with `body`, when alerts have somewhere to go.
+    fn mail(&self, what: &str, subject: &str, body: &str) {
+        if let Some(mailer) = &self.mailer {
+            let subject = mailer.subject(what, subject);
+            mailer.send(mailer.mail(subject, body, logging::mail_date()));
+        }
     }
 
     fn notify_arguments(&self, index: usize, state: &str) -> Vec<String> {
@@ -2454,6 +2459,21 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// Whether entering `state` is mailed: alerts `enabled`, not `muted` (FAULT with `no_email_faults`), and a
+/// change from the state last mailed, which it then becomes.
+fn take_alert<S: PartialEq + Copy>(
+    last: &mut Option<S>,
+    state: S,
+    enabled: bool,
+    muted: bool,
+) -> bool {
+    if !enabled || muted || *last == Some(state) {
+        return false;
+    }
+    *last = Some(state);
+    true
 }
 
 /// The SMTP alert settings of a configuration, with keepalived's defaults from the host's name and the user.

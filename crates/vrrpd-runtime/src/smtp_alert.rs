@@ -330,15 +330,13 @@ fn host_and_port(server: SocketAddr) -> String {
     }
 }
 
-/// `text` cut to at most `limit` bytes, at a character boundary.
+/// `text` cut to at most `limit` bytes, at a character boundary (keepalived's fixed buffers).
 fn truncate(mut text: String, limit: usize) -> String {
-    if text.len() > limit {
-        let mut end = limit;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
+    let end = (0..=limit.min(text.len()))
+        .rev()
+        .find(|&end| text.is_char_boundary(end))
+        .unwrap_or(0);
+    text.truncate(end);
     text
 }
 
