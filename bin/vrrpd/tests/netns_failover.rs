@@ -70,17 +70,7 @@ fn life_of_a_pair(high: Implementation, low: Implementation, protocol: Protocol)
     // that the client's ARP can only be answered by the new master.
     let prefix = if protocol.ipv6 { 64 } else { 24 };
     let leftover = format!("{}/{prefix}", protocol.vip());
-    let _ = std::process::Command::new("ip")
-        .args([
-            "-n",
-            &topology.router(1),
-            "addr",
-            "del",
-            &leftover,
-            "dev",
-            "eth0",
-        ])
-        .status();
+    topology.remove_address(1, &leftover);
     if !protocol.ipv6 {
         let reached = wait_for(Duration::from_secs(3), || {
             topology.client_reaches_vip().as_deref() == Some(Topology::mac(2).as_str())

@@ -154,17 +154,7 @@ fn failover_fifo_lines(implementation: Implementation) -> Vec<String> {
 
     // The killed master leaves its VIPs behind; a restart takes them away first.
     for vip in [netns::VIP, VIP_2] {
-        let _ = std::process::Command::new("ip")
-            .args([
-                "-n",
-                &topology.router(1),
-                "addr",
-                "del",
-                &format!("{vip}/24"),
-                "dev",
-                "eth0",
-            ])
-            .status();
+        topology.remove_address(1, &format!("{vip}/24"));
     }
     topology.start(1, Implementation::Keepalived, &config(None, 200, 150));
     let preempted = wait_for(Duration::from_secs(8), || {

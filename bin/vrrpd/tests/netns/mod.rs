@@ -345,6 +345,14 @@ impl Topology {
         ]);
     }
 
+    /// Removes `address` (with its prefix length) from router `n`'s eth0, if it is there: what a killed
+    /// daemon leaves behind and a restart would take away.
+    pub fn remove_address(&self, n: usize, address: &str) {
+        let _ = Command::new("ip")
+            .args(["-n", &self.router(n), "addr", "del", address, "dev", "eth0"])
+            .status();
+    }
+
     /// Whether router `n` has the VIP on eth0.
     pub fn has_vip(&self, n: usize) -> bool {
         self.has_address(n, VIP)
