@@ -94,7 +94,7 @@ fn fifo_lines(implementation: Implementation) -> Vec<String> {
     let reader = Reader::open(&fifo);
     let run = topology.start(1, implementation, &config(Some(&fifo), 200, 150));
     assert!(
-        wait_for(Duration::from_secs(8), || holds_both(&topology, 1)).is_some(),
+        wait_for(Duration::from_secs(15), || holds_both(&topology, 1)).is_some(),
         "{implementation:?} did not become master\n{}",
         topology.logs()
     );
@@ -129,7 +129,7 @@ fn failover_fifo_lines(implementation: Implementation) -> Vec<String> {
     let reader = Reader::open(&fifo);
     // The master first, so that the backup never is master before it hears it.
     let master = topology.start(1, Implementation::Keepalived, &config(None, 200, 150));
-    let elected = wait_for(Duration::from_secs(8), || holds_both(&topology, 1));
+    let elected = wait_for(Duration::from_secs(15), || holds_both(&topology, 1));
     assert!(
         elected.is_some(),
         "keepalived did not become master\n{}",
@@ -137,7 +137,7 @@ fn failover_fifo_lines(implementation: Implementation) -> Vec<String> {
     );
     let run = topology.start(2, implementation, &config(Some(&fifo), 100, 50));
     std::thread::sleep(Duration::from_millis(500));
-    let settled = wait_for(Duration::from_secs(8), || {
+    let settled = wait_for(Duration::from_secs(15), || {
         holds_both(&topology, 1) && holds_none(&topology, 2)
     });
     assert!(settled.is_some(), "no master\n{}", topology.logs());
@@ -157,7 +157,7 @@ fn failover_fifo_lines(implementation: Implementation) -> Vec<String> {
         topology.remove_address(1, &format!("{vip}/24"));
     }
     topology.start(1, Implementation::Keepalived, &config(None, 200, 150));
-    let preempted = wait_for(Duration::from_secs(8), || {
+    let preempted = wait_for(Duration::from_secs(15), || {
         holds_both(&topology, 1) && holds_none(&topology, 2)
     });
     assert!(

@@ -32,7 +32,7 @@ fn pair(topology: &mut Topology, peer: Implementation, r1_vips: &[&str]) -> usiz
     topology.start(2, peer, &config(100, &[VIP]));
     let run = topology.start(1, Implementation::Vrrpd, &config(200, r1_vips));
     assert!(
-        wait_for(Duration::from_secs(8), || topology.has_vip(1)
+        wait_for(Duration::from_secs(15), || topology.has_vip(1)
             && !topology.has_vip(2))
         .is_some(),
         "no master\n{}",
@@ -181,7 +181,7 @@ fn reload_adds_and_removes_instances() {
     );
     let run = topology.start(1, Implementation::Vrrpd, &instances(200, &[FIRST]));
     assert!(
-        wait_for(Duration::from_secs(8), || topology.has_vip(1)
+        wait_for(Duration::from_secs(15), || topology.has_vip(1)
             && !topology.has_vip(2)
             && topology.has_address(2, VIP_ADDED))
         .is_some(),

@@ -70,7 +70,7 @@ fn states(implementation: Implementation) -> [String; 3] {
     let before = snapshot(&topology);
     let run = topology.start(1, implementation, CONFIG);
     assert!(
-        wait_for(Duration::from_secs(8), || topology.has_vip(1)).is_some(),
+        wait_for(Duration::from_secs(15), || topology.has_vip(1)).is_some(),
         "{implementation:?} did not become master\n{}",
         topology.logs()
     );

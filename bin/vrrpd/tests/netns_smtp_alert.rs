@@ -148,7 +148,7 @@ fn conversations(implementation: Implementation) -> Vec<String> {
     let server = MailServer::start(topology.client());
     let run = topology.start(1, implementation, CONFIG);
     assert!(
-        wait_for(Duration::from_secs(8), || topology.has_vip(1)).is_some(),
+        wait_for(Duration::from_secs(15), || topology.has_vip(1)).is_some(),
         "{implementation:?} did not become master\n{}",
         topology.logs()
     );
