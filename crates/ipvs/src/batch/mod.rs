@@ -1,10 +1,11 @@
 //! Batches: many changes sent in one datagram, each acknowledged on its own.
 //!
-//! The kernel takes the messages of a datagram in order, one after the other, and answers each
-//! request that asks for it (`NLM_F_ACK`) with its own acknowledgement, success or errno; a
-//! failed request does not stop the ones after it. So a batch behaves like the same requests
-//! sent one by one — ipvsadm's line-by-line restore — at a fraction of the system calls.
-//! Acknowledgements are matched to requests by sequence number.
+//! The kernel takes the messages of a datagram in order, one after the other; it answers a
+//! refused request with its errno whether or not it asked for an acknowledgement, and a request
+//! that asks (`NLM_F_ACK`) with success too. A failed request does not stop the ones after it.
+//! So a batch behaves like the same requests sent one by one — ipvsadm's line-by-line restore —
+//! at a fraction of the system calls. Only the last request of a datagram asks: its answer,
+//! matched by sequence number like the refusals, closes the datagram.
 //!
 //! The acknowledgements of a datagram are queued on our socket while the kernel works through
 //! it, and the kernel drops those that do not fit the receive buffer. Batches are therefore cut
