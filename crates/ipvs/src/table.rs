@@ -53,13 +53,9 @@ pub fn changes_between(current: &[VirtualService], desired: &[VirtualService]) -
     }
     for wanted in desired {
         if let Some(existing) = current_by_key.get(&wanted.service.key) {
-            let kept: HashSet<(IpAddr, u16)> = wanted
-                .destinations
-                .iter()
-                .map(|destination| (destination.address, destination.port))
-                .collect();
+            let kept = Destinations::of(&wanted.destinations);
             for destination in &existing.destinations {
-                if !kept.contains(&(destination.address, destination.port)) {
+                if kept.get(destination.address, destination.port).is_none() {
                     changes.push(Change::DeleteDestination {
                         service: wanted.service.key,
                         address: destination.address,
@@ -73,15 +69,8 @@ pub fn changes_between(current: &[VirtualService], desired: &[VirtualService]) -
     for wanted in desired {
         let key = wanted.service.key;
         let existing = current_by_key.get(&key);
-        let existing_destinations: HashMap<(IpAddr, u16), &Destination> = existing
-            .map(|entry| {
-                entry
-                    .destinations
-                    .iter()
-                    .map(|destination| ((destination.address, destination.port), destination))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let existing_destinations =
+            Destinations::of(existing.map_or(&[][..], |entry| &entry.destinations));
         match existing {
             None => changes.push(Change::AddService(wanted.service.clone())),
             Some(entry) if !same_service_settings(&entry.service, &wanted.service) => {
@@ -90,7 +79,7 @@ pub fn changes_between(current: &[VirtualService], desired: &[VirtualService]) -
             Some(_) => {}
         }
         for destination in &wanted.destinations {
-            match existing_destinations.get(&(destination.address, destination.port)) {
+            match existing_destinations.get(destination.address, destination.port) {
                 None => changes.push(Change::AddDestination {
                     service: key,
                     destination: destination.clone(),
@@ -106,6 +95,40 @@ pub fn changes_between(current: &[VirtualService], desired: &[VirtualService]) -
         }
     }
     changes
+}
+
+/// A service's destinations found by address and port: searched when there are few (most
+/// services), mapped when there are many. Of duplicates, the last is found.
+enum Destinations<'a> {
+    Few(&'a [Destination]),
+    Many(HashMap<(IpAddr, u16), &'a Destination>),
+}
+
+impl<'a> Destinations<'a> {
+    const FEW: usize = 8;
+
+    fn of(destinations: &'a [Destination]) -> Self {
+        if destinations.len() <= Self::FEW {
+            Destinations::Few(destinations)
+        } else {
+            Destinations::Many(
+                destinations
+                    .iter()
+                    .map(|destination| ((destination.address, destination.port), destination))
+                    .collect(),
+            )
+        }
+    }
+
+    fn get(&self, address: IpAddr, port: u16) -> Option<&'a Destination> {
+        match self {
+            Destinations::Few(list) => list
+                .iter()
+                .rev()
+                .find(|destination| destination.address == address && destination.port == port),
+            Destinations::Many(map) => map.get(&(address, port)).copied(),
+        }
+    }
 }
 
 /// Whether two services have the same settings. The kernel marks every service it holds as

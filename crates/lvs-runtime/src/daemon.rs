@@ -19,6 +19,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -31,7 +32,9 @@ use ipvs::table::{VirtualService, changes_between};
 use ipvs::{Change, Client};
 use keepalived_config::diagnostics::keepalived as keepalived_messages;
 use keepalived_config::env::SystemEnvironment;
-use keepalived_config::model::lvs::{CheckerKind, RealServer, ServiceAddress, VirtualServer};
+use keepalived_config::model::lvs::{
+    CheckerKind, Protocol, RealServer, ServiceAddress, VirtualServer,
+};
 use keepalived_config::model::{self, Config, Script, ScriptUser};
 use keepalived_config::{LoadOptions, load};
 use log::{debug, error, info, warn};
@@ -473,10 +476,10 @@ impl Daemon {
     fn build_checkers(
         &mut self,
         now: Instant,
-        previous: &HashMap<String, (Schedule, CheckCounts)>,
+        previous: &PreviousCheckers<'_>,
         started_down: &[(usize, usize)],
     ) -> Vec<RunningChecker> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(previous.len());
         // Taken out for the loop (next_random needs the daemon) and put back after.
         let services = std::mem::take(&mut self.config.virtual_servers);
         for (service, vs) in services.iter().enumerate() {
@@ -508,10 +511,14 @@ impl Daemon {
                     let alpha = checker.alpha || started_down.contains(&(service, real_server));
                     let mut schedule =
                         Schedule::new(Timing::from(&checker.timing), alpha, now, random);
-                    let identity = checker_identity(vs, rs, index, checker);
-                    let kept = previous.get(&identity);
-                    if let Some((old, _)) = kept {
-                        schedule.migrate_from(old);
+                    let kept = previous
+                        .get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
+                        .filter(|(old, _)| {
+                            old.kind == checker.kind && old.connection == checker.connection
+                        })
+                        .map(|&(_, old)| old);
+                    if let Some(old) = kept {
+                        schedule.migrate_from(&old.schedule);
                     }
                     if kept.is_none() && !matches!(work, Work::Idle) {
                         info!(
@@ -532,7 +539,7 @@ impl Daemon {
                         file_value: 0,
                         file_weight: 0,
                         started: None,
-                        counts: kept.map(|(_, counts)| *counts).unwrap_or_default(),
+                        counts: kept.map(|old| old.counts).unwrap_or_default(),
                     });
                 }
             }
@@ -1314,20 +1321,7 @@ impl Daemon {
             }
         };
         self.tls = tls;
-        let started = Instant::now();
-        let previous: HashMap<String, (Schedule, CheckCounts)> = self
-            .checkers
-            .iter()
-            .filter_map(|c| {
-                let vs = self.config.virtual_servers.get(c.service)?;
-                let rs = vs.real_servers.get(c.real_server)?;
-                let checker = rs.checkers.get(c.index)?;
-                Some((
-                    checker_identity(vs, rs, c.index, checker),
-                    (c.schedule.clone(), c.counts),
-                ))
-            })
-            .collect();
+        let read = now.elapsed();
         // The files are read again below: what they added to the weights is taken out first.
         for checker in &self.checkers {
             if let Some(rs) = self
@@ -1343,6 +1337,8 @@ impl Daemon {
         if !self.config.virtual_servers.is_empty() || !old_config.virtual_servers.is_empty() {
             self.set_timeouts();
         }
+        let old_checkers = std::mem::take(&mut self.checkers);
+        let previous = previous_checkers(&old_config, &old_checkers);
         let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
         migrate_pool(&old_config, &old_pool, &self.config, &mut self.pool);
         // Children of the old checkers are left to finish; their results are dropped.
@@ -1352,8 +1348,9 @@ impl Daemon {
         self.schedule_all();
         let changes = self.sync_ipvs();
         info!(
-            "Reload finished: {changes} IPVS changes, {} ms",
-            started.elapsed().as_millis()
+            "Reload finished: {changes} IPVS changes, {} ms ({} ms reading the configuration)",
+            now.elapsed().as_millis(),
+            read.as_millis()
         );
     }
 
@@ -1478,32 +1475,53 @@ fn work(
     (work, Vec::new())
 }
 
-/// What identifies a checker across a reload: its place and its settings.
-fn checker_identity(
-    vs: &VirtualServer,
-    rs: &RealServer,
-    index: usize,
-    checker: &model::Checker,
-) -> String {
-    format!(
-        "{:?}/{:?}/{}/{}/{index}/{:?}/{:?}",
-        vs.service, vs.protocol, rs.address, rs.port, checker.kind, checker.connection
-    )
+/// Where a checker is: its virtual server's service and protocol, its real server's address and
+/// port, and its position there. A checker at the same place with the same kind and connection
+/// keeps its schedule across a reload.
+type CheckerPlace<'a> = (&'a ServiceAddress, Protocol, IpAddr, u16, usize);
+
+/// The running configuration's checkers by place, with their settings.
+type PreviousCheckers<'a> = HashMap<CheckerPlace<'a>, (&'a model::Checker, &'a RunningChecker)>;
+
+fn previous_checkers<'a>(
+    config: &'a Config,
+    checkers: &'a [RunningChecker],
+) -> PreviousCheckers<'a> {
+    let mut previous = HashMap::with_capacity(checkers.len());
+    for running in checkers {
+        let Some(vs) = config.virtual_servers.get(running.service) else {
+            continue;
+        };
+        let Some(rs) = vs.real_servers.get(running.real_server) else {
+            continue;
+        };
+        let Some(checker) = rs.checkers.get(running.index) else {
+            continue;
+        };
+        previous.insert(
+            (&vs.service, vs.protocol, rs.address, rs.port, running.index),
+            (checker, running),
+        );
+    }
+    previous
 }
 
 /// What identifies a virtual server across a reload: its service, and its protocol unless it is
-/// a fwmark service.
-fn service_identity(vs: &VirtualServer) -> String {
+/// a fwmark or group service.
+fn service_identity(vs: &VirtualServer) -> (&ServiceAddress, Option<Protocol>) {
     match &vs.service {
-        ServiceAddress::Address { .. } => format!("{:?}/{:?}", vs.service, vs.protocol),
-        _ => format!("{:?}", vs.service),
+        ServiceAddress::Address { .. } => (&vs.service, Some(vs.protocol)),
+        _ => (&vs.service, None),
     }
 }
+
+/// Up to this many real servers are searched rather than mapped.
+const FEW: usize = 8;
 
 /// Carries health across a reload: a virtual server that stays keeps its quorum state; a real
 /// server that stays keeps whether it is alive, its effective weight and its checkers' standing.
 fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_pool: &mut Pool) {
-    let old_services: HashMap<String, usize> = old_config
+    let old_services: HashMap<(&ServiceAddress, Option<Protocol>), usize> = old_config
         .virtual_servers
         .iter()
         .enumerate()
@@ -1521,14 +1539,26 @@ fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_p
         };
         let old_vs = &old_config.virtual_servers[old_index];
         new_state.quorum_up = old_state.quorum_up;
-        let old_servers: HashMap<(std::net::IpAddr, u16), usize> = old_vs
-            .real_servers
-            .iter()
-            .enumerate()
-            .map(|(i, rs)| ((rs.address, rs.port), i))
-            .collect();
+        // A map only where a search would cost more than building it; the last of duplicates
+        // either way.
+        let old_servers: Option<HashMap<(IpAddr, u16), usize>> = (old_vs.real_servers.len() > FEW)
+            .then(|| {
+                old_vs
+                    .real_servers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, rs)| ((rs.address, rs.port), i))
+                    .collect()
+            });
         for (rs_index, rs) in new_vs.real_servers.iter().enumerate() {
-            let Some(&old_rs_index) = old_servers.get(&(rs.address, rs.port)) else {
+            let old_rs_index = match &old_servers {
+                Some(map) => map.get(&(rs.address, rs.port)).copied(),
+                None => old_vs
+                    .real_servers
+                    .iter()
+                    .rposition(|old| old.address == rs.address && old.port == rs.port),
+            };
+            let Some(old_rs_index) = old_rs_index else {
                 continue;
             };
             let old_rs_state = &old_state.real_servers[old_rs_index];
@@ -1851,6 +1881,52 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).expect("temporary directory");
         dir
+    }
+
+    #[test]
+    fn reload_keeps_the_schedule_of_checkers_that_stay() {
+        let dir = file_dir("reload");
+        let path = dir.join("keepalived.conf");
+        let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n delay_loop 60\n\
+             real_server 192.168.0.1 80 {\n TCP_CHECK {\n }\n }\n\
+             real_server 192.168.0.2 80 {\n TCP_CHECK {\n connect_port 81\n }\n }\n}\n\
+             virtual_server fwmark 7 {\n delay_loop 60\n\
+             real_server 192.168.0.3 80 {\n TCP_CHECK {\n }\n }\n}\n";
+        std::fs::write(&path, text).expect("write configuration");
+        let mut daemon = daemon(config(text));
+        daemon.options.config_file = path.to_string_lossy().into_owned();
+        let next = |daemon: &Daemon| -> Vec<Option<Instant>> {
+            daemon
+                .checkers
+                .iter()
+                .map(|c| c.schedule.next_attempt())
+                .collect()
+        };
+        // Only a checker that has run carries its schedule over (keepalived's `migrate_checkers`).
+        let ran = Instant::now() + Duration::from_secs(120);
+        for checker in &mut daemon.checkers {
+            assert!(checker.schedule.start(ran).is_some());
+            checker.schedule.finish(true, ran);
+        }
+        let before = next(&daemon);
+        assert_eq!(before.len(), 3);
+        // The second checker's connection changes; a weight of the first server changes.
+        std::fs::write(
+            &path,
+            text.replace("connect_port 81", "connect_port 82").replacen(
+                "real_server 192.168.0.1 80 {\n",
+                "real_server 192.168.0.1 80 {\n weight 3\n",
+                1,
+            ),
+        )
+        .expect("write configuration");
+        daemon.reload(Instant::now() + Duration::from_millis(100));
+        let after = next(&daemon);
+        assert_eq!(after[0], before[0], "the same checker keeps its schedule");
+        assert_ne!(after[1], before[1], "a changed checker starts over");
+        assert_eq!(after[2], before[2], "the fwmark service's checker too");
+        assert_eq!(daemon.pool.services[0].real_servers[0].weight(), 3);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     fn server(daemon: &Daemon) -> (bool, i32) {

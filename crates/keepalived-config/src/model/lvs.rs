@@ -73,7 +73,7 @@ pub enum ForwardingMethod {
 }
 
 /// What a virtual server is keyed on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ServiceAddress {
     /// `virtual_server ADDR [PORT]`.
     Address {
