@@ -16,6 +16,7 @@
 #    daemon verifies it): a passing URL, a status_code that does not match, a plain HTTP server, a
 #    closed port, a regex that matches the status page and one with regex_no_match; the same
 #    table as keepalived's.
+# 7. omega: the notify_down and quorum_down scripts at stop, as keepalived runs them.
 # vm-timeout: 1200
 . "$SUITES/lib.sh"
 IPVSADM=$REF_IPVSADM
@@ -942,3 +943,56 @@ else
   fail ssl/others-out "expected 2 real servers" "$ssl_table_ours" "log:" "$ssl_log"
 fi
 check_fails ssl/not-unsupported grep -q "not supported" <<<"$ssl_log"
+
+# --- 7. omega: notify scripts at stop ----------------------------------------------------------
+
+# Two services with live real servers (no checkers) and notify scripts, one with omega: at stop
+# keepalived runs the omega service's real servers' notify_down and its quorum_down, and nothing of
+# the other. The notes of the start must be the same (in any order: those scripts run side by side),
+# those of the stop the same in the same order (one after the other).
+cat >"$WORK/note.sh" <<'EOF2'
+#!/bin/sh
+echo "$1" >>/tmp/lvs-daemon/notes
+EOF2
+chmod 755 "$WORK/note.sh"
+omega_vs() {
+  cat <<EOF2
+virtual_server 10.0.1.$1 80 {
+  protocol TCP
+  $2
+  quorum_up "$WORK/note.sh vs$1-up"
+  quorum_down "$WORK/note.sh vs$1-down"
+  real_server 10.0.2.11 80 {
+    notify_up "$WORK/note.sh vs$1-rs11-up"
+    notify_down "$WORK/note.sh vs$1-rs11-down"
+  }
+  real_server 10.0.2.12 80 {
+    notify_up "$WORK/note.sh vs$1-rs12-up"
+    notify_down "$WORK/note.sh vs$1-rs12-down"
+  }
+}
+EOF2
+}
+{
+  omega_vs 100 omega
+  omega_vs 101 ""
+} >"$WORK/omega.conf"
+for which in keepalived ours; do
+  rm -f "$WORK/notes"
+  start_daemon lvsd "$which" "$WORK/omega.conf"
+  settle lvsd >/dev/null
+  sleep 1
+  started=$(sort "$WORK/notes" 2>/dev/null)
+  lines=$(printf '%s' "$started" | grep -c .)
+  stop_daemon
+  sleep 1
+  eval "omega_start_$which=\$started"
+  eval "omega_$which=\$(tail -n +$((lines + 1)) \"\$WORK/notes\" 2>/dev/null)"
+done
+# shellcheck disable=SC2154 # set by eval above
+check_eq omega/same-notes-at-start "$omega_start_keepalived" "$omega_start_ours"
+# shellcheck disable=SC2154 # set by eval above
+check_eq omega/same-notes-at-stop "$omega_keepalived" "$omega_ours"
+check omega/rs-down-at-stop grep -qx 'vs100-rs12-down' <<<"$omega_ours"
+check omega/quorum-down-at-stop grep -qx 'vs100-down' <<<"$omega_ours"
+check_fails omega/not-without-omega grep -qx 'vs101-down' <<<"$omega_ours"

@@ -1360,6 +1360,7 @@ impl Daemon {
         if self.options.release_ipvs && flush_all && !self.config.virtual_servers.is_empty() {
             // lvs_flush_on_stop: every rule goes, ours and others'.
             self.flush();
+            self.omega_notifies(false);
         } else if self.options.release_ipvs {
             let changes: Vec<Change> = self
                 .programmed
@@ -1373,6 +1374,7 @@ impl Daemon {
                 self.apply(&changes);
             }
             self.programmed.clear();
+            self.omega_notifies(true);
         }
         self.ping_groups.restore();
         // keepalived's ipvs_stop: the kernel's own timeouts come back, with or without -I.
@@ -1382,7 +1384,56 @@ impl Daemon {
             }
         }
     }
+
+    /// `omega`: at stop keepalived runs the `notify_down` of each live real server (not when
+    /// `lvs_flush_on_stop` flushed the table) and then the virtual server's `quorum_down`, each
+    /// waited for up to a second.
+    fn omega_notifies(&mut self, real_servers: bool) {
+        let now = Instant::now();
+        let mut scripts = Vec::new();
+        for (vs, state) in self
+            .config
+            .virtual_servers
+            .iter()
+            .zip(&mut self.pool.services)
+        {
+            if !vs.omega {
+                continue;
+            }
+            for (rs, rs_state) in vs.real_servers.iter().zip(&mut state.real_servers) {
+                if real_servers && rs_state.alive {
+                    rs_state.alive = false;
+                    scripts.extend(rs.notify_down.clone());
+                }
+            }
+            state.quorum_up = false;
+            scripts.extend(vs.quorum_down.clone());
+        }
+        for script in &scripts {
+            let user = script
+                .user
+                .clone()
+                .or_else(|| self.config.global.script_user.clone());
+            self.children.spawn(
+                &script.argv,
+                user.as_ref(),
+                Purpose::Notify,
+                Some(OMEGA_SCRIPT_TIMEOUT),
+                now,
+            );
+            let deadline = Instant::now() + OMEGA_SCRIPT_TIMEOUT;
+            while self.children.is_running(Purpose::Notify) && Instant::now() < deadline {
+                self.children.reap();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            self.children.kill_overdue(Instant::now());
+            self.children.reap();
+        }
+    }
 }
+
+/// How long a stop waits for each `omega` notify script (keepalived's `system_call_script` at stop).
+const OMEGA_SCRIPT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What a MISC_CHECK exit means: 0 good, 1 failed; with `misc_dynamic`, 2–255 good with weight
 /// status − 2.
