@@ -104,6 +104,8 @@ pub struct Instance {
     faults: Faults,
     /// Sync-group members: the down timer ran out, the group has not yet let us become master.
     wants_master: bool,
+    /// `vrrp_startup_delay`: until then a backup's down timer counts from this instant, not from now.
+    start_delay_until: Option<Instant>,
     source_address: Option<IpAddr>,
     ip_ids: IpIdCounter,
     /// keepalived's one AH sequence counter: numbers sent, and the last number accepted from others.
@@ -132,6 +134,7 @@ impl Instance {
             preempt_until: None,
             faults: Faults::default(),
             wants_master: false,
+            start_delay_until: None,
             ip_ids: IpIdCounter::new(),
             ah_sequence: 0,
             statistics: Statistics::default(),
@@ -193,6 +196,21 @@ impl Instance {
             + self.skew_time()
     }
 
+    /// `vrrp_startup_delay`: no down timer runs out before `until` plus its own length, so the instance cannot
+    /// become master before then (keepalived's `vrrp_delayed_start_time`). Adverts are heard as usual.
+    pub fn delay_start(&mut self, until: Instant) {
+        self.start_delay_until = Some(until);
+    }
+
+    /// When a down timer of length `wait` armed at `now` runs out: counted from the end of the start-up
+    /// delay while it lasts.
+    fn down_deadline(&self, now: Instant, wait: Duration) -> Instant {
+        match self.start_delay_until {
+            Some(until) if now < until => until + wait,
+            _ => now + wait,
+        }
+    }
+
     /// Starts the instance: removes VIPs left over from a previous run and enters BACKUP, or MASTER at once for
     /// an address owner configured `state MASTER`, or FAULT when a fault is already known.
     pub fn start(&mut self, now: Instant) -> Vec<Action> {
@@ -206,13 +224,18 @@ impl Instance {
         }
         let owner_starts_master =
             self.config.initial_state == InitialState::Master && self.config.is_address_owner();
-        if owner_starts_master && !self.config.in_sync_group {
+        let delayed = self.start_delay_until.is_some_and(|until| now < until);
+        if owner_starts_master && !self.config.in_sync_group && !delayed {
             return self.become_master(now);
         }
         info!("({}) Entering BACKUP STATE (init)", self.config.name);
         let mut actions = vec![Action::RemoveVips];
         actions.extend(self.enter_backup(now));
-        self.wants_master = owner_starts_master;
+        self.wants_master = owner_starts_master && self.config.in_sync_group;
+        if owner_starts_master && delayed {
+            // The owner takes over as soon as the delay is over.
+            self.timer = Some(self.down_deadline(now, Duration::ZERO));
+        }
         actions
     }
 
@@ -554,7 +577,7 @@ impl Instance {
         advert: &Advertisement,
     ) -> Vec<Action> {
         if advert.priority == PRIORITY_STOP {
-            self.timer = Some(now + self.skew_time());
+            self.timer = Some(self.down_deadline(now, self.skew_time()));
             return Vec::new();
         }
         let lower = advert.priority < self.effective_priority;
@@ -564,7 +587,7 @@ impl Instance {
             if self.config.version == Version::V3 {
                 self.master_advert_interval = advert.interval;
             }
-            self.timer = Some(now + self.master_down_interval());
+            self.timer = Some(self.down_deadline(now, self.master_down_interval()));
             self.master_source = Some(source);
             self.wants_master = false;
             if !self.config.preempt_delay.is_zero() {
@@ -682,7 +705,7 @@ impl Instance {
         if self.config.in_sync_group {
             // keepalived re-arms the timer and waits until every member of the group wants MASTER.
             self.wants_master = true;
-            self.timer = Some(now + self.master_down_interval());
+            self.timer = Some(self.down_deadline(now, self.master_down_interval()));
             return Vec::new();
         }
         info!("({}) Receive advertisement timeout", self.config.name);
@@ -727,7 +750,7 @@ impl Instance {
         self.state = State::Backup;
         self.preempt_until = None;
         self.wants_master = false;
-        self.timer = Some(now + self.master_down_interval());
+        self.timer = Some(self.down_deadline(now, self.master_down_interval()));
         vec![Action::Notify(State::Backup)]
     }
 

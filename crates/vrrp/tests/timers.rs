@@ -179,3 +179,40 @@ fn a_priority_255_owner_configured_master_starts_as_master_at_once() {
     );
     assert_eq!(instance.poll_timeout(), Some(clock.at_micros(3_218_750)));
 }
+
+#[test]
+fn startup_delay_counts_down_timers_from_its_end() {
+    let clock = Clock::new();
+    let template = config(100);
+    let mut backup = instance(template.clone());
+    backup.delay_start(clock.at(10.0));
+    backup.start(clock.at(0.0));
+    assert_eq!(
+        backup.poll_timeout(),
+        Some(clock.at(10.0) + Duration::from_micros(3_609_375)),
+        "the first down timer counts from the end of the delay"
+    );
+    // An advert heard during the delay re-arms from the delay's end too; after it, from now.
+    let mut master = Peer::new(&template, 200, "192.0.2.1");
+    deliver(&mut backup, clock.at(5.0), &master.advert(200));
+    assert_eq!(
+        backup.poll_timeout(),
+        Some(clock.at(10.0) + Duration::from_micros(3_609_375))
+    );
+    deliver(&mut backup, clock.at(11.0), &master.advert(200));
+    assert_eq!(
+        backup.poll_timeout(),
+        Some(clock.at(11.0) + Duration::from_micros(3_609_375))
+    );
+
+    // An address owner configured MASTER waits for the delay, then takes over at once.
+    let mut owner_config = config(255);
+    owner_config.initial_state = InitialState::Master;
+    let mut owner = instance(owner_config);
+    owner.delay_start(clock.at(2.0));
+    owner.start(clock.at(0.0));
+    assert_eq!(owner.state(), State::Backup);
+    assert_eq!(owner.poll_timeout(), Some(clock.at(2.0)));
+    owner.handle_timeout(clock.at(2.0));
+    assert_eq!(owner.state(), State::Master);
+}

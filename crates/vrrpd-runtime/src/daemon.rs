@@ -454,6 +454,18 @@ impl Daemon {
             self.refresh_trackers(index, now);
         }
         self.announce_groups(now);
+        // vrrp_startup_delay: at the first start only, as keepalived (a reload does not delay).
+        if let Some(delay) = self
+            .config
+            .global
+            .vrrp_startup_delay
+            .filter(|d| !d.is_zero())
+        {
+            info!("Delaying startup for {} seconds", delay.as_secs_f64());
+            for running in &mut self.instances {
+                running.vrrp.delay_start(now + delay);
+            }
+        }
         for index in 0..self.instances.len() {
             let actions = self.instances[index].vrrp.start(now);
             self.apply(index, actions, now);
