@@ -948,8 +948,8 @@ check_fails ssl/not-unsupported grep -q "not supported" <<<"$ssl_log"
 
 # Two services with live real servers (no checkers) and notify scripts, one with omega: at stop
 # keepalived runs the omega service's real servers' notify_down and its quorum_down, and nothing of
-# the other. The notes of the start must be the same (in any order: those scripts run side by side),
-# those of the stop the same in the same order (one after the other).
+# the other. The notes of the start and those of the stop must be the same (in any order: the
+# scripts of each run side by side).
 cat >"$WORK/note.sh" <<'EOF2'
 #!/bin/sh
 echo "$1" >>/tmp/lvs-daemon/notes
@@ -987,7 +987,7 @@ for which in keepalived ours; do
   stop_daemon
   sleep 1
   eval "omega_start_$which=\$started"
-  eval "omega_$which=\$(tail -n +$((lines + 1)) \"\$WORK/notes\" 2>/dev/null)"
+  eval "omega_$which=\$(tail -n +$((lines + 1)) \"\$WORK/notes\" 2>/dev/null | sort)"
 done
 # shellcheck disable=SC2154 # set by eval above
 check_eq omega/same-notes-at-start "$omega_start_keepalived" "$omega_start_ours"
@@ -995,4 +995,5 @@ check_eq omega/same-notes-at-start "$omega_start_keepalived" "$omega_start_ours"
 check_eq omega/same-notes-at-stop "$omega_keepalived" "$omega_ours"
 check omega/rs-down-at-stop grep -qx 'vs100-rs12-down' <<<"$omega_ours"
 check omega/quorum-down-at-stop grep -qx 'vs100-down' <<<"$omega_ours"
+check omega/quorum-up-at-start grep -qx 'vs101-up' <<<"$omega_start_ours"
 check_fails omega/not-without-omega grep -qx 'vs101-down' <<<"$omega_ours"

@@ -359,14 +359,33 @@ impl Daemon {
         daemon.read_files(false);
         daemon.schedule_all();
         daemon.sync_ipvs();
-        for (index, vs) in daemon.config.virtual_servers.iter().enumerate() {
-            if let Some(state) = daemon.pool.services.get(index) {
-                if !state.quorum_up && vs.sorry_server.is_some() {
-                    info!("Starting with quorum down for VS {}", vs_name(vs));
-                }
+        daemon.start_notifies(Instant::now());
+        daemon
+    }
+
+    /// keepalived's `update_quorum_state(vs, init)` at start: a service with quorum gains it, with
+    /// its log line and `quorum_up` script.
+    fn start_notifies(&mut self, now: Instant) {
+        for index in 0..self.config.virtual_servers.len() {
+            let Some(state) = self.pool.services.get(index) else {
+                continue;
+            };
+            let (up, weight_sum) = (state.quorum_up, state.live_weight());
+            let vs = &self.config.virtual_servers[index];
+            if up {
+                info!(
+                    "Gained quorum {}+{}={} <= {weight_sum} for VS {}",
+                    vs.quorum,
+                    vs.hysteresis,
+                    u64::from(vs.quorum) + u64::from(vs.hysteresis),
+                    vs_name(vs)
+                );
+                let script = vs.quorum_up.clone();
+                self.notify(script.as_ref(), now);
+            } else if vs.sorry_server.is_some() {
+                info!("Starting with quorum down for VS {}", vs_name(vs));
             }
         }
-        daemon
     }
 
     /// Our view of the kernel at start: the services we are about to program that exist already,
@@ -1385,9 +1404,9 @@ impl Daemon {
         }
     }
 
-    /// `omega`: at stop keepalived runs the `notify_down` of each live real server (not when
-    /// `lvs_flush_on_stop` flushed the table) and then the virtual server's `quorum_down`, each
-    /// waited for up to a second.
+    /// `omega`: at stop keepalived starts the `notify_down` of each live real server (not when
+    /// `lvs_flush_on_stop` flushed the table) and the virtual server's `quorum_down`, and gives
+    /// them a second to finish.
     fn omega_notifies(&mut self, real_servers: bool) {
         let now = Instant::now();
         let mut scripts = Vec::new();
@@ -1421,18 +1440,18 @@ impl Daemon {
                 Some(OMEGA_SCRIPT_TIMEOUT),
                 now,
             );
-            let deadline = Instant::now() + OMEGA_SCRIPT_TIMEOUT;
-            while self.children.is_running(Purpose::Notify) && Instant::now() < deadline {
-                self.children.reap();
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            self.children.kill_overdue(Instant::now());
-            self.children.reap();
         }
+        let deadline = now + OMEGA_SCRIPT_TIMEOUT;
+        while self.children.is_running(Purpose::Notify) && Instant::now() < deadline {
+            self.children.reap();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.children.kill_overdue(Instant::now());
+        self.children.reap();
     }
 }
 
-/// How long a stop waits for each `omega` notify script (keepalived's `system_call_script` at stop).
+/// How long a stop waits for the `omega` notify scripts (keepalived's `system_call_script` at stop).
 const OMEGA_SCRIPT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What a MISC_CHECK exit means: 0 good, 1 failed; with `misc_dynamic`, 2–255 good with weight
