@@ -58,12 +58,16 @@ fn members_move_together(master: Implementation, peer: Implementation) {
     topology.start(2, peer, &config(100, &peer_notify));
     let run = topology.start(1, master, &config(200, &notify));
     assert!(
-        wait_for(Duration::from_secs(8), || holds_both(&topology, 1)
+        wait_for(Duration::from_secs(15), || holds_both(&topology, 1)
             && holds_none(&topology, 2))
         .is_some(),
         "r1 is not master of both\n{}",
         topology.logs()
     );
+    // Notify scripts run side by side: let the MASTER one finish before the FAULT one can start.
+    wait_for(Duration::from_secs(3), || {
+        std::fs::read_to_string(&notified).is_ok_and(|text| text.lines().count() >= 2)
+    });
 
     topology.set_link(1, "eth1", false);
     // VI_2 faults at once (link event), VI_1 follows through the group with priority 0, the peer takes both
