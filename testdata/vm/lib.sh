@@ -50,6 +50,20 @@ check_fails() {
   if [ "$status" -ne 0 ]; then pass "$name"; else fail "$name" "\`$*\` succeeded" "$out"; fi
 }
 
+# stop_daemon: SIGTERM to the daemon in $DAEMON_PID and wait for it to end (SIGKILL after 10 s, which
+# fails the checks that follow: its rules and addresses stay).
+stop_daemon() {
+  kill -TERM "$DAEMON_PID" 2>/dev/null
+  local i=0
+  while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 100 ]; do
+    grep -q '^State:.*Z' "/proc/$DAEMON_PID/status" 2>/dev/null && break
+    sleep 0.1
+    i=$((i + 1))
+  done
+  kill -KILL "$DAEMON_PID" 2>/dev/null
+  wait "$DAEMON_PID" 2>/dev/null
+}
+
 # in NAMESPACE COMMAND...: run a command in a network namespace.
 in_ns() {
   local ns=$1

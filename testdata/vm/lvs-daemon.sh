@@ -37,20 +37,6 @@ start_daemon() {
   DAEMON_LOG=$log
 }
 
-# stop_daemon: SIGTERM and wait for it to end (SIGKILL after 10 s, which fails the check that
-# follows: its rules stay).
-stop_daemon() {
-  kill -TERM "$DAEMON_PID" 2>/dev/null
-  local i=0
-  while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 100 ]; do
-    grep -q '^State:.*Z' "/proc/$DAEMON_PID/status" 2>/dev/null && break
-    sleep 0.1
-    i=$((i + 1))
-  done
-  kill -KILL "$DAEMON_PID" 2>/dev/null
-  wait "$DAEMON_PID" 2>/dev/null
-}
-
 # check_table CHECK EXPECTED: the table of lvsd is EXPECTED; on failure the daemon's log is shown.
 check_table() {
   local actual

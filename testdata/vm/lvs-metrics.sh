@@ -71,18 +71,6 @@ start_vrrpd() {
   DAEMON_PID=$!
 }
 
-stop_vrrpd() {
-  kill -TERM "$DAEMON_PID" 2>/dev/null
-  local i=0
-  while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 100 ]; do
-    grep -q '^State:.*Z' "/proc/$DAEMON_PID/status" 2>/dev/null && break
-    sleep 0.1
-    i=$((i + 1))
-  done
-  kill -KILL "$DAEMON_PID" 2>/dev/null
-  wait "$DAEMON_PID" 2>/dev/null
-}
-
 scrape() { in_ns director timeout 5 busybox wget -q -O - "http://127.0.0.1:${1:-$PORT}/metrics"; }
 # value SERIES [PORT]: the value of the sample SERIES (`name{labels}`) in a scrape.
 value() { scrape "${2:-$PORT}" | awk -v s="$1" 'index($0, s " ") == 1 {print $NF}'; }
@@ -130,8 +118,9 @@ check_eq both/checker-part-up 1 "$(awk '$1 == "vrrpd_checker_metrics_up" {print 
 check_eq both/one-build-info 1 "$(grep -c '^vrrpd_build_info' <<<"$text")"
 check_eq both/rs1-weight 1 "$(awk -v s="lvs_real_server_weight{$R1}" 'index($0, s " ") == 1 {print $NF}' <<<"$text")"
 check_eq both/quorum 1 "$(awk -v s="lvs_virtual_server_quorum_up{$VS}" 'index($0, s " ") == 1 {print $NF}' <<<"$text")"
-if at_least "lvs_real_server_check_duration_seconds_count{$R1,checker=\"HTTP_GET\"}" 1 \
-  && at_least 'lvs_check_duration_seconds_bucket{checker="HTTP_GET",le="+Inf"}' 2; then
+# Each server's first check comes at a random point of its warmup: wait for both.
+if wait_until 20 at_least "lvs_real_server_check_duration_seconds_count{$R1,checker=\"HTTP_GET\"}" 1 \
+  && wait_until 20 at_least 'lvs_check_duration_seconds_bucket{checker="HTTP_GET",le="+Inf"}' 2; then
   pass both/check-durations
 else
   fail both/check-durations "no durations" "$(show)"
@@ -206,7 +195,7 @@ else
 fi
 check_eq respawn/rs1-weight-back 1 "$(kernel_weight "$RS1")"
 check_eq respawn/rs1-metric-weight-back 1 "$(value "lvs_real_server_weight{$R1}")"
-stop_vrrpd
+stop_daemon
 wait_until 5 bash -c "[ -z \"\$(ip netns exec director $IPVSADM -Sn)\" ]"
 check_eq respawn/rules-removed-at-stop "" "$(in_ns director "$IPVSADM" -Sn)"
 
@@ -223,7 +212,7 @@ else
   fail dont-respawn/stops "vrrpd still running" "$(tail -n 20 "$DAEMON_LOG")"
 fi
 check dont-respawn/logs grep -qF "Healthcheck child process($child) died: Exiting" "$DAEMON_LOG"
-stop_vrrpd
+stop_daemon
 in_ns director "$IPVSADM" -C
 
 start_vrrpd checkers -C "--metrics-listen=127.0.0.1:9651"
@@ -236,7 +225,7 @@ fi
 text=$(scrape 9651)
 check_eq checkers-alone/build-info 1 "$(grep -c '^vrrpd_build_info' <<<"$text")"
 check_eq checkers-alone/no-vrrp 0 "$(grep -c '^vrrpd_instance_state' <<<"$text")"
-stop_vrrpd
+stop_daemon
 in_ns director "$IPVSADM" -C
 
 start_vrrpd vrrp -P "--metrics-listen=127.0.0.1:9652"
@@ -248,4 +237,4 @@ fi
 text=$(scrape 9652)
 check_eq vrrp-alone/no-lvs 0 "$(grep -c '^lvs_' <<<"$text")"
 check_eq vrrp-alone/no-checker-gauge 0 "$(grep -c '^vrrpd_checker' <<<"$text")"
-stop_vrrpd
+stop_daemon

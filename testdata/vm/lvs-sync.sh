@@ -25,18 +25,6 @@ start_vrrp() {
   DAEMON_PID=$!
 }
 
-stop_vrrp() {
-  kill -TERM "$DAEMON_PID" 2>/dev/null
-  local i=0
-  while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 100 ]; do
-    grep -q '^State:.*Z' "/proc/$DAEMON_PID/status" 2>/dev/null && break
-    sleep 0.1
-    i=$((i + 1))
-  done
-  kill -KILL "$DAEMON_PID" 2>/dev/null
-  wait "$DAEMON_PID" 2>/dev/null
-}
-
 has_vip() { in_ns sd ip -4 addr show dev eth0 | grep -q ' 10\.0\.5\.100/'; }
 
 # run WHICH CONF RELOAD_CONF LEFTOVER: one daemon through BACKUP, MASTER, a reload to RELOAD_CONF (if
@@ -64,7 +52,7 @@ run() {
     echo "== reloaded"
     daemons
   fi
-  stop_vrrp
+  stop_daemon
   echo "== stopped"
   daemons
   cp "$DAEMON_LOG" "$WORK/last-$which.log"
@@ -139,7 +127,7 @@ unknown() {
   wait_until 20 has_vip
   sleep 1
   daemons
-  stop_vrrp
+  stop_daemon
   in_ns sd "$REF_IPVSADM" --stop-daemon master >/dev/null 2>&1
   in_ns sd "$REF_IPVSADM" --stop-daemon backup >/dev/null 2>&1
 }
@@ -151,4 +139,4 @@ in_ns sd "$REF_IPVSADM" --start-daemon backup --mcast-interface eth0 --syncid 3
 start_vrrp ours "$WORK/none.conf"
 wait_until 20 has_vip
 check_eq no-keyword-leaves-daemons-alone "backup sync daemon (mcast=eth0, syncid=3, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)" "$(daemons)"
-stop_vrrp
+stop_daemon
