@@ -683,7 +683,18 @@ impl Daemon {
             }
             None => None,
         };
-        let view = LvsView {
+        let view = self.metrics_view(kernel.as_deref());
+        let mut text = String::new();
+        if build_info {
+            vrrpd_runtime::metrics::build_info(&mut text);
+        }
+        text.push_str(&crate::metrics::render(&view));
+        text
+    }
+
+    /// What the metrics show: our state, and the kernel's table as read for this scrape.
+    fn metrics_view<'a>(&'a self, kernel: Option<&'a [VirtualService]>) -> LvsView<'a> {
+        LvsView {
             config: &self.config,
             pool: &self.pool,
             checkers: self
@@ -697,15 +708,9 @@ impl Daemon {
                 })
                 .collect(),
             programmed: &self.programmed,
-            kernel: kernel.as_deref(),
+            kernel,
             durations: &self.durations,
-        };
-        let mut text = String::new();
-        if build_info {
-            vrrpd_runtime::metrics::build_info(&mut text);
         }
-        text.push_str(&crate::metrics::render(&view));
-        text
     }
 
     /// Puts every checker's next attempt on the timer heap.
@@ -1833,23 +1838,7 @@ mod tests {
             connections: 7,
             ..Default::default()
         });
-        let view = LvsView {
-            config: &d.config,
-            pool: &d.pool,
-            checkers: d
-                .checkers
-                .iter()
-                .map(|c| CheckerView {
-                    service: c.service,
-                    real_server: c.real_server,
-                    keyword: c.keyword,
-                    counts: c.counts,
-                })
-                .collect(),
-            programmed: &d.programmed,
-            kernel: Some(&kernel),
-            durations: &d.durations,
-        };
+        let view = d.metrics_view(Some(&kernel));
         let text = crate::metrics::render(&view);
         let vs = "virtual_server=\"TCP 10.0.0.1:80\"";
         let rs1 = format!("{vs},real_server=\"192.168.0.1:80\"");
