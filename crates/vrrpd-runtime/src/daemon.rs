@@ -19,7 +19,7 @@ use keepalived_config::diagnostics::keepalived as keepalived_messages;
 use keepalived_config::env::SystemEnvironment;
 use keepalived_config::model::net::IpAddress;
 use keepalived_config::model::routing::{Route, Rule};
-use keepalived_config::model::vrrp::{NotifyScripts, TrackerRef};
+use keepalived_config::model::vrrp::{NotifyScripts, TrackerKind, TrackerRef};
 use keepalived_config::model::{self, ScriptUser, VrrpInstance};
 use keepalived_config::{LoadOptions, load};
 use log::{debug, error, info, warn};
@@ -1754,23 +1754,11 @@ impl Daemon {
                 }
             }
         }
-        let tracked = |name: &str| {
-            let named = |r: &TrackerRef| r.name == name;
-            self.config
-                .instances
-                .iter()
-                .any(|i| i.track_files.iter().any(named))
-                || self
-                    .config
-                    .sync_groups
-                    .iter()
-                    .any(|g| g.track_files.iter().any(named))
-        };
         self.files = self
             .config
             .track_files
             .iter()
-            .filter(|file| tracked(&file.name))
+            .filter(|file| self.config.is_tracked(TrackerKind::File, &file.name))
             .map(|file| {
                 let path = PathBuf::from(&file.path);
                 let value = track_files::read_value(&path).unwrap_or_else(|| {
@@ -1830,23 +1818,11 @@ impl Daemon {
     /// Sets up the `vrrp_track_process`es that something tracks: process events if the kernel gives them
     /// here, else a `/proc` poll; then a scan for the processes running now.
     fn load_track_processes(&mut self, now: Instant) {
-        let tracked = |name: &str| {
-            let named = |r: &TrackerRef| r.name == name;
-            self.config
-                .instances
-                .iter()
-                .any(|i| i.track_processes.iter().any(named))
-                || self
-                    .config
-                    .sync_groups
-                    .iter()
-                    .any(|g| g.track_processes.iter().any(named))
-        };
         self.processes = self
             .config
             .track_processes
             .iter()
-            .filter(|process| tracked(&process.name))
+            .filter(|process| self.config.is_tracked(TrackerKind::Process, &process.name))
             .cloned()
             .map(ProcessTracker::new)
             .collect();

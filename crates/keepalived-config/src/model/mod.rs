@@ -26,6 +26,18 @@ pub use script::{Script, ScriptUser};
 pub use vrrp::{SyncGroup, TrackFile, TrackProcess, VrrpInstance, VrrpScript};
 
 impl Config {
+    /// Whether an instance or a sync group tracks the tracker of `kind` named `name`.
+    pub fn is_tracked(&self, kind: vrrp::TrackerKind, name: &str) -> bool {
+        let named = |r: &vrrp::TrackerRef| r.name == name;
+        self.instances
+            .iter()
+            .any(|i| i.trackers(kind).iter().any(named))
+            || self
+                .sync_groups
+                .iter()
+                .any(|g| g.trackers(kind).iter().any(named))
+    }
+
     /// The weight and `reverse` flag of the tracker of `kind` named `name`, if it is defined
     /// (any interface, with weight 0).
     pub fn tracker(&self, kind: vrrp::TrackerKind, name: &str) -> Option<(i32, bool)> {
