@@ -49,6 +49,26 @@ fn arp_reply(topology: &Topology) -> String {
     ])
 }
 
+/// Three frames matching `filter` on the switch's bridge, with their MAC addresses, as tcpdump prints them.
+fn adverts_on_the_bridge(topology: &Topology, filter: &str) -> String {
+    output(&[
+        "ip",
+        "netns",
+        "exec",
+        &topology.namespace("sw"),
+        "timeout",
+        "3",
+        "tcpdump",
+        "-i",
+        "br0",
+        "-e",
+        "-n",
+        "-c",
+        "3",
+        filter,
+    ])
+}
+
 fn sysctl(topology: &Topology, n: usize, path: &str) -> String {
     output(&[
         "ip",
@@ -107,22 +127,7 @@ fn vmac_takes_the_vip_and_its_mac(first: Implementation) {
     );
     assert!(!topology.has_address_on(2, VMAC, VIP));
     // Adverts leave with the virtual router's MAC.
-    let frames = output(&[
-        "ip",
-        "netns",
-        "exec",
-        &topology.namespace("sw"),
-        "timeout",
-        "3",
-        "tcpdump",
-        "-i",
-        "br0",
-        "-e",
-        "-n",
-        "-c",
-        "3",
-        "ip proto 112",
-    ]);
+    let frames = adverts_on_the_bridge(&topology, "ip proto 112");
     assert!(
         frames.contains(&format!("{VRRP_MAC} > 01:00:5e:00:00:12")),
         "{first:?}: adverts not from the VRRP MAC:\n{frames}"
@@ -243,22 +248,7 @@ fn ipv6_vmac(first: Implementation) {
         base,
         "{first:?}: the VMAC's link-local addresses"
     );
-    let frames = output(&[
-        "ip",
-        "netns",
-        "exec",
-        &topology.namespace("sw"),
-        "timeout",
-        "3",
-        "tcpdump",
-        "-i",
-        "br0",
-        "-e",
-        "-n",
-        "-c",
-        "3",
-        "ip6 proto 112",
-    ]);
+    let frames = adverts_on_the_bridge(&topology, "ip6 proto 112");
     assert!(
         frames.contains(&format!("{VRRP_MAC6} > 33:33:00:00:00:12")),
         "{first:?}: adverts not from the VRRP MAC:\n{frames}"
