@@ -168,7 +168,7 @@ else
   fail respawn/new-child "no new checker child" "$(tail -n 20 "$DAEMON_LOG")"
 fi
 check respawn/logs-the-death grep -qF "Healthcheck child process($old_child) died: Respawning" "$DAEMON_LOG"
-check respawn/logs-the-signal grep -qF "Keepalived_healthcheckers exited due to signal 9 (Killed)" "$DAEMON_LOG"
+check respawn/logs-the-signal grep -qE "pid [0-9]+ exited due to signal 9 \(Killed\)" "$DAEMON_LOG"
 # Over the new child's first checks the table never changes: rs1 (down) stays at weight 0.
 changed=""
 for _ in $(seq 1 40); do

@@ -180,3 +180,66 @@ fn checkers_only_runs_the_checker_process() {
     assert!(err.contains("healthcheckers"), "{err}");
     assert!(err.contains("cannot write pid file"), "{err}");
 }
+
+/// Runs `program` with `args` in a network namespace of its own (so that nothing it programs
+/// outlives it), for at most ten seconds.
+fn in_fresh_namespace(program: &str, args: &[&str]) -> Output {
+    Command::new("unshare")
+        .args(["-n", "timeout", "10", program])
+        .args(args)
+        .output()
+        .expect("run unshare")
+}
+
+#[test]
+fn virtual_servers_without_ipvs_stop_the_daemon_as_keepalived() {
+    // This machine's kernel has no IPVS: keepalived's checker child exits with its fatal status,
+    // and the parent stops with it. Where IPVS exists, both run until the timeout.
+    let config = Config::new(
+        "no-ipvs",
+        "virtual_server 192.0.2.1 80 {\n  protocol TCP\n  real_server 192.0.2.2 80 {\n    inhibit_on_failure\n    TCP_CHECK {\n    }\n  }\n}\n",
+    );
+    let run = |program: &str, tag: &str| {
+        let pid = |name: &str| {
+            config
+                .dir
+                .join(format!("{tag}-{name}.pid"))
+                .to_string_lossy()
+                .into_owned()
+        };
+        in_fresh_namespace(
+            program,
+            &[
+                "-n",
+                "-l",
+                "--dont-respawn",
+                "-f",
+                &config.path(),
+                "-p",
+                &pid("main"),
+                "-c",
+                &pid("checkers"),
+                "-r",
+                &pid("vrrp"),
+            ],
+        )
+    };
+    let ours = run(env!("CARGO_BIN_EXE_vrrpd"), "ours");
+    let reference = run("/usr/sbin/keepalived", "keepalived");
+    assert_eq!(
+        ours.status.code(),
+        reference.status.code(),
+        "ours:\n{}\nkeepalived:\n{}",
+        stderr(&ours),
+        stderr(&reference)
+    );
+    let log = stderr(&ours);
+    if reference.status.code() == Some(1) {
+        for line in [
+            "Shutting down (inhibited) service [192.0.2.2]:80 from VS [192.0.2.1]:tcp:80",
+            "exited with permanent error FATAL. Terminating",
+        ] {
+            assert!(log.contains(line), "no '{line}' in\n{log}");
+        }
+    }
+}

@@ -88,10 +88,15 @@ enum StartFailure {
 
 /// Runs the checker process as the VRRP daemon's child (see `vrrpd_runtime::checker_child`):
 /// `metrics`, the link to answer the parent's scrapes on; `respawned`, an earlier child died and
-/// this one takes over the table it left. The exit status is keepalived's: 0, or 3 (fatal) or 4
+/// this one takes over the table it left. The exit status is keepalived's: 0, or 1 (fatal) or 2
 /// (configuration), on which the parent stops instead of starting another.
 pub fn run_child(options: CheckerOptions, start: CheckerStart) -> u8 {
-    match run_checker(options, start.metrics, start.respawned) {
+    run_child_status(run_checker(options, start.metrics, start.respawned))
+}
+
+/// keepalived's exit status for how the checker process ended.
+fn run_child_status(ended: Result<(), StartFailure>) -> u8 {
+    match ended {
         Ok(()) => 0,
         Err(StartFailure::Config) => EXIT_CONFIG,
         Err(StartFailure::Fatal) => EXIT_FATAL,
@@ -100,10 +105,7 @@ pub fn run_child(options: CheckerOptions, start: CheckerStart) -> u8 {
 
 /// Runs the checker process until SIGTERM or SIGINT.
 pub fn run(options: CheckerOptions) -> ExitCode {
-    match run_checker(options, None, false) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(1),
-    }
+    ExitCode::from(run_child_status(run_checker(options, None, false)))
 }
 
 fn run_checker(
@@ -177,6 +179,15 @@ fn run_checker(
         Ok(client) => Some(client),
         Err(e) => {
             error!("IPVS: Can't initialize ipvs: {e}");
+            // keepalived's checker process cannot run its virtual servers without IPVS: it
+            // reports their real servers shut down and exits with its fatal status, which
+            // stops the whole daemon.
+            if !config.virtual_servers.is_empty() {
+                if options.release_ipvs {
+                    report_shut_down(&config);
+                }
+                return Err(StartFailure::Fatal);
+            }
             None
         }
     };
@@ -189,6 +200,25 @@ fn run_checker(
         env!("CARGO_PKG_VERSION")
     );
     Ok(())
+}
+
+/// keepalived's `clear_services` at stop, for a table it never programmed: one line per real server.
+fn report_shut_down(config: &Config) {
+    for vs in &config.virtual_servers {
+        for rs in &vs.real_servers {
+            // Nothing was checked yet: no server is alive.
+            let inhibited = if rs.inhibit_on_failure {
+                "(inhibited) "
+            } else {
+                ""
+            };
+            info!(
+                "Shutting down {inhibited}service {} from VS {}",
+                rs_name(rs),
+                vs_name(vs)
+            );
+        }
+    }
 }
 
 /// The `-C --metrics-listen` endpoint.

@@ -4,7 +4,8 @@
 //! and started again when it dies unexpectedly, at a bounded rate (`calc_restart_delay` in
 //! keepalived's scheduler): at once if it had run for a minute, otherwise after 0, 1, 2, 4 … 32,
 //! then 60 seconds. With `--dont-respawn` its death stops the daemon; so does an exit with one of
-//! keepalived's permanent statuses (3, fatal; 4, configuration).
+//! keepalived's permanent statuses (1, fatal; 2, configuration; 4, missing permission), which then
+//! becomes the daemon's own exit status.
 
 use std::fmt;
 use std::os::fd::{AsRawFd, RawFd};
@@ -19,9 +20,11 @@ use nix::unistd::{ForkResult, Pid, fork};
 use crate::scripts::Outcome;
 
 /// keepalived's exit status for an error that a restart would not cure.
-pub const EXIT_FATAL: u8 = 3;
+pub const EXIT_FATAL: u8 = 1;
 /// keepalived's exit status for a configuration it cannot use.
-pub const EXIT_CONFIG: u8 = 4;
+pub const EXIT_CONFIG: u8 = 2;
+/// keepalived's exit status for a permission the process lacks.
+pub const EXIT_MISSING_PERMISSION: u8 = 4;
 
 /// What a checker child is started with.
 pub struct CheckerStart {
@@ -55,8 +58,8 @@ impl fmt::Debug for CheckerProcess {
 pub enum AfterDeath {
     /// Start a new one at this time.
     RestartAt(Instant),
-    /// Stop the daemon.
-    Stop,
+    /// Stop the daemon, with this exit status.
+    Stop(u8),
 }
 
 /// The checker child: its pid while it runs, when it was started, the delay before the next
@@ -161,12 +164,12 @@ impl CheckerChild {
     /// The child ended with `outcome`: logs as keepalived's parent does and says what next.
     pub fn ended(&mut self, outcome: Outcome, now: Instant) -> AfterDeath {
         let pid = self.pid.take().map_or(0, Pid::as_raw);
-        if report_status(outcome) {
-            return AfterDeath::Stop;
+        if let Some(status) = report_status(pid, outcome) {
+            return AfterDeath::Stop(status);
         }
         if !self.process.respawn {
             error!("Healthcheck child process({pid}) died: Exiting");
-            return AfterDeath::Stop;
+            return AfterDeath::Stop(0);
         }
         error!("Healthcheck child process({pid}) died: Respawning");
         let delay = restart_delay(now.duration_since(self.started), &mut self.next_delay);
@@ -206,26 +209,30 @@ pub fn restart_delay(ran_for: Duration, next_delay: &mut u64) -> Option<u64> {
     Some(delay)
 }
 
-/// keepalived's `report_child_status` for the checker child. True for a permanent error (the
-/// daemon stops).
-fn report_status(outcome: Outcome) -> bool {
-    const NAME: &str = "Keepalived_healthcheckers";
+/// keepalived's `report_child_status` for the checker child `pid`: the status of a permanent error,
+/// on which the daemon stops with that status. keepalived forgets the child's pid before it reports,
+/// so its lines name the pid rather than the process.
+fn report_status(pid: i32, outcome: Outcome) -> Option<u8> {
+    let name = format!("pid {pid}");
     match outcome {
-        Outcome::Exited(code)
-            if code == i32::from(EXIT_FATAL) || code == i32::from(EXIT_CONFIG) =>
-        {
-            let kind = if code == i32::from(EXIT_CONFIG) {
-                "CONFIG"
-            } else {
-                "FATAL"
-            };
-            info!("{NAME} exited with permanent error {kind}. Terminating");
-            return true;
+        Outcome::Exited(code) => {
+            let permanent = [
+                (EXIT_FATAL, "FATAL"),
+                (EXIT_CONFIG, "CONFIG"),
+                (EXIT_MISSING_PERMISSION, "missing permission"),
+            ]
+            .into_iter()
+            .find(|&(status, _)| i32::from(status) == code);
+            if let Some((status, kind)) = permanent {
+                info!("{name} exited with permanent error {kind}. Terminating");
+                return Some(status);
+            }
+            if code != 0 {
+                info!("{name} exited with status {code}");
+            }
         }
-        Outcome::Exited(0) => {}
-        Outcome::Exited(code) => info!("{NAME} exited with status {code}"),
         Outcome::Signalled(signal) if signal == libc::SIGSEGV => {
-            info!("{NAME} exited due to segmentation fault (SIGSEGV).");
+            info!("{name} exited due to segmentation fault (SIGSEGV).");
         }
         Outcome::Signalled(signal) => {
             let suffix = if signal == libc::SIGKILL {
@@ -234,13 +241,13 @@ fn report_status(outcome: Outcome) -> bool {
                 ""
             };
             info!(
-                "{NAME} exited due to signal {signal} ({}){suffix}",
+                "{name} exited due to signal {signal} ({}){suffix}",
                 signal_description(signal)
             );
         }
         Outcome::TimedOut => {}
     }
-    false
+    None
 }
 
 /// `strsignal`'s text ("Killed", "Terminated").
@@ -302,9 +309,12 @@ mod tests {
 
     #[test]
     fn permanent_statuses_stop_the_daemon() {
-        assert!(report_status(Outcome::Exited(3)));
-        assert!(report_status(Outcome::Exited(4)));
-        assert!(!report_status(Outcome::Exited(1)));
-        assert!(!report_status(Outcome::Signalled(libc::SIGKILL)));
+        // keepalived's KEEPALIVED_EXIT_FATAL, _CONFIG and _MISSING_PERMISSION.
+        assert_eq!(report_status(7, Outcome::Exited(1)), Some(1));
+        assert_eq!(report_status(7, Outcome::Exited(2)), Some(2));
+        assert_eq!(report_status(7, Outcome::Exited(4)), Some(4));
+        assert_eq!(report_status(7, Outcome::Exited(0)), None);
+        assert_eq!(report_status(7, Outcome::Exited(3)), None);
+        assert_eq!(report_status(7, Outcome::Signalled(libc::SIGKILL)), None);
     }
 }

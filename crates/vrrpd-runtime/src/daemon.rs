@@ -151,7 +151,7 @@ pub fn run(options: DaemonOptions) -> ExitCode {
     daemon.notifier.ready(&daemon.status());
     daemon.run();
     info!("Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
-    ExitCode::SUCCESS
+    ExitCode::from(daemon.exit_status)
 }
 
 /// Reads the configuration, logging keepalived's messages about it; `None` when keepalived would not start.
@@ -309,6 +309,8 @@ struct Daemon {
     /// Where SMTP alerts go (`None`: no `smtp_server` or no `notification_email`).
     mailer: Option<Mailer>,
     stopping: bool,
+    /// The process's exit status once stopped: a checker child's permanent error status, else 0.
+    exit_status: u8,
     /// Datagrams that could not even be taken apart (no instance to count them against).
     malformed: u64,
     /// systemd's notify socket (does nothing outside systemd).
@@ -388,6 +390,7 @@ impl Daemon {
             fifos: Vec::new(),
             mailer: None,
             stopping: false,
+            exit_status: 0,
             malformed: 0,
             notifier: Notifier::from_env(Instant::now()),
             metrics,
@@ -2075,7 +2078,10 @@ impl Daemon {
         let after = child.ended(outcome, now);
         self.set_metrics_link(None);
         match after {
-            AfterDeath::Stop => self.stopping = true,
+            AfterDeath::Stop(status) => {
+                self.stopping = true;
+                self.exit_status = status;
+            }
             AfterDeath::RestartAt(at) if at <= now => self.start_checker(now),
             AfterDeath::RestartAt(_) => {}
         }
