@@ -181,14 +181,53 @@ fn checkers_only_runs_the_checker_process() {
     assert!(err.contains("cannot write pid file"), "{err}");
 }
 
-/// Runs `program` with `args` in a network namespace of its own (so that nothing it programs
-/// outlives it), for at most ten seconds.
-fn in_fresh_namespace(program: &str, args: &[&str]) -> Output {
-    Command::new("unshare")
-        .args(["-n", "timeout", "10", program])
-        .args(args)
-        .output()
-        .expect("run unshare")
+/// Runs keepalived's daemon and ours on `config`, each in a network namespace of its own (so that
+/// nothing they program outlives them) for at most ten seconds, without respawning children:
+/// (ours, keepalived's).
+fn run_both(config: &Config) -> (Output, Output) {
+    let run = |program: &str, tag: &str| {
+        let pid = |name: &str| {
+            config
+                .dir
+                .join(format!("{tag}-{name}.pid"))
+                .to_string_lossy()
+                .into_owned()
+        };
+        Command::new("unshare")
+            .args(["-n", "timeout", "10", program])
+            .args(["-n", "-l", "--dont-respawn", "-f", &config.path()])
+            .args([
+                "-p",
+                &pid("main"),
+                "-c",
+                &pid("checkers"),
+                "-r",
+                &pid("vrrp"),
+            ])
+            .output()
+            .expect("run unshare")
+    };
+    (
+        run(env!("CARGO_BIN_EXE_vrrpd"), "ours"),
+        run("/usr/sbin/keepalived", "keepalived"),
+    )
+}
+
+/// The same exit status for both; ours logged each of `lines` when keepalived's status is `status`.
+fn assert_same_end(ours: &Output, reference: &Output, status: i32, lines: &[&str]) {
+    assert_eq!(
+        ours.status.code(),
+        reference.status.code(),
+        "ours:\n{}\nkeepalived:\n{}",
+        stderr(ours),
+        stderr(reference)
+    );
+    let log = stderr(ours);
+    if reference.status.code() == Some(status) {
+        for line in lines {
+            assert!(log.contains(line), "no '{line}' in\n{log}");
+        }
+    }
 }
 
 #[test]
@@ -199,47 +238,32 @@ fn virtual_servers_without_ipvs_stop_the_daemon_as_keepalived() {
         "no-ipvs",
         "virtual_server 192.0.2.1 80 {\n  protocol TCP\n  real_server 192.0.2.2 80 {\n    inhibit_on_failure\n    TCP_CHECK {\n    }\n  }\n}\n",
     );
-    let run = |program: &str, tag: &str| {
-        let pid = |name: &str| {
-            config
-                .dir
-                .join(format!("{tag}-{name}.pid"))
-                .to_string_lossy()
-                .into_owned()
-        };
-        in_fresh_namespace(
-            program,
-            &[
-                "-n",
-                "-l",
-                "--dont-respawn",
-                "-f",
-                &config.path(),
-                "-p",
-                &pid("main"),
-                "-c",
-                &pid("checkers"),
-                "-r",
-                &pid("vrrp"),
-            ],
-        )
-    };
-    let ours = run(env!("CARGO_BIN_EXE_vrrpd"), "ours");
-    let reference = run("/usr/sbin/keepalived", "keepalived");
-    assert_eq!(
-        ours.status.code(),
-        reference.status.code(),
-        "ours:\n{}\nkeepalived:\n{}",
-        stderr(&ours),
-        stderr(&reference)
-    );
-    let log = stderr(&ours);
-    if reference.status.code() == Some(1) {
-        for line in [
+    let (ours, reference) = run_both(&config);
+    assert_same_end(
+        &ours,
+        &reference,
+        1,
+        &[
             "Shutting down (inhibited) service [192.0.2.2]:80 from VS [192.0.2.1]:tcp:80",
             "exited with permanent error FATAL. Terminating",
-        ] {
-            assert!(log.contains(line), "no '{line}' in\n{log}");
-        }
-    }
+        ],
+    );
+}
+
+#[test]
+fn a_missing_interface_stops_the_daemon_as_keepalived() {
+    // Without dynamic_interfaces keepalived's VRRP process refuses an interface that does not
+    // exist, and the daemon stops with its configuration status, 2.
+    let config = Config::new(
+        "no-interface",
+        "vrrp_instance VI_1 {\n  interface nosuch0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    192.0.2.100/24\n  }\n}\n",
+    );
+    let (ours, reference) = run_both(&config);
+    assert_eq!(reference.status.code(), Some(2), "{}", stderr(&reference));
+    assert_same_end(
+        &ours,
+        &reference,
+        2,
+        &["Non-existent interface specified in configuration"],
+    );
 }

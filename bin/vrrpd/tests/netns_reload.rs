@@ -237,3 +237,38 @@ fn reload_adds_and_removes_instances() {
         topology.logs()
     );
 }
+
+#[test]
+fn reload_naming_a_missing_interface_keeps_the_running_configuration() {
+    // keepalived's VRRP process stops (and the daemon with it) when a reload names an interface
+    // that does not exist; ours keeps running as it was and says so.
+    require_netns!();
+    let mut topology = Topology::new(2);
+    let run = pair(&mut topology, Implementation::Vrrpd, &[VIP]);
+    let logged_before = topology.daemon(run).log_text().len();
+    let broken = config(200, &[VIP]).replace("interface eth0", "interface nosuch0");
+    topology.rewrite_config(1, run, &broken);
+    topology.daemon(run).signal(Signal::SIGHUP);
+    assert!(
+        wait_for(Duration::from_secs(3), || topology
+            .daemon(run)
+            .log_text()
+            .contains("Reload failed: keeping the running configuration"))
+        .is_some(),
+        "no refusal\n{}",
+        topology.logs()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let log = topology.daemon(run).log_text();
+    let after = &log[logged_before..];
+    assert!(
+        after.contains("Non-existent interface specified in configuration"),
+        "{log}"
+    );
+    assert!(!after.contains("Entering"), "r1 changed state\n{log}");
+    assert!(
+        topology.has_vip(1) && !topology.has_vip(2),
+        "the master moved\n{}",
+        topology.logs()
+    );
+}

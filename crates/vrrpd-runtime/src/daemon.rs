@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use keepalived_config::diagnostics::keepalived as keepalived_messages;
+use keepalived_config::diagnostics::{ErrorClass, Source};
 use keepalived_config::env::SystemEnvironment;
 use keepalived_config::model::net::IpAddress;
 use keepalived_config::model::routing::{Route, Rule};
@@ -33,7 +34,7 @@ use vrrp::wire::ndisc::NeighborAdvertisement;
 use vrrp::wire::{Datagram, Family, MacAddr};
 use vrrp::{Action, DropReason, GroupState, Instance, State, SyncGroup};
 
-use crate::checker_child::{AfterDeath, CheckerChild, CheckerProcess};
+use crate::checker_child::{AfterDeath, CheckerChild, CheckerProcess, EXIT_CONFIG};
 use crate::gratuitous::{Pace, Pacing};
 use crate::instance_config::{address_spec, family, protocol_config};
 use crate::interfaces::Interfaces;
@@ -116,8 +117,12 @@ pub fn run(options: DaemonOptions) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let Some(config) = read_config(&options) else {
-        return ExitCode::from(1);
+    let config = match read_config(&options) {
+        Ok(config) => config,
+        Err(status) => {
+            info!("Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::from(status);
+        }
     };
     // The checker child is forked before the daemon opens anything, so it inherits nothing of it.
     let now = Instant::now();
@@ -154,8 +159,10 @@ pub fn run(options: DaemonOptions) -> ExitCode {
     ExitCode::from(daemon.exit_status)
 }
 
-/// Reads the configuration, logging keepalived's messages about it; `None` when keepalived would not start.
-fn read_config(options: &DaemonOptions) -> Option<model::Config> {
+/// Reads the configuration, logging keepalived's messages about it; when keepalived's VRRP process
+/// would not start with it, the exit status it would stop with: a file it stopped reading (1) or an
+/// interface that does not exist without `dynamic_interfaces` (2, keepalived's configuration error).
+fn read_config(options: &DaemonOptions) -> Result<model::Config, u8> {
     info!("Opening file '{}'.", options.config_file);
     let loaded = load(
         &options.config_file,
@@ -167,9 +174,16 @@ fn read_config(options: &DaemonOptions) -> Option<model::Config> {
     }
     if loaded.verdict.aborted {
         error!("Stopping: the configuration could not be read");
-        return None;
+        return Err(1);
     }
-    Some(loaded.config)
+    let missing_interface = loaded
+        .diagnostics
+        .iter()
+        .any(|d| d.class == ErrorClass::BadInterface && d.source == Source::Keepalived);
+    if missing_interface {
+        return Err(EXIT_CONFIG);
+    }
+    Ok(loaded.config)
 }
 
 /// An instance and what the daemon keeps about it.
@@ -2125,7 +2139,9 @@ impl Daemon {
     /// interface keep their state (a master stays master); others stop or start.
     fn reload(&mut self, now: Instant) {
         info!("Reloading");
-        let Some(config) = read_config(&self.options) else {
+        // keepalived's VRRP process would stop here (and the daemon with it) for an interface that
+        // does not exist; the running configuration is kept instead.
+        let Ok(config) = read_config(&self.options) else {
             warn!("Reload failed: keeping the running configuration");
             return;
         };
