@@ -132,7 +132,13 @@ fn daemon_options(options: &cli::Options) -> DaemonOptions {
             .config_file
             .clone()
             .unwrap_or_else(|| cli::DEFAULT_CONFIG_FILE.to_owned()),
-        load_options: config_test::load_options(options),
+        load_options: {
+            // The daemon runs the BFD sessions unless -B, with -P or -C alone too (keepalived's
+            // -P and -C leave its BFD process running).
+            let mut load_options = config_test::load_options(options);
+            load_options.subsystems.bfd = !options.no_bfd;
+            load_options
+        },
         log: LogSettings {
             console: options.log_console && options.dont_fork,
             syslog: !options.no_syslog,

@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,9 @@ pub struct CheckerStart {
     pub metrics: Option<UnixStream>,
     /// Whether an earlier child died: the new one takes over the table it left.
     pub respawned: bool,
+    /// Its end of the BFD link: one datagram per report of a BFD session, `NAME UP` or
+    /// `NAME DOWN` (keepalived's BFD process writes its `bfd_event_t`s to a pipe likewise).
+    pub bfd: Option<UnixDatagram>,
 }
 
 /// Runs the checker process in the child; its value is the child's exit status.
@@ -72,6 +75,8 @@ pub struct CheckerChild {
     restart_at: Option<Instant>,
     /// Children started after the first.
     pub restarts: u64,
+    /// The parent's end of the running child's BFD link.
+    bfd: Option<UnixDatagram>,
 }
 
 impl CheckerChild {
@@ -83,6 +88,7 @@ impl CheckerChild {
             next_delay: 0,
             restart_at: None,
             restarts: 0,
+            bfd: None,
         }
     }
 
@@ -123,6 +129,13 @@ impl CheckerChild {
         } else {
             (None, None)
         };
+        let (bfd_ours, bfd_theirs) = match UnixDatagram::pair() {
+            Ok((ours, theirs)) => (Some(ours), Some(theirs)),
+            Err(e) => {
+                warn!("Healthcheck child process: no BFD link: {e}");
+                (None, None)
+            }
+        };
         // An earlier child died (the first start has neither).
         let respawned = self.restarts > 0 || self.restart_at.is_some();
         // SAFETY: no other thread runs (checked above), so the child starts from a consistent state.
@@ -130,11 +143,17 @@ impl CheckerChild {
             Ok(ForkResult::Child) => {
                 let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
                 drop(ours);
-                let keep: Vec<RawFd> = theirs.iter().map(AsRawFd::as_raw_fd).collect();
+                drop(bfd_ours);
+                let keep: Vec<RawFd> = theirs
+                    .iter()
+                    .map(AsRawFd::as_raw_fd)
+                    .chain(bfd_theirs.iter().map(AsRawFd::as_raw_fd))
+                    .collect();
                 close_inherited(&keep);
                 let status = (self.process.entry)(CheckerStart {
                     metrics: theirs,
                     respawned,
+                    bfd: bfd_theirs,
                 });
                 std::process::exit(i32::from(status));
             }
@@ -144,6 +163,10 @@ impl CheckerChild {
                     self.restarts += 1;
                 }
                 self.pid = Some(child);
+                if let Some(link) = &bfd_ours {
+                    let _ = link.set_nonblocking(true);
+                }
+                self.bfd = bfd_ours;
                 self.started = now;
                 self.restart_at = None;
                 Some(ours)
@@ -156,6 +179,17 @@ impl CheckerChild {
         }
     }
 
+    /// Tells the running child that BFD session `name` went up or down.
+    pub fn send_bfd(&mut self, name: &str, up: bool) {
+        let Some(link) = &self.bfd else {
+            return;
+        };
+        let message = format!("{name} {}", if up { "UP" } else { "DOWN" });
+        if let Err(e) = link.send(message.as_bytes()) {
+            debug!("({name}) checker pipe write() error {e}");
+        }
+    }
+
     /// Whether `pid` is the checker child.
     pub fn is(&self, pid: Pid) -> bool {
         self.pid == Some(pid)
@@ -164,6 +198,7 @@ impl CheckerChild {
     /// The child ended with `outcome`: logs as keepalived's parent does and says what next.
     pub fn ended(&mut self, outcome: Outcome, now: Instant) -> AfterDeath {
         let pid = self.pid.take().map_or(0, Pid::as_raw);
+        self.bfd = None;
         if let Some(status) = report_status(pid, outcome) {
             return AfterDeath::Stop(status);
         }

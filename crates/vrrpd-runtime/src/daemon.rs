@@ -34,6 +34,7 @@ use vrrp::wire::ndisc::NeighborAdvertisement;
 use vrrp::wire::{Datagram, Family, MacAddr};
 use vrrp::{Action, DropReason, GroupState, Instance, State, SyncGroup};
 
+use crate::bfd_sessions::{BfdReport, BfdSessions};
 use crate::checker_child::{AfterDeath, CheckerChild, CheckerProcess, EXIT_CONFIG};
 use crate::gratuitous::{Pace, Pacing};
 use crate::instance_config::{address_spec, family, protocol_config};
@@ -338,6 +339,11 @@ struct Daemon {
     ipvs: Option<ipvs::Client>,
     /// The checker process beside this one, when it runs.
     checker: Option<CheckerChild>,
+    /// The `bfd_instance` sessions (keepalived's BFD process, run in this loop).
+    bfd: BfdSessions,
+    /// What the VRRP side last heard of each BFD session (keepalived's `bfd_up`, false until an Up
+    /// report).
+    bfd_up: HashMap<String, bool>,
 }
 
 /// The sync daemon settings and the daemon started last.
@@ -412,6 +418,11 @@ impl Daemon {
             sync: None,
             ipvs: None,
             checker: None,
+            bfd: BfdSessions::open(&[]).map_err(|source| StartError::Io {
+                what: "BFD sessions",
+                source,
+            })?,
+            bfd_up: HashMap::new(),
         };
         daemon.open_receivers()?;
         if let Some(settings) = sync_settings(&config) {
@@ -462,6 +473,7 @@ impl Daemon {
             .collect();
         self.load_track_files(false);
         self.load_track_processes(now);
+        self.start_bfd(now);
         for model in self.config.instances.clone() {
             self.add_instance(model);
         }
@@ -868,6 +880,7 @@ impl Daemon {
                 self.notifier.next_deadline(),
                 self.metrics.as_ref().and_then(MetricsServer::next_deadline),
                 self.checker.as_ref().and_then(CheckerChild::restart_at),
+                self.bfd.next_deadline(),
             ]
             .into_iter()
             .flatten()
@@ -880,6 +893,7 @@ impl Daemon {
                 receivers_ready,
                 files_ready,
                 processes_ready,
+                bfd_ready,
                 metrics_ready,
             ) = {
                 let mut fds = vec![
@@ -899,6 +913,10 @@ impl Daemon {
                 let processes_at = fds.len();
                 if let Some(monitor) = &self.proc_monitor {
                     fds.push(PollFd::new(monitor.as_fd(), PollFlags::POLLIN));
+                }
+                let bfd_at = fds.len();
+                if let Some(fd) = self.bfd.poll_fd() {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
                 }
                 let metrics_from = fds.len();
                 if let Some(server) = &self.metrics {
@@ -920,7 +938,8 @@ impl Daemon {
                     ready(&fds[2]),
                     fds[3..files_at].iter().map(ready).collect::<Vec<bool>>(),
                     fds[files_at..processes_at].iter().any(ready),
-                    fds[processes_at..metrics_from].iter().any(ready),
+                    fds[processes_at..bfd_at].iter().any(ready),
+                    fds[bfd_at..metrics_from].iter().any(ready),
                     fds[metrics_from..].iter().map(ready).collect::<Vec<bool>>(),
                 )
             };
@@ -933,6 +952,10 @@ impl Daemon {
                 if ready {
                     self.receive(index, now);
                 }
+            }
+            if bfd_ready {
+                let reports = self.bfd.receive(now);
+                self.bfd_reports(reports, now);
             }
             if monitor_ready {
                 self.network_events(now);
@@ -982,6 +1005,8 @@ impl Daemon {
             self.apply(index, actions, now);
         }
         self.send_pending_gratuitous(now);
+        let reports = self.bfd.run_timers(now);
+        self.bfd_reports(reports, now);
         self.process_timers(now);
         self.children.kill_overdue(now);
         self.start_due_checks(now);
@@ -1007,6 +1032,10 @@ impl Daemon {
             self.children.adopt(pid.as_raw(), Purpose::CheckerProcess);
         }
         self.set_metrics_link(link);
+        // The new child learns where every session stands.
+        for report in self.bfd.states() {
+            self.forward_bfd(&report);
+        }
     }
 
     fn set_metrics_link(&mut self, link: Option<std::os::unix::net::UnixStream>) {
@@ -1750,10 +1779,136 @@ impl Daemon {
                 }
             }
         }
+        let bfd_refs = running.model.track_bfds.iter().map(|r| (r, true)).chain(
+            group
+                .into_iter()
+                .flat_map(|g| g.track_bfds.iter().map(move |r| (r, group_weights))),
+        );
+        for (reference, weighted) in bfd_refs {
+            let up = self.bfd_up.get(&reference.name).copied().unwrap_or(false);
+            let (weight, reverse) = self
+                .config
+                .bfd_instances
+                .iter()
+                .find(|b| b.name == reference.name)
+                .map_or((0, false), |b| {
+                    tracker_weight(reference, b.weight, b.weight_reverse)
+                });
+            let weight = if weighted { weight } else { 0 };
+            // Unweighted, `reverse` makes an up session the fault (keepalived's
+            // `bfd_up == weight_reverse`).
+            let ok = if weight == 0 && reverse { !up } else { up };
+            match contribution(weight, reverse, ok) {
+                Contribution::Adjust(change) => adjustment += change,
+                Contribution::Fault => fault = true,
+            }
+        }
         let running = &mut self.instances[index];
         let mut actions = running.vrrp.set_tracker_fault(now, fault);
         actions.extend(running.vrrp.set_priority_adjustment(now, adjustment));
         actions
+    }
+
+    /// Opens and starts the BFD sessions of the configuration.
+    fn start_bfd(&mut self, now: Instant) {
+        match BfdSessions::open(&self.config.bfd_instances) {
+            Ok(sessions) => self.bfd = sessions,
+            Err(e) => {
+                error!("bind() error ({e})");
+                error!("Unable to open listening socket");
+                return;
+            }
+        }
+        let reports = self.bfd.start(now);
+        self.note_bfd(&reports);
+    }
+
+    /// A reload: sessions that stay keep their state, the VRRP side keeps what it heard of them.
+    fn reload_bfd(&mut self, now: Instant) {
+        let reports = match self.bfd.reload(&self.config.bfd_instances, now) {
+            Ok(reports) => reports,
+            Err(e) => {
+                error!("bind() error ({e})");
+                error!("Unable to open listening socket");
+                Vec::new()
+            }
+        };
+        let names: Vec<&str> = self
+            .config
+            .bfd_instances
+            .iter()
+            .map(|b| b.name.as_str())
+            .collect();
+        self.bfd_up.retain(|name, _| names.contains(&name.as_str()));
+        self.note_bfd(&reports);
+    }
+
+    /// Records reports for the VRRP side without acting on them (at start and reload, before the
+    /// instances take their trackers); returns the names whose state changed.
+    fn note_bfd(&mut self, reports: &[BfdReport]) -> Vec<String> {
+        let mut changed = Vec::new();
+        for report in reports {
+            self.forward_bfd(report);
+            // A session marked `checker` is not reported to the VRRP side.
+            let for_vrrp = self
+                .config
+                .bfd_instances
+                .iter()
+                .find(|b| b.name == report.name)
+                .is_some_and(|b| b.vrrp_only || !b.checker_only);
+            if !for_vrrp {
+                continue;
+            }
+            let was = self.bfd_up.insert(report.name.clone(), report.up);
+            if was.unwrap_or(false) != report.up {
+                changed.push(report.name.clone());
+            }
+        }
+        changed
+    }
+
+    /// Passes a report to the checker child (its `BFD_CHECK`s).
+    fn forward_bfd(&mut self, report: &BfdReport) {
+        let for_checker = self
+            .config
+            .bfd_instances
+            .iter()
+            .find(|b| b.name == report.name)
+            .is_some_and(|b| b.checker_only || !b.vrrp_only);
+        if let Some(child) = self.checker.as_mut().filter(|_| for_checker) {
+            child.send_bfd(&report.name, report.up);
+        }
+    }
+
+    /// Reports of the sessions: instances tracking a session that changed take it into account
+    /// (keepalived's `vrrp_handle_bfd_event`).
+    fn bfd_reports(&mut self, reports: Vec<BfdReport>, now: Instant) {
+        if reports.is_empty() {
+            return;
+        }
+        for name in self.note_bfd(&reports) {
+            let up = self.bfd_up.get(&name).copied().unwrap_or(false);
+            for index in 0..self.instances.len() {
+                let running = &self.instances[index];
+                let group = running.group.map(|group| &self.groups[group].model);
+                let tracks = running
+                    .model
+                    .track_bfds
+                    .iter()
+                    .chain(group.into_iter().flat_map(|g| g.track_bfds.iter()))
+                    .any(|r| r.name == name);
+                if !tracks {
+                    continue;
+                }
+                info!(
+                    "VRRP_Instance({}) Tracked BFD instance {name} is {}",
+                    running.model.name,
+                    if up { "UP" } else { "DOWN" }
+                );
+                let actions = self.refresh_trackers(index, now);
+                self.apply(index, actions, now);
+            }
+        }
     }
 
     /// Writes the `init_file` values, reads the tracked files and watches them (at start, and again on a
@@ -2233,6 +2388,7 @@ impl Daemon {
             .collect();
         self.load_track_files(true);
         self.load_track_processes(now);
+        self.reload_bfd(now);
         for model in new_models {
             self.add_instance(model);
         }

@@ -20,8 +20,10 @@
 //! | [`notify`] | systemd's notify socket: readiness, reload, stop, watchdog |
 //! | [`metrics`] | the opt-in Prometheus endpoint, served from the event loop |
 //! | [`sync_daemon`] | `lvs_sync_daemon`: which IPVS sync daemon runs, following one instance's state |
+//! | [`bfd_sessions`] | `bfd_instance` sessions on UDP 3784: sockets, TTL checks, keepalived's log lines, up/down reports |
 //! | [`checker_child`] | the checker process as a child: started, watched, started again |
 
+pub mod bfd_sessions;
 pub mod checker_child;
 pub mod daemon;
 pub mod gratuitous;

@@ -40,7 +40,8 @@ pub static KEYWORDS: &[Keyword] = &[
     }),
     kw("max_hops", |p, l| {
         small(p, l, "max_hops value", -1, 255, |b, v| {
-            b.max_hops = u8::try_from(v).ok()
+            // -1: any number of hops (keepalived keeps it as 255, which skips the check).
+            b.max_hops = Some(u8::try_from(v).unwrap_or(u8::MAX))
         })
     }),
     kw("weight", weight),

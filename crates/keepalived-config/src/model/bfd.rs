@@ -26,7 +26,7 @@ pub struct BfdInstance {
     pub passive: bool,
     /// `ttl` (255) / `hoplimit` (64).
     pub ttl: Option<u8>,
-    /// `max_hops`.
+    /// `max_hops` (`None`: 0, single hop; 255 for -1: no TTL check).
     pub max_hops: Option<u8>,
     /// `weight`.
     pub weight: i32,
