@@ -306,6 +306,9 @@ impl Topology {
             .arg(&pid)
             .arg("-r")
             .arg(&vrrp_pid)
+            // keepalived's BFD child (with a bfd_instance) has a pid file of its own.
+            .arg("-b")
+            .arg(self.dir.join(format!("r{n}-{run}-bfd.pid")))
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("log file"))
             .stderr(log_file)
