@@ -21,7 +21,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::net::IpAddr;
 use std::os::fd::AsFd;
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -47,6 +47,7 @@ use nix::sys::signal::Signal;
 use nix::sys::signalfd::SignalFd;
 use nix::sys::time::TimeSpec;
 use rustls::ClientConfig;
+use vrrpd_runtime::bfd_sessions::{BfdReport, BfdSessions};
 use vrrpd_runtime::checker_child::{CheckerStart, EXIT_CONFIG, EXIT_FATAL};
 use vrrpd_runtime::logging::{self, LogSettings};
 use vrrpd_runtime::metrics::{Histogram, MetricsResponder, MetricsServer};
@@ -91,7 +92,8 @@ enum StartFailure {
 /// this one takes over the table it left. The exit status is keepalived's: 0, or 1 (fatal) or 2
 /// (configuration), on which the parent stops instead of starting another.
 pub fn run_child(options: CheckerOptions, start: CheckerStart) -> u8 {
-    run_child_status(run_checker(options, start.metrics, start.respawned))
+    let bfd = Bfd::Link(start.bfd);
+    run_child_status(run_checker(options, start.metrics, start.respawned, bfd))
 }
 
 /// keepalived's exit status for how the checker process ended.
@@ -105,13 +107,27 @@ fn run_child_status(ended: Result<(), StartFailure>) -> u8 {
 
 /// Runs the checker process until SIGTERM or SIGINT.
 pub fn run(options: CheckerOptions) -> ExitCode {
-    ExitCode::from(run_child_status(run_checker(options, None, false)))
+    ExitCode::from(run_child_status(run_checker(
+        options,
+        None,
+        false,
+        Bfd::Sessions,
+    )))
+}
+
+/// Where the BFD sessions' reports come from.
+enum Bfd {
+    /// The VRRP daemon runs the sessions and writes their reports to this link.
+    Link(Option<UnixDatagram>),
+    /// This process runs them (`-C` alone).
+    Sessions,
 }
 
 fn run_checker(
     options: CheckerOptions,
     link: Option<UnixStream>,
     respawned: bool,
+    bfd: Bfd,
 ) -> Result<(), StartFailure> {
     if !options.foreground {
         if let Err(e) = process::daemonize() {
@@ -194,6 +210,17 @@ fn run_checker(
     let mut daemon = Daemon::new(options, config, tls, client, signals, respawned);
     daemon.metrics_server = server;
     daemon.metrics_link = responder;
+    match bfd {
+        Bfd::Link(link) => {
+            if let Some(link) = &link {
+                if let Err(e) = link.set_nonblocking(true) {
+                    warn!("BFD link: {e}");
+                }
+            }
+            daemon.bfd_link = link;
+        }
+        Bfd::Sessions => daemon.start_bfd(Instant::now()),
+    }
     daemon.run();
     info!(
         "Stopped vrrpd v{} healthcheckers",
@@ -278,6 +305,8 @@ enum Work {
         weight: i32,
         reverse: bool,
     },
+    /// A BFD_CHECK: no schedule, the session's reports move it.
+    Bfd { name: String },
     /// A checker kind not run yet: it keeps its initial standing.
     Idle,
 }
@@ -338,6 +367,10 @@ struct Daemon {
     metrics_link: Option<MetricsResponder>,
     /// Successful check durations per checker keyword.
     durations: BTreeMap<&'static str, Histogram>,
+    /// As the VRRP daemon's child: the BFD sessions' reports from the parent, which runs them.
+    bfd_link: Option<UnixDatagram>,
+    /// With `-C` alone: the BFD sessions, run here.
+    bfd_sessions: Option<BfdSessions>,
 }
 
 impl Daemon {
@@ -376,6 +409,8 @@ impl Daemon {
             metrics_server: None,
             metrics_link: None,
             durations: BTreeMap::new(),
+            bfd_link: None,
+            bfd_sessions: None,
         };
         // keepalived programs IPVS (timeouts, flush) only when there are virtual servers.
         if !daemon.config.virtual_servers.is_empty() {
@@ -600,6 +635,10 @@ impl Daemon {
     fn run(&mut self) {
         while !self.stopping {
             let now = Instant::now();
+            if let Some(sessions) = self.bfd_sessions.as_mut() {
+                let reports = sessions.run_timers(now);
+                self.bfd_reports(&reports, now);
+            }
             self.start_due(now);
             self.expire(now);
             self.children.kill_overdue(now);
@@ -613,6 +652,9 @@ impl Daemon {
                 self.metrics_server
                     .as_ref()
                     .and_then(MetricsServer::next_deadline),
+                self.bfd_sessions
+                    .as_ref()
+                    .and_then(BfdSessions::next_deadline),
             ]
             .into_iter()
             .flatten()
@@ -620,7 +662,7 @@ impl Daemon {
             let timeout = next.map(|deadline| {
                 TimeSpec::from_duration(deadline.saturating_duration_since(Instant::now()))
             });
-            let (signals_ready, files_ready, ready, link_ready, server_ready) = {
+            let (signals_ready, files_ready, ready, link_ready, server_ready, bfd_ready) = {
                 let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
                 let watched = self.files.as_ref().map(FileWatch::fd);
                 if let Some(fd) = watched {
@@ -633,6 +675,15 @@ impl Daemon {
                 let server_at = fds.len();
                 if let Some(server) = &self.metrics_server {
                     fds.extend(server.poll_fds());
+                }
+                let bfd_at = fds.len();
+                let bfd_fd = match (&self.bfd_link, &self.bfd_sessions) {
+                    (Some(link), _) => Some(link.as_fd()),
+                    (None, Some(sessions)) => sessions.poll_fd(),
+                    (None, None) => None,
+                };
+                if let Some(fd) = bfd_fd {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
                 }
                 let skip = fds.len();
                 let mut owners = Vec::with_capacity(self.in_flight.len());
@@ -663,10 +714,11 @@ impl Daemon {
                     watched.is_some() && is_ready(&fds[1]),
                     ready,
                     server_at > link_at && is_ready(&fds[link_at]),
-                    fds[server_at..skip]
+                    fds[server_at..bfd_at]
                         .iter()
                         .map(is_ready)
                         .collect::<Vec<bool>>(),
+                    fds[bfd_at..skip].iter().any(is_ready),
                 )
             };
             let now = Instant::now();
@@ -682,6 +734,9 @@ impl Daemon {
             }
             if files_ready {
                 self.files_changed(now);
+            }
+            if bfd_ready {
+                self.bfd_readable(now);
             }
             if link_ready {
                 if let Some(mut link) = self.metrics_link.take() {
@@ -754,7 +809,10 @@ impl Daemon {
 
     fn schedule(&mut self, index: usize) {
         let checker = &self.checkers[index];
-        if matches!(checker.work, Work::Idle | Work::File { .. }) {
+        if matches!(
+            checker.work,
+            Work::Idle | Work::File { .. } | Work::Bfd { .. }
+        ) {
             return;
         }
         if let Some(at) = checker.schedule.next_attempt() {
@@ -801,7 +859,12 @@ impl Daemon {
                 break;
             };
             let checker = &mut self.checkers[index];
-            if checker.probe.is_some() || matches!(checker.work, Work::Idle | Work::File { .. }) {
+            if checker.probe.is_some()
+                || matches!(
+                    checker.work,
+                    Work::Idle | Work::File { .. } | Work::Bfd { .. }
+                )
+            {
                 continue;
             }
             if matches!(checker.work, Work::Script { .. })
@@ -847,7 +910,7 @@ impl Daemon {
                         );
                     }
                 }
-                Work::Idle | Work::File { .. } => {}
+                Work::Idle | Work::File { .. } | Work::Bfd { .. } => {}
             }
         }
     }
@@ -1001,6 +1064,95 @@ impl Daemon {
                 }
             }
         };
+    }
+
+    /// `-C` alone: opens and starts the BFD sessions here.
+    fn start_bfd(&mut self, now: Instant) {
+        match BfdSessions::open(&self.config.bfd_instances) {
+            Ok(mut sessions) => {
+                let reports = sessions.start(now);
+                self.bfd_sessions = Some(sessions);
+                self.bfd_reports(&reports, now);
+            }
+            Err(e) => {
+                error!("bind() error ({e})");
+                error!("Unable to open listening socket");
+            }
+        }
+    }
+
+    /// The BFD link or socket is readable.
+    fn bfd_readable(&mut self, now: Instant) {
+        let mut reports = Vec::new();
+        if let Some(link) = &self.bfd_link {
+            let mut buffer = [0u8; 128];
+            // A burst is read whole: each datagram is one short report.
+            while let Ok(length) = link.recv(&mut buffer) {
+                let text = String::from_utf8_lossy(buffer.get(..length).unwrap_or_default());
+                match text.rsplit_once(' ') {
+                    Some((name, state)) => reports.push(BfdReport {
+                        name: name.to_owned(),
+                        up: state == "UP",
+                    }),
+                    None => debug!("BFD link: unexpected message {text:?}"),
+                }
+            }
+        } else if let Some(sessions) = self.bfd_sessions.as_mut() {
+            reports = sessions.receive(now);
+        }
+        self.bfd_reports(&reports, now);
+    }
+
+    /// Sessions went up or down: their BFD_CHECKs follow (keepalived's `bfd_check_handle_event`).
+    fn bfd_reports(&mut self, reports: &[BfdReport], now: Instant) {
+        for report in reports {
+            // With -C alone the sessions marked `vrrp` are not the checkers'.
+            let for_checker = self
+                .config
+                .bfd_instances
+                .iter()
+                .find(|b| b.name == report.name)
+                .is_none_or(|b| b.checker_only || !b.vrrp_only);
+            if !for_checker {
+                continue;
+            }
+            for index in 0..self.checkers.len() {
+                let checker = &self.checkers[index];
+                if !matches!(&checker.work, Work::Bfd { name } if *name == report.name) {
+                    continue;
+                }
+                let (service, real_server, position) =
+                    (checker.service, checker.real_server, checker.index);
+                let Some(rs) = self
+                    .config
+                    .virtual_servers
+                    .get(service)
+                    .and_then(|vs| vs.real_servers.get(real_server))
+                else {
+                    continue;
+                };
+                let state = self
+                    .pool
+                    .services
+                    .get(service)
+                    .and_then(|vs| vs.real_servers.get(real_server))
+                    .and_then(|rs| rs.checkers.get(position))
+                    .map(|s| (s.up, s.has_run));
+                if state == Some((report.up, true)) {
+                    continue;
+                }
+                info!(
+                    "BFD check of [{}] RS({}) is {}",
+                    report.name,
+                    rs_name(rs),
+                    if report.up { "UP" } else { "DOWN" }
+                );
+                let events = self
+                    .pool
+                    .checker_result(service, real_server, position, report.up);
+                self.publish(service, &events, now);
+            }
+        }
     }
 
     /// Tracked files were written, moved or deleted: their checkers move as keepalived's
@@ -1399,6 +1551,12 @@ impl Daemon {
         self.children = Children::default();
         self.checkers = self.build_checkers(now, &previous, &[]);
         self.read_files(true);
+        if let Some(sessions) = self.bfd_sessions.as_mut() {
+            match sessions.reload(&self.config.bfd_instances, now) {
+                Ok(reports) => self.bfd_reports(&reports, now),
+                Err(e) => error!("BFD: {e}"),
+            }
+        }
         self.schedule_all();
         let changes = self.sync_ipvs();
         info!(
@@ -1575,6 +1733,7 @@ fn work(
             }
             None => Work::Idle,
         },
+        CheckerKind::Bfd(Some(name)) => Work::Bfd { name: name.clone() },
         _ => Work::Idle,
     };
     (work, Vec::new())
@@ -2055,6 +2214,40 @@ mod tests {
         d.files_changed(now);
         assert_eq!(server(&d), (true, 12));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn bfd_check_follows_the_reports_on_the_link() {
+        let text = "bfd_instance B1 {\n neighbor_ip 10.0.0.9\n}\n\
+            bfd_instance B2 {\n neighbor_ip 10.0.0.8\n vrrp\n}\n\
+            virtual_server 10.0.0.1 80 {\n protocol TCP\n\
+            real_server 192.168.0.1 80 {\n BFD_CHECK {\n name B1\n }\n }\n\
+            real_server 192.168.0.2 80 {\n BFD_CHECK {\n name B2\n }\n }\n}\n";
+        let mut d = daemon(config_with(text, &LoadOptions::default()));
+        let (parent, child) = UnixDatagram::pair().expect("socket pair");
+        child.set_nonblocking(true).expect("non-blocking");
+        d.bfd_link = Some(child);
+        let alive = |d: &Daemon| {
+            d.pool.services[0]
+                .real_servers
+                .iter()
+                .map(|rs| rs.alive)
+                .collect::<Vec<bool>>()
+        };
+        // Up until the session's first report, as keepalived's.
+        assert_eq!(alive(&d), [true, true]);
+        let now = Instant::now();
+        parent.send(b"B1 DOWN").expect("send");
+        d.bfd_readable(now);
+        assert_eq!(alive(&d), [false, true]);
+        assert_eq!(desired_table(&d.config, &d.pool)[0].destinations.len(), 1);
+        parent.send(b"B1 UP").expect("send");
+        d.bfd_readable(now);
+        assert_eq!(alive(&d), [true, true]);
+        // A session marked `vrrp` is not the checkers': its BFD_CHECK never moves.
+        parent.send(b"B2 DOWN").expect("send");
+        d.bfd_readable(now);
+        assert_eq!(alive(&d), [true, true]);
     }
 
     #[test]
