@@ -1,7 +1,8 @@
 //! BFD against the real keepalived 2.2.7: a session between ours and keepalived's BFD process comes up
 //! from either side, goes down within the detection time when the peer stops or the link is cut, and
 //! comes back; `track_bfd` holds a VRRP instance in FAULT while its session is down (ours tracking
-//! keepalived's session, and keepalived tracking ours); a peer sending with a TTL below 255 is not heard
+//! keepalived's session, and keepalived tracking ours), and a weighted one moves mastership to
+//! keepalived and back (BFD dropped with nft); a peer sending with a TTL below 255 is not heard
 //! on a single-hop session (RFC 5881 GTSM) until `max_hops` allows it.
 
 mod netns;
@@ -206,4 +207,86 @@ fn a_peer_sending_with_a_lower_ttl_is_heard_only_with_max_hops() {
         topology.logs()
     );
     assert!(up_lines(&topology.daemon(ours).log_text()) >= 1);
+}
+
+/// Drops (or no longer drops) BFD packets arriving at router `n`.
+fn block_bfd(topology: &Topology, n: usize, block: bool) {
+    let ns = topology.router(n);
+    let script = if block {
+        "add table inet bfdtest\n\
+         add chain inet bfdtest input { type filter hook input priority 0; }\n\
+         add rule inet bfdtest input udp dport 3784 drop\n"
+    } else {
+        "delete table inet bfdtest\n"
+    };
+    let path = topology.write("bfd.nft", script);
+    let status = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "nft", "-f"])
+        .arg(&path)
+        .status()
+        .expect("nft");
+    assert!(status.success(), "nft in {ns}");
+}
+
+#[test]
+fn a_weighted_session_moves_mastership_to_keepalived_and_back() {
+    require_netns!(keepalived);
+    if !std::path::Path::new("/usr/sbin/nft").exists() {
+        eprintln!("skipped: no nft");
+        return;
+    }
+    let mut topology = Topology::new(2);
+    // keepalived: the BFD peer and the VRRP peer at priority 150.
+    let peer = format!(
+        "{}vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    \
+         advert_int 0.1\n    version 3\n    virtual_ipaddress {{\n        {VIP}/24\n    }}\n}}\n",
+        bfd(1, "")
+    );
+    topology.start(2, Implementation::Keepalived, &peer);
+    // Ours: 200 while the session is up, 100 while it is down.
+    let config = format!("{}{}", bfd(2, ""), tracking_instance("B1 weight -100"));
+    let ours = topology.start(1, Implementation::Vrrpd, &config);
+    assert!(
+        wait_for(Duration::from_secs(15), || topology
+            .daemon(ours)
+            .log_text()
+            .contains("Tracked BFD instance B1 is UP"))
+        .is_some(),
+        "the session never came up\n{}",
+        topology.logs()
+    );
+    assert!(
+        wait_for(Duration::from_secs(15), || topology.has_vip(1)
+            && !topology.has_vip(2))
+        .is_some(),
+        "ours never master with the session up\n{}",
+        topology.logs()
+    );
+
+    block_bfd(&topology, 1, true);
+    assert!(
+        wait_for(Duration::from_secs(5), || topology.has_vip(2)
+            && !topology.has_vip(1))
+        .is_some(),
+        "keepalived did not take over at priority 100 against 150\n{}",
+        topology.logs()
+    );
+    let log = topology.daemon(ours).log_text();
+    assert!(
+        log.contains("VRRP_Instance(VI_1) Tracked BFD instance B1 is DOWN"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("FAULT STATE)"),
+        "a weighted session never faults\n{log}"
+    );
+
+    block_bfd(&topology, 1, false);
+    assert!(
+        wait_for(Duration::from_secs(10), || topology.has_vip(1)
+            && !topology.has_vip(2))
+        .is_some(),
+        "ours did not take back mastership with the session up again\n{}",
+        topology.logs()
+    );
 }
