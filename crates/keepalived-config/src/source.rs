@@ -97,15 +97,23 @@ impl SourceFile {
 /// Splits file text into lines the way keepalived reads them: `\n` ends a line and any `\r`
 /// before it is dropped.
 fn split_lines(text: &str) -> Vec<Range<usize>> {
-    let mut lines = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+    let bytes = text.as_bytes();
+    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
     let mut start = 0;
-    for line in text.split('\n') {
-        let end = start + line.trim_end_matches('\r').len();
-        lines.push(start..end);
-        start += line.len() + 1;
+    let line = |start: usize, end: usize| {
+        let trimmed = bytes[start..end]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\r')
+            .count();
+        start..end - trimmed
+    };
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        lines.push(line(start, end));
+        start = end + 1;
     }
-    if text.ends_with('\n') || text.is_empty() {
-        lines.pop();
+    if start < bytes.len() {
+        lines.push(line(start, bytes.len()));
     }
     lines
 }

@@ -1,5 +1,9 @@
 //! Keyword tables: which words each block accepts, and who handles them.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
 use super::walker::{HandlerResult, Line, Parser};
 use crate::process::Process;
 
@@ -266,4 +270,107 @@ pub fn all_tables() -> Vec<(&'static str, &'static [Keyword])> {
     }
     walk("top level", ROOT, &mut out);
     out
+}
+
+/// A multiply-rotate hash over 8 bytes at a time (as rustc's own): keywords are short and come
+/// from the tables, so the default hash's resistance to chosen keys buys nothing here and costs
+/// a lookup per line.
+#[derive(Default)]
+struct KeywordHasher(u64);
+
+impl KeywordHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for KeywordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+}
+
+type KeywordMap<K, V> = HashMap<K, V, BuildHasherDefault<KeywordHasher>>;
+
+/// Every table reachable from [`ROOT`], by address, each with its keywords by name (the
+/// first of a name, as a scan would find it).
+fn index() -> &'static KeywordMap<usize, KeywordMap<&'static str, &'static Keyword>> {
+    static INDEX: OnceLock<KeywordMap<usize, KeywordMap<&'static str, &'static Keyword>>> =
+        OnceLock::new();
+    INDEX.get_or_init(|| {
+        all_tables()
+            .into_iter()
+            .map(|(_, table)| {
+                let mut names = KeywordMap::default();
+                for keyword in table {
+                    names.entry(keyword.name).or_insert(keyword);
+                }
+                (table.as_ptr() as usize, names)
+            })
+            .collect()
+    })
+}
+
+/// The keyword `name` of `table` (a hash lookup: this runs for every line of a configuration).
+pub fn find(table: &'static [Keyword], name: &str) -> Option<&'static Keyword> {
+    match index().get(&(table.as_ptr() as usize)) {
+        Some(names) => names.get(name).copied(),
+        None => table.iter().find(|k| k.name == name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_finds_what_a_scan_finds() {
+        for (_, table) in all_tables() {
+            for keyword in table {
+                let scanned = table.iter().find(|k| k.name == keyword.name);
+                let found = find(table, keyword.name);
+                assert!(std::ptr::eq(
+                    scanned.expect("in its table"),
+                    found.expect("indexed")
+                ));
+            }
+            assert!(find(table, "no_such_keyword").is_none());
+        }
+    }
+
+    #[test]
+    fn no_table_has_a_name_twice() {
+        for (name, table) in all_tables() {
+            for (i, keyword) in table.iter().enumerate() {
+                assert!(
+                    !table[..i].iter().any(|k| k.name == keyword.name),
+                    "{} twice in {name}",
+                    keyword.name
+                );
+            }
+        }
+    }
 }

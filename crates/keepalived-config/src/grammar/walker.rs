@@ -8,7 +8,7 @@
 //! the current level, and its `}` closes the *enclosing* block: 2.2.7's most surprising quirk,
 //! kept because it decides what a configuration means.
 
-use super::keywords::{Keyword, ROOT};
+use super::keywords::{self, Keyword, ROOT};
 use super::state::State;
 use crate::diagnostics::suggest;
 use crate::diagnostics::{ErrorClass, Reporter};
@@ -316,7 +316,7 @@ impl<'a> Parser<'a> {
                 break;
             }
 
-            let Some(keyword) = table.iter().find(|k| k.name == first) else {
+            let Some(keyword) = keywords::find(table, first) else {
                 self.report_unknown(table, &line);
                 continue;
             };
@@ -362,7 +362,7 @@ impl<'a> Parser<'a> {
     fn lint_statements_on_one_line(&mut self, table: &'static [Keyword], line: &Line) {
         let Some(ignored) = line.words.iter().skip(2).find(|w| {
             let word = w.as_str();
-            table.iter().any(|k| k.name == word && k.block.is_none())
+            keywords::find(table, word).is_some_and(|k| k.block.is_none())
         }) else {
             return;
         };

@@ -97,8 +97,10 @@ impl<'a> LineReader<'a> {
         self.block_depth
     }
 
-    /// Reads the next physical line that is not blank after comment removal.
-    fn next_physical(&mut self, out: &mut Reporter) -> Option<MappedText> {
+    /// Reads the next physical line that is not blank after comment removal, and how it reads
+    /// in a skipped block if no lexical rule changes it (then nothing but brace splitting
+    /// applies to it).
+    fn next_physical(&mut self, out: &mut Reporter) -> Option<(MappedText, Option<Skippable>)> {
         loop {
             let (mut line, directory) = match self.pending.take() {
                 Some(pending) => pending,
@@ -108,8 +110,17 @@ impl<'a> LineReader<'a> {
                         (raw_line(sources, position), directory)
                     }
                     Physical::Copy { copy, next } => {
+                        let copy: &ConsolidatedCopy = copy;
                         let line = copy.lines.get(*next)?;
                         *next += 1;
+                        if let (Some(effect), false) = (line.skip, line.text.is_empty()) {
+                            // The parent found no comment, quote, escape, parameter,
+                            // condition, sequence or include on this line, and trimmed it:
+                            // comment removal would change nothing.
+                            out.position = Some(line.position);
+                            self.enter_directory(line.directory as usize);
+                            return Some((line.text.clone(), Some(effect)));
+                        }
                         (line.text.clone(), line.directory as usize)
                     }
                 },
@@ -127,9 +138,16 @@ impl<'a> LineReader<'a> {
             }
 
             decomment_reporting(&mut line, out);
+            if !matches!(self.physical, Physical::Files { .. }) {
+                if line.is_empty() {
+                    continue;
+                }
+                return Some((line, None));
+            }
             // The copy keeps comment-free text; include directives become blank lines (the
             // parent has read the files they name).
-            let copied = if parse_include(line.as_str()).is_some() {
+            let include = parse_include(line.as_str()).is_some();
+            let copied = if include {
                 line.slice(0..0)
             } else {
                 line.clone()
@@ -139,7 +157,7 @@ impl<'a> LineReader<'a> {
             if line.is_empty() {
                 continue;
             }
-            return Some(line);
+            return Some((line, if include { None } else { effect }));
         }
     }
 
@@ -158,32 +176,36 @@ impl<'a> LineReader<'a> {
         {
             return;
         }
+        if let Physical::Copy { copy, next } = &mut self.physical {
+            let copy: &ConsolidatedCopy = copy;
+            let start = *next;
+            let mut at = start;
+            while let Some(effect) = copy.lines.get(at).and_then(|line| line.skip) {
+                if !pass(&mut self.block_depth, effect, depth) {
+                    break;
+                }
+                at += 1;
+            }
+            *next = at;
+            // Nothing is said and nothing substituted on these lines: where the reading stands
+            // only matters from the last of them on.
+            if let Some(last) = at.checked_sub(1).filter(|&last| last >= start) {
+                let line = &copy.lines[last];
+                out.position = Some(line.position);
+                self.enter_directory(line.directory as usize);
+            }
+            return;
+        }
         loop {
             match &mut self.physical {
-                Physical::Copy { copy, next } => {
-                    let copy: &ConsolidatedCopy = copy;
-                    let Some(line) = copy.lines.get(*next) else {
-                        return;
-                    };
-                    let Some(effect) = line.skip else {
-                        return;
-                    };
-                    if !self.pass(effect, depth) {
-                        return;
-                    }
-                    if let Physical::Copy { next, .. } = &mut self.physical {
-                        *next += 1;
-                    }
-                    out.position = Some(line.position);
-                    self.enter_directory(line.directory as usize);
-                }
+                Physical::Copy { .. } => return,
                 Physical::Files { reader, sources } => {
                     let Some((position, directory)) = reader.next_raw(sources, out) else {
                         return;
                     };
                     let raw = raw_line(sources, position);
                     let effect = skippable(trim_blanks(raw.as_str()));
-                    if !effect.is_some_and(|effect| self.pass(effect, depth)) {
+                    if !effect.is_some_and(|effect| pass(&mut self.block_depth, effect, depth)) {
                         self.pending = Some((raw, directory));
                         return;
                     }
@@ -198,26 +220,6 @@ impl<'a> LineReader<'a> {
                 }
             }
         }
-    }
-
-    /// Counts the brace a skipped line opens or closes; false if the line must be read by the
-    /// grammar after all (it closes the skipped block, or closes a brace never opened).
-    fn pass(&mut self, effect: Skippable, depth: &mut i32) -> bool {
-        match effect {
-            Skippable::Nothing => {}
-            Skippable::Opens => {
-                *depth += 1;
-                self.block_depth += 1;
-            }
-            Skippable::Closes => {
-                if *depth <= 1 || self.block_depth <= 0 {
-                    return false;
-                }
-                *depth -= 1;
-                self.block_depth -= 1;
-            }
-        }
-        true
     }
 
     /// Makes `${_PWD}` name the directory with this index.
@@ -251,7 +253,10 @@ impl<'a> LineReader<'a> {
     /// The next logical line, or `None` at the end of the configuration.
     pub fn next_line(&mut self, out: &mut Reporter) -> Option<MappedText> {
         let mut line;
+        // How the line reads in a skipped block, when no lexical rule changes it.
+        let mut plain;
         loop {
+            plain = None;
             if let Some(residue) = self.residue.take() {
                 line = residue;
             } else if !self.sequences.is_empty() && self.sequences.len() > self.multiline_seq_depth
@@ -288,12 +293,13 @@ impl<'a> LineReader<'a> {
                     }
                 }
             } else {
-                let Some(physical) = self.next_physical(out) else {
+                let Some((physical, effect)) = self.next_physical(out) else {
                     // Past the end of the files, messages carry no position.
                     out.position = None;
                     return None;
                 };
                 line = physical;
+                plain = effect;
             }
 
             if let Some(def) = self.defining {
@@ -309,6 +315,16 @@ impl<'a> LineReader<'a> {
             }
             if line.is_empty() {
                 continue;
+            }
+            match plain {
+                // Words without braces: nothing more to do.
+                Some(Skippable::Nothing) => {
+                    self.count_braces(&line, out);
+                    return Some(line);
+                }
+                // Words then `{`, or a lone `}`: only brace splitting applies.
+                Some(_) => break,
+                None => {}
             }
 
             self.expand(&mut line, out);
@@ -328,6 +344,12 @@ impl<'a> LineReader<'a> {
 
         self.split_at_brace(&mut line);
         line.trim_end_blanks();
+        self.count_braces(&line, out);
+        Some(line)
+    }
+
+    /// Counts the block a logical line opens or closes.
+    fn count_braces(&mut self, line: &MappedText, out: &mut Reporter) {
         match line.as_str() {
             "{" => self.block_depth += 1,
             "}" => {
@@ -339,7 +361,6 @@ impl<'a> LineReader<'a> {
             }
             _ => {}
         }
-        Some(line)
     }
 
     /// `@` conditions, `$` definitions, `~SEQ`/`~LST` and parameter substitution. Leaves the
@@ -465,6 +486,27 @@ impl<'a> LineReader<'a> {
             line.truncate(at + skip);
         }
     }
+}
+
+/// Counts the brace a skipped line opens or closes (`block_depth`: the reader's count of open
+/// blocks, `depth`: the skipped block's); false if the line must be read by the grammar after
+/// all (it closes the skipped block, or closes a brace never opened).
+fn pass(block_depth: &mut i64, effect: Skippable, depth: &mut i32) -> bool {
+    match effect {
+        Skippable::Nothing => {}
+        Skippable::Opens => {
+            *depth += 1;
+            *block_depth += 1;
+        }
+        Skippable::Closes => {
+            if *depth <= 1 || *block_depth <= 0 {
+                return false;
+            }
+            *depth -= 1;
+            *block_depth -= 1;
+        }
+    }
+    true
 }
 
 /// A line of a file read by the parent process, without a copy of its text.

@@ -4,12 +4,6 @@
 //! without its quotes (keepalived's `alloc_strvec`). Script values are split again, shell-like,
 //! by [`split_command`] (keepalived's `alloc_strvec_quoted_escaped`).
 
-use nom::branch::alt;
-use nom::bytes::complete::{tag, take_till1, take_until, take_while};
-use nom::combinator::{map, opt};
-use nom::sequence::{delimited, preceded};
-use nom::{IResult, Parser};
-
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -163,65 +157,44 @@ pub struct Words {
     pub unmatched_quote: bool,
 }
 
-/// A word in a line: where the text of the token starts and ends (quotes excluded).
-#[derive(Debug, PartialEq, Eq)]
-enum Piece {
-    Quoted { start: usize, end: usize },
-    Bare { start: usize, end: usize },
-    UnmatchedQuote,
-}
-
-/// Whether `c` separates words (a match, not a search through [`WHITE_SPACE`]: this runs for
-/// every character of the configuration).
-fn is_white_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\x0c' | '\n' | '\r' | '\x0b')
-}
-
-fn blanks(input: &str) -> IResult<&str, &str> {
-    take_while(is_white_space).parse(input)
-}
-
-/// One word, with positions relative to `base` (the full line).
-fn piece(base: &str) -> impl Parser<&str, Output = Piece, Error = nom::error::Error<&str>> {
-    let offset = move |s: &str| s.as_ptr() as usize - base.as_ptr() as usize;
-    alt((
-        map(
-            delimited(tag("\""), take_until("\""), tag("\"")),
-            move |s: &str| Piece::Quoted {
-                start: offset(s),
-                end: offset(s) + s.len(),
-            },
-        ),
-        map(tag("\""), |_| Piece::UnmatchedQuote),
-        map(
-            take_till1(|c| is_white_space(c) || c == '"'),
-            move |s: &str| Piece::Bare {
-                start: offset(s),
-                end: offset(s) + s.len(),
-            },
-        ),
-    ))
+/// Whether `b` separates words (a match, not a search through [`WHITE_SPACE`]: this runs for
+/// every byte of the configuration). All separators are ASCII, so a byte loop splits UTF-8
+/// text on character boundaries.
+fn is_white_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\x0c' | b'\n' | b'\r' | b'\x0b')
 }
 
 /// Splits a line into words.
 pub fn split_words(line: &MappedText) -> Words {
     let text = line.as_str();
+    let bytes = text.as_bytes();
     let shared = line.shared_text();
-    let mut tokens = Vec::new();
-    let mut input = text;
+    // Most lines have a keyword and a value or two.
+    let mut tokens = Vec::with_capacity(4);
+    let mut i = 0;
     loop {
-        let Ok((rest, found)) = preceded(blanks, opt(piece(text))).parse(input) else {
+        while i < bytes.len() && is_white_space(bytes[i]) {
+            i += 1;
+        }
+        if i == bytes.len() {
             break;
-        };
-        let (start, end) = match found {
-            None => break,
-            Some(Piece::UnmatchedQuote) => {
+        }
+        // A quoted word runs to the next quote; a bare one to a blank or a quote.
+        let (start, end) = if bytes[i] == b'"' {
+            let Some(close) = text[i + 1..].find('"') else {
                 return Words {
                     tokens,
                     unmatched_quote: true,
                 };
+            };
+            i += close + 2;
+            (i - close - 1, i - 1)
+        } else {
+            let start = i;
+            while i < bytes.len() && !is_white_space(bytes[i]) && bytes[i] != b'"' {
+                i += 1;
             }
-            Some(Piece::Quoted { start, end }) | Some(Piece::Bare { start, end }) => (start, end),
+            (start, i)
         };
         let span = if end > start {
             line.span(start..end)
@@ -235,7 +208,6 @@ pub fn split_words(line: &MappedText) -> Words {
             },
             span,
         });
-        input = rest;
     }
     Words {
         tokens,
