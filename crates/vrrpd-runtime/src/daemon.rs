@@ -6,11 +6,8 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::net::IpAddr;
 use std::os::fd::AsFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -43,11 +40,12 @@ use crate::logging::{self, LogSettings};
 use crate::metrics::{DaemonCounters, MetricsServer};
 use crate::netlink::{AddressSpec, Monitor, NetlinkError, Rtnetlink};
 use crate::notify::Notifier;
+use crate::notify_fifo::NotifyFifos;
 use crate::process::{self, PidFile};
 use crate::reports::{self, InstanceReport};
 use crate::routing;
 use crate::scripts::{self, Children, Purpose};
-use crate::smtp_alert::{self, Mailer};
+use crate::smtp_alert::Mailer;
 use crate::sockets::{IPPROTO_AH, IPPROTO_VRRP, PacketSocket, ReceiveSocket, SendSocket};
 use crate::sync_daemon::{self, SyncOp, SyncSettings, daemon_state_for};
 use crate::track_files::{self, FileWatch};
@@ -320,7 +318,7 @@ struct Daemon {
     rp_filter: Option<RpFilterChange>,
     /// inotify on the directories of `files`.
     file_watch: Option<FileWatch>,
-    fifos: Vec<File>,
+    fifos: NotifyFifos,
     /// Where SMTP alerts go (`None`: no `smtp_server` or no `notification_email`).
     mailer: Option<Mailer>,
     stopping: bool,
@@ -407,7 +405,7 @@ impl Daemon {
             proc_monitor: None,
             proc_scan_at: None,
             file_watch: None,
-            fifos: Vec::new(),
+            fifos: NotifyFifos::default(),
             mailer: None,
             stopping: false,
             exit_status: 0,
@@ -463,7 +461,7 @@ impl Daemon {
         self.config = config;
         self.install_statics();
         self.open_fifos();
-        self.mailer = mailer_of(&self.config);
+        self.mailer = Mailer::of(&self.config.global);
         self.checks = self
             .config
             .vrrp_scripts
@@ -840,30 +838,8 @@ impl Daemon {
     }
 
     fn open_fifos(&mut self) {
-        self.fifos.clear();
         let global = &self.config.global;
-        for fifo in [&global.notify_fifo, &global.vrrp_notify_fifo] {
-            let Some(path) = &fifo.path else { continue };
-            if !std::path::Path::new(path).exists() {
-                if let Err(e) = nix::unistd::mkfifo(
-                    path.as_str(),
-                    nix::sys::stat::Mode::from_bits_truncate(0o600),
-                ) {
-                    warn!("Unable to create notify FIFO {path}: {e}");
-                    continue;
-                }
-            }
-            // Read-write, so that opening does not wait for a reader and writing never fails for lack of one.
-            match OpenOptions::new()
-                .read(true)
-                .write(true)
-                .custom_flags(libc::O_NONBLOCK)
-                .open(path)
-            {
-                Ok(file) => self.fifos.push(file),
-                Err(e) => warn!("Unable to open notify FIFO {path}: {e}"),
-            }
-        }
+        self.fifos = NotifyFifos::open(&[&global.notify_fifo, &global.vrrp_notify_fifo]);
     }
 
     fn run(&mut self) {
@@ -1513,8 +1489,8 @@ impl Daemon {
     /// Sends `[router_id] WHAT - SUBJECT` with `body`, when alerts have somewhere to go.
     fn mail(&self, what: &str, subject: &str, body: &str) {
         if let Some(mailer) = &self.mailer {
-            let subject = mailer.subject(what, subject);
-            mailer.send(mailer.mail(subject, body, logging::mail_date()));
+            // Sent in the background; nothing waits for it.
+            let _ = mailer.alert(what, subject, body);
         }
     }
 
@@ -1567,11 +1543,8 @@ impl Daemon {
     }
 
     fn write_fifos(&mut self, kind: &str, name: &str, state: &str, priority: u8) {
-        let line = format!("{kind} \"{name}\" {state} {priority}\n");
-        for fifo in &mut self.fifos {
-            // A full FIFO (nobody reading) loses the line, as in keepalived.
-            let _ = fifo.write_all(line.as_bytes());
-        }
+        self.fifos
+            .write_line(&format!("{kind} \"{name}\" {state} {priority}\n"));
     }
 
     fn receive(&mut self, socket: usize, now: Instant) {
@@ -2378,7 +2351,7 @@ impl Daemon {
         let old_config = std::mem::replace(&mut self.config, config);
         self.change_statics(&old_config);
         self.open_fifos();
-        self.mailer = mailer_of(&self.config);
+        self.mailer = Mailer::of(&self.config.global);
         self.checks = self
             .config
             .vrrp_scripts
@@ -2640,20 +2613,6 @@ fn take_alert<S: PartialEq + Copy>(
     }
     *last = Some(state);
     true
-}
-
-/// The SMTP alert settings of a configuration, with keepalived's defaults from the host's name and the user.
-fn mailer_of(config: &model::Config) -> Option<Mailer> {
-    let global = &config.global;
-    if global.smtp_server.is_none() || global.notification_email.is_empty() {
-        return None;
-    }
-    let user = nix::unistd::User::from_uid(nix::unistd::getuid())
-        .ok()
-        .flatten()
-        .map(|user| user.name)
-        .unwrap_or_default();
-    Mailer::new(global, &smtp_alert::local_name(), &user)
 }
 
 /// The static entries of a configuration, owned or borrowed.

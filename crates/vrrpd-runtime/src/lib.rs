@@ -33,6 +33,7 @@ pub mod logging;
 pub mod metrics;
 pub mod netlink;
 pub mod notify;
+pub mod notify_fifo;
 pub mod process;
 pub mod reports;
 pub mod routing;

@@ -8,6 +8,7 @@
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use keepalived_config::model::GlobalDefs;
@@ -66,6 +67,27 @@ impl Mailer {
         })
     }
 
+    /// The mailer of a configuration with keepalived's defaults: the host's canonical name and the user
+    /// running the daemon.
+    pub fn of(global: &GlobalDefs) -> Option<Mailer> {
+        if global.smtp_server.is_none() || global.notification_email.is_empty() {
+            return None;
+        }
+        let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+            .ok()
+            .flatten()
+            .map(|user| user.name)
+            .unwrap_or_default();
+        Mailer::new(global, &local_name(), &user)
+    }
+
+    /// Sends `[ROUTER_ID] WHAT - SUBJECT` with `body`, dated now, in the background; the thread
+    /// sending it, for a caller that must wait for it (at stop).
+    pub fn alert(&self, what: &str, subject: &str, body: &str) -> Option<JoinHandle<()>> {
+        let subject = self.subject(what, subject);
+        self.send(self.mail(subject, body, crate::logging::mail_date()))
+    }
+
     /// `[ROUTER_ID] WHAT - SUBJECT`, cut to keepalived's length.
     pub fn subject(&self, what: &str, subject: &str) -> String {
         truncate(
@@ -84,13 +106,17 @@ impl Mailer {
     }
 
     /// Sends `mail` in the background; the outcome is logged as keepalived logs it.
-    pub fn send(&self, mail: Mail) {
+    pub fn send(&self, mail: Mail) -> Option<JoinHandle<()>> {
         let mailer = self.clone();
         let spawned = std::thread::Builder::new()
             .name("smtp-alert".into())
             .spawn(move || mailer.deliver(&mail));
-        if let Err(e) = spawned {
-            info!("SMTP alert not sent: cannot start its thread: {e}");
+        match spawned {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                info!("SMTP alert not sent: cannot start its thread: {e}");
+                None
+            }
         }
     }
 
