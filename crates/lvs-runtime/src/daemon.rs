@@ -38,6 +38,7 @@ use keepalived_config::model::lvs::{
 use keepalived_config::model::{self, Config, Script, ScriptUser};
 use keepalived_config::{LoadOptions, load};
 use log::{debug, error, info, warn};
+use lvs::alert::{self, QuorumMoment};
 use lvs::checker::{Schedule, Timing};
 use lvs::desired_table;
 use lvs::mapping;
@@ -51,8 +52,10 @@ use vrrpd_runtime::bfd_sessions::{BfdReport, BfdSessions};
 use vrrpd_runtime::checker_child::{CheckerStart, EXIT_CONFIG, EXIT_FATAL};
 use vrrpd_runtime::logging::{self, LogSettings};
 use vrrpd_runtime::metrics::{Histogram, MetricsResponder, MetricsServer};
+use vrrpd_runtime::notify_fifo::NotifyFifos;
 use vrrpd_runtime::process::{self, PidFile};
 use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
+use vrrpd_runtime::smtp_alert::Mailer;
 use vrrpd_runtime::track_files::{self as files, FileWatch};
 
 use crate::metrics::{CheckCounts, CheckerView, DURATION_BUCKETS, LvsView};
@@ -371,6 +374,10 @@ struct Daemon {
     bfd_link: Option<UnixDatagram>,
     /// With `-C` alone: the BFD sessions, run here.
     bfd_sessions: Option<BfdSessions>,
+    /// `notify_fifo` and `lvs_notify_fifo`.
+    fifos: NotifyFifos,
+    /// Where SMTP alerts go (`None`: no `smtp_server` or no `notification_email`).
+    mailer: Option<Mailer>,
 }
 
 impl Daemon {
@@ -411,7 +418,10 @@ impl Daemon {
             durations: BTreeMap::new(),
             bfd_link: None,
             bfd_sessions: None,
+            fifos: NotifyFifos::default(),
+            mailer: None,
         };
+        daemon.open_outlets();
         // keepalived programs IPVS (timeouts, flush) only when there are virtual servers.
         if !daemon.config.virtual_servers.is_empty() {
             daemon.set_timeouts();
@@ -428,14 +438,28 @@ impl Daemon {
         daemon
     }
 
-    /// keepalived's `update_quorum_state(vs, init)` at start: a service with quorum gains it, with
-    /// its log line and `quorum_up` script.
+    /// keepalived's `init_service_rs` and `update_quorum_state(vs, init)` at start: with
+    /// `rs_init_notifies` each live real server is reported up; a service with quorum gains it (its log
+    /// line, `quorum_up`, the FIFO line and mail), one with a sorry server and without quorum starts with
+    /// it down (the same for `quorum_down`).
     fn start_notifies(&mut self, now: Instant) {
         for index in 0..self.config.virtual_servers.len() {
             let Some(state) = self.pool.services.get(index) else {
                 continue;
             };
             let (up, weight_sum) = (state.quorum_up, state.live_weight());
+            let alive: Vec<usize> = state
+                .real_servers
+                .iter()
+                .enumerate()
+                .filter(|(_, rs)| rs.alive)
+                .map(|(position, _)| position)
+                .collect();
+            if self.config.global.rs_init_notifies {
+                for real_server in alive {
+                    self.real_server_notifies(index, real_server, true, now);
+                }
+            }
             let vs = &self.config.virtual_servers[index];
             if up {
                 info!(
@@ -445,12 +469,116 @@ impl Daemon {
                     u64::from(vs.quorum) + u64::from(vs.hysteresis),
                     vs_name(vs)
                 );
-                let script = vs.quorum_up.clone();
-                self.notify(script.as_ref(), now);
             } else if vs.sorry_server.is_some() {
                 info!("Starting with quorum down for VS {}", vs_name(vs));
+            } else {
+                continue;
             }
+            self.quorum_notifies(index, up, QuorumMoment::Start, weight_sum, now);
         }
+    }
+
+    /// Opens the notify FIFOs and sets up the mailer of the configuration.
+    fn open_outlets(&mut self) {
+        let global = &self.config.global;
+        self.fifos = NotifyFifos::open(&[&global.notify_fifo, &global.lvs_notify_fifo]);
+        self.mailer = Mailer::of(global);
+    }
+
+    /// A real server went up or down (keepalived's `do_rs_notifies`): its `notify_up` or
+    /// `notify_down`, then the FIFO line. Its mail is the checker's business.
+    fn real_server_notifies(&mut self, service: usize, real_server: usize, up: bool, now: Instant) {
+        let Some(vs) = self.config.virtual_servers.get(service) else {
+            return;
+        };
+        let Some(rs) = vs.real_servers.get(real_server) else {
+            return;
+        };
+        let line = alert::rs_fifo_line(vs, rs, up);
+        let script = if up {
+            rs.notify_up.clone()
+        } else {
+            rs.notify_down.clone()
+        };
+        self.notify(script.as_ref(), now);
+        self.fifos.write_line(&line);
+    }
+
+    /// A virtual server's quorum went up or down (keepalived's `do_vs_notifies`): `quorum_up` or
+    /// `quorum_down`, the FIFO line, and the mail with its `smtp_alert`.
+    fn quorum_notifies(
+        &mut self,
+        service: usize,
+        up: bool,
+        moment: QuorumMoment,
+        weight_sum: i64,
+        now: Instant,
+    ) {
+        let Some(vs) = self.config.virtual_servers.get(service) else {
+            return;
+        };
+        let script = if up {
+            vs.quorum_up.clone()
+        } else {
+            vs.quorum_down.clone()
+        };
+        let line = alert::vs_fifo_line(vs, up);
+        if let (Some(mailer), Some(true)) = (&self.mailer, vs.smtp_alert) {
+            // The threshold the previous state watched: at start quorum was down.
+            let was_up = moment == QuorumMoment::Change && !up;
+            let threshold = alert::quorum_threshold(vs, was_up);
+            let body = alert::quorum_body(up, moment, vs, threshold, weight_sum);
+            let _ = mailer.alert(&alert::vs_mail_topic(vs), alert::state(up), &body);
+        }
+        self.notify(script.as_ref(), now);
+        self.fifos.write_line(&line);
+    }
+
+    /// The mail of a checker whose standing the schedule reported (keepalived's checker epilogs):
+    /// `was_up` before, `up` now; `server_changed` when the real server went up or down with it.
+    fn checker_alert(
+        &self,
+        index: usize,
+        was_up: bool,
+        up: bool,
+        verdict: &Verdict,
+        server_changed: bool,
+    ) {
+        let Some(mailer) = &self.mailer else {
+            return;
+        };
+        let checker = &self.checkers[index];
+        let Some(vs) = self.config.virtual_servers.get(checker.service) else {
+            return;
+        };
+        let Some(rs) = vs.real_servers.get(checker.real_server) else {
+            return;
+        };
+        let Some(model) = rs.checkers.get(checker.index) else {
+            return;
+        };
+        let no_checker_emails = self.config.global.no_checker_emails;
+        if rs.smtp_alert == Some(false)
+            || !alert::checker_mail_due(&model.kind, was_up, up, server_changed, no_checker_emails)
+        {
+            return;
+        }
+        let outcome = match verdict {
+            Verdict::Success => alert::Outcome::Succeeded,
+            Verdict::Failure(reason) if reason == MISC_TIMED_OUT => alert::Outcome::TimedOut,
+            Verdict::Failure(_) => alert::Outcome::Failed,
+        };
+        let Some(body) = alert::checker_body(&model.kind, outcome) else {
+            return;
+        };
+        // The subject says where the real server stands now, whatever this checker says.
+        let alive = self
+            .pool
+            .services
+            .get(checker.service)
+            .and_then(|state| state.real_servers.get(checker.real_server))
+            .is_some_and(|state| state.alive);
+        let _ = mailer.alert(&alert::rs_mail_topic(vs, rs), alert::state(alive), &body);
     }
 
     /// Our view of the kernel at start: the services we are about to program that exist already,
@@ -970,6 +1098,7 @@ impl Daemon {
         if let Some(weight) = weight {
             events.extend(self.pool.set_weight(service, real_server, weight));
         }
+        let was_up = checker.schedule.is_up();
         let changed = checker.schedule.finish(success, now);
         if let Some(at) = checker.schedule.next_attempt() {
             self.due.push(Reverse((at, index)));
@@ -988,6 +1117,12 @@ impl Daemon {
             events.extend(self.pool.checker_result(service, real_server, position, up));
         }
         self.publish(service, &events, now);
+        if let Some(up) = changed {
+            let server_changed = events
+                .iter()
+                .any(|event| matches!(event, PoolEvent::RealServer { .. }));
+            self.checker_alert(index, was_up, up, &verdict, server_changed);
+        }
     }
 
     /// Reports the events of a change of one virtual server's health and sends the kernel the
@@ -1246,13 +1381,12 @@ impl Daemon {
                     "from"
                 };
                 info!("{verb} {} {preposition} VS {vs_text}", rs_name(rs));
-                let script = if up {
-                    rs.notify_up.clone()
-                } else {
-                    rs.notify_down.clone()
-                };
-                self.notify(script.as_ref(), now);
+                self.real_server_notifies(service, real_server, up, now);
             }
+            PoolEvent::StillDown {
+                service,
+                real_server,
+            } => self.real_server_notifies(service, real_server, false, now),
             PoolEvent::Quorum {
                 service,
                 up,
@@ -1289,12 +1423,7 @@ impl Daemon {
                         if up { "from" } else { "to" }
                     );
                 }
-                let script = if up {
-                    vs.quorum_up.clone()
-                } else {
-                    vs.quorum_down.clone()
-                };
-                self.notify(script.as_ref(), now);
+                self.quorum_notifies(service, up, QuorumMoment::Change, weight_sum, now);
             }
             PoolEvent::Weight {
                 service,
@@ -1540,6 +1669,7 @@ impl Daemon {
             }
         }
         let old_config = std::mem::replace(&mut self.config, config);
+        self.open_outlets();
         if !self.config.virtual_servers.is_empty() || !old_config.virtual_servers.is_empty() {
             self.set_timeouts();
         }
@@ -1599,10 +1729,11 @@ impl Daemon {
 
     /// `omega`: at stop keepalived starts the `notify_down` of each live real server (not when
     /// `lvs_flush_on_stop` flushed the table) and the virtual server's `quorum_down`, and gives
-    /// them a second to finish.
+    /// them a second to finish; the FIFO lines and mails (`=> Shutting down <=`) go with them.
     fn omega_notifies(&mut self, real_servers: bool) {
         let now = Instant::now();
         let mut scripts = Vec::new();
+        let mut mails = Vec::new();
         for (vs, state) in self
             .config
             .virtual_servers
@@ -1616,10 +1747,24 @@ impl Daemon {
                 if real_servers && rs_state.alive {
                     rs_state.alive = false;
                     scripts.extend(rs.notify_down.clone());
+                    self.fifos.write_line(&alert::rs_fifo_line(vs, rs, false));
+                    if let (Some(mailer), Some(true)) = (&self.mailer, rs.smtp_alert) {
+                        let topic = alert::rs_mail_topic(vs, rs);
+                        mails.extend(mailer.alert(
+                            &topic,
+                            alert::state(false),
+                            alert::SHUTTING_DOWN,
+                        ));
+                    }
                 }
             }
             state.quorum_up = false;
             scripts.extend(vs.quorum_down.clone());
+            self.fifos.write_line(&alert::vs_fifo_line(vs, false));
+            if let (Some(mailer), Some(true)) = (&self.mailer, vs.smtp_alert) {
+                let topic = alert::vs_mail_topic(vs);
+                mails.extend(mailer.alert(&topic, alert::state(false), alert::SHUTTING_DOWN));
+            }
         }
         for script in &scripts {
             let user = script
@@ -1641,11 +1786,22 @@ impl Daemon {
         }
         self.children.kill_overdue(Instant::now());
         self.children.reap();
+        // keepalived exits before its stop mails are said; ours go if the server answers in time.
+        let deadline = now + STOP_MAIL_WAIT;
+        while mails.iter().any(|mail| !mail.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }
 
+/// How long a stop waits for the mails of `omega` services to be sent.
+const STOP_MAIL_WAIT: Duration = Duration::from_secs(3);
+
 /// How long a stop waits for the `omega` notify scripts (keepalived's `system_call_script` at stop).
 const OMEGA_SCRIPT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The failure of a MISC_CHECK script killed after `misc_timeout` (its mail says so).
+const MISC_TIMED_OUT: &str = "timed out";
 
 /// What a MISC_CHECK exit means: 0 good, 1 failed; with `misc_dynamic`, 2–255 good with weight
 /// status − 2.
@@ -1659,7 +1815,7 @@ pub fn misc_verdict(outcome: Outcome, dynamic: bool) -> (Verdict, Option<i64>) {
         Outcome::Signalled(signal) => {
             (Verdict::Failure(format!("killed by signal {signal}")), None)
         }
-        Outcome::TimedOut => (Verdict::Failure("timed out".into()), None),
+        Outcome::TimedOut => (Verdict::Failure(MISC_TIMED_OUT.into()), None),
     }
 }
 
@@ -2339,6 +2495,116 @@ mod tests {
             })
             .collect();
         assert_eq!(targets, ["192.168.0.1", "192.168.9.9"]);
+    }
+
+    /// A mail server on loopback that takes `count` mails and returns each as its `Subject:` line and
+    /// body.
+    fn mail_server(count: usize) -> (u16, std::thread::JoinHandle<Vec<(String, String)>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+        let port = listener.local_addr().expect("address").port();
+        let server = std::thread::spawn(move || {
+            let mut mails = Vec::new();
+            for _ in 0..count {
+                let (stream, _) = listener.accept().expect("a mail");
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .expect("timeout");
+                let mut writer = stream.try_clone().expect("clone");
+                let mut reader = BufReader::new(stream);
+                writer.write_all(b"220 test\r\n").expect("greeting");
+                let (mut subject, mut body, mut data, mut in_body) =
+                    (String::new(), String::new(), false, false);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    let text = line.trim_end_matches("\r\n").to_owned();
+                    line.clear();
+                    let reply: &[u8] = if data {
+                        if text == "." {
+                            data = false;
+                            b"250 queued\r\n"
+                        } else {
+                            if text.starts_with("Subject: ") {
+                                subject = text;
+                            } else if in_body && !text.is_empty() {
+                                body = text;
+                            } else if text.is_empty() {
+                                in_body = true;
+                            }
+                            continue;
+                        }
+                    } else if text == "DATA" {
+                        data = true;
+                        b"354 go ahead\r\n"
+                    } else if text == "QUIT" {
+                        let _ = writer.write_all(b"221 bye\r\n");
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    writer.write_all(reply).expect("reply");
+                }
+                mails.push((subject, body));
+            }
+            mails.sort();
+            mails
+        });
+        (port, server)
+    }
+
+    #[test]
+    fn a_failed_check_writes_keepalived_s_fifo_lines_and_mails() {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = file_dir("alerts");
+        let fifo = dir.join("fifo");
+        let (port, server) = mail_server(3);
+        let config = config(&format!(
+            "global_defs {{\n notification_email {{\n ops@example.com\n }}\n\
+             notification_email_from lvs@example.com\n smtp_server 127.0.0.1 {port}\n\
+             router_id LVS_T\n smtp_alert\n notify_fifo {}\n}}\n\
+             virtual_server 10.0.1.100 80 {{\n protocol TCP\n\
+             real_server 127.0.0.1 9 {{\n TCP_CHECK {{\n retry 0\n }}\n }}\n}}\n",
+            fifo.display()
+        ));
+        let mut daemon = daemon(config);
+        daemon.finish(0, Verdict::Failure("refused".into()), None, Instant::now());
+        // A second failure changes nothing and says nothing.
+        daemon.finish(0, Verdict::Failure("refused".into()), None, Instant::now());
+        let mut reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .expect("the FIFO");
+        let mut lines = [0u8; 512];
+        let read = reader.read(&mut lines).expect("lines");
+        assert_eq!(
+            String::from_utf8_lossy(&lines[..read]),
+            "VS [10.0.1.100]:tcp:80 UP\n\
+             RS [127.0.0.1]:tcp:9 [10.0.1.100]:tcp:80 DOWN\n\
+             VS [10.0.1.100]:tcp:80 DOWN\n"
+        );
+        let mails = server.join().expect("mail server");
+        let mail =
+            |subject: &str, body: &str| (format!("Subject: [LVS_T] {subject}"), body.to_owned());
+        assert_eq!(
+            mails,
+            vec![
+                mail(
+                    "Realserver [127.0.0.1]:tcp:9 of virtual server [10.0.1.100]:tcp:80 - DOWN",
+                    "=> TCP CHECK failed on service <="
+                ),
+                mail(
+                    "Virtualserver [10.0.1.100]:tcp:80 - DOWN",
+                    "=> Lost quorum 1+0=1 <= 0 <="
+                ),
+                mail(
+                    "Virtualserver [10.0.1.100]:tcp:80 - UP",
+                    "=> Starting with quorum up 1+0=1 <= 1 <="
+                ),
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The LVS half of keepalived 2.2.7 without I/O.
 //!
+//! - [`alert`]: the notify FIFO lines and the SMTP alerts of the checker process, and when they go;
 //! - [`mapping`]: the configuration model and the health of real servers → the IPVS table
 //!   keepalived would have programmed (`Vec<ipvs::table::VirtualService>`);
 //! - [`pool`]: the health state keepalived keeps — real servers alive or not, effective weights,
@@ -17,6 +18,7 @@
 //! The daemon (`vrrpd-runtime`) owns sockets, child processes and the kernel; it feeds results in
 //! and applies `ipvs::table::changes_between(programmed, desired)`.
 
+pub mod alert;
 pub mod checker;
 pub mod dns;
 pub mod file;

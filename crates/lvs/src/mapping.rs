@@ -245,4 +245,4 @@ fn range(first: IpAddr, last: IpAddr) -> Box<dyn Iterator<Item = IpAddr>> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

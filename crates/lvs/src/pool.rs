@@ -37,6 +37,15 @@ pub enum PoolEvent {
         /// The weight of its live real servers.
         weight_sum: i64,
     },
+    /// A checker's first result confirmed the failure it started with (`alpha`): nothing changes, but
+    /// keepalived's `update_svr_checker_state` tells the world the real server is down (`notify_down`,
+    /// the FIFO line).
+    StillDown {
+        /// Index of the virtual server.
+        service: usize,
+        /// Index of the real server.
+        real_server: usize,
+    },
     /// A real server's effective weight changed (`misc_dynamic`).
     Weight {
         /// Index of the virtual server.
@@ -197,8 +206,15 @@ impl Pool {
         let Some(state) = rs.checkers.get_mut(checker) else {
             return events;
         };
+        let first = !state.has_run;
         state.has_run = true;
         if state.up == up {
+            if first && !up {
+                events.push(PoolEvent::StillDown {
+                    service,
+                    real_server,
+                });
+            }
             return events;
         }
         state.up = up;
@@ -312,6 +328,22 @@ mod tests {
         assert!(pool.checker_result(0, 0, 0, false).is_empty());
         assert_eq!(pool.checker_result(0, 0, 0, true).len(), 1);
         assert!(pool.services[0].real_servers[0].alive);
+    }
+
+    #[test]
+    fn a_first_failure_of_a_checker_that_started_failed_tells_the_server_is_down() {
+        let mut pool = pool(&[1], 1, 0);
+        let rs = &mut pool.services[0].real_servers[0];
+        rs.checkers[0].up = false;
+        rs.alive = false;
+        assert_eq!(
+            pool.checker_result(0, 0, 0, false),
+            vec![PoolEvent::StillDown {
+                service: 0,
+                real_server: 0
+            }]
+        );
+        assert!(pool.checker_result(0, 0, 0, false).is_empty());
     }
 
     #[test]
