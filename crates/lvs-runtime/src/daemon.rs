@@ -563,12 +563,14 @@ impl Daemon {
         {
             return;
         }
-        let outcome = match verdict {
-            Verdict::Success => alert::Outcome::Succeeded,
-            Verdict::Failure(reason) if reason == MISC_TIMED_OUT => alert::Outcome::TimedOut,
-            Verdict::Failure(_) => alert::Outcome::Failed,
+        let (outcome, reason) = match verdict {
+            Verdict::Success => (alert::Outcome::Succeeded, ""),
+            Verdict::Failure(reason) if reason == MISC_TIMED_OUT => {
+                (alert::Outcome::TimedOut, reason.as_str())
+            }
+            Verdict::Failure(reason) => (alert::Outcome::Failed, reason.as_str()),
         };
-        let Some(body) = alert::checker_body(&model.kind, outcome) else {
+        let Some(body) = alert::checker_body(&model.kind, outcome, reason) else {
             return;
         };
         // The subject says where the real server stands now, whatever this checker says.

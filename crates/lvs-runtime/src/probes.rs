@@ -252,6 +252,16 @@ impl Probe {
                 return Verdict::Success;
             }
         }
+        if let Exchange::Smtp(_) = self.exchange {
+            let failure = match &self.step {
+                Step::Connecting => smtp::Failure::ConnectionTimeout,
+                Step::Smtp {
+                    outgoing, written, ..
+                } if *written < outgoing.len() => smtp::Failure::WriteTimeout,
+                _ => smtp::Failure::ReadTimeout,
+            };
+            return Verdict::Failure(failure.text(self.target.address));
+        }
         Verdict::Failure(match self.step {
             Step::Connecting => format!("connection to {} timed out", self.target.address),
             Step::Handshake { .. } => format!(
@@ -282,11 +292,9 @@ impl Probe {
                             }
                             Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
                             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                            Err(e) => {
-                                return Some(Verdict::Failure(format!(
-                                    "write failure to {}: {e}",
-                                    self.target.address
-                                )));
+                            Err(_) => {
+                                let failure = smtp::Failure::WriteFailure;
+                                return Some(Verdict::Failure(failure.text(self.target.address)));
                             }
                         }
                     }
@@ -298,11 +306,9 @@ impl Probe {
                         Ok(n) => break conversation.received(&buffer[..n]),
                         Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
                         Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                        Err(e) => {
-                            return Some(Verdict::Failure(format!(
-                                "read failure from {}: {e}",
-                                self.target.address
-                            )));
+                        Err(_) => {
+                            let failure = smtp::Failure::ReadFailure;
+                            return Some(Verdict::Failure(failure.text(self.target.address)));
                         }
                     }
                 };
@@ -315,10 +321,9 @@ impl Probe {
                         None
                     }
                     smtp::Action::Success => Some(Verdict::Success),
-                    smtp::Action::Failure(reason) => Some(Verdict::Failure(format!(
-                        "SMTP server {}: {reason}",
-                        self.target.address
-                    ))),
+                    smtp::Action::Failure(failure) => {
+                        Some(Verdict::Failure(failure.text(self.target.address)))
+                    }
                 }
             }
             Step::DnsAnswer { id } => {
@@ -401,6 +406,15 @@ impl Probe {
                 match self.socket.take_error() {
                     Ok(None) => {}
                     Ok(Some(e)) | Err(e) => {
+                        if let Exchange::Smtp(_) = self.exchange {
+                            // keepalived's socket_state: a timeout, or any other error.
+                            let failure = if e.raw_os_error() == Some(libc::ETIMEDOUT) {
+                                smtp::Failure::ConnectionTimeout
+                            } else {
+                                smtp::Failure::CouldNotConnect
+                            };
+                            return Some(Verdict::Failure(failure.text(self.target.address)));
+                        }
                         return Some(Verdict::Failure(format!(
                             "connection to {} failed: {e}",
                             self.target.address
@@ -1133,17 +1147,17 @@ mod tests {
     #[test]
     fn smtp_bad_banner_or_helo_fails() {
         let (port, server) = smtp_server(b"554 go away\r\n", b"250 hi\r\n");
-        let verdict = smtp_run(port, None);
-        assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("greeting")),
-            "{verdict:?}"
+        assert_eq!(
+            smtp_run(port, None),
+            Verdict::Failure(format!(
+                "Bad greeting banner from server [127.0.0.1]:{port}"
+            ))
         );
         drop(server);
         let (port, server) = smtp_server(b"220 mail\r\n", b"550 no\r\n");
-        let verdict = smtp_run(port, None);
-        assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("HELO")),
-            "{verdict:?}"
+        assert_eq!(
+            smtp_run(port, None),
+            Verdict::Failure(format!("Bad HELO response from server [127.0.0.1]:{port}"))
         );
         assert_eq!(
             server.join().expect("server")[0],

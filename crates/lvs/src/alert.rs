@@ -90,9 +90,20 @@ pub fn checker_mail_due(
 }
 
 /// The body of a checker's mail, as each of keepalived's checkers words it; `None` for the checkers that
-/// send none (`FILE_CHECK`, and `BFD_CHECK`, which does not run here).
-pub fn checker_body(kind: &CheckerKind, outcome: Outcome) -> Option<String> {
+/// send none (`FILE_CHECK`, and `BFD_CHECK`, which does not run here). `reason`: why the attempt
+/// failed, which only `SMTP_CHECK` tells (see [`crate::smtp::Failure`]).
+pub fn checker_body(kind: &CheckerKind, outcome: Outcome, reason: &str) -> Option<String> {
     let good = outcome == Outcome::Succeeded;
+    if let (CheckerKind::Smtp(_), false, false) = (kind, good, reason.is_empty()) {
+        // keepalived's buffer for it holds 541 characters.
+        let mut body = format!("=> CHECK failed on service : {reason} <=");
+        let end = (0..=SMTP_BODY_MAX.min(body.len()))
+            .rev()
+            .find(|&end| body.is_char_boundary(end))
+            .unwrap_or(0);
+        body.truncate(end);
+        return Some(body);
+    }
     let text = match kind {
         CheckerKind::Tcp if good => "=> TCP CHECK succeed on service <=",
         CheckerKind::Tcp => "=> TCP CHECK failed on service <=",
@@ -119,6 +130,9 @@ pub fn checker_body(kind: &CheckerKind, outcome: Outcome) -> Option<String> {
     };
     Some(text.to_owned())
 }
+
+/// keepalived's `smtp_buff` less its terminator.
+const SMTP_BODY_MAX: usize = 541;
 
 /// When a quorum mail is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,8 +257,22 @@ mod tests {
             ),
         ];
         for (kind, outcome, text) in cases {
-            assert_eq!(checker_body(&kind, outcome).as_deref(), Some(text));
+            assert_eq!(checker_body(&kind, outcome, "").as_deref(), Some(text));
         }
+        let smtp = CheckerKind::Smtp(Default::default());
+        assert_eq!(
+            checker_body(
+                &smtp,
+                Outcome::Failed,
+                "Could not connect to server [10.0.2.11]:25"
+            )
+            .as_deref(),
+            Some("=> CHECK failed on service : Could not connect to server [10.0.2.11]:25 <=")
+        );
+        assert_eq!(
+            checker_body(&smtp, Outcome::Succeeded, "").as_deref(),
+            Some("=> CHECK succeed on service <=")
+        );
     }
 
     #[test]

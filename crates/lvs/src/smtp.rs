@@ -2,7 +2,10 @@
 //! greeting until a newline and want status 220, send `HELO helo_name`, want 250, send `QUIT`,
 //! and read one more line (any). A status is the first three characters of what was read when
 //! the newline came; what came after that newline is dropped, as keepalived clears its buffer
-//! before each line.
+//! before each line. A failure is worded as keepalived's `smtp_final` words it (its log line and the
+//! checker's mail carry the words).
+
+use std::net::SocketAddr;
 
 /// keepalived's `SMTP_DEFAULT_HELO`.
 pub const DEFAULT_HELO: &str = "smtpchecker.keepalived.org";
@@ -27,7 +30,45 @@ pub enum Action {
     /// The check succeeded.
     Success,
     /// The check failed.
-    Failure(String),
+    Failure(Failure),
+}
+
+/// Why an `SMTP_CHECK` failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// No connection within `connect_timeout`.
+    ConnectionTimeout,
+    /// The connection was refused or failed otherwise.
+    CouldNotConnect,
+    /// No complete line within `connect_timeout`.
+    ReadTimeout,
+    /// Reading failed, or the server closed the connection.
+    ReadFailure,
+    /// A command could not be sent within `connect_timeout`.
+    WriteTimeout,
+    /// Sending failed.
+    WriteFailure,
+    /// The greeting's status is not 220.
+    BadGreeting,
+    /// The answer to `HELO` is not 250.
+    BadHelo,
+}
+
+impl Failure {
+    /// keepalived's words for it, naming the server as `[ADDRESS]:PORT`.
+    pub fn text(self, server: SocketAddr) -> String {
+        let server = format!("[{}]:{}", server.ip(), server.port());
+        match self {
+            Failure::ConnectionTimeout => format!("Connection timeout to server {server}"),
+            Failure::CouldNotConnect => format!("Could not connect to server {server}"),
+            Failure::ReadTimeout => format!("Read timeout from server {server}"),
+            Failure::ReadFailure => format!("Read failure from server {server}"),
+            Failure::WriteTimeout => format!("Write timeout to server {server}"),
+            Failure::WriteFailure => format!("Write failure to server {server}"),
+            Failure::BadGreeting => format!("Bad greeting banner from server {server}"),
+            Failure::BadHelo => format!("Bad HELO response from server {server}"),
+        }
+    }
 }
 
 /// One SMTP conversation.
@@ -53,7 +94,8 @@ impl Conversation {
         self.line.extend_from_slice(data);
         if !self.line.contains(&b'\n') {
             if self.line.len() >= MAX_LINE {
-                return Action::Failure("no end of line from the server".into());
+                // keepalived starts its buffer again and waits for a newline until the timeout.
+                return Action::Failure(Failure::ReadTimeout);
             }
             return Action::Read;
         }
@@ -64,19 +106,19 @@ impl Conversation {
                 self.stage = Stage::Helo;
                 Action::Send(format!("HELO {}\r\n", self.helo).into_bytes())
             }
-            Stage::Greeting => Action::Failure("bad greeting banner".into()),
+            Stage::Greeting => Action::Failure(Failure::BadGreeting),
             Stage::Helo if status == Some(250) => {
                 self.stage = Stage::Quit;
                 Action::Send(b"QUIT\r\n".to_vec())
             }
-            Stage::Helo => Action::Failure("bad HELO response".into()),
+            Stage::Helo => Action::Failure(Failure::BadHelo),
             Stage::Quit => Action::Success,
         }
     }
 
     /// The server closed the connection before the line was complete.
     pub fn closed(&self) -> Action {
-        Action::Failure("read failure: the server closed the connection".into())
+        Action::Failure(Failure::ReadFailure)
     }
 }
 
@@ -121,17 +163,34 @@ mod tests {
     #[test]
     fn bad_statuses_fail() {
         let mut c = Conversation::new(None);
-        assert!(matches!(c.received(b"554 no\r\n"), Action::Failure(m) if m.contains("greeting")));
+        assert_eq!(
+            c.received(b"554 no\r\n"),
+            Action::Failure(Failure::BadGreeting)
+        );
         let mut c = Conversation::new(None);
         assert!(matches!(c.received(b"22\n"), Action::Failure(_)));
         let mut c = Conversation::new(None);
         c.received(b"220 ok\n");
-        assert!(matches!(c.received(b"501 no\n"), Action::Failure(m) if m.contains("HELO")));
+        assert_eq!(c.received(b"501 no\n"), Action::Failure(Failure::BadHelo));
         let mut c = Conversation::new(None);
         assert!(matches!(c.received(&[b'2'; MAX_LINE]), Action::Failure(_)));
         assert!(matches!(
             Conversation::new(None).closed(),
             Action::Failure(_)
         ));
+    }
+
+    #[test]
+    fn failures_in_keepalived_s_words() {
+        let server: SocketAddr = "10.0.2.11:25".parse().expect("address");
+        assert_eq!(
+            Failure::CouldNotConnect.text(server),
+            "Could not connect to server [10.0.2.11]:25"
+        );
+        let server: SocketAddr = "[2001:db8::11]:2525".parse().expect("address");
+        assert_eq!(
+            Failure::BadHelo.text(server),
+            "Bad HELO response from server [2001:db8::11]:2525"
+        );
     }
 }
