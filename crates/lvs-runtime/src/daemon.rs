@@ -1288,6 +1288,16 @@ impl Daemon {
                     .pool
                     .checker_result(service, real_server, position, report.up);
                 self.publish(service, &events, now);
+                let was_up = state.is_some_and(|(up, _)| up);
+                let server_changed = events
+                    .iter()
+                    .any(|event| matches!(event, PoolEvent::RealServer { .. }));
+                let verdict = if report.up {
+                    Verdict::Success
+                } else {
+                    Verdict::Failure(String::new())
+                };
+                self.checker_alert(index, was_up, report.up, &verdict, server_changed);
             }
         }
     }

@@ -89,8 +89,8 @@ pub fn checker_mail_due(
     reported && (server_changed || !no_checker_emails)
 }
 
-/// The body of a checker's mail, as each of keepalived's checkers words it; `None` for the checkers that
-/// send none (`FILE_CHECK`, and `BFD_CHECK`, which does not run here). `reason`: why the attempt
+/// The body of a checker's mail, as each of keepalived's checkers words it; `None` for `FILE_CHECK`,
+/// which sends none. `reason`: why the attempt
 /// failed, which only `SMTP_CHECK` tells (see [`crate::smtp::Failure`]).
 pub fn checker_body(kind: &CheckerKind, outcome: Outcome, reason: &str) -> Option<String> {
     let good = outcome == Outcome::Succeeded;
@@ -126,7 +126,11 @@ pub fn checker_body(kind: &CheckerKind, outcome: Outcome, reason: &str) -> Optio
         CheckerKind::Udp(_) => "=> UDP CHECK failed on service <=",
         CheckerKind::Ping if good => "=> ICMP CHECK succeed on service <=",
         CheckerKind::Ping => "=> ICMP CHECK failed on service <=",
-        CheckerKind::File(_) | CheckerKind::Bfd(_) => return None,
+        CheckerKind::Bfd(Some(name)) => {
+            let verb = if good { "succeeded" } else { "failed" };
+            return Some(format!("=> BFD CHECK {name} {verb} on service <="));
+        }
+        CheckerKind::File(_) | CheckerKind::Bfd(None) => return None,
     };
     Some(text.to_owned())
 }
@@ -268,6 +272,10 @@ mod tests {
             )
             .as_deref(),
             Some("=> CHECK failed on service : Could not connect to server [10.0.2.11]:25 <=")
+        );
+        assert_eq!(
+            checker_body(&CheckerKind::Bfd(Some("B1".into())), Outcome::Failed, "").as_deref(),
+            Some("=> BFD CHECK B1 failed on service <=")
         );
         assert_eq!(
             checker_body(&smtp, Outcome::Succeeded, "").as_deref(),
