@@ -26,10 +26,8 @@ pub fn command_line(bytes: &[u8]) {
 pub fn rule_file(bytes: &[u8]) {
     disable_host_lookups();
     let mut reader = RuleReader::new(bytes);
-    while let Ok(Some(words)) = reader.next_line() {
-        let mut argv = vec!["ipvsadm".to_owned()];
-        argv.extend(words);
-        let _ = args::parse(&argv, Source::RestoreInput);
+    while let Ok(Some(line)) = reader.next_line() {
+        let _ = args::parse_words("ipvsadm", &line.words, Source::RestoreInput);
     }
     let _ = rule_file::check(bytes, "ipvsadm", Purpose::Restore);
     let _ = rule_file::check(bytes, "ipvsadm", Purpose::Table);

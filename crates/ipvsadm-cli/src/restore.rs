@@ -10,11 +10,12 @@
 //! failing line, the end of input), and whenever reading on would wait for more input.
 
 use std::io::{self, BufRead, BufReader};
+use std::ops::Range;
 use std::os::fd::AsFd;
 
 use ipvs::{Change, Outcome};
 
-use crate::args::{self, Parsed, Source};
+use crate::args::{self, Invocation, Parsed, Source};
 use crate::run::{Session, Status, error_text, to_change};
 
 /// How many changes go to the kernel at most in one batch.
@@ -51,8 +52,8 @@ pub fn restore<R: BufRead>(
                 return last;
             }
         }
-        let words = match reader.next_line() {
-            Ok(Some(words)) => words,
+        let line = match reader.next_line() {
+            Ok(Some(line)) => line,
             Ok(None) => break,
             Err(error) => {
                 // ipvsadm treats a read error as the end of its input.
@@ -60,33 +61,37 @@ pub fn restore<R: BufRead>(
                 break;
             }
         };
-        if words.is_empty() {
+        if line.words.is_empty() {
             continue;
         }
-        let line_number = reader.line_number();
-        let mut argv = Vec::with_capacity(words.len() + 1);
-        argv.push(program.clone());
-        argv.extend(words);
-        match args::parse(&argv, Source::RestoreInput) {
-            Parsed::Run(invocation) => match to_change(invocation.command.clone()) {
-                Some(change) => {
-                    batch.push(line_number, change);
-                    if batch.len() >= BATCH_LIMIT {
-                        last = batch.send(session);
-                        if let Status::End(_) = last {
-                            return last;
+        let line_number = line.number;
+        match args::parse_words(&program, &line.words, Source::RestoreInput) {
+            Parsed::Run(invocation) => {
+                let Invocation { command, format } = *invocation;
+                match to_change(command) {
+                    Ok(change) => {
+                        batch.push(line_number, change);
+                        if batch.len() >= BATCH_LIMIT {
+                            last = batch.send(session);
+                            if let Status::End(_) = last {
+                                return last;
+                            }
                         }
                     }
-                }
-                None => {
-                    if !batch.is_empty() {
-                        if let status @ Status::End(_) = batch.send(session) {
-                            return status;
+                    Err(command) => {
+                        if !batch.is_empty() {
+                            if let status @ Status::End(_) = batch.send(session) {
+                                return status;
+                            }
                         }
+                        let invocation = Invocation {
+                            command: *command,
+                            format,
+                        };
+                        last = session.run_parsed(Parsed::Run(Box::new(invocation)));
                     }
-                    last = session.run_parsed(Parsed::Run(invocation));
                 }
-            },
+            }
             other => {
                 if !batch.is_empty() {
                     if let status @ Status::End(_) = batch.send(session) {
@@ -180,9 +185,27 @@ fn input_is_ready(input: &impl AsFd) -> bool {
 /// Words are separated by blanks, tabs, carriage returns and newlines; a newline ends a line;
 /// every word `ipvsadm` is dropped; blank lines give no words. A quirk is kept: input that ends
 /// in blanks without a final newline loses its last line.
+///
+/// A line's words are borrowed from buffers the reader keeps, so reading a line allocates
+/// nothing once the buffers have grown to the longest line.
 pub struct RuleReader<R> {
     input: R,
     line_number: usize,
+    /// The bytes of the current line's words, one after the other.
+    bytes: Vec<u8>,
+    /// Where each word of the current line lies in `bytes` (or in `lossy`).
+    bounds: Vec<Range<usize>>,
+    /// The words again, when some of them are not UTF-8: each converted as a word of its own.
+    lossy: String,
+}
+
+/// One line of rules.
+#[derive(Debug)]
+pub struct Line<'a> {
+    /// The line's number in the input (1-based).
+    pub number: usize,
+    /// Its words, without any `ipvsadm`.
+    pub words: Vec<&'a str>,
 }
 
 /// The longest word ipvsadm reads at once (`%4096[^ \t\n\r]`); longer ones are split.
@@ -192,12 +215,29 @@ fn is_separator(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// Where the reader is within a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    /// Before a word or before blanks.
+    Between,
+    /// In blanks that started where a word could have: up to the next word or the line's end.
+    /// Input that ends here drops the words read so far (ipvsadm's reader does).
+    Blanks,
+    /// In a word that started at this offset of `bytes`.
+    Word(usize),
+    /// Just after a word: one separator belongs to it, and a newline there ends the line.
+    AfterWord,
+}
+
 impl<R: BufRead> RuleReader<R> {
     /// A reader over `input`.
     pub fn new(input: R) -> Self {
         RuleReader {
             input,
             line_number: 0,
+            bytes: Vec::new(),
+            bounds: Vec::new(),
+            lossy: String::new(),
         }
     }
 
@@ -206,61 +246,117 @@ impl<R: BufRead> RuleReader<R> {
         &self.input
     }
 
-    /// The number of the line last returned (1-based).
-    pub fn line_number(&self) -> usize {
-        self.line_number
-    }
-
-    fn peek(&mut self) -> io::Result<Option<u8>> {
-        Ok(self.input.fill_buf()?.first().copied())
-    }
-
     /// The words of the next line (possibly none), or `None` at the end of input.
-    pub fn next_line(&mut self) -> io::Result<Option<Vec<String>>> {
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         self.line_number += 1;
-        let mut words = Vec::new();
+        self.bytes.clear();
+        self.bounds.clear();
+        if !self.read_words()? {
+            return Ok(None);
+        }
+        Ok(Some(Line {
+            number: self.line_number,
+            words: self.words(),
+        }))
+    }
+
+    /// Reads the words of a line into `bytes` and `bounds`; false when the input ended
+    /// without giving a line.
+    fn read_words(&mut self) -> io::Result<bool> {
+        let RuleReader {
+            input,
+            bytes,
+            bounds,
+            ..
+        } = self;
+        let mut position = Position::Between;
         loop {
-            let Some(first) = self.peek()? else {
-                return Ok(if words.is_empty() { None } else { Some(words) });
-            };
-            if is_separator(first) {
-                // Between words: skip blanks up to the next word or the end of the line. Input
-                // that ends here drops the words read so far (ipvsadm's reader does).
-                loop {
-                    match self.peek()? {
-                        None => return Ok(None),
-                        Some(b'\n') => {
-                            self.input.consume(1);
-                            return Ok(Some(words));
+            let buffer = input.fill_buf()?;
+            if buffer.is_empty() {
+                if let Position::Word(start) = position {
+                    end_word(bytes, bounds, start);
+                } else if position == Position::Blanks {
+                    return Ok(false);
+                }
+                return Ok(!bounds.is_empty());
+            }
+            let mut at = 0;
+            let mut line_ended = false;
+            while at < buffer.len() && !line_ended {
+                let byte = buffer[at];
+                match position {
+                    Position::Between if is_separator(byte) => position = Position::Blanks,
+                    Position::Between => position = Position::Word(bytes.len()),
+                    Position::Blanks => match byte {
+                        b'\n' => {
+                            at += 1;
+                            line_ended = true;
                         }
-                        Some(b' ' | b'\t' | b'\r') => self.input.consume(1),
-                        Some(_) => break,
+                        b' ' | b'\t' | b'\r' => at += 1,
+                        _ => position = Position::Between,
+                    },
+                    Position::Word(start) => {
+                        let room = MAX_WORD - (bytes.len() - start);
+                        let rest = &buffer[at..];
+                        let run = rest[..rest.len().min(room)]
+                            .iter()
+                            .position(|&byte| is_separator(byte))
+                            .unwrap_or(rest.len().min(room));
+                        bytes.extend_from_slice(&rest[..run]);
+                        at += run;
+                        if at < buffer.len() || bytes.len() - start == MAX_WORD {
+                            end_word(bytes, bounds, start);
+                            position = Position::AfterWord;
+                        }
+                    }
+                    Position::AfterWord => {
+                        if is_separator(byte) {
+                            at += 1;
+                            line_ended = byte == b'\n';
+                        }
+                        position = Position::Between;
                     }
                 }
-                continue;
             }
-            let mut word = Vec::new();
-            while word.len() < MAX_WORD {
-                match self.peek()? {
-                    Some(byte) if !is_separator(byte) => {
-                        word.push(byte);
-                        self.input.consume(1);
-                    }
-                    _ => break,
-                }
-            }
-            let word = String::from_utf8_lossy(&word).into_owned();
-            if word != "ipvsadm" {
-                words.push(word);
-            }
-            // The separator after the word; a newline ends the line.
-            if let Some(separator) = self.peek()?.filter(|&byte| is_separator(byte)) {
-                self.input.consume(1);
-                if separator == b'\n' {
-                    return Ok(Some(words));
-                }
+            input.consume(at);
+            if line_ended {
+                return Ok(true);
             }
         }
+    }
+
+    /// The words just read, as text; words that are not UTF-8 are converted as
+    /// `String::from_utf8_lossy` converts them.
+    fn words(&mut self) -> Vec<&str> {
+        let bytes = &self.bytes;
+        let words: Result<Vec<&str>, _> = self
+            .bounds
+            .iter()
+            .map(|bound| std::str::from_utf8(&bytes[bound.clone()]))
+            .collect();
+        if let Ok(words) = words {
+            return words;
+        }
+        self.lossy.clear();
+        for bound in &mut self.bounds {
+            let start = self.lossy.len();
+            self.lossy
+                .push_str(&String::from_utf8_lossy(&bytes[bound.clone()]));
+            *bound = start..self.lossy.len();
+        }
+        self.bounds
+            .iter()
+            .map(|bound| &self.lossy[bound.clone()])
+            .collect()
+    }
+}
+
+/// Ends the word that started at `start` of `bytes`: kept, unless it is `ipvsadm`.
+fn end_word(bytes: &mut Vec<u8>, bounds: &mut Vec<Range<usize>>, start: usize) {
+    if &bytes[start..] == b"ipvsadm" {
+        bytes.truncate(start);
+    } else {
+        bounds.push(start..bytes.len());
     }
 }
 

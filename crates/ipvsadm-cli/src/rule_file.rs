@@ -55,17 +55,16 @@ pub fn check(input: &[u8], program: &str, purpose: Purpose) -> CheckedFile {
     let mut table = Table::new();
     let mut checked = CheckedFile::default();
     // Reading from memory cannot fail.
-    while let Ok(Some(words)) = reader.next_line() {
-        if words.is_empty() {
+    while let Ok(Some(line)) = reader.next_line() {
+        if line.words.is_empty() {
             continue;
         }
         checked.commands += 1;
-        let line = reader.line_number();
-        let mut argv = Vec::with_capacity(words.len() + 1);
-        argv.push(program.to_owned());
-        argv.extend(words);
-        if let Err(message) = check_line(&argv, &mut table, purpose) {
-            checked.errors.push(LineError { line, message });
+        if let Err(message) = check_line(program, &line.words, &mut table, purpose) {
+            checked.errors.push(LineError {
+                line: line.number,
+                message,
+            });
         }
     }
     checked.table = table.into_services();
@@ -73,8 +72,13 @@ pub fn check(input: &[u8], program: &str, purpose: Purpose) -> CheckedFile {
 }
 
 /// One line: parsed as ipvsadm parses it, then carried out on the table.
-fn check_line(argv: &[String], table: &mut Table, purpose: Purpose) -> Result<(), String> {
-    let invocation = match args::parse(argv, Source::RestoreInput) {
+fn check_line(
+    program: &str,
+    words: &[&str],
+    table: &mut Table,
+    purpose: Purpose,
+) -> Result<(), String> {
+    let invocation = match args::parse_words(program, words, Source::RestoreInput) {
         Parsed::Run(invocation) => invocation,
         Parsed::Rejected(message) => return Err(message.trim_end().to_owned()),
         Parsed::Exit(exit) if exit.status == 0 => {
@@ -107,9 +111,9 @@ fn check_line(argv: &[String], table: &mut Table, purpose: Purpose) -> Result<()
         ));
     }
     match to_change(command) {
-        Some(change) => table.apply(&change),
+        Ok(change) => table.apply(&change),
         // Listings change nothing.
-        None => Ok(()),
+        Err(_) => Ok(()),
     }
 }
 

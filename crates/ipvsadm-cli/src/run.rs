@@ -101,8 +101,8 @@ impl Session {
             ),
             Command::Restore => restore::restore_stdin(self),
             other => match to_change(other) {
-                Some(change) => self.apply(&change),
-                None => Status::Done(0),
+                Ok(change) => self.apply(&change),
+                Err(_) => Status::Done(0),
             },
         }
     }
@@ -277,9 +277,10 @@ fn list_connections(out: &mut String, format: &Format) -> Status {
     Status::Done(0)
 }
 
-/// The change a modifying command makes.
-pub fn to_change(command: Command) -> Option<Change> {
-    Some(match command {
+/// The change a modifying command makes; the command itself back when it changes nothing
+/// (listings, save, restore).
+pub fn to_change(command: Command) -> Result<Change, Box<Command>> {
+    Ok(match command {
         Command::AddService(service) => Change::AddService(service),
         Command::EditService(service) => Change::UpdateService(service),
         Command::DeleteService(key) => Change::DeleteService(key),
@@ -304,7 +305,9 @@ pub fn to_change(command: Command) -> Option<Change> {
             sync_id: daemon.sync_id,
         },
         Command::Zero(key) => Change::Zero(key),
-        Command::List(_) | Command::Save | Command::Restore => return None,
+        other @ (Command::List(_) | Command::Save | Command::Restore) => {
+            return Err(Box::new(other));
+        }
     })
 }
 

@@ -235,9 +235,14 @@ pub enum Source {
 }
 
 /// Reads a command line. `argv[0]` is the program name used in messages.
-pub fn parse(argv: &[String], source: Source) -> Parsed {
-    let program = argv.first().map(String::as_str).unwrap_or("ipvsadm");
-    let words = argv.get(1..).unwrap_or_default();
+pub fn parse<S: AsRef<str>>(argv: &[S], source: Source) -> Parsed {
+    let program = argv.first().map_or("ipvsadm", AsRef::as_ref);
+    parse_words(program, argv.get(1..).unwrap_or_default(), source)
+}
+
+/// Reads the words of a command line after the program name (a line of `-R` input); `program`
+/// names the program in messages.
+pub fn parse_words<S: AsRef<str>>(program: &str, words: &[S], source: Source) -> Parsed {
     match parse_options(program, words) {
         Ok(entry) => match process_options(program, entry, source) {
             Ok(invocation) => Parsed::Run(Box::new(invocation)),
@@ -260,7 +265,7 @@ impl From<Exit> for Stop {
 }
 
 /// `parse_options`: the command first, then every option in order.
-fn parse_options(program: &str, words: &[String]) -> Result<Entry, Stop> {
+fn parse_options<S: AsRef<str>>(program: &str, words: &[S]) -> Result<Entry, Stop> {
     let mut scanner = Scanner::new(OPTIONS, words);
     let first = match scanner.next_option() {
         Some(Ok(found)) => found,
@@ -270,7 +275,7 @@ fn parse_options(program: &str, words: &[String]) -> Result<Entry, Stop> {
         Tag::Command(cmd) => {
             let mut entry = Entry::new(cmd);
             if matches!(cmd, Cmd::StartDaemon | Cmd::StopDaemon) {
-                entry.daemon.state = match first.arg.as_deref() {
+                entry.daemon.state = match first.arg {
                     Some("master") => DaemonState::Master.to_raw(),
                     Some("backup") => DaemonState::Backup.to_raw(),
                     _ if cmd == Cmd::StartDaemon => {
@@ -305,12 +310,7 @@ fn parse_options(program: &str, words: &[String]) -> Result<Entry, Stop> {
             Ok(found) => found,
             Err(error) => return Err(Stop::Rejected(popt_message(scanner.last_word(), error))),
         };
-        apply_option(
-            &mut entry,
-            found.tag,
-            found.arg.as_deref(),
-            scanner.last_word(),
-        )?;
+        apply_option(&mut entry, found.tag, found.arg, scanner.last_word())?;
     }
 
     if entry.cmd == Cmd::SetTimeouts {
@@ -321,9 +321,9 @@ fn parse_options(program: &str, words: &[String]) -> Result<Entry, Stop> {
         ) {
             (Some(tcp), Some(tcp_fin), Some(udp)) => {
                 entry.timeouts = Timeouts {
-                    tcp: parse_timeout(&tcp, 0)?,
-                    tcp_fin: parse_timeout(&tcp_fin, 0)?,
-                    udp: parse_timeout(&udp, 0)?,
+                    tcp: parse_timeout(tcp, 0)?,
+                    tcp_fin: parse_timeout(tcp_fin, 0)?,
+                    udp: parse_timeout(udp, 0)?,
                 };
             }
             _ => return Err(Exit::fail("--set option requires 3 timeout values").into()),
@@ -585,6 +585,9 @@ fn parse_timeout(text: &str, min: i64) -> Result<u32, Exit> {
 
 /// `strncpy` into a fixed buffer of `limit` characters plus the terminator.
 fn truncated(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
     text.char_indices()
         .take_while(|(index, c)| index + c.len_utf8() <= limit)
         .map(|(_, c)| c)
@@ -690,8 +693,8 @@ fn process_options(program: &str, mut entry: Entry, source: Source) -> Result<In
         Cmd::Restore => Command::Restore,
         Cmd::Save => Command::Save,
         Cmd::Flush => Command::Flush,
-        Cmd::AddService => Command::AddService(service(&entry.service)),
-        Cmd::EditService => Command::EditService(service(&entry.service)),
+        Cmd::AddService => Command::AddService(service(entry.service)),
+        Cmd::EditService => Command::EditService(service(entry.service)),
         Cmd::DeleteService => Command::DeleteService(service_key(&entry.service)),
         Cmd::Zero => Command::Zero(
             entry
@@ -806,21 +809,23 @@ fn service_key(fields: &ServiceFields) -> ServiceKey {
     }
 }
 
-fn service(fields: &ServiceFields) -> Service {
-    let key = service_key(fields);
+fn service(fields: ServiceFields) -> Service {
+    let key = service_key(&fields);
     let netmask = match key.family() {
         AddressFamily::Ipv4 => Netmask::Ipv4(Ipv4Addr::from(fields.netmask)),
         AddressFamily::Ipv6 => Netmask::Ipv6Prefix(fields.netmask),
     };
-    let mut service = Service::new(key)
-        .with_scheduler(fields.scheduler.clone())
-        .with_flags(fields.flags)
-        .with_netmask(netmask);
-    service.timeout = fields.timeout;
-    if !fields.persistence_engine.is_empty() {
-        service.persistence_engine = Some(fields.persistence_engine.clone());
+    Service {
+        key,
+        scheduler: fields.scheduler,
+        flags: fields.flags,
+        timeout: fields.timeout,
+        netmask,
+        persistence_engine: (!fields.persistence_engine.is_empty())
+            .then_some(fields.persistence_engine),
+        stats: None,
+        stats64: None,
     }
-    service
 }
 
 fn destination(fields: &DestinationFields) -> Destination {

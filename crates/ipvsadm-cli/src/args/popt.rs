@@ -57,31 +57,31 @@ impl PoptError {
     }
 }
 
-/// An option found on the command line, with its argument.
+/// An option found on the command line, with its argument (borrowed from the words).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found<T> {
+pub struct Found<'a, T> {
     /// The option's tag.
     pub tag: T,
     /// Its argument, for options that take one (absent for an optional argument not given).
-    pub arg: Option<String>,
+    pub arg: Option<&'a str>,
 }
 
 /// Walks the words of a command line (without the program name) the way `poptGetNextOpt` does.
-pub struct Scanner<'a, T> {
+pub struct Scanner<'a, T, S> {
     table: &'a [OptionSpec<T>],
-    words: &'a [String],
+    words: &'a [S],
     /// Index of the next word to read.
     next: usize,
     /// The rest of a bundle of short options: (word index, byte offset).
     pending_short: Option<(usize, usize)>,
     /// After `--`, every word is a leftover.
     rest_leftover: bool,
-    leftovers: Vec<String>,
+    leftovers: Vec<&'a str>,
 }
 
-impl<'a, T: Copy> Scanner<'a, T> {
+impl<'a, T: Copy, S: AsRef<str>> Scanner<'a, T, S> {
     /// A scanner over `words` (the arguments after the program name).
-    pub fn new(table: &'a [OptionSpec<T>], words: &'a [String]) -> Self {
+    pub fn new(table: &'a [OptionSpec<T>], words: &'a [S]) -> Self {
         Scanner {
             table,
             words,
@@ -93,17 +93,17 @@ impl<'a, T: Copy> Scanner<'a, T> {
     }
 
     /// The next option, `None` at the end, or popt's error.
-    pub fn next_option(&mut self) -> Option<Result<Found<T>, PoptError>> {
+    pub fn next_option(&mut self) -> Option<Result<Found<'a, T>, PoptError>> {
         loop {
             if let Some((word, offset)) = self.pending_short.take() {
                 return Some(self.short_option(word, offset));
             }
             let word_index = self.next;
-            let word = self.words.get(word_index)?;
+            let word = self.words.get(word_index)?.as_ref();
             self.next += 1;
 
             if self.rest_leftover || !word.starts_with('-') || word == "-" {
-                self.leftovers.push(word.clone());
+                self.leftovers.push(word);
                 continue;
             }
             if word == "--" {
@@ -118,7 +118,7 @@ impl<'a, T: Copy> Scanner<'a, T> {
         }
     }
 
-    fn long_option(&mut self, text: &str) -> Result<Found<T>, PoptError> {
+    fn long_option(&mut self, text: &'a str) -> Result<Found<'a, T>, PoptError> {
         let (name, attached) = match text.split_once('=') {
             Some((name, value)) => (name, Some(value)),
             None => (text, None),
@@ -137,15 +137,20 @@ impl<'a, T: Copy> Scanner<'a, T> {
             _ => match attached {
                 Some(value) => Ok(Found {
                     tag: spec.tag,
-                    arg: Some(value.to_owned()),
+                    arg: Some(value),
                 }),
                 None => self.argument_from_next_word(spec),
             },
         }
     }
 
-    fn short_option(&mut self, word_index: usize, offset: usize) -> Result<Found<T>, PoptError> {
-        let word = self.words[word_index].as_bytes();
+    fn short_option(
+        &mut self,
+        word_index: usize,
+        offset: usize,
+    ) -> Result<Found<'a, T>, PoptError> {
+        let text: &'a str = self.words[word_index].as_ref();
+        let word = text.as_bytes();
         let letter = word[offset];
         let spec = self
             .table
@@ -167,18 +172,19 @@ impl<'a, T: Copy> Scanner<'a, T> {
                 })
             }
             _ if !rest.is_empty() => {
-                let value = rest.strip_prefix(b"=").unwrap_or(rest);
+                // The letter is ASCII, so the rest of the word starts on a character.
+                let rest = &text[offset + 1..];
                 Ok(Found {
                     tag: spec.tag,
-                    arg: Some(String::from_utf8_lossy(value).into_owned()),
+                    arg: Some(rest.strip_prefix('=').unwrap_or(rest)),
                 })
             }
             _ => self.argument_from_next_word(spec),
         }
     }
 
-    fn argument_from_next_word(&mut self, spec: &OptionSpec<T>) -> Result<Found<T>, PoptError> {
-        match self.words.get(self.next) {
+    fn argument_from_next_word(&mut self, spec: &OptionSpec<T>) -> Result<Found<'a, T>, PoptError> {
+        match self.words.get(self.next).map(AsRef::as_ref) {
             None if spec.arg == ArgKind::Optional => Ok(Found {
                 tag: spec.tag,
                 arg: None,
@@ -192,26 +198,26 @@ impl<'a, T: Copy> Scanner<'a, T> {
                 self.next += 1;
                 Ok(Found {
                     tag: spec.tag,
-                    arg: Some(word.clone()),
+                    arg: Some(word),
                 })
             }
         }
     }
 
     /// The word popt blames for the last option or error (`poptBadOption`): the last word read.
-    pub fn last_word(&self) -> &str {
+    pub fn last_word(&self) -> &'a str {
         match self
             .next
             .checked_sub(1)
             .and_then(|index| self.words.get(index))
         {
-            Some(word) => word,
+            Some(word) => word.as_ref(),
             None => "",
         }
     }
 
     /// Takes the next plain argument (`poptGetArg`); call after the options are read.
-    pub fn take_leftover(&mut self) -> Option<String> {
+    pub fn take_leftover(&mut self) -> Option<&'a str> {
         if self.leftovers.is_empty() {
             None
         } else {
@@ -263,29 +269,28 @@ mod tests {
         line.split_whitespace().map(str::to_owned).collect()
     }
 
-    fn scan(line: &str) -> (Vec<Result<Found<Tag>, PoptError>>, Vec<String>) {
+    type Scanned = Result<(Tag, Option<String>), PoptError>;
+
+    fn scan(line: &str) -> (Vec<Scanned>, Vec<String>) {
         let words = words(line);
         let mut scanner = Scanner::new(TABLE, &words);
         let mut found = Vec::new();
         while let Some(item) = scanner.next_option() {
             let stop = item.is_err();
-            found.push(item);
+            found.push(item.map(|found| (found.tag, found.arg.map(str::to_owned))));
             if stop {
                 break;
             }
         }
         let mut leftovers = Vec::new();
         while let Some(word) = scanner.take_leftover() {
-            leftovers.push(word);
+            leftovers.push(word.to_owned());
         }
         (found, leftovers)
     }
 
-    fn ok(tag: Tag, arg: Option<&str>) -> Result<Found<Tag>, PoptError> {
-        Ok(Found {
-            tag,
-            arg: arg.map(str::to_owned),
-        })
+    fn ok(tag: Tag, arg: Option<&str>) -> Scanned {
+        Ok((tag, arg.map(str::to_owned)))
     }
 
     #[test]

@@ -89,6 +89,9 @@ pub fn parse_service_address(text: &str, protocol: PortProtocol) -> Option<Parse
     if text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
+    if let Some(parsed) = plain_ipv4_service_address(text, protocol) {
+        return parsed;
+    }
     let mut host = text;
     let mut port_text = None;
     if let Some(inner) = text.strip_prefix('[') {
@@ -123,6 +126,52 @@ pub fn parse_service_address(text: &str, protocol: PortProtocol) -> Option<Parse
         address: IpAddr::V4(address),
         port,
     })
+}
+
+/// The common case of `parse_service_address` without the C library: `a.b.c.d` or
+/// `a.b.c.d:port` with the address in plain decimal. `None` when the text is of another form;
+/// `Some(None)` when its port is wrong.
+///
+/// Text with at most one `:` is never IPv6, and `inet_aton` reads four decimal parts without
+/// leading zeros (which would make them octal) as the four bytes they say.
+fn plain_ipv4_service_address(text: &str, protocol: PortProtocol) -> Option<Option<ParsedAddress>> {
+    let (host, port) = match text.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (text, None),
+    };
+    let address = plain_dotted_quad(host)?;
+    let port = match port {
+        Some(port) if port.contains(':') => return None,
+        Some(port) => match parse_port(port, protocol) {
+            Some(port) => Some(port),
+            None => return Some(None),
+        },
+        None => None,
+    };
+    Some(Some(ParsedAddress {
+        address: IpAddr::V4(address),
+        port,
+    }))
+}
+
+/// Four decimal numbers of at most 255 without leading zeros, separated by dots.
+fn plain_dotted_quad(text: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split('.');
+    for octet in &mut octets {
+        let part = parts.next()?.as_bytes();
+        let plain = matches!(part.len(), 1..=3)
+            && part.iter().all(u8::is_ascii_digit)
+            && (part.len() == 1 || part[0] != b'0');
+        if !plain {
+            return None;
+        }
+        let value = part
+            .iter()
+            .fold(0u32, |value, digit| value * 10 + u32::from(digit - b'0'));
+        *octet = u8::try_from(value).ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
 fn parse_port(text: &str, protocol: PortProtocol) -> Option<u16> {
@@ -264,11 +313,58 @@ mod tests {
                 port: Some(80)
             })
         );
+        assert_eq!(
+            parse("10.0.0.010:80"),
+            Some(ParsedAddress {
+                address: "10.0.0.8".parse().unwrap(),
+                port: Some(80)
+            })
+        );
+        assert_eq!(
+            parse("10.0.0.1:http"),
+            Some(ParsedAddress {
+                address: "10.0.0.1".parse().unwrap(),
+                port: Some(80)
+            })
+        );
+        assert_eq!(parse("10.0.0.1:"), None);
+        assert_eq!(parse("256.0.0.1:80"), None);
         assert_eq!(parse("8080"), None);
         assert_eq!(parse("10.0.0.1:65536"), None);
         assert_eq!(parse("10.0.0.1:0x50"), None);
         assert_eq!(parse("[2001:db8::1]80"), None);
         assert_eq!(parse("fe80::1%eth0"), None);
+    }
+
+    /// The plain form read without the C library reads as `inet_aton` reads it.
+    #[test]
+    fn plain_dotted_quads_read_as_inet_aton_reads_them() {
+        for text in [
+            "0.0.0.0",
+            "10.1.2.3",
+            "255.255.255.255",
+            "1.2.3.04",
+            "1.2.3.256",
+            "1.2.3",
+            "1..2.3",
+            "1.2.3.4.",
+            "01.2.3.4",
+            "1.2.3.+4",
+            "1.2.3.4 ",
+            "1.2.3.1000",
+            "00.0.0.0",
+        ] {
+            if let Some(address) = plain_dotted_quad(text) {
+                assert_eq!(Some(address), libc_names::ipv4_from_aton(text), "{text}");
+            }
+        }
+        assert_eq!(
+            plain_dotted_quad("10.1.2.3"),
+            Some(Ipv4Addr::new(10, 1, 2, 3))
+        );
+        assert_eq!(plain_dotted_quad("1.2.3.04"), None);
+        assert_eq!(plain_dotted_quad("1.2.3.256"), None);
+        assert_eq!(plain_dotted_quad("1.2.3"), None);
     }
 
     #[test]
