@@ -136,14 +136,15 @@ impl Batch {
 
     /// Sends the batch and prints each refusal in line order. The status is the last line's.
     fn send(&mut self, session: &mut Session) -> Status {
-        let lines = std::mem::take(&mut self.lines);
-        let changes = std::mem::take(&mut self.changes);
-        let (outcomes, cause) = match session.client.apply_all(&changes) {
+        // Emptied but kept: the next batch reuses the memory.
+        let result = session.client.apply_all(&self.changes);
+        self.changes.clear();
+        let (outcomes, cause) = match result {
             Ok(report) => (report.outcomes, None),
             Err(aborted) => (aborted.report.outcomes, Some(aborted.cause)),
         };
         let mut last = Status::Done(0);
-        for (line, outcome) in lines.iter().zip(outcomes) {
+        for (line, outcome) in self.lines.drain(..).zip(outcomes) {
             match outcome {
                 Outcome::Applied => last = Status::Done(0),
                 Outcome::Failed(error) => {

@@ -23,22 +23,31 @@ impl Client {
     /// means every request before it without a refusal was applied. That spares the kernel one
     /// reply per change, which is most of its work on a change beside the change itself.
     pub fn apply_all(&mut self, changes: &[Change]) -> Result<BatchReport, BatchAborted> {
-        let requests: Vec<(u32, Vec<u8>)> = changes
+        // Every request in one buffer, so that a datagram is a slice of it.
+        let mut bytes = Vec::with_capacity(changes.len() * TYPICAL_REQUEST);
+        let requests: Vec<Request> = changes
             .iter()
             .map(|change| {
                 let sequence = self.next_sequence();
+                let start = bytes.len();
                 let message = self.ipvs_message(change.to_message());
-                (sequence, self.encode(message, NLM_F_REQUEST, sequence))
+                self.encode_into(message, NLM_F_REQUEST, sequence, &mut bytes);
+                Request {
+                    sequence,
+                    bytes: start..bytes.len(),
+                }
             })
             .collect();
-        let lengths: Vec<usize> = requests.iter().map(|(_, bytes)| bytes.len()).collect();
+        let lengths: Vec<usize> = requests.iter().map(|request| request.bytes.len()).collect();
         let limits = Limits::for_buffers(self.socket.receive_buffer(), self.socket.send_buffer());
 
         let mut report = BatchReport {
             outcomes: vec![Outcome::NotAttempted; changes.len()],
         };
         for datagram in plan(&lengths, limits) {
-            if let Err(cause) = self.send_datagram(changes, &requests, datagram, &mut report) {
+            if let Err(cause) =
+                self.send_datagram(changes, &mut bytes, &requests, datagram, &mut report)
+            {
                 return Err(BatchAborted { report, cause });
             }
         }
@@ -49,7 +58,8 @@ impl Client {
     fn send_datagram(
         &mut self,
         changes: &[Change],
-        requests: &[(u32, Vec<u8>)],
+        bytes: &mut [u8],
+        requests: &[Request],
         range: Range<usize>,
         report: &mut BatchReport,
     ) -> Result<(), Error> {
@@ -57,24 +67,20 @@ impl Client {
         let Some(last) = range.clone().last() else {
             return Ok(());
         };
-        let mut datagram: Vec<u8> = requests[range.clone()]
-            .iter()
-            .flat_map(|(_, bytes)| bytes.iter().copied())
-            .collect();
-        let last_start = datagram.len() - requests[last].1.len();
-        ask_for_acknowledgement(&mut datagram[last_start..]);
+        ask_for_acknowledgement(&mut bytes[requests[last].bytes.clone()]);
+        let datagram = &bytes[requests[range.start].bytes.start..requests[last].bytes.end];
         self.socket
-            .send(&datagram)
+            .send(datagram)
             .map_err(|source| send_error(&self.socket, operation_of(range.start), source))?;
 
         let mut pending: HashMap<u32, usize> = range
             .clone()
-            .map(|index| (requests[index].0, index))
+            .map(|index| (requests[index].sequence, index))
             .collect();
         for index in range.clone() {
             report.outcomes[index] = Outcome::Unknown;
         }
-        let last_sequence = requests[last].0;
+        let last_sequence = requests[last].sequence;
         let timeout = self.socket.timeout();
         while pending.contains_key(&last_sequence) {
             let first_pending = pending.values().min().copied().unwrap_or(range.start);
@@ -109,6 +115,15 @@ impl Client {
         }
         Ok(())
     }
+}
+
+/// The length of most requests (a destination is 168 bytes), to size the buffer once.
+const TYPICAL_REQUEST: usize = 168;
+
+/// One encoded request of a batch: its sequence number and where its bytes lie.
+struct Request {
+    sequence: u32,
+    bytes: Range<usize>,
 }
 
 /// Sets `NLM_F_ACK` in the flags of the netlink message `request` starts with.

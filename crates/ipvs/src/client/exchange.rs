@@ -50,15 +50,30 @@ impl Client {
     where
         F: GenlFamily + Emitable + Debug,
     {
+        let mut bytes = Vec::new();
+        self.encode_into(message, flags, sequence, &mut bytes);
+        bytes
+    }
+
+    /// Appends one netlink request carrying a genl message to `bytes`.
+    pub(crate) fn encode_into<F>(
+        &self,
+        message: GenlMessage<F>,
+        flags: u16,
+        sequence: u32,
+        bytes: &mut Vec<u8>,
+    ) where
+        F: GenlFamily + Emitable + Debug,
+    {
         let mut header = NetlinkHeader::default();
         header.flags = flags;
         header.sequence_number = sequence;
         header.port_number = self.socket.port_id();
         let mut request = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
         request.finalize();
-        let mut bytes = vec![0; request.buffer_len()];
-        request.serialize(&mut bytes);
-        bytes
+        let start = bytes.len();
+        bytes.resize(start + request.buffer_len(), 0);
+        request.serialize(&mut bytes[start..]);
     }
 
     /// Wraps an IPVS message for our family.

@@ -62,11 +62,11 @@ impl GenlFamily for IpvsMessage {
 
 impl Emitable for IpvsMessage {
     fn buffer_len(&self) -> usize {
-        self.attributes.as_slice().buffer_len()
+        attribute::nested_len(&self.attributes)
     }
 
     fn emit(&self, buffer: &mut [u8]) {
-        self.attributes.as_slice().emit(buffer)
+        attribute::emit_nested(&self.attributes, buffer)
     }
 }
 

@@ -7,15 +7,22 @@ use super::attribute::{
 };
 use super::{Command, CommandAttribute, IpvsMessage};
 use crate::model::{
-    AddressFamily, DaemonState, Destination, Netmask, Service, ServiceKey, SyncDaemon, Timeouts,
+    AddressFamily, DaemonState, Destination, Netmask, Service, ServiceFlags, ServiceKey,
+    SyncDaemon, Timeouts,
 };
 
 /// How libipvs names an existing service outside of add and edit: every attribute, with an
 /// empty scheduler, no flags, no timeout and the full netmask.
 fn service_reference(key: &ServiceKey) -> Service {
     Service {
+        key: *key,
         scheduler: String::new(),
-        ..Service::new(*key)
+        persistence_engine: None,
+        flags: ServiceFlags::EMPTY,
+        timeout: 0,
+        netmask: Netmask::full(key.family()),
+        stats: None,
+        stats64: None,
     }
 }
 

@@ -442,3 +442,47 @@ fn emitted_attributes_are_padded_with_zeros() {
     // Network byte order, then two bytes of padding.
     assert_eq!(bytes, [6, 0, 4, 0, 0, 80, 0, 0]);
 }
+
+/// The one-pass writer gives netlink-packet-core's bytes: nests within nests, padding over a
+/// dirty buffer, unknown attributes with either flag or both.
+#[test]
+fn attributes_are_written_as_netlink_packet_core_writes_them() {
+    let unknown = |kind: u16, length: usize| DefaultNla::new(kind, vec![7; length]);
+    let mut destination = destination_to_attributes(&sample_destinations()[0]);
+    destination.push(DestinationAttribute::Stats64(stats_to_attributes(
+        &Stats {
+            connections: 1,
+            in_bytes: u64::MAX,
+            ..Stats::default()
+        },
+        StatsWidth::Full64,
+    )));
+    destination.push(DestinationAttribute::Other(unknown(30, 3)));
+    let mut messages = vec![IpvsMessage::new(
+        Command::Other(200),
+        vec![
+            CommandAttribute::Service(service_to_attributes(&sample_services()[1])),
+            CommandAttribute::Destination(destination),
+            CommandAttribute::Daemon(daemon_to_attributes(&sample_daemons()[1])),
+            CommandAttribute::Other(unknown(7 | 0x8000, 5)),
+            CommandAttribute::Other(unknown(8 | 0x4000, 2)),
+            CommandAttribute::Other(unknown(9 | 0xc000, 1)),
+            CommandAttribute::Other(unknown(10, 0)),
+        ],
+    )];
+    for service in sample_services() {
+        messages.push(IpvsMessage::new_service(&service));
+        for destination in sample_destinations() {
+            messages.push(IpvsMessage::new_dest(&service.key, &destination));
+        }
+    }
+    for message in &messages {
+        let generic = message.attributes.as_slice();
+        assert_eq!(message.buffer_len(), generic.buffer_len());
+        let mut ours = vec![0xaa; message.buffer_len()];
+        message.emit(&mut ours);
+        let mut theirs = vec![0x55; generic.buffer_len()];
+        generic.emit(&mut theirs);
+        assert_eq!(ours, theirs, "{message:?}");
+    }
+}

@@ -22,7 +22,10 @@ pub use stats::{Counter, StatsAttribute, StatsWidth, stats_from_attributes, stat
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use netlink_packet_core::{DecodeError, DefaultNla, Emitable, NlaBuffer, NlasIterator, Parseable};
+use netlink_packet_core::{
+    DecodeError, DefaultNla, NLA_ALIGNTO, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HEADER_SIZE,
+    NLA_TYPE_MASK, Nla, NlaBuffer, NlasIterator, Parseable, nla_align,
+};
 
 use crate::model::AddressFamily;
 
@@ -51,14 +54,44 @@ where
         .collect()
 }
 
-/// Writes the attributes of a nest; `buffer` is exactly their length.
-fn emit_nested<T: netlink_packet_core::Nla>(attributes: &[T], buffer: &mut [u8]) {
-    attributes.emit(buffer)
+/// Writes attributes one after the other (a nest's value, or a message's attributes);
+/// `buffer` is exactly their length.
+///
+/// The bytes are those of netlink-packet-core's `Emitable for &[T]`, which asks each attribute
+/// for its value length five times; a nest's length sums its children's, so requests were
+/// spending most of their encoding there. Here it is asked once. As there, a kind with both
+/// flags keeps only `NLA_F_NESTED`.
+pub(crate) fn emit_nested<T: Nla>(attributes: &[T], buffer: &mut [u8]) {
+    let mut start = 0;
+    for attribute in attributes {
+        let value_len = attribute.value_len();
+        let end = start + NLA_HEADER_SIZE + nla_align!(value_len);
+        let Some(slot) = buffer.get_mut(start..end) else {
+            return;
+        };
+        let kind = attribute.kind();
+        let flag = if kind & NLA_F_NESTED != 0 {
+            NLA_F_NESTED
+        } else {
+            kind & NLA_F_NET_BYTEORDER
+        };
+        let (header, rest) = slot.split_at_mut(NLA_HEADER_SIZE);
+        // The length leaves out the padding.
+        header[..2].copy_from_slice(&((NLA_HEADER_SIZE + value_len) as u16).to_ne_bytes());
+        header[2..].copy_from_slice(&((kind & NLA_TYPE_MASK) | flag).to_ne_bytes());
+        let (value, padding) = rest.split_at_mut(value_len);
+        attribute.emit_value(value);
+        padding.fill(0);
+        start = end;
+    }
 }
 
-/// The value length of a nest.
-fn nested_len<T: netlink_packet_core::Nla>(attributes: &[T]) -> usize {
-    attributes.buffer_len()
+/// The length of attributes written one after the other (a nest's value length).
+pub(crate) fn nested_len<T: Nla>(attributes: &[T]) -> usize {
+    attributes
+        .iter()
+        .map(|attribute| NLA_HEADER_SIZE + nla_align!(attribute.value_len()))
+        .sum()
 }
 
 /// Copies `bytes` to the start of an attribute's value buffer, which `Nla::value_len` sized.
