@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::ops::Range;
 
 use netlink_packet_core::{DecodeError, NLM_F_ACK, NLM_F_REQUEST};
@@ -73,17 +72,16 @@ impl Client {
             .send(datagram)
             .map_err(|source| send_error(&self.socket, operation_of(range.start), source))?;
 
-        let mut pending: HashMap<u32, usize> = range
-            .clone()
-            .map(|index| (requests[index].sequence, index))
-            .collect();
+        // The requests of the datagram not yet answered are those whose outcome is unknown.
         for index in range.clone() {
             report.outcomes[index] = Outcome::Unknown;
         }
-        let last_sequence = requests[last].sequence;
         let timeout = self.socket.timeout();
-        while pending.contains_key(&last_sequence) {
-            let first_pending = pending.values().min().copied().unwrap_or(range.start);
+        while report.outcomes[last] == Outcome::Unknown {
+            let first_pending = range
+                .clone()
+                .find(|&index| report.outcomes[index] == Outcome::Unknown)
+                .unwrap_or(range.start);
             let decode_error = |source| Error::Decode {
                 operation: operation_of(first_pending),
                 source,
@@ -97,7 +95,7 @@ impl Client {
                     if matches!(error, Error::Overrun { .. }) {
                         if let Ok(queued) = self.socket.receive_queued() {
                             for datagram in queued.iter() {
-                                record(datagram, changes, &mut pending, report)
+                                record(datagram, changes, requests, range.clone(), report)
                                     .map_err(decode_error)?;
                             }
                         }
@@ -106,12 +104,14 @@ impl Client {
                 }
             };
             for datagram in datagrams.iter() {
-                record(datagram, changes, &mut pending, report).map_err(decode_error)?;
+                record(datagram, changes, requests, range.clone(), report).map_err(decode_error)?;
             }
         }
         // The last request was answered: the others that were not refused were applied.
-        for index in pending.into_values() {
-            report.outcomes[index] = Outcome::Applied;
+        for outcome in &mut report.outcomes[range] {
+            if *outcome == Outcome::Unknown {
+                *outcome = Outcome::Applied;
+            }
         }
         Ok(())
     }
@@ -134,11 +134,12 @@ fn ask_for_acknowledgement(request: &mut [u8]) {
     }
 }
 
-/// Records the acknowledgements a datagram holds for pending requests.
+/// Records the acknowledgements a datagram holds for the requests of `range` still pending.
 fn record(
     datagram: &[u8],
     changes: &[Change],
-    pending: &mut HashMap<u32, usize>,
+    requests: &[Request],
+    range: Range<usize>,
     report: &mut BatchReport,
 ) -> Result<(), DecodeError> {
     for incoming in messages(datagram) {
@@ -146,13 +147,58 @@ fn record(
         let Incoming::Ack { header, result } = incoming else {
             continue;
         };
-        let Some(index) = pending.remove(&header.sequence_number) else {
+        let Some(index) = request_index(requests, range.clone(), header.sequence_number) else {
             continue;
         };
+        if report.outcomes[index] != Outcome::Unknown {
+            continue;
+        }
         report.outcomes[index] = match result {
             Ok(()) => Outcome::Applied,
             Err(refusal) => Outcome::Failed(kernel_error(changes[index].operation(), refusal)),
         };
     }
     Ok(())
+}
+
+/// The request of `range` with this sequence number. The numbers of a batch go up by one, but
+/// where they wrap past 0, so the distance from the first finds the request but there.
+fn request_index(requests: &[Request], range: Range<usize>, sequence: u32) -> Option<usize> {
+    let first = requests.get(range.start)?.sequence;
+    let guess = range
+        .start
+        .checked_add(sequence.wrapping_sub(first) as usize)?;
+    if range.contains(&guess) && requests[guess].sequence == sequence {
+        return Some(guess);
+    }
+    range
+        .into_iter()
+        .find(|&index| requests[index].sequence == sequence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requests(sequences: &[u32]) -> Vec<Request> {
+        sequences
+            .iter()
+            .map(|&sequence| Request {
+                sequence,
+                bytes: 0..0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn requests_are_found_by_sequence_number_across_the_wrap() {
+        let batch = requests(&[7, u32::MAX - 1, u32::MAX, 1, 2, 3]);
+        for (index, request) in batch.iter().enumerate().skip(1) {
+            assert_eq!(request_index(&batch, 1..6, request.sequence), Some(index));
+        }
+        // Outside the datagram, or never sent.
+        assert_eq!(request_index(&batch, 1..6, 7), None);
+        assert_eq!(request_index(&batch, 1..6, 4), None);
+        assert_eq!(request_index(&batch, 3..3, 1), None);
+    }
 }
