@@ -6,11 +6,13 @@
 #                                       ours is timed inside the program, REF is the reference's
 #                                       ipvsadm-restore or ipvsadm -Sn)
 #   SAMPLES OPERATION TOOL US...        every repetition
+#   BASELINE OPERATION BASE_US OURS_US  with a baseline build: its median and ours
 #   SAME WHAT | DIFFERS WHAT            byte comparisons, a DIFFERS followed by "    | " detail lines
 #   STRACE TOOL OPERATION               then "    | " lines of `strace -c -f` (with --strace only)
 # Exits non-zero when a command fails or an output differs.
 #
-# Settings come from $BENCH_DIR/settings: REPS, STRACE (0 or 1).
+# Settings come from $BENCH_DIR/settings: REPS, STRACE, BASELINE (an earlier build's tools in
+# /opt/lvs/baseline, timed too), RESTORES_ONLY (0 or 1 each).
 set -uo pipefail
 
 BENCH_DIR=/opt/lvs/bench
@@ -20,6 +22,9 @@ RULES=$BENCH_DIR/rules
 
 REF=/usr/sbin
 OURS=$LVS_BIN
+BASE=/opt/lvs/baseline
+TOOLS=(ref ours)
+[ "${BASELINE:-0}" = 1 ] && TOOLS+=(base)
 WORK=/tmp/bench
 mkdir -p "$WORK"
 FAILED=0
@@ -82,21 +87,30 @@ measure() {
   local -a prefix=()
   [ "$prepare" = fresh_namespace ] && prefix=("${IN_NAMESPACE[@]}")
   shift 3
-  local -a ref_us=() ours_us=()
+  local -a ref_us=() ours_us=() base_us=()
   for ((rep = 1; rep <= REPS; rep++)); do
-    for tool in ref ours; do
+    for tool in "${TOOLS[@]}"; do
       $prepare
       local dir=$REF
       [ "$tool" = ours ] && dir=$OURS
+      [ "$tool" = base ] && dir=$BASE
       timed "$input" /dev/null "${prefix[@]}" "$dir/$1" "${@:2}" || return 1
-      if [ "$tool" = ref ]; then ref_us+=("$US"); else ours_us+=("$US"); fi
+      case $tool in
+        ref) ref_us+=("$US") ;;
+        ours) ours_us+=("$US") ;;
+        base) base_us+=("$US") ;;
+      esac
     done
-    say "$operation: repetition $rep: reference $((ref_us[-1] / 1000)) ms, ours $((ours_us[-1] / 1000)) ms"
+    say "$operation: repetition $rep: reference $((ref_us[-1] / 1000)) ms, ours $((ours_us[-1] / 1000)) ms${base_us[*]:+, baseline $((base_us[-1] / 1000)) ms}"
   done
   echo "SAMPLES $operation ref ${ref_us[*]}"
   echo "SAMPLES $operation ours ${ours_us[*]}"
   REFERENCE_MEDIANS[$operation]=$(median "${ref_us[@]}")
   echo "RESULT $operation ${REFERENCE_MEDIANS[$operation]} $(median "${ours_us[@]}")"
+  if [ "${#base_us[@]}" -gt 0 ]; then
+    echo "SAMPLES $operation base ${base_us[*]}"
+    echo "BASELINE $operation $(median "${base_us[@]}") $(median "${ours_us[@]}")"
+  fi
 }
 
 # compare WHAT EXPECTED_FILE ACTUAL_FILE
@@ -163,9 +177,11 @@ if [ "$STRACE" = 1 ]; then
   exit "$FAILED"
 fi
 
-measure "ipvsadm -Ln" : /dev/null ipvsadm -Ln || exit 1
-measure "ipvsadm -Sn" : /dev/null ipvsadm -Sn || exit 1
-measure "ipvsadm-save -n" : /dev/null ipvsadm-save -n || exit 1
+if [ "${RESTORES_ONLY:-0}" != 1 ]; then
+  measure "ipvsadm -Ln" : /dev/null ipvsadm -Ln || exit 1
+  measure "ipvsadm -Sn" : /dev/null ipvsadm -Sn || exit 1
+  measure "ipvsadm-save -n" : /dev/null ipvsadm-save -n || exit 1
+fi
 measure "ipvsadm -R" fresh_namespace "$RULES" ipvsadm -R || exit 1
 measure "ipvsadm-restore" fresh_namespace "$RULES" ipvsadm-restore || exit 1
 
@@ -186,5 +202,6 @@ done
 echo "SAMPLES library program ours ${program_us[*]}"
 echo "SAMPLES library read ours ${read_us[*]}"
 echo "RESULT library program $(median "${REFERENCE_MEDIANS[ipvsadm-restore]}") $(median "${program_us[@]}")"
-echo "RESULT library read $(median "${REFERENCE_MEDIANS[ipvsadm -Sn]}") $(median "${read_us[@]}")"
+[ "${RESTORES_ONLY:-0}" = 1 ] ||
+  echo "RESULT library read $(median "${REFERENCE_MEDIANS[ipvsadm -Sn]}") $(median "${read_us[@]}")"
 exit "$FAILED"
