@@ -270,7 +270,7 @@ impl Table {
     }
 
     /// Whether the kernel has the service's scheduler and persistence engine.
-    fn check_modules(&self, service: &Service) -> Result<(), ()> {
+    fn check_modules(&mut self, service: &Service) -> Result<(), ()> {
         let engine_ok = match service.persistence_engine.as_deref() {
             Some(engine) if !engine.is_empty() => self.schedulers.has(&format!("pe_{engine}")),
             _ => true,
@@ -313,6 +313,9 @@ fn check_destination(
 /// workstation checking a file for a director), every name is taken on trust.
 struct Schedulers {
     release: Option<String>,
+    /// The answers so far: a file of 10,000 services names a few schedulers, and a module not
+    /// loaded yet means reading the kernel's module lists.
+    known: HashMap<String, bool>,
 }
 
 impl Schedulers {
@@ -327,16 +330,23 @@ impl Schedulers {
         };
         Schedulers {
             release: release.filter(ipvs_present),
+            known: HashMap::new(),
         }
     }
 
     /// `name` is a scheduler (`rr`) or an engine (`pe_sip`).
-    fn has(&self, name: &str) -> bool {
+    fn has(&mut self, name: &str) -> bool {
         let Some(release) = &self.release else {
             return true;
         };
+        if let Some(&known) = self.known.get(name) {
+            return known;
+        }
         let module = format!("ip_vs_{name}");
-        Path::new("/sys/module").join(&module).exists() || module_known(release, &module)
+        let present =
+            Path::new("/sys/module").join(&module).exists() || module_known(release, &module);
+        self.known.insert(name.to_owned(), present);
+        present
     }
 }
 
