@@ -155,7 +155,9 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttribu
 /// The attributes that identify a service, as libipvs sends them to look one up (the
 /// destination dump): family, then fwmark or protocol, address and port.
 pub fn service_key_to_attributes(key: &ServiceKey) -> Vec<ServiceAttribute> {
-    let mut attributes = vec![ServiceAttribute::AddressFamily(key.family().to_raw())];
+    // Room for a whole service's attributes, which start with these.
+    let mut attributes = Vec::with_capacity(SERVICE_ATTRIBUTES);
+    attributes.push(ServiceAttribute::AddressFamily(key.family().to_raw()));
     match key {
         ServiceKey::Fwmark { mark, .. } => attributes.push(ServiceAttribute::Fwmark(*mark)),
         ServiceKey::Address {
@@ -170,6 +172,9 @@ pub fn service_key_to_attributes(key: &ServiceKey) -> Vec<ServiceAttribute> {
     }
     attributes
 }
+
+/// The most attributes [`service_to_attributes`] gives.
+const SERVICE_ATTRIBUTES: usize = 9;
 
 /// Every attribute of a service, in libipvs's order: the key, scheduler, persistence engine
 /// (only if set), flags with a full mask, timeout, netmask. Statistics are never sent.
