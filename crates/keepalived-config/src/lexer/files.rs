@@ -92,12 +92,32 @@ pub struct CopyLine {
     /// The directory of its file (for `${_PWD}`); 32 bits, so that with `skip` it takes the
     /// room of one `usize` in a copy of hundreds of thousands of lines.
     pub directory: u32,
-    /// Its text after comment removal (empty for blank lines and include directives), with
-    /// the original columns.
-    pub text: MappedText,
     /// How the line reads in a block skipped by counting braces: worked out once here for the
     /// processes that read the copy and skip most of it.
     pub(crate) skip: Option<super::reader::Skippable>,
+    /// Its text after comment removal (empty for blank lines and include directives), with
+    /// the original columns.
+    text: CopyText,
+}
+
+/// The text of a [`CopyLine`]. Most lines are kept as read, less their blanks: those are only
+/// a place in their file's text, which keeps the copy of a large configuration small.
+#[derive(Clone, Debug)]
+enum CopyText {
+    /// The bytes `start..end` of the file's text, starting at `column` on its line.
+    Verbatim { start: u32, end: u32, column: u32 },
+    /// Text changed by comment removal.
+    Edited(Box<MappedText>),
+}
+
+impl CopyLine {
+    /// Whether the line has no text.
+    pub fn is_empty(&self) -> bool {
+        match &self.text {
+            CopyText::Verbatim { start, end, .. } => start == end,
+            CopyText::Edited(text) => text.is_empty(),
+        }
+    }
 }
 
 /// The configuration as the parent process read it.
@@ -107,6 +127,65 @@ pub struct ConsolidatedCopy {
     pub lines: Vec<CopyLine>,
     /// The directories of the files, indexed by [`CopyLine::directory`].
     pub directories: Vec<String>,
+    /// The text of each file read, by [`FileId`].
+    texts: Vec<Option<std::sync::Arc<String>>>,
+}
+
+impl ConsolidatedCopy {
+    /// Keeps the text of the file `id` for the lines read from it.
+    fn add_file(&mut self, id: FileId, text: &std::sync::Arc<String>) {
+        let index = id.0 as usize;
+        if self.texts.len() <= index {
+            self.texts.resize(index + 1, None);
+        }
+        self.texts[index] = Some(std::sync::Arc::clone(text));
+    }
+
+    /// Appends a line.
+    pub(crate) fn push(
+        &mut self,
+        text: MappedText,
+        directory: u32,
+        skip: Option<super::reader::Skippable>,
+    ) {
+        let position = text.position();
+        let of_file = self
+            .texts
+            .get(position.file.0 as usize)
+            .and_then(Option::as_ref);
+        let verbatim = text.verbatim().and_then(|(all, range, column)| {
+            of_file.filter(|file| std::sync::Arc::ptr_eq(file, all))?;
+            Some(CopyText::Verbatim {
+                start: u32::try_from(range.start).ok()?,
+                end: u32::try_from(range.end).ok()?,
+                column,
+            })
+        });
+        self.lines.push(CopyLine {
+            position,
+            directory,
+            skip,
+            text: verbatim.unwrap_or_else(|| CopyText::Edited(Box::new(text))),
+        });
+    }
+
+    /// The text of `line` (a line of this copy).
+    pub fn text(&self, line: &CopyLine) -> MappedText {
+        match &line.text {
+            CopyText::Verbatim { start, end, column } => {
+                match self.texts.get(line.position.file.0 as usize) {
+                    Some(Some(all)) => MappedText::from_verbatim(
+                        all,
+                        *start as usize..*end as usize,
+                        *column,
+                        line.position,
+                    ),
+                    _ => MappedText::from_line("", line.position),
+                }
+            }
+            CopyText::Edited(text) => MappedText::clone(text),
+        }
+    }
 }
 
 /// A file being read.
@@ -355,6 +434,9 @@ impl FileReader {
             // Each line of the file becomes a line of the copy.
             self.copy.lines.reserve(file.line_count());
             let id = sources.add(file);
+            if let Some(file) = sources.file(id) {
+                self.copy.add_file(id, file.text());
+            }
             self.copy.directories.push(directory);
             let dir_index = self.copy.directories.len() - 1;
             if let Some(glob) = self.stack.last_mut() {

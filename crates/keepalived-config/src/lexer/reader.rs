@@ -113,15 +113,15 @@ impl<'a> LineReader<'a> {
                         let copy: &ConsolidatedCopy = copy;
                         let line = copy.lines.get(*next)?;
                         *next += 1;
-                        if let (Some(effect), false) = (line.skip, line.text.is_empty()) {
+                        if let (Some(effect), false) = (line.skip, line.is_empty()) {
                             // The parent found no comment, quote, escape, parameter,
                             // condition, sequence or include on this line, and trimmed it:
                             // comment removal would change nothing.
                             out.position = Some(line.position);
                             self.enter_directory(line.directory as usize);
-                            return Some((line.text.clone(), Some(effect)));
+                            return Some((copy.text(line), Some(effect)));
                         }
-                        (line.text.clone(), line.directory as usize)
+                        (copy.text(line), line.directory as usize)
                     }
                 },
             };
@@ -240,13 +240,9 @@ impl<'a> LineReader<'a> {
 
     fn record_copy(&mut self, text: MappedText, directory: usize, skip: Option<Skippable>) {
         if let Physical::Files { reader, .. } = &mut self.physical {
-            reader.copy.lines.push(super::files::CopyLine {
-                position: text.position(),
-                // Files are counted in a `u32` (`FileId`): so are their directories.
-                directory: u32::try_from(directory).unwrap_or(u32::MAX),
-                text,
-                skip,
-            });
+            // Files are counted in a `u32` (`FileId`): so are their directories.
+            let directory = u32::try_from(directory).unwrap_or(u32::MAX);
+            reader.copy.push(text, directory, skip);
         }
     }
 
@@ -550,6 +546,29 @@ pub(crate) enum Skippable {
     Closes,
 }
 
+/// What a byte means to [`skippable`].
+#[derive(Clone, Copy)]
+enum ByteClass {
+    Plain,
+    /// A byte some lexical rule acts on.
+    Lexical,
+    Brace,
+}
+
+/// [`ByteClass`] by byte: a table, as every byte of the configuration is looked at.
+static BYTE_CLASS: [ByteClass; 256] = {
+    let mut table = [ByteClass::Plain; 256];
+    let lexical = *b"\"\\!#@$~";
+    let mut i = 0;
+    while i < lexical.len() {
+        table[lexical[i] as usize] = ByteClass::Lexical;
+        i += 1;
+    }
+    table[b'{' as usize] = ByteClass::Brace;
+    table[b'}' as usize] = ByteClass::Brace;
+    table
+};
+
 /// How a line without its leading and trailing blanks reads in a skipped block; `None` when
 /// the lexer's rules must see it (comment, quote, escape, parameter, condition, sequence,
 /// include, or braces in other places).
@@ -563,11 +582,11 @@ fn skippable(text: &str) -> Option<Skippable> {
         return None;
     }
     let mut braces = 0;
-    for b in bytes {
-        match b {
-            b'"' | b'\\' | b'!' | b'#' | b'@' | b'$' | b'~' => return None,
-            b'{' | b'}' => braces += 1,
-            _ => {}
+    for &b in bytes {
+        match BYTE_CLASS[usize::from(b)] {
+            ByteClass::Plain => {}
+            ByteClass::Lexical => return None,
+            ByteClass::Brace => braces += 1,
         }
     }
     match braces {
@@ -582,30 +601,19 @@ fn skippable(text: &str) -> Option<Skippable> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexer::files::CopyLine;
     use crate::process::Process;
     use crate::source::{FileId, LinePosition};
 
     fn lines_of(text: &str, config_id: &str) -> (Vec<String>, Vec<String>) {
-        let copy = ConsolidatedCopy {
-            lines: text
-                .lines()
-                .enumerate()
-                .map(|(i, l)| {
-                    let position = LinePosition {
-                        file: FileId(0),
-                        line: i as u32 + 1,
-                    };
-                    CopyLine {
-                        position,
-                        directory: 0,
-                        text: MappedText::from_line(l, position),
-                        skip: skippable(l),
-                    }
-                })
-                .collect(),
-            directories: vec!["/etc/keepalived".into()],
-        };
+        let mut copy = ConsolidatedCopy::default();
+        copy.directories.push("/etc/keepalived".into());
+        for (i, l) in text.lines().enumerate() {
+            let position = LinePosition {
+                file: FileId(0),
+                line: i as u32 + 1,
+            };
+            copy.push(MappedText::from_line(l, position), 0, skippable(l));
+        }
         let mut out = Reporter::new(Process::Vrrp);
         let mut reader = LineReader::new(
             Physical::Copy {

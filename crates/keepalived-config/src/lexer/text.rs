@@ -162,6 +162,30 @@ impl MappedText {
         }
     }
 
+    /// The bytes `range` of a file's text `all`, the first of them at `column` on its line,
+    /// without a copy (what [`MappedText::verbatim`] describes).
+    pub(crate) fn from_verbatim(
+        all: &Arc<String>,
+        range: Range<usize>,
+        column: u32,
+        position: LinePosition,
+    ) -> Self {
+        let mut text = MappedText::from_shared(all, range, position);
+        text.offsets = Offsets::Shifted(column);
+        text
+    }
+
+    /// If this text is a stretch of a file's text as written: that text, where the stretch
+    /// is in it, and its column on its line.
+    pub(crate) fn verbatim(&self) -> Option<(&Arc<String>, Range<usize>, u32)> {
+        match (&self.text, &self.offsets) {
+            (Text::Shared { all, start, end }, Offsets::Shifted(column)) => {
+                Some((all, *start..*end, *column))
+            }
+            _ => None,
+        }
+    }
+
     /// Text that does not appear as such in the file (a parameter's value, a `~SEQ` body):
     /// all of it is attributed to one offset of `position`'s line.
     pub fn synthetic(text: &str, position: LinePosition, offset: u32) -> Self {
