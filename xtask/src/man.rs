@@ -379,7 +379,7 @@ fn vrrpd() -> String {
          `vrrp_garp_interval` pacing, `garp_extra_if`, SMTP alerts, `vrrp_startup_delay`, \
          network namespaces, SNMP, D-Bus, the JSON dump and genhash; on the checker side \
          `SSL_GET`, `SMTP_CHECK`, `DNS_CHECK`, `UDP_CHECK`, `PING_CHECK`, `FILE_CHECK`, \
-         `BFD_CHECK`, `ha_suspend`, `lvs_sync_daemon`, `lvs_timeouts`, `lvs_flush`.",
+         `BFD_CHECK`, `lvs_timeouts`, `lvs_flush`.",
     );
     let ignored: Vec<String> = vrrpd_cli::options()
         .filter(|o| o.doc.support == Support::Ignored)

@@ -43,6 +43,7 @@ use lvs::checker::{Schedule, Timing};
 use lvs::desired_table;
 use lvs::mapping;
 use lvs::pool::{CheckerState, Pool, PoolEvent};
+use lvs::suspend::{self, Suspension};
 use nix::poll::{PollFd, PollFlags, ppoll};
 use nix::sys::signal::Signal;
 use nix::sys::signalfd::SignalFd;
@@ -52,10 +53,12 @@ use vrrpd_runtime::bfd_sessions::{BfdReport, BfdSessions};
 use vrrpd_runtime::checker_child::{CheckerStart, EXIT_CONFIG, EXIT_FATAL};
 use vrrpd_runtime::logging::{self, LogSettings};
 use vrrpd_runtime::metrics::{Histogram, MetricsResponder, MetricsServer};
+use vrrpd_runtime::netlink::{Monitor, NetEvent, Rtnetlink};
 use vrrpd_runtime::notify_fifo::NotifyFifos;
 use vrrpd_runtime::process::{self, PidFile};
 use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
 use vrrpd_runtime::smtp_alert::Mailer;
+use vrrpd_runtime::sync_daemon::{self, CheckerSync, SyncOp};
 use vrrpd_runtime::track_files::{self as files, FileWatch};
 
 use crate::metrics::{CheckCounts, CheckerView, DURATION_BUCKETS, LvsView};
@@ -324,6 +327,8 @@ struct RunningChecker {
     probe: Option<Probe>,
     /// Its place in `Daemon::in_flight` while `probe` is set.
     slot: usize,
+    /// Not suspended by `ha_suspend` (keepalived's `checker->enabled`).
+    enabled: bool,
     /// FILE_CHECK: the value last read.
     file_value: i64,
     /// FILE_CHECK: what it has added to the real server's effective weight.
@@ -378,6 +383,12 @@ struct Daemon {
     fifos: NotifyFifos,
     /// Where SMTP alerts go (`None`: no `smtp_server` or no `notification_email`).
     mailer: Option<Mailer>,
+    /// `ha_suspend`: how many local addresses each virtual server has.
+    suspension: Suspension,
+    /// `ha_suspend`: the address changes of the host, while a virtual server uses it.
+    addresses: Option<Monitor>,
+    /// `lvs_sync_daemon` without a VRRP instance: the sync daemons this process runs.
+    sync: Option<CheckerSync>,
 }
 
 impl Daemon {
@@ -420,16 +431,28 @@ impl Daemon {
             bfd_sessions: None,
             fifos: NotifyFifos::default(),
             mailer: None,
+            suspension: Suspension::default(),
+            addresses: None,
+            sync: None,
         };
         daemon.open_outlets();
-        // keepalived programs IPVS (timeouts, flush) only when there are virtual servers.
+        // keepalived programs IPVS (timeouts, sync daemons, flush) only when there are virtual
+        // servers.
         if !daemon.config.virtual_servers.is_empty() {
             daemon.set_timeouts();
+            daemon.sync = CheckerSync::of(&daemon.config);
+            if let Some(ops) = daemon.sync.as_ref().map(CheckerSync::at_start) {
+                daemon.send_sync(ops);
+            }
             if daemon.config.global.lvs_flush {
                 daemon.flush();
             }
         }
         let started_down = daemon.take_over_existing(respawned);
+        daemon.suspension = Suspension::new(&daemon.config, &[]);
+        if suspend::in_use(&daemon.config) {
+            daemon.watch_addresses();
+        }
         daemon.checkers = daemon.build_checkers(Instant::now(), &HashMap::new(), &started_down);
         daemon.read_files(false);
         daemon.schedule_all();
@@ -734,9 +757,14 @@ impl Daemon {
                     if let Some(old) = kept {
                         schedule.migrate_from(&old.schedule);
                     }
-                    if kept.is_none() && !matches!(work, Work::Idle) {
+                    // FILE_CHECKs have no schedule: keepalived neither logs nor suspends them here.
+                    let scheduled = !matches!(work, Work::Idle | Work::File { .. });
+                    let enabled =
+                        suspend::enabled_at_start(scheduled, self.suspension.is_active(service));
+                    if scheduled && (kept.is_none() || !enabled) {
                         info!(
-                            "Activating healthchecker for service {} for VS {}",
+                            "{}ctivating healthchecker for service {} for VS {}",
+                            if enabled { "A" } else { "Dea" },
                             rs_name(rs),
                             vs_name(vs)
                         );
@@ -750,6 +778,7 @@ impl Daemon {
                         schedule,
                         probe: None,
                         slot: 0,
+                        enabled,
                         file_value: 0,
                         file_weight: 0,
                         started: None,
@@ -792,11 +821,23 @@ impl Daemon {
             let timeout = next.map(|deadline| {
                 TimeSpec::from_duration(deadline.saturating_duration_since(Instant::now()))
             });
-            let (signals_ready, files_ready, ready, link_ready, server_ready, bfd_ready) = {
+            let (
+                signals_ready,
+                files_ready,
+                addresses_ready,
+                ready,
+                link_ready,
+                server_ready,
+                bfd_ready,
+            ) = {
                 let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
                 let watched = self.files.as_ref().map(FileWatch::fd);
                 if let Some(fd) = watched {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                }
+                let addresses_at = fds.len();
+                if let Some(monitor) = &self.addresses {
+                    fds.push(PollFd::new(monitor.as_fd(), PollFlags::POLLIN));
                 }
                 let link_at = fds.len();
                 if let Some(link) = &self.metrics_link {
@@ -842,6 +883,7 @@ impl Daemon {
                 (
                     is_ready(&fds[0]),
                     watched.is_some() && is_ready(&fds[1]),
+                    self.addresses.is_some() && is_ready(&fds[addresses_at]),
                     ready,
                     server_at > link_at && is_ready(&fds[link_at]),
                     fds[server_at..bfd_at]
@@ -867,6 +909,9 @@ impl Daemon {
             }
             if bfd_ready {
                 self.bfd_readable(now);
+            }
+            if addresses_ready {
+                self.addresses_changed();
             }
             if link_ready {
                 if let Some(mut link) = self.metrics_link.take() {
@@ -995,6 +1040,13 @@ impl Daemon {
                     Work::Idle | Work::File { .. } | Work::Bfd { .. }
                 )
             {
+                continue;
+            }
+            if !checker.enabled {
+                checker.schedule.pass(now);
+                if let Some(at) = checker.schedule.next_attempt() {
+                    self.due.push(Reverse((at, index)));
+                }
                 continue;
             }
             if matches!(checker.work, Work::Script { .. })
@@ -1684,11 +1736,17 @@ impl Daemon {
         self.open_outlets();
         if !self.config.virtual_servers.is_empty() || !old_config.virtual_servers.is_empty() {
             self.set_timeouts();
+            let sync = CheckerSync::of(&self.config);
+            let ops = CheckerSync::at_reload(self.sync.as_ref(), sync.as_ref());
+            self.send_sync(ops);
+            // keepalived forgets the old settings even when the new ones start nothing.
+            self.sync = sync;
         }
         let old_checkers = std::mem::take(&mut self.checkers);
         let previous = previous_checkers(&old_config, &old_checkers);
         let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
         migrate_pool(&old_config, &old_pool, &self.config, &mut self.pool);
+        self.reload_suspension(&old_config);
         // Children of the old checkers are left to finish; their results are dropped.
         self.children = Children::default();
         self.checkers = self.build_checkers(now, &previous, &[]);
@@ -1706,6 +1764,131 @@ impl Daemon {
             now.elapsed().as_millis(),
             read.as_millis()
         );
+    }
+
+    /// `ha_suspend` at start: the address monitor opens and the host's addresses are counted, as
+    /// keepalived's checker process reads them (each one as an addition).
+    fn watch_addresses(&mut self) {
+        self.addresses = match Monitor::open_addresses() {
+            Ok(monitor) => Some(monitor),
+            Err(e) => {
+                info!("Error while registering Kernel netlink reflector channel: {e}");
+                None
+            }
+        };
+        let present = match Rtnetlink::open().and_then(|mut netlink| netlink.addresses()) {
+            Ok(addresses) => addresses,
+            Err(e) => {
+                warn!("Cannot read the interface addresses: {e}");
+                Vec::new()
+            }
+        };
+        for address in present {
+            self.count_address(address.address, true);
+        }
+    }
+
+    /// One address added or removed: the counts of the virtual servers it is the address of move
+    /// (keepalived's `update_checker_activity`, which does nothing without checkers). Returns those
+    /// virtual servers.
+    fn count_address(&mut self, address: IpAddr, added: bool) -> Vec<usize> {
+        let any_checker = self
+            .config
+            .virtual_servers
+            .iter()
+            .any(|vs| vs.real_servers.iter().any(|rs| !rs.checkers.is_empty()));
+        if !any_checker {
+            return Vec::new();
+        }
+        let matched = self
+            .suspension
+            .address_changed(&self.config, address, added);
+        if !matched.is_empty() {
+            debug!(
+                "Netlink reflector reports IP {address} {}",
+                if added { "added" } else { "removed" }
+            );
+        }
+        matched
+    }
+
+    /// The address monitor has news: checkers of virtual servers whose address came are activated,
+    /// those whose address went from every interface are suspended. Nothing else changes: the
+    /// table and the real servers' standing stay as they are.
+    fn addresses_changed(&mut self) {
+        let Some(monitor) = self.addresses.as_mut() else {
+            return;
+        };
+        let events = match monitor.read_events() {
+            Ok(events) => events,
+            Err(e) => {
+                warn!("Netlink address monitor: {e}");
+                return;
+            }
+        };
+        for event in events {
+            match event {
+                NetEvent::AddressAdded(a) => self.address_event(a.address, true),
+                NetEvent::AddressRemoved(a) => self.address_event(a.address, false),
+                NetEvent::Link(_) | NetEvent::LinkRemoved(_) => {}
+            }
+        }
+    }
+
+    /// One address added or removed: the checkers of the virtual servers it is the address of are
+    /// switched as keepalived switches them, each switch logged.
+    fn address_event(&mut self, address: IpAddr, added: bool) {
+        for service in self.count_address(address, added) {
+            let active = self.suspension.is_active(service);
+            let Some(vs) = self.config.virtual_servers.get(service) else {
+                continue;
+            };
+            for checker in self.checkers.iter_mut().filter(|c| c.service == service) {
+                let Some(enabled) = suspend::switch(checker.enabled, added, active) else {
+                    continue;
+                };
+                checker.enabled = enabled;
+                let rs_text = vs
+                    .real_servers
+                    .get(checker.real_server)
+                    .map(rs_name)
+                    .unwrap_or_default();
+                info!(
+                    "{} healthchecker for service {rs_text} for VS {}",
+                    if enabled { "Activating" } else { "Suspending" },
+                    vs_name(vs)
+                );
+            }
+        }
+    }
+
+    /// `ha_suspend` on reload, as keepalived: the monitor stays open while a virtual server uses
+    /// it, without reading the addresses again (a new virtual server counts 0); opened by this
+    /// reload, it reads them; a virtual server that stays keeps its count.
+    fn reload_suspension(&mut self, old_config: &Config) {
+        let old = std::mem::replace(&mut self.suspension, Suspension::new(&self.config, &[]));
+        if !suspend::in_use(&self.config) {
+            self.addresses = None;
+        } else if self.addresses.is_none() {
+            self.watch_addresses();
+        }
+        let old_services: HashMap<(&ServiceAddress, Option<Protocol>), usize> = old_config
+            .virtual_servers
+            .iter()
+            .enumerate()
+            .map(|(index, vs)| (service_identity(vs), index))
+            .collect();
+        for (index, vs) in self.config.virtual_servers.iter().enumerate() {
+            if let Some(&old_index) = old_services.get(&service_identity(vs)) {
+                self.suspension.carry(index, &old, old_index);
+            }
+        }
+    }
+
+    fn send_sync(&mut self, ops: Vec<SyncOp>) {
+        if let Some(client) = self.client.as_mut() {
+            sync_daemon::send(client, ops);
+        }
     }
 
     fn shutdown(&mut self) {
@@ -1731,6 +1914,9 @@ impl Daemon {
             self.omega_notifies(true);
         }
         self.ping_groups.restore();
+        if let Some(ops) = self.sync.as_ref().map(CheckerSync::at_stop) {
+            self.send_sync(ops);
+        }
         // keepalived's ipvs_stop: the kernel's own timeouts come back, with or without -I.
         if let (Some(original), Some(client)) = (self.original_timeouts, self.client.as_mut()) {
             if let Err(e) = client.set_timeouts(&original) {
@@ -2342,6 +2528,80 @@ mod tests {
         assert_ne!(after[1], before[1], "a changed checker starts over");
         assert_eq!(after[2], before[2], "the fwmark service's checker too");
         assert_eq!(daemon.pool.services[0].real_servers[0].weight(), 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn ha_suspend_pauses_the_checkers_while_the_address_is_not_local() {
+        // 127.0.0.1 is on lo; 10.255.0.1 is on no interface of the host running the test.
+        let text = "virtual_server 10.255.0.1 80 {\n protocol TCP\n ha_suspend\n delay_loop 6\n\
+             real_server 192.168.0.1 80 {\n TCP_CHECK {\n }\n }\n}\n\
+             virtual_server 127.0.0.1 80 {\n protocol TCP\n ha_suspend\n\
+             real_server 192.168.0.2 80 {\n TCP_CHECK {\n }\n }\n}\n\
+             virtual_server 10.255.0.2 80 {\n protocol TCP\n\
+             real_server 192.168.0.3 80 {\n TCP_CHECK {\n }\n }\n}\n";
+        let mut daemon = daemon(config(text));
+        if daemon.addresses.is_none() {
+            eprintln!("skipped: no rtnetlink here");
+            return;
+        }
+        let enabled =
+            |daemon: &Daemon| -> Vec<bool> { daemon.checkers.iter().map(|c| c.enabled).collect() };
+        assert_eq!(enabled(&daemon), [false, true, true]);
+        // A suspended checker makes no attempt when due: it looks again delay_loop later.
+        let due = daemon.checkers[0]
+            .schedule
+            .next_attempt()
+            .expect("scheduled");
+        daemon.start_due(due);
+        assert!(daemon.checkers[0].probe.is_none());
+        assert!(!daemon.checkers[0].schedule.has_run());
+        assert_eq!(
+            daemon.checkers[0].schedule.next_attempt(),
+            Some(due + Duration::from_secs(6))
+        );
+        let before = desired_table(&daemon.config, &daemon.pool);
+        let vip: IpAddr = "10.255.0.1".parse().expect("address");
+        daemon.address_event(vip, true);
+        assert_eq!(enabled(&daemon), [true, true, true]);
+        // On two interfaces: suspended only once it has gone from both.
+        daemon.address_event(vip, true);
+        daemon.address_event(vip, false);
+        assert_eq!(enabled(&daemon), [true, true, true]);
+        daemon.address_event(vip, false);
+        assert_eq!(enabled(&daemon), [false, true, true]);
+        // The address of a service without ha_suspend changes nothing.
+        daemon.address_event("10.255.0.2".parse().expect("address"), false);
+        assert_eq!(enabled(&daemon), [false, true, true]);
+        assert_eq!(desired_table(&daemon.config, &daemon.pool), before);
+    }
+
+    #[test]
+    fn ha_suspend_counts_survive_a_reload_and_a_new_service_starts_suspended() {
+        let dir = file_dir("suspend-reload");
+        let path = dir.join("keepalived.conf");
+        let text = "virtual_server 10.255.0.1 80 {\n protocol TCP\n ha_suspend\n\
+             real_server 192.168.0.1 80 {\n TCP_CHECK {\n }\n }\n}\n";
+        std::fs::write(&path, text).expect("write configuration");
+        let mut daemon = daemon(config(text));
+        daemon.options.config_file = path.to_string_lossy().into_owned();
+        if daemon.addresses.is_none() {
+            eprintln!("skipped: no rtnetlink here");
+            return;
+        }
+        daemon.address_event("10.255.0.1".parse().expect("address"), true);
+        // keepalived reads no addresses on reload: the local 127.0.0.1 of the new service counts 0.
+        std::fs::write(
+            &path,
+            format!(
+                "{text}virtual_server 127.0.0.1 80 {{\n protocol TCP\n ha_suspend\n\
+                 real_server 192.168.0.2 80 {{\n TCP_CHECK {{\n }}\n }}\n}}\n"
+            ),
+        )
+        .expect("write configuration");
+        daemon.reload(Instant::now());
+        let enabled: Vec<bool> = daemon.checkers.iter().map(|c| c.enabled).collect();
+        assert_eq!(enabled, [true, false]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -104,6 +104,16 @@ impl Schedule {
         Some(now + self.timing.connect_timeout)
     }
 
+    /// A due attempt is not made (its virtual server is suspended by `ha_suspend`): the checker
+    /// looks again `delay_loop` later, its standing and the retries it has used unchanged, as
+    /// keepalived's checker threads re-arm themselves while disabled.
+    pub fn pass(&mut self, now: Instant) {
+        if self.in_flight || self.next > now {
+            return;
+        }
+        self.next = now + self.timing.delay_loop;
+    }
+
     /// Reports how the attempt ended; returns the checker's new standing when it changed (or
     /// when it first ran and confirmed a standing keepalived reports, see the module doc).
     pub fn finish(&mut self, success: bool, now: Instant) -> Option<bool> {
@@ -255,6 +265,24 @@ mod tests {
         s.finish(true, secs(t0, 1));
         s.start(secs(t0, 7));
         assert_eq!(s.finish(false, secs(t0, 7)), Some(false));
+    }
+
+    #[test]
+    fn a_passed_attempt_waits_delay_loop_and_keeps_the_retries() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(timing(1), false, t0, 0.0);
+        s.start(secs(t0, 1));
+        s.finish(true, secs(t0, 1));
+        s.start(secs(t0, 7));
+        assert_eq!(s.finish(false, secs(t0, 7)), None); // retry 1 of 1, due at 10
+        s.pass(secs(t0, 9)); // not due yet: nothing
+        assert_eq!(s.next_attempt(), Some(secs(t0, 10)));
+        s.pass(secs(t0, 10));
+        assert_eq!(s.next_attempt(), Some(secs(t0, 16)));
+        assert!(s.is_up());
+        // The retry used before the pause still counts: the next failure fails the checker.
+        s.start(secs(t0, 16));
+        assert_eq!(s.finish(false, secs(t0, 16)), Some(false));
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! - [`http`]: the request and the verdict on the response of `HTTP_GET`;
 //! - [`smtp`]: the conversation of `SMTP_CHECK`;
 //! - [`ping`]: the echo request of `PING_CHECK` and the verdict on a reply;
-//! - [`udp`]: the verdict of `UDP_CHECK` on a reply.
+//! - [`udp`]: the verdict of `UDP_CHECK` on a reply;
+//! - [`suspend`]: `ha_suspend`, which checkers run while the virtual server's address is local.
 //!
 //! The daemon (`vrrpd-runtime`) owns sockets, child processes and the kernel; it feeds results in
 //! and applies `ipvs::table::changes_between(programmed, desired)`.
@@ -27,6 +28,7 @@ pub mod mapping;
 pub mod ping;
 pub mod pool;
 pub mod smtp;
+pub mod suspend;
 pub mod udp;
 
 pub use mapping::desired_table;

@@ -1156,19 +1156,8 @@ impl Daemon {
 
     /// Sends sync daemon requests; a failure is logged and the rest still go, as keepalived does.
     fn send_sync(&mut self, ops: Vec<SyncOp>) {
-        let Some(client) = &mut self.ipvs else {
-            return;
-        };
-        for op in ops {
-            let (result, quiet) = match &op {
-                SyncOp::Start(daemon) => (client.start_daemon(daemon), false),
-                SyncOp::Stop { state, quiet } => (client.stop_daemon(*state), *quiet),
-            };
-            match result {
-                Ok(()) => debug!("IPVS: {op}"),
-                Err(e) if !quiet => warn!("IPVS: {op}: {e}"),
-                Err(_) => {}
-            }
+        if let Some(client) = &mut self.ipvs {
+            sync_daemon::send(client, ops);
         }
     }
 

@@ -347,10 +347,20 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// Link and address changes (the VRRP process).
     pub fn open() -> Result<Self, NetlinkError> {
+        Self::with_groups(&[RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR])
+    }
+
+    /// Address changes only (the checker process's `ha_suspend`, as keepalived's checker monitor).
+    pub fn open_addresses() -> Result<Self, NetlinkError> {
+        Self::with_groups(&[RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR])
+    }
+
+    fn with_groups(groups: &[u32]) -> Result<Self, NetlinkError> {
         let mut socket = Socket::new(NETLINK_ROUTE)?;
         socket.bind_auto()?;
-        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR] {
+        for &group in groups {
             socket.add_membership(group)?;
         }
         socket.set_non_blocking(true)?;

@@ -3,11 +3,17 @@
 //! table), every other director the backup daemon (it receives), so the backup already holds the
 //! connections when it takes over the VIP.
 //!
+//! `lvs_sync_daemon` naming no instance is the checker process's instead (`check_daemon.c`,
+//! `checker_ipvs_syncd_needed`): it runs the master and the backup daemon together for as long as it runs
+//! (see [`CheckerSync`]).
+//!
 //! Everything here decides without I/O: a state goes in, the kernel operations come out; the daemon sends
-//! them through the `ipvs` client.
+//! them through the `ipvs` client ([`send`]).
 
+use ipvs::Client;
 use ipvs::model::{DaemonState, SyncDaemon};
 use keepalived_config::model::{self, VrrpInstance};
+use log::{debug, warn};
 use vrrp::State;
 
 /// What `lvs_sync_daemon` (or an instance's `lvs_sync_daemon_interface`) resolved to.
@@ -142,6 +148,99 @@ impl SyncSettings {
             state: running,
             quiet: false,
         }]
+    }
+}
+
+/// The sync daemons of keepalived's checker process: `lvs_sync_daemon` without a VRRP instance. Both
+/// daemons run side by side from start to stop, whatever VRRP does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckerSync {
+    /// The daemon a start asks the kernel for (its state is set per start); sync id 0 unless `id`.
+    pub daemon: SyncDaemon,
+    /// Whether `id` was given: keepalived compares the unset id of a new configuration with the 0
+    /// it defaulted to, so without `id` every reload restarts the daemons.
+    pub id_given: bool,
+}
+
+impl CheckerSync {
+    /// The checker process's sync daemons of a configuration: only for `lvs_sync_daemon` without an
+    /// instance (with one, even one that does not exist, they are the VRRP process's or nobody's).
+    pub fn of(config: &model::Config) -> Option<Self> {
+        let global = config.global.lvs_sync_daemon.as_ref()?;
+        if global.instance.is_some() {
+            return None;
+        }
+        let mut daemon = SyncDaemon::new(DaemonState::Master, global.interface.clone());
+        daemon.sync_id = u32::from(global.sync_id.unwrap_or(0));
+        daemon.max_length = global.max_len;
+        daemon.port = global.port;
+        daemon.ttl = global.ttl;
+        daemon.group = global.group;
+        Some(CheckerSync {
+            daemon,
+            id_given: global.sync_id.is_some(),
+        })
+    }
+
+    fn start_both(&self) -> Vec<SyncOp> {
+        [DaemonState::Master, DaemonState::Backup]
+            .into_iter()
+            .map(|state| {
+                SyncOp::Start(SyncDaemon {
+                    state,
+                    ..self.daemon.clone()
+                })
+            })
+            .collect()
+    }
+
+    /// At start: whatever an earlier run left is stopped (failures ignored), then the master and the
+    /// backup daemon start.
+    pub fn at_start(&self) -> Vec<SyncOp> {
+        let mut ops = stop_leftovers();
+        ops.extend(self.start_both());
+        ops
+    }
+
+    /// SIGHUP to `new`, `old` being the running configuration's: keepalived stops both daemons only
+    /// when the settings changed (or `id` is not given), and asks for both again in any case (a
+    /// daemon still running refuses, which is logged). A reload to a configuration without one does
+    /// nothing: the daemons keep running, and are not stopped at stop either.
+    pub fn at_reload(old: Option<&CheckerSync>, new: Option<&CheckerSync>) -> Vec<SyncOp> {
+        let Some(new) = new else {
+            return Vec::new();
+        };
+        let changed = match old {
+            Some(old) => !new.id_given || old.daemon != new.daemon,
+            None => true,
+        };
+        let mut ops = if changed {
+            stop_leftovers()
+        } else {
+            Vec::new()
+        };
+        ops.extend(new.start_both());
+        ops
+    }
+
+    /// At stop: both daemons stopped, failures ignored.
+    pub fn at_stop(&self) -> Vec<SyncOp> {
+        stop_leftovers()
+    }
+}
+
+/// Sends sync daemon requests; a failure is logged and the rest still go, as keepalived does.
+pub fn send(client: &mut Client, ops: Vec<SyncOp>) {
+    for op in ops {
+        let (result, quiet) = match &op {
+            SyncOp::Start(daemon) => (client.start_daemon(daemon), false),
+            SyncOp::Stop { state, quiet } => (client.stop_daemon(*state), *quiet),
+        };
+        match result {
+            Ok(()) => debug!("IPVS: {op}"),
+            Err(e) if !quiet => warn!("IPVS: {op}: {e}"),
+            Err(_) => {}
+        }
     }
 }
 
@@ -344,6 +443,80 @@ mod tests {
             settings.at_stop(DaemonState::Backup),
             vec![stop(DaemonState::Backup, false)]
         );
+    }
+
+    #[test]
+    fn without_an_instance_the_checker_runs_both_daemons() {
+        assert_eq!(
+            CheckerSync::of(&with_global("lvs_sync_daemon eth1 VI_1")),
+            None
+        );
+        assert_eq!(
+            CheckerSync::of(&with_global("lvs_sync_daemon eth1 VI_9")),
+            None
+        );
+        assert_eq!(CheckerSync::of(&config(INSTANCE)), None);
+        let sync = CheckerSync::of(&with_global("lvs_sync_daemon eth1 port 9000"))
+            .expect("the checker's daemons");
+        assert!(!sync.id_given);
+        let master = SyncDaemon {
+            port: Some(9000),
+            ..SyncDaemon::new(DaemonState::Master, "eth1")
+        };
+        let backup = SyncDaemon {
+            state: DaemonState::Backup,
+            ..master.clone()
+        };
+        assert_eq!(
+            sync.at_start(),
+            vec![
+                stop(DaemonState::Master, true),
+                stop(DaemonState::Backup, true),
+                SyncOp::Start(master),
+                SyncOp::Start(backup),
+            ]
+        );
+        assert_eq!(
+            sync.at_stop(),
+            vec![
+                stop(DaemonState::Master, true),
+                stop(DaemonState::Backup, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_checker_restarts_its_daemons_on_reload_as_keepalived_decides() {
+        let with_id = CheckerSync::of(&with_global("lvs_sync_daemon eth1 id 4")).unwrap();
+        let without_id = CheckerSync::of(&with_global("lvs_sync_daemon eth1")).unwrap();
+        let moved = CheckerSync::of(&with_global("lvs_sync_daemon eth2 id 4")).unwrap();
+        let starts = |ops: &[SyncOp]| {
+            ops.iter()
+                .filter(|op| matches!(op, SyncOp::Start(_)))
+                .count()
+        };
+        let stops = |ops: &[SyncOp]| {
+            ops.iter()
+                .filter(|op| matches!(op, SyncOp::Stop { .. }))
+                .count()
+        };
+        // The same settings with an id: no stop, and both asked for again.
+        let ops = CheckerSync::at_reload(Some(&with_id), Some(&with_id));
+        assert_eq!((stops(&ops), starts(&ops)), (0, 2));
+        // Without an id, or with other settings: stopped, then started.
+        let ops = CheckerSync::at_reload(Some(&without_id), Some(&without_id));
+        assert_eq!((stops(&ops), starts(&ops)), (2, 2));
+        let ops = CheckerSync::at_reload(Some(&with_id), Some(&moved));
+        assert_eq!((stops(&ops), starts(&ops)), (2, 2));
+        assert_eq!(
+            ops.last(),
+            Some(&SyncOp::Start(SyncDaemon {
+                sync_id: 4,
+                ..SyncDaemon::new(DaemonState::Backup, "eth2")
+            }))
+        );
+        // Gone from the configuration: left running.
+        assert!(CheckerSync::at_reload(Some(&with_id), None).is_empty());
     }
 
     #[test]
