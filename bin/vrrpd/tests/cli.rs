@@ -244,7 +244,7 @@ fn virtual_servers_without_ipvs_stop_the_daemon_as_keepalived() {
         &reference,
         1,
         &[
-            "Shutting down (inhibited) service [192.0.2.2]:80 from VS [192.0.2.1]:tcp:80",
+            "Shutting down (inhibited) service [192.0.2.2]:tcp:80 from VS [192.0.2.1]:tcp:80",
             "exited with permanent error FATAL. Terminating",
         ],
     );

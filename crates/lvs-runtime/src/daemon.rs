@@ -247,7 +247,7 @@ fn report_shut_down(config: &Config) {
             };
             info!(
                 "Shutting down {inhibited}service {} from VS {}",
-                rs_name(rs),
+                rs_name(rs, vs),
                 vs_name(vs)
             );
         }
@@ -731,7 +731,7 @@ impl Daemon {
                         warn!(
                             "{} of {} in VS {}: {warning}",
                             checker.kind.keyword(),
-                            rs_name(rs),
+                            rs_name(rs, vs),
                             vs_name(vs)
                         );
                     }
@@ -739,7 +739,7 @@ impl Daemon {
                         warn!(
                             "{} of {} in VS {} is not supported yet: the server keeps its initial state",
                             checker.kind.keyword(),
-                            rs_name(rs),
+                            rs_name(rs, vs),
                             vs_name(vs)
                         );
                     }
@@ -757,15 +757,17 @@ impl Daemon {
                     if let Some(old) = kept {
                         schedule.migrate_from(&old.schedule);
                     }
-                    // FILE_CHECKs have no schedule: keepalived neither logs nor suspends them here.
-                    let scheduled = !matches!(work, Work::Idle | Work::File { .. });
+                    // FILE_CHECK and BFD_CHECK have no schedule: keepalived neither logs nor
+                    // suspends them here.
+                    let scheduled =
+                        !matches!(work, Work::Idle | Work::File { .. } | Work::Bfd { .. });
                     let enabled =
                         suspend::enabled_at_start(scheduled, self.suspension.is_active(service));
                     if scheduled && (kept.is_none() || !enabled) {
                         info!(
                             "{}ctivating healthchecker for service {} for VS {}",
                             if enabled { "A" } else { "Dea" },
-                            rs_name(rs),
+                            rs_name(rs, vs),
                             vs_name(vs)
                         );
                     }
@@ -1141,7 +1143,7 @@ impl Daemon {
             Some(vs) => vs
                 .real_servers
                 .get(real_server)
-                .map(rs_name)
+                .map(|rs| rs_name(rs, vs))
                 .unwrap_or_default(),
             None => return,
         };
@@ -1312,11 +1314,11 @@ impl Daemon {
                 }
                 let (service, real_server, position) =
                     (checker.service, checker.real_server, checker.index);
-                let Some(rs) = self
+                let Some((vs, rs)) = self
                     .config
                     .virtual_servers
                     .get(service)
-                    .and_then(|vs| vs.real_servers.get(real_server))
+                    .and_then(|vs| Some((vs, vs.real_servers.get(real_server)?)))
                 else {
                     continue;
                 };
@@ -1333,7 +1335,7 @@ impl Daemon {
                 info!(
                     "BFD check of [{}] RS({}) is {}",
                     report.name,
-                    rs_name(rs),
+                    rs_name(rs, vs),
                     if report.up { "UP" } else { "DOWN" }
                 );
                 let events = self
@@ -1386,8 +1388,7 @@ impl Daemon {
                     .config
                     .virtual_servers
                     .get(service)
-                    .and_then(|vs| vs.real_servers.get(real_server))
-                    .map(rs_name)
+                    .and_then(|vs| vs.real_servers.get(real_server).map(|rs| rs_name(rs, vs)))
                     .unwrap_or_default();
                 let events = match change {
                     lvs::file::Change::None => continue,
@@ -1423,11 +1424,11 @@ impl Daemon {
                 real_server,
                 up,
             } => {
-                let Some(rs) = self
+                let Some((vs, rs)) = self
                     .config
                     .virtual_servers
                     .get(service)
-                    .and_then(|vs| vs.real_servers.get(real_server))
+                    .and_then(|vs| Some((vs, vs.real_servers.get(real_server)?)))
                 else {
                     return;
                 };
@@ -1444,7 +1445,7 @@ impl Daemon {
                 } else {
                     "from"
                 };
-                info!("{verb} {} {preposition} VS {vs_text}", rs_name(rs));
+                info!("{verb} {} {preposition} VS {vs_text}", rs_name(rs, vs));
                 self.real_server_notifies(service, real_server, up, now);
             }
             PoolEvent::StillDown {
@@ -1483,7 +1484,7 @@ impl Daemon {
                     };
                     info!(
                         "{verb} sorry server {} {} VS {vs_text}",
-                        address_port(sorry.address, sorry.port),
+                        lvs::alert::rs_text(vs, sorry.address, sorry.port),
                         if up { "from" } else { "to" }
                     );
                 }
@@ -1495,15 +1496,15 @@ impl Daemon {
                 old,
                 new,
             } => {
-                if let Some(rs) = self
+                if let Some((vs, rs)) = self
                     .config
                     .virtual_servers
                     .get(service)
-                    .and_then(|vs| vs.real_servers.get(real_server))
+                    .and_then(|vs| Some((vs, vs.real_servers.get(real_server)?)))
                 {
                     info!(
                         "Changing weight from {old} to {new} for service {} of VS {vs_text}",
-                        rs_name(rs)
+                        rs_name(rs, vs)
                     );
                 }
             }
@@ -1851,7 +1852,7 @@ impl Daemon {
                 let rs_text = vs
                     .real_servers
                     .get(checker.real_server)
-                    .map(rs_name)
+                    .map(|rs| rs_name(rs, vs))
                     .unwrap_or_default();
                 info!(
                     "{} healthchecker for service {rs_text} for VS {}",
@@ -2216,10 +2217,6 @@ fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_p
     }
 }
 
-fn address_port(address: std::net::IpAddr, port: u16) -> String {
-    format!("[{address}]:{port}")
-}
-
 /// keepalived's way of naming a virtual server in logs: `[10.0.0.1]:tcp:80`, `FWM 7`, `[G]`.
 fn vs_name(vs: &VirtualServer) -> String {
     match &vs.service {
@@ -2231,8 +2228,9 @@ fn vs_name(vs: &VirtualServer) -> String {
     }
 }
 
-fn rs_name(rs: &RealServer) -> String {
-    address_port(rs.address, rs.port)
+/// keepalived's `FMT_RS`, as the log lines name a real server: `[10.0.2.11]:tcp:80`.
+fn rs_name(rs: &RealServer, vs: &VirtualServer) -> String {
+    lvs::alert::rs_text(vs, rs.address, rs.port)
 }
 
 #[cfg(test)]
