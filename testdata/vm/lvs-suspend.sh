@@ -146,6 +146,7 @@ suspend_run() {
 
 theirs=$(suspend_run keepalived)
 ours=$(suspend_run ours)
+printf 'ha-suspend: keepalived\n%s\n' "$theirs"
 if [ "$ours" == "$theirs" ] && printf '%s\n' "$ours" | grep -q 'Suspending healthchecker'; then
   pass ha-suspend/same-tables-logs-and-notes
 else
@@ -224,6 +225,7 @@ once() {
 # compare CHECK WANT_DAEMONS THEIRS OURS: the same text, holding a sync daemon or none as wanted.
 compare() {
   local name=$1 want=$2 theirs=$3 ours=$4 ran=no
+  printf '%s: keepalived\n%s\n' "$name" "$theirs"
   printf '%s\n' "$ours" | grep -q 'sync daemon' && ran=yes
   if [ "$ours" == "$theirs" ] && [ "$ran" = "$want" ]; then
     pass "$name"

@@ -440,8 +440,10 @@ pub fn option_doc(long: &str) -> OptionDoc {
         "address-monitoring" => doc(
             None,
             "log address changes",
-            "Log every address change reported by netlink.",
-            Ignored,
+            "Log every address change reported by netlink. The checker process logs each one \
+             (`Netlink reflector reports IP 10.0.1.100 added`), as keepalived's; the VRRP \
+             process does not log them.",
+            Differs,
         ),
         "bfd_pid" => file(doc(
             F,

@@ -83,6 +83,8 @@ pub struct CheckerOptions {
     pub release_ipvs: bool,
     /// `--metrics-listen` with `-C`: serve the checker's metrics there.
     pub metrics_listen: Option<String>,
+    /// `-a`: log every address added or removed (keepalived's `LOG_ADDRESS_CHANGES`).
+    pub address_monitoring: bool,
 }
 
 /// Why the checker process could not start.
@@ -450,7 +452,7 @@ impl Daemon {
         }
         let started_down = daemon.take_over_existing(respawned);
         daemon.suspension = Suspension::new(&daemon.config, &[]);
-        if suspend::in_use(&daemon.config) {
+        if daemon.follows_addresses() {
             daemon.watch_addresses();
         }
         daemon.checkers = daemon.build_checkers(Instant::now(), &HashMap::new(), &started_down);
@@ -1767,7 +1769,12 @@ impl Daemon {
         );
     }
 
-    /// `ha_suspend` at start: the address monitor opens and the host's addresses are counted, as
+    /// Whether the address monitor is needed: `ha_suspend` or `-a`.
+    fn follows_addresses(&self) -> bool {
+        suspend::in_use(&self.config) || self.options.address_monitoring
+    }
+
+    /// `ha_suspend` or `-a` at start: the address monitor opens and the host's addresses are counted, as
     /// keepalived's checker process reads them (each one as an addition).
     fn watch_addresses(&mut self) {
         self.addresses = match Monitor::open_addresses() {
@@ -1793,6 +1800,10 @@ impl Daemon {
     /// (keepalived's `update_checker_activity`, which does nothing without checkers). Returns those
     /// virtual servers.
     fn count_address(&mut self, address: IpAddr, added: bool) -> Vec<usize> {
+        let change = if added { "added" } else { "removed" };
+        if self.options.address_monitoring {
+            info!("Netlink reflector reports IP {address} {change}");
+        }
         let any_checker = self
             .config
             .virtual_servers
@@ -1804,11 +1815,8 @@ impl Daemon {
         let matched = self
             .suspension
             .address_changed(&self.config, address, added);
-        if !matched.is_empty() {
-            debug!(
-                "Netlink reflector reports IP {address} {}",
-                if added { "added" } else { "removed" }
-            );
+        if !matched.is_empty() && !self.options.address_monitoring {
+            debug!("Netlink reflector reports IP {address} {change}");
         }
         matched
     }
@@ -1868,7 +1876,7 @@ impl Daemon {
     /// reload, it reads them; a virtual server that stays keeps its count.
     fn reload_suspension(&mut self, old_config: &Config) {
         let old = std::mem::replace(&mut self.suspension, Suspension::new(&self.config, &[]));
-        if !suspend::in_use(&self.config) {
+        if !self.follows_addresses() {
             self.addresses = None;
         } else if self.addresses.is_none() {
             self.watch_addresses();
@@ -2343,6 +2351,7 @@ mod tests {
             pid_files: Vec::new(),
             release_ipvs: false,
             metrics_listen: None,
+            address_monitoring: false,
         };
         // An empty mask: nothing is blocked, the descriptor only fills the slot.
         let signals = SignalFd::new(&nix::sys::signal::SigSet::empty()).expect("signalfd");
