@@ -62,7 +62,7 @@ fn reload_keeps_master(peer: Implementation) {
     let log = topology.daemon(run).log_text();
     let after = &log[logged_before..];
     let peer_after = topology.daemon(0).log_text()[peer_logged_before..].to_owned();
-    assert!(after.contains("Reload finished"), "no reload\n{log}");
+    assert!(after.contains("Reload complete"), "no reload\n{log}");
     assert!(!vip_lost, "the VIP left r1 during the reload\n{log}");
     assert!(
         !after.contains("Entering") && !peer_after.contains("Entering"),
@@ -125,7 +125,7 @@ fn reload_changing_the_vip_set_warns_and_the_peer_disagrees() {
         wait_for(Duration::from_secs(3), || topology
             .daemon(run)
             .log_text()
-            .contains("Reload finished"))
+            .contains("Reload complete"))
         .is_some(),
         "no reload\n{}",
         topology.logs()

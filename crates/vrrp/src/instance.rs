@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use log::{info, warn};
 
+use crate::DETAIL;
 use crate::action::{Action, State};
 use crate::config::{Authentication, Config, ConfigError, InitialState, UnicastChecksum};
 use crate::receive::{self, DropReason, Expectations, Statistics};
@@ -214,23 +215,47 @@ impl Instance {
     /// Starts the instance: removes VIPs left over from a previous run and enters BACKUP, or MASTER at once for
     /// an address owner configured `state MASTER`, or FAULT when a fault is already known.
     pub fn start(&mut self, now: Instant) -> Vec<Action> {
+        let mut actions = self.start_cleanup(now);
+        actions.extend(self.start_state(now));
+        actions
+    }
+
+    /// The first half of [`Instance::start`], for a caller that carries it out before the second so that its
+    /// log lines come in keepalived's order ("removing VIPs." before "Entering BACKUP STATE (init)"): the
+    /// removal of VIPs left over, unless the instance becomes master at once.
+    pub fn start_cleanup(&self, now: Instant) -> Vec<Action> {
+        if self.state != State::Init || (!self.faults.any() && self.starts_master(now)) {
+            return Vec::new();
+        }
+        vec![Action::RemoveVips]
+    }
+
+    /// An address owner configured `state MASTER` outside a sync group and not held back by a start-up delay.
+    fn starts_master(&self, now: Instant) -> bool {
+        let owner_starts_master =
+            self.config.initial_state == InitialState::Master && self.config.is_address_owner();
+        let delayed = self.start_delay_until.is_some_and(|until| now < until);
+        owner_starts_master && !self.config.in_sync_group && !delayed
+    }
+
+    /// The second half of [`Instance::start`]: the state the instance starts in.
+    pub fn start_state(&mut self, now: Instant) -> Vec<Action> {
         if self.state != State::Init {
             return Vec::new();
         }
         if self.faults.any() {
             info!("({}) Entering FAULT STATE (init)", self.config.name);
             self.state = State::Fault;
-            return vec![Action::RemoveVips, Action::Notify(State::Fault)];
+            return vec![Action::Notify(State::Fault)];
+        }
+        if self.starts_master(now) {
+            return self.become_master(now);
         }
         let owner_starts_master =
             self.config.initial_state == InitialState::Master && self.config.is_address_owner();
         let delayed = self.start_delay_until.is_some_and(|until| now < until);
-        if owner_starts_master && !self.config.in_sync_group && !delayed {
-            return self.become_master(now);
-        }
         info!("({}) Entering BACKUP STATE (init)", self.config.name);
-        let mut actions = vec![Action::RemoveVips];
-        actions.extend(self.enter_backup(now));
+        let actions = self.enter_backup(now);
         self.wants_master = owner_starts_master && self.config.in_sync_group;
         if owner_starts_master && delayed {
             // The owner takes over as soon as the delay is over.
@@ -395,7 +420,6 @@ impl Instance {
         self.config = config;
         let mut actions = self.recompute_priority();
         if self.state == State::Master {
-            info!("({}) Reloaded as MASTER", self.config.name);
             self.master_advert_interval = self.config.advert_interval;
             actions.push(self.send_advert(self.effective_priority));
             actions.push(self.send_advert(self.effective_priority));
@@ -419,7 +443,7 @@ impl Instance {
         }
         if self.state == State::Master {
             actions.push(self.send_advert(PRIORITY_STOP));
-            info!("({}) sent 0 priority", self.config.name);
+            info!(target: DETAIL, "({}) sent 0 priority", self.config.name);
             actions.push(Action::RemoveVips);
         }
         self.state = State::Stopped;
@@ -760,6 +784,7 @@ impl Instance {
         match (was_faulty, faults.any(), self.state) {
             (false, true, State::Master) => {
                 info!("({}) Entering FAULT STATE", self.config.name);
+                info!(target: DETAIL, "({}) sent 0 priority", self.config.name);
                 self.statistics.release_master += 1;
                 let mut actions = vec![self.send_advert(PRIORITY_STOP), Action::RemoveVips];
                 actions.extend(self.enter_fault());

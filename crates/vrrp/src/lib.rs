@@ -16,6 +16,10 @@
 //! adverts like keepalived and says why it drops one; [`instance`] is the state machine; [`sync_group`] moves
 //! members together.
 
+/// The log target of the lines keepalived writes only with `-D` (its `LOG_DETAIL`): logged at info level
+/// with this target, and let through by the daemon's logger only with `-D`.
+pub const DETAIL: &str = "detail";
+
 pub mod action;
 pub mod config;
 pub mod instance;

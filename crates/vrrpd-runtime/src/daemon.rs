@@ -38,7 +38,7 @@ use crate::instance_config::{address_spec, family, protocol_config};
 use crate::interfaces::Interfaces;
 use crate::logging::{self, LogSettings};
 use crate::metrics::{DaemonCounters, MetricsServer};
-use crate::netlink::{AddressSpec, Monitor, NetlinkError, Rtnetlink};
+use crate::netlink::{AddressSpec, Monitor, NetEvent, NetlinkError, Rtnetlink};
 use crate::notify::Notifier;
 use crate::notify_fifo::NotifyFifos;
 use crate::process::{self, PidFile};
@@ -100,11 +100,7 @@ pub fn run(options: DaemonOptions) -> ExitCode {
         }
     }
     logging::init(&options.log);
-    info!(
-        "Starting vrrpd v{} (keepalived 2.2.7 VRRP), pid={}",
-        env!("CARGO_PKG_VERSION"),
-        std::process::id()
-    );
+    log_start();
     let pid_files = [&options.pid_file, &options.vrrp_pid_file]
         .into_iter()
         .map(|path| PidFile::create(path))
@@ -117,9 +113,9 @@ pub fn run(options: DaemonOptions) -> ExitCode {
         }
     };
     let config = match read_config(&options) {
-        Ok(config) => config,
+        Ok(read) => read.log_messages(),
         Err(status) => {
-            info!("Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
+            log_stopped(options.log.detailed);
             return ExitCode::from(status);
         }
     };
@@ -154,24 +150,149 @@ pub fn run(options: DaemonOptions) -> ExitCode {
     }
     daemon.notifier.ready(&daemon.status());
     daemon.run();
-    info!("Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
+    log_stopped(daemon.options.log.detailed);
     ExitCode::from(daemon.exit_status)
 }
 
-/// Reads the configuration, logging keepalived's messages about it; when keepalived's VRRP process
+/// The program and version where keepalived names itself (`Keepalived v2.2.7 (01/16,2022)`).
+fn version_string() -> String {
+    format!("vrrpd v{} (keepalived 2.2.7)", env!("CARGO_PKG_VERSION"))
+}
+
+/// keepalived's first lines: the version, the kernel, the command line.
+fn log_start() {
+    info!("Starting {}", version_string());
+    if let Some((system, release, version)) = process::uname() {
+        info!("Running on {system} {release} {version}");
+    }
+    let quoted: Vec<String> = std::env::args_os()
+        .map(|arg| format!("'{}'", arg.to_string_lossy()))
+        .collect();
+    for line in wrap_options("Command line", &quoted.join(" ")) {
+        info!("{line}");
+    }
+}
+
+/// keepalived's `log_options`: `NAME: ` then the text cut at spaces into pieces of at most
+/// 100 - len(NAME) characters, the continuation lines indented under the first piece.
+fn wrap_options(name: &str, text: &str) -> Vec<String> {
+    let width = 100usize.saturating_sub(name.len()).max(1);
+    let mut lines = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches(' ');
+        if rest.is_empty() {
+            break;
+        }
+        let end = if rest.len() <= width {
+            rest.len()
+        } else if rest.as_bytes()[width] == b' ' {
+            width
+        } else {
+            match rest[..width].rfind(' ') {
+                Some(space) if space > 0 => space,
+                _ => width,
+            }
+        };
+        let end = (0..=end)
+            .rev()
+            .find(|&i| rest.is_char_boundary(i))
+            .unwrap_or(0)
+            .max(1);
+        let (piece, tail) = rest.split_at(end.min(rest.len()));
+        if lines.is_empty() {
+            lines.push(format!("{name}: {piece}"));
+        } else {
+            lines.push(format!("{:width$}{piece}", "", width = name.len() + 2));
+        }
+        rest = tail;
+    }
+    lines
+}
+
+/// keepalived's last lines: its VRRP process's CPU time (with `-D`, else `Stopped`), its parent's (with
+/// `-D`), and the version.
+fn log_stopped(detailed: bool) {
+    if detailed {
+        let own = process::cpu_time(libc::RUSAGE_SELF);
+        let children = process::cpu_time(libc::RUSAGE_CHILDREN);
+        if let (Some(own), Some(children)) = (own, children) {
+            let time = |t: Duration| format!("{}.{:06}", t.as_secs(), t.subsec_micros());
+            if !children.user.is_zero() {
+                info!(
+                    "Stopped - used (self/children) {}/{} user time, {}/{} system time",
+                    time(own.user),
+                    time(children.user),
+                    time(own.system),
+                    time(children.system)
+                );
+            } else {
+                info!(
+                    "Stopped - used {} user time, {} system time",
+                    time(own.user),
+                    time(own.system)
+                );
+            }
+            info!(
+                "CPU usage (self/children) user: {}/{} system: {}/{}",
+                time(own.user),
+                time(children.user),
+                time(own.system),
+                time(children.system)
+            );
+        }
+    } else {
+        info!("Stopped");
+    }
+    info!("Stopped {}", version_string());
+}
+
+/// A configuration read, with the messages keepalived's VRRP process logs about it once it has it: the script
+/// user's, then the checks'. A reload logs its own lines before them (see [`Daemon::reload`]).
+struct ReadConfig {
+    config: model::Config,
+    script_user: Option<String>,
+    diagnostics: Vec<String>,
+}
+
+impl ReadConfig {
+    fn log_script_user(&self) {
+        if let Some(line) = &self.script_user {
+            info!("{line}");
+        }
+    }
+
+    fn log_diagnostics(&self) {
+        for line in &self.diagnostics {
+            warn!("{line}");
+        }
+    }
+
+    /// Logs every message; the configuration.
+    fn log_messages(self) -> model::Config {
+        self.log_script_user();
+        self.log_diagnostics();
+        self.config
+    }
+}
+
+/// Reads the configuration, logging keepalived's lines about the file; when keepalived's VRRP process
 /// would not start with it, the exit status it would stop with: a file it stopped reading (1) or an
 /// interface that does not exist without `dynamic_interfaces` (2, keepalived's configuration error).
-fn read_config(options: &DaemonOptions) -> Result<model::Config, u8> {
+fn read_config(options: &DaemonOptions) -> Result<ReadConfig, u8> {
     info!("Opening file '{}'.", options.config_file);
     let loaded = load(
         &options.config_file,
         &options.load_options,
         &SystemEnvironment,
     );
-    for line in keepalived_messages::render(&loaded.diagnostics, &loaded.sources) {
-        warn!("{line}");
-    }
+    info!("Configuration file {}", options.config_file);
+    let diagnostics: Vec<String> =
+        keepalived_messages::render(&loaded.diagnostics, &loaded.sources);
     if loaded.verdict.aborted {
+        for line in &diagnostics {
+            warn!("{line}");
+        }
         error!("Stopping: the configuration could not be read");
         return Err(1);
     }
@@ -179,10 +300,69 @@ fn read_config(options: &DaemonOptions) -> Result<model::Config, u8> {
         .diagnostics
         .iter()
         .any(|d| d.class == ErrorClass::BadInterface && d.source == Source::Keepalived);
+    let script_user = missing_script_user(&loaded.config);
     if missing_interface {
+        if let Some(line) = &script_user {
+            info!("{line}");
+        }
+        for line in &diagnostics {
+            warn!("{line}");
+        }
         return Err(EXIT_CONFIG);
     }
-    Ok(loaded.config)
+    Ok(ReadConfig {
+        config: loaded.config,
+        script_user,
+        diagnostics,
+    })
+}
+
+/// Every notify script of an instance or sync group.
+fn notify_scripts(notify: &NotifyScripts) -> impl Iterator<Item = &model::Script> {
+    [
+        &notify.master,
+        &notify.backup,
+        &notify.fault,
+        &notify.stop,
+        &notify.deleted,
+        &notify.master_rx_lower_priority,
+        &notify.any,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// keepalived's line when scripts would run as its default user `keepalived_script` and that user does not
+/// exist. The configuration has resolved such scripts to root already (no `script_user`, no user of their
+/// own); a script given `root` explicitly cannot be told apart and counts too.
+fn missing_script_user(config: &model::Config) -> Option<String> {
+    const DEFAULT_USER: &str = "keepalived_script";
+    if config.global.script_user.is_some() {
+        return None;
+    }
+    let as_root = |user: &Option<ScriptUser>| user.as_ref().is_none_or(|user| user.uid == 0);
+    let script_as_root = config
+        .vrrp_scripts
+        .iter()
+        .any(|script| as_root(&script.user))
+        || config
+            .instances
+            .iter()
+            .any(|instance| notify_scripts(&instance.notify).any(|script| as_root(&script.user)))
+        || config
+            .sync_groups
+            .iter()
+            .any(|group| notify_scripts(&group.notify).any(|script| as_root(&script.user)));
+    if !script_as_root {
+        return None;
+    }
+    match nix::unistd::User::from_name(DEFAULT_USER) {
+        Ok(Some(_)) => None,
+        Ok(None) => Some(format!("Script user '{DEFAULT_USER}' does not exist")),
+        Err(_) => Some(format!(
+            "Unable to resolve script username '{DEFAULT_USER}' - ignoring"
+        )),
+    }
 }
 
 /// An instance and what the daemon keeps about it.
@@ -476,6 +656,7 @@ impl Daemon {
             self.add_instance(model);
         }
         self.build_groups();
+        self.log_assigned_addresses();
         for index in 0..self.instances.len() {
             self.refresh_interface_state(index, now);
             self.refresh_trackers(index, now);
@@ -493,8 +674,14 @@ impl Daemon {
                 running.vrrp.delay_start(now + delay);
             }
         }
+        // keepalived's parent logs this once its VRRP process has read the configuration, as the
+        // process goes on to start its instances.
+        info!("Startup complete");
         for index in 0..self.instances.len() {
-            let actions = self.instances[index].vrrp.start(now);
+            // The leftover VIPs go before the start state is logged, in keepalived's order.
+            let cleanup = self.instances[index].vrrp.start_cleanup(now);
+            self.apply(index, cleanup, now);
+            let actions = self.instances[index].vrrp.start_state(now);
             self.apply(index, actions, now);
         }
         self.join_groups();
@@ -1202,30 +1389,48 @@ impl Daemon {
                 }
             }
         };
+        let mut failures = Vec::new();
         for transmit in transmits {
             if let Err(e) = sender.queue(source, transmit.destination, transmit.payload, index) {
-                warn!(
-                    "({name}) cannot send advert to {}: {e}",
-                    transmit.destination
-                );
+                failures.push((transmit.destination, e));
             }
+        }
+        for (destination, error) in failures {
+            self.log_send_failure(index, destination, &error);
+        }
+    }
+
+    /// keepalived's line for an advert the kernel refused, except for the priority-0 advert of an instance
+    /// whose interface went down (unreachable then, as expected).
+    fn log_send_failure(&self, index: usize, destination: IpAddr, error: &std::io::Error) {
+        let Some(running) = self.instances.get(index) else {
+            return;
+        };
+        let interface_up = running
+            .interface
+            .is_some_and(|interface| self.interfaces.is_up(interface));
+        let code = error.raw_os_error().unwrap_or(0);
+        if code == libc::ENETUNREACH && !interface_up {
+            return;
+        }
+        let text = nix::errno::Errno::from_raw(code).desc();
+        let name = &running.model.name;
+        if running.model.unicast_peers.is_empty() {
+            info!("({name}): send advert error {code} ({text})");
+        } else {
+            info!("({name}) Cant send advert to {destination} ({text})");
         }
     }
 
     /// Sends the adverts queued since the last flush: those due in one tick leave together, one `sendmmsg`
     /// per interface instead of a `sendto` each (1,000 instances at 0.1 s make 10,000 a second).
     fn flush_adverts(&mut self) {
+        let mut failures = Vec::new();
         for sender in self.senders.values_mut() {
-            for failure in sender.flush() {
-                let name = self
-                    .instances
-                    .get(failure.tag)
-                    .map_or("?", |running| running.model.name.as_str());
-                warn!(
-                    "({name}) cannot send advert to {}: {}",
-                    failure.destination, failure.error
-                );
-            }
+            failures.extend(sender.flush());
+        }
+        for failure in failures {
+            self.log_send_failure(failure.tag, failure.destination, &failure.error);
         }
     }
 
@@ -1236,13 +1441,15 @@ impl Daemon {
         let running = &self.instances[index];
         let name = &running.model.name;
         if !running.model.virtual_addresses.is_empty() {
-            debug!(
+            info!(
+                target: logging::DETAIL,
                 "({name}) {} VIPs.",
                 if add { "setting" } else { "removing" }
             );
         }
         if !running.model.excluded_addresses.is_empty() {
-            debug!(
+            info!(
+                target: logging::DETAIL,
                 "({name}) {} E-VIPs.",
                 if add { "setting" } else { "removing" }
             );
@@ -1268,7 +1475,8 @@ impl Daemon {
                 let spec = &self.instances[index].addresses[position];
                 if round == 0 {
                     if let Some(link) = self.interfaces.link(spec.index) {
-                        debug!(
+                        info!(
+                            target: logging::DETAIL,
                             "({}) Sending/queueing {} on {} for {}",
                             self.instances[index].model.name,
                             if spec.address.is_ipv4() {
@@ -1320,6 +1528,16 @@ impl Daemon {
         let Some(mac) = link.mac.map(MacAddr) else {
             return;
         };
+        let what = match spec.address {
+            IpAddr::V4(_) => "gratuitous ARP",
+            IpAddr::V6(_) => "unsolicited Neighbour Advert",
+        };
+        info!(
+            target: logging::DETAIL,
+            "Sending {what} on {} for {}",
+            link.name,
+            spec.address
+        );
         let frame = match spec.address {
             IpAddr::V4(address) => ArpPacket::gratuitous(mac, address).to_frame(),
             IpAddr::V6(address) => {
@@ -1613,16 +1831,114 @@ impl Daemon {
                 Vec::new()
             }
         };
-        let mut changed = false;
-        for event in &events {
-            changed |= self.interfaces.apply(event);
+        if events.is_empty() {
+            self.refresh_instances(now);
         }
-        if changed || events.is_empty() {
-            for index in 0..self.instances.len() {
-                let mut actions = self.refresh_interface_state(index, now);
-                actions.extend(self.refresh_trackers(index, now));
-                self.apply(index, actions, now);
+        // One event at a time, as keepalived reads them: its lines, then what it does to the instances.
+        for event in &events {
+            let tracked = self.tracked_interfaces();
+            let was_up = match event {
+                NetEvent::Link(link) => Some(self.interfaces.is_up(link.index)),
+                _ => None,
+            };
+            let addresses_before = self.interface_addresses();
+            if !self.interfaces.apply(event) {
+                continue;
             }
+            if let (NetEvent::Link(link), Some(was_up)) = (event, was_up) {
+                if link.up != was_up && tracked.contains(&link.index) {
+                    let state = if link.up { "up" } else { "down" };
+                    info!("Netlink reports {} {state}", link.name);
+                }
+            }
+            self.log_address_changes(&addresses_before);
+            self.refresh_instances(now);
+        }
+    }
+
+    fn refresh_instances(&mut self, now: Instant) {
+        for index in 0..self.instances.len() {
+            let mut actions = self.refresh_interface_state(index, now);
+            actions.extend(self.refresh_trackers(index, now));
+            self.apply(index, actions, now);
+        }
+    }
+
+    /// The interfaces instances depend on (their own and those they or their sync groups track), by index.
+    fn tracked_interfaces(&self) -> Vec<u32> {
+        let mut indices = Vec::new();
+        for running in &self.instances {
+            indices.extend(running.interface);
+            let group = running.group.map(|group| &self.groups[group].model);
+            let references = running
+                .model
+                .track_interfaces
+                .iter()
+                .chain(group.into_iter().flat_map(|g| g.track_interfaces.iter()));
+            for reference in references {
+                indices.extend(self.interfaces.index_of(&reference.name));
+            }
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        indices
+    }
+
+    /// What keepalived takes as each tracked interface's own address (IPv4 the primary, IPv6 the link-local
+    /// one, never a VIP), IPv4 first as its address dump comes.
+    fn interface_addresses(&self) -> Vec<(u32, IpAddr)> {
+        let ours: Vec<IpAddr> = self
+            .instances
+            .iter()
+            .flat_map(|running| running.addresses.iter().map(|spec| spec.address))
+            .collect();
+        let tracked = self.tracked_interfaces();
+        let mut found = Vec::new();
+        for family in [Family::Ipv4, Family::Ipv6] {
+            for &index in &tracked {
+                if let Some(address) = self.interfaces.source_address(index, family, &ours) {
+                    found.push((index, address));
+                }
+            }
+        }
+        found
+    }
+
+    fn interface_name(&self, index: u32) -> &str {
+        self.interfaces
+            .link(index)
+            .map_or("?", |link| link.name.as_str())
+    }
+
+    /// keepalived's `-D` lines for the addresses of tracked interfaces, as read at start or on reload.
+    fn log_assigned_addresses(&self) {
+        for (index, address) in self.interface_addresses() {
+            info!(
+                target: logging::DETAIL,
+                "Assigned address {address} for interface {}",
+                self.interface_name(index)
+            );
+        }
+    }
+
+    /// keepalived's `-D` lines for a tracked interface's own address going or coming.
+    fn log_address_changes(&self, before: &[(u32, IpAddr)]) {
+        let after = self.interface_addresses();
+        for old in before.iter().filter(|old| !after.contains(old)) {
+            info!(
+                target: logging::DETAIL,
+                "Deassigned address {} from interface {}",
+                old.1,
+                self.interface_name(old.0)
+            );
+        }
+        for new in after.iter().filter(|new| !before.contains(new)) {
+            info!(
+                target: logging::DETAIL,
+                "Assigned address {} for interface {}",
+                new.1,
+                self.interface_name(new.0)
+            );
         }
     }
 
@@ -1640,14 +1956,13 @@ impl Daemon {
         let up = running.model.dont_track_primary || self.interfaces.is_up(interface);
         let was = running.vrrp.state();
         let actions = running.vrrp.set_interface_up(now, up && has_source);
+        // A link going down is logged as keepalived does ("Netlink reports eth0 down").
         if was != State::Fault && running.vrrp.state() == State::Fault {
             let name = self
                 .interfaces
                 .link(interface)
                 .map_or("?", |link| link.name.as_str());
-            if !self.interfaces.is_up(interface) {
-                info!("({}) Interface {name} is down", running.model.name);
-            } else if !has_source {
+            if self.interfaces.is_up(interface) && !has_source {
                 info!(
                     "({}) No usable address on interface {name}",
                     running.model.name
@@ -2255,13 +2570,37 @@ impl Daemon {
     /// SIGHUP: reads the configuration again. Instances that keep their name, family, version, VRID and
     /// interface keep their state (a master stays master); others stop or start.
     fn reload(&mut self, now: Instant) {
-        info!("Reloading");
+        // keepalived's parent's line, then its VRRP process's.
+        info!("Reloading ...");
         // keepalived's VRRP process would stop here (and the daemon with it) for an interface that
         // does not exist; the running configuration is kept instead.
-        let Ok(config) = read_config(&self.options) else {
+        let Ok(read) = read_config(&self.options) else {
             warn!("Reload failed: keeping the running configuration");
             return;
         };
+        info!("Reloading");
+        read.log_script_user();
+        let checks: Vec<ScriptTracker> = read
+            .config
+            .vrrp_scripts
+            .iter()
+            .cloned()
+            .map(|script| {
+                let mut check = ScriptTracker::new(script, now);
+                if let Some(old) = self
+                    .checks
+                    .iter()
+                    .find(|old| old.script.name == check.script.name)
+                {
+                    check.carry_over(old);
+                }
+                check
+            })
+            .collect();
+        read.log_diagnostics();
+        let config = read.config;
+        // What kept instances do follows "Reload complete", as in keepalived.
+        let mut deferred: Vec<(usize, Vec<Action>)> = Vec::new();
         // The sync daemon is restarted once the instances are in place (below).
         let old_sync = self.sync.take();
         let old = std::mem::take(&mut self.instances);
@@ -2298,16 +2637,19 @@ impl Daemon {
                         self.change_routing(&running.model, &model);
                     }
                     match running.vrrp.reload(now, protocol_config(&model)) {
-                        Ok(actions) => {
+                        Ok(mut actions) => {
+                            // keepalived sets a master's VIPs again on reload ("setting VIPs.").
+                            if running.vrrp.state() == State::Master
+                                && !actions.contains(&Action::AddVips)
+                            {
+                                actions.push(Action::AddVips);
+                            }
                             running.model = model;
                             running.addresses = new_addresses;
                             running.gratuitous_pending.clear();
                             running.group = None;
                             kept.push(running);
-                            let index = kept.len() - 1;
-                            self.instances = std::mem::take(&mut kept);
-                            self.carry_out(index, actions, now);
-                            kept = std::mem::take(&mut self.instances);
+                            deferred.push((kept.len() - 1, actions));
                         }
                         Err(e) => {
                             warn!("({}) cannot reload: {e}; restarting it", running.model.name);
@@ -2341,13 +2683,7 @@ impl Daemon {
         self.change_statics(&old_config);
         self.open_fifos();
         self.mailer = Mailer::of(&self.config.global);
-        self.checks = self
-            .config
-            .vrrp_scripts
-            .iter()
-            .cloned()
-            .map(|script| ScriptTracker::new(script, now))
-            .collect();
+        self.checks = checks;
         self.load_track_files(true);
         self.load_track_processes(now);
         self.reload_bfd(now);
@@ -2355,6 +2691,7 @@ impl Daemon {
             self.add_instance(model);
         }
         self.build_groups();
+        self.log_assigned_addresses();
         // A group new in this configuration announces its state before its members start; a kept one
         // says nothing.
         self.announce_groups(now);
@@ -2368,7 +2705,10 @@ impl Daemon {
         }
         self.join_groups();
         self.reload_sync(old_sync);
-        info!("Reload finished");
+        info!("Reload complete");
+        for (index, actions) in deferred {
+            self.carry_out(index, actions, now);
+        }
     }
 
     /// After a reload: the old configuration's sync daemon stops and the new one's starts in the state of

@@ -1,6 +1,7 @@
 //! Logging like keepalived 2.2.7: syslog (facility `-S`, default daemon), and with `-l -n` every line on stderr
 //! after a `%c` timestamp (`Sat Nov  1 12:00:00 2026: (VI_1) Entering MASTER STATE`); `-g FILE` also writes a
-//! file with nanosecond timestamps. `-D` (detailed log) lets debug messages through.
+//! file with nanosecond timestamps. `-D` (detailed log) lets debug messages through, and the lines keepalived
+//! logs only with `-D` (its `LOG_DETAIL`): those are logged at info level with the target [`DETAIL`].
 
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
@@ -55,7 +56,10 @@ pub struct LogSettings {
     pub ident: String,
 }
 
+pub use vrrp::DETAIL;
+
 struct Logger {
+    detailed: bool,
     console: bool,
     syslog: bool,
     file: Option<Mutex<File>>,
@@ -100,6 +104,7 @@ pub fn init(settings: &LogSettings) {
         }
     }
     let logger = Logger {
+        detailed: settings.detailed,
         console: settings.console,
         syslog: settings.syslog,
         file,
@@ -117,7 +122,7 @@ pub fn init(settings: &LogSettings) {
 
 impl Log for Logger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
+        metadata.level() <= log::max_level() && (self.detailed || metadata.target() != DETAIL)
     }
 
     fn log(&self, record: &Record<'_>) {

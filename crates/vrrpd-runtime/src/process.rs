@@ -87,3 +87,50 @@ impl Drop for PidFile {
 pub fn daemonize() -> nix::Result<()> {
     nix::unistd::daemon(false, false)
 }
+
+/// `uname`'s system name, release and version.
+pub fn uname() -> Option<(String, String, String)> {
+    // SAFETY: an all-zero `utsname` is a valid value for uname to overwrite.
+    let mut names: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: the pointer is valid for the call.
+    if unsafe { libc::uname(&mut names) } != 0 {
+        return None;
+    }
+    let text = |field: &[libc::c_char]| {
+        let bytes: Vec<u8> = field
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Some((
+        text(&names.sysname),
+        text(&names.release),
+        text(&names.version),
+    ))
+}
+
+/// CPU time used, in user and system mode.
+pub struct CpuTime {
+    pub user: std::time::Duration,
+    pub system: std::time::Duration,
+}
+
+/// `getrusage(who)`'s CPU times (`libc::RUSAGE_SELF` or `libc::RUSAGE_CHILDREN`).
+pub fn cpu_time(who: libc::c_int) -> Option<CpuTime> {
+    // SAFETY: an all-zero `rusage` is a valid value for getrusage to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pointer is valid for the call.
+    if unsafe { libc::getrusage(who, &mut usage) } != 0 {
+        return None;
+    }
+    let duration = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec.max(0) as u64)
+            + std::time::Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    Some(CpuTime {
+        user: duration(usage.ru_utime),
+        system: duration(usage.ru_stime),
+    })
+}

@@ -13,54 +13,108 @@ pub struct ScriptTracker {
     pub script: VrrpScript,
     /// The state instances see.
     pub ok: bool,
-    /// Consecutive results against the current state.
-    contrary: u32,
+    /// keepalived's `result`: 0 ..= rise - 1 bad, rise ..= rise + fall - 1 good; a change of state is
+    /// reported when it crosses `rise`.
+    result: u32,
+    /// No run has ended yet since the start (or since a reload brought the script in).
+    first_run: bool,
+    /// The exit status last seen (keepalived logs each change).
+    last_status: i32,
     pub next_run: Instant,
 }
 
 impl ScriptTracker {
     /// A check that starts in the good state unless `init_fail`, and first runs at once.
     pub fn new(script: VrrpScript, now: Instant) -> Self {
+        let result = if script.init_fail {
+            0
+        } else {
+            script.rise.max(1) - 1
+        };
         Self {
             ok: !script.init_fail,
             script,
-            contrary: 0,
+            result,
+            first_run: true,
+            last_status: 0,
             next_run: now,
         }
     }
 
-    /// Takes one run's outcome; returns whether the state changed.
+    /// On reload: the same script of the running configuration hands on its state, as keepalived does
+    /// ("VRRP_Script(chk) considered successful on reload"), unless it has not run yet.
+    pub fn carry_over(&mut self, old: &ScriptTracker) {
+        if old.first_run {
+            return;
+        }
+        let (rise, fall) = (self.script.rise.max(1), self.script.fall.max(1));
+        let (old_rise, old_fall) = (old.script.rise.max(1), old.script.fall.max(1));
+        let name = &self.script.name;
+        if old.result < old_rise {
+            self.result = (rise + old.result).saturating_sub(old_rise);
+            info!("VRRP_Script({name}) considered unsuccessful on reload");
+        } else {
+            self.result = if old.result == old_rise + old_fall - 1 {
+                rise + fall - 1
+            } else {
+                (rise + old.result - old_rise).min(rise + fall - 1)
+            };
+            info!("VRRP_Script({name}) considered successful on reload");
+        }
+        self.ok = old.ok;
+        self.last_status = old.last_status;
+        self.first_run = false;
+        self.next_run = old.next_run;
+    }
+
+    /// Takes one run's outcome, with keepalived's rise/fall counting and lines; returns whether the state
+    /// instances see changed.
     pub fn record(&mut self, outcome: Outcome) -> bool {
         let name = &self.script.name;
-        let succeeded = outcome.succeeded();
-        if succeeded == self.ok {
-            self.contrary = 0;
-            return false;
-        }
-        match outcome {
-            Outcome::TimedOut => info!("Script `{name}` now timed out"),
-            Outcome::Exited(code) if !succeeded => {
-                info!("Script `{name}` now returning {code}")
+        let (rise, fall) = (self.script.rise.max(1), self.script.fall.max(1));
+        let (succeeded, kind, reason) = match outcome {
+            Outcome::Exited(status) => {
+                if status != self.last_status {
+                    info!("Script `{name}` now returning {status}");
+                }
+                self.last_status = status;
+                if status == 0 {
+                    (true, "succeeded", None)
+                } else {
+                    (false, "failed", Some(("exited with status", status)))
+                }
             }
-            Outcome::Signalled(signal) => info!("Script `{name}` now killed by signal {signal}"),
-            Outcome::Exited(_) => {}
-        }
-        self.contrary += 1;
-        let needed = if self.ok {
-            self.script.fall
-        } else {
-            self.script.rise
+            Outcome::TimedOut => (false, "timed_out", None),
+            Outcome::Signalled(signal) => (false, "failed", Some(("due to signal", signal))),
         };
-        if self.contrary < needed.max(1) {
+        let first_run = std::mem::replace(&mut self.first_run, false);
+        let mut reported = false;
+        if succeeded {
+            if self.result < rise - 1 {
+                self.result += 1;
+            } else if self.result != rise + fall - 1 {
+                if self.result < rise {
+                    info!("VRRP_Script({name}) {kind}");
+                    reported = true;
+                }
+                self.result = rise + fall - 1;
+            }
+        } else if self.result > rise {
+            self.result -= 1;
+        } else {
+            if self.result == rise || first_run {
+                match reason {
+                    Some((why, code)) => info!("VRRP_Script({name}) {kind} ({why} {code})"),
+                    None => info!("VRRP_Script({name}) {kind}"),
+                }
+                reported = true;
+            }
+            self.result = 0;
+        }
+        if !reported || self.ok == succeeded {
             return false;
         }
         self.ok = succeeded;
-        self.contrary = 0;
-        if succeeded {
-            info!("VRRP_Script({name}) succeeded");
-        } else {
-            info!("VRRP_Script({name}) failed");
-        }
         true
     }
 }
@@ -147,6 +201,10 @@ mod tests {
     #[test]
     fn fall_failures_in_a_row_make_it_fail_and_rise_successes_recover() {
         let mut t = tracker(2, 3);
+        assert!(
+            !t.record(Outcome::Exited(0)),
+            "the first success confirms the state"
+        );
         assert!(!t.record(Outcome::Exited(1)));
         assert!(!t.record(Outcome::Exited(1)));
         assert!(!t.record(Outcome::Exited(0)), "a success resets the count");
@@ -157,6 +215,31 @@ mod tests {
         assert!(!t.record(Outcome::Exited(0)));
         assert!(t.record(Outcome::Exited(0)));
         assert!(t.ok);
+    }
+
+    #[test]
+    fn the_first_run_failing_fails_at_once_as_in_keepalived() {
+        let mut t = tracker(2, 3);
+        assert!(t.record(Outcome::Exited(1)));
+        assert!(!t.ok);
+    }
+
+    #[test]
+    fn a_reload_hands_on_the_state_of_a_script_that_has_run() {
+        let mut old = tracker(1, 1);
+        assert!(old.record(Outcome::Exited(2)));
+        let mut new = tracker(1, 1);
+        new.carry_over(&old);
+        assert!(!new.ok);
+        assert!(!new.record(Outcome::Exited(2)), "no change, no line");
+        assert!(new.record(Outcome::Exited(0)));
+        let fresh = tracker(1, 1);
+        let mut after_fresh = tracker(1, 1);
+        after_fresh.carry_over(&fresh);
+        assert!(
+            after_fresh.record(Outcome::Exited(1)),
+            "a script that had not run yet starts over"
+        );
     }
 
     #[test]

@@ -475,6 +475,11 @@ impl Daemon {
         self.child.try_wait().ok().flatten()
     }
 
+    /// `signal` to the main process (keepalived's parent, which passes SIGHUP and SIGTERM on to its children).
+    pub fn signal_main(&self, signal: nix::sys::signal::Signal) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal);
+    }
+
     pub fn signal(&self, signal: nix::sys::signal::Signal) {
         if let Some(pid) = self.vrrp_process() {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
