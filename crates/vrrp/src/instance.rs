@@ -726,13 +726,13 @@ impl Instance {
 
     /// The down timer ran out: the master is gone (or preempted).
     fn master_down(&mut self, now: Instant) -> Vec<Action> {
+        info!("({}) Receive advertisement timeout", self.config.name);
         if self.config.in_sync_group {
             // keepalived re-arms the timer and waits until every member of the group wants MASTER.
             self.wants_master = true;
             self.timer = Some(self.down_deadline(now, self.master_down_interval()));
             return Vec::new();
         }
-        info!("({}) Receive advertisement timeout", self.config.name);
         self.become_master(now)
     }
 
@@ -784,7 +784,10 @@ impl Instance {
         match (was_faulty, faults.any(), self.state) {
             (false, true, State::Master) => {
                 info!("({}) Entering FAULT STATE", self.config.name);
-                info!(target: DETAIL, "({}) sent 0 priority", self.config.name);
+                // keepalived logs it for a fault of the instance's own, not for one its sync group imposes.
+                if self.has_own_fault() {
+                    info!(target: DETAIL, "({}) sent 0 priority", self.config.name);
+                }
                 self.statistics.release_master += 1;
                 let mut actions = vec![self.send_advert(PRIORITY_STOP), Action::RemoveVips];
                 actions.extend(self.enter_fault());

@@ -109,6 +109,15 @@ impl SyncGroup {
         };
 
         let faulty = members.iter().any(|member| member.has_own_fault());
+        // keepalived's line comes after the member that changed and before the others follow it.
+        if faulty && self.state != GroupState::Fault {
+            log::info!("VRRP_Group({}) Syncing instances to FAULT state", self.name);
+        } else if !faulty && self.state == GroupState::Fault && any_in(members, State::Fault) {
+            log::info!(
+                "VRRP_Group({}) Syncing instances to BACKUP state",
+                self.name
+            );
+        }
         for (index, member) in members.iter_mut().enumerate() {
             let imposed = faulty && !member.has_own_fault();
             run(
@@ -132,15 +141,15 @@ impl SyncGroup {
         } else if running(members).all(|member| member.wants_master())
             && any_in(members, State::Backup)
         {
+            let first = trigger.filter(|&index| index < members.len());
+            if let Some(index) = first {
+                run(&mut actions, index, members[index].force_master(now));
+            }
             log::info!(
                 "VRRP_Group({}) Syncing instances to MASTER state",
                 self.name
             );
-            let first = trigger.filter(|&index| index < members.len());
-            let order = first
-                .into_iter()
-                .chain((0..members.len()).filter(|&index| Some(index) != first));
-            for index in order {
+            for index in (0..members.len()).filter(|&index| Some(index) != first) {
                 run(&mut actions, index, members[index].force_master(now));
             }
             GroupState::Master
@@ -151,7 +160,6 @@ impl SyncGroup {
         };
 
         if new_state != self.state || !self.reported {
-            log::info!("VRRP_Group({}) Entering {} STATE", self.name, new_state);
             self.state = new_state;
             self.reported = true;
             actions.notify = Some(new_state);
