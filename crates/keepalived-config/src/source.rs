@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,14 +55,14 @@ pub struct SourceFile {
     /// a main-file pattern that matched several files); otherwise it writes `(Line N)`.
     pub named_by_parent: bool,
     /// The text of the file (shared with the lines read from it).
-    text: Arc<String>,
+    text: Rc<String>,
     /// Where each line is in `text`, without its terminator.
     lines: Vec<Range<usize>>,
 }
 
 impl SourceFile {
     /// A file read from `path`, named `name` in messages, with its text.
-    pub fn new(path: PathBuf, name: String, named_by_parent: bool, text: Arc<String>) -> Self {
+    pub fn new(path: PathBuf, name: String, named_by_parent: bool, text: Rc<String>) -> Self {
         let lines = split_lines(&text);
         SourceFile {
             path,
@@ -74,7 +74,7 @@ impl SourceFile {
     }
 
     /// The whole text.
-    pub fn text(&self) -> &Arc<String> {
+    pub fn text(&self) -> &Rc<String> {
         &self.text
     }
 
@@ -179,7 +179,7 @@ mod tests {
             PathBuf::new(),
             String::new(),
             false,
-            Arc::new(text.to_owned()),
+            Rc::new(text.to_owned()),
         );
         (0..file.line_count())
             .filter_map(|i| file.line(i).map(str::to_owned))

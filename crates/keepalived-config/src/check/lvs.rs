@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::scripts::{self, ScriptFlags};
 use crate::diagnostics::{ErrorClass, Reporter};
 use crate::env::Environment;
-use crate::grammar::state::{TimingDraft, VirtualServerDraft};
+use crate::grammar::state::{RealServerDraft, TimingDraft, VirtualServerDraft};
 use crate::grammar::virtual_server::{format_trio, format_vs};
 use crate::model::AddressFamily;
 use crate::model::global::GlobalDefs;
@@ -17,6 +17,10 @@ use crate::model::lvs::{
     CheckTiming, CheckerKind, ForwardingMethod, GroupEntry, MiscCheck, Persistence, Protocol,
     ServiceAddress, SorryServer, TimingDefaults, VirtualServer, VirtualServerGroup,
 };
+
+/// Up to this many real servers of a virtual server are searched for duplicates rather than
+/// put in a set.
+const FEW_REAL_SERVERS: usize = 8;
 
 fn general_about(out: &mut Reporter, message: String, about: Option<crate::source::LinePosition>) {
     out.report_about(ErrorClass::GeneralError, message, about, None);
@@ -213,10 +217,19 @@ fn complete_one(
     let mut weight_sum: u64 = 0;
     let drafts = std::mem::take(&mut d.real_servers);
     let mut kept = Vec::with_capacity(drafts.len());
-    // The addresses and ports kept so far: a virtual server may have thousands of real servers.
-    let mut kept_at: HashSet<(IpAddr, u16)> = HashSet::with_capacity(drafts.len());
+    // The addresses and ports kept so far: a virtual server may have thousands of real servers,
+    // but most have a few, which a search finds sooner than a set is built.
+    let mut kept_at: Option<HashSet<(IpAddr, u16)>> =
+        (drafts.len() > FEW_REAL_SERVERS).then(|| HashSet::with_capacity(drafts.len()));
     for mut rs in drafts {
-        if kept_at.contains(&(rs.server.address, rs.server.port)) {
+        let at = (rs.server.address, rs.server.port);
+        let duplicated = match &kept_at {
+            Some(set) => set.contains(&at),
+            None => kept
+                .iter()
+                .any(|k: &RealServerDraft| (k.server.address, k.server.port) == at),
+        };
+        if duplicated {
             general_about(
                 out,
                 format!(
@@ -274,7 +287,9 @@ fn complete_one(
                 sorry.inhibit = inhibit;
             }
         }
-        kept_at.insert((rs.server.address, rs.server.port));
+        if let Some(set) = &mut kept_at {
+            set.insert(at);
+        }
         kept.push(rs);
     }
     if let Some(sorry) = d.sorry_server.as_mut().filter(|s| s.forwarding.is_none()) {

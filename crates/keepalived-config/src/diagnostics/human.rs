@@ -197,7 +197,7 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
-    use std::sync::Arc;
+    use std::rc::Rc;
 
     use super::*;
     use crate::process::Process;
@@ -209,7 +209,7 @@ mod tests {
             PathBuf::from("k.conf"),
             "k.conf".into(),
             false,
-            Arc::new(line.to_owned()),
+            Rc::new(line.to_owned()),
         ));
         let position = LinePosition { file, line: 1 };
         let d = Diagnostic {

@@ -13,7 +13,8 @@ use super::state::State;
 use crate::diagnostics::suggest;
 use crate::diagnostics::{ErrorClass, Reporter};
 use crate::env::Environment;
-use crate::lexer::{LineReader, MappedText, Token, split_words};
+use crate::lexer::tokens::split_words_into;
+use crate::lexer::{LineReader, MappedText, Token};
 use crate::model::GlobalDefs;
 use crate::process::Process;
 
@@ -104,6 +105,8 @@ pub struct Parser<'a> {
     pub default_user: DefaultUser,
     skip_sublevel: i32,
     level: usize,
+    /// The memory of a line's words, kept for the next line: one allocation less per line.
+    spare_words: Vec<Token>,
 }
 
 impl<'a> Parser<'a> {
@@ -124,6 +127,7 @@ impl<'a> Parser<'a> {
             default_user,
             skip_sublevel: 0,
             level: 0,
+            spare_words: Vec::new(),
         }
     }
 
@@ -169,7 +173,7 @@ impl<'a> Parser<'a> {
 
     /// The words of a logical line; `None` if it has none.
     fn split(&mut self, text: MappedText) -> Option<Line> {
-        let words = split_words(&text);
+        let words = split_words_into(&text, std::mem::take(&mut self.spare_words));
         if words.unmatched_quote {
             self.out.report_at(
                 ErrorClass::UnmatchedQuote,
@@ -178,12 +182,22 @@ impl<'a> Parser<'a> {
             );
         }
         if words.tokens.is_empty() {
+            self.spare_words = words.tokens;
             return None;
         }
         Some(Line {
             text,
             words: words.tokens,
         })
+    }
+
+    /// Keeps the memory of a line's words for the next line.
+    fn recycle(&mut self, mut words: Vec<Token>) {
+        words.clear();
+        // A line of many words keeps its memory no longer than itself.
+        if words.capacity() <= 16 {
+            self.spare_words = words;
+        }
     }
 
     /// Skips the rest of the current block (keepalived's `skip_block`). `need_start` when the
@@ -271,7 +285,9 @@ impl<'a> Parser<'a> {
                         _ => {}
                     }
                 }
-                if last == "}" && self.skip_sublevel == 0 && self.level > 0 {
+                let closes = last == "}";
+                self.recycle(line.words);
+                if closes && self.skip_sublevel == 0 && self.level > 0 {
                     return Ok(true);
                 }
                 continue;
@@ -352,6 +368,7 @@ impl<'a> Parser<'a> {
                     close(self)?;
                 }
             }
+            self.recycle(line.words);
         }
         Ok(false)
     }

@@ -128,17 +128,17 @@ pub struct ConsolidatedCopy {
     /// The directories of the files, indexed by [`CopyLine::directory`].
     pub directories: Vec<String>,
     /// The text of each file read, by [`FileId`].
-    texts: Vec<Option<std::sync::Arc<String>>>,
+    texts: Vec<Option<std::rc::Rc<String>>>,
 }
 
 impl ConsolidatedCopy {
     /// Keeps the text of the file `id` for the lines read from it.
-    fn add_file(&mut self, id: FileId, text: &std::sync::Arc<String>) {
+    fn add_file(&mut self, id: FileId, text: &std::rc::Rc<String>) {
         let index = id.0 as usize;
         if self.texts.len() <= index {
             self.texts.resize(index + 1, None);
         }
-        self.texts[index] = Some(std::sync::Arc::clone(text));
+        self.texts[index] = Some(std::rc::Rc::clone(text));
     }
 
     /// Appends a line.
@@ -154,7 +154,7 @@ impl ConsolidatedCopy {
             .get(position.file.0 as usize)
             .and_then(Option::as_ref);
         let verbatim = text.verbatim().and_then(|(all, range, column)| {
-            of_file.filter(|file| std::sync::Arc::ptr_eq(file, all))?;
+            of_file.filter(|file| std::rc::Rc::ptr_eq(file, all))?;
             Some(CopyText::Verbatim {
                 start: u32::try_from(range.start).ok()?,
                 end: u32::try_from(range.end).ok()?,
@@ -167,6 +167,41 @@ impl ConsolidatedCopy {
             skip,
             text: verbatim.unwrap_or_else(|| CopyText::Edited(Box::new(text))),
         });
+    }
+
+    /// Appends a line that is the bytes `range` of the file text `all`, the first of them at
+    /// `column` on the line at `position`.
+    pub(crate) fn push_verbatim(
+        &mut self,
+        all: &std::rc::Rc<String>,
+        range: std::ops::Range<usize>,
+        column: u32,
+        position: LinePosition,
+        directory: u32,
+        skip: Option<super::reader::Skippable>,
+    ) {
+        let of_file = self
+            .texts
+            .get(position.file.0 as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|file| std::rc::Rc::ptr_eq(file, all));
+        match (
+            of_file,
+            u32::try_from(range.start),
+            u32::try_from(range.end),
+        ) {
+            (true, Ok(start), Ok(end)) => self.lines.push(CopyLine {
+                position,
+                directory,
+                skip,
+                text: CopyText::Verbatim { start, end, column },
+            }),
+            _ => self.push(
+                MappedText::from_verbatim(all, range, column, position),
+                directory,
+                skip,
+            ),
+        }
     }
 
     /// The text of `line` (a line of this copy).
@@ -417,7 +452,7 @@ impl FileReader {
                 }
             };
             // Valid UTF-8 (nearly always) is kept as read, without a copy.
-            let text = std::sync::Arc::new(match String::from_utf8(bytes) {
+            let text = std::rc::Rc::new(match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
             });

@@ -203,20 +203,38 @@ impl<'a> LineReader<'a> {
                     let Some((position, directory)) = reader.next_raw(sources, out) else {
                         return;
                     };
-                    let raw = raw_line(sources, position);
-                    let effect = skippable(trim_blanks(raw.as_str()));
-                    if !effect.is_some_and(|effect| pass(&mut self.block_depth, effect, depth)) {
-                        self.pending = Some((raw, directory));
+                    // What the copy keeps of such a line: the line without its blanks, a
+                    // place in its file's text (no text is made for a line passed over).
+                    let file = sources.file(position.file);
+                    let all = file.map(|f| f.text());
+                    let line = file
+                        .and_then(|f| f.line_range((position.line as usize).saturating_sub(1)))
+                        .unwrap_or_default();
+                    let raw = all
+                        .and_then(|all| all.get(line.clone()))
+                        .unwrap_or_default();
+                    let kept = trim_blanks(raw);
+                    let lead = raw.len() - raw.trim_start_matches([' ', '\t']).len();
+                    let effect = skippable(kept);
+                    let (Some(all), Some(effect)) = (all, effect) else {
+                        self.pending = Some((raw_line(sources, position), directory));
+                        return;
+                    };
+                    if !pass(&mut self.block_depth, effect, depth) {
+                        self.pending = Some((raw_line(sources, position), directory));
                         return;
                     }
+                    let start = line.start + lead;
+                    reader.copy.push_verbatim(
+                        all,
+                        start..start + kept.len(),
+                        u32::try_from(lead).unwrap_or(u32::MAX),
+                        position,
+                        u32::try_from(directory).unwrap_or(u32::MAX),
+                        Some(effect),
+                    );
                     out.position = Some(position);
                     self.enter_directory(directory);
-                    // What the copy keeps of such a line: the line without its blanks.
-                    let mut copied = raw;
-                    copied.trim_start_blanks();
-                    copied.trim_end_blanks();
-                    // The copy's text is the one `effect` was worked out on.
-                    self.record_copy(copied, directory, effect);
                 }
             }
         }

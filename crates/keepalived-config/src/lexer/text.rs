@@ -11,7 +11,7 @@
 //! needs no offset table: both are only made on the first edit that needs them.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::source::{LinePosition, Span};
 
@@ -30,7 +30,7 @@ pub struct MappedText {
 enum Text {
     /// The bytes `start..end` of a shared string (a file's text).
     Shared {
-        all: Arc<String>,
+        all: Rc<String>,
         start: usize,
         end: usize,
     },
@@ -103,7 +103,7 @@ impl Text {
                     "sliced inside a character"
                 );
                 Text::Shared {
-                    all: Arc::clone(all),
+                    all: Rc::clone(all),
                     start: start + range.start,
                     end: start + range.end,
                 }
@@ -145,10 +145,10 @@ impl MappedText {
     }
 
     /// The line `range` of a file's text `all`, without a copy.
-    pub fn from_shared(all: &Arc<String>, range: Range<usize>, position: LinePosition) -> Self {
+    pub fn from_shared(all: &Rc<String>, range: Range<usize>, position: LinePosition) -> Self {
         let text = if all.get(range.clone()).is_some() {
             Text::Shared {
-                all: Arc::clone(all),
+                all: Rc::clone(all),
                 start: range.start,
                 end: range.end,
             }
@@ -165,7 +165,7 @@ impl MappedText {
     /// The bytes `range` of a file's text `all`, the first of them at `column` on its line,
     /// without a copy (what [`MappedText::verbatim`] describes).
     pub(crate) fn from_verbatim(
-        all: &Arc<String>,
+        all: &Rc<String>,
         range: Range<usize>,
         column: u32,
         position: LinePosition,
@@ -177,7 +177,7 @@ impl MappedText {
 
     /// If this text is a stretch of a file's text as written: that text, where the stretch
     /// is in it, and its column on its line.
-    pub(crate) fn verbatim(&self) -> Option<(&Arc<String>, Range<usize>, u32)> {
+    pub(crate) fn verbatim(&self) -> Option<(&Rc<String>, Range<usize>, u32)> {
         match (&self.text, &self.offsets) {
             (Text::Shared { all, start, end }, Offsets::Shifted(column)) => {
                 Some((all, *start..*end, *column))
@@ -213,7 +213,7 @@ impl MappedText {
 
     /// The string this text is a view of, and where the text starts in it; `None` when the
     /// text is its own.
-    pub(crate) fn shared_text(&self) -> Option<(&Arc<String>, usize)> {
+    pub(crate) fn shared_text(&self) -> Option<(&Rc<String>, usize)> {
         match &self.text {
             Text::Shared { all, start, .. } => Some((all, *start)),
             Text::Owned(_) => None,

@@ -5,7 +5,7 @@
 //! by [`split_command`] (keepalived's `alloc_strvec_quoted_escaped`).
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use super::text::MappedText;
 use crate::source::Span;
@@ -32,7 +32,7 @@ pub struct Word(WordRepr);
 enum WordRepr {
     /// The bytes `start..end` of a file's text.
     Shared {
-        all: Arc<String>,
+        all: Rc<String>,
         start: u32,
         end: u32,
     },
@@ -46,10 +46,10 @@ impl Word {
     }
 
     /// The bytes `range` of `all` (on character boundaries).
-    fn shared(all: &Arc<String>, range: Range<usize>) -> Self {
+    fn shared(all: &Rc<String>, range: Range<usize>) -> Self {
         match (u32::try_from(range.start), u32::try_from(range.end)) {
             (Ok(start), Ok(end)) if all.get(range.clone()).is_some() => Word(WordRepr::Shared {
-                all: Arc::clone(all),
+                all: Rc::clone(all),
                 start,
                 end,
             }),
@@ -166,11 +166,15 @@ fn is_white_space(b: u8) -> bool {
 
 /// Splits a line into words.
 pub fn split_words(line: &MappedText) -> Words {
+    // Most lines have a keyword and a value or two.
+    split_words_into(line, Vec::with_capacity(4))
+}
+
+/// Splits a line into words, appended to `tokens` (an empty vector whose memory is reused).
+pub(crate) fn split_words_into(line: &MappedText, mut tokens: Vec<Token>) -> Words {
     let text = line.as_str();
     let bytes = text.as_bytes();
     let shared = line.shared_text();
-    // Most lines have a keyword and a value or two.
-    let mut tokens = Vec::with_capacity(4);
     let mut i = 0;
     loop {
         while i < bytes.len() && is_white_space(bytes[i]) {
