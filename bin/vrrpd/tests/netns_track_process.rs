@@ -306,6 +306,17 @@ fn process_events_in_the_host_namespace_ours_and_keepalived() {
             "{implementation:?}: back after {back:?}\n{}",
             context(&topology)
         );
+        // keepalived's lines for the quorum, the same from both.
+        for line in [
+            "Quorum lost for tracked process P",
+            "Quorum gained for tracked process P",
+        ] {
+            assert!(
+                wait_for(Duration::from_secs(1), || daemon.log_text().contains(line)).is_some(),
+                "{implementation:?}: no {line:?}\n{}",
+                context(&topology)
+            );
+        }
         stop(again);
         drop(daemon);
     }

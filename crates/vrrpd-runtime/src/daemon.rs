@@ -2298,12 +2298,6 @@ impl Daemon {
         }
         for tracker in &mut self.processes {
             tracker.settle();
-            debug!(
-                "Track process {}: {} running, quorum {}",
-                tracker.model.name,
-                tracker.count(),
-                if tracker.have_quorum { "up" } else { "down" }
-            );
         }
         self.proc_scan_at = self
             .proc_monitor
@@ -2413,13 +2407,8 @@ impl Daemon {
     }
 
     fn process_quorum_changed(&mut self, now: Instant) {
-        for tracker in &self.processes {
-            debug!(
-                "Track process {}: {} running, quorum {}",
-                tracker.model.name,
-                tracker.count(),
-                if tracker.have_quorum { "up" } else { "down" }
-            );
+        for tracker in &mut self.processes {
+            tracker.log_changes();
         }
         for index in 0..self.instances.len() {
             let actions = self.refresh_trackers(index, now);
@@ -2443,9 +2432,14 @@ impl Daemon {
             let after = file_weight(reference, &file.model, value) == Contribution::Fault;
             let name = &running.model.name;
             if after && !before {
-                debug!("({name}): tracked file {} now FAULT state", file.model.name);
+                info!(
+                    target: logging::DETAIL,
+                    "({name}): tracked file {} now FAULT state",
+                    file.model.name
+                );
             } else if before && !after {
-                debug!(
+                info!(
+                    target: logging::DETAIL,
                     "({name}): tracked file {} leaving FAULT state",
                     file.model.name
                 );
@@ -2771,10 +2765,10 @@ impl Daemon {
         let model = running.model.clone();
         let verb = if add { "setting" } else { "removing" };
         if !model.virtual_routes.is_empty() {
-            debug!("({}) {verb} Virtual Routes", model.name);
+            info!(target: logging::DETAIL, "({}) {verb} Virtual Routes", model.name);
         }
         if !model.virtual_rules.is_empty() {
-            debug!("({}) {verb} Virtual Rules", model.name);
+            info!(target: logging::DETAIL, "({}) {verb} Virtual Rules", model.name);
         }
         let routes: Vec<&Route> = model.virtual_routes.iter().collect();
         let rules: Vec<&Rule> = model.virtual_rules.iter().collect();

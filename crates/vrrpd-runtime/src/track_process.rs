@@ -139,6 +139,8 @@ pub struct ProcessTracker {
     timer: Option<(Instant, Pending)>,
     /// The state instances see.
     pub have_quorum: bool,
+    /// The count and quorum last logged.
+    logged: (usize, bool),
 }
 
 impl ProcessTracker {
@@ -156,6 +158,7 @@ impl ProcessTracker {
             quorum_max,
             timer: None,
             have_quorum: false,
+            logged: (0, false),
         }
     }
 
@@ -178,6 +181,27 @@ impl ProcessTracker {
     pub fn settle(&mut self) {
         self.have_quorum = self.in_quorum();
         self.timer = None;
+        self.logged = (self.count(), self.have_quorum);
+    }
+
+    /// keepalived's lines for what changed since they were last written: with `-D` the number of processes
+    /// (and whether it is within the quorum), always a quorum gained or lost.
+    pub fn log_changes(&mut self) {
+        let name = &self.model.name;
+        let (count, quorum) = self.logged;
+        if count != self.count() {
+            let state = if self.in_quorum() { "up" } else { "down" };
+            log::info!(
+                target: crate::logging::DETAIL,
+                "Process {name}, number of current processes changed from {count} to {}, quorum {state}",
+                self.count()
+            );
+        }
+        if quorum != self.have_quorum {
+            let change = if self.have_quorum { "gained" } else { "lost" };
+            log::info!("Quorum {change} for tracked process {name}");
+        }
+        self.logged = (self.count(), self.have_quorum);
     }
 
     /// Counts a process found by the start-up scan (no state change yet).
