@@ -3029,3 +3029,26 @@ fn forwards_ipv6(interface: &str) -> bool {
     std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{interface}/forwarding"))
         .is_ok_and(|value| value.trim() == "1")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_options;
+
+    #[test]
+    fn the_command_line_is_cut_where_keepalived_cuts_it() {
+        // keepalived 2.2.7's two lines for this command line.
+        let text = "'/usr/sbin/keepalived' '-P' '-n' '-l' '-D' '-G' '-f' '/tmp/vrrpd-vt23560x1/r1-0.conf' \
+                    '-p' '/tmp/vrrpd-vt23560x1/r1-0.pid' '-r' '/tmp/vrrpd-vt23560x1/r1-0-vrrp.pid'";
+        assert_eq!(
+            wrap_options("Command line", text),
+            [
+                "Command line: '/usr/sbin/keepalived' '-P' '-n' '-l' '-D' '-G' '-f' '/tmp/vrrpd-vt23560x1/r1-0.conf'",
+                "              '-p' '/tmp/vrrpd-vt23560x1/r1-0.pid' '-r' '/tmp/vrrpd-vt23560x1/r1-0-vrrp.pid'",
+            ]
+        );
+        assert_eq!(
+            wrap_options("Command line", "'vrrpd'"),
+            ["Command line: 'vrrpd'"]
+        );
+    }
+}
