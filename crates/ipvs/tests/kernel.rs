@@ -944,6 +944,93 @@ fn large_batch_and_large_dump() {
 
 #[test]
 #[ignore = "needs the IPVS kernel: run by scripts/vm-test"]
+fn the_whole_table_reads_back_complete() {
+    in_new_namespace(|| {
+        let mut client = connect();
+        let long = ServiceKey::udp(v6("2001:db8::53"), 53);
+        // (service, destinations): none, a few, and far more than one datagram of the
+        // destination socket holds (each entry is about 200 bytes, a datagram a page).
+        let table: Vec<(ServiceKey, Vec<Destination>)> = vec![
+            (
+                web(),
+                vec![
+                    Destination::new(v4(10, 1, 0, 1), 80).with_weight(2),
+                    Destination::new(v4(10, 1, 0, 2), 8080)
+                        .with_forwarding(ForwardingMethod::Masquerade)
+                        .with_thresholds(100, 10),
+                ],
+            ),
+            (ServiceKey::fwmark(AddressFamily::Ipv4, 7), Vec::new()),
+            (
+                long,
+                (1..=150u16)
+                    .map(|host| {
+                        let address = v6(&format!("2001:db8:1::{host:x}"));
+                        Destination::new(address, 53).with_weight(i32::from(host))
+                    })
+                    .collect(),
+            ),
+            (
+                ServiceKey::fwmark(AddressFamily::Ipv6, 8),
+                vec![Destination::new(v6("2001:db8:2::1"), 0).with_weight(0)],
+            ),
+            (ServiceKey::sctp(v4(10, 0, 0, 6), 9), Vec::new()),
+        ];
+        let mut changes = Vec::new();
+        for (key, destinations) in &table {
+            changes.push(Change::AddService(Service::new(*key).with_scheduler("rr")));
+            for destination in destinations {
+                changes.push(Change::AddDestination {
+                    service: *key,
+                    destination: destination.clone(),
+                });
+            }
+        }
+        let report = client.apply_all(&changes).expect("the batch completes");
+        assert!(report.all_applied(), "{:?}", report.first_failure());
+
+        // Twice, with the main socket used in between: the destination socket stays usable.
+        for _ in 0..2 {
+            let read = client.table().expect("the table");
+            assert_eq!(read.len(), table.len());
+            for (key, destinations) in &table {
+                let entry = read
+                    .iter()
+                    .find(|entry| entry.service.key == *key)
+                    .unwrap_or_else(|| panic!("{key} is missing"));
+                let mut expected: Vec<(IpAddr, u16, i32)> = destinations
+                    .iter()
+                    .map(|d| (d.address, d.port, d.weight))
+                    .collect();
+                let mut got: Vec<(IpAddr, u16, i32)> = entry
+                    .destinations
+                    .iter()
+                    .map(|d| (d.address, d.port, d.weight))
+                    .collect();
+                expected.sort();
+                got.sort();
+                assert_eq!(got, expected, "{key}");
+            }
+            let mut lines: Vec<String> = read
+                .iter()
+                .flat_map(|entry| {
+                    std::iter::once(save_format::service_line(&entry.service)).chain(
+                        entry.destinations.iter().map(|destination| {
+                            save_format::destination_line(&entry.service.key, destination)
+                        }),
+                    )
+                })
+                .collect();
+            lines.sort();
+            assert_eq!(lines, reference_rules());
+            client.info().expect("the main socket answers in between");
+            assert_eq!(client.destinations(&long).expect("destinations").len(), 150);
+        }
+    });
+}
+
+#[test]
+#[ignore = "needs the IPVS kernel: run by scripts/vm-test"]
 fn batch_outcomes_name_each_failure() {
     in_new_namespace(|| {
         let mut client = connect();

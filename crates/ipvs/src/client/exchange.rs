@@ -12,6 +12,7 @@ use netlink_packet_generic::{GenlFamily, GenlMessage};
 
 use super::Client;
 use super::incoming::{Incoming, Refusal, messages};
+use super::socket::{NetlinkSocket, page_slot};
 use crate::error::{Error, KernelError, Operation, Result};
 use crate::message::IpvsMessage;
 
@@ -25,6 +26,20 @@ pub(crate) enum Expect {
     Reply,
     /// A multipart dump ending with `NLMSG_DONE`.
     Dump,
+}
+
+/// Which of the client's sockets carries a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channel {
+    /// The socket of everything else, which receives into 32 KiB slots: a long dump (the
+    /// services) comes in few datagrams, and the kernel walks its table from the start for
+    /// each datagram of a dump.
+    Main,
+    /// A second socket for the destination dumps, opened on first use, which receives into
+    /// page-sized slots: the kernel sizes each datagram of a dump after the largest buffer
+    /// its socket ever received into, and with one destination dump per service that
+    /// allocation is most of the cost of a read (see [`page_slot`]).
+    Destinations,
 }
 
 /// The replies to one request.
@@ -45,17 +60,22 @@ impl Client {
         sequence
     }
 
-    /// One netlink request carrying a genl message, as bytes.
-    pub(crate) fn encode<F>(&self, message: GenlMessage<F>, flags: u16, sequence: u32) -> Vec<u8>
-    where
-        F: GenlFamily + Emitable + Debug,
-    {
-        let mut bytes = Vec::new();
-        self.encode_into(message, flags, sequence, &mut bytes);
-        bytes
+    /// The socket of `channel`, opened now if this is its first use.
+    fn socket_of(&mut self, channel: Channel) -> Result<&mut NetlinkSocket> {
+        match channel {
+            Channel::Main => Ok(&mut self.socket),
+            Channel::Destinations => {
+                let socket = match self.destination_socket.take() {
+                    Some(socket) => socket,
+                    None => NetlinkSocket::open(&self.options, page_slot())
+                        .map_err(|source| Error::Socket { source })?,
+                };
+                Ok(self.destination_socket.insert(socket))
+            }
+        }
     }
 
-    /// Appends one netlink request carrying a genl message to `bytes`.
+    /// Appends one netlink request carrying a genl message, for the main socket, to `bytes`.
     pub(crate) fn encode_into<F>(
         &self,
         message: GenlMessage<F>,
@@ -65,15 +85,7 @@ impl Client {
     ) where
         F: GenlFamily + Emitable + Debug,
     {
-        let mut header = NetlinkHeader::default();
-        header.flags = flags;
-        header.sequence_number = sequence;
-        header.port_number = self.socket.port_id();
-        let mut request = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
-        request.finalize();
-        let start = bytes.len();
-        bytes.resize(start + request.buffer_len(), 0);
-        request.serialize(&mut bytes[start..]);
+        encode_into(message, flags, sequence, self.socket.port_id(), bytes);
     }
 
     /// Wraps an IPVS message for our family.
@@ -83,9 +95,23 @@ impl Client {
         genl
     }
 
-    /// Sends a request and collects its replies.
+    /// Sends a request on the main socket and collects its replies.
     pub(crate) fn exchange<F>(
         &mut self,
+        operation: Operation,
+        message: GenlMessage<F>,
+        expect: Expect,
+    ) -> Result<Replies>
+    where
+        F: GenlFamily + Emitable + Debug,
+    {
+        self.exchange_on(Channel::Main, operation, message, expect)
+    }
+
+    /// Sends a request on the socket of `channel` and collects its replies.
+    fn exchange_on<F>(
+        &mut self,
+        channel: Channel,
         operation: Operation,
         message: GenlMessage<F>,
         expect: Expect,
@@ -99,66 +125,37 @@ impl Client {
             Expect::Dump => NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP,
         };
         let sequence = self.next_sequence();
-        let request = self.encode(message, flags, sequence);
-        self.socket
+        let socket = self.socket_of(channel)?;
+        let mut request = Vec::new();
+        encode_into(message, flags, sequence, socket.port_id(), &mut request);
+        socket
             .send(&request)
-            .map_err(|source| send_error(&self.socket, operation, source))?;
-        self.collect(operation, family, sequence)
+            .map_err(|source| send_error(socket, operation, source))?;
+        collect(socket, operation, family, sequence)
     }
 
-    /// Receives until the request `sequence` is acknowledged or its dump is done. Messages
-    /// of other sequence numbers are answers to requests given up on, and are dropped.
-    fn collect(&mut self, operation: Operation, family: u16, sequence: u32) -> Result<Replies> {
-        let mut replies = Replies::default();
-        let timeout = self.socket.timeout();
-        loop {
-            let datagrams = self
-                .socket
-                .receive()
-                .map_err(|source| receive_error(operation, timeout, source))?;
-            for datagram in datagrams.iter() {
-                for incoming in messages(datagram) {
-                    let incoming =
-                        incoming.map_err(|source| Error::Decode { operation, source })?;
-                    if incoming.header().sequence_number != sequence {
-                        continue;
-                    }
-                    match incoming {
-                        Incoming::Data { header, payload } if header.message_type == family => {
-                            replies.payloads.push(payload.to_vec());
-                            replies.interrupted |= header.flags & NLM_F_DUMP_INTR != 0;
-                        }
-                        Incoming::Ack { result: Ok(()), .. }
-                        | Incoming::Done { result: Ok(()), .. } => {
-                            return Ok(replies);
-                        }
-                        Incoming::Ack {
-                            result: Err(refusal),
-                            ..
-                        }
-                        | Incoming::Done {
-                            result: Err(refusal),
-                            ..
-                        } => {
-                            return Err(kernel_error(operation, refusal).into());
-                        }
-                        Incoming::Data { .. } | Incoming::Ignored { .. } => {}
-                    }
-                }
-            }
-        }
-    }
-
-    /// Sends an IPVS request and decodes its replies; a dump the kernel flags as interrupted
-    /// is read again.
+    /// Sends an IPVS request on the main socket and decodes its replies; a dump the kernel
+    /// flags as interrupted is read again.
     pub(crate) fn ipvs_exchange(
         &mut self,
         operation: Operation,
         message: IpvsMessage,
         expect: Expect,
     ) -> Result<Vec<IpvsMessage>> {
+        self.ipvs_exchange_on(Channel::Main, operation, message, expect)
+    }
+
+    /// [`Client::ipvs_exchange`] on the socket of `channel`.
+    pub(crate) fn ipvs_exchange_on(
+        &mut self,
+        channel: Channel,
+        operation: Operation,
+        message: IpvsMessage,
+        expect: Expect,
+    ) -> Result<Vec<IpvsMessage>> {
         for _ in 0..DUMP_ATTEMPTS {
-            let replies = self.exchange(operation, self.ipvs_message(message.clone()), expect)?;
+            let genl = self.ipvs_message(message.clone());
+            let replies = self.exchange_on(channel, operation, genl, expect)?;
             if !replies.interrupted {
                 return replies
                     .payloads
@@ -171,6 +168,74 @@ impl Client {
             operation,
             attempts: DUMP_ATTEMPTS,
         })
+    }
+}
+
+/// Appends one netlink request carrying a genl message, from the socket of `port_id`, to
+/// `bytes`.
+fn encode_into<F>(
+    message: GenlMessage<F>,
+    flags: u16,
+    sequence: u32,
+    port_id: u32,
+    bytes: &mut Vec<u8>,
+) where
+    F: GenlFamily + Emitable + Debug,
+{
+    let mut header = NetlinkHeader::default();
+    header.flags = flags;
+    header.sequence_number = sequence;
+    header.port_number = port_id;
+    let mut request = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
+    request.finalize();
+    let start = bytes.len();
+    bytes.resize(start + request.buffer_len(), 0);
+    request.serialize(&mut bytes[start..]);
+}
+
+/// Receives until the request `sequence` is acknowledged or its dump is done. Messages of
+/// other sequence numbers are answers to requests given up on, and are dropped.
+fn collect(
+    socket: &mut NetlinkSocket,
+    operation: Operation,
+    family: u16,
+    sequence: u32,
+) -> Result<Replies> {
+    let mut replies = Replies::default();
+    let timeout = socket.timeout();
+    loop {
+        let datagrams = socket
+            .receive()
+            .map_err(|source| receive_error(operation, timeout, source))?;
+        for datagram in datagrams.iter() {
+            for incoming in messages(datagram) {
+                let incoming = incoming.map_err(|source| Error::Decode { operation, source })?;
+                if incoming.header().sequence_number != sequence {
+                    continue;
+                }
+                match incoming {
+                    Incoming::Data { header, payload } if header.message_type == family => {
+                        replies.payloads.push(payload.to_vec());
+                        replies.interrupted |= header.flags & NLM_F_DUMP_INTR != 0;
+                    }
+                    Incoming::Ack { result: Ok(()), .. }
+                    | Incoming::Done { result: Ok(()), .. } => {
+                        return Ok(replies);
+                    }
+                    Incoming::Ack {
+                        result: Err(refusal),
+                        ..
+                    }
+                    | Incoming::Done {
+                        result: Err(refusal),
+                        ..
+                    } => {
+                        return Err(kernel_error(operation, refusal).into());
+                    }
+                    Incoming::Data { .. } | Incoming::Ignored { .. } => {}
+                }
+            }
+        }
     }
 }
 
@@ -191,11 +256,7 @@ pub(crate) fn kernel_error(operation: Operation, refusal: Refusal) -> KernelErro
 }
 
 /// Names a failed send; a full send buffer for longer than the timeout is a timeout.
-pub(crate) fn send_error(
-    socket: &super::socket::NetlinkSocket,
-    operation: Operation,
-    source: io::Error,
-) -> Error {
+pub(crate) fn send_error(socket: &NetlinkSocket, operation: Operation, source: io::Error) -> Error {
     match source.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout {
             operation,

@@ -1,5 +1,5 @@
-//! The synchronous client: one generic-netlink socket, the IPVS family resolved once, every
-//! query and change as a method.
+//! The synchronous client: a generic-netlink socket (and a second one for destination dumps),
+//! the IPVS family resolved once, every query and change as a method.
 
 mod exchange;
 mod family;
@@ -9,11 +9,11 @@ mod socket;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub(crate) use exchange::{Expect, kernel_error, receive_error, send_error};
+pub(crate) use exchange::{Channel, Expect, kernel_error, receive_error, send_error};
 #[cfg(test)]
 pub(crate) use family::FamilyQuery;
 pub(crate) use family::family_id;
-pub(crate) use socket::NetlinkSocket;
+pub(crate) use socket::{LARGE_SLOT, NetlinkSocket};
 
 use crate::change::Change;
 use crate::error::{Error, Operation, Result};
@@ -53,6 +53,9 @@ impl Default for ClientOptions {
 /// [`Client::apply_all`], which sends many per system call.
 pub struct Client {
     pub(crate) socket: NetlinkSocket,
+    /// The socket of destination dumps ([`Channel::Destinations`]), once used.
+    destination_socket: Option<NetlinkSocket>,
+    options: ClientOptions,
     pub(crate) family_id: u16,
     next_sequence: u32,
 }
@@ -65,9 +68,12 @@ impl Client {
 
     /// Opens the socket and resolves the IPVS family, loading `ip_vs` if needed and allowed.
     pub fn connect_with(options: &ClientOptions) -> Result<Self> {
-        let socket = NetlinkSocket::open(options).map_err(|source| Error::Socket { source })?;
+        let socket =
+            NetlinkSocket::open(options, LARGE_SLOT).map_err(|source| Error::Socket { source })?;
         let mut client = Client {
             socket,
+            destination_socket: None,
+            options: options.clone(),
             family_id: 0,
             next_sequence: 1,
         };
@@ -115,7 +121,8 @@ impl Client {
     /// an empty list for a service that does not exist.
     pub fn destinations(&mut self, service: &ServiceKey) -> Result<Vec<Destination>> {
         let operation = Operation::GetDestinations;
-        self.ipvs_exchange(operation, IpvsMessage::get_dests(service), Expect::Dump)?
+        let message = IpvsMessage::get_dests(service);
+        self.ipvs_exchange_on(Channel::Destinations, operation, message, Expect::Dump)?
             .iter()
             .map(|reply| {
                 reply
