@@ -50,7 +50,9 @@ use crate::sockets::{IPPROTO_AH, IPPROTO_VRRP, PacketSocket, ReceiveSocket, Send
 use crate::sync_daemon::{self, SyncOp, SyncSettings, daemon_state_for};
 use crate::track_files::{self, FileWatch};
 use crate::track_process::{self, ProcMonitor, ProcessTracker, Received};
-use crate::trackers::{Contribution, ScriptTracker, contribution, file_contribution};
+use crate::trackers::{
+    Contribution, ScriptTracker, bfd_contribution, contribution, file_contribution,
+};
 use crate::vmac::{self, RpFilterChange};
 
 /// What the command line decided.
@@ -2072,10 +2074,7 @@ impl Daemon {
                     tracker_weight(reference, b.weight, b.weight_reverse)
                 });
             let weight = if weighted { weight } else { 0 };
-            // Unweighted, `reverse` makes an up session the fault (keepalived's
-            // `bfd_up == weight_reverse`).
-            let ok = if weight == 0 && reverse { !up } else { up };
-            match contribution(weight, reverse, ok) {
+            match bfd_contribution(weight, reverse, up) {
                 Contribution::Adjust(change) => adjustment += change,
                 Contribution::Fault => fault = true,
             }

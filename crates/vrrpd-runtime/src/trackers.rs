@@ -146,6 +146,14 @@ pub fn contribution(weight: i32, reverse: bool, ok: bool) -> Contribution {
     })
 }
 
+/// What a BFD session does to an instance tracking it (keepalived's `initialise_track_bfd_state` and
+/// `vrrp_handle_bfd_event`): weighted like a script; unweighted, FAULT while down, or with `reverse`
+/// while up.
+pub fn bfd_contribution(weight: i32, reverse: bool, up: bool) -> Contribution {
+    let ok = if weight == 0 && reverse { !up } else { up };
+    contribution(weight, reverse, ok)
+}
+
 /// What a `track_file` holding `value` does to an instance (keepalived's
 /// `process_update_vrrp_track_file_status`): with weight 0 a non-zero value is FAULT (with `reverse`,
 /// zero is); otherwise value × weight (negated with `reverse`) is added, kept within −254..=253, and
@@ -252,6 +260,21 @@ mod tests {
         assert_eq!(contribution(-10, false, true), Contribution::Adjust(0));
         assert_eq!(contribution(10, true, true), Contribution::Adjust(-10));
         assert_eq!(contribution(-10, true, false), Contribution::Adjust(10));
+    }
+
+    #[test]
+    fn bfd_sessions_apply_like_keepalived() {
+        assert_eq!(bfd_contribution(0, false, true), Contribution::Adjust(0));
+        assert_eq!(bfd_contribution(0, false, false), Contribution::Fault);
+        assert_eq!(bfd_contribution(0, true, true), Contribution::Fault);
+        assert_eq!(bfd_contribution(0, true, false), Contribution::Adjust(0));
+        assert_eq!(
+            bfd_contribution(-100, false, false),
+            Contribution::Adjust(-100)
+        );
+        assert_eq!(bfd_contribution(-100, false, true), Contribution::Adjust(0));
+        assert_eq!(bfd_contribution(20, false, true), Contribution::Adjust(20));
+        assert_eq!(bfd_contribution(20, true, true), Contribution::Adjust(-20));
     }
 
     #[test]
