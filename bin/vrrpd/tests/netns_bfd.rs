@@ -84,13 +84,16 @@ fn ours_tracks_a_session_with_keepalived_through_its_stop_and_a_link_cut() {
     );
     let log = topology.daemon(ours).log_text();
     eprintln!("{log}");
-    assert!(log.contains("(B1) Expired after"), "{log}");
-    assert!(
-        log.contains(
-            "(B1) Entering Down state (Local diagnostic - Control Detection Time Expired, Remote diagnostic - No Diagnostic)"
-        ),
-        "{log}"
+    // Our detection time runs out; on a loaded machine keepalived's dying BFD process may be
+    // starved long enough to expire first and say Down on its way out.
+    let expired = log.contains("(B1) Expired after")
+        && log.contains(
+            "(B1) Entering Down state (Local diagnostic - Control Detection Time Expired, Remote diagnostic - No Diagnostic)",
+        );
+    let told = log.contains(
+        "(B1) Entering Down state (Local diagnostic - Neighbor Signaled Session Down, Remote diagnostic - Control Detection Time Expired)",
     );
+    assert!(expired || told, "{log}");
     assert!(
         log.contains("VRRP_Instance(VI_1) Tracked BFD instance B1 is DOWN"),
         "{log}"
