@@ -141,7 +141,7 @@ scenario() {
 }
 
 ours=$(scenario ours all)
-check ours-all/logs-the-check grep -q 'BFD check of \[RS1\] RS(\[10.0.2.11\]:80) is DOWN' "$WORK/ours-all.log"
+check ours-all/logs-the-check grep -q 'BFD check of \[RS1\] RS(\[10.0.2.11\]:tcp:80) is DOWN' "$WORK/ours-all.log"
 check ours-all/session-expired grep -q '(RS1) Expired after' "$WORK/ours-all.log"
 check_eq ours-all/rules-removed-at-stop "" "$(table)"
 ours_checker=$(scenario ours checker)
