@@ -314,8 +314,14 @@ fn table(reference: &[String], ours: &[String]) -> String {
     table
 }
 
+/// One scenario at a time: the runs are timed, and the machine's load would shift their lines.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `scenario` under keepalived and under the daemon; the normalised logs.
 fn both(scenario: fn(Implementation) -> Vec<String>) -> (Vec<String>, Vec<String>) {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let reference = scenario(Implementation::Keepalived);
     if let Ok(path) = std::env::var("KEEPALIVED_LOG_OUT") {
         let _ = std::fs::write(path, reference.join("\n"));
