@@ -3,7 +3,7 @@
 //! comes back; `track_bfd` holds a VRRP instance in FAULT while its session is down (ours tracking
 //! keepalived's session, and keepalived tracking ours), and a weighted one moves mastership to
 //! keepalived and back (BFD dropped with nft); a peer sending with a TTL below 255 is not heard
-//! on a single-hop session (RFC 5881 GTSM) until `max_hops` allows it.
+//! on a single-hop session (RFC 5881 GTSM) until `max_hops` allows it; an IPv6 session works too.
 
 mod netns;
 
@@ -292,4 +292,48 @@ fn a_weighted_session_moves_mastership_to_keepalived_and_back() {
         "ours did not take back mastership with the session up again\n{}",
         topology.logs()
     );
+}
+
+#[test]
+fn an_ipv6_session_with_keepalived_comes_up_and_expires() {
+    require_netns!(keepalived);
+    let mut topology = Topology::new(2);
+    topology.add_unicast_ipv6(1);
+    topology.add_unicast_ipv6(2);
+    let session = |peer: usize| {
+        format!(
+            "bfd_instance B1 {{\n    neighbor_ip {}\n    source_ip {}\n    min_rx 100\n    min_tx 100\n    \
+             multiplier 3\n}}\n",
+            netns::Protocol::unicast_ipv6(peer),
+            netns::Protocol::unicast_ipv6(3 - peer)
+        )
+    };
+    let theirs = topology.start(2, Implementation::Keepalived, &session(1));
+    let config = format!("{}{}", session(2), tracking_instance("B1"));
+    let ours = topology.start(1, Implementation::Vrrpd, &config);
+    assert!(
+        wait_for(Duration::from_secs(15), || topology.has_vip(1)).is_some(),
+        "never master over an IPv6 session\n{}",
+        topology.logs()
+    );
+    assert!(up_lines(&topology.daemon(ours).log_text()) >= 1);
+    assert!(
+        wait_for(Duration::from_secs(5), || up_lines(
+            &topology.daemon(theirs).log_text()
+        ) >= 1)
+        .is_some(),
+        "{}",
+        topology.logs()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let killed = Instant::now();
+    topology.daemon(theirs).kill();
+    assert!(
+        wait_for(Duration::from_secs(5), || !topology.has_vip(1)).is_some(),
+        "{}",
+        topology.logs()
+    );
+    let took = killed.elapsed();
+    eprintln!("IPv6: VIP gone after {took:?}");
+    assert!(took < Duration::from_millis(1300), "{took:?}");
 }
