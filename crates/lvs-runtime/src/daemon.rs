@@ -37,9 +37,10 @@ use keepalived_config::model::lvs::{
 };
 use keepalived_config::model::{self, Config, Script, ScriptUser};
 use keepalived_config::{LoadOptions, load};
-use log::{debug, error, info, warn};
+use log::{debug, error, info, trace, warn};
 use lvs::alert::{self, QuorumMoment};
 use lvs::checker::{Schedule, Timing};
+use lvs::checker_log::{self, MISC_TIMED_OUT};
 use lvs::desired_table;
 use lvs::mapping;
 use lvs::pool::{CheckerState, Pool, PoolEvent};
@@ -199,6 +200,9 @@ fn run_checker(
             None
         }
     });
+    if !config.virtual_servers.is_empty() {
+        debug!("Initializing ipvs");
+    }
     let client = match Client::connect() {
         Ok(client) => Some(client),
         Err(e) => {
@@ -208,7 +212,8 @@ fn run_checker(
             // stops the whole daemon.
             if !config.virtual_servers.is_empty() {
                 if options.release_ipvs {
-                    report_shut_down(&config);
+                    // Nothing was checked yet: no server is alive.
+                    report_shut_down(&config, |_, _| false);
                 }
                 return Err(StartFailure::Fatal);
             }
@@ -218,6 +223,10 @@ fn run_checker(
     let mut daemon = Daemon::new(options, config, tls, client, signals, respawned);
     daemon.metrics_server = server;
     daemon.metrics_link = responder;
+    daemon.standalone = matches!(bfd, Bfd::Sessions);
+    if daemon.standalone {
+        info!("Startup complete");
+    }
     match bfd {
         Bfd::Link(link) => {
             if let Some(link) = &link {
@@ -230,19 +239,19 @@ fn run_checker(
         Bfd::Sessions => daemon.start_bfd(Instant::now()),
     }
     daemon.run();
-    info!(
-        "Stopped vrrpd v{} healthcheckers",
-        env!("CARGO_PKG_VERSION")
-    );
+    process::log_stopping(daemon.options.log.detailed);
+    if daemon.standalone {
+        info!("Stopped vrrpd v{}", env!("CARGO_PKG_VERSION"));
+    }
     Ok(())
 }
 
-/// keepalived's `clear_services` at stop, for a table it never programmed: one line per real server.
-fn report_shut_down(config: &Config) {
-    for vs in &config.virtual_servers {
-        for rs in &vs.real_servers {
-            // Nothing was checked yet: no server is alive.
-            let inhibited = if rs.inhibit_on_failure {
+/// keepalived's `clear_services` at stop: one line per real server, `(inhibited)` for those kept with
+/// weight 0 while down; `alive` tells which are up (by virtual and real server index).
+fn report_shut_down(config: &Config, alive: impl Fn(usize, usize) -> bool) {
+    for (service, vs) in config.virtual_servers.iter().enumerate() {
+        for (real_server, rs) in vs.real_servers.iter().enumerate() {
+            let inhibited = if rs.inhibit_on_failure && !alive(service, real_server) {
                 "(inhibited) "
             } else {
                 ""
@@ -359,6 +368,8 @@ struct Daemon {
     signals: SignalFd,
     children: Children,
     stopping: bool,
+    /// `-C` alone: no VRRP daemon above this process logs the daemon's start and stop.
+    standalone: bool,
     random: u64,
     /// Next attempts, earliest first. An entry counts only while it is still its checker's next
     /// attempt, so re-scheduling costs one push and no search.
@@ -420,6 +431,7 @@ impl Daemon {
             signals,
             children: Children::default(),
             stopping: false,
+            standalone: false,
             random: seed | 1,
             due: BinaryHeap::new(),
             in_flight: Vec::new(),
@@ -460,6 +472,7 @@ impl Daemon {
         daemon.schedule_all();
         daemon.sync_ipvs();
         daemon.start_notifies(Instant::now());
+        daemon.log_registered_checkers();
         daemon
     }
 
@@ -712,6 +725,70 @@ impl Daemon {
     }
 
     /// The checkers of the configuration; those of `previous` that match keep their schedule.
+    /// keepalived's lines for the real servers whose configured weight a reload changed.
+    fn log_weight_changes(&self, old: &Config) {
+        let old_services: HashMap<_, _> = old
+            .virtual_servers
+            .iter()
+            .map(|vs| ((&vs.service, vs.protocol), vs))
+            .collect();
+        for (service, vs) in self.config.virtual_servers.iter().enumerate() {
+            let Some(old_vs) = old_services.get(&(&vs.service, vs.protocol)) else {
+                continue;
+            };
+            let old_weights: HashMap<_, _> = old_vs
+                .real_servers
+                .iter()
+                .map(|rs| ((rs.address, rs.port), rs.weight))
+                .collect();
+            for (real_server, rs) in vs.real_servers.iter().enumerate() {
+                let Some(&old_weight) = old_weights.get(&(rs.address, rs.port)) else {
+                    continue;
+                };
+                if old_weight == rs.weight {
+                    continue;
+                }
+                let alive = self
+                    .pool
+                    .services
+                    .get(service)
+                    .and_then(|state| state.real_servers.get(real_server))
+                    .is_some_and(|state| state.alive);
+                info!(
+                    "Changing weight from {old_weight} to {} for {}active service {} of VS {}",
+                    rs.weight,
+                    if alive { "" } else { "in" },
+                    rs_name(rs, vs),
+                    vs_name(vs)
+                );
+            }
+        }
+    }
+
+    /// keepalived's `register_checkers_thread`, at start and after every reload: a line per
+    /// scheduled checker, once the table and the quorums are set.
+    fn log_registered_checkers(&self) {
+        for checker in &self.checkers {
+            // FILE_CHECK and BFD_CHECK have no schedule: keepalived does not list them.
+            if matches!(
+                checker.work,
+                Work::Idle | Work::File { .. } | Work::Bfd { .. }
+            ) {
+                continue;
+            }
+            let Some((rs_text, vs_text)) =
+                server_names(&self.config, checker.service, checker.real_server)
+            else {
+                continue;
+            };
+            info!(
+                "{}ctivating healthchecker for service {rs_text} for VS {vs_text}",
+                if checker.enabled { "A" } else { "Dea" }
+            );
+        }
+        info!("Activating BFD healthchecker");
+    }
+
     fn build_checkers(
         &mut self,
         now: Instant,
@@ -765,14 +842,6 @@ impl Daemon {
                         !matches!(work, Work::Idle | Work::File { .. } | Work::Bfd { .. });
                     let enabled =
                         suspend::enabled_at_start(scheduled, self.suspension.is_active(service));
-                    if scheduled && (kept.is_none() || !enabled) {
-                        info!(
-                            "{}ctivating healthchecker for service {} for VS {}",
-                            if enabled { "A" } else { "Dea" },
-                            rs_name(rs, vs),
-                            vs_name(vs)
-                        );
-                    }
                     out.push(RunningChecker {
                         service,
                         real_server,
@@ -1141,13 +1210,8 @@ impl Daemon {
                 .observe(took);
         }
         let checker = &mut self.checkers[index];
-        let rs_text = match self.config.virtual_servers.get(service) {
-            Some(vs) => vs
-                .real_servers
-                .get(real_server)
-                .map(|rs| rs_name(rs, vs))
-                .unwrap_or_default(),
-            None => return,
+        let Some((rs_text, vs_text)) = server_names(&self.config, service, real_server) else {
+            return;
         };
         if let Verdict::Failure(reason) = &verdict {
             debug!("{} of {rs_text}: {reason}", checker.keyword);
@@ -1157,20 +1221,31 @@ impl Daemon {
             events.extend(self.pool.set_weight(service, real_server, weight));
         }
         let was_up = checker.schedule.is_up();
+        let had_run = checker.schedule.has_run();
         let changed = checker.schedule.finish(success, now);
         if let Some(at) = checker.schedule.next_attempt() {
             self.due.push(Reverse((at, index)));
         }
-        let checker = &self.checkers[index];
         if let Some(up) = changed {
-            if up {
-                info!("{} on service {rs_text} success.", checker.keyword);
-            } else {
-                let reason = match &verdict {
-                    Verdict::Failure(reason) => reason.as_str(),
-                    Verdict::Success => "",
+            let model = self.config.virtual_servers[service].real_servers[real_server]
+                .checkers
+                .get(position);
+            if let Some(model) = model {
+                let standing = checker_log::Standing {
+                    kind: &model.kind,
+                    real_server: &rs_text,
+                    virtual_server: &vs_text,
+                    up,
+                    had_run,
+                    retry: model.timing.retry,
+                    reason: match &verdict {
+                        Verdict::Failure(reason) => reason.as_str(),
+                        Verdict::Success => "",
+                    },
                 };
-                info!("{} on service {rs_text} failed: {reason}", checker.keyword);
+                if let Some(line) = checker_log::standing_line(&standing) {
+                    info!("{line}");
+                }
             }
             events.extend(self.pool.checker_result(service, real_server, position, up));
         }
@@ -1498,15 +1573,16 @@ impl Daemon {
                 old,
                 new,
             } => {
-                if let Some((vs, rs)) = self
-                    .config
-                    .virtual_servers
+                let alive = self
+                    .pool
+                    .services
                     .get(service)
-                    .and_then(|vs| Some((vs, vs.real_servers.get(real_server)?)))
-                {
+                    .and_then(|vs| vs.real_servers.get(real_server))
+                    .is_some_and(|rs| rs.alive);
+                if let Some((rs_text, _)) = server_names(&self.config, service, real_server) {
+                    let active = if alive { "active" } else { "inactive" };
                     info!(
-                        "Changing weight from {old} to {new} for service {} of VS {vs_text}",
-                        rs_name(rs, vs)
+                        "Changing weight from {old} to {new} for {active} service {rs_text} of VS {vs_text}"
                     );
                 }
             }
@@ -1662,7 +1738,7 @@ impl Daemon {
             return;
         };
         for change in changes {
-            debug!("IPVS: {change:?}");
+            trace!("IPVS: {change:?}");
         }
         match client.apply_all(changes) {
             Ok(report) => {
@@ -1706,6 +1782,10 @@ impl Daemon {
     /// SIGHUP: the new configuration's table replaces the old one by its difference; virtual and
     /// real servers that stay keep their health, checkers that stay keep their schedule.
     fn reload(&mut self, now: Instant) {
+        // keepalived's parent says it first; with `-C` alone this process is the daemon.
+        if self.standalone {
+            info!("Reloading ...");
+        }
         info!("Reloading");
         let Some(config) = read_config(&self.options.config_file, &self.options.load_options)
         else {
@@ -1738,6 +1818,7 @@ impl Daemon {
         let old_config = std::mem::replace(&mut self.config, config);
         self.open_outlets();
         if !self.config.virtual_servers.is_empty() || !old_config.virtual_servers.is_empty() {
+            debug!("Reinitializing ipvs");
             self.set_timeouts();
             let sync = CheckerSync::of(&self.config);
             let ops = CheckerSync::at_reload(self.sync.as_ref(), sync.as_ref());
@@ -1761,7 +1842,12 @@ impl Daemon {
             }
         }
         self.schedule_all();
+        self.log_weight_changes(&old_config);
         let changes = self.sync_ipvs();
+        if self.standalone {
+            info!("Reload complete");
+        }
+        self.log_registered_checkers();
         info!(
             "Reload finished: {changes} IPVS changes, {} ms ({} ms reading the configuration)",
             now.elapsed().as_millis(),
@@ -1901,7 +1987,9 @@ impl Daemon {
     }
 
     fn shutdown(&mut self) {
-        info!("Stopping");
+        if self.standalone {
+            info!("Stopping");
+        }
         let flush_all = self.config.global.lvs_flush_on_stop.as_deref() == Some("all");
         if self.options.release_ipvs && flush_all && !self.config.virtual_servers.is_empty() {
             // lvs_flush_on_stop: every rule goes, ours and others'.
@@ -1913,8 +2001,15 @@ impl Daemon {
                 .iter()
                 .map(|entry| Change::DeleteService(entry.service.key))
                 .collect();
-            for vs in &self.config.virtual_servers {
-                info!("Removing Virtual Server {}", vs_name(vs));
+            // With `lvs_flush_on_stop VS` keepalived removes the services without a word.
+            if self.config.global.lvs_flush_on_stop.is_none() {
+                let pool = &self.pool;
+                report_shut_down(&self.config, |service, real_server| {
+                    pool.services
+                        .get(service)
+                        .and_then(|vs| vs.real_servers.get(real_server))
+                        .is_some_and(|rs| rs.alive)
+                });
             }
             if !changes.is_empty() {
                 self.apply(&changes);
@@ -2007,9 +2102,6 @@ const STOP_MAIL_WAIT: Duration = Duration::from_secs(3);
 /// How long a stop waits for the `omega` notify scripts (keepalived's `system_call_script` at stop).
 const OMEGA_SCRIPT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The failure of a MISC_CHECK script killed after `misc_timeout` (its mail says so).
-const MISC_TIMED_OUT: &str = "timed out";
-
 /// What a MISC_CHECK exit means: 0 good, 1 failed; with `misc_dynamic`, 2–255 good with weight
 /// status − 2.
 pub fn misc_verdict(outcome: Outcome, dynamic: bool) -> (Verdict, Option<i64>) {
@@ -2018,10 +2110,8 @@ pub fn misc_verdict(outcome: Outcome, dynamic: bool) -> (Verdict, Option<i64>) {
         Outcome::Exited(code) if dynamic && (2..=255).contains(&code) => {
             (Verdict::Success, Some(i64::from(code - 2)))
         }
-        Outcome::Exited(code) => (Verdict::Failure(format!("exit status {code}")), None),
-        Outcome::Signalled(signal) => {
-            (Verdict::Failure(format!("killed by signal {signal}")), None)
-        }
+        Outcome::Exited(code) => (Verdict::Failure(format!("exited with status {code}")), None),
+        Outcome::Signalled(signal) => (Verdict::Failure(format!("due to signal {signal}")), None),
         Outcome::TimedOut => (Verdict::Failure(MISC_TIMED_OUT.into()), None),
     }
 }
@@ -2225,15 +2315,16 @@ fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_p
     }
 }
 
-/// keepalived's way of naming a virtual server in logs: `[10.0.0.1]:tcp:80`, `FWM 7`, `[G]`.
+/// keepalived's `FMT_VS`: `[10.0.0.1]:tcp:80`, `FWM 7`, `[G]:0`.
 fn vs_name(vs: &VirtualServer) -> String {
-    match &vs.service {
-        ServiceAddress::Address { address, port } => {
-            format!("[{address}]:{}:{port}", vs.protocol.name())
-        }
-        ServiceAddress::Fwmark(mark) => format!("FWM {mark}"),
-        ServiceAddress::Group(name) => format!("[{name}]:{}", vs.protocol.name()),
-    }
+    alert::vs_text(vs)
+}
+
+/// keepalived's names of a real server and its virtual server (`FMT_RS`, `FMT_VS`).
+fn server_names(config: &Config, service: usize, real_server: usize) -> Option<(String, String)> {
+    let vs = config.virtual_servers.get(service)?;
+    let rs = vs.real_servers.get(real_server)?;
+    Some((rs_name(rs, vs), vs_name(vs)))
 }
 
 /// keepalived's `FMT_RS`, as the log lines name a real server: `[10.0.2.11]:tcp:80`.

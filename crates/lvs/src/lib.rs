@@ -6,6 +6,7 @@
 //! - [`pool`]: the health state keepalived keeps — real servers alive or not, effective weights,
 //!   each virtual server's quorum with its hysteresis — and the events its changes raise
 //!   (notify scripts);
+//! - [`checker_log`]: the line keepalived logs when a checker reports its standing;
 //! - [`checker`]: the timing of one health checker (`delay_loop`, `connect_timeout`, `retry`,
 //!   `delay_before_retry`, `warmup`, `alpha`) as a state machine with time passed in;
 //! - [`dns`]: the query of `DNS_CHECK` and the verdict on an answer;
@@ -21,6 +22,7 @@
 
 pub mod alert;
 pub mod checker;
+pub mod checker_log;
 pub mod dns;
 pub mod file;
 pub mod http;

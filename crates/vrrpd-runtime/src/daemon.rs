@@ -215,36 +215,19 @@ fn wrap_options(name: &str, text: &str) -> Vec<String> {
 /// keepalived's last lines: its VRRP process's CPU time (with `-D`, else `Stopped`), its parent's (with
 /// `-D`), and the version.
 fn log_stopped(detailed: bool) {
+    process::log_stopping(detailed);
     if detailed {
         let own = process::cpu_time(libc::RUSAGE_SELF);
         let children = process::cpu_time(libc::RUSAGE_CHILDREN);
         if let (Some(own), Some(children)) = (own, children) {
-            let time = |t: Duration| format!("{}.{:06}", t.as_secs(), t.subsec_micros());
-            if !children.user.is_zero() {
-                info!(
-                    "Stopped - used (self/children) {}/{} user time, {}/{} system time",
-                    time(own.user),
-                    time(children.user),
-                    time(own.system),
-                    time(children.system)
-                );
-            } else {
-                info!(
-                    "Stopped - used {} user time, {} system time",
-                    time(own.user),
-                    time(own.system)
-                );
-            }
             info!(
                 "CPU usage (self/children) user: {}/{} system: {}/{}",
-                time(own.user),
-                time(children.user),
-                time(own.system),
-                time(children.system)
+                process::seconds(own.user),
+                process::seconds(children.user),
+                process::seconds(own.system),
+                process::seconds(children.system)
             );
         }
-    } else {
-        info!("Stopped");
     }
     info!("Stopped {}", version_string());
 }

@@ -111,6 +111,41 @@ pub fn uname() -> Option<(String, String, String)> {
     ))
 }
 
+/// keepalived's `log_stopping`, a process's last line of its own: with `-D` the CPU time it and its
+/// children used, else `Stopped`.
+pub fn log_stopping(detailed: bool) {
+    if !detailed {
+        log::info!("Stopped");
+        return;
+    }
+    let (Some(own), Some(children)) =
+        (cpu_time(libc::RUSAGE_SELF), cpu_time(libc::RUSAGE_CHILDREN))
+    else {
+        return;
+    };
+    // keepalived tests the children's user time only.
+    if children.user.is_zero() {
+        log::info!(
+            "Stopped - used {} user time, {} system time",
+            seconds(own.user),
+            seconds(own.system)
+        );
+    } else {
+        log::info!(
+            "Stopped - used (self/children) {}/{} user time, {}/{} system time",
+            seconds(own.user),
+            seconds(children.user),
+            seconds(own.system),
+            seconds(children.system)
+        );
+    }
+}
+
+/// A time as keepalived prints CPU times: seconds with six decimals.
+pub fn seconds(time: std::time::Duration) -> String {
+    format!("{}.{:06}", time.as_secs(), time.subsec_micros())
+}
+
 /// CPU time used, in user and system mode.
 pub struct CpuTime {
     pub user: std::time::Duration,

@@ -1,0 +1,136 @@
+# The checker process's log lines, vrrpd -C against keepalived 2.2.7 -C on the same configuration and
+# the same real servers (the NAT topology of lib.sh): HTTP_GET with quorum, TCP_CHECK with
+# inhibit_on_failure, a fwmark service; stages: started, rs1's httpd killed, back, rs2's killed,
+# back, a reload changing a weight and adding a real server nobody answers for, stopped.
+#
+# Each daemon appends to its log and the suite appends a marker line between stages; the lines of
+# each stage, timestamps removed and sorted (servers are checked in a random order), must be
+# keepalived's. Left out: the lines of keepalived's parent process that -C alone does not have in
+# ours (version, kernel, command line, "Configuration file", its NOTICE, "Starting Healthcheck child
+# process", CPU usage), ours' own additions (version lines, "Reload finished" with its timings, the
+# reason of each failed attempt under -D), "Startup complete" (keepalived's parent logs it while its
+# child starts, so its place varies), the CPU times of "Stopped - used", and keepalived's
+# "HTTP status code success" lines (not written by ours yet).
+# vm-timeout: 600
+. "$SUITES/lib.sh"
+IPVSADM=$REF_IPVSADM
+WORK=/tmp/lvs-logs
+mkdir -p "$WORK"
+
+nat_topology || fail topology "the namespaces could not be built"
+
+httpd_pid() {
+  local pid
+  for pid in $(ip netns pids "$1"); do
+    grep -q httpd "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+  done
+}
+has_rs() { in_ns director "$IPVSADM" -Ln | grep -q "$1:80 .*Masq *[1-9]"; }
+lacks_rs() { ! has_rs "$1"; }
+
+# conf WEIGHT EXTRA: the configuration, rs1's weight WEIGHT, EXTRA added to the first service.
+conf() {
+  cat <<EOF
+virtual_server $VIP 80 {
+  protocol TCP
+  lb_algo rr
+  lb_kind NAT
+  delay_loop 1
+  quorum 2
+  real_server $RS1 80 {
+    weight $1
+    HTTP_GET {
+      url {
+        path /
+        status_code 200
+      }
+      connect_timeout 1
+      retry 1
+      delay_before_retry 1
+    }
+  }
+  real_server $RS2 80 {
+    inhibit_on_failure
+    TCP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+$2
+}
+virtual_server fwmark 5 {
+  lb_algo wlc
+  delay_loop 1
+  real_server $RS2 80 {
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+}
+EOF
+}
+
+# run WHICH: the scenario under one daemon; its log in $WORK/WHICH.log with "=== STAGE" lines.
+run() {
+  local which=$1 log=$WORK/$1.log
+  : >"$log"
+  conf 1 "" >"$WORK/lvs.conf"
+  if [ "$which" = keepalived ]; then
+    ip netns exec director /usr/sbin/keepalived -C -n -l -D -f "$WORK/lvs.conf" -p "$WORK/ka.pid" \
+      -c "$WORK/ka-c.pid" >>"$log" 2>&1 &
+  else
+    ip netns exec director "$LVS_BIN/vrrpd" -C -n -l -D -f "$WORK/lvs.conf" -p "$WORK/our.pid" \
+      -c "$WORK/our-c.pid" >>"$log" 2>&1 &
+  fi
+  DAEMON_PID=$!
+  wait_until 20 has_rs "$RS1" && wait_until 20 has_rs "$RS2" || fail "$which/start" "no table"
+  sleep 3
+  echo "=== RS1 DOWN" >>"$log"
+  kill "$(httpd_pid rs1)"
+  wait_until 15 lacks_rs "$RS1" || fail "$which/rs1-down" "rs1 stayed"
+  sleep 2
+  echo "=== RS1 BACK" >>"$log"
+  start_httpd rs1 "$RS1" rs1
+  wait_until 15 has_rs "$RS1" || fail "$which/rs1-back" "rs1 did not come back"
+  sleep 2
+  echo "=== RS2 DOWN" >>"$log"
+  kill "$(httpd_pid rs2)"
+  wait_until 15 lacks_rs "$RS2" || fail "$which/rs2-down" "rs2 stayed"
+  sleep 2
+  echo "=== RS2 BACK" >>"$log"
+  start_httpd rs2 "$RS2" rs2
+  wait_until 15 has_rs "$RS2" || fail "$which/rs2-back" "rs2 did not come back"
+  sleep 2
+  echo "=== RELOAD" >>"$log"
+  conf 3 "  real_server 10.0.2.14 80 {
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }" >"$WORK/lvs.conf"
+  kill -HUP "$DAEMON_PID"
+  sleep 8
+  echo "=== STOP" >>"$log"
+  stop_daemon
+}
+
+# normalise LOG: each stage's lines without timestamps, sorted, the stage marker first.
+normalise() {
+  sed -E 's/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [0-9]{4}: //' "$1" |
+    sed -E 's/^(Stopped - used) .*/\1/' |
+    grep -vE '^(Starting Keepalived|Starting vrrpd|Running on|Command line|  +|Configuration file|NOTICE: |Starting Healthcheck child process|CPU usage|Stopped Keepalived|Stopped vrrpd|Startup complete|Reload finished: |HTTP status code success|[A-Z_]+ of \[)' |
+    awk '/^=== / { if (n) print_stage(); print; n = 0; next } { lines[n++] = $0 }
+         END { if (n) print_stage() }
+         function print_stage(  i, cmd) { cmd = "sort"; for (i = 0; i < n; i++) print lines[i] | cmd; close(cmd) }'
+}
+
+run ours
+run keepalived
+ours=$(normalise "$WORK/ours.log")
+reference=$(normalise "$WORK/keepalived.log")
+if [ "$ours" == "$reference" ]; then
+  pass same-log-lines-at-every-stage
+else
+  fail same-log-lines-at-every-stage "the logs differ" "keepalived's, normalised:" "$reference" \
+    "ours, normalised:" "$ours" "ours:" "$(cat "$WORK/ours.log")"
+fi
+check ours-says-why-attempts-fail grep -qF "HTTP_GET of [10.0.2.11]:tcp:80: connection to 10.0.2.11:80 failed" "$WORK/ours.log"
