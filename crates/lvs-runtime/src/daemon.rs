@@ -512,7 +512,7 @@ impl Daemon {
             } else {
                 continue;
             }
-            self.quorum_notifies(index, up, QuorumMoment::Start, weight_sum, now);
+            self.quorum_notifies(index, up, false, QuorumMoment::Start, weight_sum, now);
         }
     }
 
@@ -543,11 +543,13 @@ impl Daemon {
     }
 
     /// A virtual server's quorum went up or down (keepalived's `do_vs_notifies`): `quorum_up` or
-    /// `quorum_down`, the FIFO line, and the mail with its `smtp_alert`.
+    /// `quorum_down`, the FIFO line, and the mail with its `smtp_alert`; `was_up`: the state before
+    /// (at start, down), whose threshold the mail tells.
     fn quorum_notifies(
         &mut self,
         service: usize,
         up: bool,
+        was_up: bool,
         moment: QuorumMoment,
         weight_sum: i64,
         now: Instant,
@@ -562,14 +564,112 @@ impl Daemon {
         };
         let line = alert::vs_fifo_line(vs, up);
         if let (Some(mailer), Some(true)) = (&self.mailer, vs.smtp_alert) {
-            // The threshold the previous state watched: at start quorum was down.
-            let was_up = moment == QuorumMoment::Change && !up;
             let threshold = alert::quorum_threshold(vs, was_up);
             let body = alert::quorum_body(up, moment, vs, threshold, weight_sum);
             let _ = mailer.alert(&alert::vs_mail_topic(vs), alert::state(up), &body);
         }
         self.notify(script.as_ref(), now);
         self.fifos.write_line(&line);
+    }
+
+    /// keepalived's `clear_diff_services` on reload: each live real server the new configuration
+    /// drops is reported down (`notify_down`, the FIFO line, the `=> Removing <=` mail), and a dropped
+    /// virtual server that had quorum loses it.
+    fn dropped_notifies(&mut self, old_config: &Config, old_pool: &Pool, now: Instant) {
+        // (virtual server, real server) of the old configuration; `None`: the virtual server's quorum.
+        let mut dropped: Vec<(usize, Option<usize>)> = Vec::new();
+        // keepalived's clear_service_vs: with `lvs_flush_on_stop` a dropped virtual server's real
+        // servers are not told about.
+        let flushing = self.config.global.lvs_flush_on_stop.is_some();
+        {
+            let kept: HashMap<(&ServiceAddress, Option<Protocol>), &VirtualServer> = self
+                .config
+                .virtual_servers
+                .iter()
+                .map(|vs| (service_identity(vs), vs))
+                .collect();
+            for (index, (old_vs, state)) in old_config
+                .virtual_servers
+                .iter()
+                .zip(&old_pool.services)
+                .enumerate()
+            {
+                let new_vs = kept.get(&service_identity(old_vs));
+                for (rs_index, (old_rs, rs_state)) in old_vs
+                    .real_servers
+                    .iter()
+                    .zip(&state.real_servers)
+                    .enumerate()
+                {
+                    let stays = new_vs.is_some_and(|vs| {
+                        vs.real_servers
+                            .iter()
+                            .any(|rs| rs.address == old_rs.address && rs.port == old_rs.port)
+                    });
+                    if !stays && rs_state.alive && !(flushing && new_vs.is_none()) {
+                        dropped.push((index, Some(rs_index)));
+                    }
+                }
+                if new_vs.is_none() && state.quorum_up {
+                    dropped.push((index, None));
+                }
+            }
+        }
+        for (index, rs_index) in dropped {
+            let old_vs = &old_config.virtual_servers[index];
+            match rs_index.and_then(|rs_index| old_vs.real_servers.get(rs_index)) {
+                Some(old_rs) => {
+                    self.notify(old_rs.notify_down.as_ref(), now);
+                    self.fifos
+                        .write_line(&alert::rs_fifo_line(old_vs, old_rs, false));
+                    if let (Some(mailer), Some(true)) = (&self.mailer, old_rs.smtp_alert) {
+                        let topic = alert::rs_mail_topic(old_vs, old_rs);
+                        let _ = mailer.alert(&topic, alert::state(false), alert::REMOVING);
+                    }
+                }
+                None => {
+                    self.notify(old_vs.quorum_down.as_ref(), now);
+                    self.fifos.write_line(&alert::vs_fifo_line(old_vs, false));
+                    if let (Some(mailer), Some(true)) = (&self.mailer, old_vs.smtp_alert) {
+                        let threshold = alert::quorum_threshold(old_vs, true);
+                        let body =
+                            alert::quorum_body(false, QuorumMoment::Change, old_vs, threshold, 0);
+                        let _ =
+                            mailer.alert(&alert::vs_mail_topic(old_vs), alert::state(false), &body);
+                    }
+                }
+            }
+        }
+    }
+
+    /// keepalived's `update_quorum_state(vs, init)` after a reload: a virtual server whose quorum the
+    /// new configuration changed, and a new one as at start, report it (`Starting with quorum …`).
+    fn reload_quorum_notifies(&mut self, old_config: &Config, old_pool: &Pool, now: Instant) {
+        let old: HashMap<(&ServiceAddress, Option<Protocol>), usize> = old_config
+            .virtual_servers
+            .iter()
+            .enumerate()
+            .map(|(index, vs)| (service_identity(vs), index))
+            .collect();
+        for index in 0..self.config.virtual_servers.len() {
+            let vs = &self.config.virtual_servers[index];
+            let Some(state) = self.pool.services.get(index) else {
+                continue;
+            };
+            let (up, weight_sum) = (state.quorum_up, state.live_weight());
+            let was_up = old
+                .get(&service_identity(vs))
+                .and_then(|&old_index| old_pool.services.get(old_index))
+                .map(|old_state| old_state.quorum_up);
+            let report = match was_up {
+                Some(was_up) => was_up != up,
+                None => up || vs.sorry_server.is_some(),
+            };
+            if report {
+                let was_up = was_up.unwrap_or(false);
+                self.quorum_notifies(index, up, was_up, QuorumMoment::Start, weight_sum, now);
+            }
+        }
     }
 
     /// The mail of a checker whose standing the schedule reported (keepalived's checker epilogs):
@@ -1565,7 +1665,7 @@ impl Daemon {
                         if up { "from" } else { "to" }
                     );
                 }
-                self.quorum_notifies(service, up, QuorumMoment::Change, weight_sum, now);
+                self.quorum_notifies(service, up, !up, QuorumMoment::Change, weight_sum, now);
             }
             PoolEvent::Weight {
                 service,
@@ -1831,6 +1931,7 @@ impl Daemon {
         let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
         migrate_pool(&old_config, &old_pool, &self.config, &mut self.pool);
         self.reload_suspension(&old_config);
+        self.dropped_notifies(&old_config, &old_pool, now);
         // Children of the old checkers are left to finish; their results are dropped.
         self.children = Children::default();
         self.checkers = self.build_checkers(now, &previous, &[]);
@@ -1844,6 +1945,7 @@ impl Daemon {
         self.schedule_all();
         self.log_weight_changes(&old_config);
         let changes = self.sync_ipvs();
+        self.reload_quorum_notifies(&old_config, &old_pool, now);
         if self.standalone {
             info!("Reload complete");
         }
@@ -2015,7 +2117,10 @@ impl Daemon {
                 self.apply(&changes);
             }
             self.programmed.clear();
-            self.omega_notifies(true);
+            // keepalived's clear_service_vs: with `lvs_flush_on_stop VS` only the virtual
+            // servers are told about.
+            let real_servers = self.config.global.lvs_flush_on_stop.is_none();
+            self.omega_notifies(real_servers);
         }
         self.ping_groups.restore();
         if let Some(ops) = self.sync.as_ref().map(CheckerSync::at_stop) {
@@ -2700,6 +2805,49 @@ mod tests {
         daemon.reload(Instant::now());
         let enabled: Vec<bool> = daemon.checkers.iter().map(|c| c.enabled).collect();
         assert_eq!(enabled, [true, false]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_reload_reports_the_live_servers_it_drops_and_the_quorums_it_changes() {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = file_dir("reload-notifies");
+        let path = dir.join("keepalived.conf");
+        let fifo = dir.join("fifo");
+        let global = format!("global_defs {{\n notify_fifo {}\n}}\n", fifo.display());
+        let text = format!(
+            "{global}virtual_server 10.0.0.1 80 {{\n protocol TCP\n quorum 2\n\
+             real_server 192.168.0.1 80 {{\n }}\n real_server 192.168.0.2 80 {{\n }}\n}}\n\
+             virtual_server 10.0.0.2 80 {{\n protocol TCP\n real_server 192.168.0.3 80 {{\n }}\n}}\n"
+        );
+        std::fs::write(&path, &text).expect("write configuration");
+        let mut daemon = daemon(config(&text));
+        daemon.options.config_file = path.to_string_lossy().into_owned();
+        // 10.0.0.2 goes, 192.168.0.2 leaves 10.0.0.1, whose new alpha server starts down (so its
+        // quorum of 2 is lost), 10.0.0.3 comes.
+        let reloaded = format!(
+            "{global}virtual_server 10.0.0.1 80 {{\n protocol TCP\n quorum 2\n\
+             real_server 192.168.0.1 80 {{\n }}\n\
+             real_server 192.168.0.5 80 {{\n TCP_CHECK {{\n alpha\n }}\n }}\n}}\n\
+             virtual_server 10.0.0.3 80 {{\n protocol TCP\n real_server 192.168.0.3 80 {{\n }}\n}}\n"
+        );
+        std::fs::write(&path, reloaded).expect("write configuration");
+        daemon.reload(Instant::now());
+        let mut reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .expect("the FIFO");
+        let mut lines = [0u8; 1024];
+        let read = reader.read(&mut lines).expect("lines");
+        assert_eq!(
+            String::from_utf8_lossy(&lines[..read]),
+            "VS [10.0.0.1]:tcp:80 UP\nVS [10.0.0.2]:tcp:80 UP\n\
+             RS [192.168.0.2]:tcp:80 [10.0.0.1]:tcp:80 DOWN\n\
+             RS [192.168.0.3]:tcp:80 [10.0.0.2]:tcp:80 DOWN\nVS [10.0.0.2]:tcp:80 DOWN\n\
+             VS [10.0.0.1]:tcp:80 DOWN\nVS [10.0.0.3]:tcp:80 UP\n"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -185,6 +185,9 @@ pub fn quorum_threshold(vs: &VirtualServer, was_up: bool) -> i64 {
 /// The body of the mail of a live real server taken out at stop (`omega`).
 pub const SHUTTING_DOWN: &str = "=> Shutting down <=";
 
+/// The body of the mail of a live real server a reload's configuration drops.
+pub const REMOVING: &str = "=> Removing <=";
+
 #[cfg(test)]
 mod tests {
     use super::*;
