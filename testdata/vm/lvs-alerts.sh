@@ -6,7 +6,8 @@
 # - virtual servers with HTTP_GET (quorum 2, omega), TCP_CHECK, MISC_CHECK (a script testing a flag
 #   file), DNS_CHECK and SMTP_CHECK to closed ports, an alpha UDP_CHECK to a closed port, and an alpha PING_CHECK to
 #   an address nobody has behind a sorry server (quorum down at start);
-# - stages: started, rs1 failed (its httpd killed, the flag file written), rs1 back, stopped.
+# - stages: started, rs1 failed (its httpd killed, the flag file written), rs1 back, reloaded (a
+#   virtual server and a real server dropped, a virtual server added), stopped.
 #
 # At each stage the FIFO lines written since the last one (sorted: servers are checked in a random
 # order) and the mails received (the Date: header blanked, sorted) must be those of keepalived. At the
@@ -27,9 +28,9 @@ pass topology
 # mail server gives to keepalived's conversation.
 cat >"$WORK/sink.sh" <<'EOF'
 #!/bin/sh
+printf '220 sink ESMTP\r\n'
 cr=$(printf '\r')
 out=$(mktemp /tmp/lvs-alerts/mail/conversation.XXXXXX)
-printf '220 sink ESMTP\r\n'
 data=0
 while IFS= read -r line; do
   line=${line%"$cr"}
@@ -53,7 +54,10 @@ chmod 755 "$WORK/sink.sh"
 in_ns client busybox nc -ll -p 25 -e "$WORK/sink.sh" &
 SINK_PID=$!
 
-cat >"$WORK/alerts.conf" <<EOF
+# alerts_conf [reloaded]: the configuration; after the reload 10.0.1.101 and rs2 of the HTTP service
+# are dropped and 10.0.1.106 is new.
+alerts_conf() {
+  cat <<EOF
 global_defs {
   notification_email {
     ops@example.com
@@ -62,12 +66,14 @@ global_defs {
   notification_email_from lvs@example.com
   smtp_server 10.0.1.2 25
   smtp_helo_name director.example
-  smtp_connect_timeout 5
+  smtp_connect_timeout 30
   router_id LVS_ALERTS
   smtp_alert
   notify_fifo $WORK/fifo
   lvs_notify_fifo $WORK/lvs-fifo
 }
+EOF
+  cat <<EOF
 virtual_server $VIP 80 {
   protocol TCP
   lb_kind NAT
@@ -83,6 +89,8 @@ virtual_server $VIP 80 {
       retry 0
     }
   }
+EOF
+  [ "$1" = reloaded ] || cat <<EOF
   real_server $RS2 80 {
     HTTP_GET {
       url {
@@ -92,7 +100,11 @@ virtual_server $VIP 80 {
       retry 0
     }
   }
+EOF
+  cat <<EOF
 }
+EOF
+  [ "$1" = reloaded ] || cat <<EOF
 virtual_server 10.0.1.101 80 {
   protocol TCP
   lb_kind NAT
@@ -111,6 +123,8 @@ virtual_server 10.0.1.101 80 {
     }
   }
 }
+EOF
+  cat <<EOF
 virtual_server 10.0.1.102 80 {
   protocol TCP
   lb_kind NAT
@@ -123,6 +137,8 @@ virtual_server 10.0.1.102 80 {
     }
   }
 }
+EOF
+  cat <<EOF
 virtual_server 10.0.1.103 53 {
   protocol UDP
   lb_kind NAT
@@ -141,6 +157,8 @@ virtual_server 10.0.1.103 53 {
     }
   }
 }
+EOF
+  cat <<EOF
 virtual_server 10.0.1.105 25 {
   protocol TCP
   lb_kind NAT
@@ -152,6 +170,8 @@ virtual_server 10.0.1.105 25 {
     }
   }
 }
+EOF
+  cat <<EOF
 virtual_server 10.0.1.104 80 {
   protocol TCP
   lb_kind NAT
@@ -166,6 +186,23 @@ virtual_server 10.0.1.104 80 {
   }
 }
 EOF
+  [ "$1" = reloaded ] || return 0
+  cat <<EOF
+virtual_server 10.0.1.106 80 {
+  protocol TCP
+  lb_kind NAT
+  delay_loop 2
+  real_server $RS2 80 {
+    TCP_CHECK {
+      connect_timeout 3
+      retry 0
+    }
+  }
+}
+EOF
+}
+alerts_conf >"$WORK/alerts.conf"
+alerts_conf reloaded >"$WORK/alerts-reloaded.conf"
 
 # start_daemon WHICH: keepalived or ours, checkers only, in the foreground in the director's namespace.
 start_daemon() {
@@ -249,7 +286,11 @@ for which in keepalived ours; do
   start_httpd rs1 "$RS1" rs1
   rm -f "$WORK/rs1-down"
   stage rs1-back "$which"
+  cp "$WORK/alerts-reloaded.conf" "$WORK/alerts.conf"
+  kill -HUP "$DAEMON_PID"
+  stage reloaded "$which"
   stop_daemon
+  alerts_conf >"$WORK/alerts.conf"
   stage stopped "$which"
   # The readers end when the last writer closes its end.
   wait_until 5 sh -c "! kill -0 $FIFO_READER 2>/dev/null && ! kill -0 $LVS_READER 2>/dev/null"
@@ -258,11 +299,11 @@ for which in keepalived ours; do
   in_ns director /usr/sbin/ipvsadm -C
 done
 
-for stage in started rs1-down rs1-back stopped; do
+for stage in started rs1-down rs1-back reloaded stopped; do
   check_eq "fifo-$stage" "$(cat "$WORK/keepalived-$stage.fifo")" "$(cat "$WORK/ours-$stage.fifo")"
   check_eq "lvs-fifo-$stage" "$(cat "$WORK/keepalived-$stage.lvs-fifo")" "$(cat "$WORK/ours-$stage.lvs-fifo")"
 done
-for stage in started rs1-down rs1-back; do
+for stage in started rs1-down rs1-back reloaded; do
   check_eq "mails-$stage" "$(cat "$WORK/keepalived-$stage.mails")" "$(cat "$WORK/ours-$stage.mails")"
 done
 # What the stages must hold, so that an empty comparison cannot pass.
@@ -271,12 +312,13 @@ check vs-up-line grep -q '^VS \[10.0.1.100\]:tcp:80 UP$' "$WORK/ours-rs1-back.fi
 check quorum-lost-mail grep -q 'Subject: \[LVS_ALERTS\] Virtualserver \[10.0.1.100\]:tcp:80 - DOWN|.*=> Lost quorum 2+0=2 <= 1 <=' "$WORK/ours-rs1-down.mails"
 check tcp-failed-mail grep -q '=> TCP CHECK failed on service <=' "$WORK/ours-rs1-down.mails"
 check smtp-check-reason grep -q '=> CHECK failed on service : Could not connect to server \[10.0.2.11\]:25 <=' "$WORK/ours-started.mails"
+check reload-removing-mail grep -q 'Subject: \[LVS_ALERTS\] Realserver \[10.0.2.12\]:tcp:80 of virtual server \[10.0.1.100\]:tcp:80 - DOWN|.*=> Removing <=' "$WORK/ours-reloaded.mails"
+check reload-new-service-line grep -q '^VS \[10.0.1.106\]:tcp:80 UP$' "$WORK/ours-reloaded.fifo"
 check misc-first-mail grep -q '=> MISC CHECK succeeded on service <=' "$WORK/ours-started.mails"
 # The stop: keepalived says nothing; ours sends the omega service's mails.
 check_eq mails-stopped-keepalived "" "$(cat "$WORK/keepalived-stopped.mails")"
 check_eq mails-stopped-ours-subjects \
   "$(printf '%s\n' 'Subject: [LVS_ALERTS] Realserver [10.0.2.11]:tcp:80 of virtual server [10.0.1.100]:tcp:80 - DOWN' \
-    'Subject: [LVS_ALERTS] Realserver [10.0.2.12]:tcp:80 of virtual server [10.0.1.100]:tcp:80 - DOWN' \
     'Subject: [LVS_ALERTS] Virtualserver [10.0.1.100]:tcp:80 - DOWN')" \
   "$(tr '|' '\n' <"$WORK/ours-stopped.mails" | grep '^Subject:' | sort)"
 kill "$SINK_PID" 2>/dev/null
