@@ -268,9 +268,10 @@ for which in keepalived ours; do
   rm -rf "$WORK/mail" "$WORK/rs1-down" "$WORK/fifo" "$WORK/lvs-fifo" "$WORK/$which"-*.d
   mkdir -p "$WORK/mail"
   mkfifo "$WORK/fifo" "$WORK/lvs-fifo"
-  cat "$WORK/fifo" >"$WORK/fifo.txt" &
+  # Read-write, so that the readers see no end when keepalived closes and opens its FIFOs on reload.
+  cat <>"$WORK/fifo" >"$WORK/fifo.txt" &
   FIFO_READER=$!
-  cat "$WORK/lvs-fifo" >"$WORK/lvs-fifo.txt" &
+  cat <>"$WORK/lvs-fifo" >"$WORK/lvs-fifo.txt" &
   LVS_READER=$!
   fifo_seen=0
   lvs_seen=0
@@ -292,8 +293,6 @@ for which in keepalived ours; do
   stop_daemon
   alerts_conf >"$WORK/alerts.conf"
   stage stopped "$which"
-  # The readers end when the last writer closes its end.
-  wait_until 5 sh -c "! kill -0 $FIFO_READER 2>/dev/null && ! kill -0 $LVS_READER 2>/dev/null"
   kill "$FIFO_READER" "$LVS_READER" 2>/dev/null
   wait "$FIFO_READER" "$LVS_READER" 2>/dev/null
   in_ns director /usr/sbin/ipvsadm -C
@@ -313,6 +312,7 @@ check quorum-lost-mail grep -q 'Subject: \[LVS_ALERTS\] Virtualserver \[10.0.1.1
 check tcp-failed-mail grep -q '=> TCP CHECK failed on service <=' "$WORK/ours-rs1-down.mails"
 check smtp-check-reason grep -q '=> CHECK failed on service : Could not connect to server \[10.0.2.11\]:25 <=' "$WORK/ours-started.mails"
 check reload-removing-mail grep -q 'Subject: \[LVS_ALERTS\] Realserver \[10.0.2.12\]:tcp:80 of virtual server \[10.0.1.100\]:tcp:80 - DOWN|.*=> Removing <=' "$WORK/ours-reloaded.mails"
+check reload-old-quorum-lost grep -q 'Subject: \[LVS_ALERTS\] Virtualserver \[10.0.1.100\]:tcp:80 - DOWN|.*=> Lost quorum 2+0=2 <= 1 <=' "$WORK/ours-reloaded.mails"
 check reload-new-service-line grep -q '^VS \[10.0.1.106\]:tcp:80 UP$' "$WORK/ours-reloaded.fifo"
 check misc-first-mail grep -q '=> MISC CHECK succeeded on service <=' "$WORK/ours-started.mails"
 # The stop: keepalived says nothing; ours sends the omega service's mails.

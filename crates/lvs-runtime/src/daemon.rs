@@ -573,11 +573,12 @@ impl Daemon {
     }
 
     /// keepalived's `clear_diff_services` on reload: each live real server the new configuration
-    /// drops is reported down (`notify_down`, the FIFO line, the `=> Removing <=` mail), and a dropped
-    /// virtual server that had quorum loses it.
+    /// drops is reported down (`notify_down`, the FIFO line, the `=> Removing <=` mail), and a virtual
+    /// server, dropped or not, whose old quorum the remaining live weight no longer meets loses it.
     fn dropped_notifies(&mut self, old_config: &Config, old_pool: &Pool, now: Instant) {
-        // (virtual server, real server) of the old configuration; `None`: the virtual server's quorum.
-        let mut dropped: Vec<(usize, Option<usize>)> = Vec::new();
+        // (virtual server, real server) of the old configuration; `None`: the virtual server's quorum
+        // lost, with the live weight left.
+        let mut dropped: Vec<(usize, Option<usize>, i64)> = Vec::new();
         // keepalived's clear_service_vs: with `lvs_flush_on_stop` a dropped virtual server's real
         // servers are not told about.
         let flushing = self.config.global.lvs_flush_on_stop.is_some();
@@ -595,6 +596,7 @@ impl Daemon {
                 .enumerate()
             {
                 let new_vs = kept.get(&service_identity(old_vs));
+                let mut live_weight = state.live_weight();
                 for (rs_index, (old_rs, rs_state)) in old_vs
                     .real_servers
                     .iter()
@@ -607,15 +609,20 @@ impl Daemon {
                             .any(|rs| rs.address == old_rs.address && rs.port == old_rs.port)
                     });
                     if !stays && rs_state.alive && !(flushing && new_vs.is_none()) {
-                        dropped.push((index, Some(rs_index)));
+                        dropped.push((index, Some(rs_index), 0));
+                        live_weight -= i64::from(rs_state.weight());
                     }
                 }
-                if new_vs.is_none() && state.quorum_up {
-                    dropped.push((index, None));
+                // keepalived's update_vs_notifies on the old virtual server, whether it stays or
+                // goes: the weight left against its old quorum (the new one starts from the old
+                // state all the same).
+                let threshold = alert::quorum_threshold(old_vs, true);
+                if state.quorum_up && (live_weight == 0 || live_weight < threshold) {
+                    dropped.push((index, None, live_weight));
                 }
             }
         }
-        for (index, rs_index) in dropped {
+        for (index, rs_index, live_weight) in dropped {
             let old_vs = &old_config.virtual_servers[index];
             match rs_index.and_then(|rs_index| old_vs.real_servers.get(rs_index)) {
                 Some(old_rs) => {
@@ -632,8 +639,13 @@ impl Daemon {
                     self.fifos.write_line(&alert::vs_fifo_line(old_vs, false));
                     if let (Some(mailer), Some(true)) = (&self.mailer, old_vs.smtp_alert) {
                         let threshold = alert::quorum_threshold(old_vs, true);
-                        let body =
-                            alert::quorum_body(false, QuorumMoment::Change, old_vs, threshold, 0);
+                        let body = alert::quorum_body(
+                            false,
+                            QuorumMoment::Change,
+                            old_vs,
+                            threshold,
+                            live_weight,
+                        );
                         let _ =
                             mailer.alert(&alert::vs_mail_topic(old_vs), alert::state(false), &body);
                     }
@@ -2824,8 +2836,9 @@ mod tests {
         std::fs::write(&path, &text).expect("write configuration");
         let mut daemon = daemon(config(&text));
         daemon.options.config_file = path.to_string_lossy().into_owned();
-        // 10.0.0.2 goes, 192.168.0.2 leaves 10.0.0.1, whose new alpha server starts down (so its
-        // quorum of 2 is lost), 10.0.0.3 comes.
+        // 10.0.0.2 goes; 192.168.0.2 leaves 10.0.0.1, whose old quorum of 2 is lost with it (as
+        // keepalived reports it), and so is the new one, the new alpha server starting down; 10.0.0.3
+        // comes.
         let reloaded = format!(
             "{global}virtual_server 10.0.0.1 80 {{\n protocol TCP\n quorum 2\n\
              real_server 192.168.0.1 80 {{\n }}\n\
@@ -2844,7 +2857,7 @@ mod tests {
         assert_eq!(
             String::from_utf8_lossy(&lines[..read]),
             "VS [10.0.0.1]:tcp:80 UP\nVS [10.0.0.2]:tcp:80 UP\n\
-             RS [192.168.0.2]:tcp:80 [10.0.0.1]:tcp:80 DOWN\n\
+             RS [192.168.0.2]:tcp:80 [10.0.0.1]:tcp:80 DOWN\nVS [10.0.0.1]:tcp:80 DOWN\n\
              RS [192.168.0.3]:tcp:80 [10.0.0.2]:tcp:80 DOWN\nVS [10.0.0.2]:tcp:80 DOWN\n\
              VS [10.0.0.1]:tcp:80 DOWN\nVS [10.0.0.3]:tcp:80 UP\n"
         );
