@@ -176,7 +176,7 @@ fi
 
 # On the host: ours alone, without IPVS.
 host_cpu() {
-  ip netns exec "$NS" "$VRRPD" -C -n -G -l -f "$WORK/cpu.conf" -p "$WORK/cpu.pid" -c "$WORK/cpu-c.pid" >"$WORK/cpu.log" 2>&1 &
+  ip netns exec "$NS" "$VRRPD" -C --without-ipvs -n -G -l -f "$WORK/cpu.conf" -p "$WORK/cpu.pid" -c "$WORK/cpu-c.pid" >"$WORK/cpu.log" 2>&1 &
   HOST_PID=$!
   # All servers fail within a few seconds (connect_timeout 1, one retry after 1 s).
   sleep 10
@@ -211,7 +211,7 @@ log_ns() {
 }
 host_reload() {
   cp "$WORK/reload-a.conf" "$WORK/reload.conf"
-  ip netns exec "$NS" "$VRRPD" -C -n -G -f "$WORK/reload.conf" --log-file="$WORK/reload.log" --flush-log-file -p "$WORK/reload.pid" -c "$WORK/reload-c.pid" >/dev/null 2>&1 &
+  ip netns exec "$NS" "$VRRPD" -C --without-ipvs -n -G -f "$WORK/reload.conf" --log-file="$WORK/reload.log" --flush-log-file -p "$WORK/reload.pid" -c "$WORK/reload-c.pid" >/dev/null 2>&1 &
   HOST_PID=$!
   sleep 5
   local rep ms=() cpu_ms=() sent done_line ticks_before hz

@@ -109,6 +109,8 @@ pub struct Options {
     pub compare_peer: Option<String>,
     /// `--metrics-listen=ADDRESS:PORT` (ours): serve Prometheus metrics there.
     pub metrics_listen: Option<String>,
+    /// `--without-ipvs` (ours): run the checkers without programming IPVS.
+    pub without_ipvs: bool,
 }
 
 /// A syslog facility given with `-S`.
@@ -228,6 +230,7 @@ static SPECS: &[Spec] = &[
     opt(None, "assume-environment", Arg::Required),
     opt(None, "compare-peer", Arg::Required),
     opt(None, "metrics-listen", Arg::Required),
+    opt(None, "without-ipvs", Arg::None),
 ];
 
 /// How an option of keepalived's compares with keepalived 2.2.7's, for the manual page.
@@ -559,6 +562,12 @@ pub fn option_doc(long: &str) -> OptionDoc {
             "Serve Prometheus metrics on `http://ADDRESS:PORT/metrics` (`[ADDRESS]:PORT` for IPv6): per VRRP instance its state, priorities, adverts sent and received, drops by reason, transitions to and from MASTER; reloads and undecodable datagrams; per virtual and real server the IPVS counters and rates, health, weight, quorum, checks by result and their duration (the checker process's part, in the same scrape). Works with `-P` and `-C` alone too. Off unless given; an address that cannot be bound stops the daemon at start.",
             Ours,
         ),
+        "without-ipvs" => doc(
+            None,
+            "run the checkers without IPVS",
+            "Run the health checkers on a machine without IPVS (or without touching its table): every check, log line, notify script, FIFO line and mail happens as usual, and the IPVS table is computed but not programmed. For trying a configuration's checks on a staging machine, and for benchmarks. keepalived has no such mode: its checker process stops when IPVS is missing.",
+            Ours,
+        ),
         "compare-peer" => file(doc(
             F,
             "compare with the peer's configuration",
@@ -628,6 +637,7 @@ pub fn usage(program: &str) -> String {
       --metrics-listen=ADDRESS:PORT
                                Serve Prometheus metrics of the VRRP instances and virtual
                                 servers on http://ADDRESS:PORT/metrics
+      --without-ipvs           Run the health checkers without programming IPVS
 "
     )
 }
@@ -786,6 +796,7 @@ fn apply(o: &mut Options, w: &mut Warnings, spec: &Spec, value: Option<String>) 
         "assume-environment" => o.assume_environment = Some(v()),
         "compare-peer" => o.compare_peer = Some(v()),
         "metrics-listen" => o.metrics_listen = Some(v()),
+        "without-ipvs" => o.without_ipvs = true,
         _ => {}
     }
 }

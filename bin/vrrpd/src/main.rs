@@ -118,6 +118,7 @@ fn checker_options(options: &cli::Options) -> lvs_runtime::CheckerOptions {
         release_ipvs: !options.dont_release_ipvs,
         metrics_listen: options.metrics_listen.clone(),
         address_monitoring: options.address_monitoring,
+        without_ipvs: options.without_ipvs,
     }
 }
 

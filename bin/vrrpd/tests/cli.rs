@@ -267,3 +267,28 @@ fn a_missing_interface_stops_the_daemon_as_keepalived() {
         &["Non-existent interface specified in configuration"],
     );
 }
+
+#[test]
+fn without_ipvs_the_checkers_run_anyway() {
+    // Where keepalived stops for want of IPVS, `--without-ipvs` runs the checks (here until the
+    // timeout) and says the table is not programmed.
+    let config = Config::new(
+        "without-ipvs",
+        "virtual_server 192.0.2.1 80 {\n  protocol TCP\n  delay_loop 1\n  real_server 192.0.2.2 80 {\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n}\n",
+    );
+    let pid = |name: &str| config.dir.join(name).to_string_lossy().into_owned();
+    let out = Command::new("unshare")
+        .args(["-n", "timeout", "4", env!("CARGO_BIN_EXE_vrrpd")])
+        .args(["-C", "--without-ipvs", "-n", "-l", "-f", &config.path()])
+        .args(["-p", &pid("main.pid"), "-c", &pid("checkers.pid")])
+        .output()
+        .expect("run unshare");
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(124), "{log}");
+    for line in [
+        "Running without IPVS: the table is computed but not programmed",
+        "TCP_CHECK on service [192.0.2.2]:tcp:80 failed",
+    ] {
+        assert!(log.contains(line), "no '{line}' in\n{log}");
+    }
+}

@@ -86,6 +86,8 @@ pub struct CheckerOptions {
     pub metrics_listen: Option<String>,
     /// `-a`: log every address added or removed (keepalived's `LOG_ADDRESS_CHANGES`).
     pub address_monitoring: bool,
+    /// `--without-ipvs`: the table is computed but never programmed.
+    pub without_ipvs: bool,
 }
 
 /// Why the checker process could not start.
@@ -200,24 +202,29 @@ fn run_checker(
             None
         }
     });
-    if !config.virtual_servers.is_empty() {
+    if !config.virtual_servers.is_empty() && !options.without_ipvs {
         debug!("Initializing ipvs");
     }
-    let client = match Client::connect() {
-        Ok(client) => Some(client),
-        Err(e) => {
-            error!("IPVS: Can't initialize ipvs: {e}");
-            // keepalived's checker process cannot run its virtual servers without IPVS: it
-            // reports their real servers shut down and exits with its fatal status, which
-            // stops the whole daemon.
-            if !config.virtual_servers.is_empty() {
-                if options.release_ipvs {
-                    // Nothing was checked yet: no server is alive.
-                    report_shut_down(&config, |_, _| false);
+    let client = if options.without_ipvs {
+        info!("Running without IPVS: the table is computed but not programmed");
+        None
+    } else {
+        match Client::connect() {
+            Ok(client) => Some(client),
+            Err(e) => {
+                error!("IPVS: Can't initialize ipvs: {e}");
+                // keepalived's checker process cannot run its virtual servers without IPVS: it
+                // reports their real servers shut down and exits with its fatal status, which
+                // stops the whole daemon.
+                if !config.virtual_servers.is_empty() {
+                    if options.release_ipvs {
+                        // Nothing was checked yet: no server is alive.
+                        report_shut_down(&config, |_, _| false);
+                    }
+                    return Err(StartFailure::Fatal);
                 }
-                return Err(StartFailure::Fatal);
+                None
             }
-            None
         }
     };
     let mut daemon = Daemon::new(options, config, tls, client, signals, respawned);
@@ -2560,6 +2567,7 @@ mod tests {
             release_ipvs: false,
             metrics_listen: None,
             address_monitoring: false,
+            without_ipvs: false,
         };
         // An empty mask: nothing is blocked, the descriptor only fills the slot.
         let signals = SignalFd::new(&nix::sys::signal::SigSet::empty()).expect("signalfd");
