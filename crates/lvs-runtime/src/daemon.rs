@@ -2464,6 +2464,20 @@ mod tests {
 
     use super::*;
 
+    /// What the daemon wrote to the FIFO at `path` and nobody read yet.
+    fn waiting_lines(path: &std::path::Path) -> String {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .expect("the FIFO");
+        let mut lines = [0u8; 4096];
+        let read = reader.read(&mut lines).expect("lines");
+        String::from_utf8_lossy(&lines[..read]).into_owned()
+    }
+
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
     fn config(text: &str) -> Config {
@@ -2830,8 +2844,6 @@ mod tests {
 
     #[test]
     fn a_reload_reports_the_live_servers_it_drops_and_the_quorums_it_changes() {
-        use std::io::Read;
-        use std::os::unix::fs::OpenOptionsExt;
         let dir = file_dir("reload-notifies");
         let path = dir.join("keepalived.conf");
         let fifo = dir.join("fifo");
@@ -2855,15 +2867,8 @@ mod tests {
         );
         std::fs::write(&path, reloaded).expect("write configuration");
         daemon.reload(Instant::now());
-        let mut reader = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&fifo)
-            .expect("the FIFO");
-        let mut lines = [0u8; 1024];
-        let read = reader.read(&mut lines).expect("lines");
         assert_eq!(
-            String::from_utf8_lossy(&lines[..read]),
+            waiting_lines(&fifo),
             "VS [10.0.0.1]:tcp:80 UP\nVS [10.0.0.2]:tcp:80 UP\n\
              RS [192.168.0.2]:tcp:80 [10.0.0.1]:tcp:80 DOWN\nVS [10.0.0.1]:tcp:80 DOWN\n\
              RS [192.168.0.3]:tcp:80 [10.0.0.2]:tcp:80 DOWN\nVS [10.0.0.2]:tcp:80 DOWN\n\
@@ -3093,8 +3098,6 @@ mod tests {
 
     #[test]
     fn a_failed_check_writes_keepalived_s_fifo_lines_and_mails() {
-        use std::io::Read;
-        use std::os::unix::fs::OpenOptionsExt;
         let dir = file_dir("alerts");
         let fifo = dir.join("fifo");
         let (port, server) = mail_server(3);
@@ -3110,15 +3113,8 @@ mod tests {
         daemon.finish(0, Verdict::Failure("refused".into()), None, Instant::now());
         // A second failure changes nothing and says nothing.
         daemon.finish(0, Verdict::Failure("refused".into()), None, Instant::now());
-        let mut reader = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&fifo)
-            .expect("the FIFO");
-        let mut lines = [0u8; 512];
-        let read = reader.read(&mut lines).expect("lines");
         assert_eq!(
-            String::from_utf8_lossy(&lines[..read]),
+            waiting_lines(&fifo),
             "VS [10.0.1.100]:tcp:80 UP\n\
              RS [127.0.0.1]:tcp:9 [10.0.1.100]:tcp:80 DOWN\n\
              VS [10.0.1.100]:tcp:80 DOWN\n"
