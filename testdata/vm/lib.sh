@@ -112,6 +112,14 @@ start_httpd() {
   wait_until 5 in_ns "$ns" busybox wget -q -O /dev/null "http://$addr/"
 }
 
+# httpd_pid NS: the pid of the busybox httpd of start_httpd in NS.
+httpd_pid() {
+  local pid
+  for pid in $(ip netns pids "$1"); do
+    grep -q httpd "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+  done
+}
+
 # fetch NS URL: one HTTP GET from NS, the page on stdout (busybox wget has no -T: bound it with timeout).
 fetch() {
   in_ns "$1" timeout 5 busybox wget -q -O - "$2"

@@ -460,13 +460,6 @@ if ! nat_topology; then
 fi
 pass topology
 
-# httpd_pid NS: the busybox httpd of a real server.
-httpd_pid() {
-  local pid
-  for pid in $(ip netns pids "$1"); do
-    grep -q httpd "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
-  done
-}
 has_rs() { in_ns director "$IPVSADM" -Ln | grep -q "$1:80"; }
 lacks_rs() { ! has_rs "$1"; }
 

@@ -19,12 +19,6 @@ mkdir -p "$WORK"
 
 nat_topology || fail topology "the namespaces could not be built"
 
-httpd_pid() {
-  local pid
-  for pid in $(ip netns pids "$1"); do
-    grep -q httpd "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
-  done
-}
 has_rs() { in_ns director "$IPVSADM" -Ln | grep -q "$1:80 .*Masq *[1-9]"; }
 lacks_rs() { ! has_rs "$1"; }
 

@@ -91,12 +91,6 @@ kernel_conns() {
   fi
 }
 kernel_weight() { in_ns director "$IPVSADM" -Ln -t "$VIP:80" | awk -v rs="$1:80" '$2 == rs {print $4}'; }
-httpd_pid() {
-  local pid
-  for pid in $(ip netns pids "$1"); do
-    grep -q httpd "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
-  done
-}
 show() { printf '%s\n' "scrape:" "$(scrape | grep -v '^#' | grep -E 'lvs_real|vrrpd_checker|lvs_virtual')" "table:" "$(in_ns director "$IPVSADM" -Ln)" "log:" "$(tail -n 25 "$DAEMON_LOG")"; }
 
 # --- 1. One scrape, both daemons; health, weight and counters move --------------------------------

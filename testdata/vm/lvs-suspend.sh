@@ -82,12 +82,6 @@ fi
 in_ns director ip addr del "$VIP/24" dev eth0
 pass topology
 
-httpd_pid() {
-  local pid
-  for pid in $(ip netns pids "$1"); do
-    grep -q httpd "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
-  done
-}
 has_rs() { in_ns director "$IPVSADM" -Ln | grep -q "$1:80"; }
 lacks_rs() { ! has_rs "$1"; }
 has_vip() { in_ns director ip -4 addr show dev eth0 | grep -q " $VIP/"; }
