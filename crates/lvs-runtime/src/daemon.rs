@@ -869,9 +869,7 @@ impl Daemon {
                 }
                 let alive = self
                     .pool
-                    .services
-                    .get(service)
-                    .and_then(|state| state.real_servers.get(real_server))
+                    .real_server(service, real_server)
                     .is_some_and(|state| state.alive);
                 info!(
                     "Changing weight from {old_weight} to {} for {}active service {} of VS {}",
@@ -1510,19 +1508,12 @@ impl Daemon {
                 }
                 let (service, real_server, position) =
                     (checker.service, checker.real_server, checker.index);
-                let Some((vs, rs)) = self
-                    .config
-                    .virtual_servers
-                    .get(service)
-                    .and_then(|vs| Some((vs, vs.real_servers.get(real_server)?)))
-                else {
+                let Some((rs_text, _)) = server_names(&self.config, service, real_server) else {
                     continue;
                 };
                 let state = self
                     .pool
-                    .services
-                    .get(service)
-                    .and_then(|vs| vs.real_servers.get(real_server))
+                    .real_server(service, real_server)
                     .and_then(|rs| rs.checkers.get(position))
                     .map(|s| (s.up, s.has_run));
                 if state == Some((report.up, true)) {
@@ -1531,7 +1522,7 @@ impl Daemon {
                 info!(
                     "BFD check of [{}] RS({}) is {}",
                     report.name,
-                    rs_name(rs, vs),
+                    rs_text,
                     if report.up { "UP" } else { "DOWN" }
                 );
                 let events = self
@@ -1601,9 +1592,7 @@ impl Daemon {
                         checker.file_weight += delta;
                         let current = self
                             .pool
-                            .services
-                            .get(service)
-                            .and_then(|vs| vs.real_servers.get(real_server))
+                            .real_server(service, real_server)
                             .map_or(0, |rs| rs.effective_weight);
                         self.pool.set_weight(service, real_server, current + delta)
                     }
@@ -1694,9 +1683,7 @@ impl Daemon {
             } => {
                 let alive = self
                     .pool
-                    .services
-                    .get(service)
-                    .and_then(|vs| vs.real_servers.get(real_server))
+                    .real_server(service, real_server)
                     .is_some_and(|rs| rs.alive);
                 if let Some((rs_text, _)) = server_names(&self.config, service, real_server) {
                     let active = if alive { "active" } else { "inactive" };
@@ -2126,9 +2113,7 @@ impl Daemon {
             if self.config.global.lvs_flush_on_stop.is_none() {
                 let pool = &self.pool;
                 report_shut_down(&self.config, |service, real_server| {
-                    pool.services
-                        .get(service)
-                        .and_then(|vs| vs.real_servers.get(real_server))
+                    pool.real_server(service, real_server)
                         .is_some_and(|rs| rs.alive)
                 });
             }

@@ -144,6 +144,11 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// The state of one real server, by the indexes of its virtual server and itself.
+    pub fn real_server(&self, service: usize, real_server: usize) -> Option<&RealServerState> {
+        self.services.get(service)?.real_servers.get(real_server)
+    }
+
     /// The state keepalived starts with: `alpha` checkers failed, others good; real servers
     /// without a failed checker alive; quorum up when the live weight reaches
     /// `quorum + hysteresis`.
