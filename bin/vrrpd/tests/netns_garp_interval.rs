@@ -7,7 +7,6 @@
 
 mod netns;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use netns::{Implementation, Topology, wait_for};
@@ -40,28 +39,7 @@ fn frames(text: &str) -> Vec<(f64, String)> {
 
 fn paced_bursts(implementation: Implementation) {
     let mut topology = Topology::new(1);
-    let out = topology.dir.join("gratuitous.txt");
-    let file = std::fs::File::create(&out).expect("capture file");
-    let mut tcpdump = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &topology.namespace("sw"),
-            "tcpdump",
-            "-i",
-            "br0",
-            "-n",
-            "-l",
-        ])
-        .args(["-tt", "--time-stamp-precision=nano"])
-        .arg("arp or (icmp6 and ip6[40] == 136)")
-        .stdin(Stdio::null())
-        .stdout(file)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tcpdump");
-    // tcpdump needs a moment before it sees anything.
-    std::thread::sleep(Duration::from_millis(500));
+    let capture = topology.capture("arp or (icmp6 and ip6[40] == 136)");
     let config = "global_defs {\n    vrrp_garp_interval 0.1\n    vrrp_gna_interval 0.25\n}\n\
          vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    priority 200\n\
          advert_int 0.1\n    version 3\n    garp_master_delay 1\n    garp_master_repeat 3\n\
@@ -75,12 +53,11 @@ fn paced_bursts(implementation: Implementation) {
     );
     // Both bursts: the first at once, the second a second later, each over in half a second.
     let complete = wait_for(Duration::from_secs(4), || {
-        frames(&std::fs::read_to_string(&out).unwrap_or_default()).len() >= 2 * EXPECTED.len()
+        frames(&capture.text()).len() >= 2 * EXPECTED.len()
     });
     std::thread::sleep(Duration::from_millis(300));
-    let _ = tcpdump.kill();
-    let _ = tcpdump.wait();
-    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let text = capture.text();
+    drop(capture);
     let seen = frames(&text);
     assert!(
         complete.is_some() && seen.len() == 2 * EXPECTED.len(),

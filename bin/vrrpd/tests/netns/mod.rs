@@ -231,13 +231,14 @@ impl Topology {
         out.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(&format!(" {address}/")))
     }
 
-    /// Starts tcpdump on `br0` of the switch namespace, capturing VRRP (protocol 112).
-    pub fn capture_adverts(&self) -> Capture {
-        let path = self.dir.join(format!(
-            "capture-{}.txt",
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
+    /// Starts tcpdump on `br0` of the switch namespace, capturing what `filter` selects; returns once tcpdump
+    /// says it is listening, so nothing sent afterwards is missed.
+    pub fn capture(&self, filter: &str) -> Capture {
+        let number = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path = self.dir.join(format!("capture-{number}.txt"));
+        let status = self.dir.join(format!("capture-{number}.err"));
         let out = fs::File::create(&path).expect("capture file");
+        let err = fs::File::create(&status).expect("capture status file");
         let child = Command::new("ip")
             .args([
                 "netns",
@@ -249,16 +250,28 @@ impl Topology {
                 "-n",
                 "-l",
             ])
-            .args(["-tt", "--time-stamp-precision=nano", "ip proto 112"])
+            .args(["-tt", "--time-stamp-precision=nano", filter])
             .stdin(Stdio::null())
             .stdout(out)
-            .stderr(Stdio::null())
+            .stderr(err)
             .spawn()
             .expect("start tcpdump");
         let capture = Capture { child, path };
-        // tcpdump is listening once it has seen the first advert (routers advertise every interval).
-        wait_for(Duration::from_secs(10), || !capture.adverts().is_empty());
+        // tcpdump prints "listening on br0, ..." once its socket is bound and filtered.
+        let listening = wait_for(Duration::from_secs(10), || {
+            fs::read_to_string(&status).is_ok_and(|text| text.contains("listening on"))
+        });
+        assert!(
+            listening.is_some(),
+            "tcpdump did not start: {}",
+            fs::read_to_string(&status).unwrap_or_default()
+        );
         capture
+    }
+
+    /// Starts tcpdump on `br0` of the switch namespace, capturing VRRP (protocol 112).
+    pub fn capture_adverts(&self) -> Capture {
+        self.capture("ip proto 112")
     }
 
     /// The namespace of `host` (`r1`, `r2`, `c`, `sw`).
@@ -533,6 +546,11 @@ impl Capture {
                 })
             })
             .collect()
+    }
+
+    /// Everything tcpdump printed so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&fs::read(&self.path).unwrap_or_default()).into_owned()
     }
 
     /// Stops tcpdump and returns every advert it saw.
