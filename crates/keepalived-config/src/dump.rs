@@ -117,7 +117,7 @@ impl Writer {
     }
 
     /// `keyword SCRIPT [USER [GROUP]]`, when there is a script.
-    fn script(&mut self, keyword: &str, script: &Option<Script>) {
+    fn script(&mut self, keyword: &str, script: Option<&Script>) {
         if let Some(script) = script {
             self.set(keyword, ScriptText(script));
         }
@@ -353,8 +353,8 @@ fn global_defs(out: &mut Writer, g: &GlobalDefs) {
     if let Some(user) = &g.script_user {
         out.set("script_user", UserText(user));
     }
-    out.script("startup_script", &g.startup_script);
-    out.script("shutdown_script", &g.shutdown_script);
+    out.script("startup_script", g.startup_script.as_ref());
+    out.script("shutdown_script", g.shutdown_script.as_ref());
     if let Some(sync) = &g.lvs_sync_daemon {
         let mut line = format!("lvs_sync_daemon {}", sync.interface);
         for (name, value) in [
@@ -443,7 +443,7 @@ fn notify_fifo(out: &mut Writer, prefix: &str, fifo: &NotifyFifo) {
             None => out.set(&format!("{prefix}notify_fifo"), path),
         }
     }
-    out.script(&format!("{prefix}notify_fifo_script"), &fifo.script);
+    out.script(&format!("{prefix}notify_fifo_script"), fifo.script.as_ref());
 }
 
 fn process_tuning(out: &mut Writer, process: &str, tuning: &ProcessTuning) {
@@ -605,13 +605,16 @@ fn tracking(out: &mut Writer, trackers: impl Fn(TrackerKind) -> Vec<TrackerRef>)
 }
 
 fn notify_scripts(out: &mut Writer, n: &NotifyScripts) {
-    out.script("notify_master", &n.master);
-    out.script("notify_backup", &n.backup);
-    out.script("notify_fault", &n.fault);
-    out.script("notify_stop", &n.stop);
-    out.script("notify_deleted", &n.deleted);
-    out.script("notify_master_rx_lower_pri", &n.master_rx_lower_priority);
-    out.script("notify", &n.any);
+    out.script("notify_master", n.master.as_ref());
+    out.script("notify_backup", n.backup.as_ref());
+    out.script("notify_fault", n.fault.as_ref());
+    out.script("notify_stop", n.stop.as_ref());
+    out.script("notify_deleted", n.deleted.as_ref());
+    out.script(
+        "notify_master_rx_lower_pri",
+        n.master_rx_lower_priority.as_ref(),
+    );
+    out.script("notify", n.any.as_ref());
 }
 
 fn sync_group(out: &mut Writer, s: &SyncGroup) {
@@ -868,8 +871,8 @@ fn virtual_server(out: &mut Writer, vs: &VirtualServer) {
     }
     out.set("quorum", vs.quorum);
     out.set("hysteresis", vs.hysteresis);
-    out.script("quorum_up", &vs.quorum_up);
-    out.script("quorum_down", &vs.quorum_down);
+    out.script("quorum_up", vs.quorum_up.as_ref());
+    out.script("quorum_down", vs.quorum_down.as_ref());
     out.flag("alpha", vs.alpha);
     out.flag("omega", vs.omega);
     out.flag("ha_suspend", vs.ha_suspend);
@@ -903,8 +906,8 @@ fn real_server(out: &mut Writer, rs: &RealServer) {
     out.set("lvs_method", rs.forwarding);
     // Written out: a real server would otherwise take its service's setting.
     out.set("inhibit_on_failure", YesNo(rs.inhibit_on_failure));
-    out.script("notify_up", &rs.notify_up);
-    out.script("notify_down", &rs.notify_down);
+    out.script("notify_up", rs.notify_up.as_deref());
+    out.script("notify_down", rs.notify_down.as_deref());
     out.option("uthreshold", &rs.upper_threshold);
     out.option("lthreshold", &rs.lower_threshold);
     out.set("alpha", YesNo(rs.alpha));
@@ -950,7 +953,7 @@ fn checker(out: &mut Writer, c: &Checker) {
             }
         }
         CheckerKind::Misc(m) => {
-            out.script("misc_path", &m.path);
+            out.script("misc_path", m.path.as_ref());
             out.option("misc_timeout", &m.timeout.map(Secs));
             out.flag("misc_dynamic", m.dynamic);
             if let Some(user) = &m.user {

@@ -545,7 +545,7 @@ impl Daemon {
         } else {
             rs.notify_down.clone()
         };
-        self.notify(script.as_ref(), now);
+        self.notify(script.as_deref(), now);
         self.fifos.write_line(&line);
     }
 
@@ -633,7 +633,7 @@ impl Daemon {
             let old_vs = &old_config.virtual_servers[index];
             match rs_index.and_then(|rs_index| old_vs.real_servers.get(rs_index)) {
                 Some(old_rs) => {
-                    self.notify(old_rs.notify_down.as_ref(), now);
+                    self.notify(old_rs.notify_down.as_deref(), now);
                     self.fifos
                         .write_line(&alert::rs_fifo_line(old_vs, old_rs, false));
                     if let (Some(mailer), Some(true)) = (&self.mailer, old_rs.smtp_alert) {
@@ -2157,7 +2157,7 @@ impl Daemon {
             for (rs, rs_state) in vs.real_servers.iter().zip(&mut state.real_servers) {
                 if real_servers && rs_state.alive {
                     rs_state.alive = false;
-                    scripts.extend(rs.notify_down.clone());
+                    scripts.extend(rs.notify_down.as_deref().cloned());
                     self.fifos.write_line(&alert::rs_fifo_line(vs, rs, false));
                     if let (Some(mailer), Some(true)) = (&self.mailer, rs.smtp_alert) {
                         let topic = alert::rs_mail_topic(vs, rs);

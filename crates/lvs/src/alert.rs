@@ -230,12 +230,12 @@ mod tests {
 
     #[test]
     fn each_checker_words_its_mail() {
-        let misc = CheckerKind::Misc(MiscCheck {
+        let misc = CheckerKind::Misc(Box::new(MiscCheck {
             path: None,
             timeout: None,
             dynamic: false,
             user: None,
-        });
+        }));
         let cases = [
             (
                 CheckerKind::Tcp,
@@ -288,12 +288,12 @@ mod tests {
 
     #[test]
     fn mails_follow_changes_of_the_checker_and_misc_reports_its_first_result() {
-        let misc = CheckerKind::Misc(MiscCheck {
+        let misc = CheckerKind::Misc(Box::new(MiscCheck {
             path: None,
             timeout: None,
             dynamic: true,
             user: None,
-        });
+        }));
         assert!(!checker_mail_due(
             &CheckerKind::Tcp,
             true,

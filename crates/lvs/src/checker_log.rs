@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn misc_checks_name_the_script_and_the_retries() {
-        let misc = CheckerKind::Misc(MiscCheck {
+        let misc = CheckerKind::Misc(Box::new(MiscCheck {
             path: Some(Script {
                 text: "/bin/check it".into(),
                 argv: vec!["/bin/check".into(), "it".into()],
@@ -196,7 +196,7 @@ mod tests {
             timeout: None,
             dynamic: false,
             user: None,
-        });
+        }));
         let subject = "Misc check for [[10.0.2.11]:tcp:80 VS [10.0.1.100]:tcp:80] by [/bin/check]";
         assert_eq!(
             line(&misc, true, true, 1, ""),

@@ -574,12 +574,15 @@ fn check_scripts(
                 flags.add(scripts::check(env, s, security));
             }
             for c in &rs.checkers {
-                if let CheckerKind::Misc(MiscCheck {
-                    path: Some(path),
-                    user,
-                    ..
-                }) = &c.kind
-                {
+                if let CheckerKind::Misc(misc) = &c.kind {
+                    let MiscCheck {
+                        path: Some(path),
+                        user,
+                        ..
+                    } = &**misc
+                    else {
+                        continue;
+                    };
                     let mut script = path.clone();
                     script.user = user.clone();
                     flags.add(scripts::check(env, &script, security));

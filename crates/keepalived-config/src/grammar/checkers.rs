@@ -324,7 +324,9 @@ fn start(
     };
     with_rs(p, |r| {
         // A real server has one checker, seldom more: no room for four (Vec's first growth).
-        r.checkers.reserve_exact(1);
+        if r.checkers.is_empty() {
+            r.checkers.reserve_exact(1);
+        }
         r.checkers.push(CheckerDraft {
             checker,
             timing: TimingDraft::default(),
@@ -392,12 +394,12 @@ pub(super) fn misc_check(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     start(
         p,
         l,
-        CheckerKind::Misc(MiscCheck {
+        CheckerKind::Misc(Box::new(MiscCheck {
             path: None,
             timeout: None,
             dynamic: false,
             user: None,
-        }),
+        })),
         0,
         ONE_SECOND,
         true,
@@ -707,6 +709,10 @@ fn fwmark(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
 
 fn url(p: &mut Parser<'_>, _l: &Line) -> HandlerResult {
     with_http(p, |h| {
+        // Most checks have one url: no room for four (Vec's first growth).
+        if h.urls.is_empty() {
+            h.urls.reserve_exact(1);
+        }
         h.urls.push(UrlCheck {
             path: String::new(),
             digest: None,

@@ -105,26 +105,26 @@ pub fn read_unsigned64(text: &str, min: u64, max: u64) -> NumberResult<u64> {
 
 /// C's `strtoull(text, &end, 10)`: the value (saturated, with an overflow flag) and whether all
 /// of the text was used.
-fn strtoull(text: &[u8]) -> (u128, bool, bool) {
-    let mut i = 0;
-    while i < text.len() && matches!(text[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-        i += 1;
-    }
-    if i < text.len() && text[i] == b'+' {
-        i += 1;
-    }
-    let start = i;
+fn strtoull(text: impl Iterator<Item = u8>) -> (u128, bool, bool) {
+    let mut bytes = text.peekable();
+    let empty = bytes.peek().is_none();
+    while bytes
+        .next_if(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+        .is_some()
+    {}
+    let _ = bytes.next_if_eq(&b'+');
     let mut value: u128 = 0;
-    while i < text.len() && text[i].is_ascii_digit() {
+    let mut digits = 0usize;
+    while let Some(digit) = bytes.next_if(u8::is_ascii_digit) {
         value = value
             .saturating_mul(10)
-            .saturating_add(u128::from(text[i] - b'0'));
-        i += 1;
+            .saturating_add(u128::from(digit - b'0'));
+        digits += 1;
     }
-    let complete = if i == start {
-        text.is_empty()
+    let complete = if digits == 0 {
+        empty
     } else {
-        i == text.len()
+        bytes.peek().is_none()
     };
     (value, complete, value > u128::from(u64::MAX))
 }
@@ -153,16 +153,17 @@ pub fn read_decimal(text: &str, shift: u32, min: u64, max: u64) -> (Vec<String>,
             .is_some_and(|&b| b >= b'5');
         decimals = shift;
     }
-    let mut digits: Vec<u8> = match dot {
-        Some(d) => bytes[..d]
-            .iter()
-            .chain(&bytes[d + 1..d + 1 + decimals])
-            .copied()
-            .collect(),
-        None => bytes.to_vec(),
+    // The number without its dot, padded to `shift` decimals.
+    let (whole, fraction) = match dot {
+        Some(d) => (&bytes[..d], &bytes[d + 1..d + 1 + decimals]),
+        None => (bytes, &[][..]),
     };
-    digits.extend(std::iter::repeat_n(b'0', shift - decimals));
-    let (mut value, complete, overflow) = strtoull(&digits);
+    let digits = whole
+        .iter()
+        .chain(fraction)
+        .copied()
+        .chain(std::iter::repeat_n(b'0', shift - decimals));
+    let (mut value, complete, overflow) = strtoull(digits);
     if round_up {
         value += 1;
     }

@@ -1050,9 +1050,9 @@ fn rs_notify(p: &mut Parser<'_>, l: &Line, up: bool) -> HandlerResult {
     let script = p.notify_script(l, keyword);
     with_rs(p, |r| {
         if up {
-            r.server.notify_up = script;
+            r.server.notify_up = script.map(Box::new);
         } else {
-            r.server.notify_down = script;
+            r.server.notify_down = script.map(Box::new);
         }
     })
 }

@@ -89,6 +89,9 @@ impl Line {
     }
 }
 
+/// How many lines' word lists are kept for reuse: enough for the nesting of keepalived's blocks.
+const SPARE_WORD_LISTS: usize = 8;
+
 /// Reads one process's view of the configuration.
 pub struct Parser<'a> {
     reader: LineReader<'a>,
@@ -105,8 +108,9 @@ pub struct Parser<'a> {
     pub default_user: DefaultUser,
     skip_sublevel: i32,
     level: usize,
-    /// The memory of a line's words, kept for the next line: one allocation less per line.
-    spare_words: Vec<Token>,
+    /// The memory of lines' words, kept for the next lines: one allocation less per line. A
+    /// block keyword's line keeps its words while its block is read, so there is one per level.
+    spare_words: Vec<Vec<Token>>,
 }
 
 impl<'a> Parser<'a> {
@@ -173,7 +177,7 @@ impl<'a> Parser<'a> {
 
     /// The words of a logical line; `None` if it has none.
     fn split(&mut self, text: MappedText) -> Option<Line> {
-        let words = split_words_into(&text, std::mem::take(&mut self.spare_words));
+        let words = split_words_into(&text, self.spare_words.pop().unwrap_or_default());
         if words.unmatched_quote {
             self.out.report_at(
                 ErrorClass::UnmatchedQuote,
@@ -182,7 +186,7 @@ impl<'a> Parser<'a> {
             );
         }
         if words.tokens.is_empty() {
-            self.spare_words = words.tokens;
+            self.spare_words.push(words.tokens);
             return None;
         }
         Some(Line {
@@ -195,8 +199,8 @@ impl<'a> Parser<'a> {
     fn recycle(&mut self, mut words: Vec<Token>) {
         words.clear();
         // A line of many words keeps its memory no longer than itself.
-        if words.capacity() <= 16 {
-            self.spare_words = words;
+        if words.capacity() <= 16 && self.spare_words.len() < SPARE_WORD_LISTS {
+            self.spare_words.push(words);
         }
     }
 

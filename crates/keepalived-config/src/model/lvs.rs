@@ -263,9 +263,9 @@ pub struct RealServer {
     /// `inhibit_on_failure` (the virtual server's if not given).
     pub inhibit_on_failure: bool,
     /// `notify_up`.
-    pub notify_up: Option<Script>,
+    pub notify_up: Option<Box<Script>>,
     /// `notify_down`.
-    pub notify_down: Option<Script>,
+    pub notify_down: Option<Box<Script>>,
     /// `uthreshold`.
     pub upper_threshold: Option<u32>,
     /// `lthreshold`.
@@ -407,8 +407,8 @@ pub enum CheckerKind {
     SslGet(HttpCheck),
     /// `TCP_CHECK`.
     Tcp,
-    /// `MISC_CHECK`.
-    Misc(MiscCheck),
+    /// `MISC_CHECK` (boxed: the largest kind, and the rarest).
+    Misc(Box<MiscCheck>),
     /// `SMTP_CHECK`.
     Smtp(SmtpCheck),
     /// `DNS_CHECK`.
