@@ -871,8 +871,8 @@ fn virtual_server(out: &mut Writer, vs: &VirtualServer) {
     }
     out.set("quorum", vs.quorum);
     out.set("hysteresis", vs.hysteresis);
-    out.script("quorum_up", vs.quorum_up.as_ref());
-    out.script("quorum_down", vs.quorum_down.as_ref());
+    out.script("quorum_up", vs.quorum_up.as_deref());
+    out.script("quorum_down", vs.quorum_down.as_deref());
     out.flag("alpha", vs.alpha);
     out.flag("omega", vs.omega);
     out.flag("ha_suspend", vs.ha_suspend);

@@ -575,7 +575,7 @@ impl Daemon {
             let body = alert::quorum_body(up, moment, vs, threshold, weight_sum);
             let _ = mailer.alert(&alert::vs_mail_topic(vs), alert::state(up), &body);
         }
-        self.notify(script.as_ref(), now);
+        self.notify(script.as_deref(), now);
         self.fifos.write_line(&line);
     }
 
@@ -642,7 +642,7 @@ impl Daemon {
                     }
                 }
                 None => {
-                    self.notify(old_vs.quorum_down.as_ref(), now);
+                    self.notify(old_vs.quorum_down.as_deref(), now);
                     self.fifos.write_line(&alert::vs_fifo_line(old_vs, false));
                     if let (Some(mailer), Some(true)) = (&self.mailer, old_vs.smtp_alert) {
                         let threshold = alert::quorum_threshold(old_vs, true);
@@ -2170,7 +2170,7 @@ impl Daemon {
                 }
             }
             state.quorum_up = false;
-            scripts.extend(vs.quorum_down.clone());
+            scripts.extend(vs.quorum_down.as_deref().cloned());
             self.fifos.write_line(&alert::vs_fifo_line(vs, false));
             if let (Some(mailer), Some(true)) = (&self.mailer, vs.smtp_alert) {
                 let topic = alert::vs_mail_topic(vs);

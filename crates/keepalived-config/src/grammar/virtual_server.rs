@@ -819,9 +819,9 @@ fn quorum_script(p: &mut Parser<'_>, l: &Line, up: bool) -> HandlerResult {
     let script = p.notify_script(l, "quorum");
     with_vs(p, |v| {
         if up {
-            v.server.quorum_up = script;
+            v.server.quorum_up = script.map(Box::new);
         } else {
-            v.server.quorum_down = script;
+            v.server.quorum_down = script.map(Box::new);
         }
     })
 }

@@ -193,9 +193,9 @@ pub struct VirtualServer {
     /// `hysteresis` (0).
     pub hysteresis: u32,
     /// `quorum_up`.
-    pub quorum_up: Option<Script>,
+    pub quorum_up: Option<Box<Script>>,
     /// `quorum_down`.
-    pub quorum_down: Option<Script>,
+    pub quorum_down: Option<Box<Script>>,
     /// `alpha`.
     pub alpha: bool,
     /// `omega`.
