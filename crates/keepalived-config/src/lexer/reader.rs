@@ -213,8 +213,8 @@ impl<'a> LineReader<'a> {
                     let raw = all
                         .and_then(|all| all.get(line.clone()))
                         .unwrap_or_default();
+                    let lead = leading_blanks(raw);
                     let kept = trim_blanks(raw);
-                    let lead = raw.len() - raw.trim_start_matches([' ', '\t']).len();
                     let effect = skippable(kept);
                     let (Some(all), Some(effect)) = (all, effect) else {
                         self.pending = Some((raw_line(sources, position), directory));
@@ -538,12 +538,7 @@ fn raw_line(sources: &SourceMap, position: LinePosition) -> MappedText {
 
 /// `text` without its leading and trailing blanks (space, tab).
 fn trim_blanks(text: &str) -> &str {
-    // Both blanks are single bytes: a byte loop, not a search through a set of characters.
-    let start = text
-        .bytes()
-        .take_while(|b| matches!(b, b' ' | b'\t'))
-        .count();
-    let rest = &text[start..];
+    let rest = &text[leading_blanks(text)..];
     let end = rest.len()
         - rest
             .bytes()
@@ -586,6 +581,14 @@ static BYTE_CLASS: [ByteClass; 256] = {
     table[b'}' as usize] = ByteClass::Brace;
     table
 };
+
+/// How many blanks (spaces and tabs) `text` starts with. Both are single bytes: a byte loop,
+/// not a search through a set of characters.
+fn leading_blanks(text: &str) -> usize {
+    text.bytes()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count()
+}
 
 /// How a line without its leading and trailing blanks reads in a skipped block; `None` when
 /// the lexer's rules must see it (comment, quote, escape, parameter, condition, sequence,
