@@ -479,7 +479,7 @@ impl Daemon {
         daemon.schedule_all();
         daemon.sync_ipvs();
         daemon.start_notifies(Instant::now());
-        daemon.log_registered_checkers();
+        logging::batch(|| daemon.log_registered_checkers());
         daemon
     }
 
@@ -843,7 +843,6 @@ impl Daemon {
         (x >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// The checkers of the configuration; those of `previous` that match keep their schedule.
     /// keepalived's lines for the real servers whose configured weight a reload changed.
     fn log_weight_changes(&self, old: &Config) {
         let old_services: HashMap<_, _> = old
@@ -855,13 +854,10 @@ impl Daemon {
             let Some(old_vs) = old_services.get(&(&vs.service, vs.protocol)) else {
                 continue;
             };
-            let old_weights: HashMap<_, _> = old_vs
-                .real_servers
-                .iter()
-                .map(|rs| ((rs.address, rs.port), rs.weight))
-                .collect();
+            let old_servers = RealServerLookup::new(old_vs);
             for (real_server, rs) in vs.real_servers.iter().enumerate() {
-                let Some(&old_weight) = old_weights.get(&(rs.address, rs.port)) else {
+                let Some(old_weight) = old_servers.find(rs).map(|i| old_vs.real_servers[i].weight)
+                else {
                     continue;
                 };
                 if old_weight == rs.weight {
@@ -1864,7 +1860,7 @@ impl Daemon {
         while let Ok(Some(info)) = self.signals.read_signal() {
             match Signal::try_from(info.ssi_signo as i32) {
                 Ok(Signal::SIGTERM | Signal::SIGINT) => self.stopping = true,
-                Ok(Signal::SIGHUP) => self.reload(now),
+                Ok(Signal::SIGHUP) => logging::batch(|| self.reload(now)),
                 Ok(Signal::SIGCHLD) => self.reap(now),
                 _ => {}
             }
@@ -2341,8 +2337,40 @@ fn service_identity(vs: &VirtualServer) -> (&ServiceAddress, Option<Protocol>) {
     }
 }
 
-/// Up to this many real servers are searched rather than mapped.
-const FEW: usize = 8;
+/// The real servers of a virtual server by address and port (the last of duplicates), searched
+/// when they are few, mapped when a search would cost more than building the map.
+struct RealServerLookup<'a> {
+    servers: &'a [RealServer],
+    map: Option<HashMap<(IpAddr, u16), usize>>,
+}
+
+impl<'a> RealServerLookup<'a> {
+    /// Up to this many real servers are searched rather than mapped.
+    const FEW: usize = 8;
+
+    fn new(vs: &'a VirtualServer) -> Self {
+        let servers = vs.real_servers.as_slice();
+        let map = (servers.len() > Self::FEW).then(|| {
+            servers
+                .iter()
+                .enumerate()
+                .map(|(i, rs)| ((rs.address, rs.port), i))
+                .collect()
+        });
+        RealServerLookup { servers, map }
+    }
+
+    /// The index of the real server at `rs`'s address and port.
+    fn find(&self, rs: &RealServer) -> Option<usize> {
+        match &self.map {
+            Some(map) => map.get(&(rs.address, rs.port)).copied(),
+            None => self
+                .servers
+                .iter()
+                .rposition(|old| old.address == rs.address && old.port == rs.port),
+        }
+    }
+}
 
 /// Carries health across a reload: a virtual server that stays keeps its quorum state; a real
 /// server that stays keeps whether it is alive, its effective weight and its checkers' standing.
@@ -2365,26 +2393,9 @@ fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_p
         };
         let old_vs = &old_config.virtual_servers[old_index];
         new_state.quorum_up = old_state.quorum_up;
-        // A map only where a search would cost more than building it; the last of duplicates
-        // either way.
-        let old_servers: Option<HashMap<(IpAddr, u16), usize>> = (old_vs.real_servers.len() > FEW)
-            .then(|| {
-                old_vs
-                    .real_servers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, rs)| ((rs.address, rs.port), i))
-                    .collect()
-            });
+        let old_servers = RealServerLookup::new(old_vs);
         for (rs_index, rs) in new_vs.real_servers.iter().enumerate() {
-            let old_rs_index = match &old_servers {
-                Some(map) => map.get(&(rs.address, rs.port)).copied(),
-                None => old_vs
-                    .real_servers
-                    .iter()
-                    .rposition(|old| old.address == rs.address && old.port == rs.port),
-            };
-            let Some(old_rs_index) = old_rs_index else {
+            let Some(old_rs_index) = old_servers.find(rs) else {
                 continue;
             };
             let old_rs_state = &old_state.real_servers[old_rs_index];
