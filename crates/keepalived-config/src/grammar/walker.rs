@@ -270,6 +270,7 @@ impl<'a> Parser<'a> {
                 if line.keyword() == "{" {
                     self.skip_sublevel = 1;
                     need_start = false;
+                    self.recycle(line.words);
                     continue;
                 }
                 self.skip_sublevel = 0;
@@ -301,6 +302,7 @@ impl<'a> Parser<'a> {
             if need_start {
                 need_start = false;
                 if first == "{" && self.level > 0 {
+                    self.recycle(line.words);
                     continue;
                 }
                 self.out.report_at(
@@ -328,16 +330,19 @@ impl<'a> Parser<'a> {
                         line.words[0].span,
                     ),
                 }
+                self.recycle(line.words);
                 continue;
             }
 
             let first = line.keyword();
             if first == "}" && self.level > 0 {
+                self.recycle(line.words);
                 break;
             }
 
             let Some(keyword) = keywords::find(table, first) else {
                 self.report_unknown(table, &line);
+                self.recycle(line.words);
                 continue;
             };
 
