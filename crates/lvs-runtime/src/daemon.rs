@@ -64,7 +64,7 @@ use vrrpd_runtime::track_files::{self as files, FileWatch};
 
 use crate::metrics::{CheckCounts, CheckerView, DURATION_BUCKETS, LvsView};
 use crate::ping_groups::PingGroups;
-use crate::probes::{Exchange, HttpExchange, Probe, Target, Verdict};
+use crate::probes::{Exchange, HttpExchange, Probe, SpareSocket, Target, Verdict};
 use crate::tls::{self, TlsSetupError};
 
 /// keepalived's default pid file of the checker process.
@@ -343,6 +343,8 @@ struct RunningChecker {
     work: Work,
     schedule: Schedule,
     probe: Option<Probe>,
+    /// The socket of its last attempt, refused, for its next one (at most one).
+    spare: Option<SpareSocket>,
     /// Its place in `Daemon::in_flight` while `probe` is set.
     slot: usize,
     /// Not suspended by `ha_suspend` (keepalived's `checker->enabled`).
@@ -355,6 +357,29 @@ struct RunningChecker {
     started: Option<Instant>,
     /// Attempts finished, for the metrics.
     counts: CheckCounts,
+}
+
+/// The spare sockets of `TCP_CHECK`s whose last attempt was refused ([`Probe::into_spare`]).
+/// Each stays open between attempts: they may take half the descriptors the process may open,
+/// so that attempts in flight, scripts and the rest still find theirs.
+struct SpareBudget {
+    kept: usize,
+    limit: usize,
+}
+
+impl SpareBudget {
+    fn new() -> Self {
+        let open_files = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+            .map_or(1024, |(soft, _)| soft);
+        SpareBudget {
+            kept: 0,
+            limit: usize::try_from(open_files / 2).unwrap_or(usize::MAX),
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        self.kept < self.limit
+    }
 }
 
 struct Daemon {
@@ -383,6 +408,8 @@ struct Daemon {
     due: BinaryHeap<Reverse<(Instant, usize)>>,
     /// Checkers with an attempt on a socket.
     in_flight: Vec<usize>,
+    /// Spare sockets the checkers hold, and how many they may.
+    spares: SpareBudget,
     /// The directories of the FILE_CHECK files.
     files: Option<FileWatch>,
     /// `net.ipv4.ping_group_range`, widened for PING_CHECKs.
@@ -442,6 +469,7 @@ impl Daemon {
             random: seed | 1,
             due: BinaryHeap::new(),
             in_flight: Vec::new(),
+            spares: SpareBudget::new(),
             files: None,
             ping_groups: PingGroups::default(),
             original_timeouts: None,
@@ -963,6 +991,7 @@ impl Daemon {
                         work,
                         schedule,
                         probe: None,
+                        spare: None,
                         slot: 0,
                         enabled,
                         file_value: 0,
@@ -1197,10 +1226,16 @@ impl Daemon {
         None
     }
 
-    /// An attempt on a socket ended.
+    /// An attempt on a socket ended; its socket is kept for the next if it may be.
     fn land(&mut self, index: usize) {
-        if self.checkers[index].probe.take().is_none() {
+        let Some(probe) = self.checkers[index].probe.take() else {
             return;
+        };
+        if self.spares.has_room() {
+            if let Some(spare) = probe.into_spare() {
+                let previous = self.checkers[index].spare.replace(spare);
+                self.spares.kept += usize::from(previous.is_none());
+            }
         }
         let slot = self.checkers[index].slot;
         if self.in_flight.get(slot) == Some(&index) {
@@ -1247,7 +1282,9 @@ impl Daemon {
             let timeout = checker.schedule.timing().connect_timeout;
             match checker.work.clone() {
                 Work::Net { target, exchange } => {
-                    match Probe::start(target, exchange, timeout, now) {
+                    let spare = checker.spare.take();
+                    self.spares.kept -= usize::from(spare.is_some());
+                    match Probe::start_with(target, exchange, timeout, now, spare) {
                         Ok(probe) => {
                             checker.probe = Some(probe);
                             checker.slot = self.in_flight.len();
@@ -1937,6 +1974,8 @@ impl Daemon {
         // Children of the old checkers are left to finish; their results are dropped.
         self.children = Children::default();
         self.checkers = self.build_checkers(now, &previous, &[]);
+        // The new checkers start without spare sockets; the old ones' close with them.
+        self.spares.kept = 0;
         self.read_files(true);
         if let Some(sessions) = self.bfd_sessions.as_mut() {
             match sessions.reload(&self.config.bfd_instances, now) {
@@ -2761,6 +2800,74 @@ mod tests {
         assert_ne!(after[1], before[1], "a changed checker starts over");
         assert_eq!(after[2], before[2], "the fwmark service's checker too");
         assert_eq!(daemon.pool.services[0].real_servers[0].weight(), 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Runs checker `index`'s next attempt to its end as the event loop does; the identity
+    /// (inode) of the socket it used.
+    fn run_attempt(daemon: &mut Daemon, index: usize) -> PathBuf {
+        use nix::poll::{PollFd, PollTimeout, poll};
+        use std::os::fd::AsRawFd;
+        let due = daemon.checkers[index]
+            .schedule
+            .next_attempt()
+            .expect("scheduled");
+        daemon.start_due(due);
+        let probe = daemon.checkers[index].probe.as_ref().expect("in flight");
+        let socket = std::fs::read_link(format!("/proc/self/fd/{}", probe.fd().as_raw_fd()))
+            .expect("the socket's inode");
+        loop {
+            let probe = daemon.checkers[index].probe.as_mut().expect("in flight");
+            let ready = {
+                let mut fds = [PollFd::new(probe.fd(), probe.interest())];
+                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll") > 0
+            };
+            assert!(ready, "the attempt did not end");
+            if let Some(verdict) = probe.advance(Instant::now()) {
+                daemon.land(index);
+                daemon.finish(index, verdict, None, due);
+                return socket;
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_tcp_check_connects_again_on_its_socket_until_reloaded() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = file_dir("spare");
+        let path = dir.join("keepalived.conf");
+        let text = format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n delay_loop 60\n\
+             real_server 127.0.0.1 {port} {{\n TCP_CHECK {{\n }}\n }}\n}}\n"
+        );
+        std::fs::write(&path, &text).expect("write configuration");
+        let mut daemon = daemon(config(&text));
+        daemon.options.config_file = path.to_string_lossy().into_owned();
+        let first = run_attempt(&mut daemon, 0);
+        assert!(daemon.checkers[0].spare.is_some());
+        assert_eq!(daemon.spares.kept, 1);
+        assert_eq!(
+            run_attempt(&mut daemon, 0),
+            first,
+            "the refused socket again"
+        );
+        assert_eq!(daemon.checkers[0].counts.failures, 2);
+        assert_eq!(daemon.spares.kept, 1);
+        // Out of budget: the socket is used once more, then closed.
+        daemon.spares.limit = 0;
+        assert_eq!(run_attempt(&mut daemon, 0), first);
+        assert!(daemon.checkers[0].spare.is_none());
+        assert_eq!(daemon.spares.kept, 0);
+        daemon.spares.limit = 1;
+        run_attempt(&mut daemon, 0);
+        assert!(daemon.checkers[0].spare.is_some());
+        // A reload starts the checkers over: their spare sockets close.
+        daemon.reload(Instant::now());
+        assert!(daemon.checkers[0].spare.is_none());
+        assert_eq!(daemon.spares.kept, 0);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

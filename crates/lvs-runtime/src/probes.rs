@@ -24,7 +24,7 @@ use nix::poll::PollFlags;
 use nix::sys::socket::{SockaddrLike, SockaddrStorage, recvfrom};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::{Domain, Protocol, SockAddr, SockAddrStorage, Socket, Type, sa_family_t, socklen_t};
 
 /// Where and how to connect.
 #[derive(Clone, Debug)]
@@ -169,7 +169,13 @@ pub struct Probe {
     step: Step,
     url: usize,
     deadline: Instant,
+    /// The kernel reported that the connection could not be made (`SO_ERROR`).
+    connect_failed: bool,
 }
+
+/// The socket of a `TCP_CHECK` attempt that could not connect, for the checker's next attempt
+/// ([`Probe::into_spare`]).
+pub struct SpareSocket(Socket);
 
 /// How an attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +192,18 @@ impl Probe {
         timeout: Duration,
         now: Instant,
     ) -> Result<Self, String> {
+        Self::start_with(target, exchange, timeout, now, None)
+    }
+
+    /// [`Probe::start`], connecting with the socket of the checker's last attempt when there is
+    /// one.
+    pub fn start_with(
+        target: Target,
+        exchange: Exchange,
+        timeout: Duration,
+        now: Instant,
+        spare: Option<SpareSocket>,
+    ) -> Result<Self, String> {
         let (socket, step) = match &exchange {
             Exchange::Udp(check) => (
                 send_datagram(&target, &udp::payload(check))?,
@@ -200,7 +218,7 @@ impl Probe {
                 let sequence = next_sequence();
                 (send_echo(&target, sequence)?, Step::Echo { sequence })
             }
-            _ => (connect(&target)?, Step::Connecting),
+            _ => (connect(&target, spare)?, Step::Connecting),
         };
         Ok(Probe {
             target,
@@ -211,7 +229,19 @@ impl Probe {
             step,
             url: 0,
             deadline: now + timeout,
+            connect_failed: false,
         })
+    }
+
+    /// The attempt's socket, when it may serve the checker's next attempt: only a `TCP_CHECK`'s
+    /// whose connection the kernel refused or found unreachable. Such a socket is closed on the
+    /// kernel's side (`TCP_CLOSE`, its port given back) and keeps its source address, fwmark and
+    /// interface: connecting it again saves the socket(), setsockopt() and close() of every
+    /// attempt at a down server. Any other socket is closed as before: a timed-out attempt's
+    /// is still sending SYNs, a successful one's is connected and its server sees the FIN.
+    pub fn into_spare(self) -> Option<SpareSocket> {
+        let refused_tcp_check = matches!(self.exchange, Exchange::Connect) && self.connect_failed;
+        refused_tcp_check.then_some(SpareSocket(self.socket))
     }
 
     /// The poll events the attempt waits for.
@@ -270,6 +300,20 @@ impl Probe {
             ),
             _ => format!("{} did not answer in time", self.target.address),
         })
+    }
+
+    /// The verdict on a connection that could not be made.
+    fn connect_failure(&self, e: &std::io::Error) -> Verdict {
+        if let Exchange::Smtp(_) = self.exchange {
+            // keepalived's socket_state: a timeout, or any other error.
+            let failure = if e.raw_os_error() == Some(libc::ETIMEDOUT) {
+                smtp::Failure::ConnectionTimeout
+            } else {
+                smtp::Failure::CouldNotConnect
+            };
+            return Verdict::Failure(failure.text(self.target.address));
+        }
+        Verdict::Failure(format!("connection to {} failed: {e}", self.target.address))
     }
 
     /// Moves on after the socket became ready; `Some` when the attempt is over.
@@ -405,21 +449,11 @@ impl Probe {
             Step::Connecting => {
                 match self.socket.take_error() {
                     Ok(None) => {}
-                    Ok(Some(e)) | Err(e) => {
-                        if let Exchange::Smtp(_) = self.exchange {
-                            // keepalived's socket_state: a timeout, or any other error.
-                            let failure = if e.raw_os_error() == Some(libc::ETIMEDOUT) {
-                                smtp::Failure::ConnectionTimeout
-                            } else {
-                                smtp::Failure::CouldNotConnect
-                            };
-                            return Some(Verdict::Failure(failure.text(self.target.address)));
-                        }
-                        return Some(Verdict::Failure(format!(
-                            "connection to {} failed: {e}",
-                            self.target.address
-                        )));
+                    Ok(Some(e)) => {
+                        self.connect_failed = true;
+                        return Some(self.connect_failure(&e));
                     }
+                    Err(e) => return Some(self.connect_failure(&e)),
                 }
                 match &self.exchange {
                     Exchange::Connect | Exchange::Udp(_) | Exchange::Dns(_) | Exchange::Ping => {
@@ -578,7 +612,7 @@ impl Probe {
                     return Some(Verdict::Success);
                 }
                 // The next URL on a new connection.
-                match connect(&self.target) {
+                match connect(&self.target, None) {
                     Ok(socket) => {
                         self.socket = socket;
                         self.tls = None;
@@ -784,12 +818,34 @@ fn send_datagram(target: &Target, payload: &[u8]) -> Result<Socket, String> {
     }
 }
 
-fn connect(target: &Target) -> Result<Socket, String> {
-    let socket = open(target, Type::STREAM, Protocol::TCP)?;
+/// A TCP connection to the target under way: on `spare` when it can be made ready for it, else
+/// on a new socket.
+fn connect(target: &Target, spare: Option<SpareSocket>) -> Result<Socket, String> {
+    let socket = match spare.and_then(SpareSocket::disconnected) {
+        Some(socket) => socket,
+        None => open(target, Type::STREAM, Protocol::TCP)?,
+    };
     match socket.connect(&SockAddr::from(target.address)) {
         Ok(()) => Ok(socket),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(socket),
         Err(e) => Err(format!("connection to {} failed: {e}", target.address)),
+    }
+}
+
+impl SpareSocket {
+    /// The socket ready to connect again: a connect to an `AF_UNSPEC` address dissolves the
+    /// failed attempt's association (the socket was left "connecting"), as `tcp_disconnect`
+    /// does. `None` if the kernel will not (the caller opens a new socket).
+    fn disconnected(self) -> Option<Socket> {
+        // SAFETY: an all-zero storage is a valid address of family AF_UNSPEC (0), and the
+        // length covers just its family, all the kernel reads of it.
+        let unspecified = unsafe {
+            SockAddr::new(
+                SockAddrStorage::zeroed(),
+                std::mem::size_of::<sa_family_t>() as socklen_t,
+            )
+        };
+        self.0.connect(&unspecified).ok().map(|()| self.0)
     }
 }
 
@@ -822,6 +878,7 @@ fn open(target: &Target, kind: Type, protocol: Protocol) -> Result<Socket, Strin
 #[cfg(test)]
 mod tests {
     use std::net::TcpListener;
+    use std::path::PathBuf;
 
     use nix::poll::{PollFd, PollTimeout, poll};
 
@@ -872,6 +929,138 @@ mod tests {
         drop(listener);
         let verdict = probe_verdict(port, Exchange::Connect, Duration::from_secs(2));
         assert!(matches!(verdict, Verdict::Failure(_)), "{verdict:?}");
+    }
+
+    /// Runs a TCP_CHECK of `target` on `spare` (or a new socket); the verdict, the socket's
+    /// identity (its inode) and what is left to reuse.
+    fn tcp_check_reusing(
+        target: Target,
+        spare: Option<SpareSocket>,
+    ) -> (Verdict, PathBuf, Option<SpareSocket>) {
+        let probe = Probe::start_with(
+            target,
+            Exchange::Connect,
+            Duration::from_secs(2),
+            Instant::now(),
+            spare,
+        )
+        .expect("start");
+        let socket = std::fs::read_link(format!("/proc/self/fd/{}", probe.fd().as_raw_fd()))
+            .expect("the socket's inode");
+        let mut probe = Some(probe);
+        let verdict = loop {
+            let ready = {
+                let probe = probe.as_ref().expect("probe");
+                let mut fds = [PollFd::new(probe.fd(), probe.interest())];
+                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll") > 0
+            };
+            assert!(ready, "the attempt did not end");
+            if let Some(verdict) = probe.as_mut().expect("probe").advance(Instant::now()) {
+                break verdict;
+            }
+        };
+        (verdict, socket, probe.and_then(Probe::into_spare))
+    }
+
+    /// A port on 127.0.0.1 where nothing listens (and a listener may be opened again).
+    fn closed_port() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+        listener.local_addr().expect("address").port()
+    }
+
+    #[test]
+    fn a_refused_tcp_check_s_socket_is_refused_again() {
+        let port = closed_port();
+        let (verdict, first_socket, mut spare) = tcp_check_reusing(target(port), None);
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
+            "{verdict:?}"
+        );
+        for _ in 0..3 {
+            let kept = spare.take().expect("a refused socket is kept");
+            let (verdict, socket, next) = tcp_check_reusing(target(port), Some(kept));
+            assert_eq!(socket, first_socket, "the same socket connects again");
+            assert!(
+                matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
+                "{verdict:?}"
+            );
+            spare = next;
+        }
+    }
+
+    #[test]
+    fn a_refused_socket_connects_once_the_server_listens() {
+        let port = closed_port();
+        let (_, first_socket, spare) = tcp_check_reusing(target(port), None);
+        let spare = spare.expect("a refused socket is kept");
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("listen again");
+        let (verdict, socket, after_success) = tcp_check_reusing(target(port), Some(spare));
+        assert_eq!(socket, first_socket, "the same socket connected");
+        assert_eq!(verdict, Verdict::Success);
+        assert!(
+            after_success.is_none(),
+            "a connected socket is closed, not kept"
+        );
+        // The server saw the connection, then its close.
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut buffer = [0u8; 1];
+        assert_eq!(stream.read(&mut buffer).expect("read the FIN"), 0);
+        drop((stream, listener));
+        let (verdict, _, spare) = tcp_check_reusing(target(port), None);
+        assert!(matches!(verdict, Verdict::Failure(_)), "{verdict:?}");
+        assert!(spare.is_some());
+    }
+
+    #[test]
+    fn a_reused_socket_keeps_its_source_address() {
+        let port = closed_port();
+        let options = ConnectionOptions {
+            bind_to: Some("127.0.0.2".parse().expect("address")),
+            ..ConnectionOptions::default()
+        };
+        let bound = Target::new(&options, "127.0.0.1".parse().expect("address"), port);
+        let (verdict, first_socket, spare) = tcp_check_reusing(bound.clone(), None);
+        assert!(matches!(verdict, Verdict::Failure(_)), "{verdict:?}");
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("listen again");
+        let (verdict, socket, _) = tcp_check_reusing(bound, spare);
+        assert_eq!((verdict, socket), (Verdict::Success, first_socket));
+        let (_, peer) = listener.accept().expect("accept");
+        assert_eq!(peer.ip(), "127.0.0.2".parse::<IpAddr>().expect("address"));
+    }
+
+    #[test]
+    fn a_timed_out_attempt_s_socket_is_not_kept() {
+        // A listener whose accept queue is full drops further SYNs: the connection hangs.
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        listener
+            .bind(&SockAddr::from(SocketAddr::from(([127, 0, 0, 1], 0))))
+            .expect("bind");
+        listener.listen(0).expect("listen");
+        let address = listener
+            .local_addr()
+            .expect("address")
+            .as_socket()
+            .expect("inet");
+        let _queued = std::net::TcpStream::connect(address).expect("first connection");
+        let probe = Probe::start(
+            target(address.port()),
+            Exchange::Connect,
+            Duration::from_millis(200),
+            Instant::now(),
+        )
+        .expect("start");
+        let answered = {
+            let mut fds = [PollFd::new(probe.fd(), probe.interest())];
+            poll(&mut fds, PollTimeout::from(300u16)).expect("poll") > 0
+        };
+        assert!(!answered, "the SYN was not dropped");
+        assert!(Instant::now() >= probe.deadline());
+        let verdict = probe.timed_out();
+        assert!(
+            matches!(&verdict, Verdict::Failure(m) if m.contains("timed out")),
+            "{verdict:?}"
+        );
+        assert!(probe.into_spare().is_none());
     }
 
     fn serve(
