@@ -56,20 +56,21 @@ pub struct SourceFile {
     pub named_by_parent: bool,
     /// The text of the file (shared with the lines read from it).
     text: Rc<String>,
-    /// Where each line is in `text`, without its terminator.
-    lines: Vec<Range<usize>>,
+    /// Where each line starts in `text` (4 bytes a line: a large configuration has hundreds of
+    /// thousands); each ends before the next one's `\n`, or at the end of the text.
+    line_starts: Vec<u32>,
 }
 
 impl SourceFile {
     /// A file read from `path`, named `name` in messages, with its text.
     pub fn new(path: PathBuf, name: String, named_by_parent: bool, text: Rc<String>) -> Self {
-        let lines = split_lines(&text);
+        let line_starts = line_starts(&text);
         SourceFile {
             path,
             name,
             named_by_parent,
             text,
-            lines,
+            line_starts,
         }
     }
 
@@ -80,12 +81,24 @@ impl SourceFile {
 
     /// The number of lines.
     pub fn line_count(&self) -> usize {
-        self.lines.len()
+        self.line_starts.len()
     }
 
     /// Where line `index` (0-based) is in [`SourceFile::text`].
+    /// Without its terminator: the `\n`, and any `\r` before it (keepalived drops them).
     pub fn line_range(&self, index: usize) -> Option<Range<usize>> {
-        self.lines.get(index).cloned()
+        let start = *self.line_starts.get(index)? as usize;
+        let end = match self.line_starts.get(index + 1) {
+            Some(&next) => next as usize - 1,
+            // The last line, ended by the text's last `\n` or by the end of the text.
+            None => self.text.len() - usize::from(self.text.ends_with('\n')),
+        };
+        let carriage_returns = self.text.as_bytes()[start..end]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\r')
+            .count();
+        Some(start..end - carriage_returns)
     }
 
     /// The text of line `index` (0-based), without its terminator.
@@ -94,28 +107,22 @@ impl SourceFile {
     }
 }
 
-/// Splits file text into lines the way keepalived reads them: `\n` ends a line and any `\r`
-/// before it is dropped.
-fn split_lines(text: &str) -> Vec<Range<usize>> {
+/// Where the lines of `text` start: `\n` ends a line; text after the last one is a line too.
+/// Offsets are 32-bit: a configuration file of 4 GiB or more is read as far as that.
+fn line_starts(text: &str) -> Vec<u32> {
     let bytes = text.as_bytes();
-    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
-    let mut start = 0;
-    let line = |start: usize, end: usize| {
-        let trimmed = bytes[start..end]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b'\r')
-            .count();
-        start..end - trimmed
-    };
-    for end in memchr::memchr_iter(b'\n', bytes) {
-        lines.push(line(start, end));
-        start = end + 1;
+    let bytes = &bytes[..bytes.len().min(u32::MAX as usize)];
+    let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+    starts.push(0);
+    starts.extend(memchr::memchr_iter(b'\n', bytes).map(|end| end as u32 + 1));
+    // A final `\n` ends the last line rather than starting an empty one.
+    if starts
+        .last()
+        .is_some_and(|&start| start as usize == bytes.len())
+    {
+        starts.pop();
     }
-    if start < bytes.len() {
-        lines.push(line(start, bytes.len()));
-    }
-    lines
+    starts
 }
 
 /// All files read for one configuration.
