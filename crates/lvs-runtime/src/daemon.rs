@@ -64,7 +64,7 @@ use vrrpd_runtime::track_files::{self as files, FileWatch};
 
 use crate::metrics::{CheckCounts, CheckerView, DURATION_BUCKETS, LvsView};
 use crate::ping_groups::PingGroups;
-use crate::probes::{Exchange, HttpExchange, Probe, SpareSocket, Target, Verdict};
+use crate::probes::{Exchange, HttpExchange, PassedUrl, Probe, SpareSocket, Target, Verdict};
 use crate::tls::{self, TlsSetupError};
 
 /// keepalived's default pid file of the checker process.
@@ -968,6 +968,9 @@ impl Daemon {
                     let alpha = checker.alpha || started_down.contains(&(service, real_server));
                     let mut schedule =
                         Schedule::new(Timing::from(&checker.timing), alpha, now, random);
+                    if let CheckerKind::HttpGet(http) | CheckerKind::SslGet(http) = &checker.kind {
+                        schedule = schedule.recovering_as_http(http.fast_recovery);
+                    }
                     let kept = previous
                         .get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
                         .filter(|(old, _)| {
@@ -1110,10 +1113,11 @@ impl Daemon {
             };
             let now = Instant::now();
             for index in ready {
-                let verdict = match self.checkers[index].probe.as_mut() {
-                    Some(probe) => probe.advance(now),
-                    None => None,
+                let (verdict, passed_urls) = match self.checkers[index].probe.as_mut() {
+                    Some(probe) => (probe.advance(now), probe.take_passed_urls()),
+                    None => (None, Vec::new()),
                 };
+                self.log_passed_urls(index, &passed_urls);
                 if let Some(verdict) = verdict {
                     self.land(index);
                     self.finish(index, verdict, None, now);
@@ -1343,6 +1347,26 @@ impl Daemon {
 
     /// An attempt ended: the schedule decides whether the checker's standing changed; the pool
     /// whether the real server and the quorum did; the kernel gets the difference.
+    /// keepalived's `… success to … url(…)` line for each URL an HTTP check passed while the checker
+    /// is down (`http_handle_response`).
+    fn log_passed_urls(&self, index: usize, passed: &[PassedUrl]) {
+        let checker = &self.checkers[index];
+        if passed.is_empty() || checker.schedule.is_up() {
+            return;
+        }
+        let Some((rs_text, _)) = server_names(&self.config, checker.service, checker.real_server)
+        else {
+            return;
+        };
+        for url in passed {
+            info!(
+                "{} success to {rs_text} url({})",
+                url.pass.words(),
+                url.path
+            );
+        }
+    }
+
     fn finish(&mut self, index: usize, verdict: Verdict, weight: Option<i64>, now: Instant) {
         let checker = &mut self.checkers[index];
         let (service, real_server, position) =

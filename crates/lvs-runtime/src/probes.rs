@@ -171,6 +171,15 @@ pub struct Probe {
     deadline: Instant,
     /// The kernel reported that the connection could not be made (`SO_ERROR`).
     connect_failed: bool,
+    /// The URLs of an HTTP check that passed since [`Probe::take_passed_urls`] last looked.
+    passed_urls: Vec<PassedUrl>,
+}
+
+/// A URL of an HTTP check that passed, and on what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PassedUrl {
+    pub pass: http::HttpPass,
+    pub path: String,
 }
 
 /// The socket of a `TCP_CHECK` attempt that could not connect, for the checker's next attempt
@@ -230,6 +239,7 @@ impl Probe {
             url: 0,
             deadline: now + timeout,
             connect_failed: false,
+            passed_urls: Vec::new(),
         })
     }
 
@@ -267,6 +277,12 @@ impl Probe {
     /// The socket to poll.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.socket.as_fd()
+    }
+
+    /// The URLs of an HTTP check that passed since the last call, in order: keepalived logs each
+    /// one of a checker that is down as it passes.
+    pub fn take_passed_urls(&mut self) -> Vec<PassedUrl> {
+        std::mem::take(&mut self.passed_urls)
     }
 
     /// When the current step times out.
@@ -604,8 +620,12 @@ impl Probe {
                 };
                 let url: &UrlCheck = exchange.check.urls.get(self.url)?;
                 let body_regex = exchange.regexes.get(self.url).and_then(Option::as_ref);
-                if let Err(e) = http::judge(url, body_regex, response) {
-                    return Some(Verdict::Failure(e.to_string()));
+                match http::judge(url, body_regex, response) {
+                    Ok(pass) => self.passed_urls.push(PassedUrl {
+                        pass,
+                        path: url.path.clone(),
+                    }),
+                    Err(e) => return Some(Verdict::Failure(e.to_string())),
                 }
                 self.url += 1;
                 if self.url >= exchange.check.urls.len() {
@@ -884,19 +904,27 @@ mod tests {
 
     use super::*;
 
-    fn run(mut probe: Probe) -> Verdict {
+    fn run(probe: Probe) -> Verdict {
+        run_passing(probe).0
+    }
+
+    /// Runs `probe` to its verdict, with the URLs it passed on the way.
+    fn run_passing(mut probe: Probe) -> (Verdict, Vec<PassedUrl>) {
+        let mut passed = Vec::new();
         loop {
             let now = Instant::now();
             if now >= probe.deadline() {
-                return probe.timed_out();
+                return (probe.timed_out(), passed);
             }
             let ready = {
                 let mut fds = [PollFd::new(probe.fd(), probe.interest())];
                 poll(&mut fds, PollTimeout::from(100u16)).expect("poll") > 0
             };
             if ready {
-                if let Some(verdict) = probe.advance(Instant::now()) {
-                    return verdict;
+                let verdict = probe.advance(Instant::now());
+                passed.extend(probe.take_passed_urls());
+                if let Some(verdict) = verdict {
+                    return (verdict, passed);
                 }
             }
         }
@@ -1136,6 +1164,52 @@ mod tests {
         );
         assert!(requests[0].contains("\r\nHost: web\r\n"), "{requests:?}");
         assert!(requests[1].starts_with("GET /b "));
+    }
+
+    #[test]
+    fn http_reports_each_url_passed_and_on_what() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+        let port = listener.local_addr().expect("address").port();
+        let server = serve(
+            listener,
+            vec![
+                b"HTTP/1.0 200 OK\r\n\r\nhello\n",
+                b"HTTP/1.0 200 OK\r\n\r\nbye\n",
+                b"HTTP/1.0 503 Busy\r\n\r\n",
+            ],
+        );
+        let check = HttpCheck {
+            urls: vec![
+                url("/a", Some("b1946ac92492d2347c6235b4d2611184")),
+                url("/b", None),
+                url("/c", None),
+            ],
+            ..HttpCheck::default()
+        };
+        let probe = Probe::start(
+            target(port),
+            http(check),
+            Duration::from_secs(2),
+            Instant::now(),
+        )
+        .expect("start");
+        let (verdict, passed) = run_passing(probe);
+        assert!(matches!(verdict, Verdict::Failure(_)), "{verdict:?}");
+        // keepalived words each: "MD5 digest success to … url(/a)", "HTTP status code success to … url(/b)".
+        assert_eq!(
+            passed,
+            vec![
+                PassedUrl {
+                    pass: http::HttpPass::Digest,
+                    path: "/a".into()
+                },
+                PassedUrl {
+                    pass: http::HttpPass::Status,
+                    path: "/b".into()
+                },
+            ]
+        );
+        server.join().expect("server");
     }
 
     #[test]

@@ -8,7 +8,11 @@
 //! - a success, or a failure after `retry` retries, schedules the next attempt `delay_loop`
 //!   later; other failures retry after `delay_before_retry`;
 //! - a success turns a failed (or never run) checker good; a failure once retries are used up
-//!   turns a good (or never run) checker failed.
+//!   turns a good (or never run) checker failed;
+//! - `HTTP_GET` and `SSL_GET` ([`Schedule::recovering_as_http`]) remember a failure: the first
+//!   success after it only clears it, and the checker is good again after a second success
+//!   `delay_loop` later; while it is failed, attempts are `max(delay_loop, delay_before_retry)`
+//!   apart.
 
 use std::time::{Duration, Instant};
 
@@ -53,6 +57,19 @@ pub struct Schedule {
     retry_it: u32,
     next: Instant,
     in_flight: bool,
+    /// `HTTP_GET` / `SSL_GET`: keepalived's recovery of web checks.
+    http: Option<HttpRecovery>,
+}
+
+/// How `check_http.c` comes back from a failure: its `failed_url` (a URL failed after its
+/// retries and has not passed since) and `fast_recovery`.
+#[derive(Clone, Copy, Debug, Default)]
+struct HttpRecovery {
+    /// `fast_recovery`: while the checker is not good but knows of no failure, the next attempt
+    /// is made at once.
+    fast: bool,
+    /// A URL failed after its retries and has not passed since.
+    failed: bool,
 }
 
 impl Schedule {
@@ -72,7 +89,18 @@ impl Schedule {
             retry_it: 0,
             next: now + BOOTSTRAP_DELAY + warmup,
             in_flight: false,
+            http: None,
         }
+    }
+
+    /// The same schedule with the recovery of `HTTP_GET` and `SSL_GET` (see the module doc),
+    /// with or without `fast_recovery`.
+    pub fn recovering_as_http(mut self, fast_recovery: bool) -> Self {
+        self.http = Some(HttpRecovery {
+            fast: fast_recovery,
+            failed: false,
+        });
+        self
     }
 
     /// The timing.
@@ -118,6 +146,9 @@ impl Schedule {
     /// when it first ran and confirmed a standing keepalived reports, see the module doc).
     pub fn finish(&mut self, success: bool, now: Instant) -> Option<bool> {
         self.in_flight = false;
+        if let Some(http) = self.http {
+            return self.finish_http(http, success, now);
+        }
         let mut changed = None;
         let delay = if success || self.retry_it >= self.timing.retry {
             self.retry_it = 0;
@@ -134,6 +165,43 @@ impl Schedule {
             self.timing.delay_before_retry
         };
         self.has_run = true;
+        self.next = now + delay;
+        changed
+    }
+
+    /// `finish` for a web check, as `check_http.c`'s `timeout_epilog` and `epilog` count: a failure
+    /// of a checker already failed counts nothing (`REGISTER_CHECKER_FAILED`), and a failed URL
+    /// that passes clears the failure without making the checker good.
+    fn finish_http(&mut self, mut http: HttpRecovery, success: bool, now: Instant) -> Option<bool> {
+        let mut changed = None;
+        let mut delay = self.timing.delay_before_retry;
+        if success {
+            self.retry_it = 0;
+            if http.failed {
+                http.failed = false;
+            } else if !self.up || !self.has_run {
+                self.up = true;
+                changed = Some(true);
+            }
+            delay = self.timing.delay_loop;
+        } else {
+            if self.up || !self.has_run {
+                self.retry_it = self.retry_it.saturating_add(1);
+                if self.retry_it > self.timing.retry {
+                    self.up = false;
+                    changed = Some(false);
+                    http.failed = true;
+                }
+            }
+            if http.failed {
+                delay = delay.max(self.timing.delay_loop);
+            }
+        }
+        self.has_run = true;
+        if http.fast && !self.up && !http.failed {
+            delay = Duration::ZERO;
+        }
+        self.http = Some(http);
         self.next = now + delay;
         changed
     }
@@ -298,5 +366,73 @@ mod tests {
         assert!(!new.is_up());
         new.start(secs(t0, 10));
         assert_eq!(new.finish(true, secs(t0, 10)), Some(true));
+    }
+
+    #[test]
+    fn a_failed_web_check_is_good_again_after_two_successes() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(timing(1), false, t0, 0.0).recovering_as_http(false);
+        let mut at = secs(t0, 1);
+        let attempt = |s: &mut Schedule, success: bool, at: &mut Instant| {
+            assert!(s.start(*at).is_some());
+            let changed = s.finish(success, *at);
+            *at = s.next_attempt().expect("scheduled");
+            changed
+        };
+        assert_eq!(attempt(&mut s, true, &mut at), Some(true));
+        // A failure is retried after delay_before_retry; the retry's failure fails the checker.
+        assert_eq!(attempt(&mut s, false, &mut at), None);
+        assert_eq!(at, secs(t0, 1 + 6 + 3));
+        assert_eq!(attempt(&mut s, false, &mut at), Some(false));
+        // Failed: attempts max(delay_loop, delay_before_retry) apart, and no retries counted.
+        assert_eq!(at, secs(t0, 1 + 6 + 3 + 6));
+        assert_eq!(attempt(&mut s, false, &mut at), None);
+        assert_eq!(at, secs(t0, 1 + 6 + 3 + 6 + 6));
+        // The first success only clears the failure; the second, delay_loop later, counts.
+        assert_eq!(attempt(&mut s, true, &mut at), None);
+        assert!(!s.is_up());
+        assert_eq!(at, secs(t0, 1 + 6 + 3 + 6 + 6 + 6));
+        assert_eq!(attempt(&mut s, true, &mut at), Some(true));
+        assert!(s.is_up());
+        // A failure once good is retried again.
+        assert_eq!(attempt(&mut s, false, &mut at), None);
+    }
+
+    #[test]
+    fn fast_recovery_checks_at_once_while_down_without_a_failure() {
+        let t0 = Instant::now();
+        let step = |s: &mut Schedule, success: bool| {
+            let at = s.next_attempt().expect("scheduled");
+            assert!(s.start(at).is_some());
+            (
+                s.finish(success, at),
+                s.next_attempt().expect("scheduled") - at,
+            )
+        };
+        // alpha: down with no failure known. keepalived counts the first failure only (the
+        // checker has not run), then nothing: every attempt comes at once, none fails it.
+        let mut s = Schedule::new(timing(1), true, t0, 0.0).recovering_as_http(true);
+        assert_eq!(step(&mut s, false), (None, Duration::ZERO));
+        assert_eq!(step(&mut s, false), (None, Duration::ZERO));
+        assert_eq!(step(&mut s, false), (None, Duration::ZERO));
+        assert_eq!(step(&mut s, true), (Some(true), Duration::from_secs(6)));
+        // Good: a failure is retried after delay_before_retry, then fails the checker.
+        assert_eq!(step(&mut s, false), (None, Duration::from_secs(3)));
+        assert_eq!(step(&mut s, false), (Some(false), Duration::from_secs(6)));
+        // The failed URL passes: down, no failure known any more, so the second pass at once.
+        assert_eq!(step(&mut s, true), (None, Duration::ZERO));
+        assert_eq!(step(&mut s, true), (Some(true), Duration::from_secs(6)));
+    }
+
+    #[test]
+    fn a_web_check_taken_over_on_reload_needs_one_success() {
+        let t0 = Instant::now();
+        let mut old = Schedule::new(timing(0), false, t0, 0.0).recovering_as_http(false);
+        assert!(old.start(secs(t0, 1)).is_some());
+        assert_eq!(old.finish(false, secs(t0, 1)), Some(false));
+        let mut new = Schedule::new(timing(0), false, t0, 0.0).recovering_as_http(false);
+        new.migrate_from(&old);
+        assert!(new.start(secs(t0, 7)).is_some());
+        assert_eq!(new.finish(true, secs(t0, 7)), Some(true));
     }
 }

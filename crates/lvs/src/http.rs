@@ -104,6 +104,29 @@ pub enum HttpFailure {
     },
 }
 
+/// What a response passed on, last of keepalived's checks made: the words of its
+/// `… success to … url(…)` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpPass {
+    /// The status code (the URL has neither `digest` nor `regex`).
+    Status,
+    /// The `digest`.
+    Digest,
+    /// The `regex`.
+    Regex,
+}
+
+impl HttpPass {
+    /// keepalived's words for it.
+    pub fn words(self) -> &'static str {
+        match self {
+            HttpPass::Status => "HTTP status code",
+            HttpPass::Digest => "MD5 digest",
+            HttpPass::Regex => "Regex match",
+        }
+    }
+}
+
 /// The status code of a response, from its status line (`HTTP/1.x NNN …`).
 pub fn status_code(response: &[u8]) -> Option<u16> {
     let line_end = response.iter().position(|&b| b == b'\n')?;
@@ -143,7 +166,7 @@ pub fn judge(
     url: &UrlCheck,
     body_regex: Option<&BodyRegex>,
     response: &[u8],
-) -> Result<(), HttpFailure> {
+) -> Result<HttpPass, HttpFailure> {
     let code = status_code(response).ok_or(HttpFailure::NoStatus)?;
     let accepted = if url.status_codes.is_empty() {
         (200..=299).contains(&code)
@@ -158,7 +181,9 @@ pub fn judge(
             code,
         });
     }
+    let mut pass = HttpPass::Status;
     if let Some(want) = &url.digest {
+        pass = HttpPass::Digest;
         let got = md5_hex(body(response));
         if !got.eq_ignore_ascii_case(want) {
             return Err(HttpFailure::Digest {
@@ -169,13 +194,14 @@ pub fn judge(
         }
     }
     if let Some(body_regex) = body_regex {
+        pass = HttpPass::Regex;
         if body_regex.matches(body(response)) == body_regex.no_match {
             return Err(HttpFailure::Regex {
                 path: url.path.clone(),
             });
         }
     }
-    Ok(())
+    Ok(pass)
 }
 
 /// The `regex` of a URL, compiled once, with where a match may start.
@@ -377,7 +403,7 @@ mod tests {
         assert_eq!(sni_name(&u, &check, None), None);
     }
 
-    fn judge_plain(url: &UrlCheck, response: &[u8]) -> Result<(), HttpFailure> {
+    fn judge_plain(url: &UrlCheck, response: &[u8]) -> Result<HttpPass, HttpFailure> {
         judge(url, None, response)
     }
 
@@ -391,7 +417,7 @@ mod tests {
         }
     }
 
-    fn regex_verdict(url: &UrlCheck, response: &[u8]) -> Result<(), HttpFailure> {
+    fn regex_verdict(url: &UrlCheck, response: &[u8]) -> Result<HttpPass, HttpFailure> {
         let compiled = BodyRegex::compile(url);
         judge(url, compiled.body_regex.as_ref(), response)
     }
@@ -401,7 +427,7 @@ mod tests {
         let response = b"HTTP/1.0 200 OK\r\nServer: alive\r\n\r\nstatus: ok\n";
         assert_eq!(
             regex_verdict(&regex_url("status: (ok|up)", &[], (None, None)), response),
-            Ok(())
+            Ok(HttpPass::Regex)
         );
         assert_eq!(
             regex_verdict(&regex_url("alive", &[], (None, None)), response),
@@ -411,7 +437,7 @@ mod tests {
         );
         let mut no_match = regex_url("alive", &[], (None, None));
         no_match.regex_no_match = true;
-        assert_eq!(regex_verdict(&no_match, response), Ok(()));
+        assert_eq!(regex_verdict(&no_match, response), Ok(HttpPass::Regex));
         no_match.regex = Some("status".into());
         assert!(regex_verdict(&no_match, response).is_err());
         // The status code is judged first.
@@ -434,29 +460,29 @@ mod tests {
                 &regex_url("status ok", &["caseless"], (None, None)),
                 response
             ),
-            Ok(())
+            Ok(HttpPass::Regex)
         );
         assert!(regex_verdict(&regex_url("^line", &[], (None, None)), response).is_err());
         assert_eq!(
             regex_verdict(&regex_url("^line", &["multiline"], (None, None)), response),
-            Ok(())
+            Ok(HttpPass::Regex)
         );
         assert!(regex_verdict(&regex_url("OK.line", &[], (None, None)), response).is_err());
         assert_eq!(
             regex_verdict(&regex_url("OK.line", &["dotall"], (None, None)), response),
-            Ok(())
+            Ok(HttpPass::Regex)
         );
         // "STATUS" starts at byte 11 of the body.
         let at = |min, max| regex_verdict(&regex_url("STATUS", &[], (min, max)), response);
-        assert_eq!(at(Some(11), None), Ok(()));
+        assert_eq!(at(Some(11), None), Ok(HttpPass::Regex));
         assert!(at(Some(12), None).is_err());
-        assert_eq!(at(None, Some(11)), Ok(()));
+        assert_eq!(at(None, Some(11)), Ok(HttpPass::Regex));
         assert!(at(None, Some(10)).is_err());
-        assert_eq!(at(Some(5), Some(11)), Ok(()));
+        assert_eq!(at(Some(5), Some(11)), Ok(HttpPass::Regex));
         // A minimum beyond the maximum drops both.
         let compiled = BodyRegex::compile(&regex_url("STATUS", &[], (Some(20), Some(5))));
         assert_eq!(compiled.warnings.len(), 1, "{:?}", compiled.warnings);
-        assert_eq!(at(Some(20), Some(5)), Ok(()));
+        assert_eq!(at(Some(20), Some(5)), Ok(HttpPass::Regex));
     }
 
     #[test]
@@ -466,17 +492,17 @@ mod tests {
         assert!(regex_verdict(&regex_url("^.t.$", &[], (None, None)), response).is_err());
         assert_eq!(
             regex_verdict(&regex_url("^..t..$", &[], (None, None)), response),
-            Ok(())
+            Ok(HttpPass::Regex)
         );
         assert_eq!(
             regex_verdict(&regex_url("^.t.$", &["utf"], (None, None)), response),
-            Ok(())
+            Ok(HttpPass::Regex)
         );
         // A body that is not UTF-8 is searched all the same.
         let binary = b"HTTP/1.0 200 OK\r\n\r\n\xff\xfeOK";
         assert_eq!(
             regex_verdict(&regex_url("OK", &[], (None, None)), binary),
-            Ok(())
+            Ok(HttpPass::Regex)
         );
     }
 
@@ -493,7 +519,7 @@ mod tests {
         assert!(regex_verdict(&broken, response).is_err());
         let mut inverted = broken;
         inverted.regex_no_match = true;
-        assert_eq!(regex_verdict(&inverted, response), Ok(()));
+        assert_eq!(regex_verdict(&inverted, response), Ok(HttpPass::Regex));
         // Offsets without a pattern are dropped with keepalived's message.
         let mut stray = url(&[], None);
         stray.regex_min_offset = Some(3);
@@ -509,15 +535,18 @@ mod tests {
     fn status_codes_default_to_2xx() {
         let ok = b"HTTP/1.0 204 No Content\r\n\r\n";
         let moved = b"HTTP/1.1 301 Moved\r\nLocation: /\r\n\r\n";
-        assert_eq!(judge_plain(&url(&[], None), ok), Ok(()));
+        assert_eq!(judge_plain(&url(&[], None), ok), Ok(HttpPass::Status));
         assert!(matches!(
             judge_plain(&url(&[], None), moved),
             Err(HttpFailure::Status { code: 301, .. })
         ));
-        assert_eq!(judge_plain(&url(&[(300, 399)], None), moved), Ok(()));
+        assert_eq!(
+            judge_plain(&url(&[(300, 399)], None), moved),
+            Ok(HttpPass::Status)
+        );
         assert_eq!(
             judge_plain(&url(&[(200, 200), (301, 301)], None), moved),
-            Ok(())
+            Ok(HttpPass::Status)
         );
         assert_eq!(
             judge_plain(&url(&[], None), b"garbage"),
@@ -539,7 +568,7 @@ mod tests {
                 &url(&[], Some("B1946AC92492D2347C6235B4D2611184")),
                 response
             ),
-            Ok(())
+            Ok(HttpPass::Digest)
         );
         assert!(matches!(
             judge_plain(
