@@ -276,6 +276,9 @@ for which in keepalived ours; do
   fifo_seen=0
   lvs_seen=0
   start_daemon "$which"
+  # The alpha PING_CHECK's first verdict comes up to 6 s after the start (1 s, a share of warmup, the
+  # 3 s timeout), possibly after 3 quiet seconds: the stage waits for its line.
+  wait_until 20 grep -q '10.0.2.99' "$WORK/fifo.txt"
   stage started "$which"
   if ! ls "$WORK/$which-started.d"/conversation.* >/dev/null 2>&1; then
     fail "$which/mail-server-reached" "no conversation recorded" "$(tail -n 40 "$WORK/$which.log")" \
