@@ -63,6 +63,21 @@ virtual_server fwmark 5 {
 EOF
 }
 
+# down_and_back WHICH LOG HOST ADDRESS: HOST's httpd killed until the daemon takes ADDRESS out, then
+# started again until it is back, each a stage of LOG ("=== RS1 DOWN", "=== RS1 BACK").
+down_and_back() {
+  local which=$1 log=$2 host=$3 address=$4 name
+  name=$(echo "$3" | tr a-z A-Z)
+  echo "=== $name DOWN" >>"$log"
+  kill "$(httpd_pid "$host")"
+  wait_until 15 lacks_rs "$address" || fail "$which/$host-down" "$host stayed"
+  sleep 2
+  echo "=== $name BACK" >>"$log"
+  start_httpd "$host" "$address" "$host"
+  wait_until 15 has_rs "$address" || fail "$which/$host-back" "$host did not come back"
+  sleep 2
+}
+
 # run WHICH: the scenario under one daemon; its log in $WORK/WHICH.log with "=== STAGE" lines.
 run() {
   local which=$1 log=$WORK/$1.log
@@ -78,22 +93,8 @@ run() {
   DAEMON_PID=$!
   wait_until 20 has_rs "$RS1" && wait_until 20 has_rs "$RS2" || fail "$which/start" "no table"
   sleep 3
-  echo "=== RS1 DOWN" >>"$log"
-  kill "$(httpd_pid rs1)"
-  wait_until 15 lacks_rs "$RS1" || fail "$which/rs1-down" "rs1 stayed"
-  sleep 2
-  echo "=== RS1 BACK" >>"$log"
-  start_httpd rs1 "$RS1" rs1
-  wait_until 15 has_rs "$RS1" || fail "$which/rs1-back" "rs1 did not come back"
-  sleep 2
-  echo "=== RS2 DOWN" >>"$log"
-  kill "$(httpd_pid rs2)"
-  wait_until 15 lacks_rs "$RS2" || fail "$which/rs2-down" "rs2 stayed"
-  sleep 2
-  echo "=== RS2 BACK" >>"$log"
-  start_httpd rs2 "$RS2" rs2
-  wait_until 15 has_rs "$RS2" || fail "$which/rs2-back" "rs2 did not come back"
-  sleep 2
+  down_and_back "$which" "$log" rs1 "$RS1"
+  down_and_back "$which" "$log" rs2 "$RS2"
   echo "=== RELOAD" >>"$log"
   conf 3 "  real_server 10.0.2.14 80 {
     TCP_CHECK {

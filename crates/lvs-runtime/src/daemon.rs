@@ -692,12 +692,7 @@ impl Daemon {
     /// keepalived's `update_quorum_state(vs, init)` after a reload: a virtual server whose quorum the
     /// new configuration changed, and a new one as at start, report it (`Starting with quorum …`).
     fn reload_quorum_notifies(&mut self, old_config: &Config, old_pool: &Pool, now: Instant) {
-        let old: HashMap<(&ServiceAddress, Option<Protocol>), usize> = old_config
-            .virtual_servers
-            .iter()
-            .enumerate()
-            .map(|(index, vs)| (service_identity(vs), index))
-            .collect();
+        let old = services_by_identity(old_config);
         for index in 0..self.config.virtual_servers.len() {
             let vs = &self.config.virtual_servers[index];
             let Some(state) = self.pool.services.get(index) else {
@@ -2134,12 +2129,7 @@ impl Daemon {
         } else if self.addresses.is_none() {
             self.watch_addresses();
         }
-        let old_services: HashMap<(&ServiceAddress, Option<Protocol>), usize> = old_config
-            .virtual_servers
-            .iter()
-            .enumerate()
-            .map(|(index, vs)| (service_identity(vs), index))
-            .collect();
+        let old_services = services_by_identity(old_config);
         for (index, vs) in self.config.virtual_servers.iter().enumerate() {
             if let Some(&old_index) = old_services.get(&service_identity(vs)) {
                 self.suspension.carry(index, &old, old_index);
@@ -2400,6 +2390,16 @@ fn service_identity(vs: &VirtualServer) -> (&ServiceAddress, Option<Protocol>) {
     }
 }
 
+/// The index of each virtual server of `config` by [`service_identity`] (the last of duplicates).
+fn services_by_identity(config: &Config) -> HashMap<(&ServiceAddress, Option<Protocol>), usize> {
+    config
+        .virtual_servers
+        .iter()
+        .enumerate()
+        .map(|(index, vs)| (service_identity(vs), index))
+        .collect()
+}
+
 /// The real servers of a virtual server by address and port (the last of duplicates), searched
 /// when they are few, mapped when a search would cost more than building the map.
 struct RealServerLookup<'a> {
@@ -2438,12 +2438,7 @@ impl<'a> RealServerLookup<'a> {
 /// Carries health across a reload: a virtual server that stays keeps its quorum state; a real
 /// server that stays keeps whether it is alive, its effective weight and its checkers' standing.
 fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_pool: &mut Pool) {
-    let old_services: HashMap<(&ServiceAddress, Option<Protocol>), usize> = old_config
-        .virtual_servers
-        .iter()
-        .enumerate()
-        .map(|(i, vs)| (service_identity(vs), i))
-        .collect();
+    let old_services = services_by_identity(old_config);
     for (new_index, new_vs) in new_config.virtual_servers.iter().enumerate() {
         let Some(&old_index) = old_services.get(&service_identity(new_vs)) else {
             continue;

@@ -81,13 +81,24 @@ static HOLDING: AtomicBool = AtomicBool::new(false);
 /// system call for each instead of one per line. A reload logs a line per checker, tens of
 /// thousands on a large director; each keeps its own time stamp. Syslog gets each line at once.
 pub fn batch<R>(work: impl FnOnce() -> R) -> R {
-    let nested = HOLDING.swap(true, Ordering::SeqCst);
-    let result = work();
-    if !nested {
-        HOLDING.store(false, Ordering::SeqCst);
-        log::logger().flush();
+    let _held = Batch {
+        nested: HOLDING.swap(true, Ordering::SeqCst),
+    };
+    work()
+}
+
+/// Ends a [`batch`] when dropped, so that its lines are written even if the work unwinds.
+struct Batch {
+    nested: bool,
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if !self.nested {
+            HOLDING.store(false, Ordering::SeqCst);
+            log::logger().flush();
+        }
     }
-    result
 }
 
 /// The descriptor of the `-g` log file, -1 without one (a checker child keeps it open).
