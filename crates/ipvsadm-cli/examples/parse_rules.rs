@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ipvs::Change;
+use ipvs::message::encode_request;
 use ipvsadm_cli::args::{self, Parsed, Source};
 use ipvsadm_cli::restore::RuleReader;
 use ipvsadm_cli::run::to_change;
-use netlink_packet_core::{NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
-use netlink_packet_generic::GenlMessage;
+use netlink_packet_core::NLM_F_REQUEST;
 
 /// The CPU time this thread has used: the machine may be busy with other work.
 fn cpu_time() -> Duration {
@@ -31,17 +31,15 @@ const BATCH: usize = 4096;
 fn encode(changes: &[Change], sequence: &mut u32) -> usize {
     let mut bytes = Vec::with_capacity(changes.len() * 168);
     for change in changes {
-        let mut genl = GenlMessage::from_payload(change.to_message());
-        genl.set_resolved_family_id(30);
-        let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST;
         *sequence += 1;
-        header.sequence_number = *sequence;
-        let mut request = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(genl));
-        request.finalize();
-        let start = bytes.len();
-        bytes.resize(start + request.buffer_len(), 0);
-        request.serialize(&mut bytes[start..]);
+        encode_request(
+            &change.to_message(),
+            30,
+            NLM_F_REQUEST,
+            *sequence,
+            0,
+            &mut bytes,
+        );
     }
     bytes.len()
 }

@@ -12,9 +12,9 @@ use netlink_packet_generic::{GenlFamily, GenlMessage};
 
 use super::Client;
 use super::incoming::{Incoming, Refusal, messages};
-use super::socket::{NetlinkSocket, page_slot};
+use super::socket::{NetlinkSocket, Slots};
 use crate::error::{Error, KernelError, Operation, Result};
-use crate::message::IpvsMessage;
+use crate::message::{IpvsMessage, encode_request};
 
 /// How many times a dump is restarted when the kernel flags it inconsistent.
 const DUMP_ATTEMPTS: u32 = 5;
@@ -38,17 +38,8 @@ pub(crate) enum Channel {
     /// A second socket for the destination dumps, opened on first use, which receives into
     /// page-sized slots: the kernel sizes each datagram of a dump after the largest buffer
     /// its socket ever received into, and with one destination dump per service that
-    /// allocation is most of the cost of a read (see [`page_slot`]).
+    /// allocation is most of the cost of a read (see [`super::socket::page_slot`]).
     Destinations,
-}
-
-/// The replies to one request.
-#[derive(Debug, Default)]
-pub(crate) struct Replies {
-    /// Each reply's genl header and attributes.
-    pub(crate) payloads: Vec<Vec<u8>>,
-    /// Whether the kernel flagged the dump as interrupted by a change (`NLM_F_DUMP_INTR`).
-    pub(crate) interrupted: bool,
 }
 
 impl Client {
@@ -67,7 +58,7 @@ impl Client {
             Channel::Destinations => {
                 let socket = match self.destination_socket.take() {
                     Some(socket) => socket,
-                    None => NetlinkSocket::open(&self.options, page_slot())
+                    None => NetlinkSocket::open(&self.options, Slots::destinations())
                         .map_err(|source| Error::Socket { source })?,
                 };
                 Ok(self.destination_socket.insert(socket))
@@ -75,51 +66,65 @@ impl Client {
         }
     }
 
-    /// Appends one netlink request carrying a genl message, for the main socket, to `bytes`.
-    pub(crate) fn encode_into<F>(
+    /// Appends one IPVS request, for the main socket, to `bytes`.
+    pub(crate) fn encode_ipvs(
         &self,
-        message: GenlMessage<F>,
+        message: &IpvsMessage,
         flags: u16,
         sequence: u32,
         bytes: &mut Vec<u8>,
-    ) where
-        F: GenlFamily + Emitable + Debug,
-    {
-        encode_into(message, flags, sequence, self.socket.port_id(), bytes);
+    ) {
+        encode_request(
+            message,
+            self.family_id,
+            flags,
+            sequence,
+            self.socket.port_id(),
+            bytes,
+        );
     }
 
-    /// Wraps an IPVS message for our family.
-    pub(crate) fn ipvs_message(&self, message: IpvsMessage) -> GenlMessage<IpvsMessage> {
-        let mut genl = GenlMessage::from_payload(message);
-        genl.set_resolved_family_id(self.family_id);
-        genl
-    }
-
-    /// Sends a request on the main socket and collects its replies.
+    /// Sends a request of another generic-netlink family on the main socket and returns each
+    /// reply's genl header and attributes; for requests that are not dumps.
     pub(crate) fn exchange<F>(
         &mut self,
         operation: Operation,
         message: GenlMessage<F>,
-        expect: Expect,
-    ) -> Result<Replies>
-    where
-        F: GenlFamily + Emitable + Debug,
-    {
-        self.exchange_on(Channel::Main, operation, message, expect)
-    }
-
-    /// Sends a request on the socket of `channel` and collects its replies.
-    fn exchange_on<F>(
-        &mut self,
-        channel: Channel,
-        operation: Operation,
-        message: GenlMessage<F>,
-        expect: Expect,
-    ) -> Result<Replies>
+    ) -> Result<Vec<Vec<u8>>>
     where
         F: GenlFamily + Emitable + Debug,
     {
         let family = message.family_id();
+        let mut payloads = Vec::new();
+        self.exchange_each(
+            Channel::Main,
+            operation,
+            family,
+            Expect::Reply,
+            |flags, sequence, port_id, bytes| encode_into(message, flags, sequence, port_id, bytes),
+            |payload| {
+                payloads.push(payload.to_vec());
+                Ok(())
+            },
+        )?;
+        Ok(payloads)
+    }
+
+    /// Sends a request of `family` on the socket of `channel`, written by `encode` (given its
+    /// flags, sequence number and the socket's port id), and hands each reply (its genl header
+    /// and attributes) to `reply` as it arrives, without copying it; returns whether the
+    /// kernel flagged the dump as interrupted by a change (`NLM_F_DUMP_INTR`). When `reply`
+    /// fails, the rest of the answer is still read, so that the socket is ready for the next
+    /// request, and the first failure is returned.
+    fn exchange_each(
+        &mut self,
+        channel: Channel,
+        operation: Operation,
+        family: u16,
+        expect: Expect,
+        encode: impl FnOnce(u16, u32, u32, &mut Vec<u8>),
+        reply: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<bool> {
         let flags = match expect {
             Expect::Reply => NLM_F_REQUEST | NLM_F_ACK,
             Expect::Dump => NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP,
@@ -127,11 +132,11 @@ impl Client {
         let sequence = self.next_sequence();
         let socket = self.socket_of(channel)?;
         let mut request = Vec::new();
-        encode_into(message, flags, sequence, socket.port_id(), &mut request);
+        encode(flags, sequence, socket.port_id(), &mut request);
         socket
             .send(&request)
             .map_err(|source| send_error(socket, operation, source))?;
-        collect(socket, operation, family, sequence)
+        collect(socket, operation, family, sequence, reply)
     }
 
     /// Sends an IPVS request on the main socket and decodes its replies; a dump the kernel
@@ -142,26 +147,37 @@ impl Client {
         message: IpvsMessage,
         expect: Expect,
     ) -> Result<Vec<IpvsMessage>> {
-        self.ipvs_exchange_on(Channel::Main, operation, message, expect)
+        self.ipvs_exchange_on(Channel::Main, operation, message, expect, Ok)
     }
 
-    /// [`Client::ipvs_exchange`] on the socket of `channel`.
-    pub(crate) fn ipvs_exchange_on(
+    /// [`Client::ipvs_exchange`] on the socket of `channel`, turning each reply into a `T`
+    /// with `convert` as it arrives.
+    pub(crate) fn ipvs_exchange_on<T>(
         &mut self,
         channel: Channel,
         operation: Operation,
         message: IpvsMessage,
         expect: Expect,
-    ) -> Result<Vec<IpvsMessage>> {
+        mut convert: impl FnMut(IpvsMessage) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let family = self.family_id;
         for _ in 0..DUMP_ATTEMPTS {
-            let genl = self.ipvs_message(message.clone());
-            let replies = self.exchange_on(channel, operation, genl, expect)?;
-            if !replies.interrupted {
-                return replies
-                    .payloads
-                    .iter()
-                    .map(|payload| decode_ipvs(operation, self.family_id, payload))
-                    .collect();
+            let mut items = Vec::new();
+            let interrupted = self.exchange_each(
+                channel,
+                operation,
+                family,
+                expect,
+                |flags, sequence, port_id, bytes| {
+                    encode_request(&message, family, flags, sequence, port_id, bytes)
+                },
+                |payload| {
+                    items.push(convert(decode_ipvs(operation, family, payload)?)?);
+                    Ok(())
+                },
+            )?;
+            if !interrupted {
+                return Ok(items);
             }
         }
         Err(Error::DumpInterrupted {
@@ -171,8 +187,8 @@ impl Client {
     }
 }
 
-/// Appends one netlink request carrying a genl message, from the socket of `port_id`, to
-/// `bytes`.
+/// Appends one netlink request carrying a genl message of another family (the family
+/// query), from the socket of `port_id`, to `bytes`.
 fn encode_into<F>(
     message: GenlMessage<F>,
     flags: u16,
@@ -193,15 +209,18 @@ fn encode_into<F>(
     request.serialize(&mut bytes[start..]);
 }
 
-/// Receives until the request `sequence` is acknowledged or its dump is done. Messages of
-/// other sequence numbers are answers to requests given up on, and are dropped.
+/// Receives until the request `sequence` is acknowledged or its dump is done, handing each
+/// reply to `reply`; returns whether the dump was flagged as interrupted. Messages of other
+/// sequence numbers are answers to requests given up on, and are dropped.
 fn collect(
     socket: &mut NetlinkSocket,
     operation: Operation,
     family: u16,
     sequence: u32,
-) -> Result<Replies> {
-    let mut replies = Replies::default();
+    mut reply: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<bool> {
+    let mut interrupted = false;
+    let mut failure = None;
     let timeout = socket.timeout();
     loop {
         let datagrams = socket
@@ -215,12 +234,17 @@ fn collect(
                 }
                 match incoming {
                     Incoming::Data { header, payload } if header.message_type == family => {
-                        replies.payloads.push(payload.to_vec());
-                        replies.interrupted |= header.flags & NLM_F_DUMP_INTR != 0;
+                        interrupted |= header.flags & NLM_F_DUMP_INTR != 0;
+                        if failure.is_none() {
+                            failure = reply(payload).err();
+                        }
                     }
                     Incoming::Ack { result: Ok(()), .. }
                     | Incoming::Done { result: Ok(()), .. } => {
-                        return Ok(replies);
+                        return match failure {
+                            Some(error) => Err(error),
+                            None => Ok(interrupted),
+                        };
                     }
                     Incoming::Ack {
                         result: Err(refusal),

@@ -9,7 +9,7 @@ use netlink_packet_generic::constants::{CTRL_ATTR_FAMILY_ID, CTRL_CMD_GETFAMILY,
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::{GenlFamily, GenlMessage};
 
-use super::{Client, Expect};
+use super::Client;
 use crate::error::{Error, ModuleLoad, Operation, Result};
 
 /// The program and arguments ipvsadm runs to load IPVS.
@@ -81,13 +81,13 @@ impl Client {
     pub(crate) fn lookup_family(&mut self, name: &str) -> Result<u16> {
         let mut message = GenlMessage::from_payload(FamilyQuery::new(name));
         message.finalize();
-        let replies = match self.exchange(Operation::ResolveFamily, message, Expect::Reply) {
+        let replies = match self.exchange(Operation::ResolveFamily, message) {
             Err(Error::Kernel(error)) if error.errno == libc::ENOENT => {
                 return Err(Error::FamilyNotFound { module_load: None });
             }
             other => other?,
         };
-        let payload = replies.payloads.first().ok_or_else(|| Error::Decode {
+        let payload = replies.first().ok_or_else(|| Error::Decode {
             operation: Operation::ResolveFamily,
             source: DecodeError::from("no reply to the family query"),
         })?;

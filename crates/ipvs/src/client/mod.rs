@@ -13,7 +13,7 @@ pub(crate) use exchange::{Channel, Expect, kernel_error, receive_error, send_err
 #[cfg(test)]
 pub(crate) use family::FamilyQuery;
 pub(crate) use family::family_id;
-pub(crate) use socket::{LARGE_SLOT, NetlinkSocket};
+pub(crate) use socket::{NetlinkSocket, Slots};
 
 use crate::change::Change;
 use crate::error::{Error, Operation, Result};
@@ -69,7 +69,7 @@ impl Client {
     /// Opens the socket and resolves the IPVS family, loading `ip_vs` if needed and allowed.
     pub fn connect_with(options: &ClientOptions) -> Result<Self> {
         let socket =
-            NetlinkSocket::open(options, LARGE_SLOT).map_err(|source| Error::Socket { source })?;
+            NetlinkSocket::open(options, Slots::MAIN).map_err(|source| Error::Socket { source })?;
         let mut client = Client {
             socket,
             destination_socket: None,
@@ -98,14 +98,17 @@ impl Client {
     /// Every service, in the kernel's order.
     pub fn services(&mut self) -> Result<Vec<Service>> {
         let operation = Operation::GetServices;
-        self.ipvs_exchange(operation, IpvsMessage::get_services(), Expect::Dump)?
-            .iter()
-            .map(|reply| {
+        self.ipvs_exchange_on(
+            Channel::Main,
+            operation,
+            IpvsMessage::get_services(),
+            Expect::Dump,
+            |reply| {
                 reply
                     .to_service()
                     .map_err(|source| Error::Decode { operation, source })
-            })
-            .collect()
+            },
+        )
     }
 
     /// One service; a missing one is a kernel error with `ESRCH`.
@@ -122,14 +125,17 @@ impl Client {
     pub fn destinations(&mut self, service: &ServiceKey) -> Result<Vec<Destination>> {
         let operation = Operation::GetDestinations;
         let message = IpvsMessage::get_dests(service);
-        self.ipvs_exchange_on(Channel::Destinations, operation, message, Expect::Dump)?
-            .iter()
-            .map(|reply| {
+        self.ipvs_exchange_on(
+            Channel::Destinations,
+            operation,
+            message,
+            Expect::Dump,
+            |reply| {
                 reply
                     .to_destination(service.family())
                     .map_err(|source| Error::Decode { operation, source })
-            })
-            .collect()
+            },
+        )
     }
 
     /// The whole table: every service with its destinations, in the kernel's order.
@@ -156,14 +162,17 @@ impl Client {
     /// The running sync daemons.
     pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>> {
         let operation = Operation::GetDaemons;
-        self.ipvs_exchange(operation, IpvsMessage::get_daemons(), Expect::Dump)?
-            .iter()
-            .map(|reply| {
+        self.ipvs_exchange_on(
+            Channel::Main,
+            operation,
+            IpvsMessage::get_daemons(),
+            Expect::Dump,
+            |reply| {
                 reply
                     .to_daemon()
                     .map_err(|source| Error::Decode { operation, source })
-            })
-            .collect()
+            },
+        )
     }
 
     /// Sends any IPVS request and returns the kernel's replies once it acknowledges it; for

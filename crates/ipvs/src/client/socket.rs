@@ -34,9 +34,31 @@ pub(crate) fn page_slot() -> usize {
         .clamp(4096, GOOD_SIZE_CAP)
 }
 
-/// How many datagrams one receive call can take: acknowledgements of a batch arrive one per
-/// datagram, so taking many at once saves most of the system calls.
-const SLOT_COUNT: usize = 64;
+/// Where a socket receives: how many datagrams one call can take, and how large each may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slots {
+    pub(crate) count: usize,
+    pub(crate) size: usize,
+}
+
+impl Slots {
+    /// The main socket's: acknowledgements of a batch arrive one per datagram, so taking many
+    /// at once saves most of the system calls, and a long dump comes in few large datagrams.
+    pub(crate) const MAIN: Slots = Slots {
+        count: 64,
+        size: LARGE_SLOT,
+    };
+
+    /// The destination socket's: a destination dump is a datagram of entries and one of
+    /// `NLMSG_DONE`, so a few page-sized slots take a whole dump in one call, and preparing
+    /// the call costs little.
+    pub(crate) fn destinations() -> Slots {
+        Slots {
+            count: 4,
+            size: page_slot(),
+        }
+    }
+}
 
 /// A connected `NETLINK_GENERIC` socket.
 pub(crate) struct NetlinkSocket {
@@ -46,14 +68,17 @@ pub(crate) struct NetlinkSocket {
     receive_buffer: usize,
     send_buffer: usize,
     slot_size: usize,
+    slot_count: usize,
     slots: Vec<u8>,
+    /// The length of each datagram the last receive took, kept to reuse its memory.
+    lengths: Vec<usize>,
 }
 
 /// The datagrams one receive call returned.
 pub(crate) struct Datagrams<'a> {
     slots: &'a [u8],
     slot_size: usize,
-    lengths: Vec<usize>,
+    lengths: &'a [usize],
 }
 
 impl<'a> Datagrams<'a> {
@@ -73,8 +98,8 @@ impl<'a> Datagrams<'a> {
 
 impl NetlinkSocket {
     /// Opens, binds and connects a socket to the kernel, and applies the options; it receives
-    /// into slots of `slot_size` bytes (at least a page: see [`page_slot`]).
-    pub(crate) fn open(options: &ClientOptions, slot_size: usize) -> io::Result<Self> {
+    /// into `slots` (each at least a page: see [`page_slot`]).
+    pub(crate) fn open(options: &ClientOptions, slots: Slots) -> io::Result<Self> {
         let mut socket = Socket::new(NETLINK_GENERIC)?;
         let port_id = socket.bind_auto()?.port_number();
         // Connected to the kernel, the socket takes no datagram from other processes.
@@ -112,8 +137,10 @@ impl NetlinkSocket {
             timeout: options.timeout,
             receive_buffer,
             send_buffer,
-            slot_size,
-            slots: vec![0; slot_size * SLOT_COUNT],
+            slot_size: slots.size,
+            slot_count: slots.count,
+            slots: vec![0; slots.size * slots.count],
+            lengths: Vec::with_capacity(slots.count),
         })
     }
 
@@ -152,35 +179,44 @@ impl NetlinkSocket {
 
     /// Waits (up to the timeout) for a datagram and takes it with every other one queued.
     pub(crate) fn receive(&mut self) -> io::Result<Datagrams<'_>> {
-        self.receive_with(MsgFlags::MSG_WAITFORONE)
+        self.receive_with(MsgFlags::MSG_WAITFORONE)?;
+        Ok(self.datagrams())
     }
 
     /// Takes the datagrams already queued, without waiting.
     pub(crate) fn receive_queued(&mut self) -> io::Result<Datagrams<'_>> {
-        let slot_size = self.slot_size;
         match self.receive_with(MsgFlags::MSG_DONTWAIT) {
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(Datagrams {
-                slots: &[],
-                slot_size,
-                lengths: Vec::new(),
-            }),
-            other => other,
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                self.lengths.clear();
+                Ok(self.datagrams())
+            }
+            Err(error) => Err(error),
+            Ok(()) => Ok(self.datagrams()),
         }
     }
 
-    fn receive_with(&mut self, flags: MsgFlags) -> io::Result<Datagrams<'_>> {
+    fn datagrams(&self) -> Datagrams<'_> {
+        Datagrams {
+            slots: &self.slots,
+            slot_size: self.slot_size,
+            lengths: &self.lengths,
+        }
+    }
+
+    /// Receives into the slots and records each datagram's length.
+    fn receive_with(&mut self, flags: MsgFlags) -> io::Result<()> {
         let fd = self.socket.as_raw_fd();
         let slot_size = self.slot_size;
-        let lengths = loop {
-            let mut headers = MultiHeaders::<()>::preallocate(SLOT_COUNT, None);
+        self.lengths.clear();
+        loop {
+            let mut headers = MultiHeaders::<()>::preallocate(self.slot_count, None);
             let mut buffers: Vec<[IoSliceMut<'_>; 1]> = self
                 .slots
-                .chunks_mut(self.slot_size)
+                .chunks_mut(slot_size)
                 .map(|slot| [IoSliceMut::new(slot)])
                 .collect();
             match recvmmsg(fd, &mut headers, buffers.iter_mut(), flags, None) {
                 Ok(received) => {
-                    let mut lengths = Vec::with_capacity(SLOT_COUNT);
                     for message in received {
                         if message.flags.contains(MsgFlags::MSG_TRUNC) {
                             return Err(io::Error::new(
@@ -188,19 +224,14 @@ impl NetlinkSocket {
                                 format!("a datagram was longer than {slot_size} bytes"),
                             ));
                         }
-                        lengths.push(message.bytes);
+                        self.lengths.push(message.bytes);
                     }
-                    break lengths;
+                    return Ok(());
                 }
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(errno) => return Err(errno.into()),
             }
-        };
-        Ok(Datagrams {
-            slots: &self.slots,
-            slot_size,
-            lengths,
-        })
+        }
     }
 }
 
@@ -221,7 +252,7 @@ mod tests {
         let datagrams = Datagrams {
             slots: &slots,
             slot_size: 4,
-            lengths: vec![2, 4, 0],
+            lengths: &[2, 4, 0],
         };
         let cut: Vec<&[u8]> = datagrams.iter().collect();
         assert_eq!(cut, vec![&[0, 1][..], &[4, 5, 6, 7][..], &[][..]]);

@@ -15,7 +15,7 @@ use super::attribute::{
     destination_from_attributes, destination_to_attributes, info_from_attributes,
     service_from_attributes, service_to_attributes, stats_from_attributes, stats_to_attributes,
 };
-use super::{Command, CommandAttribute, IpvsMessage};
+use super::{Command, CommandAttribute, IpvsMessage, encode_request};
 use crate::model::{
     AddressFamily, DaemonState, Destination, ForwardingMethod, Info, Netmask, Protocol, Service,
     ServiceFlags, ServiceKey, Stats, SyncDaemon, Timeouts, Tunnel, TunnelFlags, TunnelType,
@@ -88,17 +88,35 @@ fn sample_daemons() -> Vec<SyncDaemon> {
     ]
 }
 
-/// The message as a whole netlink request, and back.
-fn through_the_wire(message: &IpvsMessage) -> IpvsMessage {
+/// The message as a whole netlink request, written by netlink-packet-core.
+fn generic_request(message: &IpvsMessage) -> Vec<u8> {
     let mut genl = GenlMessage::from_payload(message.clone());
     genl.set_resolved_family_id(FAMILY);
     let mut header = NetlinkHeader::default();
     header.flags = NLM_F_REQUEST | NLM_F_ACK;
     header.sequence_number = 42;
+    header.port_number = 4242;
     let mut request = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(genl));
     request.finalize();
     let mut bytes = vec![0; request.buffer_len()];
     request.serialize(&mut bytes);
+    bytes
+}
+
+/// The message as a whole netlink request written by [`encode_request`] (after other bytes,
+/// as in a batch), checked against netlink-packet-core's, and back.
+fn through_the_wire(message: &IpvsMessage) -> IpvsMessage {
+    let mut batch = vec![0xaa; 12];
+    encode_request(
+        message,
+        FAMILY,
+        NLM_F_REQUEST | NLM_F_ACK,
+        42,
+        4242,
+        &mut batch,
+    );
+    let bytes = batch.split_off(12);
+    assert_eq!(bytes, generic_request(message), "{message:?}");
     assert_eq!(bytes.len() % 4, 0, "messages are 4-byte aligned");
     match NetlinkMessage::<GenlMessage<IpvsMessage>>::deserialize(&bytes)
         .expect("decodes")
@@ -484,5 +502,16 @@ fn attributes_are_written_as_netlink_packet_core_writes_them() {
         let mut theirs = vec![0x55; generic.buffer_len()];
         generic.emit(&mut theirs);
         assert_eq!(ours, theirs, "{message:?}");
+        // The whole request, appended: the same attributes after the same headers.
+        let mut request = Vec::new();
+        encode_request(
+            message,
+            FAMILY,
+            NLM_F_REQUEST | NLM_F_ACK,
+            42,
+            4242,
+            &mut request,
+        );
+        assert_eq!(request, generic_request(message), "{message:?}");
     }
 }

@@ -4,8 +4,8 @@ use netlink_packet_core::{
 };
 
 use super::{
-    DaemonAttribute, DestinationAttribute, InfoAttribute, ServiceAttribute, emit_nested,
-    nested_len, parse_nested, parse_u32, put, unknown,
+    AppendNla, DaemonAttribute, DestinationAttribute, InfoAttribute, ServiceAttribute, append_leaf,
+    append_nest, emit_nested, nested_len, parse_nested, parse_u32, put, unknown,
 };
 use crate::message::Command;
 
@@ -79,6 +79,18 @@ impl Nla for CommandAttribute {
             }
             Info(attribute) => attribute.emit_value(buffer),
             Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl AppendNla for CommandAttribute {
+    fn append_to(&self, bytes: &mut Vec<u8>) {
+        use CommandAttribute::*;
+        match self {
+            Service(nest) => append_nest(self.kind(), nest, bytes),
+            Destination(nest) => append_nest(self.kind(), nest, bytes),
+            Daemon(nest) => append_nest(self.kind(), nest, bytes),
+            _ => append_leaf(self, bytes),
         }
     }
 }

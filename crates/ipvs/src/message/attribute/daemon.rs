@@ -3,7 +3,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use netlink_packet_core::{DecodeError, DefaultNla, Nla, NlaBuffer, Parseable};
 
 use super::{
-    parse_array, parse_string, parse_u8, parse_u16, parse_u32, put, put_string, string_len, unknown,
+    AppendNla, parse_array, parse_string, parse_u8, parse_u16, parse_u32, put, put_string,
+    string_len, unknown,
 };
 use crate::model::{DaemonState, SyncDaemon};
 
@@ -80,6 +81,8 @@ impl Nla for DaemonAttribute {
         }
     }
 }
+
+impl AppendNla for DaemonAttribute {}
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DaemonAttribute {
     fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {

@@ -3,9 +3,9 @@ use netlink_packet_core::{
 };
 
 use super::{
-    InetAddress, StatsAttribute, address_family, emit_nested, inet_address, ip_address, nested_len,
-    parse_array, parse_be16, parse_nested, parse_u8, parse_u16, parse_u32, put,
-    stats_from_attributes, unknown,
+    AppendNla, InetAddress, StatsAttribute, address_family, append_leaf, append_nest, emit_nested,
+    inet_address, ip_address, nested_len, parse_array, parse_be16, parse_nested, parse_u8,
+    parse_u16, parse_u32, put, stats_from_attributes, unknown,
 };
 use crate::model::{self, Destination, ForwardingMethod, TunnelFlags, TunnelType};
 
@@ -122,6 +122,17 @@ impl Nla for DestinationAttribute {
             | PersistentConnections(value) => put(buffer, &value.to_ne_bytes()),
             Stats(nest) | Stats64(nest) => emit_nested(nest, buffer),
             Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl AppendNla for DestinationAttribute {
+    fn append_to(&self, bytes: &mut Vec<u8>) {
+        match self {
+            DestinationAttribute::Stats(nest) | DestinationAttribute::Stats64(nest) => {
+                append_nest(self.kind(), nest, bytes)
+            }
+            _ => append_leaf(self, bytes),
         }
     }
 }

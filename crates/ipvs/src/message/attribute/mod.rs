@@ -49,9 +49,37 @@ fn parse_nested<T>(payload: &[u8]) -> Result<Vec<T>, DecodeError>
 where
     T: for<'a> Parseable<NlaBuffer<&'a [u8]>>,
 {
-    NlasIterator::new(payload)
-        .map(|nla| nla.and_then(|nla| T::parse(&nla)))
-        .collect()
+    parse_attributes(payload, |nla| T::parse(&nla))
+}
+
+/// Parses attributes written one after the other (a nest's value, or a message's
+/// attributes) with `parse`, into a vector sized for them: a reply holds a few dozen, and
+/// growing the vector one reallocation at a time was much of a dump's decoding.
+pub(crate) fn parse_attributes<T>(
+    payload: &[u8],
+    mut parse: impl FnMut(NlaBuffer<&[u8]>) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    let mut attributes = Vec::with_capacity(count_attributes(payload));
+    for nla in NlasIterator::new(payload) {
+        attributes.push(parse(nla?)?);
+    }
+    Ok(attributes)
+}
+
+/// How many attributes `payload` holds, counting only from their headers; a malformed one ends
+/// the count (parsing reports it).
+fn count_attributes(payload: &[u8]) -> usize {
+    let mut count = 0;
+    let mut rest = payload;
+    while let Some(header) = rest.get(..NLA_HEADER_SIZE) {
+        let length = usize::from(u16::from_ne_bytes([header[0], header[1]]));
+        if length < NLA_HEADER_SIZE {
+            break;
+        }
+        count += 1;
+        rest = rest.get(nla_align!(length)..).unwrap_or_default();
+    }
+    count
 }
 
 /// Writes attributes one after the other (a nest's value, or a message's attributes);
@@ -69,21 +97,67 @@ pub(crate) fn emit_nested<T: Nla>(attributes: &[T], buffer: &mut [u8]) {
         let Some(slot) = buffer.get_mut(start..end) else {
             return;
         };
-        let kind = attribute.kind();
-        let flag = if kind & NLA_F_NESTED != 0 {
-            NLA_F_NESTED
-        } else {
-            kind & NLA_F_NET_BYTEORDER
-        };
         let (header, rest) = slot.split_at_mut(NLA_HEADER_SIZE);
-        // The length leaves out the padding.
-        header[..2].copy_from_slice(&((NLA_HEADER_SIZE + value_len) as u16).to_ne_bytes());
-        header[2..].copy_from_slice(&((kind & NLA_TYPE_MASK) | flag).to_ne_bytes());
+        write_header(header, attribute.kind(), value_len);
         let (value, padding) = rest.split_at_mut(value_len);
         attribute.emit_value(value);
         padding.fill(0);
         start = end;
     }
+}
+
+/// Writes an attribute's header: its length without the padding, and its kind.
+fn write_header(header: &mut [u8], kind: u16, value_len: usize) {
+    let flag = if kind & NLA_F_NESTED != 0 {
+        NLA_F_NESTED
+    } else {
+        kind & NLA_F_NET_BYTEORDER
+    };
+    let length = ((NLA_HEADER_SIZE + value_len) as u16).to_ne_bytes();
+    let kind = ((kind & NLA_TYPE_MASK) | flag).to_ne_bytes();
+    if let Some(header) = header.get_mut(..NLA_HEADER_SIZE) {
+        header.copy_from_slice(&[length[0], length[1], kind[0], kind[1]]);
+    }
+}
+
+/// An attribute that can append itself to a growing buffer: the bytes [`emit_nested`] writes,
+/// but a nest's length is written once its children are, instead of being summed from their
+/// lengths beforehand. This is how requests are encoded (see [`crate::message::encode_request`]).
+pub(crate) trait AppendNla: Nla {
+    /// Appends the attribute, header and padded value. Nests override this to append their
+    /// children one by one.
+    fn append_to(&self, bytes: &mut Vec<u8>) {
+        append_leaf(self, bytes);
+    }
+}
+
+/// Appends an attribute whose value is written whole by [`Nla::emit_value`].
+fn append_leaf<T: Nla + ?Sized>(attribute: &T, bytes: &mut Vec<u8>) {
+    let value_len = attribute.value_len();
+    let start = bytes.len();
+    bytes.resize(start + NLA_HEADER_SIZE + nla_align!(value_len), 0);
+    if let Some(slot) = bytes.get_mut(start..) {
+        let (header, value) = slot.split_at_mut(NLA_HEADER_SIZE);
+        write_header(header, attribute.kind(), value_len);
+        attribute.emit_value(value.get_mut(..value_len).unwrap_or_default());
+    }
+}
+
+/// Appends attributes one after the other.
+pub(crate) fn append_all<T: AppendNla>(attributes: &[T], bytes: &mut Vec<u8>) {
+    for attribute in attributes {
+        attribute.append_to(bytes);
+    }
+}
+
+/// Appends a nest of kind `kind` holding `children`.
+fn append_nest<T: AppendNla>(kind: u16, children: &[T], bytes: &mut Vec<u8>) {
+    let start = bytes.len();
+    bytes.extend_from_slice(&[0; NLA_HEADER_SIZE]);
+    append_all(children, bytes);
+    // Each child is padded, so the nest's value needs no padding of its own.
+    let value_len = bytes.len() - start - NLA_HEADER_SIZE;
+    write_header(bytes.get_mut(start..).unwrap_or_default(), kind, value_len);
 }
 
 /// The length of attributes written one after the other (a nest's value length).

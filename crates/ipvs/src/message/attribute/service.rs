@@ -5,9 +5,9 @@ use netlink_packet_core::{
 };
 
 use super::{
-    InetAddress, StatsAttribute, address_family, emit_nested, inet_address, ip_address, nested_len,
-    parse_array, parse_be16, parse_nested, parse_string, parse_u16, parse_u32, put, put_string,
-    stats_from_attributes, string_len, unknown,
+    AppendNla, InetAddress, StatsAttribute, address_family, append_leaf, append_nest, emit_nested,
+    inet_address, ip_address, nested_len, parse_array, parse_be16, parse_nested, parse_string,
+    parse_u16, parse_u32, put, put_string, stats_from_attributes, string_len, unknown,
 };
 use crate::model::{self, Service, ServiceFlags, ServiceKey};
 
@@ -113,6 +113,17 @@ impl Nla for ServiceAttribute {
             SchedulerName(name) | PersistenceEngine(name) => put_string(buffer, name),
             Stats(nest) | Stats64(nest) => emit_nested(nest, buffer),
             Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl AppendNla for ServiceAttribute {
+    fn append_to(&self, bytes: &mut Vec<u8>) {
+        match self {
+            ServiceAttribute::Stats(nest) | ServiceAttribute::Stats64(nest) => {
+                append_nest(self.kind(), nest, bytes)
+            }
+            _ => append_leaf(self, bytes),
         }
     }
 }

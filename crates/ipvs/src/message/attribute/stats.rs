@@ -1,6 +1,6 @@
 use netlink_packet_core::{DecodeError, DefaultNla, Nla, NlaBuffer, Parseable};
 
-use super::{put, unknown};
+use super::{AppendNla, put, unknown};
 use crate::model::Stats;
 
 const IPVS_STATS_ATTR_CONNS: u16 = 1;
@@ -130,6 +130,8 @@ impl Nla for StatsAttribute {
         }
     }
 }
+
+impl AppendNla for StatsAttribute {}
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for StatsAttribute {
     fn parse(buf: &NlaBuffer<&'a T>) -> Result<Self, DecodeError> {
