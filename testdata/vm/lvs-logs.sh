@@ -1,7 +1,9 @@
 # The checker process's log lines, vrrpd -C against keepalived 2.2.7 -C on the same configuration and
 # the same real servers (the NAT topology of lib.sh): HTTP_GET with quorum, TCP_CHECK with
 # inhibit_on_failure, a fwmark service; stages: started, rs1's httpd killed, back, rs2's killed,
-# back, a reload changing a weight and adding a real server nobody answers for, stopped.
+# back, a reload changing a weight and adding a real server nobody answers for, stopped. The scenario
+# runs twice: as written, then with `log_all_failures` in the HTTP_GET and the first TCP_CHECK, whose
+# line for each failed attempt must be keepalived's too.
 #
 # Each daemon appends to its log and the suite appends a marker line between stages; the lines of
 # each stage, timestamps removed and sorted (servers are checked in a random order), must be
@@ -10,7 +12,7 @@
 # process", CPU usage), ours' own additions (version lines, "Reload finished" with its timings, the
 # reason of each failed attempt under -D), "Startup complete" (keepalived's parent logs it while its
 # child starts, so its place varies) and the CPU times of "Stopped - used".
-# vm-timeout: 600
+# vm-timeout: 900
 . "$SUITES/lib.sh"
 IPVSADM=$REF_IPVSADM
 WORK=/tmp/lvs-logs
@@ -21,7 +23,9 @@ nat_topology || fail topology "the namespaces could not be built"
 has_rs() { in_ns director "$IPVSADM" -Ln | grep -q "$1:80 .*Masq *[1-9]"; }
 lacks_rs() { ! has_rs "$1"; }
 
-# conf WEIGHT EXTRA: the configuration, rs1's weight WEIGHT, EXTRA added to the first service.
+# conf WEIGHT EXTRA: the configuration, rs1's weight WEIGHT, EXTRA added to the first service; with
+# LOG_ALL_FAILURES set, two of its checkers log each failed attempt.
+LOG_ALL_FAILURES=
 conf() {
   cat <<EOF
 virtual_server $VIP 80 {
@@ -40,6 +44,7 @@ virtual_server $VIP 80 {
       connect_timeout 1
       retry 1
       delay_before_retry 1
+      $LOG_ALL_FAILURES
     }
   }
   real_server $RS2 80 {
@@ -47,6 +52,7 @@ virtual_server $VIP 80 {
     TCP_CHECK {
       connect_timeout 1
       retry 0
+      $LOG_ALL_FAILURES
     }
   }
 $2
@@ -117,14 +123,26 @@ normalise() {
          function print_stage(  i, cmd) { cmd = "sort"; for (i = 0; i < n; i++) print lines[i] | cmd; close(cmd) }'
 }
 
+# compare NAME: the normalised logs of both runs are the same.
+compare() {
+  local ours reference
+  ours=$(normalise "$WORK/ours.log")
+  reference=$(normalise "$WORK/keepalived.log")
+  if [ "$ours" == "$reference" ]; then
+    pass "$1"
+  else
+    fail "$1" "the logs differ" "keepalived's, normalised:" "$reference" \
+      "ours, normalised:" "$ours" "ours:" "$(cat "$WORK/ours.log")"
+  fi
+}
+
 run ours
 run keepalived
-ours=$(normalise "$WORK/ours.log")
-reference=$(normalise "$WORK/keepalived.log")
-if [ "$ours" == "$reference" ]; then
-  pass same-log-lines-at-every-stage
-else
-  fail same-log-lines-at-every-stage "the logs differ" "keepalived's, normalised:" "$reference" \
-    "ours, normalised:" "$ours" "ours:" "$(cat "$WORK/ours.log")"
-fi
+compare same-log-lines-at-every-stage
 check ours-says-why-attempts-fail grep -qF "HTTP_GET of [10.0.2.11]:tcp:80: connection to 10.0.2.11:80 failed" "$WORK/ours.log"
+
+LOG_ALL_FAILURES=log_all_failures
+run ours
+run keepalived
+compare same-lines-with-log-all-failures
+check keepalived-logs-failed-attempts grep -qF "Connection failed server [10.0.2.11]:tcp:80." "$WORK/keepalived.log"

@@ -40,7 +40,7 @@ use keepalived_config::{LoadOptions, load};
 use log::{debug, error, info, trace, warn};
 use lvs::alert::{self, QuorumMoment};
 use lvs::checker::{Schedule, Timing};
-use lvs::checker_log::{self, MISC_TIMED_OUT};
+use lvs::checker_log::{self, AttemptFailure, MISC_TIMED_OUT};
 use lvs::desired_table;
 use lvs::mapping;
 use lvs::pool::{CheckerState, Pool, PoolEvent};
@@ -745,10 +745,10 @@ impl Daemon {
         }
         let (outcome, reason) = match verdict {
             Verdict::Success => (alert::Outcome::Succeeded, ""),
-            Verdict::Failure(reason) if reason == MISC_TIMED_OUT => {
+            Verdict::Failure { reason, .. } if reason == MISC_TIMED_OUT => {
                 (alert::Outcome::TimedOut, reason.as_str())
             }
-            Verdict::Failure(reason) => (alert::Outcome::Failed, reason.as_str()),
+            Verdict::Failure { reason, .. } => (alert::Outcome::Failed, reason.as_str()),
         };
         let Some(body) = alert::checker_body(&model.kind, outcome, reason) else {
             return;
@@ -1289,7 +1289,12 @@ impl Daemon {
                             checker.slot = self.in_flight.len();
                             self.in_flight.push(index);
                         }
-                        Err(e) => self.finish(index, Verdict::Failure(e), None, now),
+                        Err(e) => self.finish(
+                            index,
+                            Verdict::failed(AttemptFailure::Unreachable, e),
+                            None,
+                            now,
+                        ),
                     }
                 }
                 Work::Script {
@@ -1308,7 +1313,7 @@ impl Daemon {
                     ) {
                         self.finish(
                             index,
-                            Verdict::Failure("cannot start the script".into()),
+                            Verdict::failed(AttemptFailure::Other, "cannot start the script"),
                             None,
                             now,
                         );
@@ -1382,7 +1387,7 @@ impl Daemon {
         let Some((rs_text, vs_text)) = server_names(&self.config, service, real_server) else {
             return;
         };
-        if let Verdict::Failure(reason) = &verdict {
+        if let Verdict::Failure { reason, .. } = &verdict {
             debug!("{} of {rs_text}: {reason}", checker.keyword);
         }
         let mut events = Vec::new();
@@ -1395,10 +1400,29 @@ impl Daemon {
         if let Some(at) = checker.schedule.next_attempt() {
             self.due.push(Reverse((at, index)));
         }
+        let model = self.config.virtual_servers[service].real_servers[real_server]
+            .checkers
+            .get(position);
+        if let (Verdict::Failure { what, reason }, Some(model)) = (&verdict, model) {
+            if model.log_all_failures || self.config.global.checker_log_all_failures {
+                let attempt = checker_log::FailedAttempt {
+                    kind: &model.kind,
+                    real_server: &rs_text,
+                    virtual_server: &vs_text,
+                    failure: *what,
+                    reason,
+                    was_up,
+                    had_run,
+                    last: changed.is_some(),
+                    retries_used: checker.schedule.retries_used(),
+                    retry: model.timing.retry,
+                };
+                if let Some(line) = checker_log::attempt_line(&attempt) {
+                    info!("{line}");
+                }
+            }
+        }
         if let Some(up) = changed {
-            let model = self.config.virtual_servers[service].real_servers[real_server]
-                .checkers
-                .get(position);
             if let Some(model) = model {
                 let standing = checker_log::Standing {
                     kind: &model.kind,
@@ -1407,10 +1431,7 @@ impl Daemon {
                     up,
                     had_run,
                     retry: model.timing.retry,
-                    reason: match &verdict {
-                        Verdict::Failure(reason) => reason.as_str(),
-                        Verdict::Success => "",
-                    },
+                    reason: verdict.reason(),
                 };
                 if let Some(line) = checker_log::standing_line(&standing) {
                     info!("{line}");
@@ -1588,7 +1609,7 @@ impl Daemon {
                 let verdict = if report.up {
                     Verdict::Success
                 } else {
-                    Verdict::Failure(String::new())
+                    Verdict::failed(AttemptFailure::Other, "")
                 };
                 self.checker_alert(index, was_up, report.up, &verdict, server_changed);
             }
@@ -2268,9 +2289,15 @@ pub fn misc_verdict(outcome: Outcome, dynamic: bool) -> (Verdict, Option<i64>) {
         Outcome::Exited(code) if dynamic && (2..=255).contains(&code) => {
             (Verdict::Success, Some(i64::from(code - 2)))
         }
-        Outcome::Exited(code) => (Verdict::Failure(format!("exited with status {code}")), None),
-        Outcome::Signalled(signal) => (Verdict::Failure(format!("due to signal {signal}")), None),
-        Outcome::TimedOut => (Verdict::Failure(MISC_TIMED_OUT.into()), None),
+        Outcome::Exited(code) => (
+            Verdict::failed(AttemptFailure::Other, format!("exited with status {code}")),
+            None,
+        ),
+        Outcome::Signalled(signal) => (
+            Verdict::failed(AttemptFailure::Other, format!("due to signal {signal}")),
+            None,
+        ),
+        Outcome::TimedOut => (Verdict::failed(AttemptFailure::Other, MISC_TIMED_OUT), None),
     }
 }
 
@@ -2655,7 +2682,12 @@ mod tests {
         // TCP_CHECK's default retry is 1: the second failure takes the server out.
         for _ in 0..2 {
             d.checkers[1].started = Some(now);
-            d.finish(1, Verdict::Failure("refused".into()), None, now);
+            d.finish(
+                1,
+                Verdict::failed(AttemptFailure::ConnectFailed, "refused"),
+                None,
+                now,
+            );
         }
         assert!(!d.pool.services[0].real_servers[1].alive);
         // The kernel as a scrape would read it: the service with counters, rs1 in it.
@@ -3232,9 +3264,19 @@ mod tests {
             fifo.display()
         ));
         let mut daemon = daemon(config);
-        daemon.finish(0, Verdict::Failure("refused".into()), None, Instant::now());
+        daemon.finish(
+            0,
+            Verdict::failed(AttemptFailure::ConnectFailed, "refused"),
+            None,
+            Instant::now(),
+        );
         // A second failure changes nothing and says nothing.
-        daemon.finish(0, Verdict::Failure("refused".into()), None, Instant::now());
+        daemon.finish(
+            0,
+            Verdict::failed(AttemptFailure::ConnectFailed, "refused"),
+            None,
+            Instant::now(),
+        );
         assert_eq!(
             waiting_lines(&fifo),
             "VS [10.0.1.100]:tcp:80 UP\n\
@@ -3272,11 +3314,11 @@ mod tests {
         );
         assert!(matches!(
             misc_verdict(Outcome::Exited(1), true).0,
-            Verdict::Failure(_)
+            Verdict::Failure { .. }
         ));
         assert!(matches!(
             misc_verdict(Outcome::Exited(5), false).0,
-            Verdict::Failure(_)
+            Verdict::Failure { .. }
         ));
         assert_eq!(
             misc_verdict(Outcome::Exited(5), true),
@@ -3288,7 +3330,7 @@ mod tests {
         );
         assert!(matches!(
             misc_verdict(Outcome::TimedOut, true).0,
-            Verdict::Failure(_)
+            Verdict::Failure { .. }
         ));
     }
 }

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use keepalived_config::model::lvs::{
     ConnectionOptions, DnsCheck, HttpCheck, SmtpCheck, UdpCheck, UrlCheck,
 };
+use lvs::checker_log::AttemptFailure;
 use lvs::{dns, http, ping, smtp, udp};
 use nix::errno::Errno;
 use nix::poll::PollFlags;
@@ -190,7 +191,30 @@ pub struct SpareSocket(Socket);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Success,
-    Failure(String),
+    /// The attempt failed: `what` as keepalived's `log_all_failures` lines tell it, `reason`
+    /// for the log (in keepalived's words where its lines carry one).
+    Failure {
+        what: AttemptFailure,
+        reason: String,
+    },
+}
+
+impl Verdict {
+    /// A failure.
+    pub fn failed(what: AttemptFailure, reason: impl Into<String>) -> Self {
+        Verdict::Failure {
+            what,
+            reason: reason.into(),
+        }
+    }
+
+    /// Why the attempt failed; empty for a success.
+    pub fn reason(&self) -> &str {
+        match self {
+            Verdict::Success => "",
+            Verdict::Failure { reason, .. } => reason,
+        }
+    }
 }
 
 impl Probe {
@@ -306,20 +330,36 @@ impl Probe {
                 } if *written < outgoing.len() => smtp::Failure::WriteTimeout,
                 _ => smtp::Failure::ReadTimeout,
             };
-            return Verdict::Failure(failure.text(self.target.address));
+            return Verdict::failed(AttemptFailure::Other, failure.text(self.target.address));
         }
-        Verdict::Failure(match self.step {
-            Step::Connecting => format!("connection to {} timed out", self.target.address),
-            Step::Handshake { .. } => format!(
-                "the TLS handshake with {} did not end in time",
-                self.target.address
+        let address = self.target.address;
+        match &self.step {
+            Step::Connecting => Verdict::failed(
+                AttemptFailure::ConnectTimeout,
+                format!("connection to {address} timed out"),
             ),
-            _ => format!("{} did not answer in time", self.target.address),
-        })
+            Step::Handshake { .. } => Verdict::failed(
+                AttemptFailure::ConnectTimeout,
+                format!("the TLS handshake with {address} did not end in time"),
+            ),
+            Step::Sending { .. } => Verdict::failed(
+                AttemptFailure::SendTimeout,
+                format!("{address} did not take the request in time"),
+            ),
+            Step::Receiving { response } if !response.is_empty() => Verdict::failed(
+                AttemptFailure::ReadTimeout,
+                format!("{address} did not finish its answer in time"),
+            ),
+            _ => Verdict::failed(
+                AttemptFailure::AnswerTimeout,
+                format!("{address} did not answer in time"),
+            ),
+        }
     }
 
-    /// The verdict on a connection that could not be made.
-    fn connect_failure(&self, e: &std::io::Error) -> Verdict {
+    /// The verdict on a connection that could not be made: `e` is the connection's error when
+    /// `known`, else the failure to ask for it.
+    fn connect_failure(&self, e: &std::io::Error, known: bool) -> Verdict {
         if let Exchange::Smtp(_) = self.exchange {
             // keepalived's socket_state: a timeout, or any other error.
             let failure = if e.raw_os_error() == Some(libc::ETIMEDOUT) {
@@ -327,9 +367,18 @@ impl Probe {
             } else {
                 smtp::Failure::CouldNotConnect
             };
-            return Verdict::Failure(failure.text(self.target.address));
+            return Verdict::failed(AttemptFailure::Other, failure.text(self.target.address));
         }
-        Verdict::Failure(format!("connection to {} failed: {e}", self.target.address))
+        // keepalived's socket_state: the kernel's timeout counts as the checker's.
+        let what = match (known, e.raw_os_error()) {
+            (false, _) => AttemptFailure::ConnectError,
+            (true, Some(libc::ETIMEDOUT)) => AttemptFailure::ConnectTimeout,
+            (true, _) => AttemptFailure::ConnectFailed,
+        };
+        Verdict::failed(
+            what,
+            format!("connection to {} failed: {e}", self.target.address),
+        )
     }
 
     /// Moves on after the socket became ready; `Some` when the attempt is over.
@@ -354,7 +403,10 @@ impl Probe {
                             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                             Err(_) => {
                                 let failure = smtp::Failure::WriteFailure;
-                                return Some(Verdict::Failure(failure.text(self.target.address)));
+                                return Some(Verdict::failed(
+                                    AttemptFailure::Other,
+                                    failure.text(self.target.address),
+                                ));
                             }
                         }
                     }
@@ -368,7 +420,10 @@ impl Probe {
                         Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                         Err(_) => {
                             let failure = smtp::Failure::ReadFailure;
-                            return Some(Verdict::Failure(failure.text(self.target.address)));
+                            return Some(Verdict::failed(
+                                AttemptFailure::Other,
+                                failure.text(self.target.address),
+                            ));
                         }
                     }
                 };
@@ -381,9 +436,10 @@ impl Probe {
                         None
                     }
                     smtp::Action::Success => Some(Verdict::Success),
-                    smtp::Action::Failure(failure) => {
-                        Some(Verdict::Failure(failure.text(self.target.address)))
-                    }
+                    smtp::Action::Failure(failure) => Some(Verdict::failed(
+                        AttemptFailure::Other,
+                        failure.text(self.target.address),
+                    )),
                 }
             }
             Step::DnsAnswer { id } => {
@@ -394,19 +450,19 @@ impl Probe {
                             dns::Answer::Ignore => continue,
                             dns::Answer::Good => return Some(Verdict::Success),
                             dns::Answer::Error(rcode) => {
-                                return Some(Verdict::Failure(format!(
-                                    "{} answered with rcode {rcode}",
-                                    self.target.address
-                                )));
+                                return Some(Verdict::failed(
+                                    AttemptFailure::Other,
+                                    format!("{} answered with rcode {rcode}", self.target.address),
+                                ));
                             }
                         },
                         Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
                         Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                         Err(e) => {
-                            return Some(Verdict::Failure(format!(
-                                "DNS to {} failed: {e}",
-                                self.target.address
-                            )));
+                            return Some(Verdict::failed(
+                                AttemptFailure::Other,
+                                format!("DNS to {} failed: {e}", self.target.address),
+                            ));
                         }
                     }
                 }
@@ -425,18 +481,20 @@ impl Probe {
                                 ping::Reply::Answer => return Some(Verdict::Success),
                                 ping::Reply::Ignore => continue,
                                 ping::Reply::Bad(reason) => {
-                                    return Some(Verdict::Failure(format!(
-                                        "ICMP from {destination}: {reason}"
-                                    )));
+                                    return Some(Verdict::failed(
+                                        AttemptFailure::Other,
+                                        format!("ICMP from {destination}: {reason}"),
+                                    ));
                                 }
                             }
                         }
                         Err(Errno::EAGAIN) => return None,
                         Err(Errno::EINTR) => continue,
                         Err(e) => {
-                            return Some(Verdict::Failure(format!(
-                                "ICMP to {destination} failed: {e}"
-                            )));
+                            return Some(Verdict::failed(
+                                AttemptFailure::Other,
+                                format!("ICMP to {destination} failed: {e}"),
+                            ));
                         }
                     }
                 }
@@ -449,16 +507,19 @@ impl Probe {
                 loop {
                     return match self.socket.read(&mut buffer) {
                         Ok(n) if udp::reply_ok(check, &buffer[..n]) => Some(Verdict::Success),
-                        Ok(n) => Some(Verdict::Failure(format!(
-                            "the reply of {} ({n} bytes) does not match",
-                            self.target.address
-                        ))),
+                        Ok(n) => Some(Verdict::failed(
+                            AttemptFailure::Mismatch,
+                            format!(
+                                "the reply of {} ({n} bytes) does not match",
+                                self.target.address
+                            ),
+                        )),
                         Err(e) if e.kind() == ErrorKind::WouldBlock => None,
                         Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                        Err(e) => Some(Verdict::Failure(format!(
-                            "UDP to {} failed: {e}",
-                            self.target.address
-                        ))),
+                        Err(e) => Some(Verdict::failed(
+                            AttemptFailure::ReadError,
+                            format!("UDP to {} failed: {e}", self.target.address),
+                        )),
                     };
                 }
             }
@@ -467,9 +528,9 @@ impl Probe {
                     Ok(None) => {}
                     Ok(Some(e)) => {
                         self.connect_failed = true;
-                        return Some(self.connect_failure(&e));
+                        return Some(self.connect_failure(&e, true));
                     }
-                    Err(e) => return Some(self.connect_failure(&e)),
+                    Err(e) => return Some(self.connect_failure(&e, false)),
                 }
                 match &self.exchange {
                     Exchange::Connect | Exchange::Udp(_) | Exchange::Dns(_) | Exchange::Ping => {
@@ -516,10 +577,10 @@ impl Probe {
                         match ClientConnection::new(Arc::clone(config), name) {
                             Ok(session) => self.tls = Some(session),
                             Err(e) => {
-                                return Some(Verdict::Failure(format!(
-                                    "cannot start TLS with {}: {e}",
-                                    self.target.address
-                                )));
+                                return Some(Verdict::failed(
+                                    AttemptFailure::TlsError,
+                                    format!("cannot start TLS with {}: {e}", self.target.address),
+                                ));
                             }
                         }
                         // The handshake has what is left of connect_timeout (keepalived's
@@ -531,7 +592,7 @@ impl Probe {
             }
             Step::Handshake { request } => {
                 let Some(session) = self.tls.as_mut() else {
-                    return Some(Verdict::Failure("no TLS session".into()));
+                    return Some(Verdict::failed(AttemptFailure::TlsError, "no TLS session"));
                 };
                 match handshake(session, &mut self.socket) {
                     Ok(false) => None,
@@ -539,10 +600,10 @@ impl Probe {
                         // rustls keeps the whole request; Sending only flushes it.
                         let request = std::mem::take(request);
                         if let Err(e) = session.writer().write_all(&request) {
-                            return Some(Verdict::Failure(format!(
-                                "Cannot send get request to {}: {e}",
-                                self.target.address
-                            )));
+                            return Some(Verdict::failed(
+                                AttemptFailure::SendError,
+                                format!("Cannot send get request to {}: {e}", self.target.address),
+                            ));
                         }
                         self.step = Step::Sending {
                             written: request.len(),
@@ -551,10 +612,13 @@ impl Probe {
                         self.deadline = now + self.timeout;
                         self.advance(now)
                     }
-                    Err(e) => Some(Verdict::Failure(format!(
-                        "SSL handshake/communication error connecting to {}: {e}",
-                        self.target.address
-                    ))),
+                    Err(e) => Some(Verdict::failed(
+                        AttemptFailure::TlsError,
+                        format!(
+                            "SSL handshake/communication error connecting to {}: {e}",
+                            self.target.address
+                        ),
+                    )),
                 }
             }
             Step::Sending { .. } if self.tls.is_some() => {
@@ -568,10 +632,10 @@ impl Probe {
                         self.deadline = now + self.timeout;
                         None
                     }
-                    Err(e) => Some(Verdict::Failure(format!(
-                        "Cannot send get request to {}: {e}",
-                        self.target.address
-                    ))),
+                    Err(e) => Some(Verdict::failed(
+                        AttemptFailure::SendError,
+                        format!("Cannot send get request to {}: {e}", self.target.address),
+                    )),
                 }
             }
             Step::Sending { request, written } => loop {
@@ -589,10 +653,10 @@ impl Probe {
                     Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
                     Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                     Err(e) => {
-                        return Some(Verdict::Failure(format!(
-                            "cannot send to {}: {e}",
-                            self.target.address
-                        )));
+                        return Some(Verdict::failed(
+                            AttemptFailure::SendError,
+                            format!("cannot send to {}: {e}", self.target.address),
+                        ));
                     }
                 }
             },
@@ -609,10 +673,10 @@ impl Probe {
                     }
                     Ok(Reading::End) => {}
                     Err(e) => {
-                        return Some(Verdict::Failure(format!(
-                            "cannot read from {}: {e}",
-                            self.target.address
-                        )));
+                        return Some(Verdict::failed(
+                            AttemptFailure::ReadError,
+                            format!("cannot read from {}: {e}", self.target.address),
+                        ));
                     }
                 }
                 let Exchange::Http(exchange) = &self.exchange else {
@@ -625,7 +689,9 @@ impl Probe {
                         pass,
                         path: url.path.clone(),
                     }),
-                    Err(e) => return Some(Verdict::Failure(e.to_string())),
+                    Err(e) => {
+                        return Some(Verdict::failed(http_attempt_failure(&e), e.to_string()));
+                    }
                 }
                 self.url += 1;
                 if self.url >= exchange.check.urls.len() {
@@ -640,10 +706,20 @@ impl Probe {
                         self.deadline = now + self.timeout;
                         None
                     }
-                    Err(e) => Some(Verdict::Failure(e)),
+                    Err(e) => Some(Verdict::failed(AttemptFailure::Unreachable, e)),
                 }
             }
         }
+    }
+}
+
+/// How keepalived's web checker tells a response that did not pass.
+fn http_attempt_failure(failure: &http::HttpFailure) -> AttemptFailure {
+    match failure {
+        http::HttpFailure::NoStatus => AttemptFailure::NoData,
+        http::HttpFailure::Status { .. } => AttemptFailure::StatusCode,
+        http::HttpFailure::Regex { .. } => AttemptFailure::Regex,
+        http::HttpFailure::Digest { .. } => AttemptFailure::Digest,
     }
 }
 
@@ -942,7 +1018,7 @@ mod tests {
     fn probe_verdict(port: u16, exchange: Exchange, timeout: Duration) -> Verdict {
         match Probe::start(target(port), exchange, timeout, Instant::now()) {
             Ok(probe) => run(probe),
-            Err(e) => Verdict::Failure(e),
+            Err(e) => Verdict::failed(AttemptFailure::Unreachable, e),
         }
     }
 
@@ -956,7 +1032,7 @@ mod tests {
         );
         drop(listener);
         let verdict = probe_verdict(port, Exchange::Connect, Duration::from_secs(2));
-        assert!(matches!(verdict, Verdict::Failure(_)), "{verdict:?}");
+        assert!(matches!(verdict, Verdict::Failure { .. }), "{verdict:?}");
     }
 
     /// Runs a TCP_CHECK of `target` on `spare` (or a new socket); the verdict, the socket's
@@ -1001,7 +1077,7 @@ mod tests {
         let port = closed_port();
         let (verdict, first_socket, mut spare) = tcp_check_reusing(target(port), None);
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("refused")),
             "{verdict:?}"
         );
         for _ in 0..3 {
@@ -1009,7 +1085,7 @@ mod tests {
             let (verdict, socket, next) = tcp_check_reusing(target(port), Some(kept));
             assert_eq!(socket, first_socket, "the same socket connects again");
             assert!(
-                matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
+                matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("refused")),
                 "{verdict:?}"
             );
             spare = next;
@@ -1035,7 +1111,7 @@ mod tests {
         assert_eq!(stream.read(&mut buffer).expect("read the FIN"), 0);
         drop((stream, listener));
         let (verdict, _, spare) = tcp_check_reusing(target(port), None);
-        assert!(matches!(verdict, Verdict::Failure(_)), "{verdict:?}");
+        assert!(matches!(verdict, Verdict::Failure { .. }), "{verdict:?}");
         assert!(spare.is_some());
     }
 
@@ -1048,7 +1124,7 @@ mod tests {
         };
         let bound = Target::new(&options, "127.0.0.1".parse().expect("address"), port);
         let (verdict, first_socket, spare) = tcp_check_reusing(bound.clone(), None);
-        assert!(matches!(verdict, Verdict::Failure(_)), "{verdict:?}");
+        assert!(matches!(verdict, Verdict::Failure { .. }), "{verdict:?}");
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("listen again");
         let (verdict, socket, _) = tcp_check_reusing(bound, spare);
         assert_eq!((verdict, socket), (Verdict::Success, first_socket));
@@ -1085,7 +1161,7 @@ mod tests {
         assert!(Instant::now() >= probe.deadline());
         let verdict = probe.timed_out();
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("timed out")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("timed out")),
             "{verdict:?}"
         );
         assert!(probe.into_spare().is_none());
@@ -1196,7 +1272,7 @@ mod tests {
         };
         let verdict = probe_verdict(port, http(check), Duration::from_secs(2));
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("500")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("500")),
             "{verdict:?}"
         );
         server.join().expect("server");
@@ -1237,7 +1313,7 @@ mod tests {
         let (port, server) = udp_echo(b"nope");
         let verdict = udp_run(port, udp_check(Some(b"pong")), Duration::from_secs(2));
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("does not match")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("does not match")),
             "{verdict:?}"
         );
         server.join().expect("server");
@@ -1255,7 +1331,7 @@ mod tests {
         assert!(start.elapsed() >= Duration::from_millis(300));
         let verdict = udp_run(port, udp_check(Some(b"pong")), Duration::from_millis(300));
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("in time")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("in time")),
             "{verdict:?}"
         );
         drop(silent);
@@ -1269,7 +1345,7 @@ mod tests {
         drop(closed);
         let verdict = udp_run(port, udp_check(None), Duration::from_secs(2));
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("refused")),
             "{verdict:?}"
         );
     }
@@ -1312,7 +1388,7 @@ mod tests {
         let (port, server) = dns_server(2);
         let verdict = dns_run(port, ".");
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("rcode 2")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("rcode 2")),
             "{verdict:?}"
         );
         server.join().expect("server");
@@ -1324,13 +1400,13 @@ mod tests {
         let port = silent.local_addr().expect("address").port();
         let verdict = dns_run(port, ".");
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("in time")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("in time")),
             "{verdict:?}"
         );
         drop(silent);
         let verdict = dns_run(port, ".");
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("refused")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("refused")),
             "{verdict:?}"
         );
     }
@@ -1385,15 +1461,19 @@ mod tests {
         let (port, server) = smtp_server(b"554 go away\r\n", b"250 hi\r\n");
         assert_eq!(
             smtp_run(port, None),
-            Verdict::Failure(format!(
-                "Bad greeting banner from server [127.0.0.1]:{port}"
-            ))
+            Verdict::failed(
+                AttemptFailure::Other,
+                format!("Bad greeting banner from server [127.0.0.1]:{port}")
+            )
         );
         drop(server);
         let (port, server) = smtp_server(b"220 mail\r\n", b"550 no\r\n");
         assert_eq!(
             smtp_run(port, None),
-            Verdict::Failure(format!("Bad HELO response from server [127.0.0.1]:{port}"))
+            Verdict::failed(
+                AttemptFailure::Other,
+                format!("Bad HELO response from server [127.0.0.1]:{port}")
+            )
         );
         assert_eq!(
             server.join().expect("server")[0],
@@ -1444,7 +1524,7 @@ mod tests {
         );
         match Probe::start(target, Exchange::Ping, timeout, Instant::now()) {
             Ok(probe) => run(probe),
-            Err(e) => Verdict::Failure(e),
+            Err(e) => Verdict::failed(AttemptFailure::Unreachable, e),
         }
     }
 
@@ -1474,7 +1554,7 @@ mod tests {
         });
         for (verdict, elapsed) in outcome.into_iter().flatten() {
             assert!(
-                matches!(&verdict, Verdict::Failure(m) if m.contains("in time")),
+                matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("in time")),
                 "{verdict:?}"
             );
             assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
@@ -1494,7 +1574,7 @@ mod tests {
         });
         for verdict in verdicts.into_iter().flatten() {
             assert!(
-                matches!(&verdict, Verdict::Failure(m) if m.contains("send")),
+                matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("send")),
                 "{verdict:?}"
             );
         }
@@ -1508,7 +1588,7 @@ mod tests {
         });
         if let Some(verdict) = verdict {
             assert!(
-                matches!(&verdict, Verdict::Failure(m) if m.contains("ping_group_range")),
+                matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("ping_group_range")),
                 "{verdict:?}"
             );
         }
@@ -1607,7 +1687,7 @@ mod tests {
         };
         let verdict = probe_verdict(port, http(check), Duration::from_millis(300));
         assert!(
-            matches!(&verdict, Verdict::Failure(m) if m.contains("in time")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("in time")),
             "{verdict:?}"
         );
         drop(listener);

@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use keepalived_config::model::lvs::{ConnectionOptions, HttpCheck, SslContext, UrlCheck};
+use lvs::checker_log::AttemptFailure;
 use lvs_runtime::probes::{Exchange, HttpExchange, Probe, Target, Verdict};
 use lvs_runtime::tls::{TlsSetupError, client_config};
 use nix::poll::{PollFd, PollTimeout, poll};
@@ -161,7 +162,7 @@ fn ssl_get(port: u16, check: HttpCheck, ssl: Option<&SslContext>, timeout: Durat
         Instant::now(),
     ) {
         Ok(probe) => probe,
-        Err(e) => return Verdict::Failure(e),
+        Err(e) => return Verdict::failed(AttemptFailure::Unreachable, e),
     };
     loop {
         if Instant::now() >= probe.deadline() {
@@ -180,7 +181,7 @@ fn ssl_get(port: u16, check: HttpCheck, ssl: Option<&SslContext>, timeout: Durat
 }
 
 fn failure_with(verdict: &Verdict, fragment: &str) -> bool {
-    matches!(verdict, Verdict::Failure(m) if m.contains(fragment))
+    matches!(verdict, Verdict::Failure { reason: m, .. } if m.contains(fragment))
 }
 
 const OK: &[u8] = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello\n";
@@ -346,7 +347,7 @@ fn the_ssl_block_gives_the_client_certificate() {
     );
     // Without it the server refuses the handshake.
     let verdict = ssl_get(port, check(vec![url("/")]), None, SECONDS);
-    assert!(matches!(verdict, Verdict::Failure(_)), "{verdict:?}");
+    assert!(matches!(verdict, Verdict::Failure { .. }), "{verdict:?}");
     let seen = server.join().expect("server");
     assert!(seen[0].client_certificate);
     assert!(!seen[1].client_certificate);

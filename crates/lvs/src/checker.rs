@@ -118,6 +118,12 @@ impl Schedule {
         self.has_run
     }
 
+    /// The retries used since the last success or the last failure that counted (keepalived's
+    /// `retry_it`).
+    pub fn retries_used(&self) -> u32 {
+        self.retry_it
+    }
+
     /// When the next attempt is due; `None` while one is in flight.
     pub fn next_attempt(&self) -> Option<Instant> {
         (!self.in_flight).then_some(self.next)
