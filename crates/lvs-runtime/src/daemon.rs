@@ -964,7 +964,7 @@ impl Daemon {
                     let mut schedule =
                         Schedule::new(Timing::from(&checker.timing), alpha, now, random);
                     if let CheckerKind::HttpGet(http) | CheckerKind::SslGet(http) = &checker.kind {
-                        schedule = schedule.recovering_as_http(http.fast_recovery);
+                        schedule = schedule.recovering_as_http(http.urls.len(), http.fast_recovery);
                     }
                     let kept = previous
                         .get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
@@ -1108,11 +1108,13 @@ impl Daemon {
             };
             let now = Instant::now();
             for index in ready {
-                let (verdict, passed_urls) = match self.checkers[index].probe.as_mut() {
-                    Some(probe) => (probe.advance(now), probe.take_passed_urls()),
-                    None => (None, Vec::new()),
+                let (verdict, passed_url) = match self.checkers[index].probe.as_mut() {
+                    Some(probe) => (probe.advance(now), probe.take_passed_url()),
+                    None => (None, None),
                 };
-                self.log_passed_urls(index, &passed_urls);
+                if let Some(url) = passed_url {
+                    self.log_passed_url(index, &url);
+                }
                 if let Some(verdict) = verdict {
                     self.land(index);
                     self.finish(index, verdict, None, now);
@@ -1283,8 +1285,10 @@ impl Daemon {
                 Work::Net { target, exchange } => {
                     let spare = checker.spare.take();
                     self.spares.kept -= usize::from(spare.is_some());
+                    let url = checker.schedule.url();
                     match Probe::start_with(target, exchange, timeout, now, spare) {
                         Ok(probe) => {
+                            let probe = probe.for_url(url);
                             checker.probe = Some(probe);
                             checker.slot = self.in_flight.len();
                             self.in_flight.push(index);
@@ -1347,24 +1351,22 @@ impl Daemon {
 
     /// An attempt ended: the schedule decides whether the checker's standing changed; the pool
     /// whether the real server and the quorum did; the kernel gets the difference.
-    /// keepalived's `… success to … url(…)` line for each URL an HTTP check passed while the checker
+    /// keepalived's `… success to … url(…)` line for a URL an HTTP check passed while the checker
     /// is down (`http_handle_response`).
-    fn log_passed_urls(&self, index: usize, passed: &[PassedUrl]) {
+    fn log_passed_url(&self, index: usize, url: &PassedUrl) {
         let checker = &self.checkers[index];
-        if passed.is_empty() || checker.schedule.is_up() {
+        if checker.schedule.is_up() {
             return;
         }
         let Some((rs_text, _)) = server_names(&self.config, checker.service, checker.real_server)
         else {
             return;
         };
-        for url in passed {
-            info!(
-                "{} success to {rs_text} url({})",
-                url.pass.words(),
-                url.path
-            );
-        }
+        info!(
+            "{} success to {rs_text} url({})",
+            url.pass.words(),
+            url.path
+        );
     }
 
     fn finish(&mut self, index: usize, verdict: Verdict, weight: Option<i64>, now: Instant) {

@@ -168,12 +168,13 @@ pub struct Probe {
     /// `SSL_GET`: the TLS session on `socket`.
     tls: Option<ClientConnection>,
     step: Step,
+    /// The URL an HTTP check asks for (its index): one per attempt, as keepalived's.
     url: usize,
     deadline: Instant,
     /// The kernel reported that the connection could not be made (`SO_ERROR`).
     connect_failed: bool,
-    /// The URLs of an HTTP check that passed since [`Probe::take_passed_urls`] last looked.
-    passed_urls: Vec<PassedUrl>,
+    /// The URL of an HTTP check, once it passed (until [`Probe::take_passed_url`] takes it).
+    passed_url: Option<PassedUrl>,
 }
 
 /// A URL of an HTTP check that passed, and on what.
@@ -263,7 +264,7 @@ impl Probe {
             url: 0,
             deadline: now + timeout,
             connect_failed: false,
-            passed_urls: Vec::new(),
+            passed_url: None,
         })
     }
 
@@ -298,15 +299,21 @@ impl Probe {
         }
     }
 
+    /// The same attempt, asking an HTTP check's URL `url` (its index) instead of the first.
+    pub fn for_url(mut self, url: usize) -> Self {
+        self.url = url;
+        self
+    }
+
     /// The socket to poll.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.socket.as_fd()
     }
 
-    /// The URLs of an HTTP check that passed since the last call, in order: keepalived logs each
-    /// one of a checker that is down as it passes.
-    pub fn take_passed_urls(&mut self) -> Vec<PassedUrl> {
-        std::mem::take(&mut self.passed_urls)
+    /// The URL of an HTTP check, if it passed since the last call: keepalived logs a URL that
+    /// passes while its checker is down.
+    pub fn take_passed_url(&mut self) -> Option<PassedUrl> {
+        self.passed_url.take()
     }
 
     /// When the current step times out.
@@ -685,28 +692,14 @@ impl Probe {
                 let url: &UrlCheck = exchange.check.urls.get(self.url)?;
                 let body_regex = exchange.regexes.get(self.url).and_then(Option::as_ref);
                 match http::judge(url, body_regex, response) {
-                    Ok(pass) => self.passed_urls.push(PassedUrl {
-                        pass,
-                        path: url.path.clone(),
-                    }),
-                    Err(e) => {
-                        return Some(Verdict::failed(http_attempt_failure(&e), e.to_string()));
+                    Ok(pass) => {
+                        self.passed_url = Some(PassedUrl {
+                            pass,
+                            path: url.path.clone(),
+                        });
+                        Some(Verdict::Success)
                     }
-                }
-                self.url += 1;
-                if self.url >= exchange.check.urls.len() {
-                    return Some(Verdict::Success);
-                }
-                // The next URL on a new connection.
-                match connect(&self.target, None) {
-                    Ok(socket) => {
-                        self.socket = socket;
-                        self.tls = None;
-                        self.step = Step::Connecting;
-                        self.deadline = now + self.timeout;
-                        None
-                    }
-                    Err(e) => Some(Verdict::failed(AttemptFailure::Unreachable, e)),
+                    Err(e) => Some(Verdict::failed(http_attempt_failure(&e), e.to_string())),
                 }
             }
         }
@@ -998,7 +991,7 @@ mod tests {
             };
             if ready {
                 let verdict = probe.advance(Instant::now());
-                passed.extend(probe.take_passed_urls());
+                passed.extend(probe.take_passed_url());
                 if let Some(verdict) = verdict {
                     return (verdict, passed);
                 }
@@ -1211,7 +1204,7 @@ mod tests {
     }
 
     #[test]
-    fn http_checks_every_url_in_turn() {
+    fn http_checks_the_url_it_is_given() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
         let port = listener.local_addr().expect("address").port();
         let server = serve(
@@ -1229,15 +1222,21 @@ mod tests {
             virtualhost: Some("web".into()),
             ..HttpCheck::default()
         };
-        let probe = Probe::start(
-            target(port),
-            http(check),
-            Duration::from_secs(2),
-            Instant::now(),
-        )
-        .expect("start");
-        let (verdict, passed) = run_passing(probe);
-        assert_eq!(verdict, Verdict::Success);
+        // One URL per attempt, as keepalived's.
+        let mut passed = Vec::new();
+        for index in 0..2 {
+            let probe = Probe::start(
+                target(port),
+                http(check.clone()),
+                Duration::from_secs(2),
+                Instant::now(),
+            )
+            .expect("start")
+            .for_url(index);
+            let (verdict, passed_now) = run_passing(probe);
+            assert_eq!(verdict, Verdict::Success);
+            passed.extend(passed_now);
+        }
         // keepalived's words for each: "MD5 digest success to … url(/a)", "HTTP status code success to … url(/b)".
         assert_eq!(
             passed,

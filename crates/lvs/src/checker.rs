@@ -9,10 +9,10 @@
 //!   later; other failures retry after `delay_before_retry`;
 //! - a success turns a failed (or never run) checker good; a failure once retries are used up
 //!   turns a good (or never run) checker failed;
-//! - `HTTP_GET` and `SSL_GET` ([`Schedule::recovering_as_http`]) remember a failure: the first
-//!   success after it only clears it, and the checker is good again after a second success
-//!   `delay_loop` later; while it is failed, attempts are `max(delay_loop, delay_before_retry)`
-//!   apart.
+//! - `HTTP_GET` and `SSL_GET` ([`Schedule::recovering_as_http`]) check one URL per attempt, the
+//!   next one `delay_loop` after a URL passes, and are good once every URL has passed in turn;
+//!   they remember a failure: the first success after it only clears it and starts again from
+//!   the first URL; while failed, attempts are `max(delay_loop, delay_before_retry)` apart.
 
 use std::time::{Duration, Instant};
 
@@ -61,8 +61,9 @@ pub struct Schedule {
     http: Option<HttpRecovery>,
 }
 
-/// How `check_http.c` comes back from a failure: its `failed_url` (a URL failed after its
-/// retries and has not passed since) and `fast_recovery`.
+/// How `check_http.c` walks its URLs and comes back from a failure: its `url_it` (the URL the
+/// next attempt checks), `failed_url` (a URL failed after its retries and has not passed
+/// since) and `fast_recovery`.
 #[derive(Clone, Copy, Debug, Default)]
 struct HttpRecovery {
     /// `fast_recovery`: while the checker is not good but knows of no failure, the next attempt
@@ -70,6 +71,10 @@ struct HttpRecovery {
     fast: bool,
     /// A URL failed after its retries and has not passed since.
     failed: bool,
+    /// How many URLs the check has (at least one).
+    urls: usize,
+    /// The URL the next attempt checks.
+    url: usize,
 }
 
 impl Schedule {
@@ -93,14 +98,21 @@ impl Schedule {
         }
     }
 
-    /// The same schedule with the recovery of `HTTP_GET` and `SSL_GET` (see the module doc),
-    /// with or without `fast_recovery`.
-    pub fn recovering_as_http(mut self, fast_recovery: bool) -> Self {
+    /// The same schedule with the URLs and the recovery of `HTTP_GET` and `SSL_GET` (see the
+    /// module doc): `urls` URLs, with or without `fast_recovery`.
+    pub fn recovering_as_http(mut self, urls: usize, fast_recovery: bool) -> Self {
         self.http = Some(HttpRecovery {
             fast: fast_recovery,
             failed: false,
+            urls: urls.max(1),
+            url: 0,
         });
         self
+    }
+
+    /// The URL the next attempt of a web check checks (its index); 0 for other checkers.
+    pub fn url(&self) -> usize {
+        self.http.map_or(0, |http| http.url)
     }
 
     /// The timing.
@@ -175,38 +187,57 @@ impl Schedule {
         changed
     }
 
-    /// `finish` for a web check, as `check_http.c`'s `timeout_epilog` and `epilog` count: a failure
-    /// of a checker already failed counts nothing (`REGISTER_CHECKER_FAILED`), and a failed URL
-    /// that passes clears the failure without making the checker good.
+    /// `finish` for one URL of a web check, as `check_http.c`'s `timeout_epilog` and `epilog`
+    /// count: a passed URL makes the checker good only if it was the last and no failure is
+    /// remembered, a failed URL that passes clears the failure and starts again from the first,
+    /// and a failure of a checker known to be down counts nothing (`REGISTER_CHECKER_FAILED`).
     fn finish_http(&mut self, mut http: HttpRecovery, success: bool, now: Instant) -> Option<bool> {
         let mut changed = None;
-        let mut delay = self.timing.delay_before_retry;
+        let delay;
         if success {
+            // REGISTER_CHECKER_NEW.
             self.retry_it = 0;
+            http.url += 1;
             if http.failed {
                 http.failed = false;
-            } else if !self.up || !self.has_run {
-                self.up = true;
-                changed = Some(true);
+                http.url = 0;
+            } else if http.url >= http.urls {
+                if !self.up || !self.has_run {
+                    self.up = true;
+                    self.has_run = true;
+                    changed = Some(true);
+                }
+                http.url = 0;
+            }
+            // A URL passed before the first run completed leaves no retries for the next.
+            if !self.has_run {
+                self.retry_it = self.timing.retry;
             }
             delay = self.timing.delay_loop;
         } else {
             if self.up || !self.has_run {
+                // timeout_epilog, then REGISTER_CHECKER_RETRY.
+                self.has_run = true;
                 self.retry_it = self.retry_it.saturating_add(1);
                 if self.retry_it > self.timing.retry {
-                    self.up = false;
-                    changed = Some(false);
+                    if self.up {
+                        self.up = false;
+                        changed = Some(false);
+                    }
                     http.failed = true;
                 }
             }
-            if http.failed {
-                delay = delay.max(self.timing.delay_loop);
-            }
+            delay = if http.failed {
+                self.timing.delay_before_retry.max(self.timing.delay_loop)
+            } else {
+                self.timing.delay_before_retry
+            };
         }
-        self.has_run = true;
-        if http.fast && !self.up && !http.failed {
-            delay = Duration::ZERO;
-        }
+        let delay = if http.fast && (!self.has_run || (!self.up && !http.failed)) {
+            Duration::ZERO
+        } else {
+            delay
+        };
         self.http = Some(http);
         self.next = now + delay;
         changed
@@ -377,7 +408,7 @@ mod tests {
     #[test]
     fn a_failed_web_check_is_good_again_after_two_successes() {
         let t0 = Instant::now();
-        let mut s = Schedule::new(timing(1), false, t0, 0.0).recovering_as_http(false);
+        let mut s = Schedule::new(timing(1), false, t0, 0.0).recovering_as_http(1, false);
         let mut at = secs(t0, 1);
         let attempt = |s: &mut Schedule, success: bool, at: &mut Instant| {
             assert!(s.start(*at).is_some());
@@ -417,7 +448,7 @@ mod tests {
         };
         // alpha: down with no failure known. keepalived counts the first failure only (the
         // checker has not run), then nothing: every attempt comes at once, none fails it.
-        let mut s = Schedule::new(timing(1), true, t0, 0.0).recovering_as_http(true);
+        let mut s = Schedule::new(timing(1), true, t0, 0.0).recovering_as_http(1, true);
         assert_eq!(step(&mut s, false), (None, Duration::ZERO));
         assert_eq!(step(&mut s, false), (None, Duration::ZERO));
         assert_eq!(step(&mut s, false), (None, Duration::ZERO));
@@ -433,12 +464,45 @@ mod tests {
     #[test]
     fn a_web_check_taken_over_on_reload_needs_one_success() {
         let t0 = Instant::now();
-        let mut old = Schedule::new(timing(0), false, t0, 0.0).recovering_as_http(false);
+        let mut old = Schedule::new(timing(0), false, t0, 0.0).recovering_as_http(1, false);
         assert!(old.start(secs(t0, 1)).is_some());
         assert_eq!(old.finish(false, secs(t0, 1)), Some(false));
-        let mut new = Schedule::new(timing(0), false, t0, 0.0).recovering_as_http(false);
+        let mut new = Schedule::new(timing(0), false, t0, 0.0).recovering_as_http(1, false);
         new.migrate_from(&old);
         assert!(new.start(secs(t0, 7)).is_some());
         assert_eq!(new.finish(true, secs(t0, 7)), Some(true));
+    }
+
+    #[test]
+    fn a_web_check_passes_its_urls_one_per_delay_loop() {
+        let t0 = Instant::now();
+        let step = |s: &mut Schedule, success: bool| {
+            let at = s.next_attempt().expect("scheduled");
+            let url = s.url();
+            assert!(s.start(at).is_some());
+            (
+                url,
+                s.finish(success, at),
+                s.next_attempt().expect("scheduled") - at,
+            )
+        };
+        let (loop_, retry) = (Duration::from_secs(6), Duration::from_secs(3));
+        let mut s = Schedule::new(timing(1), false, t0, 0.0).recovering_as_http(2, false);
+        // Good once both URLs passed, delay_loop apart.
+        assert_eq!(step(&mut s, true), (0, None, loop_));
+        assert_eq!(step(&mut s, true), (1, Some(true), loop_));
+        // The second URL fails: retried, then the checker fails on it.
+        assert_eq!(step(&mut s, true), (0, None, loop_));
+        assert_eq!(step(&mut s, false), (1, None, retry));
+        assert_eq!(step(&mut s, false), (1, Some(false), loop_));
+        // It passes: the failure is cleared, and every URL must pass again.
+        assert_eq!(step(&mut s, true), (1, None, loop_));
+        assert_eq!(step(&mut s, true), (0, None, loop_));
+        assert_eq!(step(&mut s, true), (1, Some(true), loop_));
+
+        // Before the first run completes, a URL that passed leaves no retries for the next.
+        let mut s = Schedule::new(timing(1), false, t0, 0.0).recovering_as_http(2, false);
+        assert_eq!(step(&mut s, true), (0, None, loop_));
+        assert_eq!(step(&mut s, false), (1, Some(false), loop_));
     }
 }
