@@ -223,6 +223,17 @@ impl ConsolidatedCopy {
     }
 }
 
+/// A physical line as the parent process reads it.
+#[derive(Clone, Debug)]
+pub struct RawLine {
+    /// Where it is.
+    pub position: LinePosition,
+    /// The index of its file's directory.
+    pub directory: usize,
+    /// Its bytes in its file's text, without the line terminator.
+    pub range: std::ops::Range<usize>,
+}
+
 /// A file being read.
 #[derive(Debug)]
 struct OpenFile {
@@ -485,13 +496,8 @@ impl FileReader {
         }
     }
 
-    /// The next physical line: its position and the index of its file's directory. Its text
-    /// (without line terminator) is `sources.line_text(position)`.
-    pub fn next_raw(
-        &mut self,
-        sources: &mut SourceMap,
-        out: &mut Reporter,
-    ) -> Option<(LinePosition, usize)> {
+    /// The next physical line.
+    pub fn next_raw(&mut self, sources: &mut SourceMap, out: &mut Reporter) -> Option<RawLine> {
         loop {
             let glob = self.stack.last_mut()?;
             if let Some(file) = glob.current.as_mut() {
@@ -507,7 +513,11 @@ impl FileReader {
                     if range.len() > KEEPALIVED_LINE_MAX {
                         lint_long_line(out, position, range.len());
                     }
-                    return Some((position, file.directory));
+                    return Some(RawLine {
+                        position,
+                        directory: file.directory,
+                        range,
+                    });
                 }
             }
             // End of this file: the next match, or back to the including file.

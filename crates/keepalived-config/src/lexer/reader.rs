@@ -10,12 +10,12 @@
 use std::collections::VecDeque;
 
 use super::decomment::decomment_reporting;
-use super::files::{ConsolidatedCopy, FileReader, parse_include};
+use super::files::{ConsolidatedCopy, FileReader, RawLine, parse_include};
 use super::params::Definitions;
 use super::sequence::{Sequence, parse_lst, parse_seq};
 use super::text::MappedText;
 use crate::diagnostics::{ErrorClass, Reporter};
-use crate::source::{LinePosition, SourceMap};
+use crate::source::{SourceFile, SourceMap};
 
 /// Where physical lines come from.
 pub enum Physical<'a> {
@@ -106,8 +106,8 @@ impl<'a> LineReader<'a> {
                 Some(pending) => pending,
                 None => match &mut self.physical {
                     Physical::Files { reader, sources } => {
-                        let (position, directory) = reader.next_raw(sources, out)?;
-                        (raw_line(sources, position), directory)
+                        let raw = reader.next_raw(sources, out)?;
+                        (raw_line(sources, &raw), raw.directory)
                     }
                     Physical::Copy { copy, next } => {
                         let copy: &ConsolidatedCopy = copy;
@@ -200,52 +200,53 @@ impl<'a> LineReader<'a> {
             match &mut self.physical {
                 Physical::Copy { .. } => return,
                 Physical::Files { reader, sources } => {
-                    let Some((position, directory)) = reader.next_raw(sources, out) else {
+                    let Some(raw) = reader.next_raw(sources, out) else {
                         return;
                     };
                     // What the copy keeps of such a line: the line without its blanks, a
                     // place in its file's text (no text is made for a line passed over).
-                    let file = sources.file(position.file);
-                    let all = file.map(|f| f.text());
-                    let line = file
-                        .and_then(|f| f.line_range((position.line as usize).saturating_sub(1)))
+                    let all = sources.file(raw.position.file).map(SourceFile::text);
+                    let text = all
+                        .and_then(|all| all.get(raw.range.clone()))
                         .unwrap_or_default();
-                    let raw = all
-                        .and_then(|all| all.get(line.clone()))
-                        .unwrap_or_default();
-                    let lead = leading_blanks(raw);
-                    let kept = trim_blanks(raw);
+                    let lead = leading_blanks(text);
+                    let kept = trim_end_blanks(&text[lead..]);
                     let effect = skippable(kept);
                     let (Some(all), Some(effect)) = (all, effect) else {
-                        self.pending = Some((raw_line(sources, position), directory));
+                        self.pending = Some((raw_line(sources, &raw), raw.directory));
                         return;
                     };
                     if !pass(&mut self.block_depth, effect, depth) {
-                        self.pending = Some((raw_line(sources, position), directory));
+                        self.pending = Some((raw_line(sources, &raw), raw.directory));
                         return;
                     }
-                    let start = line.start + lead;
+                    let start = raw.range.start + lead;
                     reader.copy.push_verbatim(
                         all,
                         start..start + kept.len(),
                         u32::try_from(lead).unwrap_or(u32::MAX),
-                        position,
-                        u32::try_from(directory).unwrap_or(u32::MAX),
+                        raw.position,
+                        u32::try_from(raw.directory).unwrap_or(u32::MAX),
                         Some(effect),
                     );
-                    out.position = Some(position);
-                    self.enter_directory(directory);
+                    out.position = Some(raw.position);
+                    self.enter_directory(raw.directory);
                 }
             }
         }
     }
 
     /// Makes `${_PWD}` name the directory with this index.
+    #[inline]
     fn enter_directory(&mut self, directory: usize) {
-        // Directories are only appended, so an index names the same one for good.
-        if self.directory == Some(directory) {
-            return;
+        // Directories are only appended, so an index names the same one for good. This runs
+        // for every line, and the directory seldom changes.
+        if self.directory != Some(directory) {
+            self.change_directory(directory);
         }
+    }
+
+    fn change_directory(&mut self, directory: usize) {
         let dir = match &self.physical {
             Physical::Files { reader, .. } => reader.copy.directories.get(directory),
             Physical::Copy { copy, .. } => copy.directories.get(directory),
@@ -524,28 +525,22 @@ fn pass(block_depth: &mut i64, effect: Skippable, depth: &mut i32) -> bool {
 }
 
 /// A line of a file read by the parent process, without a copy of its text.
-fn raw_line(sources: &SourceMap, position: LinePosition) -> MappedText {
-    let index = (position.line as usize).saturating_sub(1);
-    match sources.file(position.file) {
-        Some(file) => MappedText::from_shared(
-            file.text(),
-            file.line_range(index).unwrap_or_default(),
-            position,
-        ),
-        None => MappedText::from_line("", position),
+fn raw_line(sources: &SourceMap, raw: &RawLine) -> MappedText {
+    match sources.file(raw.position.file) {
+        Some(file) => MappedText::from_shared(file.text(), raw.range.clone(), raw.position),
+        None => MappedText::from_line("", raw.position),
     }
 }
 
-/// `text` without its leading and trailing blanks (space, tab).
-fn trim_blanks(text: &str) -> &str {
-    let rest = &text[leading_blanks(text)..];
-    let end = rest.len()
-        - rest
+/// `text` without its trailing blanks (space, tab).
+fn trim_end_blanks(text: &str) -> &str {
+    let end = text.len()
+        - text
             .bytes()
             .rev()
             .take_while(|b| matches!(b, b' ' | b'\t'))
             .count();
-    &rest[..end]
+    &text[..end]
 }
 
 /// What a line means to a block skipped by counting braces, if no lexical rule changes it.
@@ -583,11 +578,21 @@ static BYTE_CLASS: [ByteClass; 256] = {
 };
 
 /// How many blanks (spaces and tabs) `text` starts with. Both are single bytes: a byte loop,
-/// not a search through a set of characters.
+/// not a search through a set of characters. Indentation is a good part of a configuration's
+/// bytes, so spaces are passed over eight at a time first.
 fn leading_blanks(text: &str) -> usize {
-    text.bytes()
-        .take_while(|b| matches!(b, b' ' | b'\t'))
+    const EIGHT_SPACES: &[u8; 8] = b"        ";
+    let bytes = text.as_bytes();
+    let spaces = bytes
+        .chunks_exact(EIGHT_SPACES.len())
+        .take_while(|chunk| chunk == EIGHT_SPACES)
         .count()
+        * EIGHT_SPACES.len();
+    spaces
+        + bytes[spaces..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count()
 }
 
 /// How a line without its leading and trailing blanks reads in a skipped block; `None` when
@@ -696,6 +701,16 @@ mod tests {
         // `$i` must be followed by a blank, `,`, `)` or the end: keepalived leaves `$i/24` alone.
         let (lines, _) = lines_of("~SEQ(i,1,1) 10.0.0.$i/24", "vm");
         assert_eq!(lines, vec!["10.0.0.$i/24"]);
+    }
+
+    #[test]
+    fn leading_blanks_are_counted_in_runs_of_spaces_and_tabs() {
+        assert_eq!(leading_blanks(""), 0);
+        assert_eq!(leading_blanks("key"), 0);
+        assert_eq!(leading_blanks("        "), 8);
+        assert_eq!(leading_blanks("            key"), 12);
+        assert_eq!(leading_blanks("    \t   \tkey "), 9);
+        assert_eq!(leading_blanks("\t\t                 x"), 19);
     }
 
     #[test]
