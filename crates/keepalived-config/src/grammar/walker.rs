@@ -262,6 +262,18 @@ impl<'a> Parser<'a> {
             {
                 continue;
             }
+            // A block's braces are lines of their own, a third of the lines of a configuration
+            // of nested blocks: the usual ones, which open the block or close it, need no words.
+            if self.skip_sublevel == 0 && self.level > 0 {
+                match text.as_str() {
+                    "{" if need_start => {
+                        need_start = false;
+                        continue;
+                    }
+                    "}" if !need_start => break,
+                    _ => {}
+                }
+            }
             let Some(mut line) = self.split(text) else {
                 continue;
             };
