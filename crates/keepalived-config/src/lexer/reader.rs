@@ -273,6 +273,8 @@ impl<'a> LineReader<'a> {
         loop {
             plain = None;
             if let Some(residue) = self.residue.take() {
+                // Mostly the brace a line ended with.
+                plain = skippable(residue.as_str());
                 line = residue;
             } else if !self.sequences.is_empty() && self.sequences.len() > self.multiline_seq_depth
             {
@@ -333,12 +335,13 @@ impl<'a> LineReader<'a> {
             }
             match plain {
                 // Words without braces: nothing more to do.
-                Some(Skippable::Nothing) => {
+                Some(Skippable::Nothing) => return Some(line),
+                Some(Skippable::Closes) => {
                     self.count_braces(&line, out);
                     return Some(line);
                 }
-                // Words then `{`, or a lone `}`: only brace splitting applies.
-                Some(_) => break,
+                // Words then `{`: only brace splitting applies.
+                Some(Skippable::Opens) => break,
                 None => {}
             }
 
