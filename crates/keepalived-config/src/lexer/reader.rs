@@ -360,7 +360,14 @@ impl<'a> LineReader<'a> {
             break;
         }
 
-        self.split_at_brace(&mut line);
+        let brace = match plain {
+            // A plain line that opens a block has one brace: its last byte.
+            Some(Skippable::Opens) => line.len().checked_sub(1),
+            _ => first_brace(line.as_str()),
+        };
+        if let Some(at) = brace {
+            self.split_at_brace(&mut line, at);
+        }
         line.trim_end_blanks();
         self.count_braces(&line, out);
         Some(line)
@@ -467,31 +474,10 @@ impl<'a> LineReader<'a> {
         }
     }
 
-    /// Cuts the line before its first `{` or `}` outside double quotes; what follows is read as
+    /// Cuts the line before its brace at `at` (see [`first_brace`]); what follows is read as
     /// the next line. A line starting with a brace keeps just the brace.
-    fn split_at_brace(&mut self, line: &mut MappedText) {
+    fn split_at_brace(&mut self, line: &mut MappedText, at: usize) {
         let text = line.as_str();
-        let bytes = text.as_bytes();
-        let mut found = None;
-        if matches!(bytes.first(), Some(b'{' | b'}')) {
-            found = Some(0);
-        } else {
-            let mut i = 0;
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'{' | b'}' => {
-                        found = Some(i);
-                        break;
-                    }
-                    b'"' => match text[i + 1..].find('"') {
-                        Some(close) => i += close + 2,
-                        None => break,
-                    },
-                    _ => i += 1,
-                }
-            }
-        }
-        let Some(at) = found else { return };
         let skip = if at == 0 {
             1 + (text[1..].len() - text[1..].trim_start_matches([' ', '\t']).len())
         } else {
@@ -504,6 +490,20 @@ impl<'a> LineReader<'a> {
             line.truncate(at + skip);
         }
     }
+}
+
+/// Where a line is cut: before its first `{` or `}` outside double quotes.
+fn first_brace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'}' => return Some(i),
+            b'"' => i += text[i + 1..].find('"')? + 2,
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Counts the brace a skipped line opens or closes (`block_depth`: the reader's count of open
