@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use super::decomment::decomment_reporting;
-use super::files::{ConsolidatedCopy, FileReader, RawLine, parse_include};
+use super::files::{ConsolidatedCopy, CopyLine, FileReader, RawLine, parse_include};
 use super::params::Definitions;
 use super::sequence::{Sequence, parse_lst, parse_seq};
 use super::text::MappedText;
@@ -103,37 +103,42 @@ impl<'a> LineReader<'a> {
     fn next_physical(&mut self, out: &mut Reporter) -> Option<(MappedText, Option<Skippable>)> {
         loop {
             let (mut line, directory) = match self.pending.take() {
-                Some(pending) => pending,
+                Some((line, directory)) => (line, Some(directory)),
                 None => match &mut self.physical {
                     Physical::Files { reader, sources } => {
                         let raw = reader.next_raw(sources, out)?;
-                        (raw_line(sources, &raw), raw.directory)
+                        (raw_line(sources, &raw), Some(raw.directory))
                     }
                     Physical::Copy { copy, next } => {
                         let copy: &ConsolidatedCopy = copy;
                         let line = copy.lines.get(*next)?;
                         *next += 1;
-                        if let (Some(effect), false) = (line.skip, line.is_empty()) {
+                        let directory = copy.directory_of(line);
+                        if let (Some(effect), false) = (line.skip(), line.is_empty()) {
                             // The parent found no comment, quote, escape, parameter,
                             // condition, sequence or include on this line, and trimmed it:
                             // comment removal would change nothing.
                             out.position = Some(line.position);
-                            self.enter_directory(line.directory as usize);
+                            if let Some(directory) = directory {
+                                self.enter_directory(directory);
+                            }
                             return Some((copy.text(line), Some(effect)));
                         }
-                        (copy.text(line), line.directory as usize)
+                        (copy.text(line), directory)
                     }
                 },
             };
             let position = line.position();
             out.position = Some(position);
-            self.enter_directory(directory);
+            if let Some(directory) = directory {
+                self.enter_directory(directory);
+            }
 
             if line.is_empty() {
                 if let Some(def) = self.defining.take() {
                     self.defs.finish_multiline(def);
                 }
-                self.record_copy(line, directory, Some(Skippable::Nothing));
+                self.record_copy(line, Some(Skippable::Nothing));
                 continue;
             }
 
@@ -153,7 +158,7 @@ impl<'a> LineReader<'a> {
                 line.clone()
             };
             let effect = skippable(copied.as_str());
-            self.record_copy(copied, directory, effect);
+            self.record_copy(copied, effect);
             if line.is_empty() {
                 continue;
             }
@@ -180,7 +185,7 @@ impl<'a> LineReader<'a> {
             let copy: &ConsolidatedCopy = copy;
             let start = *next;
             let mut at = start;
-            while let Some(effect) = copy.lines.get(at).and_then(|line| line.skip) {
+            while let Some(effect) = copy.lines.get(at).and_then(CopyLine::skip) {
                 if !pass(&mut self.block_depth, effect, depth) {
                     break;
                 }
@@ -192,7 +197,9 @@ impl<'a> LineReader<'a> {
             if let Some(last) = at.checked_sub(1).filter(|&last| last >= start) {
                 let line = &copy.lines[last];
                 out.position = Some(line.position);
-                self.enter_directory(line.directory as usize);
+                if let Some(directory) = copy.directory_of(line) {
+                    self.enter_directory(directory);
+                }
             }
             return;
         }
@@ -221,13 +228,12 @@ impl<'a> LineReader<'a> {
                         return;
                     }
                     let start = raw.range.start + lead;
-                    reader.copy.push_verbatim(
+                    reader.copy.push_as_written(
                         all,
                         start..start + kept.len(),
                         u32::try_from(lead).unwrap_or(u32::MAX),
                         raw.position,
-                        u32::try_from(raw.directory).unwrap_or(u32::MAX),
-                        Some(effect),
+                        effect,
                     );
                     out.position = Some(raw.position);
                     self.enter_directory(raw.directory);
@@ -257,11 +263,9 @@ impl<'a> LineReader<'a> {
         }
     }
 
-    fn record_copy(&mut self, text: MappedText, directory: usize, skip: Option<Skippable>) {
+    fn record_copy(&mut self, text: MappedText, skip: Option<Skippable>) {
         if let Physical::Files { reader, .. } = &mut self.physical {
-            // Files are counted in a `u32` (`FileId`): so are their directories.
-            let directory = u32::try_from(directory).unwrap_or(u32::MAX);
-            reader.copy.push(text, directory, skip);
+            reader.copy.push(text, skip);
         }
     }
 
@@ -536,14 +540,17 @@ fn raw_line(sources: &SourceMap, raw: &RawLine) -> MappedText {
 }
 
 /// `text` without its trailing blanks (space, tab).
-fn trim_end_blanks(text: &str) -> &str {
-    let end = text.len()
-        - text
-            .bytes()
-            .rev()
-            .take_while(|b| matches!(b, b' ' | b'\t'))
-            .count();
-    &text[..end]
+pub(super) fn trim_end_blanks(text: &str) -> &str {
+    &text[..text.len() - trailing_blanks(text.as_bytes())]
+}
+
+/// How many blanks (spaces and tabs) `bytes` ends with.
+pub(super) fn trailing_blanks(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .rev()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count()
 }
 
 /// What a line means to a block skipped by counting braces, if no lexical rule changes it.
@@ -583,7 +590,7 @@ static BYTE_CLASS: [ByteClass; 256] = {
 /// How many blanks (spaces and tabs) `text` starts with. Both are single bytes: a byte loop,
 /// not a search through a set of characters. Indentation is a good part of a configuration's
 /// bytes, so spaces are passed over eight at a time first.
-fn leading_blanks(text: &str) -> usize {
+pub(super) fn leading_blanks(text: &str) -> usize {
     const EIGHT_SPACES: &[u8; 8] = b"        ";
     let bytes = text.as_bytes();
     let spaces = bytes
@@ -641,7 +648,7 @@ mod tests {
                 file: FileId(0),
                 line: i as u32 + 1,
             };
-            copy.push(MappedText::from_line(l, position), 0, skippable(l));
+            copy.push(MappedText::from_line(l, position), skippable(l));
         }
         let mut out = Reporter::new(Process::Vrrp);
         let mut reader = LineReader::new(
