@@ -110,21 +110,16 @@ impl<'a> LineReader<'a> {
                         (raw_line(sources, &raw), Some(raw.directory))
                     }
                     Physical::Copy { copy, next } => {
-                        let copy: &ConsolidatedCopy = copy;
+                        let copy: &'a ConsolidatedCopy = copy;
                         let line = copy.lines.get(*next)?;
                         *next += 1;
-                        let directory = copy.directory_of(line);
                         if let (Some(effect), false) = (line.skip(), line.is_empty()) {
                             // The parent found no comment, quote, escape, parameter,
                             // condition, sequence or include on this line, and trimmed it:
                             // comment removal would change nothing.
-                            out.position = Some(line.position);
-                            if let Some(directory) = directory {
-                                self.enter_directory(directory);
-                            }
-                            return Some((copy.text(line), Some(effect)));
+                            return Some((self.read_copy_line(copy, line, out), Some(effect)));
                         }
-                        (copy.text(line), directory)
+                        (copy.text(line), copy.directory_of(line))
                     }
                 },
             };
@@ -173,12 +168,7 @@ impl<'a> LineReader<'a> {
     /// of keepalived's four parses skip most of a configuration, so this is most of their work.
     /// Stops before any other line, which the grammar reads as usual.
     pub fn skip_in_skipped_block(&mut self, out: &mut Reporter, depth: &mut i32) {
-        if self.residue.is_some()
-            || !self.sequences.is_empty()
-            || !self.continuation.is_empty()
-            || self.defining.is_some()
-            || self.pending.is_some()
-        {
+        if !self.nothing_pending() {
             return;
         }
         if let Physical::Copy { copy, next } = &mut self.physical {
@@ -242,6 +232,49 @@ impl<'a> LineReader<'a> {
         }
     }
 
+    /// Whether the next line is the next physical line: no rest of a line after its brace, no
+    /// repetition, no parameter's lines, no multi-line definition and no line read ahead.
+    fn nothing_pending(&self) -> bool {
+        self.residue.is_none()
+            && self.sequences.is_empty()
+            && self.continuation.is_empty()
+            && self.defining.is_none()
+            && self.pending.is_none()
+    }
+
+    /// The next line of the parent's copy, if it comes next and is words without braces that
+    /// no lexical rule changes: what [`LineReader::next_line`] would make of it, by a shorter
+    /// way for the most common line.
+    fn next_plain_copy_line(&mut self, out: &mut Reporter) -> Option<MappedText> {
+        if !self.nothing_pending() {
+            return None;
+        }
+        let Physical::Copy { copy, next } = &mut self.physical else {
+            return None;
+        };
+        let copy: &'a ConsolidatedCopy = copy;
+        let line = copy
+            .lines
+            .get(*next)
+            .filter(|line| line.skip() == Some(Skippable::Nothing) && !line.is_empty())?;
+        *next += 1;
+        Some(self.read_copy_line(copy, line, out))
+    }
+
+    /// The text of `line` of the copy, now read.
+    fn read_copy_line(
+        &mut self,
+        copy: &ConsolidatedCopy,
+        line: &CopyLine,
+        out: &mut Reporter,
+    ) -> MappedText {
+        out.position = Some(line.position);
+        if let Some(directory) = copy.directory_of(line) {
+            self.enter_directory(directory);
+        }
+        copy.text(line)
+    }
+
     /// Makes `${_PWD}` name the directory with this index.
     #[inline]
     fn enter_directory(&mut self, directory: usize) {
@@ -271,6 +304,9 @@ impl<'a> LineReader<'a> {
 
     /// The next logical line, or `None` at the end of the configuration.
     pub fn next_line(&mut self, out: &mut Reporter) -> Option<MappedText> {
+        if let Some(line) = self.next_plain_copy_line(out) {
+            return Some(line);
+        }
         let mut line;
         // How the line reads in a skipped block, when no lexical rule changes it.
         let mut plain;
