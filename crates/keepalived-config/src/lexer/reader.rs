@@ -415,6 +415,10 @@ impl<'a> LineReader<'a> {
 
     /// Counts the block a logical line opens or closes.
     fn count_braces(&mut self, line: &MappedText, out: &mut Reporter) {
+        // Only a brace alone counts: a line of one byte.
+        if line.len() != 1 {
+            return;
+        }
         match line.as_str() {
             "{" => self.block_depth += 1,
             "}" => {
