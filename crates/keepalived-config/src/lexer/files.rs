@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::glob;
-use super::reader::{Skippable, leading_blanks, trailing_blanks, trim_end_blanks};
+use super::reader::{Skippable, leading_blanks, trim_end_blanks};
 use super::text::MappedText;
 use crate::diagnostics::{ErrorClass, Reporter};
 use crate::source::{self, FileId, LinePosition, SourceFile, SourceMap, Span};
@@ -104,10 +104,14 @@ pub struct CopyLine {
 enum CopyText {
     /// No text (a blank line, a comment, an include directive): the line reads as nothing.
     Blank,
-    /// The line as written in its file, less its leading and trailing blanks (most lines): it
-    /// starts at `start` in the file's text and ends where the line does, and no lexical rule
-    /// changes it.
-    AsWritten { start: u32, skip: Skippable },
+    /// The line as written in its file, less its leading and trailing blanks (most lines): its
+    /// `len` bytes from `column` on, which no lexical rule changes. A line whose column or
+    /// length does not fit in 16 bits is kept aside.
+    AsWritten {
+        column: u16,
+        len: u16,
+        skip: Skippable,
+    },
     /// Another text, kept in [`ConsolidatedCopy::texts`] at `index`.
     Kept { index: u32, skip: Option<Skippable> },
 }
@@ -165,17 +169,14 @@ impl CopiedFile {
         Some((start..end, u32::try_from(lead).ok()?))
     }
 
-    /// The text of the line at `position` as written, from `start` (its first non-blank byte)
-    /// to its last non-blank byte.
-    fn text_as_written(&self, position: LinePosition, start: usize) -> Option<MappedText> {
-        let line = self.line_range(position)?;
-        // Blanks are single bytes: the line less its trailing ones ends on a character boundary.
-        let end = line.end - trailing_blanks(self.text.as_bytes().get(line.clone())?);
-        let column = u32::try_from(start.checked_sub(line.start)?).ok()?;
+    /// The `len` bytes from `column` on of the line at `position`.
+    fn text_as_written(&self, position: LinePosition, column: u16, len: u16) -> Option<MappedText> {
+        let index = (position.line as usize).checked_sub(1)?;
+        let start = *self.line_starts.get(index)? as usize + usize::from(column);
         Some(MappedText::from_verbatim(
             &self.text,
-            start..end.max(start),
-            column,
+            start..start + usize::from(len),
+            u32::from(column),
             position,
         ))
     }
@@ -242,9 +243,13 @@ impl ConsolidatedCopy {
         let (all, range, column) = text.verbatim()?;
         let position = text.position();
         let file = self.file(position.file, Some(all))?;
-        let start = u32::try_from(range.start).ok()?;
-        let as_written = !range.is_empty() && file.as_written(position)? == (range, column);
-        as_written.then_some(CopyText::AsWritten { start, skip })
+        let as_written = !range.is_empty() && file.as_written(position)? == (range.clone(), column);
+        Some(CopyText::AsWritten {
+            column: u16::try_from(column).ok()?,
+            len: u16::try_from(range.len()).ok()?,
+            skip,
+        })
+        .filter(|_| as_written)
     }
 
     /// Keeps `text` among the texts that are not their line as written.
@@ -276,10 +281,10 @@ impl ConsolidatedCopy {
         skip: Skippable,
     ) {
         let known = self.file(position.file, Some(all)).is_some();
-        match u32::try_from(range.start) {
-            Ok(start) if known && !range.is_empty() => self.lines.push(CopyLine {
+        match (u16::try_from(column), u16::try_from(range.len())) {
+            (Ok(column), Ok(len)) if known && len > 0 => self.lines.push(CopyLine {
                 position,
-                text: CopyText::AsWritten { start, skip },
+                text: CopyText::AsWritten { column, len, skip },
             }),
             _ => self.push(
                 MappedText::from_verbatim(all, range, column, position),
@@ -293,9 +298,9 @@ impl ConsolidatedCopy {
         let position = line.position;
         let text = match line.text {
             CopyText::Blank => None,
-            CopyText::AsWritten { start, .. } => self
+            CopyText::AsWritten { column, len, .. } => self
                 .file(position.file, None)
-                .and_then(|file| file.text_as_written(position, start as usize)),
+                .and_then(|file| file.text_as_written(position, column, len)),
             CopyText::Kept { index, .. } => match self.texts.get(index as usize) {
                 Some(KeptText::Verbatim { start, end, column }) => {
                     self.file(position.file, None).map(|file| {

@@ -581,16 +581,13 @@ fn raw_line(sources: &SourceMap, raw: &RawLine) -> MappedText {
 
 /// `text` without its trailing blanks (space, tab).
 pub(super) fn trim_end_blanks(text: &str) -> &str {
-    &text[..text.len() - trailing_blanks(text.as_bytes())]
-}
-
-/// How many blanks (spaces and tabs) `bytes` ends with.
-pub(super) fn trailing_blanks(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .rev()
-        .take_while(|b| matches!(b, b' ' | b'\t'))
-        .count()
+    let end = text.len()
+        - text
+            .bytes()
+            .rev()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+    &text[..end]
 }
 
 /// What a line means to a block skipped by counting braces, if no lexical rule changes it.
