@@ -57,14 +57,15 @@ pub struct SourceFile {
     /// The text of the file (shared with the lines read from it).
     text: Rc<String>,
     /// Where each line starts in `text` (4 bytes a line: a large configuration has hundreds of
-    /// thousands); each ends before the next one's `\n`, or at the end of the text.
-    line_starts: Vec<u32>,
+    /// thousands); each ends before the next one's `\n`, or at the end of the text. Shared with
+    /// the consolidated copy, which finds its lines' text through it.
+    line_starts: Rc<Vec<u32>>,
 }
 
 impl SourceFile {
     /// A file read from `path`, named `name` in messages, with its text.
     pub fn new(path: PathBuf, name: String, named_by_parent: bool, text: Rc<String>) -> Self {
-        let line_starts = line_starts(&text);
+        let line_starts = Rc::new(line_starts(&text));
         SourceFile {
             path,
             name,
@@ -79,6 +80,11 @@ impl SourceFile {
         &self.text
     }
 
+    /// Where each line starts in [`SourceFile::text`].
+    pub(crate) fn line_starts(&self) -> &Rc<Vec<u32>> {
+        &self.line_starts
+    }
+
     /// The number of lines.
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
@@ -87,24 +93,30 @@ impl SourceFile {
     /// Where line `index` (0-based) is in [`SourceFile::text`].
     /// Without its terminator: the `\n`, and any `\r` before it (keepalived drops them).
     pub fn line_range(&self, index: usize) -> Option<Range<usize>> {
-        let start = *self.line_starts.get(index)? as usize;
-        let end = match self.line_starts.get(index + 1) {
-            Some(&next) => next as usize - 1,
-            // The last line, ended by the text's last `\n` or by the end of the text.
-            None => self.text.len() - usize::from(self.text.ends_with('\n')),
-        };
-        let carriage_returns = self.text.as_bytes()[start..end]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b'\r')
-            .count();
-        Some(start..end - carriage_returns)
+        line_range(&self.text, &self.line_starts, index)
     }
 
     /// The text of line `index` (0-based), without its terminator.
     pub fn line(&self, index: usize) -> Option<&str> {
         self.text.get(self.line_range(index)?)
     }
+}
+
+/// Where line `index` (0-based) is in `text`, whose lines start at `line_starts`: without its
+/// terminator, the `\n` and any `\r` before it (keepalived drops them).
+pub(crate) fn line_range(text: &str, line_starts: &[u32], index: usize) -> Option<Range<usize>> {
+    let start = *line_starts.get(index)? as usize;
+    let end = match line_starts.get(index + 1) {
+        Some(&next) => next as usize - 1,
+        // The last line, ended by the text's last `\n` or by the end of the text.
+        None => text.len() - usize::from(text.ends_with('\n')),
+    };
+    let carriage_returns = text.as_bytes()[start..end]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\r')
+        .count();
+    Some(start..end - carriage_returns)
 }
 
 /// Where the lines of `text` start: `\n` ends a line; text after the last one is a line too.

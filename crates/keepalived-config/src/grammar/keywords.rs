@@ -334,11 +334,34 @@ fn index() -> &'static KeywordMap<usize, KeywordMap<&'static str, &'static Keywo
     })
 }
 
-/// The keyword `name` of `table` (a hash lookup: this runs for every line of a configuration).
+/// The keyword `name` of `table`.
 pub fn find(table: &'static [Keyword], name: &str) -> Option<&'static Keyword> {
-    match index().get(&(table.as_ptr() as usize)) {
-        Some(names) => names.get(name).copied(),
-        None => table.iter().find(|k| k.name == name),
+    Keywords::of(table).find(name)
+}
+
+/// The keywords of one table, found by name (a hash lookup: this runs for every line of a
+/// configuration). Made once for the lines of a block.
+#[derive(Clone, Copy)]
+pub struct Keywords {
+    table: &'static [Keyword],
+    by_name: Option<&'static KeywordMap<&'static str, &'static Keyword>>,
+}
+
+impl Keywords {
+    /// The keywords of `table`.
+    pub fn of(table: &'static [Keyword]) -> Self {
+        Keywords {
+            table,
+            by_name: index().get(&(table.as_ptr() as usize)),
+        }
+    }
+
+    /// The keyword `name`.
+    pub fn find(&self, name: &str) -> Option<&'static Keyword> {
+        match self.by_name {
+            Some(by_name) => by_name.get(name).copied(),
+            None => self.table.iter().find(|k| k.name == name),
+        }
     }
 }
 

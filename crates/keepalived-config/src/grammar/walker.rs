@@ -8,7 +8,7 @@
 //! the current level, and its `}` closes the *enclosing* block: 2.2.7's most surprising quirk,
 //! kept because it decides what a configuration means.
 
-use super::keywords::{self, Keyword, ROOT};
+use super::keywords::{Keyword, Keywords, ROOT};
 use super::state::State;
 use crate::diagnostics::suggest;
 use crate::diagnostics::{ErrorClass, Reporter};
@@ -243,6 +243,7 @@ impl<'a> Parser<'a> {
         table: &'static [Keyword],
         mut need_start: bool,
     ) -> Result<bool, Abort> {
+        let keywords = Keywords::of(table);
         loop {
             if self.skip_sublevel > 0 {
                 self.reader
@@ -261,6 +262,18 @@ impl<'a> Parser<'a> {
                     .any(|b| matches!(b, b'{' | b'}' | b'"'))
             {
                 continue;
+            }
+            // A block's braces are lines of their own, a third of the lines of a configuration
+            // of nested blocks: the usual ones, which open the block or close it, need no words.
+            if self.skip_sublevel == 0 && self.level > 0 {
+                match text.as_str() {
+                    "{" if need_start => {
+                        need_start = false;
+                        continue;
+                    }
+                    "}" if !need_start => break,
+                    _ => {}
+                }
             }
             let Some(mut line) = self.split(text) else {
                 continue;
@@ -340,7 +353,7 @@ impl<'a> Parser<'a> {
                 break;
             }
 
-            let Some(keyword) = keywords::find(table, first) else {
+            let Some(keyword) = keywords.find(first) else {
                 self.report_unknown(table, &line);
                 self.recycle(line.words);
                 continue;
@@ -367,7 +380,7 @@ impl<'a> Parser<'a> {
             }
             if let (true, Some(handler)) = (active, keyword.handler) {
                 handler(self, &line)?;
-                self.lint_statements_on_one_line(table, &line);
+                self.lint_statements_on_one_line(keywords, &line);
             }
             if let Some(block) = block {
                 self.level += 1;
@@ -385,10 +398,10 @@ impl<'a> Parser<'a> {
     /// keepalived reads one statement per line and ignores extra words, so `state BACKUP
     /// interface eth0` sets only the state. Says so when an ignored word is a keyword of the
     /// same block.
-    fn lint_statements_on_one_line(&mut self, table: &'static [Keyword], line: &Line) {
+    fn lint_statements_on_one_line(&mut self, keywords: Keywords, line: &Line) {
         let Some(ignored) = line.words.iter().skip(2).find(|w| {
             let word = w.as_str();
-            keywords::find(table, word).is_some_and(|k| k.block.is_none())
+            keywords.find(word).is_some_and(|k| k.block.is_none())
         }) else {
             return;
         };

@@ -5,12 +5,15 @@
 //! keepalived's in-memory copy of the configuration.
 
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use super::glob;
+use super::reader::{Skippable, leading_blanks, trim_end_blanks};
 use super::text::MappedText;
 use crate::diagnostics::{ErrorClass, Reporter};
-use crate::source::{FileId, LinePosition, SourceFile, SourceMap, Span};
+use crate::source::{self, FileId, LinePosition, SourceFile, SourceMap, Span};
 
 /// keepalived's include checks, as bits: what makes an include failure an error.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -84,39 +87,98 @@ pub fn parse_include(line: &str) -> Option<(IncludeChecks, &str)> {
     ))
 }
 
-/// One line as the parent process read it, for the other processes.
+/// One line as the parent process read it, for the other processes: 16 bytes, as a large
+/// configuration has hundreds of thousands.
 #[derive(Clone, Debug)]
 pub struct CopyLine {
     /// Where it came from.
     pub position: LinePosition,
-    /// The directory of its file (for `${_PWD}`); 32 bits, so that with `skip` it takes the
-    /// room of one `usize` in a copy of hundreds of thousands of lines.
-    pub directory: u32,
-    /// How the line reads in a block skipped by counting braces: worked out once here for the
-    /// processes that read the copy and skip most of it.
-    pub(crate) skip: Option<super::reader::Skippable>,
     /// Its text after comment removal (empty for blank lines and include directives), with
     /// the original columns.
     text: CopyText,
 }
 
-/// The text of a [`CopyLine`]. Most lines are kept as read, less their blanks: those are only
-/// a place in their file's text, which keeps the copy of a large configuration small.
-#[derive(Clone, Debug)]
+/// The text of a [`CopyLine`], and how it reads in a block skipped by counting braces (worked
+/// out once here for the processes that read the copy and skip most of it).
+#[derive(Clone, Copy, Debug)]
 enum CopyText {
-    /// The bytes `start..end` of the file's text, starting at `column` on its line.
-    Verbatim { start: u32, end: u32, column: u32 },
-    /// Text changed by comment removal.
-    Edited(Box<MappedText>),
+    /// No text (a blank line, a comment, an include directive): the line reads as nothing.
+    Blank,
+    /// The line as written in its file, less its leading and trailing blanks (most lines): its
+    /// `len` bytes from `column` on, which no lexical rule changes. A line whose column or
+    /// length does not fit in 16 bits is kept aside.
+    AsWritten {
+        column: u16,
+        len: u16,
+        skip: Skippable,
+    },
+    /// Another text, kept in [`ConsolidatedCopy::texts`] at `index`.
+    Kept { index: u32, skip: Option<Skippable> },
 }
 
 impl CopyLine {
     /// Whether the line has no text.
     pub fn is_empty(&self) -> bool {
-        match &self.text {
-            CopyText::Verbatim { start, end, .. } => start == end,
-            CopyText::Edited(text) => text.is_empty(),
+        matches!(self.text, CopyText::Blank)
+    }
+
+    /// How the line reads in a block skipped by counting braces, if no lexical rule changes it.
+    pub(crate) fn skip(&self) -> Option<Skippable> {
+        match self.text {
+            CopyText::Blank => Some(Skippable::Nothing),
+            CopyText::AsWritten { skip, .. } => Some(skip),
+            CopyText::Kept { skip, .. } => skip,
         }
+    }
+}
+
+/// A text of the copy that is not its line as written.
+#[derive(Clone, Debug)]
+enum KeptText {
+    /// The bytes `start..end` of the file's text, starting at `column` on its line (a line
+    /// that lost a comment).
+    Verbatim { start: u32, end: u32, column: u32 },
+    /// Text changed by comment removal.
+    Edited(MappedText),
+}
+
+/// What the copy keeps of a file read.
+#[derive(Clone, Debug)]
+struct CopiedFile {
+    text: Rc<String>,
+    line_starts: Rc<Vec<u32>>,
+    /// The index of its directory in [`ConsolidatedCopy::directories`].
+    directory: usize,
+}
+
+impl CopiedFile {
+    /// Where the line at `position` is in the file's text, without its terminator.
+    fn line_range(&self, position: LinePosition) -> Option<Range<usize>> {
+        let index = (position.line as usize).checked_sub(1)?;
+        source::line_range(&self.text, &self.line_starts, index)
+    }
+
+    /// Where the line at `position` is without its leading and trailing blanks, and the
+    /// column where it then starts.
+    fn as_written(&self, position: LinePosition) -> Option<(Range<usize>, u32)> {
+        let line = self.line_range(position)?;
+        let text = self.text.get(line.clone())?;
+        let lead = leading_blanks(text);
+        let start = line.start + lead;
+        let end = start + trim_end_blanks(&text[lead..]).len();
+        Some((start..end, u32::try_from(lead).ok()?))
+    }
+
+    /// The `len` bytes from `column` on of the line at `position`.
+    fn text_as_written(&self, position: LinePosition, column: u16, len: u16) -> Option<MappedText> {
+        let index = (position.line as usize).checked_sub(1)?;
+        let start = *self.line_starts.get(index)? as usize + usize::from(column);
+        Some(MappedText::from_verbatim(
+            &self.text,
+            start..start + usize::from(len),
+            u32::from(column),
+            position,
+        ))
     }
 }
 
@@ -125,102 +187,148 @@ impl CopyLine {
 pub struct ConsolidatedCopy {
     /// The lines, in reading order.
     pub lines: Vec<CopyLine>,
-    /// The directories of the files, indexed by [`CopyLine::directory`].
+    /// The directories of the files.
     pub directories: Vec<String>,
-    /// The text of each file read, by [`FileId`].
-    texts: Vec<Option<std::rc::Rc<String>>>,
+    /// Each file read, by [`FileId`].
+    files: Vec<Option<CopiedFile>>,
+    /// The texts of the lines that are not their line as written.
+    texts: Vec<KeptText>,
 }
 
 impl ConsolidatedCopy {
-    /// Keeps the text of the file `id` for the lines read from it.
-    fn add_file(&mut self, id: FileId, text: &std::rc::Rc<String>) {
+    /// Keeps the text of `file` (whose id is `id`, in the directory at `directory`) for the
+    /// lines read from it.
+    fn add_file(&mut self, id: FileId, file: &SourceFile, directory: usize) {
         let index = id.0 as usize;
-        if self.texts.len() <= index {
-            self.texts.resize(index + 1, None);
+        if self.files.len() <= index {
+            self.files.resize(index + 1, None);
         }
-        self.texts[index] = Some(std::rc::Rc::clone(text));
+        self.files[index] = Some(CopiedFile {
+            text: Rc::clone(file.text()),
+            line_starts: Rc::clone(file.line_starts()),
+            directory,
+        });
     }
 
-    /// Appends a line.
-    pub(crate) fn push(
-        &mut self,
-        text: MappedText,
-        directory: u32,
-        skip: Option<super::reader::Skippable>,
-    ) {
+    /// What is kept of the file `id` whose text is `all`.
+    fn file(&self, id: FileId, all: Option<&Rc<String>>) -> Option<&CopiedFile> {
+        let file = self.files.get(id.0 as usize)?.as_ref()?;
+        match all {
+            Some(all) if !Rc::ptr_eq(&file.text, all) => None,
+            _ => Some(file),
+        }
+    }
+
+    /// The index of the directory of the file `line` came from.
+    pub fn directory_of(&self, line: &CopyLine) -> Option<usize> {
+        Some(self.file(line.position.file, None)?.directory)
+    }
+
+    /// Appends a line, which reads as `skip` in a skipped block.
+    pub(crate) fn push(&mut self, text: MappedText, skip: Option<Skippable>) {
         let position = text.position();
-        let of_file = self
-            .texts
-            .get(position.file.0 as usize)
-            .and_then(Option::as_ref);
+        let text = if text.is_empty() && skip == Some(Skippable::Nothing) {
+            CopyText::Blank
+        } else if let Some(as_written) = self.as_written(&text, skip) {
+            as_written
+        } else {
+            self.keep(text, skip)
+        };
+        self.lines.push(CopyLine { position, text });
+    }
+
+    /// `text` as a line as written, if it is one (and reads as something in a skipped block).
+    fn as_written(&self, text: &MappedText, skip: Option<Skippable>) -> Option<CopyText> {
+        let skip = skip?;
+        let (all, range, column) = text.verbatim()?;
+        let position = text.position();
+        let file = self.file(position.file, Some(all))?;
+        let as_written = !range.is_empty() && file.as_written(position)? == (range.clone(), column);
+        Some(CopyText::AsWritten {
+            column: u16::try_from(column).ok()?,
+            len: u16::try_from(range.len()).ok()?,
+            skip,
+        })
+        .filter(|_| as_written)
+    }
+
+    /// Keeps `text` among the texts that are not their line as written.
+    fn keep(&mut self, text: MappedText, skip: Option<Skippable>) -> CopyText {
+        let position = text.position();
         let verbatim = text.verbatim().and_then(|(all, range, column)| {
-            of_file.filter(|file| std::rc::Rc::ptr_eq(file, all))?;
-            Some(CopyText::Verbatim {
+            self.file(position.file, Some(all))?;
+            Some(KeptText::Verbatim {
                 start: u32::try_from(range.start).ok()?,
                 end: u32::try_from(range.end).ok()?,
                 column,
             })
         });
-        self.lines.push(CopyLine {
-            position,
-            directory,
-            skip,
-            text: verbatim.unwrap_or_else(|| CopyText::Edited(Box::new(text))),
-        });
+        let index = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
+        self.texts.push(verbatim.unwrap_or(KeptText::Edited(text)));
+        CopyText::Kept { index, skip }
     }
 
-    /// Appends a line that is the bytes `range` of the file text `all`, the first of them at
-    /// `column` on the line at `position`.
-    pub(crate) fn push_verbatim(
+    /// Appends the line at `position` whose text is the bytes `range` of its file's text `all`,
+    /// the first at `column`: the line as written without its leading and trailing blanks,
+    /// which reads as `skip` in a skipped block. The parent's pass over skipped lines knows
+    /// this of every line it passes, and does not make a text of them.
+    pub(crate) fn push_as_written(
         &mut self,
-        all: &std::rc::Rc<String>,
-        range: std::ops::Range<usize>,
+        all: &Rc<String>,
+        range: Range<usize>,
         column: u32,
         position: LinePosition,
-        directory: u32,
-        skip: Option<super::reader::Skippable>,
+        skip: Skippable,
     ) {
-        let of_file = self
-            .texts
-            .get(position.file.0 as usize)
-            .and_then(Option::as_ref)
-            .is_some_and(|file| std::rc::Rc::ptr_eq(file, all));
-        match (
-            of_file,
-            u32::try_from(range.start),
-            u32::try_from(range.end),
-        ) {
-            (true, Ok(start), Ok(end)) => self.lines.push(CopyLine {
+        let known = self.file(position.file, Some(all)).is_some();
+        match (u16::try_from(column), u16::try_from(range.len())) {
+            (Ok(column), Ok(len)) if known && len > 0 => self.lines.push(CopyLine {
                 position,
-                directory,
-                skip,
-                text: CopyText::Verbatim { start, end, column },
+                text: CopyText::AsWritten { column, len, skip },
             }),
             _ => self.push(
                 MappedText::from_verbatim(all, range, column, position),
-                directory,
-                skip,
+                Some(skip),
             ),
         }
     }
 
     /// The text of `line` (a line of this copy).
     pub fn text(&self, line: &CopyLine) -> MappedText {
-        match &line.text {
-            CopyText::Verbatim { start, end, column } => {
-                match self.texts.get(line.position.file.0 as usize) {
-                    Some(Some(all)) => MappedText::from_verbatim(
-                        all,
-                        *start as usize..*end as usize,
-                        *column,
-                        line.position,
-                    ),
-                    _ => MappedText::from_line("", line.position),
+        let position = line.position;
+        let text = match line.text {
+            CopyText::Blank => None,
+            CopyText::AsWritten { column, len, .. } => self
+                .file(position.file, None)
+                .and_then(|file| file.text_as_written(position, column, len)),
+            CopyText::Kept { index, .. } => match self.texts.get(index as usize) {
+                Some(KeptText::Verbatim { start, end, column }) => {
+                    self.file(position.file, None).map(|file| {
+                        MappedText::from_verbatim(
+                            &file.text,
+                            *start as usize..*end as usize,
+                            *column,
+                            position,
+                        )
+                    })
                 }
-            }
-            CopyText::Edited(text) => MappedText::clone(text),
-        }
+                Some(KeptText::Edited(text)) => Some(text.clone()),
+                None => None,
+            },
+        };
+        text.unwrap_or_else(|| MappedText::from_line("", position))
     }
+}
+
+/// A physical line as the parent process reads it.
+#[derive(Clone, Debug)]
+pub struct RawLine {
+    /// Where it is.
+    pub position: LinePosition,
+    /// The index of its file's directory.
+    pub directory: usize,
+    /// Its bytes in its file's text, without the line terminator.
+    pub range: std::ops::Range<usize>,
 }
 
 /// A file being read.
@@ -469,11 +577,11 @@ impl FileReader {
             // Each line of the file becomes a line of the copy.
             self.copy.lines.reserve(file.line_count());
             let id = sources.add(file);
-            if let Some(file) = sources.file(id) {
-                self.copy.add_file(id, file.text());
-            }
             self.copy.directories.push(directory);
             let dir_index = self.copy.directories.len() - 1;
+            if let Some(file) = sources.file(id) {
+                self.copy.add_file(id, file, dir_index);
+            }
             if let Some(glob) = self.stack.last_mut() {
                 glob.current = Some(OpenFile {
                     id,
@@ -485,13 +593,8 @@ impl FileReader {
         }
     }
 
-    /// The next physical line: its position and the index of its file's directory. Its text
-    /// (without line terminator) is `sources.line_text(position)`.
-    pub fn next_raw(
-        &mut self,
-        sources: &mut SourceMap,
-        out: &mut Reporter,
-    ) -> Option<(LinePosition, usize)> {
+    /// The next physical line.
+    pub fn next_raw(&mut self, sources: &mut SourceMap, out: &mut Reporter) -> Option<RawLine> {
         loop {
             let glob = self.stack.last_mut()?;
             if let Some(file) = glob.current.as_mut() {
@@ -507,7 +610,11 @@ impl FileReader {
                     if range.len() > KEEPALIVED_LINE_MAX {
                         lint_long_line(out, position, range.len());
                     }
-                    return Some((position, file.directory));
+                    return Some(RawLine {
+                        position,
+                        directory: file.directory,
+                        range,
+                    });
                 }
             }
             // End of this file: the next match, or back to the including file.
@@ -564,6 +671,48 @@ fn strerror(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_copy_keeps_lines_as_written_by_their_place_and_others_by_their_text() {
+        let text = Rc::new("  a b {\n\n x # note\n\tc\r\n".to_owned());
+        let file = SourceFile::new("k.conf".into(), "k.conf".into(), false, Rc::clone(&text));
+        let mut copy = ConsolidatedCopy::default();
+        copy.directories.push("/etc/keepalived".into());
+        copy.add_file(FileId(0), &file, 0);
+        let line = |number: u32| {
+            let position = LinePosition {
+                file: FileId(0),
+                line: number,
+            };
+            let range = file.line_range(number as usize - 1).unwrap_or_default();
+            let mut line = MappedText::from_shared(&text, range, position);
+            line.trim_start_blanks();
+            line
+        };
+        copy.push(line(1), Some(Skippable::Opens));
+        copy.push(line(2), Some(Skippable::Nothing));
+        // What comment removal leaves.
+        copy.push(line(3).slice(0..1), Some(Skippable::Nothing));
+        copy.push(line(4), Some(Skippable::Nothing));
+
+        let texts: Vec<String> = copy
+            .lines
+            .iter()
+            .map(|l| copy.text(l).as_str().to_owned())
+            .collect();
+        assert_eq!(texts, ["a b {", "", "x", "c"]);
+        assert!(matches!(copy.lines[0].text, CopyText::AsWritten { .. }));
+        assert!(copy.lines[1].is_empty());
+        assert!(matches!(copy.lines[2].text, CopyText::Kept { .. }));
+        assert!(matches!(copy.lines[3].text, CopyText::AsWritten { .. }));
+        // Words are still underlined where they were written.
+        assert_eq!(copy.text(&copy.lines[0]).span(2..3).start, 4);
+        assert_eq!(copy.text(&copy.lines[2]).span(0..1).start, 1);
+        assert_eq!(copy.text(&copy.lines[3]).span(0..1).start, 1);
+        assert_eq!(copy.lines[0].skip(), Some(Skippable::Opens));
+        assert_eq!(copy.directory_of(&copy.lines[3]), Some(0));
+        assert_eq!(std::mem::size_of::<CopyLine>(), 16);
+    }
 
     #[test]
     fn include_directives_are_recognised_with_their_checks() {

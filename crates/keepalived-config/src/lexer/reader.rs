@@ -10,12 +10,12 @@
 use std::collections::VecDeque;
 
 use super::decomment::decomment_reporting;
-use super::files::{ConsolidatedCopy, FileReader, parse_include};
+use super::files::{ConsolidatedCopy, CopyLine, FileReader, RawLine, parse_include};
 use super::params::Definitions;
 use super::sequence::{Sequence, parse_lst, parse_seq};
 use super::text::MappedText;
 use crate::diagnostics::{ErrorClass, Reporter};
-use crate::source::{LinePosition, SourceMap};
+use crate::source::{SourceFile, SourceMap};
 
 /// Where physical lines come from.
 pub enum Physical<'a> {
@@ -103,37 +103,37 @@ impl<'a> LineReader<'a> {
     fn next_physical(&mut self, out: &mut Reporter) -> Option<(MappedText, Option<Skippable>)> {
         loop {
             let (mut line, directory) = match self.pending.take() {
-                Some(pending) => pending,
+                Some((line, directory)) => (line, Some(directory)),
                 None => match &mut self.physical {
                     Physical::Files { reader, sources } => {
-                        let (position, directory) = reader.next_raw(sources, out)?;
-                        (raw_line(sources, position), directory)
+                        let raw = reader.next_raw(sources, out)?;
+                        (raw_line(sources, &raw), Some(raw.directory))
                     }
                     Physical::Copy { copy, next } => {
-                        let copy: &ConsolidatedCopy = copy;
+                        let copy: &'a ConsolidatedCopy = copy;
                         let line = copy.lines.get(*next)?;
                         *next += 1;
-                        if let (Some(effect), false) = (line.skip, line.is_empty()) {
+                        if let (Some(effect), false) = (line.skip(), line.is_empty()) {
                             // The parent found no comment, quote, escape, parameter,
                             // condition, sequence or include on this line, and trimmed it:
                             // comment removal would change nothing.
-                            out.position = Some(line.position);
-                            self.enter_directory(line.directory as usize);
-                            return Some((copy.text(line), Some(effect)));
+                            return Some((self.read_copy_line(copy, line, out), Some(effect)));
                         }
-                        (copy.text(line), line.directory as usize)
+                        (copy.text(line), copy.directory_of(line))
                     }
                 },
             };
             let position = line.position();
             out.position = Some(position);
-            self.enter_directory(directory);
+            if let Some(directory) = directory {
+                self.enter_directory(directory);
+            }
 
             if line.is_empty() {
                 if let Some(def) = self.defining.take() {
                     self.defs.finish_multiline(def);
                 }
-                self.record_copy(line, directory, Some(Skippable::Nothing));
+                self.record_copy(line, Some(Skippable::Nothing));
                 continue;
             }
 
@@ -153,7 +153,7 @@ impl<'a> LineReader<'a> {
                 line.clone()
             };
             let effect = skippable(copied.as_str());
-            self.record_copy(copied, directory, effect);
+            self.record_copy(copied, effect);
             if line.is_empty() {
                 continue;
             }
@@ -168,19 +168,14 @@ impl<'a> LineReader<'a> {
     /// of keepalived's four parses skip most of a configuration, so this is most of their work.
     /// Stops before any other line, which the grammar reads as usual.
     pub fn skip_in_skipped_block(&mut self, out: &mut Reporter, depth: &mut i32) {
-        if self.residue.is_some()
-            || !self.sequences.is_empty()
-            || !self.continuation.is_empty()
-            || self.defining.is_some()
-            || self.pending.is_some()
-        {
+        if !self.nothing_pending() {
             return;
         }
         if let Physical::Copy { copy, next } = &mut self.physical {
             let copy: &ConsolidatedCopy = copy;
             let start = *next;
             let mut at = start;
-            while let Some(effect) = copy.lines.get(at).and_then(|line| line.skip) {
+            while let Some(effect) = copy.lines.get(at).and_then(CopyLine::skip) {
                 if !pass(&mut self.block_depth, effect, depth) {
                     break;
                 }
@@ -192,7 +187,9 @@ impl<'a> LineReader<'a> {
             if let Some(last) = at.checked_sub(1).filter(|&last| last >= start) {
                 let line = &copy.lines[last];
                 out.position = Some(line.position);
-                self.enter_directory(line.directory as usize);
+                if let Some(directory) = copy.directory_of(line) {
+                    self.enter_directory(directory);
+                }
             }
             return;
         }
@@ -200,52 +197,95 @@ impl<'a> LineReader<'a> {
             match &mut self.physical {
                 Physical::Copy { .. } => return,
                 Physical::Files { reader, sources } => {
-                    let Some((position, directory)) = reader.next_raw(sources, out) else {
+                    let Some(raw) = reader.next_raw(sources, out) else {
                         return;
                     };
                     // What the copy keeps of such a line: the line without its blanks, a
                     // place in its file's text (no text is made for a line passed over).
-                    let file = sources.file(position.file);
-                    let all = file.map(|f| f.text());
-                    let line = file
-                        .and_then(|f| f.line_range((position.line as usize).saturating_sub(1)))
+                    let all = sources.file(raw.position.file).map(SourceFile::text);
+                    let text = all
+                        .and_then(|all| all.get(raw.range.clone()))
                         .unwrap_or_default();
-                    let raw = all
-                        .and_then(|all| all.get(line.clone()))
-                        .unwrap_or_default();
-                    let lead = leading_blanks(raw);
-                    let kept = trim_blanks(raw);
+                    let lead = leading_blanks(text);
+                    let kept = trim_end_blanks(&text[lead..]);
                     let effect = skippable(kept);
                     let (Some(all), Some(effect)) = (all, effect) else {
-                        self.pending = Some((raw_line(sources, position), directory));
+                        self.pending = Some((raw_line(sources, &raw), raw.directory));
                         return;
                     };
                     if !pass(&mut self.block_depth, effect, depth) {
-                        self.pending = Some((raw_line(sources, position), directory));
+                        self.pending = Some((raw_line(sources, &raw), raw.directory));
                         return;
                     }
-                    let start = line.start + lead;
-                    reader.copy.push_verbatim(
+                    let start = raw.range.start + lead;
+                    reader.copy.push_as_written(
                         all,
                         start..start + kept.len(),
                         u32::try_from(lead).unwrap_or(u32::MAX),
-                        position,
-                        u32::try_from(directory).unwrap_or(u32::MAX),
-                        Some(effect),
+                        raw.position,
+                        effect,
                     );
-                    out.position = Some(position);
-                    self.enter_directory(directory);
+                    out.position = Some(raw.position);
+                    self.enter_directory(raw.directory);
                 }
             }
         }
     }
 
-    /// Makes `${_PWD}` name the directory with this index.
-    fn enter_directory(&mut self, directory: usize) {
-        // Directories are only appended, so an index names the same one for good.
-        if self.directory == Some(directory) {
-            return;
+    /// Whether the next line is the next physical line: no rest of a line after its brace, no
+    /// repetition, no parameter's lines, no multi-line definition and no line read ahead.
+    fn nothing_pending(&self) -> bool {
+        self.residue.is_none()
+            && self.sequences.is_empty()
+            && self.continuation.is_empty()
+            && self.defining.is_none()
+            && self.pending.is_none()
+    }
+
+    /// The next line of the parent's copy, if it comes next and is words without braces that
+    /// no lexical rule changes: what [`LineReader::next_line`] would make of it, by a shorter
+    /// way for the most common line.
+    fn next_plain_copy_line(&mut self, out: &mut Reporter) -> Option<MappedText> {
+        if !self.nothing_pending() {
+            return None;
         }
+        let Physical::Copy { copy, next } = &mut self.physical else {
+            return None;
+        };
+        let copy: &'a ConsolidatedCopy = copy;
+        let line = copy
+            .lines
+            .get(*next)
+            .filter(|line| line.skip() == Some(Skippable::Nothing) && !line.is_empty())?;
+        *next += 1;
+        Some(self.read_copy_line(copy, line, out))
+    }
+
+    /// The text of `line` of the copy, now read.
+    fn read_copy_line(
+        &mut self,
+        copy: &ConsolidatedCopy,
+        line: &CopyLine,
+        out: &mut Reporter,
+    ) -> MappedText {
+        out.position = Some(line.position);
+        if let Some(directory) = copy.directory_of(line) {
+            self.enter_directory(directory);
+        }
+        copy.text(line)
+    }
+
+    /// Makes `${_PWD}` name the directory with this index.
+    #[inline]
+    fn enter_directory(&mut self, directory: usize) {
+        // Directories are only appended, so an index names the same one for good. This runs
+        // for every line, and the directory seldom changes.
+        if self.directory != Some(directory) {
+            self.change_directory(directory);
+        }
+    }
+
+    fn change_directory(&mut self, directory: usize) {
         let dir = match &self.physical {
             Physical::Files { reader, .. } => reader.copy.directories.get(directory),
             Physical::Copy { copy, .. } => copy.directories.get(directory),
@@ -256,22 +296,25 @@ impl<'a> LineReader<'a> {
         }
     }
 
-    fn record_copy(&mut self, text: MappedText, directory: usize, skip: Option<Skippable>) {
+    fn record_copy(&mut self, text: MappedText, skip: Option<Skippable>) {
         if let Physical::Files { reader, .. } = &mut self.physical {
-            // Files are counted in a `u32` (`FileId`): so are their directories.
-            let directory = u32::try_from(directory).unwrap_or(u32::MAX);
-            reader.copy.push(text, directory, skip);
+            reader.copy.push(text, skip);
         }
     }
 
     /// The next logical line, or `None` at the end of the configuration.
     pub fn next_line(&mut self, out: &mut Reporter) -> Option<MappedText> {
+        if let Some(line) = self.next_plain_copy_line(out) {
+            return Some(line);
+        }
         let mut line;
         // How the line reads in a skipped block, when no lexical rule changes it.
         let mut plain;
         loop {
             plain = None;
             if let Some(residue) = self.residue.take() {
+                // Mostly the brace a line ended with.
+                plain = skippable(residue.as_str());
                 line = residue;
             } else if !self.sequences.is_empty() && self.sequences.len() > self.multiline_seq_depth
             {
@@ -332,12 +375,13 @@ impl<'a> LineReader<'a> {
             }
             match plain {
                 // Words without braces: nothing more to do.
-                Some(Skippable::Nothing) => {
+                Some(Skippable::Nothing) => return Some(line),
+                Some(Skippable::Closes) => {
                     self.count_braces(&line, out);
                     return Some(line);
                 }
-                // Words then `{`, or a lone `}`: only brace splitting applies.
-                Some(_) => break,
+                // Words then `{`: only brace splitting applies.
+                Some(Skippable::Opens) => break,
                 None => {}
             }
 
@@ -356,7 +400,14 @@ impl<'a> LineReader<'a> {
             break;
         }
 
-        self.split_at_brace(&mut line);
+        let brace = match plain {
+            // A plain line that opens a block has one brace: its last byte.
+            Some(Skippable::Opens) => line.len().checked_sub(1),
+            _ => first_brace(line.as_str()),
+        };
+        if let Some(at) = brace {
+            self.split_at_brace(&mut line, at);
+        }
         line.trim_end_blanks();
         self.count_braces(&line, out);
         Some(line)
@@ -364,6 +415,10 @@ impl<'a> LineReader<'a> {
 
     /// Counts the block a logical line opens or closes.
     fn count_braces(&mut self, line: &MappedText, out: &mut Reporter) {
+        // Only a brace alone counts: a line of one byte.
+        if line.len() != 1 {
+            return;
+        }
         match line.as_str() {
             "{" => self.block_depth += 1,
             "}" => {
@@ -463,31 +518,10 @@ impl<'a> LineReader<'a> {
         }
     }
 
-    /// Cuts the line before its first `{` or `}` outside double quotes; what follows is read as
+    /// Cuts the line before its brace at `at` (see [`first_brace`]); what follows is read as
     /// the next line. A line starting with a brace keeps just the brace.
-    fn split_at_brace(&mut self, line: &mut MappedText) {
+    fn split_at_brace(&mut self, line: &mut MappedText, at: usize) {
         let text = line.as_str();
-        let bytes = text.as_bytes();
-        let mut found = None;
-        if matches!(bytes.first(), Some(b'{' | b'}')) {
-            found = Some(0);
-        } else {
-            let mut i = 0;
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'{' | b'}' => {
-                        found = Some(i);
-                        break;
-                    }
-                    b'"' => match text[i + 1..].find('"') {
-                        Some(close) => i += close + 2,
-                        None => break,
-                    },
-                    _ => i += 1,
-                }
-            }
-        }
-        let Some(at) = found else { return };
         let skip = if at == 0 {
             1 + (text[1..].len() - text[1..].trim_start_matches([' ', '\t']).len())
         } else {
@@ -500,6 +534,20 @@ impl<'a> LineReader<'a> {
             line.truncate(at + skip);
         }
     }
+}
+
+/// Where a line is cut: before its first `{` or `}` outside double quotes.
+fn first_brace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'}' => return Some(i),
+            b'"' => i += text[i + 1..].find('"')? + 2,
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Counts the brace a skipped line opens or closes (`block_depth`: the reader's count of open
@@ -524,28 +572,22 @@ fn pass(block_depth: &mut i64, effect: Skippable, depth: &mut i32) -> bool {
 }
 
 /// A line of a file read by the parent process, without a copy of its text.
-fn raw_line(sources: &SourceMap, position: LinePosition) -> MappedText {
-    let index = (position.line as usize).saturating_sub(1);
-    match sources.file(position.file) {
-        Some(file) => MappedText::from_shared(
-            file.text(),
-            file.line_range(index).unwrap_or_default(),
-            position,
-        ),
-        None => MappedText::from_line("", position),
+fn raw_line(sources: &SourceMap, raw: &RawLine) -> MappedText {
+    match sources.file(raw.position.file) {
+        Some(file) => MappedText::from_shared(file.text(), raw.range.clone(), raw.position),
+        None => MappedText::from_line("", raw.position),
     }
 }
 
-/// `text` without its leading and trailing blanks (space, tab).
-fn trim_blanks(text: &str) -> &str {
-    let rest = &text[leading_blanks(text)..];
-    let end = rest.len()
-        - rest
+/// `text` without its trailing blanks (space, tab).
+pub(super) fn trim_end_blanks(text: &str) -> &str {
+    let end = text.len()
+        - text
             .bytes()
             .rev()
             .take_while(|b| matches!(b, b' ' | b'\t'))
             .count();
-    &rest[..end]
+    &text[..end]
 }
 
 /// What a line means to a block skipped by counting braces, if no lexical rule changes it.
@@ -583,11 +625,21 @@ static BYTE_CLASS: [ByteClass; 256] = {
 };
 
 /// How many blanks (spaces and tabs) `text` starts with. Both are single bytes: a byte loop,
-/// not a search through a set of characters.
-fn leading_blanks(text: &str) -> usize {
-    text.bytes()
-        .take_while(|b| matches!(b, b' ' | b'\t'))
+/// not a search through a set of characters. Indentation is a good part of a configuration's
+/// bytes, so spaces are passed over eight at a time first.
+pub(super) fn leading_blanks(text: &str) -> usize {
+    const EIGHT_SPACES: &[u8; 8] = b"        ";
+    let bytes = text.as_bytes();
+    let spaces = bytes
+        .chunks_exact(EIGHT_SPACES.len())
+        .take_while(|chunk| chunk == EIGHT_SPACES)
         .count()
+        * EIGHT_SPACES.len();
+    spaces
+        + bytes[spaces..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count()
 }
 
 /// How a line without its leading and trailing blanks reads in a skipped block; `None` when
@@ -633,7 +685,7 @@ mod tests {
                 file: FileId(0),
                 line: i as u32 + 1,
             };
-            copy.push(MappedText::from_line(l, position), 0, skippable(l));
+            copy.push(MappedText::from_line(l, position), skippable(l));
         }
         let mut out = Reporter::new(Process::Vrrp);
         let mut reader = LineReader::new(
@@ -696,6 +748,16 @@ mod tests {
         // `$i` must be followed by a blank, `,`, `)` or the end: keepalived leaves `$i/24` alone.
         let (lines, _) = lines_of("~SEQ(i,1,1) 10.0.0.$i/24", "vm");
         assert_eq!(lines, vec!["10.0.0.$i/24"]);
+    }
+
+    #[test]
+    fn leading_blanks_are_counted_in_runs_of_spaces_and_tabs() {
+        assert_eq!(leading_blanks(""), 0);
+        assert_eq!(leading_blanks("key"), 0);
+        assert_eq!(leading_blanks("        "), 8);
+        assert_eq!(leading_blanks("            key"), 12);
+        assert_eq!(leading_blanks("    \t   \tkey "), 9);
+        assert_eq!(leading_blanks("\t\t                 x"), 19);
     }
 
     #[test]

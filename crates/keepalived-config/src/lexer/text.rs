@@ -256,6 +256,21 @@ impl MappedText {
 
     /// The span of the bytes `range` of this text on the original line.
     pub fn span(&self, range: Range<usize>) -> Span {
+        // Text as written (nearly all): its bytes are where the shift puts them. This runs
+        // for every word read.
+        if let (Offsets::Shifted(shift), Ok(start), Ok(end)) = (
+            &self.offsets,
+            u32::try_from(range.start),
+            u32::try_from(range.end),
+        ) {
+            if start < end && range.end <= self.len() {
+                return Span {
+                    position: self.position,
+                    start: shift.saturating_add(start),
+                    len: end - start,
+                };
+            }
+        }
         let start = self.offset_of(range.start);
         let end = if range.end > range.start {
             self.offset_of(range.end - 1) + 1
@@ -395,6 +410,23 @@ mod tests {
                 len: 1
             }
         );
+    }
+
+    #[test]
+    fn spans_of_text_as_written_are_those_of_its_offset_table() {
+        let mut shifted = MappedText::from_line("  abc de", pos());
+        shifted.trim_start_blanks();
+        // The same text and offsets, as a table.
+        let mut table = shifted.clone();
+        table.push_str("xy");
+        table.truncate(shifted.len());
+        assert!(matches!(shifted.offsets, Offsets::Shifted(2)));
+        assert!(matches!(table.offsets, Offsets::Table(_)));
+        for start in 0..=shifted.len() {
+            for end in start..=shifted.len() + 1 {
+                assert_eq!(shifted.span(start..end), table.span(start..end));
+            }
+        }
     }
 
     #[test]

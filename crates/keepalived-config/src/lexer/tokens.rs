@@ -45,10 +45,16 @@ impl Word {
         Word(WordRepr::Owned(s.into()))
     }
 
-    /// The bytes `range` of `all` (on character boundaries).
+    /// The bytes `range` of `all`, which must be on character boundaries: the splitter cuts
+    /// at ASCII separators, so this is not checked again for every word (a word cut elsewhere
+    /// would read as empty, see [`Word::as_str`]).
     fn shared(all: &Rc<String>, range: Range<usize>) -> Self {
+        debug_assert!(
+            all.get(range.clone()).is_some(),
+            "a word inside a character"
+        );
         match (u32::try_from(range.start), u32::try_from(range.end)) {
-            (Ok(start), Ok(end)) if all.get(range.clone()).is_some() => Word(WordRepr::Shared {
+            (Ok(start), Ok(end)) => Word(WordRepr::Shared {
                 all: Rc::clone(all),
                 start,
                 end,
