@@ -1349,8 +1349,6 @@ impl Daemon {
         }
     }
 
-    /// An attempt ended: the schedule decides whether the checker's standing changed; the pool
-    /// whether the real server and the quorum did; the kernel gets the difference.
     /// keepalived's `… success to … url(…)` line for a URL an HTTP check passed while the checker
     /// is down (`http_handle_response`).
     fn log_passed_url(&self, index: usize, url: &PassedUrl) {
@@ -1369,6 +1367,9 @@ impl Daemon {
         );
     }
 
+    /// An attempt ended: the schedule decides whether the checker's standing changed; the pool
+    /// whether the real server and the quorum did; the kernel gets the difference. Under
+    /// `log_all_failures` a failed attempt has its line first.
     fn finish(&mut self, index: usize, verdict: Verdict, weight: Option<i64>, now: Instant) {
         let checker = &mut self.checkers[index];
         let (service, real_server, position) =

@@ -186,12 +186,10 @@ impl NetlinkSocket {
     /// Takes the datagrams already queued, without waiting.
     pub(crate) fn receive_queued(&mut self) -> io::Result<Datagrams<'_>> {
         match self.receive_with(MsgFlags::MSG_DONTWAIT) {
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                self.lengths.clear();
-                Ok(self.datagrams())
-            }
-            Err(error) => Err(error),
             Ok(()) => Ok(self.datagrams()),
+            // Nothing queued: no datagrams (the receive cleared the lengths first).
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(self.datagrams()),
+            Err(error) => Err(error),
         }
     }
 
