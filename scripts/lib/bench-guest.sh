@@ -74,6 +74,22 @@ timed() {
   fi
 }
 
+# timed_in_namespace INPUT OUTPUT COMMAND...: `timed` for a command run in the bench's namespace, with
+# the clock read in there, right around the command: neither tool is charged with `ip netns exec`.
+timed_in_namespace() {
+  local input=$1 output=$2 times status start end
+  shift 2
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  times=$("${IN_NAMESPACE[@]}" bash -c 'start=$EPOCHREALTIME; "${@:4}" <"$1" >"$2" 2>"$3"; status=$?
+    end=$EPOCHREALTIME; echo "$status ${start/./} ${end/./}"' _ "$input" "$output" "$WORK/stderr" "$@")
+  read -r status start end <<<"$times"
+  US=$((${end:-0} - ${start:-0}))
+  if [ "${status:-1}" -ne 0 ] || [ -s "$WORK/stderr" ]; then
+    broken "\`$*\` exited with status ${status:-unknown}"
+    return 1
+  fi
+}
+
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # The reference's median time of each operation measured, for the library's comparisons.
@@ -81,11 +97,11 @@ declare -A REFERENCE_MEDIANS=()
 
 # measure OPERATION PREPARE INPUT ARGS...: REPS runs of "$REF/ARGS" and of "$OURS/ARGS", alternating
 # so that both see the same conditions; PREPARE runs before each (untimed). With PREPARE
-# fresh_namespace, the runs are in that namespace (through `ip netns exec`, for both tools).
+# fresh_namespace, the runs are in that namespace, timed inside it (timed_in_namespace).
 measure() {
   local operation=$1 prepare=$2 input=$3 rep tool
-  local -a prefix=()
-  [ "$prepare" = fresh_namespace ] && prefix=("${IN_NAMESPACE[@]}")
+  local timer=timed
+  [ "$prepare" = fresh_namespace ] && timer=timed_in_namespace
   shift 3
   local -a ref_us=() ours_us=() base_us=()
   for ((rep = 1; rep <= REPS; rep++)); do
@@ -94,7 +110,7 @@ measure() {
       local dir=$REF
       [ "$tool" = ours ] && dir=$OURS
       [ "$tool" = base ] && dir=$BASE
-      timed "$input" /dev/null "${prefix[@]}" "$dir/$1" "${@:2}" || return 1
+      $timer "$input" /dev/null "$dir/$1" "${@:2}" || return 1
       case $tool in
         ref) ref_us+=("$US") ;;
         ours) ours_us+=("$US") ;;

@@ -135,18 +135,20 @@ pub fn parse_service_address(text: &str, protocol: PortProtocol) -> Option<Parse
 /// Text with at most one `:` is never IPv6, and `inet_aton` reads four decimal parts without
 /// leading zeros (which would make them octal) as the four bytes they say.
 fn plain_ipv4_service_address(text: &str, protocol: PortProtocol) -> Option<Option<ParsedAddress>> {
-    let (host, port) = match text.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (text, None),
-    };
-    let address = plain_dotted_quad(host)?;
-    let port = match port {
-        Some(port) if port.contains(':') => return None,
-        Some(port) => match parse_port(port, protocol) {
-            Some(port) => Some(port),
-            None => return Some(None),
-        },
-        None => None,
+    let (address, used) = plain_dotted_quad_prefix(text.as_bytes())?;
+    let port = match text.get(used..) {
+        Some("") => None,
+        Some(rest) => {
+            let port = rest.strip_prefix(':')?;
+            if port.contains(':') {
+                return None;
+            }
+            match parse_port(port, protocol) {
+                Some(port) => Some(port),
+                None => return Some(None),
+            }
+        }
+        None => return None,
     };
     Some(Some(ParsedAddress {
         address: IpAddr::V4(address),
@@ -154,24 +156,40 @@ fn plain_ipv4_service_address(text: &str, protocol: PortProtocol) -> Option<Opti
     }))
 }
 
-/// Four decimal numbers of at most 255 without leading zeros, separated by dots.
-fn plain_dotted_quad(text: &str) -> Option<Ipv4Addr> {
+/// Four decimal numbers of at most 255 without leading zeros, separated by dots, at the start of
+/// `bytes`, and how many bytes they took; one pass over the bytes, as a restore reads tens of
+/// thousands of addresses.
+fn plain_dotted_quad_prefix(bytes: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
-    let mut parts = text.split('.');
-    for octet in &mut octets {
-        let part = parts.next()?.as_bytes();
-        let plain = matches!(part.len(), 1..=3)
-            && part.iter().all(u8::is_ascii_digit)
-            && (part.len() == 1 || part[0] != b'0');
-        if !plain {
+    let mut at = 0;
+    for (index, octet) in octets.iter_mut().enumerate() {
+        if index > 0 {
+            if bytes.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+        let digits = bytes
+            .get(at..)?
+            .iter()
+            .take(3)
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
+        let part = bytes.get(at..at + digits)?;
+        if digits == 0 || (digits > 1 && part.first() == Some(&b'0')) {
             return None;
         }
         let value = part
             .iter()
             .fold(0u32, |value, digit| value * 10 + u32::from(digit - b'0'));
         *octet = u8::try_from(value).ok()?;
+        at += digits;
     }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+    // A fourth part of more than three digits is not plain.
+    if bytes.get(at).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((Ipv4Addr::from(octets), at))
 }
 
 fn parse_port(text: &str, protocol: PortProtocol) -> Option<u16> {
@@ -336,6 +354,12 @@ mod tests {
         assert_eq!(parse("fe80::1%eth0"), None);
     }
 
+    /// A whole text in the plain form.
+    fn plain_dotted_quad(text: &str) -> Option<Ipv4Addr> {
+        plain_dotted_quad_prefix(text.as_bytes())
+            .and_then(|(address, used)| (used == text.len()).then_some(address))
+    }
+
     /// The plain form read without the C library reads as `inet_aton` reads it.
     #[test]
     fn plain_dotted_quads_read_as_inet_aton_reads_them() {
@@ -365,6 +389,27 @@ mod tests {
         assert_eq!(plain_dotted_quad("1.2.3.04"), None);
         assert_eq!(plain_dotted_quad("1.2.3.256"), None);
         assert_eq!(plain_dotted_quad("1.2.3"), None);
+    }
+
+    #[test]
+    fn plain_service_addresses_take_a_port_after_one_colon() {
+        let plain = |text| plain_ipv4_service_address(text, PortProtocol::Tcp);
+        let address = |port| {
+            Some(Some(ParsedAddress {
+                address: IpAddr::V4(Ipv4Addr::new(10, 1, 2, 3)),
+                port,
+            }))
+        };
+        assert_eq!(plain("10.1.2.3"), address(None));
+        assert_eq!(plain("10.1.2.3:80"), address(Some(80)));
+        // A wrong port is a wrong address; two colons, or anything else after the address,
+        // are for the general reading.
+        assert_eq!(plain("10.1.2.3:70000"), Some(None));
+        assert_eq!(plain("10.1.2.3:80:1"), None);
+        assert_eq!(plain("10.1.2.3x"), None);
+        assert_eq!(plain("10.1.2.3456:80"), None);
+        assert_eq!(plain("10.1.2.3.4:80"), None);
+        assert_eq!(plain("10.1.2:80"), None);
     }
 
     #[test]
