@@ -329,20 +329,23 @@ impl<R: BufRead> RuleReader<R> {
     /// The words just read, as text; words that are not UTF-8 are converted as
     /// `String::from_utf8_lossy` converts them.
     fn words(&mut self) -> Vec<&str> {
-        let bytes = &self.bytes;
-        let words: Result<Vec<&str>, _> = self
-            .bounds
-            .iter()
-            .map(|bound| std::str::from_utf8(&bytes[bound.clone()]))
-            .collect();
-        if let Ok(words) = words {
-            return words;
+        // The line's words are checked as one text: a word ends at an ASCII separator, so each
+        // is a slice of it, unless MAX_WORD cut one inside a character.
+        if let Ok(text) = std::str::from_utf8(&self.bytes) {
+            let words: Option<Vec<&str>> = self
+                .bounds
+                .iter()
+                .map(|bound| text.get(bound.clone()))
+                .collect();
+            if let Some(words) = words {
+                return words;
+            }
         }
         self.lossy.clear();
         for bound in &mut self.bounds {
             let start = self.lossy.len();
             self.lossy
-                .push_str(&String::from_utf8_lossy(&bytes[bound.clone()]));
+                .push_str(&String::from_utf8_lossy(&self.bytes[bound.clone()]));
             *bound = start..self.lossy.len();
         }
         self.bounds

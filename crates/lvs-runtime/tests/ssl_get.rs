@@ -147,6 +147,17 @@ fn check(urls: Vec<UrlCheck>) -> HttpCheck {
 
 /// Runs an SSL_GET of 127.0.0.1:`port` to its verdict as the daemon's loop does.
 fn ssl_get(port: u16, check: HttpCheck, ssl: Option<&SslContext>, timeout: Duration) -> Verdict {
+    ssl_get_url(port, check, 0, ssl, timeout)
+}
+
+/// [`ssl_get`] of the check's URL `url` (its index).
+fn ssl_get_url(
+    port: u16,
+    check: HttpCheck,
+    url: usize,
+    ssl: Option<&SslContext>,
+    timeout: Duration,
+) -> Verdict {
     let tls = client_config(ssl).expect("client configuration");
     let (exchange, warnings) = HttpExchange::new(check, None, None, Some(tls));
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -161,7 +172,7 @@ fn ssl_get(port: u16, check: HttpCheck, ssl: Option<&SslContext>, timeout: Durat
         timeout,
         Instant::now(),
     ) {
-        Ok(probe) => probe,
+        Ok(probe) => probe.for_url(url),
         Err(e) => return Verdict::failed(AttemptFailure::Unreachable, e),
     };
     loop {
@@ -253,12 +264,15 @@ fn a_bad_status_or_digest_fails() {
 }
 
 #[test]
-fn every_url_is_fetched_on_its_own_connection() {
+fn each_url_is_fetched_by_an_attempt_of_its_own() {
     let (port, server) = tls_server(vec![OK, OK], false, Close::Notify);
-    assert_eq!(
-        ssl_get(port, check(vec![url("/one"), url("/two")]), None, SECONDS),
-        Verdict::Success
-    );
+    let urls = check(vec![url("/one"), url("/two")]);
+    for index in 0..2 {
+        assert_eq!(
+            ssl_get_url(port, urls.clone(), index, None, SECONDS),
+            Verdict::Success
+        );
+    }
     let seen = server.join().expect("server");
     assert!(seen[0].request.starts_with("GET /one "));
     assert!(seen[1].request.starts_with("GET /two "));
