@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use crate::error::Operation;
-use crate::message::IpvsMessage;
+use crate::message::{IpvsMessage, Request};
 use crate::model::{DaemonState, Destination, Service, ServiceKey, SyncDaemon, Timeouts};
 
 /// One change to the IPVS table, timeouts or sync daemons.
@@ -75,30 +75,35 @@ impl Change {
         }
     }
 
-    /// The request, encoded as ipvsadm encodes it.
-    pub fn to_message(&self) -> IpvsMessage {
+    /// The request, written as ipvsadm writes it.
+    pub fn request(&self) -> Request<'_> {
         match self {
-            Change::AddService(service) => IpvsMessage::new_service(service),
-            Change::UpdateService(service) => IpvsMessage::set_service(service),
-            Change::DeleteService(key) => IpvsMessage::del_service(key),
+            Change::AddService(service) => Request::NewService(service),
+            Change::UpdateService(service) => Request::SetService(service),
+            Change::DeleteService(key) => Request::DelService(key),
             Change::AddDestination {
                 service,
                 destination,
-            } => IpvsMessage::new_dest(service, destination),
+            } => Request::NewDest(service, destination),
             Change::UpdateDestination {
                 service,
                 destination,
-            } => IpvsMessage::set_dest(service, destination),
+            } => Request::SetDest(service, destination),
             Change::DeleteDestination {
                 service,
                 address,
                 port,
-            } => IpvsMessage::del_dest(service, &Destination::new(*address, *port)),
-            Change::Zero(service) => IpvsMessage::zero(service.as_ref()),
-            Change::Flush => IpvsMessage::flush(),
-            Change::SetTimeouts(timeouts) => IpvsMessage::set_timeouts(timeouts),
-            Change::StartDaemon(daemon) => IpvsMessage::new_daemon(daemon),
-            Change::StopDaemon { state, sync_id } => IpvsMessage::del_daemon(*state, *sync_id),
+            } => Request::DelDest(service, *address, *port),
+            Change::Zero(service) => Request::Zero(service.as_ref()),
+            Change::Flush => Request::Flush,
+            Change::SetTimeouts(timeouts) => Request::SetTimeouts(timeouts),
+            Change::StartDaemon(daemon) => Request::NewDaemon(daemon),
+            Change::StopDaemon { state, sync_id } => Request::DelDaemon(*state, *sync_id),
         }
+    }
+
+    /// The request as a typed message.
+    pub fn to_message(&self) -> IpvsMessage {
+        self.request().to_message()
     }
 }

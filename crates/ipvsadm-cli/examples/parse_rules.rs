@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ipvs::Change;
-use ipvs::message::encode_request;
 use ipvsadm_cli::args::{self, Parsed, Source};
 use ipvsadm_cli::restore::RuleReader;
 use ipvsadm_cli::run::to_change;
@@ -32,14 +31,9 @@ fn encode(changes: &[Change], sequence: &mut u32) -> usize {
     let mut bytes = Vec::with_capacity(changes.len() * 168);
     for change in changes {
         *sequence += 1;
-        encode_request(
-            &change.to_message(),
-            30,
-            NLM_F_REQUEST,
-            *sequence,
-            0,
-            &mut bytes,
-        );
+        change
+            .request()
+            .encode(30, NLM_F_REQUEST, *sequence, 0, &mut bytes);
     }
     bytes.len()
 }

@@ -29,7 +29,7 @@ impl Client {
             .map(|change| {
                 let sequence = self.next_sequence();
                 let start = bytes.len();
-                self.encode_ipvs(&change.to_message(), NLM_F_REQUEST, sequence, &mut bytes);
+                self.encode_ipvs(change.request(), NLM_F_REQUEST, sequence, &mut bytes);
                 Request {
                     sequence,
                     bytes: start..bytes.len(),

@@ -14,7 +14,7 @@ use super::Client;
 use super::incoming::{Incoming, Refusal, messages};
 use super::socket::{NetlinkSocket, Slots};
 use crate::error::{Error, KernelError, Operation, Result};
-use crate::message::{IpvsMessage, encode_request};
+use crate::message::{IpvsMessage, Request};
 
 /// How many times a dump is restarted when the kernel flags it inconsistent.
 const DUMP_ATTEMPTS: u32 = 5;
@@ -69,13 +69,12 @@ impl Client {
     /// Appends one IPVS request, for the main socket, to `bytes`.
     pub(crate) fn encode_ipvs(
         &self,
-        message: &IpvsMessage,
+        request: Request<'_>,
         flags: u16,
         sequence: u32,
         bytes: &mut Vec<u8>,
     ) {
-        encode_request(
-            message,
+        request.encode(
             self.family_id,
             flags,
             sequence,
@@ -144,10 +143,10 @@ impl Client {
     pub(crate) fn ipvs_exchange(
         &mut self,
         operation: Operation,
-        message: IpvsMessage,
+        request: Request<'_>,
         expect: Expect,
     ) -> Result<Vec<IpvsMessage>> {
-        self.ipvs_exchange_on(Channel::Main, operation, message, expect, Ok)
+        self.ipvs_exchange_on(Channel::Main, operation, request, expect, Ok)
     }
 
     /// [`Client::ipvs_exchange`] on the socket of `channel`, turning each reply into a `T`
@@ -156,7 +155,7 @@ impl Client {
         &mut self,
         channel: Channel,
         operation: Operation,
-        message: IpvsMessage,
+        request: Request<'_>,
         expect: Expect,
         mut convert: impl FnMut(IpvsMessage) -> Result<T>,
     ) -> Result<Vec<T>> {
@@ -169,7 +168,7 @@ impl Client {
                 family,
                 expect,
                 |flags, sequence, port_id, bytes| {
-                    encode_request(&message, family, flags, sequence, port_id, bytes)
+                    request.encode(family, flags, sequence, port_id, bytes)
                 },
                 |payload| {
                     items.push(convert(decode_ipvs(operation, family, payload)?)?);

@@ -17,7 +17,7 @@ pub(crate) use socket::{NetlinkSocket, Slots};
 
 use crate::change::Change;
 use crate::error::{Error, Operation, Result};
-use crate::message::{FAMILY_NAME, IpvsMessage};
+use crate::message::{FAMILY_NAME, IpvsMessage, Request};
 use crate::model::{DaemonState, Destination, Info, Service, ServiceKey, SyncDaemon, Timeouts};
 use crate::table::VirtualService;
 use netlink_packet_core::DecodeError;
@@ -88,7 +88,7 @@ impl Client {
 
     /// The IPVS version and connection table size.
     pub fn info(&mut self) -> Result<Info> {
-        let reply = self.single_reply(Operation::GetInfo, IpvsMessage::get_info())?;
+        let reply = self.single_reply(Operation::GetInfo, Request::GetInfo)?;
         reply.to_info().map_err(|source| Error::Decode {
             operation: Operation::GetInfo,
             source,
@@ -101,7 +101,7 @@ impl Client {
         self.ipvs_exchange_on(
             Channel::Main,
             operation,
-            IpvsMessage::get_services(),
+            Request::GetServices,
             Expect::Dump,
             |reply| {
                 reply
@@ -114,7 +114,7 @@ impl Client {
     /// One service; a missing one is a kernel error with `ESRCH`.
     pub fn service(&mut self, key: &ServiceKey) -> Result<Service> {
         let operation = Operation::GetService;
-        let reply = self.single_reply(operation, IpvsMessage::get_service(key))?;
+        let reply = self.single_reply(operation, Request::GetService(key))?;
         reply
             .to_service()
             .map_err(|source| Error::Decode { operation, source })
@@ -124,7 +124,7 @@ impl Client {
     /// an empty list for a service that does not exist.
     pub fn destinations(&mut self, service: &ServiceKey) -> Result<Vec<Destination>> {
         let operation = Operation::GetDestinations;
-        let message = IpvsMessage::get_dests(service);
+        let message = Request::GetDests(service);
         self.ipvs_exchange_on(
             Channel::Destinations,
             operation,
@@ -155,7 +155,7 @@ impl Client {
     /// The connection timeouts.
     pub fn timeouts(&mut self) -> Result<Timeouts> {
         Ok(self
-            .single_reply(Operation::GetTimeouts, IpvsMessage::get_timeouts())?
+            .single_reply(Operation::GetTimeouts, Request::GetTimeouts)?
             .to_timeouts())
     }
 
@@ -165,7 +165,7 @@ impl Client {
         self.ipvs_exchange_on(
             Channel::Main,
             operation,
-            IpvsMessage::get_daemons(),
+            Request::GetDaemons,
             Expect::Dump,
             |reply| {
                 reply
@@ -182,17 +182,17 @@ impl Client {
         operation: Operation,
         message: IpvsMessage,
     ) -> Result<Vec<IpvsMessage>> {
-        self.ipvs_exchange(operation, message, Expect::Reply)
+        self.ipvs_exchange(operation, Request::Message(&message), Expect::Reply)
     }
 
     /// Sends any IPVS request as a dump (`NLM_F_DUMP`) and returns every entry.
     pub fn dump(&mut self, operation: Operation, message: IpvsMessage) -> Result<Vec<IpvsMessage>> {
-        self.ipvs_exchange(operation, message, Expect::Dump)
+        self.ipvs_exchange(operation, Request::Message(&message), Expect::Dump)
     }
 
     /// Applies one change and waits for the kernel's acknowledgement.
     pub fn apply(&mut self, change: &Change) -> Result<()> {
-        self.ipvs_exchange(change.operation(), change.to_message(), Expect::Reply)
+        self.ipvs_exchange(change.operation(), change.request(), Expect::Reply)
             .map(drop)
     }
 
@@ -275,8 +275,8 @@ impl Client {
     }
 
     /// A request answered by exactly one reply before its acknowledgement.
-    fn single_reply(&mut self, operation: Operation, message: IpvsMessage) -> Result<IpvsMessage> {
-        self.ipvs_exchange(operation, message, Expect::Reply)?
+    fn single_reply(&mut self, operation: Operation, request: Request<'_>) -> Result<IpvsMessage> {
+        self.ipvs_exchange(operation, request, Expect::Reply)?
             .into_iter()
             .next()
             .ok_or_else(|| Error::Decode {

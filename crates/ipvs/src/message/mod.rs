@@ -5,13 +5,15 @@
 //! [`IpvsMessage`] is the genl payload; wrap it in
 //! [`GenlMessage`](netlink_packet_generic::GenlMessage) and
 //! [`NetlinkMessage`](netlink_packet_core::NetlinkMessage) to put it on the wire. The
-//! constructors in `request` encode each command exactly as ipvsadm 1.31 (libipvs) does; the
-//! accessors in `reply` turn the kernel's answers into [`crate::model`] types.
+//! requests ([`Request`]) are written straight into the datagram, each command exactly as
+//! ipvsadm 1.31 (libipvs) writes it; the accessors in `reply` turn the kernel's answers into
+//! [`crate::model`] types.
 
 pub mod attribute;
 mod command;
 mod reply;
 mod request;
+mod write;
 
 use netlink_packet_core::{
     DecodeError, Emitable, ErrorContext, NetlinkHeader, ParseableParametrized,
@@ -20,6 +22,7 @@ use netlink_packet_generic::{GenlFamily, GenlHeader};
 
 pub use attribute::CommandAttribute;
 pub use command::Command;
+pub use request::Request;
 
 /// The generic-netlink family name of IPVS.
 pub const FAMILY_NAME: &str = "IPVS";
@@ -72,7 +75,13 @@ impl Emitable for IpvsMessage {
 
 impl ParseableParametrized<[u8], GenlHeader> for IpvsMessage {
     fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
-        let command = Command::from_raw(header.cmd);
+        IpvsMessage::parse_attributes(Command::from_raw(header.cmd), buf)
+    }
+}
+
+impl IpvsMessage {
+    /// A message of `command` with the attributes in `buf`.
+    fn parse_attributes(command: Command, buf: &[u8]) -> Result<Self, DecodeError> {
         let attributes = attribute::parse_attributes(buf, |nla| {
             CommandAttribute::parse_with_param(&nla, command)
         })
@@ -84,17 +93,17 @@ impl ParseableParametrized<[u8], GenlHeader> for IpvsMessage {
     }
 }
 
-/// Appends `message` to `bytes` as one netlink request of the IPVS family `family_id`, from
-/// the socket of `port_id`: the bytes netlink-packet-core's `NetlinkMessage` of a
-/// `GenlMessage` writes, without measuring every attribute beforehand, which made most of the
-/// cost of encoding a batch.
-pub fn encode_request(
-    message: &IpvsMessage,
+/// Appends one netlink request of the IPVS family `family_id`, from the socket of `port_id`,
+/// with `command` and the attributes `write_attributes` appends: the bytes netlink-packet-core's
+/// `NetlinkMessage` of a `GenlMessage` writes, without measuring the attributes beforehand.
+fn encode_message(
+    command: Command,
     family_id: u16,
     flags: u16,
     sequence: u32,
     port_id: u32,
     bytes: &mut Vec<u8>,
+    write_attributes: impl FnOnce(&mut Vec<u8>),
 ) {
     let mut header = NetlinkHeader::default();
     header.message_type = family_id;
@@ -102,14 +111,14 @@ pub fn encode_request(
     header.sequence_number = sequence;
     header.port_number = port_id;
     let genl = GenlHeader {
-        cmd: message.command.to_raw(),
+        cmd: command.to_raw(),
         version: GENL_VERSION,
     };
     let start = bytes.len();
     let genl_start = start + header.buffer_len();
     let attributes = genl_start + genl.buffer_len();
     bytes.resize(attributes, 0);
-    attribute::append_all(&message.attributes, bytes);
+    write_attributes(bytes);
 
     header.length = u32::try_from(bytes.len() - start).unwrap_or(u32::MAX);
     if let Some(headers) = bytes.get_mut(start..attributes) {

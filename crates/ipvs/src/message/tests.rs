@@ -15,7 +15,7 @@ use super::attribute::{
     destination_from_attributes, destination_to_attributes, info_from_attributes,
     service_from_attributes, service_to_attributes, stats_from_attributes, stats_to_attributes,
 };
-use super::{Command, CommandAttribute, IpvsMessage, encode_request};
+use super::{Command, CommandAttribute, IpvsMessage, Request};
 use crate::model::{
     AddressFamily, DaemonState, Destination, ForwardingMethod, Info, Netmask, Protocol, Service,
     ServiceFlags, ServiceKey, Stats, SyncDaemon, Timeouts, Tunnel, TunnelFlags, TunnelType,
@@ -103,26 +103,19 @@ fn generic_request(message: &IpvsMessage) -> Vec<u8> {
     bytes
 }
 
-/// The message as a whole netlink request written by [`encode_request`] after other bytes (as
-/// in a batch); they must be netlink-packet-core's.
-fn written_request(message: &IpvsMessage) -> Vec<u8> {
+/// The request as a whole netlink request written by [`Request::encode`] after other bytes (as
+/// in a batch); they must be netlink-packet-core's for its typed message.
+fn written_request(request: Request<'_>) -> Vec<u8> {
     let mut batch = vec![0xaa; 12];
-    encode_request(
-        message,
-        FAMILY,
-        NLM_F_REQUEST | NLM_F_ACK,
-        42,
-        4242,
-        &mut batch,
-    );
+    request.encode(FAMILY, NLM_F_REQUEST | NLM_F_ACK, 42, 4242, &mut batch);
     let bytes = batch.split_off(12);
-    assert_eq!(bytes, generic_request(message), "{message:?}");
+    assert_eq!(bytes, generic_request(&request.to_message()), "{request:?}");
     bytes
 }
 
-/// The message as a whole netlink request ([`written_request`]), and back.
-fn through_the_wire(message: &IpvsMessage) -> IpvsMessage {
-    let bytes = written_request(message);
+/// The request as a whole netlink request ([`written_request`]), and back.
+fn through_the_wire(request: Request<'_>) -> IpvsMessage {
+    let bytes = written_request(request);
     assert_eq!(bytes.len() % 4, 0, "messages are 4-byte aligned");
     match NetlinkMessage::<GenlMessage<IpvsMessage>>::deserialize(&bytes)
         .expect("decodes")
@@ -139,40 +132,45 @@ fn through_the_wire(message: &IpvsMessage) -> IpvsMessage {
 #[test]
 fn every_request_round_trips() {
     let key = ServiceKey::tcp(Ipv4Addr::new(10, 0, 0, 1).into(), 80);
+    let timeouts = Timeouts {
+        tcp: 900,
+        tcp_fin: 0,
+        udp: u32::MAX,
+    };
+    let (services, destinations, daemons) =
+        (sample_services(), sample_destinations(), sample_daemons());
     let mut requests = vec![
-        IpvsMessage::get_services(),
-        IpvsMessage::get_daemons(),
-        IpvsMessage::get_timeouts(),
-        IpvsMessage::get_info(),
-        IpvsMessage::zero(None),
-        IpvsMessage::zero(Some(&key)),
-        IpvsMessage::flush(),
-        IpvsMessage::set_timeouts(&Timeouts {
-            tcp: 900,
-            tcp_fin: 0,
-            udp: u32::MAX,
-        }),
-        IpvsMessage::del_daemon(DaemonState::Backup, 3),
+        Request::GetServices,
+        Request::GetDaemons,
+        Request::GetTimeouts,
+        Request::GetInfo,
+        Request::Zero(None),
+        Request::Zero(Some(&key)),
+        Request::Flush,
+        Request::SetTimeouts(&timeouts),
+        Request::DelDaemon(DaemonState::Backup, 3),
     ];
-    for service in sample_services() {
+    for service in &services {
         requests.extend([
-            IpvsMessage::new_service(&service),
-            IpvsMessage::set_service(&service),
-            IpvsMessage::del_service(&service.key),
-            IpvsMessage::get_service(&service.key),
-            IpvsMessage::get_dests(&service.key),
+            Request::NewService(service),
+            Request::SetService(service),
+            Request::DelService(&service.key),
+            Request::GetService(&service.key),
+            Request::GetDests(&service.key),
         ]);
-        for destination in sample_destinations() {
+        for destination in &destinations {
             requests.extend([
-                IpvsMessage::new_dest(&service.key, &destination),
-                IpvsMessage::set_dest(&service.key, &destination),
-                IpvsMessage::del_dest(&service.key, &destination),
+                Request::NewDest(&service.key, destination),
+                Request::SetDest(&service.key, destination),
+                Request::DelDest(&service.key, destination.address, destination.port),
             ]);
         }
     }
-    requests.extend(sample_daemons().iter().map(IpvsMessage::new_daemon));
-    for request in &requests {
-        assert_eq!(&through_the_wire(request), request);
+    requests.extend(daemons.iter().map(Request::NewDaemon));
+    for request in requests {
+        let message = request.to_message();
+        assert_eq!(message.command, request.command());
+        assert_eq!(through_the_wire(request), message);
     }
 }
 
@@ -216,7 +214,7 @@ fn destinations_round_trip_with_the_kernels_counters() {
             Command::NewDest,
             vec![CommandAttribute::Destination(attributes)],
         );
-        let read = through_the_wire(&message)
+        let read = through_the_wire(Request::Message(&message))
             .to_destination(AddressFamily::Ipv4)
             .expect("decodes");
         assert_eq!(
@@ -246,9 +244,10 @@ fn a_destination_without_a_family_takes_the_services() {
 #[test]
 fn daemons_round_trip() {
     for daemon in sample_daemons() {
-        let message = IpvsMessage::new_daemon(&daemon);
         assert_eq!(
-            through_the_wire(&message).to_daemon().expect("decodes"),
+            through_the_wire(Request::NewDaemon(&daemon))
+                .to_daemon()
+                .expect("decodes"),
             daemon
         );
         assert_eq!(
@@ -266,7 +265,7 @@ fn timeouts_and_info_round_trip() {
         udp: 3,
     };
     assert_eq!(
-        through_the_wire(&IpvsMessage::set_timeouts(&timeouts)).to_timeouts(),
+        through_the_wire(Request::SetTimeouts(&timeouts)).to_timeouts(),
         timeouts
     );
 
@@ -278,7 +277,7 @@ fn timeouts_and_info_round_trip() {
             CommandAttribute::Info(InfoAttribute::ConnectionTableSize(4096)),
         ],
     );
-    let decoded = through_the_wire(&reply);
+    let decoded = through_the_wire(Request::Message(&reply));
     assert_eq!(decoded, reply);
     assert_eq!(
         decoded.to_info().expect("info"),
@@ -348,7 +347,7 @@ fn unknown_attributes_survive() {
             CommandAttribute::Other(unknown(7)),
         ],
     );
-    let decoded = through_the_wire(&message);
+    let decoded = through_the_wire(Request::Message(&message));
     assert_eq!(decoded, message);
     // And the known parts still read; the statistics nest held only an unknown counter.
     let expected = Service {
@@ -361,7 +360,7 @@ fn unknown_attributes_survive() {
         Command::GetInfo,
         vec![CommandAttribute::Info(InfoAttribute::Other(unknown(3)))],
     );
-    assert_eq!(through_the_wire(&info), info);
+    assert_eq!(through_the_wire(Request::Message(&info)), info);
 }
 
 fn parse_service_attribute(
@@ -414,14 +413,15 @@ fn incomplete_objects_are_errors() {
     );
     assert!(daemon_from_attributes(&[DaemonAttribute::Interface("eth0".into())]).is_err());
     assert!(info_from_attributes(&[InfoAttribute::Version(1)]).is_err());
-    assert!(IpvsMessage::get_info().to_info().is_err());
-    assert!(IpvsMessage::flush().to_service().is_err());
+    assert!(Request::GetInfo.to_message().to_info().is_err());
+    assert!(Request::Flush.to_message().to_service().is_err());
     assert!(
-        IpvsMessage::flush()
+        Request::Flush
+            .to_message()
             .to_destination(AddressFamily::Ipv4)
             .is_err()
     );
-    assert!(IpvsMessage::flush().to_daemon().is_err());
+    assert!(Request::Flush.to_message().to_daemon().is_err());
 }
 
 #[test]
@@ -495,9 +495,9 @@ fn attributes_are_written_as_netlink_packet_core_writes_them() {
         ],
     )];
     for service in sample_services() {
-        messages.push(IpvsMessage::new_service(&service));
+        messages.push(Request::NewService(&service).to_message());
         for destination in sample_destinations() {
-            messages.push(IpvsMessage::new_dest(&service.key, &destination));
+            messages.push(Request::NewDest(&service.key, &destination).to_message());
         }
     }
     for message in &messages {
@@ -509,6 +509,6 @@ fn attributes_are_written_as_netlink_packet_core_writes_them() {
         generic.emit(&mut theirs);
         assert_eq!(ours, theirs, "{message:?}");
         // The whole request, appended: the same attributes after the same headers.
-        written_request(message);
+        written_request(Request::Message(message));
     }
 }

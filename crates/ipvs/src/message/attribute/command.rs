@@ -9,12 +9,12 @@ use super::{
 };
 use crate::message::Command;
 
-const IPVS_CMD_ATTR_SERVICE: u16 = 1;
-const IPVS_CMD_ATTR_DEST: u16 = 2;
-const IPVS_CMD_ATTR_DAEMON: u16 = 3;
-const IPVS_CMD_ATTR_TIMEOUT_TCP: u16 = 4;
-const IPVS_CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
-const IPVS_CMD_ATTR_TIMEOUT_UDP: u16 = 6;
+pub(crate) const IPVS_CMD_ATTR_SERVICE: u16 = 1;
+pub(crate) const IPVS_CMD_ATTR_DEST: u16 = 2;
+pub(crate) const IPVS_CMD_ATTR_DAEMON: u16 = 3;
+pub(crate) const IPVS_CMD_ATTR_TIMEOUT_TCP: u16 = 4;
+pub(crate) const IPVS_CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
+pub(crate) const IPVS_CMD_ATTR_TIMEOUT_UDP: u16 = 6;
 
 /// A top-level attribute of an IPVS message (`IPVS_CMD_ATTR_*`, or `IPVS_INFO_ATTR_*` in the
 /// info reply).

@@ -4,8 +4,9 @@ use netlink_packet_core::{DecodeError, DefaultNla, Nla, NlaBuffer, Parseable};
 
 use super::{
     AppendNla, parse_array, parse_string, parse_u8, parse_u16, parse_u32, put, put_string,
-    string_len, unknown,
+    read_back, string_len, unknown,
 };
+use crate::message::write::AttributeWriter;
 use crate::model::{DaemonState, SyncDaemon};
 
 const IPVS_DAEMON_ATTR_STATE: u16 = 1;
@@ -112,23 +113,31 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DaemonAttribut
     }
 }
 
-/// The attributes of a daemon in libipvs's order: state, interface, sync id, then only the
-/// optional settings that are given (maximum length, port, TTL, group).
+/// Writes a daemon's attributes in libipvs's order: state, interface, sync id, then the
+/// optional maximum length, port, TTL and group.
+pub(crate) fn write_daemon(writer: &mut AttributeWriter<'_>, daemon: &SyncDaemon) {
+    writer.u32(IPVS_DAEMON_ATTR_STATE, daemon.state.to_raw());
+    writer.string(IPVS_DAEMON_ATTR_MCAST_IFN, &daemon.interface);
+    writer.u32(IPVS_DAEMON_ATTR_SYNC_ID, daemon.sync_id);
+    if let Some(length) = daemon.max_length {
+        writer.u16(IPVS_DAEMON_ATTR_SYNC_MAXLEN, length);
+    }
+    if let Some(port) = daemon.port {
+        writer.u16(IPVS_DAEMON_ATTR_MCAST_PORT, port);
+    }
+    if let Some(ttl) = daemon.ttl {
+        writer.u8(IPVS_DAEMON_ATTR_MCAST_TTL, ttl);
+    }
+    match daemon.group {
+        Some(IpAddr::V4(group)) => writer.bytes(IPVS_DAEMON_ATTR_MCAST_GROUP, group.octets()),
+        Some(IpAddr::V6(group)) => writer.bytes(IPVS_DAEMON_ATTR_MCAST_GROUP6, group.octets()),
+        None => {}
+    }
+}
+
+/// The attributes [`write_daemon`] writes.
 pub fn daemon_to_attributes(daemon: &SyncDaemon) -> Vec<DaemonAttribute> {
-    use DaemonAttribute as Attr;
-    let mut attributes = vec![
-        Attr::State(daemon.state.to_raw()),
-        Attr::Interface(daemon.interface.clone()),
-        Attr::SyncId(daemon.sync_id),
-    ];
-    attributes.extend(daemon.max_length.map(Attr::SyncMaxLength));
-    attributes.extend(daemon.port.map(Attr::Port));
-    attributes.extend(daemon.ttl.map(Attr::Ttl));
-    attributes.extend(daemon.group.map(|group| match group {
-        IpAddr::V4(group) => Attr::Group(group),
-        IpAddr::V6(group) => Attr::Group6(group),
-    }));
-    attributes
+    read_back(|writer| write_daemon(writer, daemon))
 }
 
 /// Reads a daemon from its nest; the state is required.

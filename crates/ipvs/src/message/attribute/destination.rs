@@ -5,8 +5,9 @@ use netlink_packet_core::{
 use super::{
     AppendNla, InetAddress, StatsAttribute, address_family, append_leaf, append_nest, emit_nested,
     inet_address, ip_address, nested_len, parse_array, parse_be16, parse_nested, parse_u8,
-    parse_u16, parse_u32, put, stats_from_attributes, unknown,
+    parse_u16, parse_u32, put, read_back, stats_from_attributes, unknown,
 };
+use crate::message::write::AttributeWriter;
 use crate::model::{self, Destination, ForwardingMethod, TunnelFlags, TunnelType};
 
 const IPVS_DEST_ATTR_ADDR: u16 = 1;
@@ -182,23 +183,28 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for DestinationAtt
     }
 }
 
-/// The attributes of a destination in libipvs's order: family, address, port, forwarding
+/// Writes the attributes of a destination in libipvs's order: family, address, port, forwarding
 /// method, weight, tunnel type, port and flags, upper and lower thresholds. Counters are
 /// never sent.
+pub(crate) fn write_destination(writer: &mut AttributeWriter<'_>, destination: &Destination) {
+    writer.u16(IPVS_DEST_ATTR_ADDR_FAMILY, destination.family().to_raw());
+    writer.bytes(IPVS_DEST_ATTR_ADDR, inet_address(&destination.address));
+    writer.be16(IPVS_DEST_ATTR_PORT, destination.port);
+    writer.u32(
+        IPVS_DEST_ATTR_FWD_METHOD,
+        destination.forwarding.to_raw() & FWD_MASK,
+    );
+    writer.u32(IPVS_DEST_ATTR_WEIGHT, destination.weight as u32);
+    writer.u8(IPVS_DEST_ATTR_TUN_TYPE, destination.tunnel.kind.to_raw());
+    writer.be16(IPVS_DEST_ATTR_TUN_PORT, destination.tunnel.port);
+    writer.u16(IPVS_DEST_ATTR_TUN_FLAGS, destination.tunnel.flags.bits());
+    writer.u32(IPVS_DEST_ATTR_U_THRESH, destination.upper_threshold);
+    writer.u32(IPVS_DEST_ATTR_L_THRESH, destination.lower_threshold);
+}
+
+/// The attributes [`write_destination`] writes.
 pub fn destination_to_attributes(destination: &Destination) -> Vec<DestinationAttribute> {
-    use DestinationAttribute as Attr;
-    vec![
-        Attr::AddressFamily(destination.family().to_raw()),
-        Attr::Address(inet_address(&destination.address)),
-        Attr::Port(destination.port),
-        Attr::ForwardingMethod(destination.forwarding.to_raw() & FWD_MASK),
-        Attr::Weight(destination.weight as u32),
-        Attr::TunnelType(destination.tunnel.kind.to_raw()),
-        Attr::TunnelPort(destination.tunnel.port),
-        Attr::TunnelFlags(destination.tunnel.flags.bits()),
-        Attr::UpperThreshold(destination.upper_threshold),
-        Attr::LowerThreshold(destination.lower_threshold),
-    ]
+    read_back(|writer| write_destination(writer, destination))
 }
 
 /// Reads a destination from its nest. The address and port are required; kernels older than

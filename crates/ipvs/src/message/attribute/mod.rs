@@ -9,7 +9,13 @@ mod service;
 mod stats;
 
 pub use command::CommandAttribute;
+pub(crate) use command::{
+    IPVS_CMD_ATTR_DAEMON, IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE, IPVS_CMD_ATTR_TIMEOUT_TCP,
+    IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, IPVS_CMD_ATTR_TIMEOUT_UDP,
+};
+pub(crate) use daemon::write_daemon;
 pub use daemon::{DaemonAttribute, daemon_from_attributes, daemon_to_attributes};
+pub(crate) use destination::write_destination;
 pub use destination::{
     DestinationAttribute, destination_from_attributes, destination_to_attributes,
 };
@@ -18,6 +24,7 @@ pub use service::{
     FlagsAndMask, ServiceAttribute, service_from_attributes, service_key_to_attributes,
     service_to_attributes,
 };
+pub(crate) use service::{write_service, write_service_key};
 pub use stats::{Counter, StatsAttribute, StatsWidth, stats_from_attributes, stats_to_attributes};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -27,6 +34,7 @@ use netlink_packet_core::{
     NLA_TYPE_MASK, Nla, NlaBuffer, NlasIterator, Parseable, nla_align,
 };
 
+use crate::message::write::AttributeWriter;
 use crate::model::AddressFamily;
 
 /// An attribute this library does not know, kept whole for the `Other` variants.
@@ -50,6 +58,21 @@ where
     T: for<'a> Parseable<NlaBuffer<&'a [u8]>>,
 {
     parse_attributes(payload, |nla| T::parse(&nla))
+}
+
+/// The typed attributes `write` writes: requests are written directly
+/// ([`crate::message::write`]), and their typed form is read back from those bytes, so that
+/// the two cannot differ.
+fn read_back<T>(write: impl FnOnce(&mut AttributeWriter<'_>)) -> Vec<T>
+where
+    T: for<'a> Parseable<NlaBuffer<&'a [u8]>>,
+{
+    let mut bytes = Vec::new();
+    write(&mut AttributeWriter::new(&mut bytes));
+    let attributes = parse_nested(&bytes);
+    // The writer writes only attributes the parser reads back (tests check every request).
+    debug_assert!(attributes.is_ok(), "written attributes read back");
+    attributes.unwrap_or_default()
 }
 
 /// Parses attributes written one after the other (a nest's value, or a message's
@@ -122,7 +145,7 @@ fn write_header(header: &mut [u8], kind: u16, value_len: usize) {
 
 /// An attribute that can append itself to a growing buffer: the bytes [`emit_nested`] writes,
 /// but a nest's length is written once its children are, instead of being summed from their
-/// lengths beforehand. This is how requests are encoded (see [`crate::message::encode_request`]).
+/// lengths beforehand. This is how a typed message is sent ([`crate::message::Request::Message`]).
 pub(crate) trait AppendNla: Nla {
     /// Appends the attribute, header and padded value. Nests override this to append their
     /// children one by one.

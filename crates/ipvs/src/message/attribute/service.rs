@@ -7,8 +7,9 @@ use netlink_packet_core::{
 use super::{
     AppendNla, InetAddress, StatsAttribute, address_family, append_leaf, append_nest, emit_nested,
     inet_address, ip_address, nested_len, parse_array, parse_be16, parse_nested, parse_string,
-    parse_u16, parse_u32, put, put_string, stats_from_attributes, string_len, unknown,
+    parse_u16, parse_u32, put, put_string, read_back, stats_from_attributes, string_len, unknown,
 };
+use crate::message::write::AttributeWriter;
 use crate::model::{self, Service, ServiceFlags, ServiceKey};
 
 const IPVS_SVC_ATTR_AF: u16 = 1;
@@ -163,47 +164,48 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for ServiceAttribu
     }
 }
 
-/// The attributes that identify a service, as libipvs sends them to look one up (the
+/// Writes the attributes that identify a service, as libipvs sends them to look one up (the
 /// destination dump): family, then fwmark or protocol, address and port.
-pub fn service_key_to_attributes(key: &ServiceKey) -> Vec<ServiceAttribute> {
-    // Room for a whole service's attributes, which start with these.
-    let mut attributes = Vec::with_capacity(SERVICE_ATTRIBUTES);
-    attributes.push(ServiceAttribute::AddressFamily(key.family().to_raw()));
+pub(crate) fn write_service_key(writer: &mut AttributeWriter<'_>, key: &ServiceKey) {
+    writer.u16(IPVS_SVC_ATTR_AF, key.family().to_raw());
     match key {
-        ServiceKey::Fwmark { mark, .. } => attributes.push(ServiceAttribute::Fwmark(*mark)),
+        ServiceKey::Fwmark { mark, .. } => writer.u32(IPVS_SVC_ATTR_FWMARK, *mark),
         ServiceKey::Address {
             protocol,
             address,
             port,
-        } => attributes.extend([
-            ServiceAttribute::Protocol(protocol.to_raw()),
-            ServiceAttribute::Address(inet_address(address)),
-            ServiceAttribute::Port(*port),
-        ]),
+        } => {
+            writer.u16(IPVS_SVC_ATTR_PROTOCOL, protocol.to_raw());
+            writer.bytes(IPVS_SVC_ATTR_ADDR, inet_address(address));
+            writer.be16(IPVS_SVC_ATTR_PORT, *port);
+        }
     }
-    attributes
 }
 
-/// The most attributes [`service_to_attributes`] gives.
-const SERVICE_ATTRIBUTES: usize = 9;
-
-/// Every attribute of a service, in libipvs's order: the key, scheduler, persistence engine
-/// (only if set), flags with a full mask, timeout, netmask. Statistics are never sent.
-pub fn service_to_attributes(service: &Service) -> Vec<ServiceAttribute> {
-    let mut attributes = service_key_to_attributes(&service.key);
-    attributes.push(ServiceAttribute::SchedulerName(service.scheduler.clone()));
+/// Writes every attribute of a service, in libipvs's order: the key, scheduler, persistence
+/// engine (only if set), flags with a full mask, timeout, netmask. Statistics are never sent.
+pub(crate) fn write_service(writer: &mut AttributeWriter<'_>, service: &Service) {
+    write_service_key(writer, &service.key);
+    writer.string(IPVS_SVC_ATTR_SCHED_NAME, &service.scheduler);
     if let Some(engine) = &service.persistence_engine {
-        attributes.push(ServiceAttribute::PersistenceEngine(engine.clone()));
+        writer.string(IPVS_SVC_ATTR_PE_NAME, engine);
     }
-    attributes.extend([
-        ServiceAttribute::Flags(FlagsAndMask {
-            flags: service.flags.bits(),
-            mask: u32::MAX,
-        }),
-        ServiceAttribute::Timeout(service.timeout),
-        ServiceAttribute::Netmask(netmask_to_raw(service.netmask)),
-    ]);
-    attributes
+    // struct ip_vs_flags: the flags, then the mask of those that count (all of them).
+    let mut flags = [0xff; 8];
+    flags[..4].copy_from_slice(&service.flags.bits().to_ne_bytes());
+    writer.bytes(IPVS_SVC_ATTR_FLAGS, flags);
+    writer.u32(IPVS_SVC_ATTR_TIMEOUT, service.timeout);
+    writer.bytes(IPVS_SVC_ATTR_NETMASK, netmask_to_raw(service.netmask));
+}
+
+/// The attributes [`write_service_key`] writes.
+pub fn service_key_to_attributes(key: &ServiceKey) -> Vec<ServiceAttribute> {
+    read_back(|writer| write_service_key(writer, key))
+}
+
+/// The attributes [`write_service`] writes.
+pub fn service_to_attributes(service: &Service) -> Vec<ServiceAttribute> {
+    read_back(|writer| write_service(writer, service))
 }
 
 /// Reads a service from its nest. The family and either a fwmark or protocol, address and
