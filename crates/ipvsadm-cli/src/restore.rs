@@ -331,13 +331,16 @@ impl<R: BufRead> RuleReader<R> {
     fn words(&mut self) -> Vec<&str> {
         // The line's words are checked as one text: a word ends at an ASCII separator, so each
         // is a slice of it, unless MAX_WORD cut one inside a character.
+        // The vector is sized first: collecting through an `Option` would grow it word by word.
         if let Ok(text) = std::str::from_utf8(&self.bytes) {
-            let words: Option<Vec<&str>> = self
-                .bounds
-                .iter()
-                .map(|bound| text.get(bound.clone()))
-                .collect();
-            if let Some(words) = words {
+            let mut words = Vec::with_capacity(self.bounds.len());
+            for bound in &self.bounds {
+                match text.get(bound.clone()) {
+                    Some(word) => words.push(word),
+                    None => break,
+                }
+            }
+            if words.len() == self.bounds.len() {
                 return words;
             }
         }

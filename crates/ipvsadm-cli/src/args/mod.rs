@@ -19,7 +19,7 @@ use ipvs::model::{
 use crate::output::Format;
 use crate::text;
 use popt::{PoptError, Scanner};
-use table::{Cmd, OPTIONS, Opt, OptSet, Tag};
+use table::{Cmd, OPTION_TABLE, Opt, OptSet, Tag};
 use values::{McastGroupError, PortProtocol};
 
 /// The longest persistence timeout and protocol timeout ipvsadm accepts: 31 days.
@@ -266,7 +266,7 @@ impl From<Exit> for Stop {
 
 /// `parse_options`: the command first, then every option in order.
 fn parse_options<S: AsRef<str>>(program: &str, words: &[S]) -> Result<Entry, Stop> {
-    let mut scanner = Scanner::new(OPTIONS, words);
+    let mut scanner = Scanner::new(&OPTION_TABLE, words);
     let first = match scanner.next_option() {
         Some(Ok(found)) => found,
         None | Some(Err(_)) => return Err(Exit::try_help(program).into()),

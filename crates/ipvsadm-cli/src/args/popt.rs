@@ -35,6 +35,43 @@ pub struct OptionSpec<T> {
     pub tag: T,
 }
 
+/// An option table with its short letters indexed: a rule file has several short options on
+/// each of its lines, and each was found by walking the table.
+pub struct OptionTable<T: 'static> {
+    specs: &'static [OptionSpec<T>],
+    /// For each ASCII letter, 1 + the index of the first entry with that short letter, or 0.
+    by_letter: [u8; 128],
+}
+
+impl<T> OptionTable<T> {
+    /// Indexes `specs` (at most 255 entries; the first entry with a letter wins, as in popt).
+    pub const fn new(specs: &'static [OptionSpec<T>]) -> Self {
+        assert!(specs.len() < 256, "an option table has at most 255 entries");
+        let mut by_letter = [0; 128];
+        let mut index = 0;
+        while index < specs.len() {
+            if let Some(letter) = specs[index].short {
+                if letter < 128 && by_letter[letter as usize] == 0 {
+                    by_letter[letter as usize] = index as u8 + 1;
+                }
+            }
+            index += 1;
+        }
+        OptionTable { specs, by_letter }
+    }
+
+    /// The entries, in order.
+    pub fn specs(&self) -> &'static [OptionSpec<T>] {
+        self.specs
+    }
+
+    /// The first entry with short letter `letter`.
+    fn short(&self, letter: u8) -> Option<&'static OptionSpec<T>> {
+        let index = usize::from(*self.by_letter.get(usize::from(letter))?);
+        self.specs.get(index.checked_sub(1)?)
+    }
+}
+
 /// popt's errors, with popt's wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PoptError {
@@ -67,8 +104,8 @@ pub struct Found<'a, T> {
 }
 
 /// Walks the words of a command line (without the program name) the way `poptGetNextOpt` does.
-pub struct Scanner<'a, T, S> {
-    table: &'a [OptionSpec<T>],
+pub struct Scanner<'a, T: 'static, S> {
+    table: &'a OptionTable<T>,
     words: &'a [S],
     /// Index of the next word to read.
     next: usize,
@@ -81,7 +118,7 @@ pub struct Scanner<'a, T, S> {
 
 impl<'a, T: Copy, S: AsRef<str>> Scanner<'a, T, S> {
     /// A scanner over `words` (the arguments after the program name).
-    pub fn new(table: &'a [OptionSpec<T>], words: &'a [S]) -> Self {
+    pub fn new(table: &'a OptionTable<T>, words: &'a [S]) -> Self {
         Scanner {
             table,
             words,
@@ -125,6 +162,7 @@ impl<'a, T: Copy, S: AsRef<str>> Scanner<'a, T, S> {
         };
         let spec = self
             .table
+            .specs()
             .iter()
             .find(|spec| spec.long == name)
             .ok_or(PoptError::UnknownOption)?;
@@ -152,11 +190,7 @@ impl<'a, T: Copy, S: AsRef<str>> Scanner<'a, T, S> {
         let text: &'a str = self.words[word_index].as_ref();
         let word = text.as_bytes();
         let letter = word[offset];
-        let spec = self
-            .table
-            .iter()
-            .find(|spec| spec.short == Some(letter))
-            .ok_or(PoptError::UnknownOption)?;
+        let spec = self.table.short(letter).ok_or(PoptError::UnknownOption)?;
         let rest = &word[offset + 1..];
         match spec.arg {
             ArgKind::None => {
@@ -238,7 +272,7 @@ mod tests {
         Persistent,
     }
 
-    const TABLE: &[OptionSpec<Tag>] = &[
+    static TABLE: OptionTable<Tag> = OptionTable::new(&[
         OptionSpec {
             long: "list",
             short: Some(b'L'),
@@ -263,7 +297,7 @@ mod tests {
             arg: ArgKind::Optional,
             tag: Tag::Persistent,
         },
-    ];
+    ]);
 
     fn words(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_owned).collect()
@@ -273,7 +307,7 @@ mod tests {
 
     fn scan(line: &str) -> (Vec<Scanned>, Vec<String>) {
         let words = words(line);
-        let mut scanner = Scanner::new(TABLE, &words);
+        let mut scanner = Scanner::new(&TABLE, &words);
         let mut found = Vec::new();
         while let Some(item) = scanner.next_option() {
             let stop = item.is_err();
@@ -373,10 +407,44 @@ mod tests {
     #[test]
     fn blamed_word_is_the_last_word_read() {
         let words = words("-L -Lq");
-        let mut scanner = Scanner::new(TABLE, &words);
+        let mut scanner = Scanner::new(&TABLE, &words);
         assert!(scanner.next_option().is_some_and(|r| r.is_ok()));
         assert!(scanner.next_option().is_some_and(|r| r.is_ok()));
         assert_eq!(scanner.next_option(), Some(Err(PoptError::UnknownOption)));
         assert_eq!(scanner.last_word(), "-Lq");
+    }
+
+    #[test]
+    fn a_letter_finds_the_first_entry_that_has_it() {
+        static DOUBLED: OptionTable<Tag> = OptionTable::new(&[
+            OptionSpec {
+                long: "numeric",
+                short: Some(b'n'),
+                arg: ArgKind::None,
+                tag: Tag::Numeric,
+            },
+            OptionSpec {
+                long: "list",
+                short: Some(b'n'),
+                arg: ArgKind::None,
+                tag: Tag::List,
+            },
+            OptionSpec {
+                long: "persistent",
+                short: None,
+                arg: ArgKind::Optional,
+                tag: Tag::Persistent,
+            },
+        ]);
+        for table in [&TABLE, &DOUBLED] {
+            for letter in 0..=u8::MAX {
+                let walked = table.specs().iter().find(|spec| spec.short == Some(letter));
+                assert_eq!(
+                    table.short(letter).map(|spec| spec.tag),
+                    walked.map(|spec| spec.tag),
+                    "{letter}"
+                );
+            }
+        }
     }
 }

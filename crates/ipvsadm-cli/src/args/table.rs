@@ -1,7 +1,7 @@
 //! ipvsadm's command and option tables: names used in messages, and which options each command
 //! requires, allows or forbids (`commands_v_options`).
 
-use super::popt::{ArgKind, OptionSpec};
+use super::popt::{ArgKind, OptionSpec, OptionTable};
 
 /// The commands, in ipvsadm's order (their index selects a row of the legality table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,24 @@ pub enum Cmd {
 }
 
 impl Cmd {
+    /// Every command, in order.
+    const ALL: [Cmd; 14] = [
+        Cmd::AddService,
+        Cmd::EditService,
+        Cmd::DeleteService,
+        Cmd::Flush,
+        Cmd::List,
+        Cmd::AddServer,
+        Cmd::DeleteServer,
+        Cmd::EditServer,
+        Cmd::SetTimeouts,
+        Cmd::StartDaemon,
+        Cmd::StopDaemon,
+        Cmd::Restore,
+        Cmd::Save,
+        Cmd::Zero,
+    ];
+
     /// The name ipvsadm's messages use (`cmdnames`).
     pub fn name(self) -> &'static str {
         match self {
@@ -45,7 +63,7 @@ impl Cmd {
 
     /// This command's row of `commands_v_options`, one rule per [`Opt`] in index order:
     /// `+` required, `x` illegal, `1` at most one of the `1` options, ` ` optional.
-    fn rules(self) -> &'static [u8; Opt::COUNT] {
+    const fn rules(self) -> &'static [u8; Opt::COUNT] {
         //                              -n -c svc-s -p -M -r fwd-w -x -y mc to dm st rt th pc so si ex op pe -b gr po tt sz ti ty tp nc cs rc
         match self {
             Cmd::AddService | Cmd::EditService => b"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
@@ -63,13 +81,23 @@ impl Cmd {
 
     /// `generic_opt_check`: the first violation of this command's row, in option order.
     pub fn check_options(self, given: OptSet) -> Result<(), String> {
+        // Most lines break no rule: the row's masks say so at once, and only a violation walks
+        // the row for the message of the first one.
+        if ROWS[self as usize].allows(given) {
+            return Ok(());
+        }
+        self.first_violation(given).map_or(Ok(()), Err)
+    }
+
+    /// The message for the first of this command's rules, in option order, that `given` breaks.
+    fn first_violation(self, given: OptSet) -> Option<String> {
         let rules = self.rules();
         let mut first_exclusive: Option<Opt> = None;
         for opt in Opt::ALL {
             let rule = rules[opt as usize];
             if !given.contains(opt) {
                 if rule == b'+' {
-                    return Err(format!(
+                    return Some(format!(
                         "You need to supply the '{}' option for the '{}' command",
                         opt.name(),
                         self.name()
@@ -78,7 +106,7 @@ impl Cmd {
                 continue;
             }
             if rule == b'x' {
-                return Err(format!(
+                return Some(format!(
                     "Illegal '{}' option with the '{}' command",
                     opt.name(),
                     self.name()
@@ -88,7 +116,7 @@ impl Cmd {
                 match first_exclusive {
                     None => first_exclusive = Some(opt),
                     Some(first) => {
-                        return Err(format!(
+                        return Some(format!(
                             "The option '{}' conflicts with the '{}' option in the '{}' command",
                             opt.name(),
                             first.name(),
@@ -98,9 +126,61 @@ impl Cmd {
                 }
             }
         }
-        Ok(())
+        None
     }
 }
+
+/// A row of the legality table as sets of options.
+#[derive(Clone, Copy)]
+struct Row {
+    required: u64,
+    illegal: u64,
+    exclusive: u64,
+}
+
+impl Row {
+    const fn of(rules: &[u8; Opt::COUNT]) -> Row {
+        let mut row = Row {
+            required: 0,
+            illegal: 0,
+            exclusive: 0,
+        };
+        let mut index = 0;
+        while index < Opt::COUNT {
+            let bit = 1 << index;
+            match rules[index] {
+                b'+' => row.required |= bit,
+                b'x' => row.illegal |= bit,
+                b'1' => row.exclusive |= bit,
+                _ => {}
+            }
+            index += 1;
+        }
+        row
+    }
+
+    /// Whether `given` breaks none of the row's rules.
+    fn allows(&self, given: OptSet) -> bool {
+        given.0 & self.illegal == 0
+            && given.0 & self.required == self.required
+            && (given.0 & self.exclusive).count_ones() <= 1
+    }
+}
+
+/// Each command's row, by the command's index.
+static ROWS: [Row; Cmd::ALL.len()] = {
+    let mut rows = [Row {
+        required: 0,
+        illegal: 0,
+        exclusive: 0,
+    }; Cmd::ALL.len()];
+    let mut index = 0;
+    while index < Cmd::ALL.len() {
+        rows[index] = Row::of(Cmd::ALL[index].rules());
+        index += 1;
+    }
+    rows
+};
 
 /// The options that the legality table and the "multiple ... options" check know, in ipvsadm's
 /// order (`OPTC_*`).
@@ -308,6 +388,9 @@ const fn spec(long: &'static str, short: Option<u8>, arg: ArgKind, tag: Tag) -> 
     }
 }
 
+/// [`OPTIONS`] indexed for the scanner.
+pub static OPTION_TABLE: OptionTable<Tag> = OptionTable::new(OPTIONS);
+
 /// ipvsadm's popt option table, in its order (the first match wins).
 pub const OPTIONS: &[OptionSpec<Tag>] = &[
     spec(
@@ -469,6 +552,35 @@ mod tests {
             Cmd::Flush,
         ] {
             assert!(cmd.rules().iter().all(|r| b"+x1 ".contains(r)), "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn the_rows_masks_agree_with_the_walk_of_the_row() {
+        for (index, cmd) in Cmd::ALL.into_iter().enumerate() {
+            assert_eq!(cmd as usize, index);
+            // Every set of up to two options, then sets drawn at random.
+            let mut sets: Vec<u64> = vec![0];
+            for a in 0..Opt::COUNT {
+                for b in a..Opt::COUNT {
+                    sets.push(1 << a | 1 << b);
+                }
+            }
+            let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+            for _ in 0..20_000 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                sets.push(state & state.rotate_left(17) & ((1 << Opt::COUNT) - 1));
+            }
+            for bits in sets {
+                let given = OptSet(bits);
+                assert_eq!(
+                    ROWS[index].allows(given),
+                    cmd.first_violation(given).is_none(),
+                    "{cmd:?} {bits:#x}"
+                );
+            }
         }
     }
 
