@@ -368,6 +368,29 @@ fn the_ssl_block_gives_the_client_certificate() {
 }
 
 #[test]
+fn an_encrypted_key_is_read_with_the_password() {
+    // PKCS#8 with PBES2 (OpenSSL 3's form) and the older form with DEK-Info.
+    for key in ["client-encrypted.key", "client-sec1-aes128.key"] {
+        let (port, server) = tls_server(vec![OK], true, Close::Notify);
+        let ssl = SslContext {
+            certificate: Some(testdata("client.pem")),
+            key: Some(testdata(key)),
+            ca: None,
+            password: Some("secret".into()),
+        };
+        assert_eq!(
+            ssl_get(port, check(vec![url("/")]), Some(&ssl), SECONDS),
+            Verdict::Success,
+            "{key}"
+        );
+        assert!(
+            server.join().expect("server")[0].client_certificate,
+            "{key}"
+        );
+    }
+}
+
+#[test]
 fn an_ssl_block_that_cannot_be_read_is_an_error() {
     let missing = SslContext {
         certificate: Some(testdata("nothere.pem")),
@@ -378,14 +401,19 @@ fn an_ssl_block_that_cannot_be_read_is_an_error() {
         client_config(Some(&missing)),
         Err(TlsSetupError::Certificate { .. })
     ));
-    let encrypted = SslContext {
-        certificate: Some(testdata("client.pem")),
-        key: Some(testdata("client-encrypted.key")),
-        password: Some("secret".into()),
-        ..SslContext::default()
-    };
-    let error = client_config(Some(&encrypted)).expect_err("encrypted key");
-    assert!(error.to_string().contains("encrypted"), "{error}");
+    // An encrypted key without its password.
+    for password in [None, Some("wrong".to_owned())] {
+        let encrypted = SslContext {
+            certificate: Some(testdata("client.pem")),
+            key: Some(testdata("client-encrypted.key")),
+            password,
+            ..SslContext::default()
+        };
+        assert!(matches!(
+            client_config(Some(&encrypted)),
+            Err(TlsSetupError::Key { .. })
+        ));
+    }
     let not_a_ca = SslContext {
         ca: Some(testdata("client.key")),
         ..SslContext::default()

@@ -1,9 +1,12 @@
 //! The TLS client of `SSL_GET`, set up as keepalived 2.2.7's `build_ssl_ctx` sets up its one
 //! OpenSSL context: the server's certificate is not verified (keepalived never asks OpenSSL to,
 //! with or without `ca`), the `SSL` block's `certificate` and `key` are offered when a server
-//! asks for a client certificate, and no session is resumed (each check is a full handshake).
+//! asks for a client certificate (its key decrypted with `password` when it is encrypted), and no
+//! session is resumed (each check is a full handshake).
 //! The handshake's own signatures are still checked, so the peer must hold the key of the
 //! certificate it shows.
+
+mod key_file;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -63,7 +66,7 @@ pub fn client_config(ssl: Option<&SslContext>) -> Result<Arc<ClientConfig>, TlsS
         None => None,
     };
     let key = match &ssl.key {
-        Some(path) => Some(private_key(path, ssl.password.is_some())?),
+        Some(path) => Some(private_key(path, ssl.password.as_deref())?),
         None => None,
     };
     let mut config = match (chain, key) {
@@ -100,27 +103,18 @@ fn certificates(path: &str) -> Result<Vec<CertificateDer<'static>>, TlsSetupErro
     Ok(chain)
 }
 
-/// The private key of a PEM file: PKCS#8, PKCS#1 (RSA) or SEC1 (EC). Keys encrypted with the
-/// `password` are not read (no PEM decryption here).
-fn private_key(path: &str, has_password: bool) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
-    PrivateKeyDer::from_pem_file(Path::new(path)).map_err(|e| {
-        let encrypted = std::fs::read_to_string(path).is_ok_and(|text| text.contains("ENCRYPTED"));
-        TlsSetupError::Key {
-            path: path.to_owned(),
-            reason: if encrypted {
-                format!(
-                    "encrypted keys are not supported{}",
-                    if has_password {
-                        " (password is ignored)"
-                    } else {
-                        ""
-                    }
-                )
-            } else {
-                e.to_string()
-            },
-        }
-    })
+/// The private key of a PEM file, decrypted with the `SSL` block's `password` when it is encrypted
+/// ([`key_file`]).
+fn private_key(
+    path: &str,
+    password: Option<&str>,
+) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
+    let error = |reason: String| TlsSetupError::Key {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    key_file::private_key(&text, password).map_err(error)
 }
 
 /// Accepts whatever certificate the server shows, as keepalived's `SSL_VERIFY_NONE` context
