@@ -1756,11 +1756,8 @@ impl Daemon {
                 real_server,
                 old,
                 new,
+                alive,
             } => {
-                let alive = self
-                    .pool
-                    .real_server(service, real_server)
-                    .is_some_and(|rs| rs.alive);
                 if let Some((rs_text, _)) = server_names(&self.config, service, real_server) {
                     let active = if alive { "active" } else { "inactive" };
                     info!(

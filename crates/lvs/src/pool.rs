@@ -56,6 +56,9 @@ pub enum PoolEvent {
         old: i32,
         /// The new weight as IPVS gets it.
         new: i32,
+        /// Whether the server was in service when its weight changed: keepalived words the line
+        /// by it, and a check that passes with a new weight changes the weight first.
+        alive: bool,
     },
 }
 
@@ -273,6 +276,7 @@ impl Pool {
                 real_server,
                 old,
                 new,
+                alive: rs.alive,
             });
             if let Some(up) = vs.update_quorum() {
                 events.push(PoolEvent::Quorum {
@@ -431,7 +435,8 @@ mod tests {
                     service: 0,
                     real_server: 0,
                     old: 2,
-                    new: 1
+                    new: 1,
+                    alive: true
                 },
                 PoolEvent::Quorum {
                     service: 0,
@@ -441,6 +446,25 @@ mod tests {
             ]
         );
         assert!(pool.set_weight(0, 0, 1).is_empty());
+    }
+
+    #[test]
+    fn a_weight_change_says_whether_the_server_was_in_service() {
+        let mut pool = pool(&[2], 0, 0);
+        pool.checker_result(0, 0, 0, false);
+        assert!(!pool.services[0].real_servers[0].alive);
+        let events = pool.set_weight(0, 0, 5);
+        assert!(
+            matches!(
+                events[0],
+                PoolEvent::Weight {
+                    alive: false,
+                    new: 5,
+                    ..
+                }
+            ),
+            "{events:?}"
+        );
     }
 
     #[test]

@@ -1,0 +1,194 @@
+# SMTP_CHECK, UDP_CHECK, MISC_CHECK (misc_dynamic) and FILE_CHECK with servers that answer, vrrpd -C
+# against keepalived 2.2.7 -C on the same configuration (the NAT topology of lib.sh): rs1 runs an SMTP
+# server (busybox nc and a script: 220, 250 to HELO, 221 to QUIT), rs2 a DHCP server (udhcpd: a UDP
+# socket that answers nothing else, so a check sees no ICMP error while it runs), the director a
+# script whose exit status is read from a file and a track_file. Stages: started, everything failing
+# (servers killed, exit status 1, the file's value changed), everything back (servers started, exit
+# status 7, another value), stopped. After each stage the table (ipvsadm -Sn) and the log lines of
+# the stage (timestamps removed, sorted) must be keepalived's. Left out of the logs, as in lvs-logs:
+# keepalived's parent's own lines, ours' additions, "Startup complete" and the CPU times at the stop.
+# vm-timeout: 600
+. "$SUITES/lib.sh"
+IPVSADM=$REF_IPVSADM
+WORK=/tmp/lvs-checkers
+SCRIPTS=/etc/lvs-checkers
+mkdir -p "$WORK" "$SCRIPTS"
+
+nat_topology || fail topology "the namespaces could not be built"
+
+# The SMTP server's side of one connection.
+cat >"$SCRIPTS/smtp.sh" <<'EOF'
+#!/bin/sh
+printf '220 rs1.test ESMTP\r\n'
+read -r helo
+printf '250 rs1.test\r\n'
+read -r quit
+printf '221 rs1.test\r\n'
+EOF
+# MISC_CHECK: the exit status written in a file.
+cat >"$SCRIPTS/misc.sh" <<EOF
+#!/bin/sh
+exit \$(cat $WORK/misc-status)
+EOF
+chmod 755 "$SCRIPTS/smtp.sh" "$SCRIPTS/misc.sh"
+cat >"$WORK/udhcpd.conf" <<EOF
+interface eth0
+start 10.0.2.100
+end 10.0.2.110
+lease_file $WORK/udhcpd.leases
+pidfile $WORK/udhcpd.pid
+EOF
+: >"$WORK/udhcpd.leases"
+
+cat >"$WORK/lvs.conf" <<EOF
+global_defs {
+  script_user root
+  enable_script_security
+}
+track_file weights {
+  file $WORK/weight
+  weight 2
+}
+virtual_server $VIP 25 {
+  protocol TCP
+  lb_algo rr
+  lb_kind NAT
+  delay_loop 1
+  real_server $RS1 25 {
+    # One retry: busybox nc listens anew after each connection, and a check can fall in between.
+    SMTP_CHECK {
+      connect_timeout 2
+      retry 1
+      delay_before_retry 1
+      helo_name checker.test
+    }
+  }
+}
+virtual_server $VIP 67 {
+  protocol UDP
+  lb_algo rr
+  lb_kind NAT
+  delay_loop 1
+  real_server $RS2 67 {
+    UDP_CHECK {
+      connect_timeout 1
+      retry 0
+    }
+  }
+}
+virtual_server $VIP 8080 {
+  protocol TCP
+  lb_algo wrr
+  lb_kind NAT
+  delay_loop 1
+  real_server $RS1 8080 {
+    weight 10
+    MISC_CHECK {
+      misc_path $SCRIPTS/misc.sh
+      misc_timeout 2
+      misc_dynamic
+    }
+  }
+  real_server $RS2 8080 {
+    weight 10
+    FILE_CHECK {
+      track_file weights
+    }
+  }
+}
+EOF
+
+start_smtp() { in_ns rs1 busybox nc -ll -p 25 -e "$SCRIPTS/smtp.sh" & }
+start_dhcp() { in_ns rs2 busybox udhcpd -f "$WORK/udhcpd.conf" >/dev/null 2>&1 & }
+# stop_in NS NAME: kill NS's processes whose command line holds NAME.
+stop_in() {
+  local pid
+  for pid in $(ip netns pids "$1"); do
+    grep -q "$2" "/proc/$pid/cmdline" 2>/dev/null && kill "$pid"
+  done
+}
+smtp_answers() { in_ns director busybox sh -c "echo QUIT | timeout 3 nc $RS1 25" | grep -q '^220'; }
+
+table() { in_ns director "$IPVSADM" -Sn; }
+has_line() { table | grep -qxF -- "$1"; }
+lacks_line() { ! has_line "$1"; }
+
+# stage LOG NAME WHAT...: a marker, then up to 20 s for WHAT (a wait_until command) and 4 s more
+# for the rest to settle; the table after it goes to the log of tables.
+stage() {
+  local log=$1 name=$2
+  shift 2
+  echo "=== $name" >>"$log"
+  wait_until 20 "$@" || fail "$CURRENT/$name" "not reached: $*" "$(table)"
+  sleep 4
+  { echo "=== $name"; table; } >>"$log.tables"
+}
+
+# run WHICH: the scenario under one daemon; its log in $WORK/WHICH.log with "=== STAGE" lines and
+# the tables in $WORK/WHICH.log.tables.
+run() {
+  CURRENT=$1
+  local log=$WORK/$1.log
+  : >"$log"
+  : >"$log.tables"
+  echo 0 >"$WORK/misc-status"
+  echo 0 >"$WORK/weight"
+  start_smtp
+  start_dhcp
+  wait_until 10 smtp_answers || fail "$1/smtp-server" "the SMTP server does not answer"
+  if [ "$1" = keepalived ]; then
+    ip netns exec director /usr/sbin/keepalived -C -n -l -D -f "$WORK/lvs.conf" -p "$WORK/ka.pid" \
+      -c "$WORK/ka-c.pid" >>"$log" 2>&1 &
+  else
+    ip netns exec director "$LVS_BIN/vrrpd" -C -n -l -D -f "$WORK/lvs.conf" -p "$WORK/our.pid" \
+      -c "$WORK/our-c.pid" >>"$log" 2>&1 &
+  fi
+  DAEMON_PID=$!
+  stage "$log" START has_line "-a -u $VIP:67 -r $RS2:67 -m -w 1"
+
+  stop_in rs1 smtp.sh
+  stop_in rs1 "nc"
+  stop_in rs2 udhcpd
+  echo 1 >"$WORK/misc-status"
+  echo 3 >"$WORK/weight"
+  stage "$log" FAILING lacks_line "-a -t $VIP:25 -r $RS1:25 -m -w 1"
+
+  start_smtp
+  start_dhcp
+  echo 7 >"$WORK/misc-status"
+  echo 1 >"$WORK/weight"
+  stage "$log" BACK has_line "-a -t $VIP:25 -r $RS1:25 -m -w 1"
+
+  echo "=== STOP" >>"$log"
+  stop_daemon
+  stop_in rs1 "nc"
+  stop_in rs2 udhcpd
+  sleep 1
+}
+
+# normalise LOG: each stage's lines without timestamps, sorted, the stage marker first.
+normalise() {
+  sed -E 's/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [0-9]{4}: //' "$1" |
+    sed -E 's/^(Stopped - used) .*/\1/' |
+    grep -vE '^(Starting Keepalived|Starting vrrpd|Running on|Command line|  +|Configuration file|NOTICE: |Starting Healthcheck child process|CPU usage|Stopped Keepalived|Stopped vrrpd|Startup complete|Reload finished: |[A-Z_]+ of \[)' |
+    awk '/^=== / { if (n) print_stage(); print; n = 0; next } { lines[n++] = $0 }
+         END { if (n) print_stage() }
+         function print_stage(  i, cmd) { cmd = "sort"; for (i = 0; i < n; i++) print lines[i] | cmd; close(cmd) }'
+}
+
+run ours
+run keepalived
+
+check_eq same-tables-at-every-stage "$(cat "$WORK/keepalived.log.tables")" "$(cat "$WORK/ours.log.tables")"
+ours=$(normalise "$WORK/ours.log")
+reference=$(normalise "$WORK/keepalived.log")
+if [ "$ours" == "$reference" ]; then
+  pass same-log-lines-at-every-stage
+else
+  fail same-log-lines-at-every-stage "the logs differ" "keepalived's, normalised:" "$reference" \
+    "ours, normalised:" "$ours" "ours:" "$(cat "$WORK/ours.log")" \
+    "keepalived's:" "$(cat "$WORK/keepalived.log")"
+fi
+# The scenario did what it says: each checker went down and came back, in keepalived's run too.
+check smtp-failed-and-came-back grep -qF "SMTP_CHECK" "$WORK/keepalived.log"
+check misc-weight-from-exit-status grep -qxF -- "-a -t $VIP:8080 -r $RS1:8080 -m -w 5" "$WORK/keepalived.log.tables"
