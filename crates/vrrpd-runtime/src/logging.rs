@@ -165,25 +165,38 @@ impl Log for Logger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let message = record.args().to_string();
         // Each line is made whole first and written at once: one system call per line (the file
         // and stderr are unbuffered, and a formatted write makes one per piece), or none in a batch.
         let holding = HOLDING.load(Ordering::SeqCst);
-        if self.console {
-            let line = format!("{}: {message}\n", timestamp("%c", false));
-            match self.held.lock() {
-                Ok(mut held) if holding => held.console.extend_from_slice(line.as_bytes()),
-                _ => {
-                    let _ = std::io::stderr().write_all(line.as_bytes());
+        if self.console || self.file.is_some() {
+            let (second, nanoseconds) = now();
+            STAMPS.with_borrow_mut(|stamps| {
+                stamps.set(second);
+                if self.console {
+                    let mut line = Vec::with_capacity(LINE_CAPACITY);
+                    let _ = writeln!(line, "{}: {}", stamps.console, record.args());
+                    match self.held.lock() {
+                        Ok(mut held) if holding => held.console.extend_from_slice(&line),
+                        _ => {
+                            let _ = std::io::stderr().write_all(&line);
+                        }
+                    }
                 }
-            }
-        }
-        if self.file.is_some() {
-            let line = format!("{}: {message}\n", timestamp("%a %b %d %T", true));
-            match self.held.lock() {
-                Ok(mut held) if holding => held.file.extend_from_slice(line.as_bytes()),
-                _ => self.write_file(line.as_bytes()),
-            }
+                if self.file.is_some() {
+                    let mut line = Vec::with_capacity(LINE_CAPACITY);
+                    let _ = writeln!(
+                        line,
+                        "{}.{nanoseconds:09} {}: {}",
+                        stamps.file,
+                        stamps.year,
+                        record.args()
+                    );
+                    match self.held.lock() {
+                        Ok(mut held) if holding => held.file.extend_from_slice(&line),
+                        _ => self.write_file(&line),
+                    }
+                }
+            });
         }
         if self.syslog {
             let priority = match record.level() {
@@ -192,7 +205,7 @@ impl Log for Logger {
                 Level::Info => libc::LOG_INFO,
                 Level::Debug | Level::Trace => libc::LOG_DEBUG,
             };
-            if let Ok(text) = CString::new(message.replace('\0', "")) {
+            if let Ok(text) = CString::new(record.args().to_string().replace('\0', "")) {
                 // SAFETY: both strings are valid and NUL-terminated; "%s" consumes exactly one argument.
                 unsafe { libc::syslog(priority, c"%s".as_ptr(), text.as_ptr()) };
             }
@@ -230,27 +243,65 @@ impl Logger {
 
 /// Now as a mail's `Date:` header (RFC 2822), as keepalived writes it.
 pub fn mail_date() -> String {
-    timestamp("%a, %d %b %Y %H:%M:%S %z", false)
+    timestamp("%a, %d %b %Y %H:%M:%S %z")
 }
 
-/// The local time formatted by strftime, as keepalived prints it; the log file's form adds nanoseconds and
-/// the year.
-fn timestamp(format: &str, with_nanoseconds_and_year: bool) -> String {
-    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME)
+/// Room for most lines, so that writing one grows its buffer rarely.
+const LINE_CAPACITY: usize = 160;
+
+/// The wall clock: seconds and nanoseconds.
+fn now() -> (libc::time_t, i64) {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME)
         .map(|t| (t.tv_sec(), t.tv_nsec()))
-        .unwrap_or((0, 0));
-    let seconds: libc::time_t = now.0;
+        .unwrap_or((0, 0))
+}
+
+/// The local time of `second`, or `None` when the C library cannot tell it.
+fn local_time(second: libc::time_t) -> Option<libc::tm> {
     // SAFETY: an all-zero `tm` is a valid value for localtime_r to overwrite.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     // SAFETY: both pointers are valid for the duration of the call.
-    if unsafe { libc::localtime_r(&seconds, &mut tm) }.is_null() {
-        return String::new();
+    if unsafe { libc::localtime_r(&second, &mut tm) }.is_null() {
+        return None;
     }
-    let mut text = strftime(format, &tm);
-    if with_nanoseconds_and_year {
-        text.push_str(&format!(".{:09} {}", now.1, strftime("%Y", &tm)));
+    Some(tm)
+}
+
+/// The local time formatted by strftime, as keepalived prints it.
+fn timestamp(format: &str) -> String {
+    local_time(now().0).map_or_else(String::new, |tm| strftime(format, &tm))
+}
+
+/// The parts of a log line's timestamp that change once a second, formatted once for each second:
+/// a reload writes thousands of lines within the same one.
+#[derive(Default)]
+struct Stamps {
+    second: Option<libc::time_t>,
+    /// The console's timestamp (`%c`).
+    console: String,
+    /// The log file's, up to the seconds (`%a %b %d %T`); the nanoseconds and the year follow.
+    file: String,
+    year: String,
+}
+
+impl Stamps {
+    fn set(&mut self, second: libc::time_t) {
+        if self.second == Some(second) {
+            return;
+        }
+        let Some(tm) = local_time(second) else {
+            *self = Stamps::default();
+            return;
+        };
+        self.second = Some(second);
+        self.console = strftime("%c", &tm);
+        self.file = strftime("%a %b %d %T", &tm);
+        self.year = strftime("%Y", &tm);
     }
-    text
+}
+
+thread_local! {
+    static STAMPS: std::cell::RefCell<Stamps> = std::cell::RefCell::new(Stamps::default());
 }
 
 fn strftime(format: &str, tm: &libc::tm) -> String {
@@ -268,4 +319,29 @@ fn strftime(format: &str, tm: &libc::tm) -> String {
         )
     };
     String::from_utf8_lossy(&buffer[..written]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_follow_the_second_and_keep_keepaliveds_forms() {
+        let mut stamps = Stamps::default();
+        // 2026-11-01 12:00:00 UTC; the local time zone may move the hour, not the forms.
+        stamps.set(1_793_534_400);
+        let console = stamps.console.clone();
+        // `%c` in the C locale: "Sun Nov  1 12:00:00 2026".
+        assert_eq!(console.len(), 24, "{console}");
+        assert!(console.ends_with(&stamps.year), "{console}");
+        // The file's form: "Sun Nov 01 12:00:00", the nanoseconds and year written after it.
+        assert_eq!(stamps.file.len(), 19, "{}", stamps.file);
+        assert_eq!(stamps.file.get(..4), console.get(..4));
+        assert_eq!(stamps.year.len(), 4);
+        stamps.set(1_793_534_400);
+        assert_eq!(stamps.console, console);
+        stamps.set(1_793_534_401);
+        assert_ne!(stamps.console, console);
+        assert_eq!(stamps.second, Some(1_793_534_401));
+    }
 }
