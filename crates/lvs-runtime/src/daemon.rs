@@ -1087,11 +1087,14 @@ impl Daemon {
                     }
                 }
                 let is_ready = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
-                let ready: Vec<usize> = fds[skip..]
+                let ready: Vec<(usize, PollFlags)> = fds[skip..]
                     .iter()
                     .zip(&owners)
-                    .filter(|(fd, _)| is_ready(fd))
-                    .map(|(_, &owner)| owner)
+                    .filter_map(|(fd, &owner)| {
+                        fd.revents()
+                            .filter(|r| !r.is_empty())
+                            .map(|revents| (owner, revents))
+                    })
                     .collect();
                 (
                     is_ready(&fds[0]),
@@ -1107,9 +1110,9 @@ impl Daemon {
                 )
             };
             let now = Instant::now();
-            for index in ready {
+            for (index, revents) in ready {
                 let (verdict, passed_url) = match self.checkers[index].probe.as_mut() {
-                    Some(probe) => (probe.advance(now), probe.take_passed_url()),
+                    Some(probe) => (probe.advance(now, revents), probe.take_passed_url()),
                     None => (None, None),
                 };
                 if let Some(url) = passed_url {
@@ -2872,12 +2875,13 @@ mod tests {
             .expect("the socket's inode");
         loop {
             let probe = daemon.checkers[index].probe.as_mut().expect("in flight");
-            let ready = {
+            let revents = {
                 let mut fds = [PollFd::new(probe.fd(), probe.interest())];
-                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll") > 0
+                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll");
+                fds[0].revents().unwrap_or(PollFlags::empty())
             };
-            assert!(ready, "the attempt did not end");
-            if let Some(verdict) = probe.advance(Instant::now()) {
+            assert!(!revents.is_empty(), "the attempt did not end");
+            if let Some(verdict) = probe.advance(Instant::now(), revents) {
                 daemon.land(index);
                 daemon.finish(index, verdict, None, due);
                 return socket;
