@@ -1390,12 +1390,15 @@ impl Daemon {
                 .observe(took);
         }
         let checker = &mut self.checkers[index];
-        let Some((rs_text, vs_text)) = server_names(&self.config, service, real_server) else {
+        let Some(model) = self
+            .config
+            .virtual_servers
+            .get(service)
+            .and_then(|vs| vs.real_servers.get(real_server))
+            .map(|rs| rs.checkers.get(position))
+        else {
             return;
         };
-        if let Verdict::Failure { reason, .. } = &verdict {
-            debug!("{} of {rs_text}: {reason}", checker.keyword);
-        }
         let mut events = Vec::new();
         if let Some(weight) = weight {
             events.extend(self.pool.set_weight(service, real_server, weight));
@@ -1406,11 +1409,23 @@ impl Daemon {
         if let Some(at) = checker.schedule.next_attempt() {
             self.due.push(Reverse((at, index)));
         }
-        let model = self.config.virtual_servers[service].real_servers[real_server]
-            .checkers
-            .get(position);
+        let log_all_failures = model.is_some_and(|model| {
+            model.log_all_failures || self.config.global.checker_log_all_failures
+        });
+        let failed = matches!(verdict, Verdict::Failure { .. });
+        // Formatted only for a line written: most attempts write none.
+        let (rs_text, vs_text) = if changed.is_some()
+            || (failed && (log_all_failures || log::log_enabled!(log::Level::Debug)))
+        {
+            server_names(&self.config, service, real_server).unwrap_or_default()
+        } else {
+            (String::new(), String::new())
+        };
+        if let Verdict::Failure { reason, .. } = &verdict {
+            debug!("{} of {rs_text}: {reason}", checker.keyword);
+        }
         if let (Verdict::Failure { what, reason }, Some(model)) = (&verdict, model) {
-            if model.log_all_failures || self.config.global.checker_log_all_failures {
+            if log_all_failures {
                 let attempt = checker_log::FailedAttempt {
                     kind: &model.kind,
                     real_server: &rs_text,
