@@ -1087,11 +1087,14 @@ impl Daemon {
                     }
                 }
                 let is_ready = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
-                let ready: Vec<usize> = fds[skip..]
+                let ready: Vec<(usize, PollFlags)> = fds[skip..]
                     .iter()
                     .zip(&owners)
-                    .filter(|(fd, _)| is_ready(fd))
-                    .map(|(_, &owner)| owner)
+                    .filter_map(|(fd, &owner)| {
+                        fd.revents()
+                            .filter(|r| !r.is_empty())
+                            .map(|revents| (owner, revents))
+                    })
                     .collect();
                 (
                     is_ready(&fds[0]),
@@ -1107,9 +1110,9 @@ impl Daemon {
                 )
             };
             let now = Instant::now();
-            for index in ready {
+            for (index, revents) in ready {
                 let (verdict, passed_url) = match self.checkers[index].probe.as_mut() {
-                    Some(probe) => (probe.advance(now), probe.take_passed_url()),
+                    Some(probe) => (probe.advance(now, revents), probe.take_passed_url()),
                     None => (None, None),
                 };
                 if let Some(url) = passed_url {
@@ -1387,12 +1390,15 @@ impl Daemon {
                 .observe(took);
         }
         let checker = &mut self.checkers[index];
-        let Some((rs_text, vs_text)) = server_names(&self.config, service, real_server) else {
+        let Some(model) = self
+            .config
+            .virtual_servers
+            .get(service)
+            .and_then(|vs| vs.real_servers.get(real_server))
+            .map(|rs| rs.checkers.get(position))
+        else {
             return;
         };
-        if let Verdict::Failure { reason, .. } = &verdict {
-            debug!("{} of {rs_text}: {reason}", checker.keyword);
-        }
         let mut events = Vec::new();
         if let Some(weight) = weight {
             events.extend(self.pool.set_weight(service, real_server, weight));
@@ -1403,11 +1409,23 @@ impl Daemon {
         if let Some(at) = checker.schedule.next_attempt() {
             self.due.push(Reverse((at, index)));
         }
-        let model = self.config.virtual_servers[service].real_servers[real_server]
-            .checkers
-            .get(position);
+        let log_all_failures = model.is_some_and(|model| {
+            model.log_all_failures || self.config.global.checker_log_all_failures
+        });
+        let failed = matches!(verdict, Verdict::Failure { .. });
+        // Formatted only for a line written: most attempts write none.
+        let (rs_text, vs_text) = if changed.is_some()
+            || (failed && (log_all_failures || log::log_enabled!(log::Level::Debug)))
+        {
+            server_names(&self.config, service, real_server).unwrap_or_default()
+        } else {
+            (String::new(), String::new())
+        };
+        if let Verdict::Failure { reason, .. } = &verdict {
+            debug!("{} of {rs_text}: {reason}", checker.keyword);
+        }
         if let (Verdict::Failure { what, reason }, Some(model)) = (&verdict, model) {
-            if model.log_all_failures || self.config.global.checker_log_all_failures {
+            if log_all_failures {
                 let attempt = checker_log::FailedAttempt {
                     kind: &model.kind,
                     real_server: &rs_text,
@@ -2869,12 +2887,13 @@ mod tests {
             .expect("the socket's inode");
         loop {
             let probe = daemon.checkers[index].probe.as_mut().expect("in flight");
-            let ready = {
+            let revents = {
                 let mut fds = [PollFd::new(probe.fd(), probe.interest())];
-                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll") > 0
+                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll");
+                fds[0].revents().unwrap_or(PollFlags::empty())
             };
-            assert!(ready, "the attempt did not end");
-            if let Some(verdict) = probe.advance(Instant::now()) {
+            assert!(!revents.is_empty(), "the attempt did not end");
+            if let Some(verdict) = probe.advance(Instant::now(), revents) {
                 daemon.land(index);
                 daemon.finish(index, verdict, None, due);
                 return socket;

@@ -25,7 +25,7 @@ use nix::poll::PollFlags;
 use nix::sys::socket::{SockaddrLike, SockaddrStorage, recvfrom};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
-use socket2::{Domain, Protocol, SockAddr, SockAddrStorage, Socket, Type, sa_family_t, socklen_t};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 /// Where and how to connect.
 #[derive(Clone, Debug)]
@@ -171,8 +171,9 @@ pub struct Probe {
     /// The URL an HTTP check asks for (its index): one per attempt, as keepalived's.
     url: usize,
     deadline: Instant,
-    /// The kernel reported that the connection could not be made (`SO_ERROR`).
-    connect_failed: bool,
+    /// A `TCP_CHECK`'s connection failed and the kernel dissolved it: the socket may connect
+    /// again.
+    disconnected: bool,
     /// The URL of an HTTP check, once it passed (until [`Probe::take_passed_url`] takes it).
     passed_url: Option<PassedUrl>,
 }
@@ -263,20 +264,20 @@ impl Probe {
             step,
             url: 0,
             deadline: now + timeout,
-            connect_failed: false,
+            disconnected: false,
             passed_url: None,
         })
     }
 
     /// The attempt's socket, when it may serve the checker's next attempt: only a `TCP_CHECK`'s
-    /// whose connection the kernel refused or found unreachable. Such a socket is closed on the
-    /// kernel's side (`TCP_CLOSE`, its port given back) and keeps its source address, fwmark and
-    /// interface: connecting it again saves the socket(), setsockopt() and close() of every
-    /// attempt at a down server. Any other socket is closed as before: a timed-out attempt's
-    /// is still sending SYNs, a successful one's is connected and its server sees the FIN.
+    /// whose connection the kernel refused, reset or found unreachable and then dissolved
+    /// (the `connect` that told the error). Such a socket is closed on the kernel's side
+    /// (`TCP_CLOSE`, its port given back) and keeps its source address, fwmark and interface:
+    /// connecting it again saves the socket(), setsockopt() and close() of every attempt at a
+    /// down server. Any other socket is closed as before: a timed-out attempt's is still
+    /// sending SYNs, a successful one's is connected and its server sees the FIN.
     pub fn into_spare(self) -> Option<SpareSocket> {
-        let refused_tcp_check = matches!(self.exchange, Exchange::Connect) && self.connect_failed;
-        refused_tcp_check.then_some(SpareSocket(self.socket))
+        self.disconnected.then_some(SpareSocket(self.socket))
     }
 
     /// The poll events the attempt waits for.
@@ -388,8 +389,22 @@ impl Probe {
         )
     }
 
-    /// Moves on after the socket became ready; `Some` when the attempt is over.
-    pub fn advance(&mut self, now: Instant) -> Option<Verdict> {
+    /// A `TCP_CHECK`'s connection that poll reported closed: a connect to the same address
+    /// returns its error as `SO_ERROR` would (`sock_error`) and dissolves it as a connect to
+    /// `AF_UNSPEC` would (`__inet_stream_connect`: the socket is `TCP_CLOSE`), one call for
+    /// two. `None` when it did not (connected after all, or still connecting): `SO_ERROR`
+    /// judges then, as before.
+    fn connect_again(&self) -> Option<std::io::Error> {
+        match self.socket.connect(&SockAddr::from(self.target.address)) {
+            Ok(()) => None,
+            Err(e) if not_disconnected(&e) => None,
+            Err(e) => Some(e),
+        }
+    }
+
+    /// Moves on after the socket became ready (`revents`, as poll reported them); `Some` when
+    /// the attempt is over.
+    pub fn advance(&mut self, now: Instant, revents: PollFlags) -> Option<Verdict> {
         match &mut self.step {
             Step::Smtp {
                 conversation,
@@ -531,12 +546,19 @@ impl Probe {
                 }
             }
             Step::Connecting => {
-                match self.socket.take_error() {
-                    Ok(None) => {}
-                    Ok(Some(e)) => {
-                        self.connect_failed = true;
+                // ERR/HUP: the connection is over. One that is only writable is judged by
+                // SO_ERROR, as keepalived's (which also tells a soft ICMP error), and never
+                // dissolved (that would reset it).
+                let closed = revents.intersects(PollFlags::POLLERR | PollFlags::POLLHUP);
+                if closed && matches!(self.exchange, Exchange::Connect) {
+                    if let Some(e) = self.connect_again() {
+                        self.disconnected = true;
                         return Some(self.connect_failure(&e, true));
                     }
+                }
+                match self.socket.take_error() {
+                    Ok(None) => {}
+                    Ok(Some(e)) => return Some(self.connect_failure(&e, true)),
                     Err(e) => return Some(self.connect_failure(&e, false)),
                 }
                 match &self.exchange {
@@ -576,7 +598,7 @@ impl Probe {
                                 written: 0,
                             };
                             self.deadline = now + self.timeout;
-                            return self.advance(now);
+                            return self.advance(now, PollFlags::empty());
                         };
                         let sni =
                             http::sni_name(url, check, exchange.virtual_server_host.as_deref());
@@ -593,7 +615,7 @@ impl Probe {
                         // The handshake has what is left of connect_timeout (keepalived's
                         // `http_check_thread`).
                         self.step = Step::Handshake { request };
-                        self.advance(now)
+                        self.advance(now, PollFlags::empty())
                     }
                 }
             }
@@ -617,7 +639,7 @@ impl Probe {
                             request,
                         };
                         self.deadline = now + self.timeout;
-                        self.advance(now)
+                        self.advance(now, PollFlags::empty())
                     }
                     Err(e) => Some(Verdict::failed(
                         AttemptFailure::TlsError,
@@ -704,6 +726,16 @@ impl Probe {
             }
         }
     }
+}
+
+/// The errors of a connect that did not report a connection's end: in progress, connected, or
+/// in a state that does not connect. The kernel's errors of a closed connection are none of
+/// these.
+fn not_disconnected(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EALREADY | libc::EINPROGRESS | libc::EISCONN | libc::EINVAL | libc::EINTR)
+    )
 }
 
 /// How keepalived's web checker tells a response that did not pass.
@@ -907,34 +939,24 @@ fn send_datagram(target: &Target, payload: &[u8]) -> Result<Socket, String> {
     }
 }
 
-/// A TCP connection to the target under way: on `spare` when it can be made ready for it, else
-/// on a new socket.
+/// A TCP connection to the target under way: on `spare` (dissolved by the kernel, ready to
+/// connect) when there is one, else on a new socket.
 fn connect(target: &Target, spare: Option<SpareSocket>) -> Result<Socket, String> {
-    let socket = match spare.and_then(SpareSocket::disconnected) {
-        Some(socket) => socket,
-        None => open(target, Type::STREAM, Protocol::TCP)?,
-    };
-    match socket.connect(&SockAddr::from(target.address)) {
+    let address = SockAddr::from(target.address);
+    if let Some(SpareSocket(socket)) = spare {
+        match socket.connect(&address) {
+            Ok(()) => return Ok(socket),
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => return Ok(socket),
+            // Not ready after all (the kernel could not dissolve it): a new socket.
+            Err(e) if not_disconnected(&e) => {}
+            Err(e) => return Err(format!("connection to {} failed: {e}", target.address)),
+        }
+    }
+    let socket = open(target, Type::STREAM, Protocol::TCP)?;
+    match socket.connect(&address) {
         Ok(()) => Ok(socket),
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(socket),
         Err(e) => Err(format!("connection to {} failed: {e}", target.address)),
-    }
-}
-
-impl SpareSocket {
-    /// The socket ready to connect again: a connect to an `AF_UNSPEC` address dissolves the
-    /// failed attempt's association (the socket was left "connecting"), as `tcp_disconnect`
-    /// does. `None` if the kernel will not (the caller opens a new socket).
-    fn disconnected(self) -> Option<Socket> {
-        // SAFETY: an all-zero storage is a valid address of family AF_UNSPEC (0), and the
-        // length covers just its family, all the kernel reads of it.
-        let unspecified = unsafe {
-            SockAddr::new(
-                SockAddrStorage::zeroed(),
-                std::mem::size_of::<sa_family_t>() as socklen_t,
-            )
-        };
-        self.0.connect(&unspecified).ok().map(|()| self.0)
     }
 }
 
@@ -977,6 +999,13 @@ mod tests {
         run_passing(probe).0
     }
 
+    /// Polls `probe` for up to `ms`: what poll reported (empty if nothing).
+    fn poll_once(probe: &Probe, ms: u16) -> PollFlags {
+        let mut fds = [PollFd::new(probe.fd(), probe.interest())];
+        poll(&mut fds, PollTimeout::from(ms)).expect("poll");
+        fds[0].revents().unwrap_or(PollFlags::empty())
+    }
+
     /// Runs `probe` to its verdict, with the URLs it passed on the way.
     fn run_passing(mut probe: Probe) -> (Verdict, Vec<PassedUrl>) {
         let mut passed = Vec::new();
@@ -985,12 +1014,9 @@ mod tests {
             if now >= probe.deadline() {
                 return (probe.timed_out(), passed);
             }
-            let ready = {
-                let mut fds = [PollFd::new(probe.fd(), probe.interest())];
-                poll(&mut fds, PollTimeout::from(100u16)).expect("poll") > 0
-            };
-            if ready {
-                let verdict = probe.advance(Instant::now());
+            let revents = poll_once(&probe, 100);
+            if !revents.is_empty() {
+                let verdict = probe.advance(Instant::now(), revents);
                 passed.extend(probe.take_passed_url());
                 if let Some(verdict) = verdict {
                     return (verdict, passed);
@@ -1046,13 +1072,13 @@ mod tests {
             .expect("the socket's inode");
         let mut probe = Some(probe);
         let verdict = loop {
-            let ready = {
-                let probe = probe.as_ref().expect("probe");
-                let mut fds = [PollFd::new(probe.fd(), probe.interest())];
-                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll") > 0
-            };
-            assert!(ready, "the attempt did not end");
-            if let Some(verdict) = probe.as_mut().expect("probe").advance(Instant::now()) {
+            let revents = poll_once(probe.as_ref().expect("probe"), 2000);
+            assert!(!revents.is_empty(), "the attempt did not end");
+            if let Some(verdict) = probe
+                .as_mut()
+                .expect("probe")
+                .advance(Instant::now(), revents)
+            {
                 break verdict;
             }
         };
@@ -1123,6 +1149,93 @@ mod tests {
         assert_eq!((verdict, socket), (Verdict::Success, first_socket));
         let (_, peer) = listener.accept().expect("accept");
         assert_eq!(peer.ip(), "127.0.0.2".parse::<IpAddr>().expect("address"));
+    }
+
+    #[test]
+    fn a_reused_socket_keeps_its_source_port() {
+        let port = closed_port();
+        let source = SocketAddr::from(([127, 0, 0, 2], closed_port()));
+        let options = ConnectionOptions {
+            bind_to: Some(source.ip()),
+            bind_port: Some(source.port()),
+            ..ConnectionOptions::default()
+        };
+        let bound = Target::new(&options, "127.0.0.1".parse().expect("address"), port);
+        let (verdict, first_socket, spare) = tcp_check_reusing(bound.clone(), None);
+        assert!(matches!(verdict, Verdict::Failure { .. }), "{verdict:?}");
+        let (verdict, socket, spare) = tcp_check_reusing(bound.clone(), spare);
+        assert!(matches!(verdict, Verdict::Failure { .. }), "{verdict:?}");
+        assert_eq!(socket, first_socket);
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("listen again");
+        let (verdict, socket, _) = tcp_check_reusing(bound, spare);
+        assert_eq!((verdict, socket), (Verdict::Success, first_socket));
+        let (_, peer) = listener.accept().expect("accept");
+        assert_eq!(peer, source);
+    }
+
+    /// A TCP_CHECK of `target` on a new socket, judged as the event loop does or, with
+    /// `so_error_only`, by `SO_ERROR` alone (poll's events withheld); whether its socket is kept.
+    fn tcp_check_judged(
+        target: Target,
+        so_error_only: bool,
+        before_poll: impl FnOnce(),
+    ) -> (Verdict, bool) {
+        let mut probe = Probe::start(
+            target,
+            Exchange::Connect,
+            Duration::from_secs(2),
+            Instant::now(),
+        )
+        .expect("start");
+        before_poll();
+        loop {
+            let revents = poll_once(&probe, 2000);
+            assert!(!revents.is_empty(), "the attempt did not end");
+            let revents = if so_error_only {
+                PollFlags::empty()
+            } else {
+                revents
+            };
+            if let Some(verdict) = probe.advance(Instant::now(), revents) {
+                return (verdict, probe.into_spare().is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn the_connect_that_reports_a_refusal_tells_what_so_error_tells() {
+        let port = closed_port();
+        let (verdict, kept) = tcp_check_judged(target(port), false, || ());
+        assert!(kept, "the kernel dissolved the refused connection");
+        assert_eq!(verdict, tcp_check_judged(target(port), true, || ()).0);
+        let Verdict::Failure { what, reason } = verdict else {
+            panic!("refused: {verdict:?}");
+        };
+        assert_eq!(what, AttemptFailure::ConnectFailed);
+        assert!(reason.contains("Connection refused"), "{reason}");
+    }
+
+    #[test]
+    fn a_connection_reset_before_it_is_seen_is_told_as_so_error_tells() {
+        let mut verdicts = Vec::new();
+        for so_error_only in [false, true] {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+            let port = listener.local_addr().expect("address").port();
+            // The listener closed with the connection unaccepted resets it.
+            let close = move || {
+                std::thread::sleep(Duration::from_millis(50));
+                drop(listener);
+            };
+            let (verdict, kept) = tcp_check_judged(target(port), so_error_only, close);
+            // Only the connect that reported it dissolved it.
+            assert_eq!(kept, !so_error_only);
+            let Verdict::Failure { what, reason } = verdict else {
+                panic!("reset: {verdict:?}");
+            };
+            verdicts.push((what, reason.replace(&port.to_string(), "PORT")));
+        }
+        assert_eq!(verdicts[0], verdicts[1]);
+        assert!(verdicts[0].1.contains("reset"), "{verdicts:?}");
     }
 
     #[test]
@@ -1612,12 +1725,9 @@ mod tests {
     fn poll_for(probe: &mut Probe, wait: Duration) -> Option<Verdict> {
         let end = Instant::now() + wait;
         while Instant::now() < end {
-            let ready = {
-                let mut fds = [PollFd::new(probe.fd(), probe.interest())];
-                poll(&mut fds, PollTimeout::from(20u16)).expect("poll") > 0
-            };
-            if ready {
-                if let Some(verdict) = probe.advance(Instant::now()) {
+            let revents = poll_once(probe, 20);
+            if !revents.is_empty() {
+                if let Some(verdict) = probe.advance(Instant::now(), revents) {
                     return Some(verdict);
                 }
             }

@@ -12,7 +12,7 @@ use keepalived_config::model::lvs::{ConnectionOptions, HttpCheck, SslContext, Ur
 use lvs::checker_log::AttemptFailure;
 use lvs_runtime::probes::{Exchange, HttpExchange, Probe, Target, Verdict};
 use lvs_runtime::tls::{TlsSetupError, client_config};
-use nix::poll::{PollFd, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -179,12 +179,13 @@ fn ssl_get_url(
         if Instant::now() >= probe.deadline() {
             return probe.timed_out();
         }
-        let ready = {
+        let revents = {
             let mut fds = [PollFd::new(probe.fd(), probe.interest())];
-            poll(&mut fds, PollTimeout::from(50u16)).expect("poll") > 0
+            poll(&mut fds, PollTimeout::from(50u16)).expect("poll");
+            fds[0].revents().unwrap_or(PollFlags::empty())
         };
-        if ready {
-            if let Some(verdict) = probe.advance(Instant::now()) {
+        if !revents.is_empty() {
+            if let Some(verdict) = probe.advance(Instant::now(), revents) {
                 return verdict;
             }
         }
