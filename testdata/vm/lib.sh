@@ -9,6 +9,8 @@
 
 REF_IPVSADM=/usr/sbin/ipvsadm
 OUR_IPVSADM=$LVS_BIN/ipvsadm
+# Test servers built from this repository (crates/lvs-runtime/examples/dns_responder.rs).
+DNS_RESPONDER=/opt/lvs/tools/dns-responder
 
 pass() { printf 'PASS %s/%s\n' "$SUITE" "$1" >"$RESULTS"; }
 

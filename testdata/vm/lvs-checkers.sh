@@ -1,10 +1,12 @@
-# SMTP_CHECK, UDP_CHECK, MISC_CHECK (misc_dynamic) and FILE_CHECK with servers that answer, vrrpd -C
-# against keepalived 2.2.7 -C on the same configuration (the NAT topology of lib.sh): rs1 runs an SMTP
-# server (busybox nc and a script: 220, 250 to HELO, 221 to QUIT), rs2 a DHCP server (udhcpd: a UDP
-# socket that answers nothing else, so a check sees no ICMP error while it runs), the director a
-# script whose exit status is read from a file and a track_file. Stages: started, everything failing
-# (servers killed, exit status 1, the file's value changed), everything back (servers started, exit
-# status 7, another value), stopped. After each stage the table (ipvsadm -Sn) and the log lines of
+# SMTP_CHECK, UDP_CHECK, DNS_CHECK, MISC_CHECK (misc_dynamic) and FILE_CHECK with servers that answer,
+# vrrpd -C against keepalived 2.2.7 -C on the same configuration (the NAT topology of lib.sh): rs1 runs
+# an SMTP server (busybox nc and a script: 220, 250 to HELO, 221 to QUIT) and a DNS server (ours, of
+# crates/lvs-runtime/examples: it answers every query with the response code written in a file), rs2
+# a DHCP server (udhcpd: a UDP socket that answers nothing else, so a check sees no ICMP error while it
+# runs), the director a script whose exit status is read from a file and a track_file. Stages:
+# started, everything failing (SMTP and DHCP servers killed, the DNS server answering SERVFAIL, exit
+# status 1, the file's value changed), everything back (servers started, NOERROR again, exit status 7,
+# another value), stopped. After each stage the table (ipvsadm -Sn) and the log lines of
 # the stage (timestamps removed, sorted) must be keepalived's. Left out of the logs, as in lvs-logs:
 # keepalived's parent's own lines, ours' additions, "Startup complete" and the CPU times at the stop.
 # vm-timeout: 600
@@ -76,6 +78,20 @@ virtual_server $VIP 67 {
     }
   }
 }
+virtual_server $VIP 53 {
+  protocol UDP
+  lb_algo rr
+  lb_kind NAT
+  delay_loop 1
+  real_server $RS1 53 {
+    DNS_CHECK {
+      connect_timeout 1
+      retry 0
+      type A
+      name checker.test
+    }
+  }
+}
 virtual_server $VIP 8080 {
   protocol TCP
   lb_algo wrr
@@ -100,6 +116,8 @@ EOF
 
 start_smtp() { in_ns rs1 busybox nc -ll -p 25 -e "$SCRIPTS/smtp.sh" & }
 start_dhcp() { in_ns rs2 busybox udhcpd -f "$WORK/udhcpd.conf" >/dev/null 2>&1 & }
+# The DNS server answers every query with the response code in $WORK/rcode.
+start_dns() { in_ns rs1 "$DNS_RESPONDER" "$RS1:53" "$WORK/rcode" & }
 # stop_in NS NAME: kill NS's processes whose command line holds NAME.
 stop_in() {
   local pid
@@ -113,12 +131,13 @@ table() { in_ns director "$IPVSADM" -Sn; }
 has_line() { table | grep -qxF -- "$1"; }
 lacks_line() { ! has_line "$1"; }
 
-# stage LOG NAME WHAT...: a marker, then up to 20 s for WHAT (a wait_until command) and 4 s more
-# for the rest to settle; the table after it goes to the log of tables.
-stage() {
+# mark LOG NAME: the stage's marker, before what starts it.
+mark() { echo "=== $2" >>"$1"; }
+# settle LOG NAME WHAT...: up to 20 s for WHAT (a wait_until command) and 4 s more for the rest to
+# settle; the table after it goes to the log of tables.
+settle() {
   local log=$1 name=$2
   shift 2
-  echo "=== $name" >>"$log"
   wait_until 20 "$@" || fail "$CURRENT/$name" "not reached: $*" "$(table)"
   sleep 4
   { echo "=== $name"; table; } >>"$log.tables"
@@ -133,9 +152,12 @@ run() {
   : >"$log.tables"
   echo 0 >"$WORK/misc-status"
   echo 0 >"$WORK/weight"
+  echo 0 >"$WORK/rcode"
   start_smtp
   start_dhcp
+  start_dns
   wait_until 10 smtp_answers || fail "$1/smtp-server" "the SMTP server does not answer"
+  mark "$log" START
   if [ "$1" = keepalived ]; then
     ip netns exec director /usr/sbin/keepalived -C -n -l -D -f "$WORK/lvs.conf" -p "$WORK/ka.pid" \
       -c "$WORK/ka-c.pid" >>"$log" 2>&1 &
@@ -144,25 +166,30 @@ run() {
       -c "$WORK/our-c.pid" >>"$log" 2>&1 &
   fi
   DAEMON_PID=$!
-  stage "$log" START has_line "-a -u $VIP:67 -r $RS2:67 -m -w 1"
+  settle "$log" START has_line "-a -u $VIP:67 -r $RS2:67 -m -w 1"
 
+  mark "$log" FAILING
   stop_in rs1 smtp.sh
   stop_in rs1 "nc"
   stop_in rs2 udhcpd
+  echo 2 >"$WORK/rcode"
   echo 1 >"$WORK/misc-status"
   echo 3 >"$WORK/weight"
-  stage "$log" FAILING lacks_line "-a -t $VIP:25 -r $RS1:25 -m -w 1"
+  settle "$log" FAILING lacks_line "-a -t $VIP:25 -r $RS1:25 -m -w 1"
 
+  mark "$log" BACK
   start_smtp
   start_dhcp
+  echo 0 >"$WORK/rcode"
   echo 7 >"$WORK/misc-status"
   echo 1 >"$WORK/weight"
-  stage "$log" BACK has_line "-a -t $VIP:25 -r $RS1:25 -m -w 1"
+  settle "$log" BACK has_line "-a -t $VIP:25 -r $RS1:25 -m -w 1"
 
   echo "=== STOP" >>"$log"
   stop_daemon
   stop_in rs1 "nc"
   stop_in rs2 udhcpd
+  stop_in rs1 dns-responder
   sleep 1
 }
 
@@ -191,4 +218,5 @@ else
 fi
 # The scenario did what it says: each checker went down and came back, in keepalived's run too.
 check smtp-failed-and-came-back grep -qF "SMTP_CHECK" "$WORK/keepalived.log"
+check dns-failed-on-servfail grep -qF "rcode = 2" "$WORK/keepalived.log"
 check misc-weight-from-exit-status grep -qxF -- "-a -t $VIP:8080 -r $RS1:8080 -m -w 5" "$WORK/keepalived.log.tables"

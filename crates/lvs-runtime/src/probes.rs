@@ -247,7 +247,7 @@ impl Probe {
             Exchange::Dns(check) => {
                 let id = random_id();
                 let query = dns::query(id, &check.name, dns::type_code(&check.query_type));
-                (send_datagram(&target, &query)?, Step::DnsAnswer { id })
+                (send_query(&target, &query)?, Step::DnsAnswer { id })
             }
             Exchange::Ping => {
                 let sequence = next_sequence();
@@ -329,6 +329,9 @@ impl Probe {
             if udp::silence_is_success(check) {
                 return Verdict::Success;
             }
+        }
+        if let Step::DnsAnswer { .. } = self.step {
+            return Verdict::failed(AttemptFailure::Other, "read timeout from socket");
         }
         if let Exchange::Smtp(_) = self.exchange {
             let failure = match &self.step {
@@ -471,10 +474,11 @@ impl Probe {
                         Ok(n) => match dns::judge(*id, &buffer[..n]) {
                             dns::Answer::Ignore => continue,
                             dns::Answer::Good => return Some(Verdict::Success),
+                            // keepalived's words (check_dns.c), which its lines carry.
                             dns::Answer::Error(rcode) => {
                                 return Some(Verdict::failed(
                                     AttemptFailure::Other,
-                                    format!("{} answered with rcode {rcode}", self.target.address),
+                                    format!("read error occurred. (rcode = {rcode})"),
                                 ));
                             }
                         },
@@ -483,7 +487,11 @@ impl Probe {
                         Err(e) => {
                             return Some(Verdict::failed(
                                 AttemptFailure::Other,
-                                format!("DNS to {} failed: {e}", self.target.address),
+                                format!(
+                                    "failed to read socket; errno {} ({})",
+                                    e.raw_os_error().unwrap_or(0),
+                                    strerror(&e)
+                                ),
                             ));
                         }
                     }
@@ -936,6 +944,36 @@ fn send_datagram(target: &Target, payload: &[u8]) -> Result<Socket, String> {
             payload.len()
         )),
         Err(e) => Err(format!("UDP send to {} failed: {e}", target.address)),
+    }
+}
+
+/// A `DNS_CHECK`'s query sent on a connected UDP socket; a failure in keepalived's words.
+fn send_query(target: &Target, query: &[u8]) -> Result<Socket, String> {
+    let socket = open(target, Type::DGRAM, Protocol::UDP)?;
+    let address = target.address;
+    socket.connect(&SockAddr::from(address)).map_err(|_| {
+        format!(
+            "network unreachable for [{}]:{}",
+            address.ip(),
+            address.port()
+        )
+    })?;
+    match socket.send(query) {
+        Ok(n) if n == query.len() => Ok(socket),
+        Ok(_) => Err("failed to write all of the datagram.".into()),
+        Err(_) => Err("failed to write socket.".into()),
+    }
+}
+
+/// The C library's text of an error (`strerror`), without Rust's " (os error N)".
+fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .unwrap_or(&text)
+            .to_owned(),
+        None => text,
     }
 }
 
@@ -1500,7 +1538,7 @@ mod tests {
         let (port, server) = dns_server(2);
         let verdict = dns_run(port, ".");
         assert!(
-            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("rcode 2")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m == "read error occurred. (rcode = 2)"),
             "{verdict:?}"
         );
         server.join().expect("server");
@@ -1512,13 +1550,14 @@ mod tests {
         let port = silent.local_addr().expect("address").port();
         let verdict = dns_run(port, ".");
         assert!(
-            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("in time")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. } if m == "read timeout from socket"),
             "{verdict:?}"
         );
         drop(silent);
         let verdict = dns_run(port, ".");
         assert!(
-            matches!(&verdict, Verdict::Failure { reason: m, .. } if m.contains("refused")),
+            matches!(&verdict, Verdict::Failure { reason: m, .. }
+                if m == "failed to read socket; errno 111 (Connection refused)"),
             "{verdict:?}"
         );
     }

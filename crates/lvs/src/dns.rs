@@ -48,9 +48,14 @@ pub enum Answer {
     Error(u8),
 }
 
+/// The shortest datagram judged: keepalived 2.2.7 compares the length with the size of a pointer
+/// to the header (8 bytes on 64-bit machines), not of the header (12), and reads the id and flags
+/// of anything at least that long.
+const SHORTEST_JUDGED: usize = 8;
+
 /// Judges a datagram.
 pub fn judge(id: u16, reply: &[u8]) -> Answer {
-    if reply.len() < 12 || u16::from_be_bytes([reply[0], reply[1]]) != id {
+    if reply.len() < SHORTEST_JUDGED || u16::from_be_bytes([reply[0], reply[1]]) != id {
         return Answer::Ignore;
     }
     let flags = u16::from_be_bytes([reply[2], reply[3]]);
@@ -103,6 +108,8 @@ mod tests {
         assert_eq!(judge(8, &reply), Answer::Ignore);
         reply[3] |= 3;
         assert_eq!(judge(7, &reply), Answer::Error(3));
-        assert_eq!(judge(7, &reply[..11]), Answer::Ignore);
+        // keepalived judges datagrams down to 8 bytes (see SHORTEST_JUDGED).
+        assert_eq!(judge(7, &reply[..8]), Answer::Error(3));
+        assert_eq!(judge(7, &reply[..7]), Answer::Ignore);
     }
 }
