@@ -187,3 +187,35 @@ vip_real_servers() {
     wait_until 5 in_ns "$ns" busybox wget -q -O /dev/null "http://$VIP/" || return 1
   done
 }
+
+# start_checkers WHICH CONF LOG: the checker process alone (-C) of keepalived 2.2.7 (WHICH keepalived)
+# or ours (WHICH ours) in the director namespace on CONF, its detailed lines (-D) appended to LOG; its
+# pid in DAEMON_PID.
+start_checkers() {
+  local which=$1 conf=$2 log=$3 dir
+  dir=$(dirname "$log")
+  if [ "$which" = keepalived ]; then
+    ip netns exec director /usr/sbin/keepalived -C -n -l -D -f "$conf" -p "$dir/ka.pid" \
+      -c "$dir/ka-c.pid" >>"$log" 2>&1 &
+  else
+    ip netns exec director "$LVS_BIN/vrrpd" -C -n -l -D -f "$conf" -p "$dir/our.pid" \
+      -c "$dir/our-c.pid" >>"$log" 2>&1 &
+  fi
+  DAEMON_PID=$!
+}
+
+# checker_log_stages: a checker process's log on stdin, with "=== STAGE" lines written between the
+# stages, as each stage's lines without timestamps and sorted (servers are checked in a random order),
+# the stage marker first. Left out: the lines of keepalived's parent process that -C alone does not
+# have in ours (version, kernel, command line, "Configuration file", its NOTICE, "Starting Healthcheck
+# child process", CPU usage), ours' own additions (version lines, "Reload finished" with its timings,
+# the reason of each failed attempt under -D), "Startup complete" (keepalived's parent logs it while
+# its child starts, so its place varies) and the CPU times of "Stopped - used".
+checker_log_stages() {
+  sed -E 's/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [0-9]{4}: //' |
+    sed -E 's/^(Stopped - used) .*/\1/' |
+    grep -vE '^(Starting Keepalived|Starting vrrpd|Running on|Command line|  +|Configuration file|NOTICE: |Starting Healthcheck child process|CPU usage|Stopped Keepalived|Stopped vrrpd|Startup complete|Reload finished: |[A-Z_]+ of \[)' |
+    awk '/^=== / { if (n) print_stage(); print; n = 0; next } { lines[n++] = $0 }
+         END { if (n) print_stage() }
+         function print_stage(  i, cmd) { cmd = "sort"; for (i = 0; i < n; i++) print lines[i] | cmd; close(cmd) }'
+}

@@ -7,8 +7,7 @@
 # started, everything failing (SMTP and DHCP servers killed, the DNS server answering SERVFAIL, exit
 # status 1, the file's value changed), everything back (servers started, NOERROR again, exit status 7,
 # another value), stopped. After each stage the table (ipvsadm -Sn) and the log lines of
-# the stage (timestamps removed, sorted) must be keepalived's. Left out of the logs, as in lvs-logs:
-# keepalived's parent's own lines, ours' additions, "Startup complete" and the CPU times at the stop.
+# the stage (lib.sh's checker_log_stages) must be keepalived's.
 # vm-timeout: 600
 . "$SUITES/lib.sh"
 IPVSADM=$REF_IPVSADM
@@ -158,14 +157,7 @@ run() {
   start_dns
   wait_until 10 smtp_answers || fail "$1/smtp-server" "the SMTP server does not answer"
   mark "$log" START
-  if [ "$1" = keepalived ]; then
-    ip netns exec director /usr/sbin/keepalived -C -n -l -D -f "$WORK/lvs.conf" -p "$WORK/ka.pid" \
-      -c "$WORK/ka-c.pid" >>"$log" 2>&1 &
-  else
-    ip netns exec director "$LVS_BIN/vrrpd" -C -n -l -D -f "$WORK/lvs.conf" -p "$WORK/our.pid" \
-      -c "$WORK/our-c.pid" >>"$log" 2>&1 &
-  fi
-  DAEMON_PID=$!
+  start_checkers "$1" "$WORK/lvs.conf" "$log"
   settle "$log" START has_line "-a -u $VIP:67 -r $RS2:67 -m -w 1"
 
   mark "$log" FAILING
@@ -193,22 +185,12 @@ run() {
   sleep 1
 }
 
-# normalise LOG: each stage's lines without timestamps, sorted, the stage marker first.
-normalise() {
-  sed -E 's/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [0-9]{4}: //' "$1" |
-    sed -E 's/^(Stopped - used) .*/\1/' |
-    grep -vE '^(Starting Keepalived|Starting vrrpd|Running on|Command line|  +|Configuration file|NOTICE: |Starting Healthcheck child process|CPU usage|Stopped Keepalived|Stopped vrrpd|Startup complete|Reload finished: |[A-Z_]+ of \[)' |
-    awk '/^=== / { if (n) print_stage(); print; n = 0; next } { lines[n++] = $0 }
-         END { if (n) print_stage() }
-         function print_stage(  i, cmd) { cmd = "sort"; for (i = 0; i < n; i++) print lines[i] | cmd; close(cmd) }'
-}
-
 run ours
 run keepalived
 
 check_eq same-tables-at-every-stage "$(cat "$WORK/keepalived.log.tables")" "$(cat "$WORK/ours.log.tables")"
-ours=$(normalise "$WORK/ours.log")
-reference=$(normalise "$WORK/keepalived.log")
+ours=$(checker_log_stages <"$WORK/ours.log")
+reference=$(checker_log_stages <"$WORK/keepalived.log")
 if [ "$ours" == "$reference" ]; then
   pass same-log-lines-at-every-stage
 else

@@ -6,12 +6,7 @@
 # line for each failed attempt must be keepalived's too.
 #
 # Each daemon appends to its log and the suite appends a marker line between stages; the lines of
-# each stage, timestamps removed and sorted (servers are checked in a random order), must be
-# keepalived's. Left out: the lines of keepalived's parent process that -C alone does not have in
-# ours (version, kernel, command line, "Configuration file", its NOTICE, "Starting Healthcheck child
-# process", CPU usage), ours' own additions (version lines, "Reload finished" with its timings, the
-# reason of each failed attempt under -D), "Startup complete" (keepalived's parent logs it while its
-# child starts, so its place varies) and the CPU times of "Stopped - used".
+# each stage, as lib.sh's checker_log_stages gives them, must be keepalived's.
 # vm-timeout: 900
 . "$SUITES/lib.sh"
 IPVSADM=$REF_IPVSADM
@@ -92,14 +87,7 @@ run() {
   local which=$1 log=$WORK/$1.log
   : >"$log"
   conf 1 "" >"$WORK/lvs.conf"
-  if [ "$which" = keepalived ]; then
-    ip netns exec director /usr/sbin/keepalived -C -n -l -D -f "$WORK/lvs.conf" -p "$WORK/ka.pid" \
-      -c "$WORK/ka-c.pid" >>"$log" 2>&1 &
-  else
-    ip netns exec director "$LVS_BIN/vrrpd" -C -n -l -D -f "$WORK/lvs.conf" -p "$WORK/our.pid" \
-      -c "$WORK/our-c.pid" >>"$log" 2>&1 &
-  fi
-  DAEMON_PID=$!
+  start_checkers "$which" "$WORK/lvs.conf" "$log"
   wait_until 20 has_rs "$RS1" && wait_until 20 has_rs "$RS2" || fail "$which/start" "no table"
   sleep 3
   down_and_back "$which" "$log" rs1 "$RS1"
@@ -116,17 +104,11 @@ run() {
   stop_daemon
 }
 
-# normalise LOG: each stage's lines without timestamps, sorted, the stage marker first. Which of the
-# two URLs fails when an httpd is killed depends on the moment (one URL is checked per delay_loop),
-# and the URLs passed on the way back with it: the "success to … url(…)" lines are counted, not named.
+# normalise LOG: the stages of LOG (checker_log_stages). Which of the two URLs fails when an httpd is
+# killed depends on the moment (one URL is checked per delay_loop), and the URLs passed on the way back
+# with it: the "success to … url(…)" lines are counted, not named.
 normalise() {
-  sed -E 's/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [0-9]{4}: //' "$1" |
-    sed -E 's/( success to .*) url\([^)]*\)$/\1 url(...)/' |
-    sed -E 's/^(Stopped - used) .*/\1/' |
-    grep -vE '^(Starting Keepalived|Starting vrrpd|Running on|Command line|  +|Configuration file|NOTICE: |Starting Healthcheck child process|CPU usage|Stopped Keepalived|Stopped vrrpd|Startup complete|Reload finished: |[A-Z_]+ of \[)' |
-    awk '/^=== / { if (n) print_stage(); print; n = 0; next } { lines[n++] = $0 }
-         END { if (n) print_stage() }
-         function print_stage(  i, cmd) { cmd = "sort"; for (i = 0; i < n; i++) print lines[i] | cmd; close(cmd) }'
+  sed -E 's/( success to .*) url\([^)]*\)$/\1 url(...)/' "$1" | checker_log_stages
 }
 
 # compare NAME: the normalised logs of both runs are the same.
