@@ -269,6 +269,36 @@ mod tests {
     }
 
     #[test]
+    fn no_input_makes_the_reader_panic() {
+        let mut random = fastrand::Rng::with_seed(0x6b65_7973);
+        let texts: Vec<String> = [
+            "client-encrypted.key",
+            "client-encrypted-scrypt.key",
+            "client-sec1-aes128.key",
+            "client-sec1-des3.key",
+            "rsa-aes256.key",
+        ]
+        .iter()
+        .map(|name| testdata(name))
+        .collect();
+        for round in 0..300 {
+            let text = &texts[round % texts.len()];
+            let mut bytes = text.clone().into_bytes();
+            // Cut it, and change a few bytes of what is left (headers, base64, markers).
+            bytes.truncate(random.usize(..=bytes.len()));
+            for _ in 0..random.usize(..4) {
+                if !bytes.is_empty() {
+                    let at = random.usize(..bytes.len());
+                    bytes[at] = random.u8(b' '..=b'~');
+                }
+            }
+            let mutated = String::from_utf8_lossy(&bytes);
+            // With the right password, a block that survives whole is decrypted too.
+            let _ = private_key(&mutated, Some("secret"));
+        }
+    }
+
+    #[test]
     fn bytes_to_key_is_openssls() {
         // `openssl enc -aes-256-cbc -k secret -S 0001020304050607 -md md5 -P` prints this key;
         // AES-128 takes its first half (one round of MD5), AES-256 needs a second round.
