@@ -170,8 +170,7 @@ impl Log for Logger {
         let holding = HOLDING.load(Ordering::SeqCst);
         if self.console || self.file.is_some() {
             let (second, nanoseconds) = now();
-            STAMPS.with_borrow_mut(|stamps| {
-                stamps.set(second);
+            with_stamps(second, |stamps| {
                 if self.console {
                     let mut line = Vec::with_capacity(LINE_CAPACITY);
                     let _ = writeln!(line, "{}: {}", stamps.console, record.args());
@@ -304,6 +303,25 @@ thread_local! {
     static STAMPS: std::cell::RefCell<Stamps> = std::cell::RefCell::new(Stamps::default());
 }
 
+/// Runs `write` with the stamps of `second`: this thread's, or fresh ones when they cannot be had
+/// (a line logged while they are in use, or while the thread ends).
+fn with_stamps(second: libc::time_t, write: impl FnOnce(&Stamps)) {
+    let mut write = Some(write);
+    let _ = STAMPS.try_with(|cell| {
+        if let Ok(mut stamps) = cell.try_borrow_mut() {
+            stamps.set(second);
+            if let Some(write) = write.take() {
+                write(&stamps);
+            }
+        }
+    });
+    if let Some(write) = write {
+        let mut stamps = Stamps::default();
+        stamps.set(second);
+        write(&stamps);
+    }
+}
+
 fn strftime(format: &str, tm: &libc::tm) -> String {
     let Ok(format) = CString::new(format) else {
         return String::new();
@@ -343,5 +361,16 @@ mod tests {
         stamps.set(1_793_534_401);
         assert_ne!(stamps.console, console);
         assert_eq!(stamps.second, Some(1_793_534_401));
+    }
+
+    #[test]
+    fn a_line_logged_while_the_stamps_are_in_use_gets_fresh_ones() {
+        let mut seen = Vec::new();
+        with_stamps(1_793_534_400, |outer| {
+            with_stamps(1_793_534_400, |inner| seen.push(inner.console.clone()));
+            seen.push(outer.console.clone());
+        });
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0], seen[1]);
     }
 }
