@@ -93,6 +93,9 @@ enum StartError {
     Ipvs(ipvs::Error),
 }
 
+/// How long the daemon waits for its checker process to stop.
+const CHECKER_STOP_WAIT: Duration = Duration::from_secs(5);
+
 /// Runs the daemon until SIGTERM or SIGINT. Returns the process's exit status.
 pub fn run(options: DaemonOptions) -> ExitCode {
     if !options.foreground {
@@ -1125,6 +1128,30 @@ impl Daemon {
         }
         self.notifier.stopping();
         self.shutdown(Instant::now());
+        self.stop_checker();
+    }
+
+    /// Tells the checker process to stop, once the masters have stepped down, and waits for it to
+    /// end (a few seconds at most, as keepalived's parent waits for its children). Until the VIPs
+    /// are gone, packets of live connections still arrive here, and a table without their rules
+    /// would have the host's own stack answer them with a reset.
+    fn stop_checker(&mut self) {
+        if self.checker.as_ref().and_then(CheckerChild::pid).is_none() {
+            return;
+        }
+        self.forward(Signal::SIGTERM);
+        let deadline = Instant::now() + CHECKER_STOP_WAIT;
+        while Instant::now() < deadline {
+            let reaped = self.children.reap();
+            if reaped
+                .iter()
+                .any(|(purpose, _)| *purpose == Purpose::CheckerProcess)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        warn!("The checker process did not stop in time");
     }
 
     /// Sets the timerfd to `deadline`; returns the timeout `ppoll` needs on top (zero when already due, or
@@ -2439,10 +2466,8 @@ impl Daemon {
     fn signals(&mut self, now: Instant) {
         while let Ok(Some(info)) = self.signals.read_signal() {
             match Signal::try_from(info.ssi_signo as i32) {
-                Ok(Signal::SIGTERM | Signal::SIGINT) => {
-                    self.forward(Signal::SIGTERM);
-                    self.stopping = true;
-                }
+                // The checker process hears of it once the masters have stepped down (shutdown).
+                Ok(Signal::SIGTERM | Signal::SIGINT) => self.stopping = true,
                 Ok(Signal::SIGHUP) => {
                     self.forward(Signal::SIGHUP);
                     // keepalived starts a checker child that is waiting to be restarted at once.
