@@ -5,7 +5,7 @@
 //! `openssl ec -des3`).
 
 use aes::cipher::block_padding::Pkcs7;
-use aes::cipher::{BlockDecryptMut, KeyIvInit};
+use aes::cipher::{BlockCipher, BlockDecryptMut, KeyIvInit};
 use base64ct::{Base64, Encoding};
 use md5::{Digest, Md5};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
@@ -118,7 +118,6 @@ fn decrypt_traditional(der: &[u8], dek_info: &str, password: &[u8]) -> Result<Ve
         .split_once(',')
         .ok_or_else(|| format!("malformed DEK-Info {dek_info}"))?;
     let iv = hex(iv_hex.trim()).ok_or_else(|| format!("malformed DEK-Info IV {iv_hex}"))?;
-    let bad_decrypt = |_| "bad decrypt (wrong password?)".to_owned();
     let key_and_iv = |key_len: usize, iv_len: usize| -> Result<Vec<u8>, String> {
         if iv.len() != iv_len {
             return Err(format!(
@@ -129,30 +128,25 @@ fn decrypt_traditional(der: &[u8], dek_info: &str, password: &[u8]) -> Result<Ve
         Ok(bytes_to_key(password, &iv[..8], key_len))
     };
     match cipher.trim() {
-        "AES-128-CBC" => cbc::Decryptor::<aes::Aes128>::new_from_slices(&key_and_iv(16, 16)?, &iv)
-            .map_err(|e| e.to_string())?
-            .decrypt_padded_vec_mut::<Pkcs7>(der)
-            .map_err(bad_decrypt),
-        "AES-192-CBC" => cbc::Decryptor::<aes::Aes192>::new_from_slices(&key_and_iv(24, 16)?, &iv)
-            .map_err(|e| e.to_string())?
-            .decrypt_padded_vec_mut::<Pkcs7>(der)
-            .map_err(bad_decrypt),
-        "AES-256-CBC" => cbc::Decryptor::<aes::Aes256>::new_from_slices(&key_and_iv(32, 16)?, &iv)
-            .map_err(|e| e.to_string())?
-            .decrypt_padded_vec_mut::<Pkcs7>(der)
-            .map_err(bad_decrypt),
-        "DES-EDE3-CBC" => {
-            cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key_and_iv(24, 8)?, &iv)
-                .map_err(|e| e.to_string())?
-                .decrypt_padded_vec_mut::<Pkcs7>(der)
-                .map_err(bad_decrypt)
-        }
-        "DES-CBC" => cbc::Decryptor::<des::Des>::new_from_slices(&key_and_iv(8, 8)?, &iv)
-            .map_err(|e| e.to_string())?
-            .decrypt_padded_vec_mut::<Pkcs7>(der)
-            .map_err(bad_decrypt),
+        "AES-128-CBC" => cbc_decrypt::<aes::Aes128>(&key_and_iv(16, 16)?, &iv, der),
+        "AES-192-CBC" => cbc_decrypt::<aes::Aes192>(&key_and_iv(24, 16)?, &iv, der),
+        "AES-256-CBC" => cbc_decrypt::<aes::Aes256>(&key_and_iv(32, 16)?, &iv, der),
+        "DES-EDE3-CBC" => cbc_decrypt::<des::TdesEde3>(&key_and_iv(24, 8)?, &iv, der),
+        "DES-CBC" => cbc_decrypt::<des::Des>(&key_and_iv(8, 8)?, &iv, der),
         other => Err(format!("unsupported key cipher {other}")),
     }
+}
+
+/// `der` decrypted with cipher `C` in CBC mode, its PKCS#7 padding checked and removed.
+fn cbc_decrypt<C>(key: &[u8], iv: &[u8], der: &[u8]) -> Result<Vec<u8>, String>
+where
+    C: BlockCipher + BlockDecryptMut,
+    cbc::Decryptor<C>: KeyIvInit + BlockDecryptMut,
+{
+    cbc::Decryptor::<C>::new_from_slices(key, iv)
+        .map_err(|e| e.to_string())?
+        .decrypt_padded_vec_mut::<Pkcs7>(der)
+        .map_err(|_| "bad decrypt (wrong password?)".to_owned())
 }
 
 /// OpenSSL's `EVP_BytesToKey` with MD5 and one round: MD5 of the previous digest, the password
