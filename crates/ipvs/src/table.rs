@@ -6,7 +6,8 @@
 //! that stay keep their connections and counters, and a changed setting is an update, not a
 //! delete and re-add.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashMap;
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use crate::Change;
@@ -39,7 +40,7 @@ impl VirtualService {
 /// is updated only when a setting the kernel keeps differs (counters and connection numbers
 /// are never compared).
 pub fn changes_between(current: &[VirtualService], desired: &[VirtualService]) -> Vec<Change> {
-    let current_by_key: HashMap<ServiceKey, &VirtualService> = current
+    let current_by_key: FxHashMap<ServiceKey, &VirtualService> = current
         .iter()
         .map(|entry| (entry.service.key, entry))
         .collect();
@@ -101,7 +102,7 @@ pub fn changes_between(current: &[VirtualService], desired: &[VirtualService]) -
 /// services), mapped when there are many. Of duplicates, the last is found.
 enum Destinations<'a> {
     Few(&'a [Destination]),
-    Many(HashMap<(IpAddr, u16), &'a Destination>),
+    Many(FxHashMap<(IpAddr, u16), &'a Destination>),
 }
 
 impl<'a> Destinations<'a> {

@@ -62,6 +62,62 @@ pub trait Environment {
     fn cpu_count(&self) -> u32 {
         2
     }
+    /// How many questions have been asked of this environment, when it counts them
+    /// ([`Counted`]): a block read without asking any reads the same on another day.
+    fn questions_asked(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// An environment that counts the questions asked of the one it wraps.
+pub struct Counted<'e> {
+    inner: &'e dyn Environment,
+    asked: std::cell::Cell<u64>,
+}
+
+impl<'e> Counted<'e> {
+    /// Counts the questions asked of `inner`.
+    pub fn new(inner: &'e dyn Environment) -> Self {
+        Counted {
+            inner,
+            asked: std::cell::Cell::new(0),
+        }
+    }
+
+    fn ask(&self) -> &'e dyn Environment {
+        self.asked.set(self.asked.get() + 1);
+        self.inner
+    }
+}
+
+impl Environment for Counted<'_> {
+    fn interface_exists(&self, name: &str) -> bool {
+        self.ask().interface_exists(name)
+    }
+    fn is_private_macvlan(&self, name: &str) -> bool {
+        self.ask().is_private_macvlan(name)
+    }
+    fn user(&self, name: &str) -> Option<Ids> {
+        self.ask().user(name)
+    }
+    fn group(&self, name: &str) -> Option<u32> {
+        self.ask().group(name)
+    }
+    fn program(&self, program: &str) -> ProgramLookup {
+        self.ask().program(program)
+    }
+    fn resolve_host(&self, name: &str) -> Option<IpAddr> {
+        self.ask().resolve_host(name)
+    }
+    fn running_as_root(&self) -> bool {
+        self.ask().running_as_root()
+    }
+    fn cpu_count(&self) -> u32 {
+        self.ask().cpu_count()
+    }
+    fn questions_asked(&self) -> Option<u64> {
+        Some(self.asked.get())
+    }
 }
 
 /// The machine this runs on.

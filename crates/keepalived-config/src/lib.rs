@@ -60,4 +60,5 @@ pub mod model;
 pub mod process;
 pub mod source;
 
-pub use load::{LoadOptions, Loaded, Subsystems, default_open_file_limit, load};
+pub use grammar::ReadMemo;
+pub use load::{LoadOptions, Loaded, Subsystems, default_open_file_limit, load, load_reusing};

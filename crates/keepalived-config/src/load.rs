@@ -2,7 +2,8 @@
 
 use crate::check;
 use crate::diagnostics::{Diagnostic, Reporter, Verdict};
-use crate::env::Environment;
+use crate::env::{Counted, Environment};
+use crate::grammar::ReadMemo;
 use crate::grammar::state::State;
 use crate::grammar::walker::{DefaultUser, Parser};
 use crate::lexer::{FileReader, IncludeChecks, LineReader, Physical};
@@ -119,6 +120,28 @@ pub struct Loaded {
 
 /// Reads and checks the configuration at `path` (a pattern, as for keepalived's `-f`).
 pub fn load(path: &str, options: &LoadOptions, env: &dyn Environment) -> Loaded {
+    read(path, options, env, None)
+}
+
+/// [`load`], taking the `virtual_server` blocks whose text has not changed since the last
+/// reading with `memo` from it instead of reading them again ([`ReadMemo`]), and leaving this
+/// reading's there for the next: a reload of a configuration of many virtual servers reads
+/// only those that changed. The result is the same as [`load`]'s.
+pub fn load_reusing(
+    path: &str,
+    options: &LoadOptions,
+    env: &dyn Environment,
+    memo: &mut ReadMemo,
+) -> Loaded {
+    read(path, options, env, Some(memo))
+}
+
+fn read(
+    path: &str,
+    options: &LoadOptions,
+    env: &dyn Environment,
+    mut memo: Option<&mut ReadMemo>,
+) -> Loaded {
     let mut sources = SourceMap::default();
     let mut diagnostics = Vec::new();
     let mut config = Config::default();
@@ -192,8 +215,19 @@ pub fn load(path: &str, options: &LoadOptions, env: &dyn Environment) -> Loaded 
             &options.config_id,
         )
         .limit_sequences(options.sequence_limit);
+        // The checker's reading counts what it asks of the machine: a block read without asking
+        // may be taken again from the memo.
+        let counted = Counted::new(env);
+        let mut memo = memo.as_deref_mut().filter(|_| process == Process::Checker);
+        let env: &dyn Environment = if memo.is_some() { &counted } else { env };
         let mut parser = Parser::new(reader, process, env, globals.clone(), default_user);
+        if let Some(memo) = memo.as_deref_mut() {
+            parser = parser.with_memo(std::mem::take(memo));
+        }
         let aborted = parser.run().is_err();
+        if let (Some(memo), Some(read)) = (memo, parser.take_memo()) {
+            *memo = read;
+        }
         let mut parts = parser.into_parts();
         default_user = parts.default_user;
         if aborted {

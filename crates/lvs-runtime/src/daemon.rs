@@ -17,8 +17,9 @@
 //! at stop instead of removing our services (`lvs_flush_on_stop VS` removes only our services, as
 //! without it).
 
+use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
@@ -36,7 +37,7 @@ use keepalived_config::model::lvs::{
     CheckerKind, Protocol, RealServer, ServiceAddress, VirtualServer,
 };
 use keepalived_config::model::{self, Config, Script, ScriptUser};
-use keepalived_config::{LoadOptions, load};
+use keepalived_config::{LoadOptions, ReadMemo, load_reusing};
 use log::{debug, error, info, trace, warn};
 use lvs::alert::{self, QuorumMoment};
 use lvs::checker::{Schedule, Timing};
@@ -164,7 +165,8 @@ fn run_checker(
             return Err(StartFailure::Fatal);
         }
     };
-    let Some(config) = read_config(&options.config_file, &options.load_options) else {
+    let mut memo = ReadMemo::default();
+    let Some(config) = read_config(&options.config_file, &options.load_options, &mut memo) else {
         return Err(StartFailure::Config);
     };
     // keepalived stops its checker process when its SSL context cannot be built.
@@ -228,6 +230,7 @@ fn run_checker(
         }
     };
     let mut daemon = Daemon::new(options, config, tls, client, signals, respawned);
+    daemon.memo = memo;
     daemon.metrics_server = server;
     daemon.metrics_link = responder;
     daemon.standalone = matches!(bfd, Bfd::Sessions);
@@ -283,9 +286,11 @@ fn bind_metrics(text: &str) -> Result<MetricsServer, String> {
 }
 
 /// Reads the configuration, logging keepalived's messages about it; `None` when it cannot be used.
-fn read_config(path: &str, options: &LoadOptions) -> Option<Config> {
+/// Unchanged `virtual_server` blocks are taken from `memo`, which keeps this reading's for the
+/// next.
+fn read_config(path: &str, options: &LoadOptions, memo: &mut ReadMemo) -> Option<Config> {
     info!("Opening file '{path}'.");
-    let loaded = load(path, options, &SystemEnvironment);
+    let loaded = load_reusing(path, options, &SystemEnvironment, memo);
     for line in keepalived_messages::render(&loaded.diagnostics, &loaded.sources) {
         warn!("{line}");
     }
@@ -385,6 +390,8 @@ impl SpareBudget {
 struct Daemon {
     options: CheckerOptions,
     config: Config,
+    /// The virtual servers of the last reading, for the next to take those unchanged.
+    memo: ReadMemo,
     /// The TLS client of the SSL_GETs.
     tls: Option<Arc<ClientConfig>>,
     pool: Pool,
@@ -393,7 +400,7 @@ struct Daemon {
     /// What this process has programmed (the kernel's view of our services).
     programmed: Vec<VirtualService>,
     /// Where each programmed service is in `programmed`.
-    programmed_index: HashMap<ServiceKey, usize>,
+    programmed_index: FxHashMap<ServiceKey, usize>,
     /// Per virtual server: whether one of its services is also another's (then a change of it
     /// recomputes the whole table).
     shares_services: Vec<bool>,
@@ -456,11 +463,12 @@ impl Daemon {
             options,
             pool: Pool::new(&config),
             config,
+            memo: ReadMemo::default(),
             tls,
             checkers: Vec::new(),
             client,
             programmed: Vec::new(),
-            programmed_index: HashMap::new(),
+            programmed_index: FxHashMap::default(),
             shares_services: Vec::new(),
             signals,
             children: Children::default(),
@@ -502,7 +510,8 @@ impl Daemon {
         if daemon.follows_addresses() {
             daemon.watch_addresses();
         }
-        daemon.checkers = daemon.build_checkers(Instant::now(), &HashMap::new(), &started_down);
+        daemon.checkers =
+            daemon.build_checkers(Instant::now(), &FxHashMap::default(), &started_down);
         daemon.read_files(false);
         daemon.schedule_all();
         daemon.sync_ipvs();
@@ -618,7 +627,7 @@ impl Daemon {
         // servers are not told about.
         let flushing = self.config.global.lvs_flush_on_stop.is_some();
         {
-            let kept: HashMap<(&ServiceAddress, Option<Protocol>), &VirtualServer> = self
+            let kept: FxHashMap<(&ServiceAddress, Option<Protocol>), &VirtualServer> = self
                 .config
                 .virtual_servers
                 .iter()
@@ -807,7 +816,7 @@ impl Daemon {
     /// The checked real servers that `table` leaves out of their services; their checkers are
     /// set failed and the quorums follow.
     fn servers_left_out(&mut self, table: &[VirtualService]) -> Vec<(usize, usize)> {
-        let existing: HashMap<ServiceKey, &VirtualService> = table
+        let existing: FxHashMap<ServiceKey, &VirtualService> = table
             .iter()
             .map(|entry| (entry.service.key, entry))
             .collect();
@@ -868,7 +877,7 @@ impl Daemon {
 
     /// keepalived's lines for the real servers whose configured weight a reload changed.
     fn log_weight_changes(&self, old: &Config) {
-        let old_services: HashMap<_, _> = old
+        let old_services: FxHashMap<_, _> = old
             .virtual_servers
             .iter()
             .map(|vs| ((&vs.service, vs.protocol), vs))
@@ -1820,7 +1829,7 @@ impl Daemon {
             .iter()
             .map(|vs| mapping::service_keys(vs, groups))
             .collect();
-        let mut owners: HashMap<ServiceKey, usize> = HashMap::new();
+        let mut owners: FxHashMap<ServiceKey, usize> = FxHashMap::default();
         for own in &keys {
             for key in own {
                 *owners.entry(*key).or_default() += 1;
@@ -1984,8 +1993,11 @@ impl Daemon {
             info!("Reloading ...");
         }
         info!("Reloading");
-        let Some(config) = read_config(&self.options.config_file, &self.options.load_options)
-        else {
+        let Some(config) = read_config(
+            &self.options.config_file,
+            &self.options.load_options,
+            &mut self.memo,
+        ) else {
             warn!("Reload failed: keeping the running configuration");
             return;
         };
@@ -2050,9 +2062,10 @@ impl Daemon {
         }
         self.log_registered_checkers();
         info!(
-            "Reload finished: {changes} IPVS changes, {} ms ({} ms reading the configuration)",
+            "Reload finished: {changes} IPVS changes, {} ms ({} ms reading the configuration, {} virtual_server blocks unchanged and not read again)",
             now.elapsed().as_millis(),
-            read.as_millis()
+            read.as_millis(),
+            self.memo.reused()
         );
     }
 
@@ -2401,13 +2414,13 @@ fn work(
 type CheckerPlace<'a> = (&'a ServiceAddress, Protocol, IpAddr, u16, usize);
 
 /// The running configuration's checkers by place, with their settings.
-type PreviousCheckers<'a> = HashMap<CheckerPlace<'a>, (&'a model::Checker, &'a RunningChecker)>;
+type PreviousCheckers<'a> = FxHashMap<CheckerPlace<'a>, (&'a model::Checker, &'a RunningChecker)>;
 
 fn previous_checkers<'a>(
     config: &'a Config,
     checkers: &'a [RunningChecker],
 ) -> PreviousCheckers<'a> {
-    let mut previous = HashMap::with_capacity(checkers.len());
+    let mut previous = FxHashMap::with_capacity_and_hasher(checkers.len(), Default::default());
     for running in checkers {
         let Some(vs) = config.virtual_servers.get(running.service) else {
             continue;
@@ -2436,7 +2449,7 @@ fn service_identity(vs: &VirtualServer) -> (&ServiceAddress, Option<Protocol>) {
 }
 
 /// The index of each virtual server of `config` by [`service_identity`] (the last of duplicates).
-fn services_by_identity(config: &Config) -> HashMap<(&ServiceAddress, Option<Protocol>), usize> {
+fn services_by_identity(config: &Config) -> FxHashMap<(&ServiceAddress, Option<Protocol>), usize> {
     config
         .virtual_servers
         .iter()
@@ -2449,7 +2462,7 @@ fn services_by_identity(config: &Config) -> HashMap<(&ServiceAddress, Option<Pro
 /// when they are few, mapped when a search would cost more than building the map.
 struct RealServerLookup<'a> {
     servers: &'a [RealServer],
-    map: Option<HashMap<(IpAddr, u16), usize>>,
+    map: Option<FxHashMap<(IpAddr, u16), usize>>,
 }
 
 impl<'a> RealServerLookup<'a> {
@@ -2560,6 +2573,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use keepalived_config::env::FixedEnvironment;
+    use keepalived_config::load;
 
     use super::*;
 
@@ -2797,7 +2811,7 @@ mod tests {
         assert_eq!(down, [(0, 1)]);
         assert!(d.pool.services[0].real_servers[0].alive);
         assert!(!d.pool.services[0].real_servers[1].alive);
-        d.checkers = d.build_checkers(Instant::now(), &HashMap::new(), &down);
+        d.checkers = d.build_checkers(Instant::now(), &FxHashMap::default(), &down);
         // Its table is what the new process programs, so nothing changes in the kernel.
         assert!(changes_between(&table, &desired_table(&d.config, &d.pool)).is_empty());
         // The first success brings it back.

@@ -15,7 +15,7 @@
 //! `ha_suspend` does not change the table: keepalived only pauses the checkers of a service whose
 //! address is not local, so its real servers keep the state they had.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 use ipvs::model::{
@@ -36,7 +36,7 @@ use crate::pool::{Pool, ServiceState};
 /// destinations of each, first writer first.
 pub fn desired_table(config: &Config, pool: &Pool) -> Vec<VirtualService> {
     let mut table: Vec<VirtualService> = Vec::new();
-    let mut index_of: HashMap<ServiceKey, usize> = HashMap::new();
+    let mut index_of: FxHashMap<ServiceKey, usize> = FxHashMap::default();
     for (index, vs) in config.virtual_servers.iter().enumerate() {
         let Some(state) = pool.services.get(index) else {
             continue;

@@ -217,6 +217,11 @@ impl Reporter {
         &self.diagnostics
     }
 
+    /// How many messages have been said so far.
+    pub fn count(&self) -> usize {
+        self.diagnostics.len()
+    }
+
     /// Takes the diagnostics collected so far.
     pub fn take(&mut self) -> Vec<Diagnostic> {
         std::mem::take(&mut self.diagnostics)

@@ -13,6 +13,7 @@ pub mod checkers;
 pub mod global;
 pub mod instance;
 pub mod keywords;
+pub mod memo;
 pub mod read;
 pub mod routing;
 pub mod rttables;
@@ -27,4 +28,5 @@ pub mod vrrp_misc;
 pub mod walker;
 
 pub use keywords::{Keyword, Owner, ROOT};
+pub use memo::ReadMemo;
 pub use walker::{Abort, DefaultUser, Line, Parser};

@@ -9,10 +9,12 @@
 //! kept because it decides what a configuration means.
 
 use super::keywords::{Keyword, Keywords, ROOT};
+use super::memo::{self, ReadMemo};
 use super::state::State;
 use crate::diagnostics::suggest;
 use crate::diagnostics::{ErrorClass, Reporter};
 use crate::env::Environment;
+use crate::lexer::reader::PlainBlock;
 use crate::lexer::tokens::split_words_into;
 use crate::lexer::{LineReader, MappedText, Token};
 use crate::model::GlobalDefs;
@@ -111,6 +113,17 @@ pub struct Parser<'a> {
     /// The memory of lines' words, kept for the next lines: one allocation less per line. A
     /// block keyword's line keeps its words while its block is read, so there is one per level.
     spare_words: Vec<Vec<Token>>,
+    /// The `virtual_server` blocks of the last reading, taken again where unchanged.
+    memo: Option<ReadMemo>,
+}
+
+/// What stood before a block was read, to tell whether its reading depended on its text alone.
+struct BeforeBlock<'a> {
+    block: PlainBlock<'a>,
+    said: usize,
+    asked: u64,
+    virtual_servers: usize,
+    default_user: std::mem::Discriminant<DefaultUser>,
 }
 
 impl<'a> Parser<'a> {
@@ -132,7 +145,23 @@ impl<'a> Parser<'a> {
             skip_sublevel: 0,
             level: 0,
             spare_words: Vec::new(),
+            memo: None,
         }
+    }
+
+    /// Takes the `virtual_server` blocks of `memo` where their text is unchanged instead of
+    /// reading them, and remembers those of this reading there ([`ReadMemo`]).
+    pub fn with_memo(mut self, mut memo: ReadMemo) -> Self {
+        memo.begin(&self.globals, &self.default_user);
+        self.memo = Some(memo);
+        self
+    }
+
+    /// The memo given by [`Parser::with_memo`], with the blocks of this reading.
+    pub fn take_memo(&mut self) -> Option<ReadMemo> {
+        let mut memo = self.memo.take()?;
+        memo.end();
+        Some(memo)
     }
 
     /// The process this parser reads for.
@@ -378,6 +407,17 @@ impl<'a> Parser<'a> {
                     start_needed = true;
                 }
             }
+            let before = if self.level == 0 && active && line.keyword() == "virtual_server" {
+                match self.remembered_virtual_server() {
+                    Ok(()) => {
+                        self.recycle(line.words);
+                        continue;
+                    }
+                    Err(before) => before,
+                }
+            } else {
+                None
+            };
             if let (true, Some(handler)) = (active, keyword.handler) {
                 handler(self, &line)?;
                 self.lint_statements_on_one_line(keywords, &line);
@@ -390,9 +430,52 @@ impl<'a> Parser<'a> {
                     close(self)?;
                 }
             }
+            if let Some(before) = before {
+                self.remember_virtual_server(before);
+            }
             self.recycle(line.words);
         }
         Ok(false)
+    }
+
+    /// At a `virtual_server` line: takes the block's draft from the memo, or says what stands
+    /// before it is read, when it may be remembered (`None`: it may not).
+    fn remembered_virtual_server(&mut self) -> Result<(), Option<BeforeBlock<'a>>> {
+        let memo = self.memo.as_mut().ok_or(None)?;
+        let block = self.reader.plain_block().ok_or(None)?;
+        if let Some(draft) = memo.take(block.text, block.start) {
+            self.state.virtual_servers.push(draft);
+            self.reader.skip_plain_block(&block, &mut self.out);
+            return Ok(());
+        }
+        Err(Some(BeforeBlock {
+            block,
+            said: self.out.count(),
+            asked: self.env.questions_asked().ok_or(None)?,
+            virtual_servers: self.state.virtual_servers.len(),
+            default_user: std::mem::discriminant(&self.default_user),
+        }))
+    }
+
+    /// After a `virtual_server` block: remembers its draft if its reading depended on its text
+    /// alone and ended where its braces do.
+    fn remember_virtual_server(&mut self, before: BeforeBlock<'a>) {
+        let read_alone = self.out.count() == before.said
+            && self.env.questions_asked() == Some(before.asked)
+            && std::mem::discriminant(&self.default_user) == before.default_user
+            && self.state.virtual_servers.len() == before.virtual_servers + 1
+            && self.reader.copy_index() == Some(before.block.last + 1)
+            && self.reader.at_physical_line();
+        let (true, Some(memo), Some(draft)) = (
+            read_alone,
+            self.memo.as_mut(),
+            self.state.virtual_servers.last(),
+        ) else {
+            return;
+        };
+        if memo::may_keep(draft) {
+            memo.keep(before.block.text, before.block.start, draft);
+        }
     }
 
     /// keepalived reads one statement per line and ignores extra words, so `state BACKUP

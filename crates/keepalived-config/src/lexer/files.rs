@@ -293,6 +293,25 @@ impl ConsolidatedCopy {
         }
     }
 
+    /// The text as written of the copy's lines `first..=last`, when they are consecutive lines
+    /// of one file (no include between them): the lines themselves with what lies between
+    /// them, comments and blank lines included. Equal texts make equal lines.
+    pub fn text_as_written(&self, first: usize, last: usize) -> Option<&str> {
+        let lines = self.lines.get(first..=last)?;
+        let start = lines.first()?.position;
+        let consecutive = lines
+            .iter()
+            .zip(start.line..)
+            .all(|(line, number)| line.position.file == start.file && line.position.line == number);
+        if !consecutive {
+            return None;
+        }
+        let file = self.file(start.file, None)?;
+        let from = file.line_range(start)?.start;
+        let to = file.line_range(lines.last()?.position)?.end;
+        file.text.get(from..to)
+    }
+
     /// The text of `line` (a line of this copy).
     pub fn text(&self, line: &CopyLine) -> MappedText {
         let position = line.position;

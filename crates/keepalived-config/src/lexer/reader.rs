@@ -15,7 +15,7 @@ use super::params::Definitions;
 use super::sequence::{Sequence, parse_lst, parse_seq};
 use super::text::MappedText;
 use crate::diagnostics::{ErrorClass, Reporter};
-use crate::source::{SourceFile, SourceMap};
+use crate::source::{LinePosition, SourceFile, SourceMap};
 
 /// Where physical lines come from.
 pub enum Physical<'a> {
@@ -232,7 +232,76 @@ impl<'a> LineReader<'a> {
         }
     }
 
-    /// Whether the next line is the next physical line: no rest of a line after its brace, no
+    /// The block opened by the line just read, when that line and every line of the block are
+    /// lines of the parent's copy that no lexical rule changes (so that they read the same
+    /// wherever they stand) and the block ends where its braces do. The reader stands after the
+    /// opening line, with only its `{` left to read.
+    pub(crate) fn plain_block(&self) -> Option<PlainBlock<'a>> {
+        let Physical::Copy { copy, next } = &self.physical else {
+            return None;
+        };
+        let copy: &'a ConsolidatedCopy = copy;
+        let only_brace_left = self.residue.as_ref().is_some_and(|r| r.as_str() == "{");
+        if !only_brace_left
+            || !self.sequences.is_empty()
+            || !self.continuation.is_empty()
+            || self.defining.is_some()
+            || self.pending.is_some()
+        {
+            return None;
+        }
+        let first = next.checked_sub(1)?;
+        if copy.lines.get(first)?.skip() != Some(Skippable::Opens) {
+            return None;
+        }
+        let mut depth = 1_usize;
+        let mut last = first;
+        while depth > 0 {
+            last += 1;
+            match copy.lines.get(last)?.skip()? {
+                Skippable::Nothing => {}
+                Skippable::Opens => depth += 1,
+                Skippable::Closes => depth -= 1,
+            }
+        }
+        Some(PlainBlock {
+            text: copy.text_as_written(first, last)?,
+            start: copy.lines.get(first)?.position,
+            last,
+        })
+    }
+
+    /// Passes over `block` (from [`LineReader::plain_block`]) as if its lines had been read.
+    pub(crate) fn skip_plain_block(&mut self, block: &PlainBlock<'_>, out: &mut Reporter) {
+        let Physical::Copy { copy, next } = &mut self.physical else {
+            return;
+        };
+        let copy: &ConsolidatedCopy = copy;
+        // The block's braces balance: the depth of blocks is what it was.
+        self.residue = None;
+        *next = block.last + 1;
+        if let Some(line) = copy.lines.get(block.last) {
+            out.position = Some(line.position);
+            if let Some(directory) = copy.directory_of(line) {
+                self.enter_directory(directory);
+            }
+        }
+    }
+
+    /// Where the next line of the parent's copy is (`None` when reading the files).
+    pub(crate) fn copy_index(&self) -> Option<usize> {
+        match &self.physical {
+            Physical::Copy { next, .. } => Some(*next),
+            Physical::Files { .. } => None,
+        }
+    }
+
+    /// Whether the next line read is the next physical line ([`LineReader::nothing_pending`]).
+    pub(crate) fn at_physical_line(&self) -> bool {
+        self.nothing_pending()
+    }
+
+    /// Whether the next line is the next physical line: no rest of a line after its brace, no    /// Whether the next line is the next physical line: no rest of a line after its brace, no
     /// repetition, no parameter's lines, no multi-line definition and no line read ahead.
     fn nothing_pending(&self) -> bool {
         self.residue.is_none()
@@ -588,6 +657,17 @@ pub(super) fn trim_end_blanks(text: &str) -> &str {
             .take_while(|b| matches!(b, b' ' | b'\t'))
             .count();
     &text[..end]
+}
+
+/// A block of the parent's copy whose lines no lexical rule changes ([`LineReader::plain_block`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlainBlock<'a> {
+    /// Its lines as written, from the opening line to the closing brace.
+    pub text: &'a str,
+    /// Where its opening line is.
+    pub start: LinePosition,
+    /// The index in the copy of its closing line.
+    pub last: usize,
 }
 
 /// What a line means to a block skipped by counting braces, if no lexical rule changes it.

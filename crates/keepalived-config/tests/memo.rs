@@ -1,0 +1,192 @@
+//! A reading that takes unchanged `virtual_server` blocks from the last reading's memo gives
+//! what a reading from scratch gives: the same configuration and the same messages, at the same
+//! lines, for the corpus of real configurations and the probe cases, unchanged, moved, edited
+//! and damaged.
+
+mod common;
+
+use common::Scratch;
+
+use keepalived_config::diagnostics::keepalived;
+use keepalived_config::env::FixedEnvironment;
+use keepalived_config::{LoadOptions, Loaded, ReadMemo, load, load_reusing};
+
+fn options() -> LoadOptions {
+    LoadOptions {
+        config_id: "vm".into(),
+        ..LoadOptions::default()
+    }
+}
+
+fn env() -> FixedEnvironment {
+    FixedEnvironment::minimal().with_interfaces(["eth0", "eth1"])
+}
+
+/// What a reading says and makes, for comparing two readings.
+fn outcome(loaded: &Loaded) -> String {
+    format!(
+        "{:#?}\n{}\n{:?}",
+        loaded.config,
+        keepalived::render(&loaded.diagnostics, &loaded.sources).join("\n"),
+        loaded.verdict
+    )
+}
+
+/// Reads `before` then `after` (both written to `dir`) with one memo, and `after` alone:
+/// the two readings of `after` must agree. Returns how many blocks came from the memo.
+fn agree(dir: &Scratch, name: &str, before: &[u8], after: &[u8]) -> usize {
+    let path = dir.path(name);
+    let path = path.to_str().unwrap_or_default();
+    let mut memo = ReadMemo::default();
+    std::fs::write(path, before).unwrap_or_else(|e| panic!("{e}"));
+    let first = load_reusing(path, &options(), &env(), &mut memo);
+    assert_eq!(
+        outcome(&first),
+        outcome(&load(path, &options(), &env())),
+        "{name}: a first reading with an empty memo"
+    );
+    std::fs::write(path, after).unwrap_or_else(|e| panic!("{e}"));
+    let again = load_reusing(path, &options(), &env(), &mut memo);
+    let fresh = load(path, &options(), &env());
+    let (again, fresh) = (outcome(&again), outcome(&fresh));
+    if again != fresh {
+        let first_difference = again
+            .lines()
+            .zip(fresh.lines())
+            .position(|(a, f)| a != f)
+            .unwrap_or(0);
+        panic!(
+            "{name}: reading with the memo differs from line {first_difference}:\n{}\n--- from scratch:\n{}",
+            again
+                .lines()
+                .skip(first_difference)
+                .take(8)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            fresh
+                .lines()
+                .skip(first_difference)
+                .take(8)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    memo.reused()
+}
+
+/// Variants of a configuration: the same, moved down, and with lines removed, repeated,
+/// changed and damaged.
+fn variants(original: &[u8], rng: &mut fastrand::Rng) -> Vec<Vec<u8>> {
+    let text = String::from_utf8_lossy(original).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = vec![
+        original.to_vec(),
+        [b"\n\n# moved\n".as_slice(), original].concat(),
+    ];
+    if lines.is_empty() {
+        return out;
+    }
+    for _ in 0..6 {
+        let mut edited: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        let at = rng.usize(..edited.len());
+        match rng.usize(..6) {
+            0 => {
+                edited.remove(at);
+            }
+            1 => edited.insert(at, edited[at].clone()),
+            2 => edited[at] = edited[at].replace('1', "2"),
+            3 => edited.insert(at, "}".to_owned()),
+            4 => edited.insert(at, "$X=1".to_owned()),
+            _ => edited[at].push_str(" {"),
+        }
+        out.push(edited.join("\n").into_bytes());
+    }
+    out
+}
+
+#[test]
+fn the_corpus_reads_the_same_with_the_memo() {
+    let corpus = common::testdata().join("corpus/configs");
+    let mut files: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap_or_else(|e| panic!("{}: {e}", corpus.display()))
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let dir = Scratch::new("kc-memo-corpus");
+    let mut rng = fastrand::Rng::with_seed(0x5eed_0f4e_10ad);
+    let mut reused = 0;
+    for file in &files {
+        let original = std::fs::read(file).unwrap_or_default();
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("x");
+        for (n, variant) in variants(&original, &mut rng).iter().enumerate() {
+            reused += agree(&dir, &format!("{n}-{name}"), &original, variant);
+        }
+    }
+    // The memo was used, not only left empty.
+    assert!(
+        reused > 100,
+        "only {reused} blocks were taken from the memo"
+    );
+}
+
+#[test]
+fn the_probe_cases_read_the_same_with_the_memo() {
+    let dir = Scratch::new("kc-memo-probes");
+    let mut rng = fastrand::Rng::with_seed(0x0dd_ba11);
+    for (n, (_, body)) in common::probe_cases().iter().enumerate() {
+        let original = body.join("\n").into_bytes();
+        for (v, variant) in variants(&original, &mut rng).iter().enumerate() {
+            agree(&dir, &format!("p{n}-{v}.conf"), &original, variant);
+        }
+    }
+}
+
+/// The reload the memo is for: many virtual servers, one changed, the rest taken.
+#[test]
+fn only_changed_blocks_are_read_again() {
+    let block = |i: usize, weight: u32| {
+        format!(
+            "virtual_server 10.1.0.{i} 80 {{\n    delay_loop 6\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 10.2.0.{i} 8080 {{\n        weight {weight}\n        TCP_CHECK {{\n            connect_timeout 3\n        }}\n    }}\n}}\n"
+        )
+    };
+    let config = |changed: usize, weight: u32| {
+        (1..=100)
+            .map(|i| block(i, if i == changed { weight } else { 1 }))
+            .collect::<String>()
+    };
+    let dir = Scratch::new("kc-memo-reload");
+    let before = config(50, 1);
+    assert_eq!(
+        agree(&dir, "same.conf", before.as_bytes(), before.as_bytes()),
+        100
+    );
+    let after = config(50, 2);
+    assert_eq!(
+        agree(&dir, "one.conf", before.as_bytes(), after.as_bytes()),
+        99
+    );
+    // A parameter defined before the blocks may change what they mean: blocks using one are
+    // read again (a line with `$` is never taken), the others are taken.
+    let with_parameter = format!("$W=3\n{}", after.replace("weight 2", "weight $W"));
+    assert_eq!(
+        agree(
+            &dir,
+            "param.conf",
+            after.as_bytes(),
+            with_parameter.as_bytes()
+        ),
+        99
+    );
+    // Other global definitions: everything is read again.
+    let with_globals = format!("global_defs {{\n    router_id other\n}}\n{after}");
+    assert_eq!(
+        agree(
+            &dir,
+            "globals.conf",
+            after.as_bytes(),
+            with_globals.as_bytes()
+        ),
+        0
+    );
+}
