@@ -85,6 +85,8 @@ fn main() -> ExitCode {
     }
     let mut vrrp = daemon_options(&options);
     if !options.vrrp_only {
+        // The virtual servers are the child's to read, as keepalived's checker process's.
+        vrrp.load_options.subsystems.checker = false;
         // keepalived runs its checkers in a child process; so do we: the VRRP daemon forks it
         // once running (in the background already), and again should it die.
         let mut checkers = checker_options(&options);
@@ -119,6 +121,7 @@ fn checker_options(options: &cli::Options) -> lvs_runtime::CheckerOptions {
         metrics_listen: options.metrics_listen.clone(),
         address_monitoring: options.address_monitoring,
         without_ipvs: options.without_ipvs,
+        config_messages: lvs_runtime::ConfigMessages::All,
     }
 }
 

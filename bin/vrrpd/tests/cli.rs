@@ -292,3 +292,26 @@ fn without_ipvs_the_checkers_run_anyway() {
         assert!(log.contains(line), "no '{line}' in\n{log}");
     }
 }
+
+#[test]
+fn each_process_says_what_its_own_reading_found_once() {
+    // keepalived's parent reads the global definitions, its checker process the virtual
+    // servers, its VRRP process the instances: each says what it found, so every message about
+    // the file is logged once.
+    let config = Config::new(
+        "messages",
+        "global_defs {\n  router_id t\n  bogus_global 1\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface lo\n  virtual_router_id 51\n  priority 100\n  bogus_vrrp 1\n  virtual_ipaddress {\n    192.0.2.100/32\n  }\n}\nvirtual_server 192.0.2.1 80 {\n  protocol TCP\n  bogus_vs 1\n  real_server 192.0.2.2 80 {\n  }\n}\n",
+    );
+    let (ours, reference) = run_both(&config);
+    for word in ["bogus_global", "bogus_vrrp", "bogus_vs"] {
+        let line = format!("Unknown keyword '{word}'");
+        let count = |out: &Output| stderr(out).matches(&line).count();
+        assert_eq!(
+            (count(&ours), count(&reference)),
+            (1, 1),
+            "'{line}' in ours:\n{}\nkeepalived:\n{}",
+            stderr(&ours),
+            stderr(&reference)
+        );
+    }
+}

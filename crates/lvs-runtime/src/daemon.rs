@@ -31,12 +31,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ipvs::model::{ServiceKey, Timeouts};
 use ipvs::table::{VirtualService, changes_between};
 use ipvs::{Change, Client};
+use keepalived_config::diagnostics::Diagnostic;
 use keepalived_config::diagnostics::keepalived as keepalived_messages;
 use keepalived_config::env::SystemEnvironment;
 use keepalived_config::model::lvs::{
     CheckerKind, Protocol, RealServer, ServiceAddress, VirtualServer,
 };
 use keepalived_config::model::{self, Config, Script, ScriptUser};
+use keepalived_config::process::Process;
 use keepalived_config::{LoadOptions, ReadMemo, load_reusing};
 use log::{debug, error, info, trace, warn};
 use lvs::alert::{self, QuorumMoment};
@@ -89,6 +91,19 @@ pub struct CheckerOptions {
     pub address_monitoring: bool,
     /// `--without-ipvs`: the table is computed but never programmed.
     pub without_ipvs: bool,
+    /// Which messages about the configuration this process logs.
+    pub config_messages: ConfigMessages,
+}
+
+/// Which messages about the configuration the checker process logs: keepalived's processes each
+/// say what their own reading found, once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigMessages {
+    /// Every reading's (`-C` alone: this process is keepalived's parent, checker and BFD
+    /// processes at once).
+    All,
+    /// The checkers' reading's only (the VRRP daemon's child: the daemon says the rest).
+    CheckerOnly,
 }
 
 /// Why the checker process could not start.
@@ -103,7 +118,11 @@ enum StartFailure {
 /// `metrics`, the link to answer the parent's scrapes on; `respawned`, an earlier child died and
 /// this one takes over the table it left. The exit status is keepalived's: 0, or 1 (fatal) or 2
 /// (configuration), on which the parent stops instead of starting another.
-pub fn run_child(options: CheckerOptions, start: CheckerStart) -> u8 {
+pub fn run_child(mut options: CheckerOptions, start: CheckerStart) -> u8 {
+    // The VRRP daemon reads the VRRP part and says what the readings other than the checkers'
+    // found.
+    options.load_options.subsystems.vrrp = false;
+    options.config_messages = ConfigMessages::CheckerOnly;
     let bfd = Bfd::Link(start.bfd);
     run_child_status(run_checker(options, start.metrics, start.respawned, bfd))
 }
@@ -166,7 +185,7 @@ fn run_checker(
         }
     };
     let mut memo = ReadMemo::default();
-    let Some(config) = read_config(&options.config_file, &options.load_options, &mut memo) else {
+    let Some(config) = read_config(&options, &mut memo) else {
         return Err(StartFailure::Config);
     };
     // keepalived stops its checker process when its SSL context cannot be built.
@@ -288,10 +307,24 @@ fn bind_metrics(text: &str) -> Result<MetricsServer, String> {
 /// Reads the configuration, logging keepalived's messages about it; `None` when it cannot be used.
 /// Unchanged `virtual_server` blocks are taken from `memo`, which keeps this reading's for the
 /// next.
-fn read_config(path: &str, options: &LoadOptions, memo: &mut ReadMemo) -> Option<Config> {
+fn read_config(options: &CheckerOptions, memo: &mut ReadMemo) -> Option<Config> {
+    let path = &options.config_file;
     info!("Opening file '{path}'.");
-    let loaded = load_reusing(path, options, &SystemEnvironment, memo);
-    for line in keepalived_messages::render(&loaded.diagnostics, &loaded.sources) {
+    let loaded = load_reusing(path, &options.load_options, &SystemEnvironment, memo);
+    let own: Vec<Diagnostic>;
+    let said = match options.config_messages {
+        ConfigMessages::All => &loaded.diagnostics,
+        ConfigMessages::CheckerOnly => {
+            own = loaded
+                .diagnostics
+                .iter()
+                .filter(|d| d.process == Process::Checker)
+                .cloned()
+                .collect();
+            &own
+        }
+    };
+    for line in keepalived_messages::render(said, &loaded.sources) {
         warn!("{line}");
     }
     if loaded.verdict.aborted {
@@ -1993,11 +2026,7 @@ impl Daemon {
             info!("Reloading ...");
         }
         info!("Reloading");
-        let Some(config) = read_config(
-            &self.options.config_file,
-            &self.options.load_options,
-            &mut self.memo,
-        ) else {
+        let Some(config) = read_config(&self.options, &mut self.memo) else {
             warn!("Reload failed: keeping the running configuration");
             return;
         };
@@ -2695,6 +2724,7 @@ mod tests {
             metrics_listen: None,
             address_monitoring: false,
             without_ipvs: false,
+            config_messages: ConfigMessages::All,
         };
         // An empty mask: nothing is blocked, the descriptor only fills the slot.
         let signals = SignalFd::new(&nix::sys::signal::SigSet::empty()).expect("signalfd");

@@ -20,4 +20,4 @@ pub mod ping_groups;
 pub mod probes;
 pub mod tls;
 
-pub use daemon::{CheckerOptions, DEFAULT_CHECKERS_PID_FILE, run, run_child};
+pub use daemon::{CheckerOptions, ConfigMessages, DEFAULT_CHECKERS_PID_FILE, run, run_child};
