@@ -41,7 +41,7 @@ use keepalived_config::model::{self, Config, Script, ScriptUser};
 use keepalived_config::process::Process;
 use keepalived_config::{LoadOptions, ReadMemo, load_reusing};
 use log::{debug, error, info, trace, warn};
-use lvs::alert::{self, QuorumMoment};
+use lvs::alert::{self, QuorumMoment, RsName, VsName};
 use lvs::checker::{Schedule, Timing};
 use lvs::checker_log::{self, AttemptFailure, MISC_TIMED_OUT};
 use lvs::desired_table;
@@ -954,14 +954,22 @@ impl Daemon {
             ) {
                 continue;
             }
-            let Some((rs_text, vs_text)) =
-                server_names(&self.config, checker.service, checker.real_server)
-            else {
+            let Some(vs) = self.config.virtual_servers.get(checker.service) else {
                 continue;
             };
+            let Some(rs) = vs.real_servers.get(checker.real_server) else {
+                continue;
+            };
+            // Written straight into the line: a reload writes one for every checker.
+            let rs_name = RsName {
+                vs,
+                address: rs.address,
+                port: rs.port,
+            };
             info!(
-                "{}ctivating healthchecker for service {rs_text} for VS {vs_text}",
-                if checker.enabled { "A" } else { "Dea" }
+                "{}ctivating healthchecker for service {rs_name} for VS {}",
+                if checker.enabled { "A" } else { "Dea" },
+                VsName(vs)
             );
         }
         info!("Activating BFD healthchecker");

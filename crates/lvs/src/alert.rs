@@ -4,6 +4,7 @@
 //! Virtual and real servers are named as keepalived's `FMT_VS` and `FMT_RS` name them. Whether a server's
 //! changes are mailed is its `smtp_alert`, which the configuration layer resolves as keepalived does.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use keepalived_config::model::lvs::RealServer;
@@ -11,24 +12,82 @@ use keepalived_config::model::lvs::{CheckerKind, ServiceAddress, VirtualServer};
 
 /// keepalived's `FMT_VS`: `[10.0.0.1]:tcp:80`, `FWM 5`, or a group's `[NAME]:0`.
 pub fn vs_text(vs: &VirtualServer) -> String {
-    match &vs.service {
-        ServiceAddress::Address { address, port } => {
-            format!("[{address}]:{}:{port}", vs.protocol.name())
-        }
-        ServiceAddress::Fwmark(mark) => format!("FWM {mark}"),
-        // A group's virtual server has no address of its own: its port is 0.
-        ServiceAddress::Group(name) => format!("[{name}]:0"),
-    }
+    VsName(vs).to_string()
 }
 
 /// keepalived's `FMT_RS`: the real server with the virtual server's protocol, `none` for a firewall-mark
 /// service (keepalived clears a fwmark service's protocol).
 pub fn rs_text(vs: &VirtualServer, address: IpAddr, port: u16) -> String {
-    let protocol = match vs.service {
-        ServiceAddress::Fwmark(_) => "none",
-        _ => vs.protocol.name(),
+    RsName { vs, address, port }.to_string()
+}
+
+/// [`vs_text`] written where it is needed: a reload writes thousands of lines naming servers.
+pub struct VsName<'a>(pub &'a VirtualServer);
+
+impl fmt::Display for VsName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let vs = self.0;
+        match &vs.service {
+            ServiceAddress::Address { address, port } => {
+                f.write_str("[")?;
+                write_address(f, *address)?;
+                write!(f, "]:{}:{port}", vs.protocol.name())
+            }
+            ServiceAddress::Fwmark(mark) => write!(f, "FWM {mark}"),
+            // A group's virtual server has no address of its own: its port is 0.
+            ServiceAddress::Group(name) => write!(f, "[{name}]:0"),
+        }
+    }
+}
+
+/// [`rs_text`] written where it is needed.
+pub struct RsName<'a> {
+    /// The virtual server (for its protocol).
+    pub vs: &'a VirtualServer,
+    /// The real server's address.
+    pub address: IpAddr,
+    /// The real server's port.
+    pub port: u16,
+}
+
+impl fmt::Display for RsName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let protocol = match self.vs.service {
+            ServiceAddress::Fwmark(_) => "none",
+            _ => self.vs.protocol.name(),
+        };
+        f.write_str("[")?;
+        write_address(f, self.address)?;
+        write!(f, "]:{protocol}:{}", self.port)
+    }
+}
+
+/// An address as `Display` writes it; an IPv4 one by a shorter way than the standard library's,
+/// which pads through a buffer of its own.
+fn write_address(f: &mut fmt::Formatter<'_>, address: IpAddr) -> fmt::Result {
+    let IpAddr::V4(v4) = address else {
+        return write!(f, "{address}");
     };
-    format!("[{address}]:{protocol}:{port}")
+    let mut text = [0u8; 15];
+    let mut len = 0;
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            text[len] = b'.';
+            len += 1;
+        }
+        let digits = [octet / 100, octet / 10 % 10, octet % 10];
+        let skip = match octet {
+            0..=9 => 2,
+            10..=99 => 1,
+            _ => 0,
+        };
+        for digit in &digits[skip..] {
+            text[len] = b'0' + digit;
+            len += 1;
+        }
+    }
+    // Only ASCII digits and dots were written.
+    f.write_str(std::str::from_utf8(&text[..len]).map_err(|_| fmt::Error)?)
 }
 
 /// `UP` or `DOWN`.
@@ -201,6 +260,29 @@ mod tests {
              virtual_server fwmark 7 {\n real_server 10.0.2.12 80 {\n }\n}\n\
              virtual_server 2001:db8::1 53 {\n real_server 2001:db8::11 53 {\n }\n}\n",
         )
+    }
+
+    #[test]
+    fn every_ipv4_address_is_written_as_the_standard_library_writes_it() {
+        let config = servers();
+        let vs = &config.virtual_servers[0];
+        let mut rng = fastrand::Rng::with_seed(0x1b4_0c7e7);
+        let edges = [0, 1, 9, 10, 99, 100, 199, 200, 255];
+        let mut addresses: Vec<std::net::Ipv4Addr> = edges
+            .iter()
+            .flat_map(|&a| {
+                edges
+                    .iter()
+                    .map(move |&b| std::net::Ipv4Addr::new(a, b, b, a))
+            })
+            .collect();
+        addresses.extend((0..2000).map(|_| std::net::Ipv4Addr::from(rng.u32(..))));
+        for address in addresses {
+            assert_eq!(
+                rs_text(vs, IpAddr::V4(address), 8080),
+                format!("[{address}]:tcp:8080")
+            );
+        }
     }
 
     #[test]
