@@ -70,6 +70,12 @@ use crate::ping_groups::PingGroups;
 use crate::probes::{Exchange, HttpExchange, PassedUrl, Probe, SpareSocket, Target, Verdict};
 use crate::tls::{self, TlsSetupError};
 
+/// How long the loop lets a due attempt wait for others falling due after it, to start them
+/// together: thousands of checkers on one `delay_loop` otherwise fall due one by one across it,
+/// each waking the process on its own. An attempt starts at most this late (its next one is
+/// counted from its end, as keepalived counts it); nothing starts early.
+const CHECK_BATCH_WINDOW: Duration = Duration::from_millis(5);
+
 /// keepalived's default pid file of the checker process.
 pub const DEFAULT_CHECKERS_PID_FILE: &str = "/run/keepalived_checkers.pid";
 
@@ -1065,7 +1071,7 @@ impl Daemon {
             self.expire(now);
             self.children.kill_overdue(now);
             let next = [
-                self.next_due(),
+                self.next_due().map(|at| at + CHECK_BATCH_WINDOW),
                 self.in_flight
                     .iter()
                     .filter_map(|&i| self.checkers[i].probe.as_ref().map(Probe::deadline))
