@@ -117,6 +117,16 @@ pub struct Parser<'a> {
     memo: Option<ReadMemo>,
 }
 
+/// What becomes of a `virtual_server` block with a memo.
+enum Memo<'a> {
+    /// Its draft was taken from the memo; it is not read.
+    Taken,
+    /// It is read, then remembered if its reading depended on its text alone.
+    ReadAndKeep(BeforeBlock<'a>),
+    /// It is read (no memo, or a block that cannot be remembered).
+    Read,
+}
+
 /// What stood before a block was read, to tell whether its reading depended on its text alone.
 struct BeforeBlock<'a> {
     block: PlainBlock<'a>,
@@ -407,17 +417,17 @@ impl<'a> Parser<'a> {
                     start_needed = true;
                 }
             }
-            let before = if self.level == 0 && active && line.keyword() == "virtual_server" {
+            let mut before = None;
+            if self.level == 0 && active && line.keyword() == "virtual_server" {
                 match self.remembered_virtual_server() {
-                    Ok(()) => {
+                    Memo::Taken => {
                         self.recycle(line.words);
                         continue;
                     }
-                    Err(before) => before,
+                    Memo::ReadAndKeep(watch) => before = Some(watch),
+                    Memo::Read => {}
                 }
-            } else {
-                None
-            };
+            }
             if let (true, Some(handler)) = (active, keyword.handler) {
                 handler(self, &line)?;
                 self.lint_statements_on_one_line(keywords, &line);
@@ -439,22 +449,26 @@ impl<'a> Parser<'a> {
     }
 
     /// At a `virtual_server` line: takes the block's draft from the memo, or says what stands
-    /// before it is read, when it may be remembered (`None`: it may not).
-    fn remembered_virtual_server(&mut self) -> Result<(), Option<BeforeBlock<'a>>> {
-        let memo = self.memo.as_mut().ok_or(None)?;
-        let block = self.reader.plain_block().ok_or(None)?;
+    /// before it is read when it may be remembered.
+    fn remembered_virtual_server(&mut self) -> Memo<'a> {
+        let (Some(memo), Some(block)) = (self.memo.as_mut(), self.reader.plain_block()) else {
+            return Memo::Read;
+        };
         if let Some(draft) = memo.take(block.text, block.start) {
             self.state.virtual_servers.push(draft);
             self.reader.skip_plain_block(&block, &mut self.out);
-            return Ok(());
+            return Memo::Taken;
         }
-        Err(Some(BeforeBlock {
+        let Some(asked) = self.env.questions_asked() else {
+            return Memo::Read;
+        };
+        Memo::ReadAndKeep(BeforeBlock {
             block,
             said: self.out.count(),
-            asked: self.env.questions_asked().ok_or(None)?,
+            asked,
             virtual_servers: self.state.virtual_servers.len(),
             default_user: std::mem::discriminant(&self.default_user),
-        }))
+        })
     }
 
     /// After a `virtual_server` block: remembers its draft if its reading depended on its text
