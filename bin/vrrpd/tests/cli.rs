@@ -315,3 +315,24 @@ fn each_process_says_what_its_own_reading_found_once() {
         );
     }
 }
+
+#[test]
+fn a_virtual_server_missing_a_parameter_stops_the_daemon_as_keepalived() {
+    // keepalived's checker process stops reading and exits with its configuration status; the
+    // parent then stops with it, 2.
+    let config = Config::new(
+        "missing-parameter",
+        "virtual_server 192.0.2.1 80 {\n  protocol TCP\n  delay_loop\n  real_server 192.0.2.2 80 {\n  }\n}\n",
+    );
+    let (ours, reference) = run_both(&config);
+    assert_eq!(reference.status.code(), Some(2), "{}", stderr(&reference));
+    assert_same_end(
+        &ours,
+        &reference,
+        2,
+        &[
+            "is missing a parameter after keyword `delay_loop`",
+            "exited with permanent error CONFIG. Terminating",
+        ],
+    );
+}
