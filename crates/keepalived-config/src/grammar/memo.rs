@@ -42,19 +42,9 @@ struct Remembered {
 }
 
 impl ReadMemo {
-    /// How many blocks are remembered.
-    pub fn len(&self) -> usize {
-        self.previous.len().max(self.current.len())
-    }
-
     /// How many blocks the last reading took from the memo instead of reading them.
     pub fn reused(&self) -> usize {
         self.reused
-    }
-
-    /// Whether no block is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// A reading begins with these global definitions: blocks read with others are forgotten.

@@ -479,7 +479,7 @@ impl<'a> Parser<'a> {
             && std::mem::discriminant(&self.default_user) == before.default_user
             && self.state.virtual_servers.len() == before.virtual_servers + 1
             && self.reader.copy_index() == Some(before.block.last + 1)
-            && self.reader.at_physical_line();
+            && self.reader.nothing_pending();
         let (true, Some(memo), Some(draft)) = (
             read_alone,
             self.memo.as_mut(),

@@ -242,12 +242,7 @@ impl<'a> LineReader<'a> {
         };
         let copy: &'a ConsolidatedCopy = copy;
         let only_brace_left = self.residue.as_ref().is_some_and(|r| r.as_str() == "{");
-        if !only_brace_left
-            || !self.sequences.is_empty()
-            || !self.continuation.is_empty()
-            || self.defining.is_some()
-            || self.pending.is_some()
-        {
+        if !only_brace_left || !self.only_residue_pending() {
             return None;
         }
         let first = next.checked_sub(1)?;
@@ -296,16 +291,15 @@ impl<'a> LineReader<'a> {
         }
     }
 
-    /// Whether the next line read is the next physical line ([`LineReader::nothing_pending`]).
-    pub(crate) fn at_physical_line(&self) -> bool {
-        self.nothing_pending()
+    /// Whether the next line is the next physical line: no rest of a line after its brace, no
+    /// repetition, no parameter's lines, no multi-line definition and no line read ahead.
+    pub(crate) fn nothing_pending(&self) -> bool {
+        self.residue.is_none() && self.only_residue_pending()
     }
 
-    /// Whether the next line is the next physical line: no rest of a line after its brace, no    /// Whether the next line is the next physical line: no rest of a line after its brace, no
-    /// repetition, no parameter's lines, no multi-line definition and no line read ahead.
-    fn nothing_pending(&self) -> bool {
-        self.residue.is_none()
-            && self.sequences.is_empty()
+    /// [`LineReader::nothing_pending`] but for the rest of a line after its brace.
+    fn only_residue_pending(&self) -> bool {
+        self.sequences.is_empty()
             && self.continuation.is_empty()
             && self.defining.is_none()
             && self.pending.is_none()
