@@ -6,8 +6,7 @@
 //! that stay keep their connections and counters, and a changed setting is an update, not a
 //! delete and re-add.
 
-use rustc_hash::FxHashMap;
-use std::collections::HashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::IpAddr;
 
 use crate::Change;
@@ -44,7 +43,8 @@ pub fn changes_between(current: &[VirtualService], desired: &[VirtualService]) -
         .iter()
         .map(|entry| (entry.service.key, entry))
         .collect();
-    let desired_keys: HashSet<ServiceKey> = desired.iter().map(|entry| entry.service.key).collect();
+    let desired_keys: FxHashSet<ServiceKey> =
+        desired.iter().map(|entry| entry.service.key).collect();
     let mut changes = Vec::new();
 
     for entry in current {

@@ -46,6 +46,7 @@ use lvs::checker::{Schedule, Timing};
 use lvs::checker_log::{self, AttemptFailure, MISC_TIMED_OUT};
 use lvs::desired_table;
 use lvs::mapping;
+use lvs::mapping::DesiredTable;
 use lvs::pool::{CheckerState, Pool, PoolEvent};
 use lvs::suspend::{self, Suspension};
 use nix::poll::{PollFd, PollFlags, ppoll};
@@ -658,7 +659,13 @@ impl Daemon {
     /// keepalived's `clear_diff_services` on reload: each live real server the new configuration
     /// drops is reported down (`notify_down`, the FIFO line, the `=> Removing <=` mail), and a virtual
     /// server, dropped or not, whose old quorum the remaining live weight no longer meets loses it.
-    fn dropped_notifies(&mut self, old_config: &Config, old_pool: &Pool, now: Instant) {
+    fn dropped_notifies(
+        &mut self,
+        old_config: &Config,
+        old_pool: &Pool,
+        counterparts: &Counterparts,
+        now: Instant,
+    ) {
         // (virtual server, real server) of the old configuration; `None`: the virtual server's quorum
         // lost, with the live weight left.
         let mut dropped: Vec<(usize, Option<usize>, i64)> = Vec::new();
@@ -666,19 +673,18 @@ impl Daemon {
         // servers are not told about.
         let flushing = self.config.global.lvs_flush_on_stop.is_some();
         {
-            let kept: FxHashMap<(&ServiceAddress, Option<Protocol>), &VirtualServer> = self
-                .config
-                .virtual_servers
-                .iter()
-                .map(|vs| (service_identity(vs), vs))
-                .collect();
             for (index, (old_vs, state)) in old_config
                 .virtual_servers
                 .iter()
                 .zip(&old_pool.services)
                 .enumerate()
             {
-                let new_vs = kept.get(&service_identity(old_vs));
+                let new_vs = counterparts
+                    .new_of_old
+                    .get(index)
+                    .copied()
+                    .flatten()
+                    .and_then(|new_index| self.config.virtual_servers.get(new_index));
                 let mut live_weight = state.live_weight();
                 for (rs_index, (old_rs, rs_state)) in old_vs
                     .real_servers
@@ -739,17 +745,24 @@ impl Daemon {
 
     /// keepalived's `update_quorum_state(vs, init)` after a reload: a virtual server whose quorum the
     /// new configuration changed, and a new one as at start, report it (`Starting with quorum …`).
-    fn reload_quorum_notifies(&mut self, old_config: &Config, old_pool: &Pool, now: Instant) {
-        let old = services_by_identity(old_config);
+    fn reload_quorum_notifies(
+        &mut self,
+        counterparts: &Counterparts,
+        old_pool: &Pool,
+        now: Instant,
+    ) {
         for index in 0..self.config.virtual_servers.len() {
             let vs = &self.config.virtual_servers[index];
             let Some(state) = self.pool.services.get(index) else {
                 continue;
             };
             let (up, weight_sum) = (state.quorum_up, state.live_weight());
-            let was_up = old
-                .get(&service_identity(vs))
-                .and_then(|&old_index| old_pool.services.get(old_index))
+            let was_up = counterparts
+                .old_of_new
+                .get(index)
+                .copied()
+                .flatten()
+                .and_then(|old_index| old_pool.services.get(old_index))
                 .map(|old_state| old_state.quorum_up);
             let report = match was_up {
                 Some(was_up) => was_up != up,
@@ -1856,40 +1869,15 @@ impl Daemon {
 
     /// Sends the kernel the difference between what was programmed and what is wanted now.
     fn sync_ipvs(&mut self) -> usize {
-        let desired = desired_table(&self.config, &self.pool);
-        let changes = changes_between(&self.programmed, &desired);
+        let desired = DesiredTable::of(&self.config, &self.pool);
+        let changes = changes_between(&self.programmed, &desired.entries);
         if !changes.is_empty() {
             self.apply(&changes);
         }
-        let count = changes.len();
-        self.programmed = desired;
-        self.programmed_index = self
-            .programmed
-            .iter()
-            .enumerate()
-            .map(|(i, entry)| (entry.service.key, i))
-            .collect();
-        let groups = &self.config.virtual_server_groups;
-        let keys: Vec<Vec<ServiceKey>> = self
-            .config
-            .virtual_servers
-            .iter()
-            .map(|vs| mapping::service_keys(vs, groups))
-            .collect();
-        let mut owners: FxHashMap<ServiceKey, usize> = FxHashMap::default();
-        for own in &keys {
-            for key in own {
-                *owners.entry(*key).or_default() += 1;
-            }
-        }
-        self.shares_services = keys
-            .iter()
-            .map(|own| {
-                own.iter()
-                    .any(|key| owners.get(key).copied().unwrap_or(0) > 1)
-            })
-            .collect();
-        count
+        self.programmed = desired.entries;
+        self.programmed_index = desired.index;
+        self.shares_services = desired.shared;
+        changes.len()
     }
 
     /// The same for one virtual server whose health changed: only its services are compared, so
@@ -2081,9 +2069,16 @@ impl Daemon {
         let old_checkers = std::mem::take(&mut self.checkers);
         let previous = previous_checkers(&old_config, &old_checkers);
         let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
-        migrate_pool(&old_config, &old_pool, &self.config, &mut self.pool);
-        self.reload_suspension(&old_config);
-        self.dropped_notifies(&old_config, &old_pool, now);
+        let counterparts = Counterparts::between(&old_config, &self.config);
+        migrate_pool(
+            &old_config,
+            &old_pool,
+            &self.config,
+            &mut self.pool,
+            &counterparts,
+        );
+        self.reload_suspension(&counterparts);
+        self.dropped_notifies(&old_config, &old_pool, &counterparts, now);
         // Children of the old checkers are left to finish; their results are dropped.
         self.children = Children::default();
         self.checkers = self.build_checkers(now, &previous, &[]);
@@ -2099,7 +2094,7 @@ impl Daemon {
         self.schedule_all();
         self.log_weight_changes(&old_config);
         let changes = self.sync_ipvs();
-        self.reload_quorum_notifies(&old_config, &old_pool, now);
+        self.reload_quorum_notifies(&counterparts, &old_pool, now);
         if self.standalone {
             info!("Reload complete");
         }
@@ -2217,16 +2212,15 @@ impl Daemon {
     /// `ha_suspend` on reload, as keepalived: the monitor stays open while a virtual server uses
     /// it, without reading the addresses again (a new virtual server counts 0); opened by this
     /// reload, it reads them; a virtual server that stays keeps its count.
-    fn reload_suspension(&mut self, old_config: &Config) {
+    fn reload_suspension(&mut self, counterparts: &Counterparts) {
         let old = std::mem::replace(&mut self.suspension, Suspension::new(&self.config, &[]));
         if !self.follows_addresses() {
             self.addresses = None;
         } else if self.addresses.is_none() {
             self.watch_addresses();
         }
-        let old_services = services_by_identity(old_config);
-        for (index, vs) in self.config.virtual_servers.iter().enumerate() {
-            if let Some(&old_index) = old_services.get(&service_identity(vs)) {
+        for (index, old_index) in counterparts.old_of_new.iter().enumerate() {
+            if let Some(old_index) = *old_index {
                 self.suspension.carry(index, &old, old_index);
             }
         }
@@ -2491,6 +2485,35 @@ fn service_identity(vs: &VirtualServer) -> (&ServiceAddress, Option<Protocol>) {
     }
 }
 
+/// Which virtual servers of two configurations are the same service ([`service_identity`]; of
+/// duplicates, the last): what a reload carries over from one to the other.
+struct Counterparts {
+    /// Per virtual server of the new configuration, its place in the old one.
+    old_of_new: Vec<Option<usize>>,
+    /// Per virtual server of the old configuration, its place in the new one.
+    new_of_old: Vec<Option<usize>>,
+}
+
+impl Counterparts {
+    fn between(old: &Config, new: &Config) -> Self {
+        let (old_services, new_services) = (services_by_identity(old), services_by_identity(new));
+        let find =
+            |services: &FxHashMap<_, usize>, vs| services.get(&service_identity(vs)).copied();
+        Counterparts {
+            old_of_new: new
+                .virtual_servers
+                .iter()
+                .map(|vs| find(&old_services, vs))
+                .collect(),
+            new_of_old: old
+                .virtual_servers
+                .iter()
+                .map(|vs| find(&new_services, vs))
+                .collect(),
+        }
+    }
+}
+
 /// The index of each virtual server of `config` by [`service_identity`] (the last of duplicates).
 fn services_by_identity(config: &Config) -> FxHashMap<(&ServiceAddress, Option<Protocol>), usize> {
     config
@@ -2538,10 +2561,15 @@ impl<'a> RealServerLookup<'a> {
 
 /// Carries health across a reload: a virtual server that stays keeps its quorum state; a real
 /// server that stays keeps whether it is alive, its effective weight and its checkers' standing.
-fn migrate_pool(old_config: &Config, old_pool: &Pool, new_config: &Config, new_pool: &mut Pool) {
-    let old_services = services_by_identity(old_config);
+fn migrate_pool(
+    old_config: &Config,
+    old_pool: &Pool,
+    new_config: &Config,
+    new_pool: &mut Pool,
+    counterparts: &Counterparts,
+) {
     for (new_index, new_vs) in new_config.virtual_servers.iter().enumerate() {
-        let Some(&old_index) = old_services.get(&service_identity(new_vs)) else {
+        let Some(&Some(old_index)) = counterparts.old_of_new.get(new_index) else {
             continue;
         };
         let (Some(old_state), Some(new_state)) = (
@@ -2690,7 +2718,13 @@ mod tests {
              real_server 192.168.0.3 80 {\n TCP_CHECK {\n alpha\n }\n }\n}\n",
         );
         let mut new_pool = Pool::new(&new);
-        migrate_pool(&old, &old_pool, &new, &mut new_pool);
+        migrate_pool(
+            &old,
+            &old_pool,
+            &new,
+            &mut new_pool,
+            &Counterparts::between(&old, &new),
+        );
         let kept = &new_pool.services[1];
         assert!(!kept.real_servers[0].alive, "the failed server stays out");
         assert!(!kept.real_servers[0].checkers[0].up);
@@ -2711,7 +2745,13 @@ mod tests {
             "real_server 192.168.0.2 80 {\n weight 2",
         ));
         let mut new_pool = Pool::new(&new);
-        migrate_pool(&old, &pool, &new, &mut new_pool);
+        migrate_pool(
+            &old,
+            &pool,
+            &new,
+            &mut new_pool,
+            &Counterparts::between(&old, &new),
+        );
         let changes = changes_between(&programmed, &desired_table(&new, &new_pool));
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert!(

@@ -35,37 +35,77 @@ use crate::pool::{Pool, ServiceState};
 /// virtual servers map to (a fwmark entry shared by two groups' users) appear once, with the
 /// destinations of each, first writer first.
 pub fn desired_table(config: &Config, pool: &Pool) -> Vec<VirtualService> {
-    let mut table: Vec<VirtualService> = Vec::new();
-    let mut index_of: FxHashMap<ServiceKey, usize> = FxHashMap::default();
-    for (index, vs) in config.virtual_servers.iter().enumerate() {
-        let Some(state) = pool.services.get(index) else {
-            continue;
+    DesiredTable::of(config, pool).entries
+}
+
+/// [`desired_table`] with what was learnt building it: where each service is, and which
+/// virtual servers share a service with another.
+#[derive(Debug, Default)]
+pub struct DesiredTable {
+    /// The table, in configuration order.
+    pub entries: Vec<VirtualService>,
+    /// Each service's place in `entries`.
+    pub index: FxHashMap<ServiceKey, usize>,
+    /// Per virtual server: whether one of its services is also another's (or its own twice).
+    pub shared: Vec<bool>,
+}
+
+impl DesiredTable {
+    /// The table of `config` in state `pool`.
+    pub fn of(config: &Config, pool: &Pool) -> Self {
+        let count = config.virtual_servers.len();
+        let mut table = DesiredTable {
+            entries: Vec::with_capacity(count),
+            index: FxHashMap::with_capacity_and_hasher(count, Default::default()),
+            shared: vec![false; count],
         };
-        let destinations = destinations(vs, state);
-        for service in services(vs, &config.virtual_server_groups) {
-            match index_of.get(&service.key).and_then(|&i| table.get_mut(i)) {
-                Some(existing) => {
-                    for d in &destinations {
-                        if !existing
-                            .destinations
-                            .iter()
-                            .any(|e| e.address == d.address && e.port == d.port)
-                        {
-                            existing.destinations.push(d.clone());
+        // Who wrote each entry first: a later writer shares the service with it.
+        let mut first_writer: Vec<usize> = Vec::with_capacity(count);
+        let groups = &config.virtual_server_groups;
+        for (index, vs) in config.virtual_servers.iter().enumerate() {
+            let Some(state) = pool.services.get(index) else {
+                continue;
+            };
+            let mut destinations = Some(destinations(vs, state));
+            let keys = service_keys(vs, groups);
+            let last = keys.len().saturating_sub(1);
+            for (n, key) in keys.into_iter().enumerate() {
+                let existing = table.index.get(&key).copied();
+                match existing.and_then(|i| Some((i, table.entries.get_mut(i)?))) {
+                    Some((i, entry)) => {
+                        for d in destinations.iter().flatten() {
+                            if !entry
+                                .destinations
+                                .iter()
+                                .any(|e| e.address == d.address && e.port == d.port)
+                            {
+                                entry.destinations.push(d.clone());
+                            }
+                        }
+                        table.shared[index] = true;
+                        if let Some(&writer) = first_writer.get(i) {
+                            table.shared[writer] = true;
                         }
                     }
-                }
-                None => {
-                    index_of.insert(service.key, table.len());
-                    table.push(VirtualService {
-                        service,
-                        destinations: destinations.clone(),
-                    });
+                    None => {
+                        // The last service takes the destinations; the others copy them.
+                        let destinations = if n == last {
+                            destinations.take().unwrap_or_default()
+                        } else {
+                            destinations.clone().unwrap_or_default()
+                        };
+                        table.index.insert(key, table.entries.len());
+                        first_writer.push(index);
+                        table.entries.push(VirtualService {
+                            service: service_settings(vs, key),
+                            destinations,
+                        });
+                    }
                 }
             }
         }
+        table
     }
-    table
 }
 
 /// The keys a virtual server maps to.

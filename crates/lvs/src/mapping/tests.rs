@@ -293,3 +293,31 @@ fn protocols() {
         }
     );
 }
+
+#[test]
+fn the_table_knows_its_entries_and_which_virtual_servers_share_one() {
+    // G and H both hold fwmark 5: their virtual servers share its service; the third shares none.
+    let shared = config(
+        "virtual_server_group G {\n 10.0.0.1 80\n fwmark 5\n}\n\
+         virtual_server_group H {\n fwmark 5\n}\n\
+         virtual_server group G {\n protocol TCP\n real_server 192.168.0.1 80 {\n }\n}\n\
+         virtual_server 10.0.0.9 80 {\n protocol TCP\n real_server 192.168.0.3 80 {\n }\n}\n\
+         virtual_server group H {\n protocol TCP\n real_server 192.168.0.2 80 {\n }\n}\n",
+    );
+    let table = DesiredTable::of(&shared, &Pool::new(&shared));
+    assert_eq!(table.shared, [true, false, true]);
+    assert_eq!(table.entries.len(), 3, "{:?}", table.entries);
+    for (i, entry) in table.entries.iter().enumerate() {
+        assert_eq!(table.index.get(&entry.service.key), Some(&i));
+    }
+    // The shared service has the destinations of both, first writer first.
+    let mark = &table.entries[table.index[&ServiceKey::fwmark(KFamily::Ipv4, 5)]];
+    let addresses: Vec<IpAddr> = mark.destinations.iter().map(|d| d.address).collect();
+    assert_eq!(addresses, [v4(192, 168, 0, 1), v4(192, 168, 0, 2)]);
+    // A group listing its own service twice shares it with itself.
+    let twice = config(
+        "virtual_server_group G {\n fwmark 5\n fwmark 5\n}\n\
+         virtual_server group G {\n real_server 192.168.0.1 80 {\n }\n}\n",
+    );
+    assert_eq!(DesiredTable::of(&twice, &Pool::new(&twice)).shared, [true]);
+}
