@@ -4,6 +4,7 @@ use crate::check;
 use crate::diagnostics::{Diagnostic, Reporter, Verdict};
 use crate::env::{Counted, Environment};
 use crate::grammar::ReadMemo;
+use crate::grammar::keywords::Owner;
 use crate::grammar::state::State;
 use crate::grammar::walker::{DefaultUser, Parser};
 use crate::lexer::{FileReader, IncludeChecks, LineReader, Physical};
@@ -48,6 +49,10 @@ pub struct LoadOptions {
     /// How many lines `~SEQ` and `~LST` may produce in all, in each process's reading (`None`,
     /// the default: no limit, as in keepalived, where `~SEQ(i,0,4000000000)` runs for hours).
     pub sequence_limit: Option<u64>,
+    /// Skips the BFD process's reading when the file has no `bfd_instance` and the parent's
+    /// reading said nothing: it would find no instance and say nothing (it reads only the top
+    /// level, which the parent read without a word). On by default; off to compare.
+    pub skip_idle_bfd: bool,
 }
 
 impl Default for LoadOptions {
@@ -58,6 +63,7 @@ impl Default for LoadOptions {
             subsystems: Subsystems::default(),
             open_file_limit: default_open_file_limit(),
             sequence_limit: None,
+            skip_idle_bfd: true,
         }
     }
 }
@@ -180,6 +186,9 @@ fn read(
     }
     let mut include_failed = parts.out.include_failed;
     diagnostics.extend(parts.out.take());
+    // A block the parent reads (global definitions) and the others skip by its braces is where
+    // their views of the top level could part; they do not without a message from the parent.
+    let bfd_idle = !parts.owners_met.contains(Owner::Bfd) && diagnostics.is_empty();
     let globals = parts.globals;
     let mut default_user = parts.default_user;
     let copy = parts
@@ -201,7 +210,10 @@ fn read(
     let processes = [
         (Process::Checker, options.subsystems.checker),
         (Process::Vrrp, options.subsystems.vrrp),
-        (Process::Bfd, options.subsystems.bfd),
+        (
+            Process::Bfd,
+            options.subsystems.bfd && !(options.skip_idle_bfd && bfd_idle),
+        ),
     ];
     for (process, enabled) in processes {
         if !enabled {

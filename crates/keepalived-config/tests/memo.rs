@@ -74,36 +74,6 @@ fn agree(dir: &Scratch, name: &str, before: &[u8], after: &[u8]) -> usize {
     memo.reused()
 }
 
-/// Variants of a configuration: the same, moved down, and with lines removed, repeated,
-/// changed and damaged.
-fn variants(original: &[u8], rng: &mut fastrand::Rng) -> Vec<Vec<u8>> {
-    let text = String::from_utf8_lossy(original).into_owned();
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = vec![
-        original.to_vec(),
-        [b"\n\n# moved\n".as_slice(), original].concat(),
-    ];
-    if lines.is_empty() {
-        return out;
-    }
-    for _ in 0..6 {
-        let mut edited: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
-        let at = rng.usize(..edited.len());
-        match rng.usize(..6) {
-            0 => {
-                edited.remove(at);
-            }
-            1 => edited.insert(at, edited[at].clone()),
-            2 => edited[at] = edited[at].replace('1', "2"),
-            3 => edited.insert(at, "}".to_owned()),
-            4 => edited.insert(at, "$X=1".to_owned()),
-            _ => edited[at].push_str(" {"),
-        }
-        out.push(edited.join("\n").into_bytes());
-    }
-    out
-}
-
 #[test]
 fn the_corpus_reads_the_same_with_the_memo() {
     let corpus = common::testdata().join("corpus/configs");
@@ -119,7 +89,7 @@ fn the_corpus_reads_the_same_with_the_memo() {
     for file in &files {
         let original = std::fs::read(file).unwrap_or_default();
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("x");
-        for (n, variant) in variants(&original, &mut rng).iter().enumerate() {
+        for (n, variant) in common::variants(&original, &mut rng).iter().enumerate() {
             reused += agree(&dir, &format!("{n}-{name}"), &original, variant);
         }
     }
@@ -136,7 +106,7 @@ fn the_probe_cases_read_the_same_with_the_memo() {
     let mut rng = fastrand::Rng::with_seed(0x0dd_ba11);
     for (n, (_, body)) in common::probe_cases().iter().enumerate() {
         let original = body.join("\n").into_bytes();
-        for (v, variant) in variants(&original, &mut rng).iter().enumerate() {
+        for (v, variant) in common::variants(&original, &mut rng).iter().enumerate() {
             agree(&dir, &format!("p{n}-{v}.conf"), &original, variant);
         }
     }

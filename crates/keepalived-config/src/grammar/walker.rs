@@ -8,7 +8,7 @@
 //! the current level, and its `}` closes the *enclosing* block: 2.2.7's most surprising quirk,
 //! kept because it decides what a configuration means.
 
-use super::keywords::{Keyword, Keywords, ROOT};
+use super::keywords::{Keyword, Keywords, Owner, ROOT};
 use super::memo::{self, ReadMemo};
 use super::state::State;
 use crate::diagnostics::suggest;
@@ -53,6 +53,23 @@ pub struct Parts<'a> {
     pub globals: GlobalDefs,
     /// The default script user.
     pub default_user: DefaultUser,
+    /// The owners of the top-level keywords met.
+    pub owners_met: OwnersMet,
+}
+
+/// Which owners' top-level keywords a reading met.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OwnersMet(u8);
+
+impl OwnersMet {
+    fn insert(&mut self, owner: Owner) {
+        self.0 |= 1 << owner as u8;
+    }
+
+    /// Whether a top-level keyword of `owner` was met.
+    pub fn contains(self, owner: Owner) -> bool {
+        self.0 & (1 << owner as u8) != 0
+    }
 }
 
 /// A logical line and its words.
@@ -115,6 +132,8 @@ pub struct Parser<'a> {
     spare_words: Vec<Vec<Token>>,
     /// The `virtual_server` blocks of the last reading, taken again where unchanged.
     memo: Option<ReadMemo>,
+    /// The owners of the top-level keywords met, read or skipped.
+    owners_met: OwnersMet,
 }
 
 /// What becomes of a `virtual_server` block with a memo.
@@ -156,6 +175,7 @@ impl<'a> Parser<'a> {
             level: 0,
             spare_words: Vec::new(),
             memo: None,
+            owners_met: OwnersMet::default(),
         }
     }
 
@@ -201,6 +221,7 @@ impl<'a> Parser<'a> {
             state: self.state,
             globals: self.globals,
             default_user: self.default_user,
+            owners_met: self.owners_met,
         }
     }
 
@@ -397,6 +418,9 @@ impl<'a> Parser<'a> {
                 self.recycle(line.words);
                 continue;
             };
+            if self.level == 0 {
+                self.owners_met.insert(keyword.owner);
+            }
 
             let active = self.level > 0 || keyword.owner.is_active_in(self.process());
             if !active {

@@ -63,3 +63,33 @@ impl Drop for Scratch {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Variants of a configuration: the same, moved down, and with lines removed, repeated,
+/// changed and damaged.
+pub fn variants(original: &[u8], rng: &mut fastrand::Rng) -> Vec<Vec<u8>> {
+    let text = String::from_utf8_lossy(original).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = vec![
+        original.to_vec(),
+        [b"\n\n# moved\n".as_slice(), original].concat(),
+    ];
+    if lines.is_empty() {
+        return out;
+    }
+    for _ in 0..6 {
+        let mut edited: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        let at = rng.usize(..edited.len());
+        match rng.usize(..6) {
+            0 => {
+                edited.remove(at);
+            }
+            1 => edited.insert(at, edited[at].clone()),
+            2 => edited[at] = edited[at].replace('1', "2"),
+            3 => edited.insert(at, "}".to_owned()),
+            4 => edited.insert(at, "$X=1".to_owned()),
+            _ => edited[at].push_str(" {"),
+        }
+        out.push(edited.join("\n").into_bytes());
+    }
+    out
+}
