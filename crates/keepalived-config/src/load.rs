@@ -237,7 +237,7 @@ fn read(
             parser = parser.with_memo(std::mem::take(memo));
         }
         let aborted = parser.run().is_err();
-        if let (Some(memo), Some(read)) = (memo, parser.take_memo()) {
+        if let (Some(memo), Some(read)) = (memo.as_deref_mut(), parser.take_memo()) {
             *memo = read;
         }
         let mut parts = parser.into_parts();
@@ -260,6 +260,7 @@ fn read(
             env,
             &mut parts.out,
             &mut config,
+            memo,
         );
         diagnostics.extend(parts.out.take());
     }
@@ -281,13 +282,17 @@ fn complete(
     env: &dyn Environment,
     out: &mut Reporter,
     config: &mut Config,
+    memo: Option<&mut ReadMemo>,
 ) {
     match process {
         Process::Parent => {}
         Process::Checker => {
             let drafts = std::mem::take(&mut state.virtual_servers);
             let groups = std::mem::take(&mut state.config.virtual_server_groups);
-            config.virtual_servers = check::lvs::complete(drafts, &groups, globals, env, out);
+            config.virtual_servers = match memo {
+                Some(memo) => memo.complete(drafts, &groups, globals, env, out),
+                None => check::lvs::complete(drafts, &groups, globals, env, out),
+            };
             config.virtual_server_groups = groups;
             config.ssl = state.config.ssl.take();
             // FILE_CHECK reads the files of `track_file` blocks.

@@ -34,10 +34,41 @@ pub fn complete(
     env: &dyn Environment,
     out: &mut Reporter,
 ) -> Vec<VirtualServer> {
-    let mut done = Vec::with_capacity(drafts.len());
-    for draft in drafts {
-        if let Some(vs) = complete_one(draft, groups, globals, out) {
-            done.push(vs);
+    let pending = drafts.into_iter().map(Pending::Draft);
+    complete_with(pending, groups, globals, env, out, |_, _| {})
+}
+
+/// A virtual server to complete: a draft, or what completing the same draft made before.
+// Passed one at a time, never stored: boxing the draft would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Pending {
+    Draft(VirtualServerDraft),
+    Completed(VirtualServer),
+}
+
+/// [`complete`], for drafts some of which were completed before; `quiet` hears of each draft
+/// (by its place in `pending`) completed without a word.
+pub(crate) fn complete_with(
+    pending: impl ExactSizeIterator<Item = Pending>,
+    groups: &[VirtualServerGroup],
+    globals: &GlobalDefs,
+    env: &dyn Environment,
+    out: &mut Reporter,
+    mut quiet: impl FnMut(usize, &VirtualServer),
+) -> Vec<VirtualServer> {
+    let mut done = Vec::with_capacity(pending.len());
+    for (index, item) in pending.enumerate() {
+        match item {
+            Pending::Completed(vs) => done.push(vs),
+            Pending::Draft(draft) => {
+                let said = out.count();
+                if let Some(vs) = complete_one(draft, groups, globals, out) {
+                    if out.count() == said {
+                        quiet(index, &vs);
+                    }
+                    done.push(vs);
+                }
+            }
         }
     }
     check_scripts(&done, globals, env, out);

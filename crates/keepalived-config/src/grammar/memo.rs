@@ -9,6 +9,13 @@
 //! next reading takes the draft of a block whose text is the same, line for line, instead of
 //! reading it, when the global definitions it was read with are the same too. What the checks
 //! then say about it is said again, from the draft, as for a block read anew.
+//!
+//! The draft is lent to the reading, not copied: it comes back when the drafts are completed.
+//! What completing it made is remembered too, when that said nothing and looked at nothing but
+//! the draft (a group's service looks at the group), and a block taken again is completed by
+//! a copy of it. A block whose `virtual_server` line made no virtual server could have read its
+//! lines into the draft before it (the handlers work on the last draft): that draft is
+//! completed as it is and forgotten.
 
 use std::mem::Discriminant;
 
@@ -16,8 +23,12 @@ use rustc_hash::FxHashMap;
 
 use super::state::VirtualServerDraft;
 use super::walker::DefaultUser;
+use crate::check;
+use crate::check::lvs::Pending;
+use crate::diagnostics::Reporter;
+use crate::env::Environment;
 use crate::model::GlobalDefs;
-use crate::model::lvs::CheckerKind;
+use crate::model::lvs::{CheckerKind, ServiceAddress, VirtualServer, VirtualServerGroup};
 use crate::source::LinePosition;
 
 /// The `virtual_server` blocks of the last readings, by their text.
@@ -28,17 +39,32 @@ pub struct ReadMemo {
     /// The blocks of the reading before the one under way (boxed: the maps stay small, and
     /// a block passes from one to the other by its pointer).
     previous: FxHashMap<String, Box<Remembered>>,
-    /// The blocks of the reading under way.
+    /// The blocks of the reading under way, once their drafts are completed.
     current: FxHashMap<String, Box<Remembered>>,
+    /// The blocks of the reading under way whose drafts are in its state, in their order
+    /// there: they join `current` when the drafts are completed.
+    in_flight: Vec<InFlight>,
     /// How many blocks the last reading took from the memo.
     reused: usize,
 }
 
 #[derive(Debug)]
 struct Remembered {
-    draft: VirtualServerDraft,
+    /// What reading the block made (`None` while lent to the reading under way).
+    draft: Option<VirtualServerDraft>,
     /// Where the block's first line was.
     start: LinePosition,
+    /// What completing the draft made, when that said nothing and looked at nothing but the
+    /// draft (a group's service looks at the group); its positions are at `start` too.
+    completed: Option<VirtualServer>,
+}
+
+/// A block of the reading under way, and the place of its draft in the reading's state.
+#[derive(Debug)]
+struct InFlight {
+    index: usize,
+    text: String,
+    remembered: Box<Remembered>,
 }
 
 impl ReadMemo {
@@ -55,8 +81,10 @@ impl ReadMemo {
         }
         self.context = Some(context);
         self.previous = std::mem::take(&mut self.current);
+        self.in_flight.clear();
         // Most blocks come back: room for them all, without growing the map as they come.
         self.current.reserve(self.previous.len());
+        self.in_flight.reserve(self.previous.len());
         self.reused = 0;
     }
 
@@ -66,29 +94,109 @@ impl ReadMemo {
     }
 
     /// The draft of a block of this text read before, its positions moved to a block starting
-    /// at `start`.
-    pub(crate) fn take(&mut self, text: &str, start: LinePosition) -> Option<VirtualServerDraft> {
-        let reused = &mut self.reused;
-        let remembered = match self.previous.remove_entry(text) {
-            Some((text, remembered)) => self.current.entry(text).or_insert(remembered),
-            // The same block twice in one configuration.
-            None => self.current.get(text)?,
-        };
-        *reused += 1;
-        let mut draft = remembered.draft.clone();
-        move_positions(&mut draft, remembered.start, start);
+    /// at `start`, lent to the reading's state at `index` until [`ReadMemo::complete`]. The
+    /// same block twice in one reading is read the second time.
+    pub(crate) fn take(
+        &mut self,
+        text: &str,
+        start: LinePosition,
+        index: usize,
+    ) -> Option<VirtualServerDraft> {
+        let (text, mut remembered) = self.previous.remove_entry(text)?;
+        let mut draft = remembered.draft.take()?;
+        move_draft_positions(&mut draft, remembered.start, start);
+        if let Some(completed) = remembered.completed.as_mut() {
+            move_model_positions(completed, remembered.start, start);
+        }
+        remembered.start = start;
+        self.in_flight.push(InFlight {
+            index,
+            text,
+            remembered,
+        });
+        self.reused += 1;
         Some(draft)
     }
 
-    /// Remembers what reading the block of `text` starting at `start` made.
-    pub(crate) fn keep(&mut self, text: &str, start: LinePosition, draft: &VirtualServerDraft) {
-        self.current.insert(
-            text.to_owned(),
-            Box::new(Remembered {
-                draft: draft.clone(),
+    /// Remembers what reading the block of `text` starting at `start` made, the draft at
+    /// `index` in the reading's state.
+    pub(crate) fn keep(
+        &mut self,
+        text: &str,
+        start: LinePosition,
+        draft: &VirtualServerDraft,
+        index: usize,
+    ) {
+        self.in_flight.push(InFlight {
+            index,
+            text: text.to_owned(),
+            remembered: Box::new(Remembered {
+                draft: Some(draft.clone()),
                 start,
+                completed: None,
             }),
-        );
+        });
+    }
+
+    /// The draft at `index` was changed by a later block (a `virtual_server` line that made
+    /// no virtual server, whose block then went on with the one before): it is not its block's
+    /// reading any more, and is forgotten.
+    pub(crate) fn changed_after_reading(&mut self, index: usize) {
+        if self.in_flight.last().is_some_and(|f| f.index == index) {
+            self.in_flight.pop();
+        }
+    }
+
+    /// [`check::lvs::complete`] for the drafts of the reading: those of blocks taken whole are
+    /// completed as before, and the drafts and what completing them made are remembered.
+    pub(crate) fn complete(
+        &mut self,
+        drafts: Vec<VirtualServerDraft>,
+        groups: &[VirtualServerGroup],
+        globals: &GlobalDefs,
+        env: &dyn Environment,
+        out: &mut Reporter,
+    ) -> Vec<VirtualServer> {
+        let mut in_flight = std::mem::take(&mut self.in_flight);
+        let indexes: Vec<usize> = in_flight.iter().map(|f| f.index).collect();
+        let mut next = in_flight.iter_mut().peekable();
+        let pending = drafts.into_iter().enumerate().map(|(index, draft)| {
+            let Some(block) = next.next_if(|f| f.index == index) else {
+                return Pending::Draft(draft);
+            };
+            let remembered = &mut block.remembered;
+            match (&remembered.completed, &remembered.draft) {
+                (Some(completed), _) => {
+                    let completed = completed.clone();
+                    remembered.draft = Some(draft);
+                    Pending::Completed(completed)
+                }
+                // Lent, and completed anew: it is remembered as it was lent.
+                (None, None) => {
+                    remembered.draft = Some(draft.clone());
+                    Pending::Draft(draft)
+                }
+                (None, Some(_)) => Pending::Draft(draft),
+            }
+        });
+        let mut quietly = Vec::new();
+        let done = check::lvs::complete_with(pending, groups, globals, env, out, |index, vs| {
+            let remembered = indexes.binary_search(&index).is_ok();
+            if remembered && !matches!(vs.service, ServiceAddress::Group(_)) {
+                quietly.push((index, vs.clone()));
+            }
+        });
+        for (index, vs) in quietly {
+            if let Ok(at) = in_flight.binary_search_by_key(&index, |f| f.index) {
+                in_flight[at].remembered.completed = Some(vs);
+            }
+        }
+        for block in in_flight {
+            if block.remembered.draft.is_some() {
+                self.current.insert(block.text, block.remembered);
+            }
+        }
+        done
     }
 }
 
@@ -102,21 +210,34 @@ pub(crate) fn may_keep(draft: &VirtualServerDraft) -> bool {
         .any(|c| matches!(c.checker.kind, CheckerKind::Bfd(_)))
 }
 
-/// Moves the positions of a block read at `from` to the same lines of a block at `to`.
-fn move_positions(draft: &mut VirtualServerDraft, from: LinePosition, to: LinePosition) {
-    let moved = |position: &mut Option<LinePosition>| {
-        if let Some(p) = position {
-            *p = LinePosition {
-                file: to.file,
-                line: p.line.saturating_sub(from.line).saturating_add(to.line),
-            };
-        }
-    };
-    moved(&mut draft.server.position);
+/// Moves a position of a block read at `from` to the same line of a block at `to`.
+fn moved(position: &mut Option<LinePosition>, from: LinePosition, to: LinePosition) {
+    if let Some(p) = position {
+        *p = LinePosition {
+            file: to.file,
+            line: p.line.saturating_sub(from.line).saturating_add(to.line),
+        };
+    }
+}
+
+/// Moves the positions of a draft read at `from` to the same lines of a block at `to`.
+fn move_draft_positions(draft: &mut VirtualServerDraft, from: LinePosition, to: LinePosition) {
+    moved(&mut draft.server.position, from, to);
     for rs in &mut draft.real_servers {
-        moved(&mut rs.server.position);
+        moved(&mut rs.server.position, from, to);
         for checker in &mut rs.checkers {
-            moved(&mut checker.checker.position);
+            moved(&mut checker.checker.position, from, to);
+        }
+    }
+}
+
+/// The same for a completed virtual server.
+fn move_model_positions(vs: &mut VirtualServer, from: LinePosition, to: LinePosition) {
+    moved(&mut vs.position, from, to);
+    for rs in &mut vs.real_servers {
+        moved(&mut rs.position, from, to);
+        for checker in &mut rs.checkers {
+            moved(&mut checker.position, from, to);
         }
     }
 }

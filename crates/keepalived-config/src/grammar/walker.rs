@@ -442,7 +442,9 @@ impl<'a> Parser<'a> {
                 }
             }
             let mut before = None;
+            let mut virtual_servers_before = None;
             if self.level == 0 && active && line.keyword() == "virtual_server" {
+                virtual_servers_before = Some(self.state.virtual_servers.len());
                 match self.remembered_virtual_server() {
                     Memo::Taken => {
                         self.recycle(line.words);
@@ -467,6 +469,14 @@ impl<'a> Parser<'a> {
             if let Some(before) = before {
                 self.remember_virtual_server(before);
             }
+            // A `virtual_server` line that made no virtual server leaves its block to the one
+            // before, whose draft is then no longer what its own block made.
+            let count = self.state.virtual_servers.len();
+            if let (Some(memo), Some(before)) = (self.memo.as_mut(), virtual_servers_before) {
+                if count == before && count > 0 {
+                    memo.changed_after_reading(count - 1);
+                }
+            }
             self.recycle(line.words);
         }
         Ok(false)
@@ -478,7 +488,8 @@ impl<'a> Parser<'a> {
         let (Some(memo), Some(block)) = (self.memo.as_mut(), self.reader.plain_block()) else {
             return Memo::Read;
         };
-        if let Some(draft) = memo.take(block.text, block.start) {
+        let index = self.state.virtual_servers.len();
+        if let Some(draft) = memo.take(block.text, block.start, index) {
             self.state.virtual_servers.push(draft);
             self.reader.skip_plain_block(&block, &mut self.out);
             return Memo::Taken;
@@ -512,7 +523,12 @@ impl<'a> Parser<'a> {
             return;
         };
         if memo::may_keep(draft) {
-            memo.keep(before.block.text, before.block.start, draft);
+            memo.keep(
+                before.block.text,
+                before.block.start,
+                draft,
+                before.virtual_servers,
+            );
         }
     }
 
