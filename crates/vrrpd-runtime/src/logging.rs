@@ -172,28 +172,20 @@ impl Log for Logger {
             let (second, nanoseconds) = now();
             with_stamps(second, |stamps| {
                 if self.console {
-                    let mut line = Vec::with_capacity(LINE_CAPACITY);
-                    let _ = writeln!(line, "{}: {}", stamps.console, record.args());
-                    match self.held.lock() {
-                        Ok(mut held) if holding => held.console.extend_from_slice(&line),
-                        _ => {
-                            let _ = std::io::stderr().write_all(&line);
-                        }
-                    }
+                    self.emit(holding, Outlet::Console, |out| {
+                        writeln!(out, "{}: {}", stamps.console, record.args())
+                    });
                 }
                 if self.file.is_some() {
-                    let mut line = Vec::with_capacity(LINE_CAPACITY);
-                    let _ = writeln!(
-                        line,
-                        "{}.{nanoseconds:09} {}: {}",
-                        stamps.file,
-                        stamps.year,
-                        record.args()
-                    );
-                    match self.held.lock() {
-                        Ok(mut held) if holding => held.file.extend_from_slice(&line),
-                        _ => self.write_file(&line),
-                    }
+                    self.emit(holding, Outlet::File, |out| {
+                        writeln!(
+                            out,
+                            "{}.{nanoseconds:09} {}: {}",
+                            stamps.file,
+                            stamps.year,
+                            record.args()
+                        )
+                    });
                 }
             });
         }
@@ -226,7 +218,43 @@ impl Log for Logger {
     }
 }
 
+/// Where a line goes.
+#[derive(Clone, Copy)]
+enum Outlet {
+    Console,
+    File,
+}
+
 impl Logger {
+    /// Writes the line `format` makes to `outlet`: in a batch at the end of what it holds (no
+    /// buffer of its own; the messages' `Display`s do not log, so formatting under the lock
+    /// cannot wait on it), else at once.
+    fn emit(
+        &self,
+        holding: bool,
+        outlet: Outlet,
+        format: impl Fn(&mut Vec<u8>) -> std::io::Result<()>,
+    ) {
+        if holding {
+            if let Ok(mut held) = self.held.lock() {
+                let held = &mut *held;
+                let _ = format(match outlet {
+                    Outlet::Console => &mut held.console,
+                    Outlet::File => &mut held.file,
+                });
+                return;
+            }
+        }
+        let mut line = Vec::with_capacity(LINE_CAPACITY);
+        let _ = format(&mut line);
+        match outlet {
+            Outlet::Console => {
+                let _ = std::io::stderr().write_all(&line);
+            }
+            Outlet::File => self.write_file(&line),
+        }
+    }
+
     fn write_file(&self, lines: &[u8]) {
         let Some(file) = &self.file else {
             return;
