@@ -27,8 +27,9 @@ fn general_about(out: &mut Reporter, message: String, about: Option<crate::sourc
 }
 
 /// Completes the virtual servers read by the checker process.
+#[allow(clippy::vec_box)] // the reading's drafts, as the reading keeps them
 pub fn complete(
-    drafts: Vec<VirtualServerDraft>,
+    drafts: Vec<Box<VirtualServerDraft>>,
     groups: &[VirtualServerGroup],
     globals: &GlobalDefs,
     env: &dyn Environment,
@@ -39,10 +40,10 @@ pub fn complete(
 }
 
 /// A virtual server to complete: a draft, or what completing the same draft made before.
-// Passed one at a time, never stored: boxing the draft would cost an allocation each.
+// Passed one at a time, never stored: boxing the virtual server would cost an allocation each.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Pending {
-    Draft(VirtualServerDraft),
+    Draft(Box<VirtualServerDraft>),
     Completed(VirtualServer),
 }
 
@@ -62,7 +63,7 @@ pub(crate) fn complete_with(
             Pending::Completed(vs) => done.push(vs),
             Pending::Draft(draft) => {
                 let said = out.count();
-                if let Some(vs) = complete_one(draft, groups, globals, out) {
+                if let Some(vs) = complete_one(*draft, groups, globals, out) {
                     if out.count() == said {
                         quiet(index, &vs);
                     }

@@ -51,7 +51,7 @@ pub struct ReadMemo {
 #[derive(Debug)]
 struct Remembered {
     /// What reading the block made (`None` while lent to the reading under way).
-    draft: Option<VirtualServerDraft>,
+    draft: Option<Box<VirtualServerDraft>>,
     /// Where the block's first line was.
     start: LinePosition,
     /// What completing the draft made, when that said nothing and looked at nothing but the
@@ -101,7 +101,7 @@ impl ReadMemo {
         text: &str,
         start: LinePosition,
         index: usize,
-    ) -> Option<VirtualServerDraft> {
+    ) -> Option<Box<VirtualServerDraft>> {
         let (text, mut remembered) = self.previous.remove_entry(text)?;
         let mut draft = remembered.draft.take()?;
         move_draft_positions(&mut draft, remembered.start, start);
@@ -131,7 +131,7 @@ impl ReadMemo {
             index,
             text: text.to_owned(),
             remembered: Box::new(Remembered {
-                draft: Some(draft.clone()),
+                draft: Some(Box::new(draft.clone())),
                 start,
                 completed: None,
             }),
@@ -149,9 +149,10 @@ impl ReadMemo {
 
     /// [`check::lvs::complete`] for the drafts of the reading: those of blocks taken whole are
     /// completed as before, and the drafts and what completing them made are remembered.
+    #[allow(clippy::vec_box)] // the reading's drafts, as the reading keeps them
     pub(crate) fn complete(
         &mut self,
-        drafts: Vec<VirtualServerDraft>,
+        drafts: Vec<Box<VirtualServerDraft>>,
         groups: &[VirtualServerGroup],
         globals: &GlobalDefs,
         env: &dyn Environment,

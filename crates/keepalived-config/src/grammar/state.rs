@@ -331,8 +331,9 @@ pub struct State {
     pub config: Config,
     /// Instances being read.
     pub instances: Vec<InstanceDraft>,
-    /// Virtual servers being read.
-    pub virtual_servers: Vec<VirtualServerDraft>,
+    /// Virtual servers being read (boxed: a draft passes from the reading to the memo and to
+    /// the checks by its pointer).
+    pub virtual_servers: Vec<Box<VirtualServerDraft>>,
     /// An interface named in the configuration does not exist (`-t` stops the VRRP checks).
     pub non_existent_interface: bool,
     /// The `vrrp_script` being read.

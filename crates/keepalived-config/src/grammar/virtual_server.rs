@@ -414,7 +414,7 @@ pub(super) fn virtual_server(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     };
     p.state
         .virtual_servers
-        .push(VirtualServerDraft::new(service, position));
+        .push(Box::new(VirtualServerDraft::new(service, position)));
     Ok(())
 }
 
