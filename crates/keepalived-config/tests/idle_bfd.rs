@@ -7,9 +7,8 @@ mod common;
 
 use common::Scratch;
 
-use keepalived_config::diagnostics::keepalived;
 use keepalived_config::env::FixedEnvironment;
-use keepalived_config::{LoadOptions, Loaded, load};
+use keepalived_config::{LoadOptions, load};
 
 fn options(skip_idle_bfd: bool) -> LoadOptions {
     LoadOptions {
@@ -19,24 +18,14 @@ fn options(skip_idle_bfd: bool) -> LoadOptions {
     }
 }
 
-/// What a reading says and makes, for comparing two readings.
-fn outcome(loaded: &Loaded) -> String {
-    format!(
-        "{:#?}\n{}\n{:?}",
-        loaded.config,
-        keepalived::render(&loaded.diagnostics, &loaded.sources).join("\n"),
-        loaded.verdict
-    )
-}
-
 /// Reads `text` with and without the skip: they must agree.
 fn agree(dir: &Scratch, name: &str, text: &[u8]) {
     let path = dir.path(name);
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
     let path = path.to_str().unwrap_or_default();
     let env = FixedEnvironment::minimal().with_interfaces(["eth0", "eth1"]);
-    let skipping = outcome(&load(path, &options(true), &env));
-    let reading = outcome(&load(path, &options(false), &env));
+    let skipping = common::outcome(&load(path, &options(true), &env));
+    let reading = common::outcome(&load(path, &options(false), &env));
     assert!(
         skipping == reading,
         "{name}: skipping the BFD reading changed the outcome:\n{skipping}\n--- reading it:\n{reading}"
@@ -45,14 +34,7 @@ fn agree(dir: &Scratch, name: &str, text: &[u8]) {
 
 #[test]
 fn the_corpus_reads_the_same_without_an_idle_bfd_reading() {
-    let corpus = common::testdata().join("corpus/configs");
-    let mut files: Vec<_> = std::fs::read_dir(&corpus)
-        .unwrap_or_else(|e| panic!("{}: {e}", corpus.display()))
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    assert!(files.len() > 100, "the corpus is missing");
+    let files = common::corpus_files();
     let dir = Scratch::new("kc-idle-bfd-corpus");
     let mut rng = fastrand::Rng::with_seed(0xbfd0_1d1e);
     for file in &files {

@@ -7,9 +7,8 @@ mod common;
 
 use common::Scratch;
 
-use keepalived_config::diagnostics::keepalived;
 use keepalived_config::env::FixedEnvironment;
-use keepalived_config::{LoadOptions, Loaded, ReadMemo, load, load_reusing};
+use keepalived_config::{LoadOptions, ReadMemo, load, load_reusing};
 
 fn options() -> LoadOptions {
     LoadOptions {
@@ -20,16 +19,6 @@ fn options() -> LoadOptions {
 
 fn env() -> FixedEnvironment {
     FixedEnvironment::minimal().with_interfaces(["eth0", "eth1"])
-}
-
-/// What a reading says and makes, for comparing two readings.
-fn outcome(loaded: &Loaded) -> String {
-    format!(
-        "{:#?}\n{}\n{:?}",
-        loaded.config,
-        keepalived::render(&loaded.diagnostics, &loaded.sources).join("\n"),
-        loaded.verdict
-    )
 }
 
 /// Reads `before` then `after` (both written to `dir`) with one memo, and `after` alone:
@@ -46,8 +35,8 @@ fn agree_all(dir: &Scratch, name: &str, texts: &[&[u8]]) -> usize {
     let mut memo = ReadMemo::default();
     for (n, text) in texts.iter().enumerate() {
         std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
-        let again = outcome(&load_reusing(path, &options(), &env(), &mut memo));
-        let fresh = outcome(&load(path, &options(), &env()));
+        let again = common::outcome(&load_reusing(path, &options(), &env(), &mut memo));
+        let fresh = common::outcome(&load(path, &options(), &env()));
         if again != fresh {
             let first_difference = again
                 .lines()
@@ -76,13 +65,7 @@ fn agree_all(dir: &Scratch, name: &str, texts: &[&[u8]]) -> usize {
 
 #[test]
 fn the_corpus_reads_the_same_with_the_memo() {
-    let corpus = common::testdata().join("corpus/configs");
-    let mut files: Vec<_> = std::fs::read_dir(&corpus)
-        .unwrap_or_else(|e| panic!("{}: {e}", corpus.display()))
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
-    files.sort();
+    let files = common::corpus_files();
     let dir = Scratch::new("kc-memo-corpus");
     let mut rng = fastrand::Rng::with_seed(0x5eed_0f4e_10ad);
     let mut reused = 0;

@@ -55,12 +55,7 @@ fn random_bytes_do_not_panic() {
 
 #[test]
 fn damaged_real_configurations_do_not_panic() {
-    let corpus = common::testdata().join("corpus/configs");
-    let Ok(entries) = std::fs::read_dir(&corpus) else {
-        panic!("no corpus at {}", corpus.display());
-    };
-    let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    files.sort();
+    let files = common::corpus_files();
     let dir = Scratch::new("kc-damaged");
     let mut rng = fastrand::Rng::with_seed(0x1234_5678_9abc_def1);
     let inserts: &[&[u8]] = &[

@@ -5,9 +5,39 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use keepalived_config::Loaded;
+use keepalived_config::diagnostics::keepalived;
+
 /// testdata/keepalived.
 pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/keepalived")
+}
+
+/// The files of the corpus of real configurations (testdata/keepalived/corpus/configs), sorted.
+pub fn corpus_files() -> Vec<PathBuf> {
+    let corpus = testdata().join("corpus/configs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap_or_else(|e| panic!("no corpus at {}: {e}", corpus.display()))
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert!(
+        files.len() > 100,
+        "the corpus at {} is missing files",
+        corpus.display()
+    );
+    files
+}
+
+/// What a reading says and makes, for comparing two readings.
+pub fn outcome(loaded: &Loaded) -> String {
+    format!(
+        "{:#?}\n{}\n{:?}",
+        loaded.config,
+        keepalived::render(&loaded.diagnostics, &loaded.sources).join("\n"),
+        loaded.verdict
+    )
 }
 
 /// Splits a file of `=== NAME` sections into (name, body lines).
