@@ -146,9 +146,9 @@ fn only_changed_blocks_are_read_again() {
 
 /// A `virtual_server` line whose address is wrong makes no virtual server (its block is
 /// skipped). Any block whose `virtual_server` line makes none is taken as one that may have
-/// changed the draft before it (keepalived would read such a block into the virtual server
-/// before): that draft is completed as read and not remembered. Readings in turn, each
-/// agreeing with a reading from scratch: whole, the header broken, broken again, whole again.
+/// changed the draft before it (the handlers work on the last draft): that draft is completed
+/// as read and not remembered. Readings in turn, each agreeing with a reading from scratch:
+/// whole, the header broken, broken again, whole again.
 #[test]
 fn a_block_making_no_virtual_server_leaves_the_one_before_unremembered() {
     let block = |i: usize| {

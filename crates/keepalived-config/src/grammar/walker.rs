@@ -469,8 +469,9 @@ impl<'a> Parser<'a> {
             if let Some(before) = before {
                 self.remember_virtual_server(before);
             }
-            // A `virtual_server` line that made no virtual server leaves its block to the one
-            // before, whose draft is then no longer what its own block made.
+            // A `virtual_server` line that made no virtual server: had its block been read, it
+            // would have gone into the draft before (the handlers work on the last draft), which
+            // is then not what its own block made.
             let count = self.state.virtual_servers.len();
             if let (Some(memo), Some(before)) = (self.memo.as_mut(), virtual_servers_before) {
                 if count == before && count > 0 {
