@@ -18,8 +18,7 @@
 //! without it).
 
 use rustc_hash::FxHashMap;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
@@ -68,7 +67,8 @@ use vrrpd_runtime::track_files::{self as files, FileWatch};
 
 use crate::metrics::{CheckCounts, CheckerView, DURATION_BUCKETS, LvsView};
 use crate::ping_groups::PingGroups;
-use crate::probes::{Exchange, HttpExchange, PassedUrl, Probe, SpareSocket, Target, Verdict};
+use crate::probes::{Exchange, HttpExchange, PassedUrl, Probe, Target, Verdict};
+use crate::spare_sockets::{SetupId, SparePool};
 use crate::tls::{self, TlsSetupError};
 
 /// How long the loop lets a due attempt wait for others falling due after it, to start them
@@ -385,11 +385,15 @@ struct RunningChecker {
     real_server: usize,
     index: usize,
     keyword: &'static str,
+    /// Every failed attempt has its line (its own `log_all_failures` or the global one).
+    log_all_failures: bool,
     work: Work,
     schedule: Schedule,
-    probe: Option<Probe>,
-    /// The socket of its last attempt, refused, for its next one (at most one).
-    spare: Option<SpareSocket>,
+    /// The attempt in flight (boxed: the checkers are walked by index every second, and a
+    /// probe is most of a checker's bytes).
+    probe: Option<Box<Probe>>,
+    /// The setup of its sockets, for a spare one (connection checkers only).
+    setup: Option<SetupId>,
     /// Its place in `Daemon::in_flight` while `probe` is set.
     slot: usize,
     /// Not suspended by `ha_suspend` (keepalived's `checker->enabled`).
@@ -402,29 +406,6 @@ struct RunningChecker {
     started: Option<Instant>,
     /// Attempts finished, for the metrics.
     counts: CheckCounts,
-}
-
-/// The spare sockets of `TCP_CHECK`s whose last attempt was refused ([`Probe::into_spare`]).
-/// Each stays open between attempts: they may take half the descriptors the process may open,
-/// so that attempts in flight, scripts and the rest still find theirs.
-struct SpareBudget {
-    kept: usize,
-    limit: usize,
-}
-
-impl SpareBudget {
-    fn new() -> Self {
-        let open_files = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
-            .map_or(1024, |(soft, _)| soft);
-        SpareBudget {
-            kept: 0,
-            limit: usize::try_from(open_files / 2).unwrap_or(usize::MAX),
-        }
-    }
-
-    fn has_room(&self) -> bool {
-        self.kept < self.limit
-    }
 }
 
 struct Daemon {
@@ -452,11 +433,14 @@ struct Daemon {
     random: u64,
     /// Next attempts, earliest first. An entry counts only while it is still its checker's next
     /// attempt, so re-scheduling costs one push and no search.
-    due: BinaryHeap<Reverse<(Instant, usize)>>,
+    /// A B-tree rather than a binary heap: attempts are taken from its front and mostly added
+    /// at its back (`delay_loop` after now), so both ends stay in the cache, where a heap's
+    /// sifting walks all of it.
+    due: BTreeSet<(Instant, usize)>,
     /// Checkers with an attempt on a socket.
     in_flight: Vec<usize>,
-    /// Spare sockets the checkers hold, and how many they may.
-    spares: SpareBudget,
+    /// The sockets of refused connections, for the next attempts.
+    spares: SparePool,
     /// The directories of the FILE_CHECK files.
     files: Option<FileWatch>,
     /// `net.ipv4.ping_group_range`, widened for PING_CHECKs.
@@ -515,9 +499,9 @@ impl Daemon {
             stopping: false,
             standalone: false,
             random: seed | 1,
-            due: BinaryHeap::new(),
+            due: BTreeSet::new(),
             in_flight: Vec::new(),
-            spares: SpareBudget::new(),
+            spares: SparePool::new(),
             files: None,
             ping_groups: PingGroups::default(),
             original_timeouts: None,
@@ -1050,15 +1034,21 @@ impl Daemon {
                         !matches!(work, Work::Idle | Work::File { .. } | Work::Bfd { .. });
                     let enabled =
                         suspend::enabled_at_start(scheduled, self.suspension.is_active(service));
+                    let setup = match &work {
+                        Work::Net { target, .. } => Some(self.spares.setup_of(target)),
+                        _ => None,
+                    };
                     out.push(RunningChecker {
                         service,
                         real_server,
                         index,
                         keyword: checker.kind.keyword(),
+                        log_all_failures: checker.log_all_failures
+                            || self.config.global.checker_log_all_failures,
                         work,
                         schedule,
                         probe: None,
-                        spare: None,
+                        setup,
                         slot: 0,
                         enabled,
                         file_value: 0,
@@ -1087,7 +1077,7 @@ impl Daemon {
                 self.next_due().map(|at| at + CHECK_BATCH_WINDOW),
                 self.in_flight
                     .iter()
-                    .filter_map(|&i| self.checkers[i].probe.as_ref().map(Probe::deadline))
+                    .filter_map(|&i| self.checkers[i].probe.as_ref().map(|p| p.deadline()))
                     .min(),
                 self.children.next_deadline(),
                 self.metrics_server
@@ -1279,13 +1269,13 @@ impl Daemon {
             return;
         }
         if let Some(at) = checker.schedule.next_attempt() {
-            self.due.push(Reverse((at, index)));
+            self.due.insert((at, index));
         }
     }
 
-    /// The earliest next attempt (stale heap entries are dropped on the way).
+    /// The earliest next attempt (stale entries are dropped on the way).
     fn next_due(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((at, index))) = self.due.peek() {
+        while let Some(&(at, index)) = self.due.first() {
             if self
                 .checkers
                 .get(index)
@@ -1294,7 +1284,7 @@ impl Daemon {
             {
                 return Some(at);
             }
-            self.due.pop();
+            self.due.pop_first();
         }
         None
     }
@@ -1304,11 +1294,8 @@ impl Daemon {
         let Some(probe) = self.checkers[index].probe.take() else {
             return;
         };
-        if self.spares.has_room() {
-            if let Some(spare) = probe.into_spare() {
-                let previous = self.checkers[index].spare.replace(spare);
-                self.spares.kept += usize::from(previous.is_none());
-            }
+        if let (Some(setup), Some(spare)) = (self.checkers[index].setup, probe.into_spare()) {
+            self.spares.put(setup, spare);
         }
         let slot = self.checkers[index].slot;
         if self.in_flight.get(slot) == Some(&index) {
@@ -1324,7 +1311,7 @@ impl Daemon {
             if at > now {
                 break;
             }
-            let Some(Reverse((_, index))) = self.due.pop() else {
+            let Some((_, index)) = self.due.pop_first() else {
                 break;
             };
             let checker = &mut self.checkers[index];
@@ -1339,7 +1326,7 @@ impl Daemon {
             if !checker.enabled {
                 checker.schedule.pass(now);
                 if let Some(at) = checker.schedule.next_attempt() {
-                    self.due.push(Reverse((at, index)));
+                    self.due.insert((at, index));
                 }
                 continue;
             }
@@ -1355,13 +1342,12 @@ impl Daemon {
             let timeout = checker.schedule.timing().connect_timeout;
             match checker.work.clone() {
                 Work::Net { target, exchange } => {
-                    let spare = checker.spare.take();
-                    self.spares.kept -= usize::from(spare.is_some());
+                    let spare = checker.setup.and_then(|setup| self.spares.take(setup));
                     let url = checker.schedule.url();
                     match Probe::start_with(target, exchange, timeout, now, spare) {
                         Ok(probe) => {
                             let probe = probe.for_url(url);
-                            checker.probe = Some(probe);
+                            checker.probe = Some(Box::new(probe));
                             checker.slot = self.in_flight.len();
                             self.in_flight.push(index);
                         }
@@ -1413,7 +1399,7 @@ impl Daemon {
             })
             .collect();
         for index in expired {
-            let Some(verdict) = self.checkers[index].probe.as_ref().map(Probe::timed_out) else {
+            let Some(verdict) = self.checkers[index].probe.as_ref().map(|p| p.timed_out()) else {
                 continue;
             };
             self.land(index);
@@ -1459,15 +1445,6 @@ impl Daemon {
                 .observe(took);
         }
         let checker = &mut self.checkers[index];
-        let Some(model) = self
-            .config
-            .virtual_servers
-            .get(service)
-            .and_then(|vs| vs.real_servers.get(real_server))
-            .map(|rs| rs.checkers.get(position))
-        else {
-            return;
-        };
         let mut events = Vec::new();
         if let Some(weight) = weight {
             events.extend(self.pool.set_weight(service, real_server, weight));
@@ -1476,16 +1453,22 @@ impl Daemon {
         let had_run = checker.schedule.has_run();
         let changed = checker.schedule.finish(success, now);
         if let Some(at) = checker.schedule.next_attempt() {
-            self.due.push(Reverse((at, index)));
+            self.due.insert((at, index));
         }
-        let log_all_failures = model.is_some_and(|model| {
-            model.log_all_failures || self.config.global.checker_log_all_failures
-        });
         let failed = matches!(verdict, Verdict::Failure { .. });
-        // Formatted only for a line written: most attempts write none.
-        let (rs_text, vs_text) = if changed.is_some()
-            || (failed && (log_all_failures || log::log_enabled!(log::Level::Debug)))
-        {
+        // The model and the servers' names only for a line written: most attempts write none.
+        let writes = changed.is_some()
+            || (failed && (checker.log_all_failures || log::log_enabled!(log::Level::Debug)));
+        let model = if writes {
+            self.config
+                .virtual_servers
+                .get(service)
+                .and_then(|vs| vs.real_servers.get(real_server))
+                .and_then(|rs| rs.checkers.get(position))
+        } else {
+            None
+        };
+        let (rs_text, vs_text) = if writes {
             server_names(&self.config, service, real_server).unwrap_or_default()
         } else {
             (String::new(), String::new())
@@ -1494,7 +1477,7 @@ impl Daemon {
             debug!("{} of {rs_text}: {reason}", checker.keyword);
         }
         if let (Verdict::Failure { what, reason }, Some(model)) = (&verdict, model) {
-            if log_all_failures {
+            if checker.log_all_failures {
                 let attempt = checker_log::FailedAttempt {
                     kind: &model.kind,
                     real_server: &rs_text,
@@ -2081,9 +2064,9 @@ impl Daemon {
         self.dropped_notifies(&old_config, &old_pool, &counterparts, now);
         // Children of the old checkers are left to finish; their results are dropped.
         self.children = Children::default();
+        // The setups are numbered again for the new checkers.
+        self.spares.clear();
         self.checkers = self.build_checkers(now, &previous, &[]);
-        // The new checkers start without spare sockets; the old ones' close with them.
-        self.spares.kept = 0;
         self.read_files(true);
         if let Some(sessions) = self.bfd_sessions.as_mut() {
             match sessions.reload(&self.config.bfd_instances, now) {
@@ -2971,7 +2954,8 @@ mod tests {
     }
 
     /// Runs checker `index`'s next attempt to its end as the event loop does; the identity
-    /// (inode) of the socket it used.
+    /// (inode) of the socket it used. The other checkers are suspended meanwhile: those due
+    /// by then look again `delay_loop` later.
     fn run_attempt(daemon: &mut Daemon, index: usize) -> PathBuf {
         use nix::poll::{PollFd, PollTimeout, poll};
         use std::os::fd::AsRawFd;
@@ -2979,7 +2963,14 @@ mod tests {
             .schedule
             .next_attempt()
             .expect("scheduled");
+        let enabled: Vec<bool> = daemon.checkers.iter().map(|c| c.enabled).collect();
+        for (other, checker) in daemon.checkers.iter_mut().enumerate() {
+            checker.enabled = other == index;
+        }
         daemon.start_due(due);
+        for (checker, enabled) in daemon.checkers.iter_mut().zip(enabled) {
+            checker.enabled = enabled;
+        }
         let probe = daemon.checkers[index].probe.as_ref().expect("in flight");
         let socket = std::fs::read_link(format!("/proc/self/fd/{}", probe.fd().as_raw_fd()))
             .expect("the socket's inode");
@@ -3000,42 +2991,51 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_tcp_check_connects_again_on_its_socket_until_reloaded() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+    fn a_refused_socket_serves_the_next_attempt_of_any_checker_until_reloaded() {
+        let closed_port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port()
+        };
+        let (first, second) = (closed_port(), closed_port());
         let dir = file_dir("spare");
         let path = dir.join("keepalived.conf");
         let text = format!(
             "virtual_server 10.0.0.1 80 {{\n protocol TCP\n delay_loop 60\n\
-             real_server 127.0.0.1 {port} {{\n TCP_CHECK {{\n }}\n }}\n}}\n"
+             real_server 127.0.0.1 {first} {{\n TCP_CHECK {{\n }}\n }}\n\
+             real_server 127.0.0.1 {second} {{\n TCP_CHECK {{\n }}\n }}\n}}\n\
+             virtual_server 10.0.0.2 80 {{\n protocol TCP\n delay_loop 60\n\
+             real_server 127.0.0.1 {first} {{\n TCP_CHECK {{\n fwmark 5\n }}\n }}\n}}\n"
         );
         std::fs::write(&path, &text).expect("write configuration");
         let mut daemon = daemon(config(&text));
         daemon.options.config_file = path.to_string_lossy().into_owned();
-        let first = run_attempt(&mut daemon, 0);
-        assert!(daemon.checkers[0].spare.is_some());
-        assert_eq!(daemon.spares.kept, 1);
+        let socket = run_attempt(&mut daemon, 0);
+        assert_eq!(daemon.spares.kept(), 1);
         assert_eq!(
-            run_attempt(&mut daemon, 0),
-            first,
-            "the refused socket again"
+            run_attempt(&mut daemon, 1),
+            socket,
+            "the other checker's attempt on the refused socket"
         );
+        assert_eq!(daemon.spares.kept(), 1);
+        assert_eq!(run_attempt(&mut daemon, 0), socket, "and back");
         assert_eq!(daemon.checkers[0].counts.failures, 2);
-        assert_eq!(daemon.spares.kept, 1);
+        assert_eq!(daemon.checkers[1].counts.failures, 1);
+        // Another setup (a fwmark) has its own sockets.
+        assert_ne!(run_attempt(&mut daemon, 2), socket);
+        assert_eq!(daemon.spares.kept(), 2);
         // Out of budget: the socket is used once more, then closed.
-        daemon.spares.limit = 0;
-        assert_eq!(run_attempt(&mut daemon, 0), first);
-        assert!(daemon.checkers[0].spare.is_none());
-        assert_eq!(daemon.spares.kept, 0);
-        daemon.spares.limit = 1;
-        run_attempt(&mut daemon, 0);
-        assert!(daemon.checkers[0].spare.is_some());
-        // A reload starts the checkers over: their spare sockets close.
+        daemon.spares.set_limit(0);
+        assert_eq!(run_attempt(&mut daemon, 1), socket);
+        assert_eq!(daemon.spares.kept(), 1);
+        daemon.spares.set_limit(2);
+        let fresh = run_attempt(&mut daemon, 1);
+        assert_ne!(fresh, socket);
+        assert_eq!(daemon.spares.kept(), 2);
+        // A reload closes them.
         daemon.reload(Instant::now());
-        assert!(daemon.checkers[0].spare.is_none());
-        assert_eq!(daemon.spares.kept, 0);
+        assert_eq!(daemon.spares.kept(), 0);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -18,6 +18,7 @@ pub mod daemon;
 pub mod metrics;
 pub mod ping_groups;
 pub mod probes;
+pub mod spare_sockets;
 pub mod tls;
 
 pub use daemon::{CheckerOptions, ConfigMessages, DEFAULT_CHECKERS_PID_FILE, run, run_child};

@@ -165,8 +165,9 @@ pub struct Probe {
     exchange: Exchange,
     timeout: Duration,
     socket: Socket,
-    /// `SSL_GET`: the TLS session on `socket`.
-    tls: Option<ClientConnection>,
+    /// `SSL_GET`: the TLS session on `socket` (boxed: it is a kilobyte, and most probes have
+    /// none).
+    tls: Option<Box<ClientConnection>>,
     step: Step,
     /// The URL an HTTP check asks for (its index): one per attempt, as keepalived's.
     url: usize,
@@ -612,7 +613,7 @@ impl Probe {
                             http::sni_name(url, check, exchange.virtual_server_host.as_deref());
                         let name = server_name(sni, self.target.address.ip());
                         match ClientConnection::new(Arc::clone(config), name) {
-                            Ok(session) => self.tls = Some(session),
+                            Ok(session) => self.tls = Some(Box::new(session)),
                             Err(e) => {
                                 return Some(Verdict::failed(
                                     AttemptFailure::TlsError,
