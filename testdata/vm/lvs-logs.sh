@@ -3,7 +3,11 @@
 # inhibit_on_failure, a fwmark service; stages: started, rs1's httpd killed, back, rs2's killed,
 # back, a reload changing a weight and adding a real server nobody answers for, stopped. The scenario
 # runs twice: as written, then with `log_all_failures` in the HTTP_GET and the first TCP_CHECK, whose
-# line for each failed attempt must be keepalived's too.
+# line for each failed attempt must be keepalived's too. A third run has the other checkers fail
+# under `log_all_failures`: UDP_CHECK, DNS_CHECK and SMTP_CHECK at ports rs1 does not serve, a
+# MISC_CHECK whose script fails (and one killed at its timeout), a PING_CHECK at an address nobody
+# has, each with retries (which keepalived uses at start only for SMTP_CHECK): the same lines as
+# keepalived's, as sets (how many attempts fit in the window varies).
 #
 # Each daemon appends to its log and the suite appends a marker line between stages; the lines of
 # each stage, as lib.sh's checker_log_stages gives them, must be keepalived's.
@@ -134,3 +138,100 @@ run ours
 run keepalived
 compare same-lines-with-log-all-failures
 check keepalived-logs-failed-attempts grep -qF "Connection failed server [10.0.2.11]:tcp:80." "$WORK/keepalived.log"
+
+# others_conf: the other checkers, failing, each with its lines for every failed attempt.
+others_conf() {
+  cat <<EOF
+virtual_server $VIP 81 {
+  protocol TCP
+  lb_algo rr
+  lb_kind NAT
+  delay_loop 2
+  real_server $RS1 81 {
+    UDP_CHECK {
+      connect_port 9
+      connect_timeout 1
+      retry 2
+      delay_before_retry 1
+      require_reply
+      log_all_failures
+    }
+  }
+  real_server $RS1 82 {
+    DNS_CHECK {
+      connect_port 53
+      connect_timeout 1
+      retry 1
+      delay_before_retry 1
+      log_all_failures
+    }
+  }
+  real_server $RS1 83 {
+    SMTP_CHECK {
+      connect_port 25
+      connect_timeout 1
+      retry 2
+      delay_before_retry 1
+      log_all_failures
+    }
+  }
+  real_server $RS1 84 {
+    MISC_CHECK {
+      misc_path "/bin/sh -c 'exit 3'"
+      retry 2
+      delay_before_retry 1
+      log_all_failures
+    }
+  }
+  real_server $RS1 85 {
+    MISC_CHECK {
+      misc_path "/bin/sh -c 'sleep 5'"
+      misc_timeout 1
+      retry 1
+      delay_before_retry 1
+      log_all_failures
+    }
+  }
+  real_server 10.0.2.99 86 {
+    PING_CHECK {
+      connect_timeout 1
+      retry 2
+      delay_before_retry 1
+      log_all_failures
+    }
+  }
+}
+EOF
+}
+
+# run_others WHICH: the failing checkers under one daemon for a while; its log in $WORK/WHICH.log.
+run_others() {
+  local which=$1 log=$WORK/$1.log
+  : >"$log"
+  others_conf >"$WORK/lvs.conf"
+  start_checkers "$which" "$WORK/lvs.conf" "$log"
+  sleep 14
+  echo "=== STOP" >>"$log"
+  stop_daemon
+}
+
+# distinct LOG: the distinct lines of LOG, without timestamps (checker_log_stages without stages).
+distinct() {
+  checker_log_stages <"$1" | sort -u
+}
+
+run_others ours
+run_others keepalived
+ours=$(distinct "$WORK/ours.log")
+reference=$(distinct "$WORK/keepalived.log")
+if [ "$ours" == "$reference" ]; then
+  pass same-lines-of-the-other-checkers-with-log-all-failures
+else
+  fail same-lines-of-the-other-checkers-with-log-all-failures "the logs differ" \
+    "keepalived's, distinct:" "$reference" "ours, distinct:" "$ours" \
+    "keepalived's log:" "$(cat "$WORK/keepalived.log")" "our log:" "$(cat "$WORK/ours.log")"
+fi
+# keepalived starts each checker with its retries used up (one failure takes it down), but for
+# SMTP_CHECK, which counts them afresh at every check: its line three times, the others' once.
+check keepalived-logs-the-attempts-of-them grep -qF "UDP connection to [$RS1]:tcp:81 failed." "$WORK/keepalived.log"
+check_eq smtp-retried-at-start 3 "$(grep -c 'SMTP_CHECK Could not connect' "$WORK/ours.log")"

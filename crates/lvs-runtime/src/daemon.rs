@@ -192,7 +192,7 @@ fn run_checker(
         }
     };
     let mut memo = ReadMemo::default();
-    let Some(config) = read_config(&options, &mut memo) else {
+    let Some(config) = read_config(&options, &mut memo, Reading::Start) else {
         return Err(StartFailure::Config);
     };
     // keepalived stops its checker process when its SSL context cannot be built.
@@ -314,10 +314,23 @@ fn bind_metrics(text: &str) -> Result<MetricsServer, String> {
 /// Reads the configuration, logging keepalived's messages about it; `None` when it cannot be used.
 /// Unchanged `virtual_server` blocks are taken from `memo`, which keeps this reading's for the
 /// next.
-fn read_config(options: &CheckerOptions, memo: &mut ReadMemo) -> Option<Config> {
+/// Which reading of the configuration: keepalived's checker process looks its default script
+/// user up at its first only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Start,
+    Reload,
+}
+
+fn read_config(options: &CheckerOptions, memo: &mut ReadMemo, reading: Reading) -> Option<Config> {
     let path = &options.config_file;
     info!("Opening file '{path}'.");
     let loaded = load_reusing(path, &options.load_options, &SystemEnvironment, memo);
+    if reading == Reading::Start && runs_scripts_as_default_user(&loaded.config) {
+        if let Some(line) = vrrpd_runtime::daemon::default_script_user_missing() {
+            info!("{line}");
+        }
+    }
     let own: Vec<Diagnostic>;
     let said = match options.config_messages {
         ConfigMessages::All => &loaded.diagnostics,
@@ -339,6 +352,37 @@ fn read_config(options: &CheckerOptions, memo: &mut ReadMemo) -> Option<Config> 
         return None;
     }
     Some(loaded.config)
+}
+
+/// Whether a script of the checker process would run as keepalived's default script user: no
+/// `script_user`, and a MISC_CHECK, a notify or quorum script or the LVS FIFO's reader without a
+/// user of its own (the configuration resolved those to root).
+fn runs_scripts_as_default_user(config: &Config) -> bool {
+    if config.global.script_user.is_some() {
+        return false;
+    }
+    let as_root = |user: &Option<ScriptUser>| user.as_ref().is_none_or(|user| user.uid == 0);
+    let script_as_root =
+        |script: &Option<Box<Script>>| script.as_ref().is_some_and(|s| as_root(&s.user));
+    config.global.lvs_notify_fifo.path.is_some()
+        && config
+            .global
+            .lvs_notify_fifo
+            .script
+            .as_ref()
+            .is_some_and(|s| as_root(&s.user))
+        || config.virtual_servers.iter().any(|vs| {
+            script_as_root(&vs.quorum_up)
+                || script_as_root(&vs.quorum_down)
+                || vs.real_servers.iter().any(|rs| {
+                    script_as_root(&rs.notify_up)
+                        || script_as_root(&rs.notify_down)
+                        || rs.checkers.iter().any(|checker| match &checker.kind {
+                            CheckerKind::Misc(misc) => as_root(&misc.user),
+                            _ => false,
+                        })
+                })
+        })
 }
 
 /// The TLS client of the `SSL_GET`s of `config`, when it has any.
@@ -534,8 +578,7 @@ impl Daemon {
         if daemon.follows_addresses() {
             daemon.watch_addresses();
         }
-        daemon.checkers =
-            daemon.build_checkers(Instant::now(), &FxHashMap::default(), &started_down);
+        daemon.checkers = daemon.build_checkers(Instant::now(), None, &started_down);
         daemon.read_files(false);
         daemon.schedule_all();
         daemon.sync_ipvs();
@@ -981,10 +1024,10 @@ impl Daemon {
     fn build_checkers(
         &mut self,
         now: Instant,
-        previous: &PreviousCheckers<'_>,
+        previous: Option<&PreviousCheckers<'_>>,
         started_down: &[(usize, usize)],
     ) -> Vec<RunningChecker> {
-        let mut out = Vec::with_capacity(previous.len());
+        let mut out = Vec::with_capacity(previous.map_or(0, |p| p.len()));
         // Taken out for the loop (next_random needs the daemon) and put back after.
         let services = std::mem::take(&mut self.config.virtual_servers);
         for (service, vs) in services.iter().enumerate() {
@@ -1019,14 +1062,32 @@ impl Daemon {
                     if let CheckerKind::HttpGet(http) | CheckerKind::SslGet(http) = &checker.kind {
                         schedule = schedule.recovering_as_http(http.urls.len(), http.fast_recovery);
                     }
+                    if let CheckerKind::Smtp(_) = checker.kind {
+                        schedule = schedule.retrying_from_the_start();
+                    }
                     let kept = previous
-                        .get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
+                        .and_then(|p| {
+                            p.get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
+                        })
                         .filter(|(old, _)| {
                             old.kind == checker.kind && old.connection == checker.connection
                         })
                         .map(|&(_, old)| old);
-                    if let Some(old) = kept {
-                        schedule.migrate_from(&old.schedule);
+                    let server_alive = || {
+                        self.pool
+                            .services
+                            .get(service)
+                            .and_then(|state| state.real_servers.get(real_server))
+                            .is_none_or(|state| state.alive)
+                    };
+                    match (previous, kept) {
+                        (_, Some(old)) => schedule.migrate_from(&old.schedule),
+                        // New on reload: keepalived's `migrate_checkers` makes one failure
+                        // enough only for a real server that is down; others retry it.
+                        (Some(_), None) if server_alive() => {
+                            schedule = schedule.retrying_from_the_start();
+                        }
+                        _ => {}
                     }
                     // FILE_CHECK and BFD_CHECK have no schedule: keepalived neither logs nor
                     // suspends them here.
@@ -2011,7 +2072,7 @@ impl Daemon {
             info!("Reloading ...");
         }
         info!("Reloading");
-        let Some(config) = read_config(&self.options, &mut self.memo) else {
+        let Some(config) = read_config(&self.options, &mut self.memo, Reading::Reload) else {
             warn!("Reload failed: keeping the running configuration");
             return;
         };
@@ -2066,7 +2127,7 @@ impl Daemon {
         self.children = Children::default();
         // The setups are numbered again for the new checkers.
         self.spares.clear();
-        self.checkers = self.build_checkers(now, &previous, &[]);
+        self.checkers = self.build_checkers(now, Some(&previous), &[]);
         self.read_files(true);
         if let Some(sessions) = self.bfd_sessions.as_mut() {
             match sessions.reload(&self.config.bfd_instances, now) {
@@ -2878,7 +2939,7 @@ mod tests {
         assert_eq!(down, [(0, 1)]);
         assert!(d.pool.services[0].real_servers[0].alive);
         assert!(!d.pool.services[0].real_servers[1].alive);
-        d.checkers = d.build_checkers(Instant::now(), &FxHashMap::default(), &down);
+        d.checkers = d.build_checkers(Instant::now(), None, &down);
         // Its table is what the new process programs, so nothing changes in the kernel.
         assert!(changes_between(&table, &desired_table(&d.config, &d.pool)).is_empty());
         // The first success brings it back.

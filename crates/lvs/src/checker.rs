@@ -6,7 +6,9 @@
 //! - the first attempt is 1 s after start plus a random part of `warmup` (so that checkers of
 //!   one real server do not all fire at once);
 //! - a success, or a failure after `retry` retries, schedules the next attempt `delay_loop`
-//!   later; other failures retry after `delay_before_retry`;
+//!   later; other failures retry after `delay_before_retry`; until the first result one failure
+//!   is enough (keepalived starts each checker with its retries used up), except for
+//!   `SMTP_CHECK` ([`Schedule::retrying_from_the_start`]);
 //! - a success turns a failed (or never run) checker good; a failure once retries are used up
 //!   turns a good (or never run) checker failed;
 //! - `HTTP_GET` and `SSL_GET` ([`Schedule::recovering_as_http`]) check one URL per attempt, the
@@ -87,11 +89,13 @@ impl Schedule {
             0.0
         };
         let warmup = timing.warmup.mul_f64(fraction);
+        let retry = timing.retry;
         Schedule {
             timing,
             up: !alpha,
             has_run: false,
-            retry_it: 0,
+            // keepalived's start (`check_data.c`): one failure is enough until a first result.
+            retry_it: retry,
             next: now + BOOTSTRAP_DELAY + warmup,
             in_flight: false,
             http: None,
@@ -107,6 +111,13 @@ impl Schedule {
             urls: urls.max(1),
             url: 0,
         });
+        self
+    }
+
+    /// The same schedule retrying from its first attempt: `SMTP_CHECK` counts its retries
+    /// afresh at every check (`smtp_start_check_thread`), so even its first failure is retried.
+    pub fn retrying_from_the_start(mut self) -> Self {
+        self.retry_it = 0;
         self
     }
 
@@ -344,13 +355,29 @@ mod tests {
     }
 
     #[test]
-    fn a_never_run_checker_fails_after_its_retries_too() {
+    fn a_never_run_checker_fails_at_its_first_failure_but_smtp_retries() {
         let t0 = Instant::now();
         let mut s = Schedule::new(timing(1), false, t0, 0.0);
         s.start(secs(t0, 1));
-        assert_eq!(s.finish(false, secs(t0, 1)), None);
-        s.start(secs(t0, 4));
-        assert_eq!(s.finish(false, secs(t0, 4)), Some(false));
+        assert_eq!(s.finish(false, secs(t0, 1)), Some(false));
+        assert_eq!(s.next_attempt(), Some(secs(t0, 7)), "delay_loop after it");
+        let mut smtp = Schedule::new(timing(1), false, t0, 0.0).retrying_from_the_start();
+        smtp.start(secs(t0, 1));
+        assert_eq!(smtp.finish(false, secs(t0, 1)), None);
+        smtp.start(secs(t0, 4));
+        assert_eq!(smtp.finish(false, secs(t0, 4)), Some(false));
+        // Once a first result came, failures are retried again.
+        let mut s = Schedule::new(timing(1), false, t0, 0.0);
+        s.start(secs(t0, 1));
+        assert_eq!(
+            s.finish(true, secs(t0, 1)),
+            Some(true),
+            "the first result is reported"
+        );
+        s.start(secs(t0, 7));
+        assert_eq!(s.finish(false, secs(t0, 7)), None);
+        s.start(secs(t0, 10));
+        assert_eq!(s.finish(false, secs(t0, 10)), Some(false));
     }
 
     #[test]
@@ -446,12 +473,16 @@ mod tests {
                 s.next_attempt().expect("scheduled") - at,
             )
         };
-        // alpha: down with no failure known. keepalived counts the first failure only (the
-        // checker has not run), then nothing: every attempt comes at once, none fails it.
+        // alpha: down with no failure known. Its retries used up at start, the first failure
+        // is a failed URL: then attempts are max(delay_loop, delay_before_retry) apart; the URL
+        // passing clears it, and the next pass comes at once.
         let mut s = Schedule::new(timing(1), true, t0, 0.0).recovering_as_http(1, true);
-        assert_eq!(step(&mut s, false), (None, Duration::ZERO));
-        assert_eq!(step(&mut s, false), (None, Duration::ZERO));
-        assert_eq!(step(&mut s, false), (None, Duration::ZERO));
+        assert_eq!(step(&mut s, false), (None, Duration::from_secs(6)));
+        assert_eq!(step(&mut s, false), (None, Duration::from_secs(6)));
+        assert_eq!(step(&mut s, true), (None, Duration::ZERO));
+        assert_eq!(step(&mut s, true), (Some(true), Duration::from_secs(6)));
+        // alpha without a failure: every attempt at once until a pass.
+        let mut s = Schedule::new(timing(1), true, t0, 0.0).recovering_as_http(1, true);
         assert_eq!(step(&mut s, true), (Some(true), Duration::from_secs(6)));
         // Good: a failure is retried after delay_before_retry, then fails the checker.
         assert_eq!(step(&mut s, false), (None, Duration::from_secs(3)));

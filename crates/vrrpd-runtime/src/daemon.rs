@@ -324,7 +324,6 @@ fn notify_scripts(notify: &NotifyScripts) -> impl Iterator<Item = &model::Script
 /// exist. The configuration has resolved such scripts to root already (no `script_user`, no user of their
 /// own); a script given `root` explicitly cannot be told apart and counts too.
 fn missing_script_user(config: &model::Config) -> Option<String> {
-    const DEFAULT_USER: &str = "keepalived_script";
     if config.global.script_user.is_some() {
         return None;
     }
@@ -344,6 +343,13 @@ fn missing_script_user(config: &model::Config) -> Option<String> {
     if !script_as_root {
         return None;
     }
+    default_script_user_missing()
+}
+
+/// keepalived's line when its default script user `keepalived_script` does not exist (or cannot be
+/// looked up): said once by each process with a script that would run as that user.
+pub fn default_script_user_missing() -> Option<String> {
+    const DEFAULT_USER: &str = "keepalived_script";
     match nix::unistd::User::from_name(DEFAULT_USER) {
         Ok(Some(_)) => None,
         Ok(None) => Some(format!("Script user '{DEFAULT_USER}' does not exist")),
