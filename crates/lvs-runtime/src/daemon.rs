@@ -3018,8 +3018,6 @@ mod tests {
     /// (inode) of the socket it used. The other checkers are suspended meanwhile: those due
     /// by then look again `delay_loop` later.
     fn run_attempt(daemon: &mut Daemon, index: usize) -> PathBuf {
-        use nix::poll::{PollFd, PollTimeout, poll};
-        use std::os::fd::AsRawFd;
         let due = daemon.checkers[index]
             .schedule
             .next_attempt()
@@ -3032,23 +3030,12 @@ mod tests {
         for (checker, enabled) in daemon.checkers.iter_mut().zip(enabled) {
             checker.enabled = enabled;
         }
-        let probe = daemon.checkers[index].probe.as_ref().expect("in flight");
-        let socket = std::fs::read_link(format!("/proc/self/fd/{}", probe.fd().as_raw_fd()))
-            .expect("the socket's inode");
-        loop {
-            let probe = daemon.checkers[index].probe.as_mut().expect("in flight");
-            let revents = {
-                let mut fds = [PollFd::new(probe.fd(), probe.interest())];
-                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll");
-                fds[0].revents().unwrap_or(PollFlags::empty())
-            };
-            assert!(!revents.is_empty(), "the attempt did not end");
-            if let Some(verdict) = probe.advance(Instant::now(), revents) {
-                daemon.land(index);
-                daemon.finish(index, verdict, None, due);
-                return socket;
-            }
-        }
+        let probe = daemon.checkers[index].probe.as_mut().expect("in flight");
+        let socket = crate::probes::test_support::socket_identity(probe);
+        let verdict = crate::probes::test_support::run_to_verdict(probe);
+        daemon.land(index);
+        daemon.finish(index, verdict, None, due);
+        socket
     }
 
     #[test]

@@ -1025,6 +1025,39 @@ fn open(target: &Target, kind: Type, protocol: Protocol) -> Result<Socket, Strin
     Ok(socket)
 }
 
+/// What the tests of the probes' users share: running one attempt to its end.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::os::fd::AsRawFd;
+    use std::path::PathBuf;
+    use std::time::Instant;
+
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+    use super::{Probe, Verdict};
+
+    /// The identity (inode) of the probe's socket.
+    pub fn socket_identity(probe: &Probe) -> PathBuf {
+        std::fs::read_link(format!("/proc/self/fd/{}", probe.fd().as_raw_fd()))
+            .expect("the socket's inode")
+    }
+
+    /// Polls the probe as the event loop does until its attempt ends: the verdict.
+    pub fn run_to_verdict(probe: &mut Probe) -> Verdict {
+        loop {
+            let revents = {
+                let mut fds = [PollFd::new(probe.fd(), probe.interest())];
+                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll");
+                fds[0].revents().unwrap_or(PollFlags::empty())
+            };
+            assert!(!revents.is_empty(), "the attempt did not end");
+            if let Some(verdict) = probe.advance(Instant::now(), revents) {
+                return verdict;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::TcpListener;

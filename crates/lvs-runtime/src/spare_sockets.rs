@@ -120,13 +120,11 @@ impl Default for SparePool {
 #[cfg(test)]
 mod tests {
     use std::net::TcpListener;
-    use std::os::fd::AsRawFd;
     use std::path::PathBuf;
     use std::time::{Duration, Instant};
 
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-
     use super::*;
+    use crate::probes::test_support::{run_to_verdict, socket_identity};
     use crate::probes::{Exchange, Probe, Verdict};
 
     fn target(address: &str, fwmark: Option<u32>) -> Target {
@@ -158,21 +156,11 @@ mod tests {
             spare,
         )
         .expect("a connection under way");
-        let identity = std::fs::read_link(format!("/proc/self/fd/{}", probe.fd().as_raw_fd()))
-            .expect("the socket's inode");
-        loop {
-            let revents = {
-                let mut fds = [PollFd::new(probe.fd(), probe.interest())];
-                poll(&mut fds, PollTimeout::from(2000u16)).expect("poll");
-                fds[0].revents().unwrap_or(PollFlags::empty())
-            };
-            assert!(!revents.is_empty(), "the attempt did not end");
-            if let Some(verdict) = probe.advance(Instant::now(), revents) {
-                assert!(matches!(verdict, Verdict::Failure { .. }), "{verdict:?}");
-                let spare = probe.into_spare().expect("a socket the kernel dissolved");
-                return (spare, identity);
-            }
-        }
+        let identity = socket_identity(&probe);
+        let verdict = run_to_verdict(&mut probe);
+        assert!(matches!(verdict, Verdict::Failure { .. }), "{verdict:?}");
+        let spare = probe.into_spare().expect("a socket the kernel dissolved");
+        (spare, identity)
     }
 
     #[test]
