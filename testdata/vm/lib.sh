@@ -90,13 +90,16 @@ new_ns() {
 }
 
 # veth_into NAME NS ADDRESS/LEN BRIDGE: a veth pair with one end named NAME in NS, the other in BRIDGE.
+# A pair of the same name left by an earlier suite goes first: the kernel dismantles a deleted
+# namespace in the background, and its veth ends outlive it for a while.
 veth_into() {
   local name=$1 ns=$2 addr=$3 bridge=$4 peer=${4}-${2}
   peer=${peer:0:15}
-  ip link add "$peer" type veth peer name "$name" netns "$ns"
-  ip link set "$peer" master "$bridge" up
-  in_ns "$ns" ip addr add "$addr" dev "$name"
-  in_ns "$ns" ip link set "$name" up
+  ip link del "$peer" 2>/dev/null
+  ip link add "$peer" type veth peer name "$name" netns "$ns" &&
+    ip link set "$peer" master "$bridge" up &&
+    in_ns "$ns" ip addr add "$addr" dev "$name" &&
+    in_ns "$ns" ip link set "$name" up
 }
 
 # new_bridge NAME: a bridge in the initial namespace, replacing one an earlier suite left there.
@@ -140,12 +143,12 @@ nat_topology() {
   new_bridge br-front && new_bridge br-back || return 1
   local ns
   for ns in client director rs1 rs2; do new_ns "$ns" || return 1; done
-  veth_into eth0 client 10.0.1.2/24 br-front
-  veth_into eth0 director 10.0.1.1/24 br-front
-  in_ns director ip addr add "$VIP/24" dev eth0
-  veth_into eth1 director 10.0.2.1/24 br-back
-  veth_into eth0 rs1 "$RS1/24" br-back
-  veth_into eth0 rs2 "$RS2/24" br-back
+  veth_into eth0 client 10.0.1.2/24 br-front &&
+    veth_into eth0 director 10.0.1.1/24 br-front &&
+    in_ns director ip addr add "$VIP/24" dev eth0 &&
+    veth_into eth1 director 10.0.2.1/24 br-back &&
+    veth_into eth0 rs1 "$RS1/24" br-back &&
+    veth_into eth0 rs2 "$RS2/24" br-back || return 1
   in_ns rs1 ip route add default via 10.0.2.1
   in_ns rs2 ip route add default via 10.0.2.1
   in_ns director sysctl -qw net.ipv4.ip_forward=1
