@@ -311,9 +311,6 @@ fn bind_metrics(text: &str) -> Result<MetricsServer, String> {
     Ok(server)
 }
 
-/// Reads the configuration, logging keepalived's messages about it; `None` when it cannot be used.
-/// Unchanged `virtual_server` blocks are taken from `memo`, which keeps this reading's for the
-/// next.
 /// Which reading of the configuration: keepalived's checker process looks its default script
 /// user up at its first only.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -322,6 +319,9 @@ enum Reading {
     Reload,
 }
 
+/// Reads the configuration, logging keepalived's messages about it; `None` when it cannot be used.
+/// Unchanged `virtual_server` blocks are taken from `memo`, which keeps this reading's for the
+/// next.
 fn read_config(options: &CheckerOptions, memo: &mut ReadMemo, reading: Reading) -> Option<Config> {
     let path = &options.config_file;
     info!("Opening file '{path}'.");
@@ -361,7 +361,7 @@ fn runs_scripts_as_default_user(config: &Config) -> bool {
     if config.global.script_user.is_some() {
         return false;
     }
-    let as_root = |user: &Option<ScriptUser>| user.as_ref().is_none_or(|user| user.uid == 0);
+    let as_root = vrrpd_runtime::daemon::runs_as_root;
     let script_as_root =
         |script: &Option<Box<Script>>| script.as_ref().is_some_and(|s| as_root(&s.user));
     config.global.lvs_notify_fifo.path.is_some()

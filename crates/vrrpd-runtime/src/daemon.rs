@@ -327,7 +327,7 @@ fn missing_script_user(config: &model::Config) -> Option<String> {
     if config.global.script_user.is_some() {
         return None;
     }
-    let as_root = |user: &Option<ScriptUser>| user.as_ref().is_none_or(|user| user.uid == 0);
+    let as_root = runs_as_root;
     let script_as_root = config
         .vrrp_scripts
         .iter()
@@ -344,6 +344,12 @@ fn missing_script_user(config: &model::Config) -> Option<String> {
         return None;
     }
     default_script_user_missing()
+}
+
+/// Whether a script of `user` runs as root: the configuration resolved a script without a user of
+/// its own (and no `script_user`) to root; one given `root` cannot be told apart.
+pub fn runs_as_root(user: &Option<ScriptUser>) -> bool {
+    user.as_ref().is_none_or(|user| user.uid == 0)
 }
 
 /// keepalived's line when its default script user `keepalived_script` does not exist (or cannot be
