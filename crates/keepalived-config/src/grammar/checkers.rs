@@ -1023,7 +1023,21 @@ fn file_weight(p: &mut Parser<'_>, l: &Line) -> HandlerResult {
     };
     match p.int(w, -2_147_483_647, 2_147_483_647) {
         Some(v) => {
-            let reverse = l.text_of(2) == Some("reverse");
+            let reverse = match l.word(2) {
+                None => false,
+                Some(option) if option.as_str() == "reverse" => true,
+                Some(option) if option.as_str() == "noreverse" => false,
+                Some(option) => {
+                    p.error_at(
+                        option,
+                        format!(
+                            "unknown track file weight option {} - ignoring",
+                            option.as_str()
+                        ),
+                    );
+                    return Ok(());
+                }
+            };
             with_checker(p, |c| {
                 if let CheckerKind::File(f) = &mut c.checker.kind {
                     f.weight = Some(v as i32);
