@@ -414,6 +414,8 @@ enum Work {
     },
     /// A FILE_CHECK: no schedule, the file is watched.
     File {
+        /// The `track_file`'s name, as the lines give it.
+        name: String,
         path: PathBuf,
         weight: i32,
         reverse: bool,
@@ -1599,15 +1601,19 @@ impl Daemon {
 
     /// Reads the FILE_CHECK files at start or after a reload and sets their checkers' standing
     /// and weights without events (keepalived's `init_track_files`, `set_track_file_weights`,
-    /// `set_track_file_checkers_down`), then watches them.
-    fn read_files(&mut self, reload: bool) {
+    /// `set_track_file_checkers_down`), then watches them. After a reload a checker whose file
+    /// fails it, or says it leaves the failed state, is left good and returned with what its
+    /// file says, for [`Daemon::apply_files_at_reload`].
+    fn read_files(&mut self, reload: bool) -> Vec<(usize, lvs::file::AtReload)> {
         let mut touched = Vec::new();
         let mut paths = Vec::new();
-        for checker in &mut self.checkers {
+        let mut moves = Vec::new();
+        for (index, checker) in self.checkers.iter_mut().enumerate() {
             let Work::File {
                 path,
                 weight,
                 reverse,
+                ..
             } = &checker.work
             else {
                 continue;
@@ -1616,7 +1622,17 @@ impl Daemon {
                 info!("Invalid number read from {} - ignoring", path.display());
                 0
             });
-            let (up, contribution) = lvs::file::initial(value, *weight, *reverse);
+            let (up, contribution) = if reload {
+                match lvs::file::at_reload(value, *weight, *reverse) {
+                    lvs::file::AtReload::Good(contribution) => (true, contribution),
+                    other => {
+                        moves.push((index, other));
+                        (true, 0)
+                    }
+                }
+            } else {
+                lvs::file::initial(value, *weight, *reverse)
+            };
             checker.file_value = value;
             checker.file_weight = contribution;
             paths.push(path.clone());
@@ -1632,7 +1648,9 @@ impl Daemon {
                 *state = CheckerState { up, has_run: true };
             }
             rs.effective_weight += contribution;
-            rs.alive = rs.checkers.iter().all(|c| c.up);
+            if !reload {
+                rs.alive = rs.checkers.iter().all(|c| c.up);
+            }
             touched.push(checker.service);
         }
         touched.dedup();
@@ -1656,6 +1674,76 @@ impl Daemon {
                 }
             }
         };
+        moves
+    }
+
+    /// keepalived's `set_track_file_checkers_down` on reload: each FILE_CHECK whose file fails it
+    /// fails now, as on a change of the file — a real server that stays goes down with its lines
+    /// and scripts (after keepalived's migration had put it back: `revived`); a new one is left out
+    /// quietly. The table is not touched here: the reload's difference is applied once, after.
+    /// The quorum is reported by its change over the whole reload.
+    fn apply_files_at_reload(
+        &mut self,
+        moves: &[(usize, lvs::file::AtReload)],
+        counterparts: &Counterparts,
+        old_config: &Config,
+        now: Instant,
+    ) {
+        for &(index, standing) in moves {
+            let Some(checker) = self.checkers.get(index) else {
+                continue;
+            };
+            let Work::File { name, .. } = &checker.work else {
+                continue;
+            };
+            let (service, real_server, position) =
+                (checker.service, checker.real_server, checker.index);
+            let Some((rs_text, vs_text)) = server_names(&self.config, service, real_server) else {
+                continue;
+            };
+            let fault = standing == lvs::file::AtReload::Fault;
+            if self.options.log.detailed {
+                info!(
+                    "({rs_text}): tracked file {name} {} FAULT state",
+                    if fault { "now" } else { "leaving" }
+                );
+            }
+            if !fault {
+                continue;
+            }
+            let stays = counterparts
+                .old_of_new
+                .get(service)
+                .copied()
+                .flatten()
+                .and_then(|old| old_config.virtual_servers.get(old))
+                .zip(self.config.virtual_servers.get(service))
+                .is_some_and(|(old_vs, vs)| {
+                    vs.real_servers
+                        .get(real_server)
+                        .is_some_and(|rs| RealServerLookup::new(old_vs).find(rs).is_some())
+                });
+            if stays {
+                let events = self
+                    .pool
+                    .checker_result(service, real_server, position, false);
+                for event in &events {
+                    if matches!(event, PoolEvent::RealServer { .. }) {
+                        self.report(event, &vs_text, now);
+                    }
+                }
+            } else if let Some(rs) = self
+                .pool
+                .services
+                .get_mut(service)
+                .and_then(|vs| vs.real_servers.get_mut(real_server))
+            {
+                if let Some(state) = rs.checkers.get_mut(position) {
+                    state.up = false;
+                }
+                rs.alive = false;
+            }
+        }
     }
 
     /// `-C` alone: opens and starts the BFD sessions here.
@@ -1764,6 +1852,7 @@ impl Daemon {
             for index in 0..self.checkers.len() {
                 let checker = &mut self.checkers[index];
                 let Work::File {
+                    name,
                     path: own,
                     weight,
                     reverse,
@@ -1778,22 +1867,36 @@ impl Daemon {
                 checker.file_value = value;
                 let (service, real_server, position) =
                     (checker.service, checker.real_server, checker.index);
-                let rs_text = self
-                    .config
-                    .virtual_servers
-                    .get(service)
-                    .and_then(|vs| vs.real_servers.get(real_server).map(|rs| rs_name(rs, vs)))
-                    .unwrap_or_default();
+                if matches!(change, lvs::file::Change::Down | lvs::file::Change::Up(_))
+                    && self.options.log.detailed
+                {
+                    let rs_text = server_names(&self.config, service, real_server)
+                        .map(|(rs_text, _)| rs_text)
+                        .unwrap_or_default();
+                    let moving = if change == lvs::file::Change::Down {
+                        "now"
+                    } else {
+                        "leaving"
+                    };
+                    info!("({rs_text}): tracked file {name} {moving} FAULT state");
+                }
                 let events = match change {
                     lvs::file::Change::None => continue,
-                    lvs::file::Change::Down | lvs::file::Change::Up => {
-                        let up = change == lvs::file::Change::Up;
-                        info!(
-                            "FILE_CHECK on service {rs_text} {}: {} is {value}",
-                            if up { "success" } else { "failed" },
-                            path.display()
-                        );
-                        self.pool.checker_result(service, real_server, position, up)
+                    // keepalived takes the checker's part of the weight out after the server,
+                    // and puts the new part in before it.
+                    lvs::file::Change::Down => {
+                        let part = std::mem::take(&mut checker.file_weight);
+                        let events =
+                            self.pool
+                                .checker_result(service, real_server, position, false);
+                        self.pool.add_weight_quietly(service, real_server, -part);
+                        events
+                    }
+                    lvs::file::Change::Up(part) => {
+                        checker.file_weight = part;
+                        self.pool.add_weight_quietly(service, real_server, part);
+                        self.pool
+                            .checker_result(service, real_server, position, true)
                     }
                     lvs::file::Change::Weight(delta) => {
                         checker.file_weight += delta;
@@ -2114,7 +2217,7 @@ impl Daemon {
         let previous = previous_checkers(&old_config, &old_checkers);
         let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
         let counterparts = Counterparts::between(&old_config, &self.config);
-        migrate_pool(
+        let revived = migrate_pool(
             &old_config,
             &old_pool,
             &self.config,
@@ -2123,12 +2226,24 @@ impl Daemon {
         );
         self.reload_suspension(&counterparts);
         self.dropped_notifies(&old_config, &old_pool, &counterparts, now);
+        for (service, real_server) in revived {
+            let Some(vs_text) = self.config.virtual_servers.get(service).map(vs_name) else {
+                continue;
+            };
+            let event = PoolEvent::RealServer {
+                service,
+                real_server,
+                up: true,
+            };
+            self.report(&event, &vs_text, now);
+        }
         // Children of the old checkers are left to finish; their results are dropped.
         self.children = Children::default();
         // The setups are numbered again for the new checkers.
         self.spares.clear();
         self.checkers = self.build_checkers(now, Some(&previous), &[]);
-        self.read_files(true);
+        let file_moves = self.read_files(true);
+        self.apply_files_at_reload(&file_moves, &counterparts, &old_config, now);
         if let Some(sessions) = self.bfd_sessions.as_mut() {
             match sessions.reload(&self.config.bfd_instances, now) {
                 Ok(reports) => self.bfd_reports(&reports, now),
@@ -2469,13 +2584,15 @@ fn work(
             None => Work::Idle,
         },
         CheckerKind::File(file) => match tracked_files.iter().find(|t| t.name == file.track_file) {
-            // The checker's own weight, unless 0, else the track_file's (`file_end_handler`).
+            // The checker's own weight when given (0 too), else the track_file's
+            // (`file_end_handler`).
             Some(tracked) => {
                 let (weight, reverse) = match file.weight {
-                    Some(weight) if weight != 0 => (weight, file.reverse),
-                    _ => (tracked.weight, tracked.weight_reverse),
+                    Some(weight) => (weight, file.reverse),
+                    None => (tracked.weight, tracked.weight_reverse),
                 };
                 Work::File {
+                    name: tracked.name.clone(),
                     path: PathBuf::from(&tracked.path),
                     weight,
                     reverse,
@@ -2603,15 +2720,19 @@ impl<'a> RealServerLookup<'a> {
     }
 }
 
-/// Carries health across a reload: a virtual server that stays keeps its quorum state; a real
-/// server that stays keeps whether it is alive, its effective weight and its checkers' standing.
+/// Carries health across a reload as keepalived's `migrate_checkers` does: a virtual server that
+/// stays keeps its quorum state; a real server that stays keeps whether it is alive, its effective
+/// weight and the standing of its checkers that stay. FILE_CHECKs are made anew, good (their files
+/// are applied after). Returns the real servers that were down and have no failed checker left:
+/// keepalived puts them back, with their lines and scripts.
 fn migrate_pool(
     old_config: &Config,
     old_pool: &Pool,
     new_config: &Config,
     new_pool: &mut Pool,
     counterparts: &Counterparts,
-) {
+) -> Vec<(usize, usize)> {
+    let mut revived = Vec::new();
     for (new_index, new_vs) in new_config.virtual_servers.iter().enumerate() {
         let Some(&Some(old_index)) = counterparts.old_of_new.get(new_index) else {
             continue;
@@ -2635,35 +2756,44 @@ fn migrate_pool(
             if old_rs.weight == rs.weight {
                 new_rs_state.effective_weight = old_rs_state.effective_weight;
             }
-            let mut any_failed = false;
             for (c_index, checker) in rs.checkers.iter().enumerate() {
+                if matches!(checker.kind, CheckerKind::File(_)) {
+                    new_rs_state.checkers[c_index] = CheckerState {
+                        up: true,
+                        has_run: true,
+                    };
+                    continue;
+                }
                 let matched = old_rs
                     .checkers
                     .get(c_index)
                     .filter(|o| o.kind == checker.kind && o.connection == checker.connection)
                     .and_then(|_| old_rs_state.checkers.get(c_index));
-                if let Some(old_checker) = matched {
-                    if old_checker.has_run {
-                        new_rs_state.checkers[c_index] = CheckerState {
-                            up: old_checker.up,
-                            has_run: true,
-                        };
-                    }
-                    any_failed |= !old_checker.up;
+                if let Some(old_checker) = matched.filter(|old| old.has_run) {
+                    new_rs_state.checkers[c_index] = old_checker.clone();
                 }
             }
-            // New alpha checkers of a healthy server do not take it out until they have run.
-            if old_rs_state.alive && !any_failed {
+            let states = &mut new_rs_state.checkers;
+            let failed = states.iter().any(|c| c.has_run && !c.up);
+            let any_run = states.iter().any(|c| c.has_run);
+            // New alpha checkers start failed only next to a failed one, or on a server that is
+            // down with no result at all; otherwise they do not take it out until they have run.
+            if !failed && (old_rs_state.alive || any_run) {
                 for (c_index, checker) in rs.checkers.iter().enumerate() {
-                    if checker.alpha && !new_rs_state.checkers[c_index].has_run {
-                        new_rs_state.checkers[c_index].up = true;
+                    if checker.alpha && !states[c_index].has_run {
+                        states[c_index].up = true;
                     }
                 }
             }
-            new_rs_state.alive = new_rs_state.checkers.iter().all(|c| c.up);
+            let all_up = states.iter().all(|c| c.up);
+            new_rs_state.alive = all_up;
+            if !old_rs_state.alive && all_up {
+                revived.push((new_index, rs_index));
+            }
         }
         new_pool.refresh_quorum(new_index);
     }
+    revived
 }
 
 /// keepalived's `FMT_VS`: `[10.0.0.1]:tcp:80`, `FWM 7`, `[G]:0`.
@@ -3162,6 +3292,69 @@ mod tests {
     }
 
     #[test]
+    fn a_reload_applies_the_files_as_keepalived_does() {
+        let dir = file_dir("reload-files");
+        let path = dir.join("keepalived.conf");
+        let fifo = dir.join("fifo");
+        let fault = dir.join("fault");
+        std::fs::write(&fault, "1\n").expect("write");
+        let text = format!(
+            "global_defs {{\n notify_fifo {}\n}}\n\
+             track_file fault {{\n file {}\n weight 0\n}}\n\
+             virtual_server 10.0.0.1 80 {{\n protocol TCP\n\
+             real_server 192.168.0.1 80 {{\n FILE_CHECK {{\n track_file fault\n }}\n }}\n\
+             real_server 192.168.0.2 80 {{\n FILE_CHECK {{\n track_file fault\n weight 0 reverse\n }}\n }}\n\
+             real_server 192.168.0.3 80 {{\n }}\n",
+            fifo.display(),
+            fault.display()
+        );
+        std::fs::write(&path, format!("{text}}}\n")).expect("write configuration");
+        let mut daemon = daemon(config(&format!("{text}}}\n")));
+        daemon.options.config_file = path.to_string_lossy().into_owned();
+        let alive = |d: &Daemon| -> Vec<bool> {
+            d.pool.services[0]
+                .real_servers
+                .iter()
+                .map(|rs| rs.alive)
+                .collect()
+        };
+        // At start a non-zero value fails both, `reverse` or not.
+        assert_eq!(alive(&daemon), [false, false, true]);
+        let _ = waiting_lines(&fifo);
+        // The same configuration, a FILE_CHECK added to the third server, and a new server whose
+        // file fails it.
+        std::fs::write(
+            &path,
+            format!(
+                "{}real_server 192.168.0.3 80 {{\n FILE_CHECK {{\n track_file fault\n }}\n }}\n\
+                 real_server 192.168.0.4 80 {{\n FILE_CHECK {{\n track_file fault\n }}\n }}\n}}\n",
+                text.trim_end_matches("real_server 192.168.0.3 80 {\n }\n")
+            ),
+        )
+        .expect("write configuration");
+        daemon.reload(Instant::now());
+        // The first is put back by the migration and taken out by its file, the second (reversed)
+        // is put back and stays, the third goes out; the new one is left out without a word.
+        assert_eq!(alive(&daemon), [false, true, false, false]);
+        let lines = waiting_lines(&fifo);
+        let expected = [
+            "RS [192.168.0.1]:tcp:80 [10.0.0.1]:tcp:80 UP",
+            "RS [192.168.0.2]:tcp:80 [10.0.0.1]:tcp:80 UP",
+            "RS [192.168.0.1]:tcp:80 [10.0.0.1]:tcp:80 DOWN",
+            "RS [192.168.0.3]:tcp:80 [10.0.0.1]:tcp:80 DOWN",
+        ];
+        assert_eq!(lines.lines().collect::<Vec<_>>(), expected, "{lines}");
+        let table = desired_table(&daemon.config, &daemon.pool);
+        let addresses: Vec<String> = table[0]
+            .destinations
+            .iter()
+            .map(|d| d.address.to_string())
+            .collect();
+        assert_eq!(addresses, ["192.168.0.2"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn a_reload_reports_the_live_servers_it_drops_and_the_quorums_it_changes() {
         let dir = file_dir("reload-notifies");
         let path = dir.join("keepalived.conf");
@@ -3216,22 +3409,28 @@ mod tests {
             desired_table(&d.config, &d.pool)[0].destinations[0].weight,
             17
         );
+        // Far below 0 the server stays, at weight 0 (keepalived 2.2.7 in the VM).
         std::fs::write(&path, "-70000\n").expect("write");
         d.files_changed(now);
-        assert!(!server(&d).0, "at or below -65535 the server fails");
+        assert_eq!(server(&d), (true, 0));
+        assert_eq!(desired_table(&d.config, &d.pool)[0].destinations.len(), 2);
+        // At the bottom of an int it fails, and its part of the weight goes out with it.
+        std::fs::write(&path, "-429496730\n").expect("write");
+        d.files_changed(now);
+        assert_eq!(server(&d), (false, 2));
         assert_eq!(desired_table(&d.config, &d.pool)[0].destinations.len(), 1);
-        // Leaving the failed state keeps the weight it had (keepalived).
+        // Leaving the failed state puts the new part in.
         std::fs::write(&path, "1\n").expect("write");
         d.files_changed(now);
-        assert_eq!(server(&d), (true, 17));
+        assert_eq!(server(&d), (true, 7));
         // A deleted file reads 0.
         std::fs::remove_file(&path).expect("remove");
         d.files_changed(now);
-        assert_eq!(server(&d), (true, 12));
+        assert_eq!(server(&d), (true, 2));
         // Another file in the directory changes nothing.
         std::fs::write(dir.join("other"), "9\n").expect("write");
         d.files_changed(now);
-        assert_eq!(server(&d), (true, 12));
+        assert_eq!(server(&d), (true, 2));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -3278,12 +3477,10 @@ mod tests {
         // The track_file's weight is 1 unless set: weighted by 1, 2 + 1.
         assert_eq!(server(&d), (true, 3));
         drop(d);
+        // The checker's own weight 0 is kept (only a missing one takes the track_file's):
+        // unweighted, the non-zero value fails it.
         let mut d = daemon(file_config(&path, " weight 0\n"));
-        assert_eq!(
-            server(&d),
-            (true, 3),
-            "weight 0 falls back to the track_file's"
-        );
+        assert_eq!(server(&d), (false, 2));
         drop(d);
         let zero = checker_config(&format!(
             "track_file state {{\n file {}\n weight 0\n}}\n\

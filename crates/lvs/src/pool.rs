@@ -6,8 +6,9 @@
 
 use keepalived_config::model::Config;
 
-/// The largest weight IPVS takes from keepalived.
-pub const MAX_WEIGHT: i32 = 65535;
+/// The largest weight keepalived gives IPVS (`IPVS_WEIGHT_LIMIT`): a FILE_CHECK's value times its
+/// weight can take a real server far above the 65535 of a configured `weight`.
+pub const MAX_WEIGHT: i32 = i32::MAX;
 
 /// Clamps an effective weight as keepalived's `real_weight` does: what is below 0 counts 0.
 pub fn real_weight(weight: i64) -> i32 {
@@ -252,6 +253,19 @@ impl Pool {
         self.services.get_mut(service)?.update_quorum()
     }
 
+    /// Moves a real server's effective weight without a word, as keepalived does when a
+    /// FILE_CHECK enters or leaves its failed state (the change shows when the server is next
+    /// put in).
+    pub fn add_weight_quietly(&mut self, service: usize, real_server: usize, delta: i64) {
+        if let Some(rs) = self
+            .services
+            .get_mut(service)
+            .and_then(|vs| vs.real_servers.get_mut(real_server))
+        {
+            rs.effective_weight += delta;
+        }
+    }
+
     /// A new effective weight for a real server (`misc_dynamic`: exit status − 2); quorum
     /// follows. keepalived's `update_svr_wgt`.
     pub fn set_weight(
@@ -470,7 +484,8 @@ mod tests {
     #[test]
     fn weights_are_clamped_like_real_weight() {
         assert_eq!(real_weight(-5), 0);
-        assert_eq!(real_weight(70000), MAX_WEIGHT);
+        assert_eq!(real_weight(70000), 70000);
+        assert_eq!(real_weight(1 << 40), i32::MAX);
         assert_eq!(real_weight(7), 7);
     }
 }
