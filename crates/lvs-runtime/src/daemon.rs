@@ -17,7 +17,7 @@
 //! at stop instead of removing our services (`lvs_flush_on_stop VS` removes only our services, as
 //! without it).
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::os::fd::AsFd;
@@ -34,7 +34,7 @@ use keepalived_config::diagnostics::Diagnostic;
 use keepalived_config::diagnostics::keepalived as keepalived_messages;
 use keepalived_config::env::SystemEnvironment;
 use keepalived_config::model::lvs::{
-    CheckerKind, Protocol, RealServer, ServiceAddress, VirtualServer,
+    CheckerKind, Protocol, RealServer, ServiceAddress, VirtualServer, VirtualServerGroup,
 };
 use keepalived_config::model::{self, Config, Script, ScriptUser};
 use keepalived_config::process::Process;
@@ -47,6 +47,7 @@ use lvs::desired_table;
 use lvs::mapping;
 use lvs::mapping::DesiredTable;
 use lvs::pool::{CheckerState, Pool, PoolEvent};
+use lvs::pool_log::{self, QuorumChange};
 use lvs::suspend::{self, Suspension};
 use nix::poll::{PollFd, PollFlags, ppoll};
 use nix::sys::signal::Signal;
@@ -612,19 +613,17 @@ impl Daemon {
                 }
             }
             let vs = &self.config.virtual_servers[index];
-            if up {
-                info!(
-                    "Gained quorum {}+{}={} <= {weight_sum} for VS {}",
-                    vs.quorum,
-                    vs.hysteresis,
-                    u64::from(vs.quorum) + u64::from(vs.hysteresis),
-                    vs_name(vs)
-                );
-            } else if vs.sorry_server.is_some() {
-                info!("Starting with quorum down for VS {}", vs_name(vs));
-            } else {
+            if !up && vs.sorry_server.is_none() {
                 continue;
             }
+            log_lines(pool_log::quorum_lines(&QuorumChange {
+                vs,
+                up,
+                was_up: false,
+                moment: pool_log::Moment::Init,
+                weight_sum,
+                sorry_was_in: false,
+            }));
             self.quorum_notifies(index, up, false, QuorumMoment::Start, weight_sum, now);
         }
     }
@@ -685,10 +684,14 @@ impl Daemon {
         self.fifos.write_line(&line);
     }
 
-    /// keepalived's `clear_diff_services` on reload: each live real server the new configuration
-    /// drops is reported down (`notify_down`, the FIFO line, the `=> Removing <=` mail), and a virtual
-    /// server, dropped or not, whose old quorum the remaining live weight no longer meets loses it.
-    fn dropped_notifies(
+    /// keepalived's `clear_diff_services` on reload: a virtual server the new configuration drops is
+    /// logged, with each of its real servers that was in the table; a real server dropped from a
+    /// virtual server that stays is logged (`no longer exist`), and so is its removal when it was
+    /// in; so are a sorry server that was in and changed, and the entries a group lost. Each live
+    /// real server taken out is reported down (`notify_down`, the FIFO line, the `=> Removing <=`
+    /// mail), and a virtual server, dropped or not, whose old quorum the remaining live weight no
+    /// longer meets loses it.
+    fn reload_removals(
         &mut self,
         old_config: &Config,
         old_pool: &Pool,
@@ -701,43 +704,88 @@ impl Daemon {
         // keepalived's clear_service_vs: with `lvs_flush_on_stop` a dropped virtual server's real
         // servers are not told about.
         let flushing = self.config.global.lvs_flush_on_stop.is_some();
+        for (index, (old_vs, state)) in old_config
+            .virtual_servers
+            .iter()
+            .zip(&old_pool.services)
+            .enumerate()
         {
-            for (index, (old_vs, state)) in old_config
-                .virtual_servers
-                .iter()
-                .zip(&old_pool.services)
-                .enumerate()
-            {
-                let new_vs = counterparts
-                    .new_of_old
-                    .get(index)
-                    .copied()
-                    .flatten()
-                    .and_then(|new_index| self.config.virtual_servers.get(new_index));
-                let mut live_weight = state.live_weight();
-                for (rs_index, (old_rs, rs_state)) in old_vs
-                    .real_servers
-                    .iter()
-                    .zip(&state.real_servers)
-                    .enumerate()
-                {
-                    let stays = new_vs.is_some_and(|vs| {
-                        vs.real_servers
-                            .iter()
-                            .any(|rs| rs.address == old_rs.address && rs.port == old_rs.port)
-                    });
-                    if !stays && rs_state.alive && !(flushing && new_vs.is_none()) {
-                        dropped.push((index, Some(rs_index), 0));
-                        live_weight -= i64::from(rs_state.weight());
+            let new_vs = counterparts
+                .new_of_old
+                .get(index)
+                .copied()
+                .flatten()
+                .and_then(|new_index| self.config.virtual_servers.get(new_index));
+            match new_vs {
+                None => info!("{}", pool_log::removed_virtual_server_line(old_vs)),
+                Some(new_vs) => {
+                    if let Some((old_group, new_group)) =
+                        groups_of(old_config, old_vs, &self.config, new_vs)
+                    {
+                        for entry in pool_log::group_changes(old_group, new_group).0 {
+                            let name = &old_group.name;
+                            info!("{}", pool_log::group_entry_line(old_vs, name, entry, false));
+                        }
                     }
                 }
-                // keepalived's update_vs_notifies on the old virtual server, whether it stays or
-                // goes: the weight left against its old quorum (the new one starts from the old
-                // state all the same).
-                let threshold = alert::quorum_threshold(old_vs, true);
-                if state.quorum_up && (live_weight == 0 || live_weight < threshold) {
-                    dropped.push((index, None, live_weight));
+            }
+            let sorry_in = old_vs.sorry_server.is_some() && !state.quorum_up;
+            let mut live_weight = state.live_weight();
+            for (rs_index, (old_rs, rs_state)) in old_vs
+                .real_servers
+                .iter()
+                .zip(&state.real_servers)
+                .enumerate()
+            {
+                let stays = new_vs.is_some_and(|vs| {
+                    vs.real_servers
+                        .iter()
+                        .any(|rs| rs.address == old_rs.address && rs.port == old_rs.port)
+                });
+                if stays || (flushing && new_vs.is_none()) {
+                    continue;
                 }
+                if new_vs.is_some() {
+                    info!("{}", pool_log::gone_real_server_line(old_vs, old_rs));
+                }
+                // keepalived's `set`: in the table, at weight 0 when inhibited.
+                let in_table = old_rs.inhibit_on_failure || (rs_state.alive && !sorry_in);
+                if !in_table {
+                    continue;
+                }
+                info!(
+                    "{}",
+                    pool_log::removed_real_server_line(old_vs, old_rs, rs_state.alive)
+                );
+                if rs_state.alive {
+                    dropped.push((index, Some(rs_index), 0));
+                    live_weight -= i64::from(rs_state.weight());
+                }
+            }
+            // keepalived's clear_diff_s_srv: a sorry server in the table (an inhibited one always
+            // is) that the new configuration changes or drops.
+            if let (Some(new_vs), Some(old_sorry)) = (new_vs, &old_vs.sorry_server) {
+                let same = new_vs
+                    .sorry_server
+                    .as_ref()
+                    .is_some_and(|s| s.address == old_sorry.address && s.port == old_sorry.port);
+                if !same && (sorry_in || old_sorry.inhibit) {
+                    info!(
+                        "{}",
+                        pool_log::removed_sorry_server_line(
+                            old_vs,
+                            old_sorry.address,
+                            old_sorry.port
+                        )
+                    );
+                }
+            }
+            // keepalived's update_vs_notifies on the old virtual server, whether it stays or
+            // goes: the weight left against its old quorum (the new one starts from the old
+            // state all the same).
+            let threshold = alert::quorum_threshold(old_vs, true);
+            if state.quorum_up && (live_weight == 0 || live_weight < threshold) {
+                dropped.push((index, None, live_weight));
             }
         }
         for (index, rs_index, live_weight) in dropped {
@@ -772,10 +820,13 @@ impl Daemon {
         }
     }
 
-    /// keepalived's `update_quorum_state(vs, init)` after a reload: a virtual server whose quorum the
-    /// new configuration changed, and a new one as at start, report it (`Starting with quorum …`).
-    fn reload_quorum_notifies(
+    /// keepalived's `init_services` after a reload: a group that stays logs the entries it gained,
+    /// and every virtual server's quorum is judged again (`update_quorum_state(vs, init)`). One
+    /// that stays and whose quorum changed reports it, and so does one that stays down with a
+    /// sorry server that is not in yet (new or changed); a new one reports as at start.
+    fn reload_quorum(
         &mut self,
+        old_config: &Config,
         counterparts: &Counterparts,
         old_pool: &Pool,
         now: Instant,
@@ -786,19 +837,49 @@ impl Daemon {
                 continue;
             };
             let (up, weight_sum) = (state.quorum_up, state.live_weight());
-            let was_up = counterparts
-                .old_of_new
-                .get(index)
-                .copied()
-                .flatten()
-                .and_then(|old_index| old_pool.services.get(old_index))
-                .map(|old_state| old_state.quorum_up);
-            let report = match was_up {
-                Some(was_up) => was_up != up,
-                None => up || vs.sorry_server.is_some(),
+            let old_index = counterparts.old_of_new.get(index).copied().flatten();
+            let old = old_index.and_then(|old_index| {
+                Some((
+                    old_config.virtual_servers.get(old_index)?,
+                    old_pool.services.get(old_index)?,
+                ))
+            });
+            if let Some((old_vs, _)) = old
+                && let Some((old_group, new_group)) =
+                    groups_of(old_config, old_vs, &self.config, vs)
+            {
+                for entry in pool_log::group_changes(old_group, new_group).1 {
+                    info!(
+                        "{}",
+                        pool_log::group_entry_line(vs, &new_group.name, entry, true)
+                    );
+                }
+            }
+            let was_up = old.is_some_and(|(_, old_state)| old_state.quorum_up);
+            // The sorry server stays in when it is the same one and the quorum was down.
+            let sorry_was_in = old.is_some_and(|(old_vs, old_state)| {
+                !old_state.quorum_up
+                    && match (&old_vs.sorry_server, &vs.sorry_server) {
+                        (Some(old), Some(new)) => {
+                            old.address == new.address && old.port == new.port
+                        }
+                        _ => false,
+                    }
+            });
+            let report = if up {
+                !was_up
+            } else {
+                was_up || (vs.sorry_server.is_some() && !sorry_was_in)
             };
             if report {
-                let was_up = was_up.unwrap_or(false);
+                log_lines(pool_log::quorum_lines(&QuorumChange {
+                    vs,
+                    up,
+                    was_up,
+                    moment: pool_log::Moment::Init,
+                    weight_sum,
+                    sorry_was_in,
+                }));
                 self.quorum_notifies(index, up, was_up, QuorumMoment::Start, weight_sum, now);
             }
         }
@@ -1029,7 +1110,7 @@ impl Daemon {
         previous: Option<&PreviousCheckers<'_>>,
         started_down: &[(usize, usize)],
     ) -> Vec<RunningChecker> {
-        let mut out = Vec::with_capacity(previous.map_or(0, |p| p.len()));
+        let mut out = Vec::with_capacity(previous.map_or(0, |p| p.checkers.len()));
         // Taken out for the loop (next_random needs the daemon) and put back after.
         let services = std::mem::take(&mut self.config.virtual_servers);
         for (service, vs) in services.iter().enumerate() {
@@ -1069,7 +1150,8 @@ impl Daemon {
                     }
                     let kept = previous
                         .and_then(|p| {
-                            p.get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
+                            p.checkers
+                                .get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
                         })
                         .filter(|(old, _)| {
                             old.kind == checker.kind && old.connection == checker.connection
@@ -1085,8 +1167,17 @@ impl Daemon {
                     match (previous, kept) {
                         (_, Some(old)) => schedule.migrate_from(&old.schedule),
                         // New on reload: keepalived's `migrate_checkers` makes one failure
-                        // enough only for a real server that is down; others retry it.
-                        (Some(_), None) if server_alive() => {
+                        // enough only for a real server that stays and is down; others retry
+                        // it, those of a new real server too (`alpha` or not).
+                        (Some(p), None)
+                            if server_alive()
+                                || !p.real_servers.contains(&(
+                                    &vs.service,
+                                    vs.protocol,
+                                    rs.address,
+                                    rs.port,
+                                )) =>
+                        {
                             schedule = schedule.retrying_from_the_start();
                         }
                         _ => {}
@@ -1955,34 +2046,15 @@ impl Daemon {
                 let Some(vs) = self.config.virtual_servers.get(service) else {
                     return;
                 };
-                if up {
-                    info!(
-                        "Gained quorum {}+{}={} <= {weight_sum} for VS {vs_text}",
-                        vs.quorum,
-                        vs.hysteresis,
-                        vs.quorum + vs.hysteresis
-                    );
-                } else {
-                    info!(
-                        "Lost quorum {}-{}={} > {weight_sum} for VS {vs_text}",
-                        vs.quorum,
-                        vs.hysteresis,
-                        i64::from(vs.quorum) - i64::from(vs.hysteresis)
-                    );
-                }
-                if let Some(sorry) = &vs.sorry_server {
-                    let verb = match (up, sorry.inhibit) {
-                        (true, true) => "Disabling",
-                        (true, false) => "Removing",
-                        (false, true) => "Enabling",
-                        (false, false) => "Adding",
-                    };
-                    info!(
-                        "{verb} sorry server {} {} VS {vs_text}",
-                        lvs::alert::rs_text(vs, sorry.address, sorry.port),
-                        if up { "from" } else { "to" }
-                    );
-                }
+                // While running, the sorry server is in exactly while the quorum is down.
+                log_lines(pool_log::quorum_lines(&QuorumChange {
+                    vs,
+                    up,
+                    was_up: !up,
+                    moment: pool_log::Moment::Running,
+                    weight_sum,
+                    sorry_was_in: up && vs.sorry_server.is_some(),
+                }));
                 self.quorum_notifies(service, up, !up, QuorumMoment::Change, weight_sum, now);
             }
             PoolEvent::Weight {
@@ -2225,7 +2297,7 @@ impl Daemon {
             &counterparts,
         );
         self.reload_suspension(&counterparts);
-        self.dropped_notifies(&old_config, &old_pool, &counterparts, now);
+        self.reload_removals(&old_config, &old_pool, &counterparts, now);
         for (service, real_server) in revived {
             let Some(vs_text) = self.config.virtual_servers.get(service).map(vs_name) else {
                 continue;
@@ -2253,7 +2325,7 @@ impl Daemon {
         self.schedule_all();
         self.log_weight_changes(&old_config);
         let changes = self.sync_ipvs();
-        self.reload_quorum_notifies(&counterparts, &old_pool, now);
+        self.reload_quorum(&old_config, &counterparts, &old_pool, now);
         if self.standalone {
             info!("Reload complete");
         }
@@ -2611,8 +2683,14 @@ fn work(
 /// keeps its schedule across a reload.
 type CheckerPlace<'a> = (&'a ServiceAddress, Protocol, IpAddr, u16, usize);
 
-/// The running configuration's checkers by place, with their settings.
-type PreviousCheckers<'a> = FxHashMap<CheckerPlace<'a>, (&'a model::Checker, &'a RunningChecker)>;
+/// Where a real server is: its virtual server's service and protocol, its address and port.
+type RealServerPlace<'a> = (&'a ServiceAddress, Protocol, IpAddr, u16);
+
+/// The running configuration's checkers by place, with their settings, and its real servers.
+struct PreviousCheckers<'a> {
+    checkers: FxHashMap<CheckerPlace<'a>, (&'a model::Checker, &'a RunningChecker)>,
+    real_servers: FxHashSet<RealServerPlace<'a>>,
+}
 
 fn previous_checkers<'a>(
     config: &'a Config,
@@ -2634,7 +2712,19 @@ fn previous_checkers<'a>(
             (checker, running),
         );
     }
-    previous
+    let real_servers = config
+        .virtual_servers
+        .iter()
+        .flat_map(|vs| {
+            vs.real_servers
+                .iter()
+                .map(move |rs| (&vs.service, vs.protocol, rs.address, rs.port))
+        })
+        .collect();
+    PreviousCheckers {
+        checkers: previous,
+        real_servers,
+    }
 }
 
 /// What identifies a virtual server across a reload: its service, and its protocol unless it is
@@ -2801,6 +2891,30 @@ fn vs_name(vs: &VirtualServer) -> String {
     alert::vs_text(vs)
 }
 
+/// The groups of two virtual servers that are counterparts, when both are groups.
+fn groups_of<'a>(
+    old_config: &'a Config,
+    old_vs: &VirtualServer,
+    new_config: &'a Config,
+    new_vs: &VirtualServer,
+) -> Option<(&'a VirtualServerGroup, &'a VirtualServerGroup)> {
+    let group = |config: &'a Config, vs: &VirtualServer| match &vs.service {
+        ServiceAddress::Group(name) => config
+            .virtual_server_groups
+            .iter()
+            .find(|group| &group.name == name),
+        _ => None,
+    };
+    Some((group(old_config, old_vs)?, group(new_config, new_vs)?))
+}
+
+/// Logs each line at the info level.
+fn log_lines(lines: impl IntoIterator<Item = String>) {
+    for line in lines {
+        info!("{line}");
+    }
+}
+
 /// keepalived's names of a real server and its virtual server (`FMT_RS`, `FMT_VS`).
 fn server_names(config: &Config, service: usize, real_server: usize) -> Option<(String, String)> {
     let vs = config.virtual_servers.get(service)?;
@@ -2832,7 +2946,10 @@ mod tests {
             .open(path)
             .expect("the FIFO");
         let mut lines = [0u8; 4096];
-        let read = reader.read(&mut lines).expect("lines");
+        let read = match reader.read(&mut lines) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+            read => read.expect("lines"),
+        };
         String::from_utf8_lossy(&lines[..read]).into_owned()
     }
 
@@ -3351,6 +3468,36 @@ mod tests {
             .map(|d| d.address.to_string())
             .collect();
         assert_eq!(addresses, ["192.168.0.2"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_reload_reports_down_only_what_was_in_the_table() {
+        let dir = file_dir("reload-sorry");
+        let path = dir.join("keepalived.conf");
+        let fifo = dir.join("fifo");
+        // Quorum 3 is not met while the second server's alpha checker has not passed: the sorry
+        // server serves, and the live first server is out of the table.
+        let head = format!(
+            "global_defs {{\n notify_fifo {}\n}}\n\
+             virtual_server 10.0.0.1 80 {{\n protocol TCP\n quorum 3\n\
+             sorry_server 10.0.0.9 80\n",
+            fifo.display()
+        );
+        let second = "real_server 192.168.0.2 80 {\n weight 2\n TCP_CHECK {\n alpha\n }\n }\n";
+        let before = format!("{head}real_server 192.168.0.1 80 {{\n }}\n{second}}}\n");
+        std::fs::write(&path, &before).expect("write configuration");
+        let mut daemon = daemon(config(&before));
+        daemon.options.config_file = path.to_string_lossy().into_owned();
+        assert!(!daemon.pool.services[0].quorum_up);
+        assert!(daemon.pool.services[0].real_servers[0].alive);
+        let _ = waiting_lines(&fifo);
+        // The first server goes: keepalived's clear_service_rs tells about a server only when it
+        // was in the table.
+        std::fs::write(&path, format!("{head}{second}}}\n")).expect("write configuration");
+        daemon.reload(Instant::now());
+        let lines = waiting_lines(&fifo);
+        assert!(!lines.contains("192.168.0.1"), "{lines}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

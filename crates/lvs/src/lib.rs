@@ -29,6 +29,7 @@ pub mod http;
 pub mod mapping;
 pub mod ping;
 pub mod pool;
+pub mod pool_log;
 pub mod smtp;
 pub mod suspend;
 pub mod udp;
