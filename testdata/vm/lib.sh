@@ -213,11 +213,13 @@ start_checkers() {
 # have in ours (version, kernel, command line, "Configuration file", its NOTICE, "Starting Healthcheck
 # child process", CPU usage), ours' own additions (version lines, "Reload finished" with its timings,
 # the reason of each failed attempt under -D), "Startup complete" (keepalived's parent logs it while
-# its child starts, so its place varies) and the CPU times of "Stopped - used".
+# its child starts, so its place varies), "Child process N in our process group N" (keepalived logs it
+# when it stops in the instant between forking a script and the script's setpgid) and the CPU times
+# of "Stopped - used".
 checker_log_stages() {
   sed -E 's/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [0-9]{4}: //' |
     sed -E 's/^(Stopped - used) .*/\1/' |
-    grep -vE '^(Starting Keepalived|Starting vrrpd|Running on|Command line|  +|Configuration file|NOTICE: |Starting Healthcheck child process|CPU usage|Stopped Keepalived|Stopped vrrpd|Startup complete|Reload finished: |[A-Z_]+ of \[)' |
+    grep -vE '^(Starting Keepalived|Starting vrrpd|Running on|Command line|  +|Configuration file|NOTICE: |Starting Healthcheck child process|CPU usage|Stopped Keepalived|Stopped vrrpd|Startup complete|Child process [0-9]+ in our process group|Reload finished: |[A-Z_]+ of \[)' |
     awk '/^=== / { if (n) print_stage(); print; n = 0; next } { lines[n++] = $0 }
          END { if (n) print_stage() }
          function print_stage(  i, cmd) { cmd = "sort"; for (i = 0; i < n; i++) print lines[i] | cmd; close(cmd) }'
