@@ -43,6 +43,24 @@ check_eq() {
   fi
 }
 
+# check_same_log CHECK OURS REFERENCE OUR_LOG REFERENCE_LOG: passes when OURS and REFERENCE, two logs
+# normalised alike, are the same; a failure shows both, then both logs as written.
+check_same_log() {
+  if [ "$2" == "$3" ]; then
+    pass "$1"
+  else
+    fail "$1" "the logs differ" "keepalived's, normalised:" "$3" "ours, normalised:" "$2" \
+      "ours:" "$(cat "$4")" "keepalived's:" "$(cat "$5")"
+  fi
+}
+
+# note_script: $WORK/note.sh, a script that appends its arguments as one line to $WORK/notes (what
+# notify and quorum scripts ran).
+note_script() {
+  printf '#!/bin/sh\necho "$*" >>%s/notes\n' "$WORK" >"$WORK/note.sh"
+  chmod 755 "$WORK/note.sh"
+}
+
 # check_fails CHECK COMMAND...: passes when COMMAND exits non-zero.
 check_fails() {
   local name=$1 out status

@@ -929,11 +929,7 @@ check_fails ssl/not-unsupported grep -q "not supported" <<<"$ssl_log"
 # keepalived runs the omega service's real servers' notify_down and its quorum_down, and nothing of
 # the other. The notes of the start and those of the stop must be the same (in any order: the
 # scripts of each run side by side).
-cat >"$WORK/note.sh" <<'EOF2'
-#!/bin/sh
-echo "$1" >>/tmp/lvs-daemon/notes
-EOF2
-chmod 755 "$WORK/note.sh"
+note_script
 omega_vs() {
   cat <<EOF2
 virtual_server 10.0.1.$1 80 {

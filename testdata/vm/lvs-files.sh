@@ -15,11 +15,7 @@ mkdir -p "$WORK"
 
 nat_topology || fail topology "the namespaces could not be built"
 
-cat >"$WORK/note.sh" <<EOF
-#!/bin/sh
-echo "\$*" >>$WORK/notes
-EOF
-chmod 755 "$WORK/note.sh"
+note_script
 
 # rs NAME ADDRESS [LINE...]: a real server of port 8080 with notify scripts and the given lines.
 rs() {
@@ -151,13 +147,7 @@ check_eq same-tables-and-scripts-at-every-stage "$(cat "$WORK/keepalived.log.sta
   "$(cat "$WORK/ours.log.states")"
 ours=$(checker_log_stages <"$WORK/ours.log")
 reference=$(checker_log_stages <"$WORK/keepalived.log")
-if [ "$ours" == "$reference" ]; then
-  pass same-log-lines-at-every-stage
-else
-  fail same-log-lines-at-every-stage "the logs differ" "keepalived's, normalised:" "$reference" \
-    "ours, normalised:" "$ours" "ours:" "$(cat "$WORK/ours.log")" \
-    "keepalived's:" "$(cat "$WORK/keepalived.log")"
-fi
+check_same_log same-log-lines-at-every-stage "$ours" "$reference" "$WORK/ours.log" "$WORK/keepalived.log"
 # The scenario did what it says, in keepalived's run too.
 states=$WORK/keepalived.log.states
 check reload-puts-back-and-takes-out grep -qxF "up rs11" "$states"

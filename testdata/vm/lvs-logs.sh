@@ -120,12 +120,7 @@ compare() {
   local ours reference
   ours=$(normalise "$WORK/ours.log")
   reference=$(normalise "$WORK/keepalived.log")
-  if [ "$ours" == "$reference" ]; then
-    pass "$1"
-  else
-    fail "$1" "the logs differ" "keepalived's, normalised:" "$reference" \
-      "ours, normalised:" "$ours" "ours:" "$(cat "$WORK/ours.log")"
-  fi
+  check_same_log "$1" "$ours" "$reference" "$WORK/ours.log" "$WORK/keepalived.log"
 }
 
 run ours
@@ -224,13 +219,8 @@ run_others ours
 run_others keepalived
 ours=$(distinct "$WORK/ours.log")
 reference=$(distinct "$WORK/keepalived.log")
-if [ "$ours" == "$reference" ]; then
-  pass same-lines-of-the-other-checkers-with-log-all-failures
-else
-  fail same-lines-of-the-other-checkers-with-log-all-failures "the logs differ" \
-    "keepalived's, distinct:" "$reference" "ours, distinct:" "$ours" \
-    "keepalived's log:" "$(cat "$WORK/keepalived.log")" "our log:" "$(cat "$WORK/ours.log")"
-fi
+check_same_log same-lines-of-the-other-checkers-with-log-all-failures "$ours" "$reference" \
+  "$WORK/ours.log" "$WORK/keepalived.log"
 # keepalived starts each checker with its retries used up (one failure takes it down), but for
 # SMTP_CHECK, which counts them afresh at every check: its line three times, the others' once.
 check keepalived-logs-the-attempts-of-them grep -qF "UDP connection to [$RS1]:tcp:81 failed." "$WORK/keepalived.log"

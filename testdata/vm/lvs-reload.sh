@@ -17,11 +17,7 @@ mkdir -p "$WORK"
 
 nat_topology || fail topology "the namespaces could not be built"
 
-cat >"$WORK/note.sh" <<EOF
-#!/bin/sh
-echo "\$*" >>$WORK/notes
-EOF
-chmod 755 "$WORK/note.sh"
+note_script
 
 # notes WHAT: notify_up and notify_down lines for a server named WHAT.
 notes() {
@@ -76,73 +72,47 @@ $([ "$5" = alpha14 ] && printf '  real_server 10.0.2.14 80 {\n    TCP_CHECK {\n 
 EOF
 }
 
-# v110_a: rs1 with weight 3 and inhibit_on_failure, rs2 unchecked.
-v110_a() {
-  cat <<EOF
-virtual_server 10.0.1.110 80 {
-  protocol TCP
-  lb_algo wrr
-  lb_kind NAT
-  delay_loop 1
-  real_server $RS1 80 {
-    weight 3
-    inhibit_on_failure
-$(notes v110-rs1)
-$(tcp_check)
-  }
-  real_server $RS2 80 {
-    weight 2
-$(notes v110-rs2)
-  }
-}
-EOF
-}
-
-# v110_b: rs1's weight 3 -> 4, rs2 removed, a server nobody answers for added, persistence.
-v110_b() {
-  cat <<EOF
-virtual_server 10.0.1.110 80 {
-  protocol TCP
-  lb_algo wrr
-  lb_kind NAT
-  persistence_timeout 60
-  delay_loop 1
-  real_server $RS1 80 {
-    weight 4
-    inhibit_on_failure
-$(notes v110-rs1)
-$(tcp_check)
-  }
-  real_server 10.0.2.14 80 {
+# v110 PERSISTENCE RS1_WEIGHT RS1_OPTION SECOND: the virtual server 10.0.1.110, with
+# persistence_timeout 60 when PERSISTENCE is "persistent"; rs1 checked, of weight RS1_WEIGHT, with
+# the line RS1_OPTION; then rs2 unchecked (weight 2), or with SECOND "rs14" 10.0.2.14, checked and
+# nobody's.
+v110() {
+  local persistence='' second
+  [ "$1" = persistent ] && persistence='  persistence_timeout 60'
+  if [ "$4" = rs14 ]; then
+    second="  real_server 10.0.2.14 80 {
 $(notes v110-rs14)
 $(tcp_check)
-  }
-}
-EOF
-}
-
-# v110_c: rs1 without inhibit_on_failure and by DR, rs2 back, 10.0.2.14 gone.
-v110_c() {
+  }"
+  else
+    second="  real_server $RS2 80 {
+    weight 2
+$(notes v110-rs2)
+  }"
+  fi
   cat <<EOF
 virtual_server 10.0.1.110 80 {
   protocol TCP
   lb_algo wrr
   lb_kind NAT
-  persistence_timeout 60
+$persistence
   delay_loop 1
   real_server $RS1 80 {
-    weight 4
-    lvs_method DR
+    weight $2
+    $3
 $(notes v110-rs1)
 $(tcp_check)
   }
-  real_server $RS2 80 {
-    weight 2
-$(notes v110-rs2)
-  }
+$second
 }
 EOF
 }
+# v110_a: rs1 with weight 3 and inhibit_on_failure, rs2 unchecked.
+v110_a() { v110 plain 3 inhibit_on_failure rs2; }
+# v110_b: rs1's weight 3 -> 4, rs2 removed, a server nobody answers for added, persistence.
+v110_b() { v110 persistent 4 inhibit_on_failure rs14; }
+# v110_c: rs1 without inhibit_on_failure and by DR, rs2 back, 10.0.2.14 gone.
+v110_c() { v110 persistent 4 "lvs_method DR" rs2; }
 
 # v120: a new virtual server whose only real server fails its check.
 v120() {
@@ -233,13 +203,7 @@ check ours-leaves-no-service-at-stop sh -c "! sed -n '/^=== STOP/,\$p' '$WORK/ou
 reload_log_stages() { checker_log_stages | grep -v '^IPVS cmd '; }
 ours=$(reload_log_stages <"$WORK/ours.log")
 reference=$(reload_log_stages <"$WORK/keepalived.log")
-if [ "$ours" == "$reference" ]; then
-  pass same-log-lines-at-every-stage
-else
-  fail same-log-lines-at-every-stage "the logs differ" "keepalived's, normalised:" "$reference" \
-    "ours, normalised:" "$ours" "ours:" "$(cat "$WORK/ours.log")" \
-    "keepalived's:" "$(cat "$WORK/keepalived.log")"
-fi
+check_same_log same-log-lines-at-every-stage "$ours" "$reference" "$WORK/ours.log" "$WORK/keepalived.log"
 # The scenario did what it says, in keepalived's run too.
 states=$WORK/keepalived.log.states
 check group-grew grep -qF -- "-A -t 10.0.1.102:80 -s rr" "$states"

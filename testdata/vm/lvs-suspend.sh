@@ -41,11 +41,7 @@ logged() { grep -qE "$1" "$DAEMON_LOG"; }
 
 # --- 1. ha_suspend ----------------------------------------------------------------------------
 
-cat >"$WORK/note.sh" <<'EOF'
-#!/bin/sh
-echo "$1" >>/tmp/lvs-suspend/notes
-EOF
-chmod 755 "$WORK/note.sh"
+note_script
 cat >"$WORK/suspend.conf" <<EOF
 virtual_server $VIP 80 {
   protocol TCP
