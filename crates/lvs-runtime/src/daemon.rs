@@ -731,17 +731,16 @@ impl Daemon {
             }
             let sorry_in = old_vs.sorry_server.is_some() && !state.quorum_up;
             let mut live_weight = state.live_weight();
+            let new_servers = new_vs.map(RealServerLookup::new);
             for (rs_index, (old_rs, rs_state)) in old_vs
                 .real_servers
                 .iter()
                 .zip(&state.real_servers)
                 .enumerate()
             {
-                let stays = new_vs.is_some_and(|vs| {
-                    vs.real_servers
-                        .iter()
-                        .any(|rs| rs.address == old_rs.address && rs.port == old_rs.port)
-                });
+                let stays = new_servers
+                    .as_ref()
+                    .is_some_and(|servers| servers.find(old_rs).is_some());
                 if stays || (flushing && new_vs.is_none()) {
                     continue;
                 }
@@ -765,11 +764,7 @@ impl Daemon {
             // keepalived's clear_diff_s_srv: a sorry server in the table (an inhibited one always
             // is) that the new configuration changes or drops.
             if let (Some(new_vs), Some(old_sorry)) = (new_vs, &old_vs.sorry_server) {
-                let same = new_vs
-                    .sorry_server
-                    .as_ref()
-                    .is_some_and(|s| s.address == old_sorry.address && s.port == old_sorry.port);
-                if !same && (sorry_in || old_sorry.inhibit) {
+                if !same_sorry_server(old_vs, new_vs) && (sorry_in || old_sorry.inhibit) {
                     info!(
                         "{}",
                         pool_log::removed_sorry_server_line(
@@ -858,13 +853,7 @@ impl Daemon {
             let was_up = old.is_some_and(|(_, old_state)| old_state.quorum_up);
             // The sorry server stays in when it is the same one and the quorum was down.
             let sorry_was_in = old.is_some_and(|(old_vs, old_state)| {
-                !old_state.quorum_up
-                    && match (&old_vs.sorry_server, &vs.sorry_server) {
-                        (Some(old), Some(new)) => {
-                            old.address == new.address && old.port == new.port
-                        }
-                        _ => false,
-                    }
+                !old_state.quorum_up && same_sorry_server(old_vs, vs)
             });
             let report = if up {
                 !was_up
@@ -2906,6 +2895,15 @@ fn groups_of<'a>(
         _ => None,
     };
     Some((group(old_config, old_vs)?, group(new_config, new_vs)?))
+}
+
+/// Whether two virtual servers have a sorry server at the same address and port (keepalived's
+/// `rs_iseq` in `clear_diff_s_srv`: the same sorry server across a reload).
+fn same_sorry_server(old_vs: &VirtualServer, new_vs: &VirtualServer) -> bool {
+    match (&old_vs.sorry_server, &new_vs.sorry_server) {
+        (Some(old), Some(new)) => old.address == new.address && old.port == new.port,
+        _ => false,
+    }
 }
 
 /// Logs each line at the info level.

@@ -7,7 +7,9 @@
 use std::fmt::Write;
 use std::net::IpAddr;
 
-use keepalived_config::model::lvs::{GroupEntry, RealServer, VirtualServer, VirtualServerGroup};
+use keepalived_config::model::lvs::{
+    GroupEntry, RealServer, ServiceAddress, VirtualServer, VirtualServerGroup,
+};
 
 use crate::alert::{self, VsName};
 
@@ -91,7 +93,7 @@ pub fn quorum_lines(change: &QuorumChange) -> Vec<String> {
 /// keepalived's line for a virtual server a reload removes.
 pub fn removed_virtual_server_line(vs: &VirtualServer) -> String {
     match &vs.service {
-        keepalived_config::model::lvs::ServiceAddress::Group(group) => {
+        ServiceAddress::Group(group) => {
             format!("Removing Virtual Server Group [{group}]")
         }
         _ => format!("Removing Virtual Server {}", VsName(vs)),
@@ -215,7 +217,7 @@ pub fn group_entry_line(
 
 #[cfg(test)]
 mod tests {
-    use keepalived_config::model::lvs::{ServiceAddress, SorryServer};
+    use keepalived_config::model::lvs::SorryServer;
 
     use super::*;
     use crate::mapping::tests::config;
