@@ -1,6 +1,6 @@
 //! The network side of one check attempt: a non-blocking TCP connection (`TCP_CHECK`), then for
 //! `HTTP_GET` a request per URL and the whole response read until the server closes (`SSL_GET`:
-//! the same over TLS, a rustls client driven on the same non-blocking socket); for
+//! the same over TLS, a [`TlsSession`] driven on the same non-blocking socket); for
 //! `UDP_CHECK` one datagram on a connected UDP socket and its reply (an ICMP unreachable comes
 //! back as an error on the socket); for `DNS_CHECK` a query and the response with its id; for
 //! `SMTP_CHECK` the greeting, `HELO` and `QUIT`; for `PING_CHECK` an ICMP echo request on a ping
@@ -23,9 +23,11 @@ use lvs::{dns, http, ping, smtp, udp};
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 use nix::sys::socket::{SockaddrLike, SockaddrStorage, recvfrom};
+use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::tls::{ClientChoice, TlsClient, TlsError, TlsSession};
 
 /// Where and how to connect.
 #[derive(Clone, Debug)]
@@ -81,7 +83,7 @@ pub enum Exchange {
 }
 
 /// An `HTTP_GET` or `SSL_GET` with what it needs besides its own settings.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct HttpExchange {
     pub check: HttpCheck,
     /// The `regex` of each URL, compiled.
@@ -92,6 +94,8 @@ pub struct HttpExchange {
     pub virtual_server_host: Option<String>,
     /// `SSL_GET`: the TLS client.
     pub tls: Option<Arc<ClientConfig>>,
+    /// `SSL_GET`: the client that reached the server last, to start with.
+    pub tls_client: ClientChoice,
 }
 
 impl HttpExchange {
@@ -123,6 +127,7 @@ impl HttpExchange {
             real_server_host,
             virtual_server_host,
             tls,
+            tls_client: ClientChoice::default(),
         };
         (exchange, warnings)
     }
@@ -165,9 +170,11 @@ pub struct Probe {
     exchange: Exchange,
     timeout: Duration,
     socket: Socket,
-    /// `SSL_GET`: the TLS session on `socket` (boxed: it is a kilobyte, and most probes have
-    /// none).
-    tls: Option<Box<ClientConnection>>,
+    /// `SSL_GET`: the TLS session on `socket`.
+    tls: Option<TlsSession>,
+    /// `SSL_GET`: the server turned down the other client's offer in this attempt (why), and
+    /// this one speaks now.
+    tls_retry: Option<(TlsClient, String)>,
     step: Step,
     /// The URL an HTTP check asks for (its index): one per attempt, as keepalived's.
     url: usize,
@@ -262,6 +269,7 @@ impl Probe {
             timeout,
             socket,
             tls: None,
+            tls_retry: None,
             step,
             url: 0,
             deadline: now + timeout,
@@ -612,8 +620,12 @@ impl Probe {
                         let sni =
                             http::sni_name(url, check, exchange.virtual_server_host.as_deref());
                         let name = server_name(sni, self.target.address.ip());
-                        match ClientConnection::new(Arc::clone(config), name) {
-                            Ok(session) => self.tls = Some(Box::new(session)),
+                        let client = match &self.tls_retry {
+                            Some((client, _)) => *client,
+                            None => exchange.tls_client.get(),
+                        };
+                        match TlsSession::start(client, config, name) {
+                            Ok(session) => self.tls = Some(session),
                             Err(e) => {
                                 return Some(Verdict::failed(
                                     AttemptFailure::TlsError,
@@ -635,9 +647,12 @@ impl Probe {
                 match handshake(session, &mut self.socket) {
                     Ok(false) => None,
                     Ok(true) => {
-                        // rustls keeps the whole request; Sending only flushes it.
+                        if let Exchange::Http(exchange) = &self.exchange {
+                            exchange.tls_client.set(session.client());
+                        }
+                        // The session keeps the whole request; Sending only flushes it.
                         let request = std::mem::take(request);
-                        if let Err(e) = session.writer().write_all(&request) {
+                        if let Err(e) = session.send(&request) {
                             return Some(Verdict::failed(
                                 AttemptFailure::SendError,
                                 format!("Cannot send get request to {}: {e}", self.target.address),
@@ -650,13 +665,25 @@ impl Probe {
                         self.deadline = now + self.timeout;
                         self.advance(now, PollFlags::empty())
                     }
-                    Err(e) => Some(Verdict::failed(
-                        AttemptFailure::TlsError,
-                        format!(
-                            "SSL handshake/communication error connecting to {}: {e}",
-                            self.target.address
-                        ),
-                    )),
+                    Err(HandshakeError::Tls(e))
+                        if e.offer_refused() && self.tls_retry.is_none() =>
+                    {
+                        let other = session.client().other();
+                        self.retry_tls(other, e.to_string(), now)
+                    }
+                    Err(e) => {
+                        let refused_before = match &self.tls_retry {
+                            Some((_, refusal)) => format!(" (and before it: {refusal})"),
+                            None => String::new(),
+                        };
+                        Some(Verdict::failed(
+                            AttemptFailure::TlsError,
+                            format!(
+                                "SSL handshake/communication error connecting to {}: {e}{refused_before}",
+                                self.target.address
+                            ),
+                        ))
+                    }
                 }
             }
             Step::Sending { .. } if self.tls.is_some() => {
@@ -737,6 +764,29 @@ impl Probe {
     }
 }
 
+impl Probe {
+    /// Connects again for the other TLS client, the server having refused `refusal`.
+    fn retry_tls(&mut self, client: TlsClient, refusal: String, now: Instant) -> Option<Verdict> {
+        match connect(&self.target, None) {
+            Ok(socket) => {
+                self.socket = socket;
+                self.tls = None;
+                self.tls_retry = Some((client, refusal));
+                self.step = Step::Connecting;
+                self.deadline = now + self.timeout;
+                None
+            }
+            Err(e) => Some(Verdict::failed(
+                AttemptFailure::TlsError,
+                format!(
+                    "SSL handshake/communication error connecting to {}: {refusal}; {e}",
+                    self.target.address
+                ),
+            )),
+        }
+    }
+}
+
 /// The errors of a connect that did not report a connection's end: in progress, connected, or
 /// in a state that does not connect. The kernel's errors of a closed connection are none of
 /// these.
@@ -793,7 +843,7 @@ fn read_response(socket: &mut Socket, response: &mut Vec<u8>) -> std::io::Result
 /// Reads what the socket has of a response over TLS. The end is the server's close_notify or
 /// the connection closed without one (keepalived takes both as the end of the response).
 fn read_tls_response(
-    session: &mut ClientConnection,
+    session: &mut TlsSession,
     socket: &mut Socket,
     response: &mut Vec<u8>,
 ) -> std::io::Result<Reading> {
@@ -801,7 +851,7 @@ fn read_tls_response(
     let mut got = false;
     let mut closed = false;
     loop {
-        match session.reader().read(&mut buffer) {
+        match session.read(&mut buffer) {
             Ok(0) => return Ok(Reading::End),
             Ok(n) => {
                 response.extend_from_slice(&buffer[..n]);
@@ -832,33 +882,44 @@ fn read_tls_response(
     }
 }
 
+/// Why a TLS handshake failed.
+#[derive(Debug, thiserror::Error)]
+enum HandshakeError {
+    #[error(transparent)]
+    Tls(TlsError),
+    #[error("{0}")]
+    Socket(std::io::Error),
+    #[error("the server closed the connection")]
+    Closed,
+}
+
 /// Moves the TLS handshake on as far as the socket allows; `true` once it is done.
-fn handshake(session: &mut ClientConnection, socket: &mut Socket) -> Result<bool, String> {
+fn handshake(session: &mut TlsSession, socket: &mut Socket) -> Result<bool, HandshakeError> {
     loop {
-        if !flush(session, socket).map_err(|e| e.to_string())? {
+        if !flush(session, socket).map_err(HandshakeError::Socket)? {
             return Ok(false);
         }
         if !session.is_handshaking() {
             return Ok(true);
         }
         match session.read_tls(socket) {
-            Ok(0) => return Err("the server closed the connection".into()),
+            Ok(0) => return Err(HandshakeError::Closed),
             Ok(_) => {
                 if let Err(e) = session.process_new_packets() {
                     // Tell the server why (an alert), if the socket takes it.
                     let _ = session.write_tls(socket);
-                    return Err(e.to_string());
+                    return Err(HandshakeError::Tls(e));
                 }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(HandshakeError::Socket(e)),
         }
     }
 }
 
 /// Writes what the TLS session has to send; `true` once all is written.
-fn flush(session: &mut ClientConnection, socket: &mut Socket) -> std::io::Result<bool> {
+fn flush(session: &mut TlsSession, socket: &mut Socket) -> std::io::Result<bool> {
     while session.wants_write() {
         match session.write_tls(socket) {
             Ok(_) => {}

@@ -1,6 +1,8 @@
 //! `SSL_GET` attempts against a real TLS server on loopback (rustls, with the fixed test
-//! certificates of testdata/tls), driven as the daemon drives them: non-blocking, one poll at a
-//! time.
+//! certificates of testdata/tls; OpenSSL's `s_server` for the servers only the legacy client
+//! reaches), driven as the daemon drives them: non-blocking, one poll at a time.
+
+mod openssl_server;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -11,8 +13,9 @@ use std::time::{Duration, Instant};
 use keepalived_config::model::lvs::{ConnectionOptions, HttpCheck, SslContext, UrlCheck};
 use lvs::checker_log::AttemptFailure;
 use lvs_runtime::probes::{Exchange, HttpExchange, Probe, Target, Verdict};
-use lvs_runtime::tls::{TlsSetupError, client_config};
+use lvs_runtime::tls::{TlsClient, TlsSetupError, client_config};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use openssl_server::Server;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -158,9 +161,19 @@ fn ssl_get_url(
     ssl: Option<&SslContext>,
     timeout: Duration,
 ) -> Verdict {
+    run_attempt(&exchange(check, ssl), port, url, timeout)
+}
+
+/// The exchange of an `SSL_GET` with `check`.
+fn exchange(check: HttpCheck, ssl: Option<&SslContext>) -> Arc<HttpExchange> {
     let tls = client_config(ssl).expect("client configuration");
     let (exchange, warnings) = HttpExchange::new(check, None, None, Some(tls));
     assert!(warnings.is_empty(), "{warnings:?}");
+    Arc::new(exchange)
+}
+
+/// One attempt of `exchange` at 127.0.0.1:`port` for its URL `url`.
+fn run_attempt(exchange: &Arc<HttpExchange>, port: u16, url: usize, timeout: Duration) -> Verdict {
     let target = Target::new(
         &ConnectionOptions::default(),
         "127.0.0.1".parse().expect("address"),
@@ -168,7 +181,7 @@ fn ssl_get_url(
     );
     let mut probe = match Probe::start(
         target,
-        Exchange::Http(Arc::new(exchange)),
+        Exchange::Http(Arc::clone(exchange)),
         timeout,
         Instant::now(),
     ) {
@@ -430,4 +443,77 @@ fn an_ssl_block_that_cannot_be_read_is_an_error() {
         ..SslContext::default()
     };
     assert!(client_config(Some(&mismatched)).is_err());
+}
+
+/// An `SSL_GET` of `/` that wants the page of `openssl s_server -www` (its status line).
+fn s_server_check() -> HttpCheck {
+    check(vec![UrlCheck {
+        status_codes: vec![(200, 200)],
+        ..url("/")
+    }])
+}
+
+#[test]
+fn a_tls_1_0_server_with_rsa_key_exchange_is_reached_by_the_legacy_client_and_remembered() {
+    let server = Server::start(&["-tls1", "-cipher", "AES256-SHA:@SECLEVEL=0"], None);
+    let exchange = exchange(s_server_check(), None);
+    assert_eq!(exchange.tls_client.get(), TlsClient::Modern);
+    // rustls is turned down (the server answers TLS 1.0), the legacy client then reaches it.
+    assert_eq!(
+        run_attempt(&exchange, server.port, 0, SECONDS),
+        Verdict::Success
+    );
+    assert_eq!(exchange.tls_client.get(), TlsClient::Legacy);
+    assert_eq!(
+        run_attempt(&exchange, server.port, 0, SECONDS),
+        Verdict::Success
+    );
+    assert_eq!(exchange.tls_client.get(), TlsClient::Legacy);
+}
+
+#[test]
+fn a_tls_1_2_server_with_only_rsa_key_exchange_is_reached_too() {
+    let server = Server::start(&["-tls1_2", "-cipher", "AES128-GCM-SHA256"], None);
+    let exchange = exchange(s_server_check(), None);
+    assert_eq!(
+        run_attempt(&exchange, server.port, 0, SECONDS),
+        Verdict::Success
+    );
+    assert_eq!(exchange.tls_client.get(), TlsClient::Legacy);
+}
+
+#[test]
+fn a_server_the_legacy_client_reached_last_is_asked_by_rustls_when_it_changed() {
+    let old = Server::start(&["-tls1_1", "-cipher", "AES128-SHA:@SECLEVEL=0"], None);
+    let exchange = exchange(check(vec![url("/")]), None);
+    assert_eq!(
+        run_attempt(&exchange, old.port, 0, SECONDS),
+        Verdict::Success
+    );
+    assert_eq!(exchange.tls_client.get(), TlsClient::Legacy);
+    // The same exchange at a server of rustls only (TLS 1.3/1.2 with ECDHE): the legacy offer
+    // is turned down (the server's first connection), rustls reaches it on a second.
+    let (port, server) = tls_server(vec![OK, OK], false, Close::Notify);
+    assert_eq!(run_attempt(&exchange, port, 0, SECONDS), Verdict::Success);
+    assert_eq!(exchange.tls_client.get(), TlsClient::Modern);
+    let seen = server.join().expect("server");
+    assert_eq!(seen[0].request, "");
+    assert!(seen[1].request.starts_with("GET / HTTP/1.0"), "{seen:?}");
+}
+
+#[test]
+fn a_server_neither_client_reaches_fails_with_both_reasons() {
+    // TLS 1.0 with ECDHE only: rustls does not speak TLS 1.0, the legacy client has no ECDHE
+    // (nor has keepalived's OpenSSL 3, which refuses the handshake's SHA-1 signature).
+    let server = Server::start(
+        &["-tls1", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0"],
+        None,
+    );
+    let exchange = exchange(check(vec![url("/")]), None);
+    let verdict = run_attempt(&exchange, server.port, 0, SECONDS);
+    assert!(
+        failure_with(&verdict, "handshake_failure") && failure_with(&verdict, "and before it:"),
+        "{verdict:?}"
+    );
+    assert_eq!(exchange.tls_client.get(), TlsClient::Modern);
 }

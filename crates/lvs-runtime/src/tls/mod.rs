@@ -7,6 +7,10 @@
 //! certificate it shows.
 
 mod key_file;
+pub mod legacy;
+mod session;
+
+pub use session::{ClientChoice, TlsClient, TlsError, TlsSession};
 
 use std::path::Path;
 use std::sync::Arc;

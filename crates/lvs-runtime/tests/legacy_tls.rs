@@ -1,0 +1,128 @@
+//! The legacy TLS client (TLS 1.0–1.2, RSA key exchange) against OpenSSL's own server, in every
+//! version and suite it offers.
+
+mod openssl_server;
+
+use std::io::{ErrorKind, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use lvs_runtime::tls::legacy::{LegacyClient, LegacyError};
+use openssl_server::Server;
+
+/// What a GET through the legacy client came to.
+#[derive(Debug)]
+struct Got {
+    version: String,
+    suite: &'static str,
+    page: String,
+}
+
+/// Connects, shakes hands, sends a GET and reads the page to its end.
+fn get(port: u16, server_name: Option<&str>) -> Result<Got, LegacyError> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut client = LegacyClient::new(server_name)?;
+    let read_more = |client: &mut LegacyClient, stream: &mut TcpStream| {
+        while client.wants_write() {
+            client.write_tls(stream).expect("write");
+        }
+        client.read_tls(stream).expect("read");
+        client.process_new_packets().inspect_err(|_| {
+            let _ = client.write_tls(stream);
+        })
+    };
+    while client.is_handshaking() {
+        read_more(&mut client, &mut stream)?;
+    }
+    client.send(b"GET / HTTP/1.0\r\n\r\n").expect("send");
+    let mut page = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match client.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => page.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => read_more(&mut client, &mut stream)?,
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => break,
+            Err(e) => panic!("reading: {e}"),
+        }
+    }
+    stream.flush().expect("flush");
+    let (version, suite) = client.negotiated().expect("negotiated");
+    Ok(Got {
+        version,
+        suite,
+        page: String::from_utf8_lossy(&page).into_owned(),
+    })
+}
+
+#[test]
+fn every_version_and_suite_reaches_openssl_and_reads_its_page() {
+    let cases = [
+        ("-tls1", "AES128-SHA", "TLSv1"),
+        ("-tls1", "AES256-SHA", "TLSv1"),
+        ("-tls1_1", "AES128-SHA", "TLSv1.1"),
+        ("-tls1_1", "AES256-SHA", "TLSv1.1"),
+        ("-tls1_2", "AES128-SHA", "TLSv1.2"),
+        ("-tls1_2", "AES256-SHA", "TLSv1.2"),
+        ("-tls1_2", "AES128-SHA256", "TLSv1.2"),
+        ("-tls1_2", "AES256-SHA256", "TLSv1.2"),
+        ("-tls1_2", "AES128-GCM-SHA256", "TLSv1.2"),
+        ("-tls1_2", "AES256-GCM-SHA384", "TLSv1.2"),
+    ];
+    for (version_flag, cipher, version) in cases {
+        let server = Server::start(
+            &[version_flag, "-cipher", &format!("{cipher}:@SECLEVEL=0")],
+            None,
+        );
+        let got = get(server.port, Some("legacy.test"))
+            .unwrap_or_else(|e| panic!("{version_flag} {cipher}: {e}"));
+        assert_eq!((got.version.as_str(), got.suite), (version, cipher));
+        assert!(got.page.starts_with("HTTP/1.0 200 ok"), "{}", got.page);
+        assert!(
+            got.page.contains(&format!("Cipher is {cipher}")),
+            "{version_flag} {cipher}: {}",
+            got.page
+        );
+    }
+}
+
+#[test]
+fn a_server_without_the_extended_master_secret_is_reached_too() {
+    for (version_flag, cipher) in [("-tls1", "AES128-SHA"), ("-tls1_2", "AES128-GCM-SHA256")] {
+        let server = Server::start(
+            &[version_flag, "-cipher", &format!("{cipher}:@SECLEVEL=0")],
+            Some("no-ems.cnf"),
+        );
+        let got = get(server.port, None).unwrap_or_else(|e| panic!("{cipher}: {e}"));
+        assert!(
+            got.page.contains(&format!("Cipher is {cipher}")),
+            "{}",
+            got.page
+        );
+    }
+}
+
+#[test]
+fn a_request_for_a_client_certificate_is_answered_without_one() {
+    let server = Server::start(&["-tls1_2", "-cipher", "AES128-SHA", "-verify", "1"], None);
+    let got = get(server.port, None).expect("an optional client certificate");
+    assert!(got.page.starts_with("HTTP/1.0 200 ok"), "{}", got.page);
+    let server = Server::start(&["-tls1_2", "-cipher", "AES128-SHA", "-Verify", "1"], None);
+    let error = get(server.port, None).expect_err("a required client certificate");
+    assert!(matches!(error, LegacyError::AlertReceived(_)), "{error}");
+}
+
+#[test]
+fn a_server_that_takes_none_of_the_offer_refuses_it_with_an_alert() {
+    for options in [
+        ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"].as_slice(),
+        ["-tls1_3"].as_slice(),
+    ] {
+        let server = Server::start(options, None);
+        let error = get(server.port, None).expect_err("no common suite or version");
+        assert!(error.offer_refused(), "{options:?}: {error}");
+    }
+}
