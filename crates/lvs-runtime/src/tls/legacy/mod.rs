@@ -571,3 +571,112 @@ fn rsa_key(certificate: &[u8]) -> Result<RsaPublicKey, LegacyError> {
     )
     .map_err(|e| LegacyError::Certificate(format!("its RSA key cannot be used: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    fn record(content_type: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![content_type, 3, 1];
+        out.extend_from_slice(&(content.len() as u16).to_be_bytes());
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// A server's first flight: ServerHello (TLS 1.0, AES128-SHA, extended master secret),
+    /// Certificate (testdata/tls/rsa-server.pem), ServerHelloDone; then a ChangeCipherSpec and a
+    /// Finished that cannot be right.
+    fn server_flight() -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/tls/rsa-server.pem"
+        );
+        let certificate = CertificateDer::from_pem_file(path).expect("rsa-server.pem");
+        let mut hello = vec![3, 1];
+        hello.extend_from_slice(&[9; 32]);
+        hello.extend_from_slice(&[0, 0x00, 0x2f, 0, 0, 4, 0, 23, 0, 0]);
+        let mut list = Vec::new();
+        list.extend_from_slice(&(certificate.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(&certificate);
+        let mut body = (list.len() as u32).to_be_bytes()[1..].to_vec();
+        body.extend_from_slice(&list);
+        let mut flight = record(
+            HANDSHAKE,
+            &messages::message(messages::SERVER_HELLO, &hello),
+        );
+        flight.extend(record(
+            HANDSHAKE,
+            &messages::message(messages::CERTIFICATE, &body),
+        ));
+        flight.extend(record(
+            HANDSHAKE,
+            &messages::message(messages::SERVER_HELLO_DONE, &[]),
+        ));
+        flight.extend(record(CHANGE_CIPHER_SPEC, &[1]));
+        flight.extend(record(HANDSHAKE, &[0; 48]));
+        flight
+    }
+
+    #[test]
+    fn the_server_flight_takes_the_client_to_its_key_exchange_and_a_bad_finished_fails() {
+        let mut client = LegacyClient::new(Some("rsa-server.test")).expect("client");
+        let mut sent = Vec::new();
+        client.write_tls(&mut sent).expect("hello");
+        let flight = server_flight();
+        client.read_tls(&mut flight.as_slice()).expect("read");
+        let error = client
+            .process_new_packets()
+            .expect_err("a Finished of zeros");
+        assert!(
+            matches!(error, LegacyError::BadRecordMac | LegacyError::Decode(_)),
+            "{error}"
+        );
+        // The client's flight went out: ClientKeyExchange, ChangeCipherSpec, Finished, alert.
+        let mut flight = Vec::new();
+        client.write_tls(&mut flight).expect("flight");
+        assert_eq!(&flight[..3], [HANDSHAKE, 3, 1]);
+        assert!(
+            flight
+                .windows(6)
+                .any(|w| w == [CHANGE_CIPHER_SPEC, 3, 1, 0, 1, 1])
+        );
+        assert!(client.process_new_packets().is_err());
+    }
+
+    #[test]
+    fn nothing_a_server_sends_makes_the_client_panic() {
+        let mut rng = fastrand::Rng::with_seed(0x1e6a);
+        let flight = server_flight();
+        for _ in 0..3000 {
+            let mut bytes = flight.clone();
+            match rng.u8(0..4) {
+                0 => bytes.truncate(rng.usize(0..bytes.len())),
+                1 => {
+                    for _ in 0..rng.usize(1..8) {
+                        let at = rng.usize(0..bytes.len());
+                        bytes[at] = rng.u8(..);
+                    }
+                }
+                2 => {
+                    let at = rng.usize(0..bytes.len());
+                    let noise: Vec<u8> = (0..rng.usize(1..64)).map(|_| rng.u8(..)).collect();
+                    bytes.splice(at..at, noise);
+                }
+                _ => bytes = (0..rng.usize(0..2048)).map(|_| rng.u8(..)).collect(),
+            }
+            let mut client = LegacyClient::new(None).expect("client");
+            let mut rest = bytes.as_slice();
+            while !rest.is_empty() {
+                let take = rng.usize(1..=rest.len());
+                let (chunk, tail) = rest.split_at(take);
+                rest = tail;
+                let _ = client.read_tls(&mut &chunk[..]);
+                let _ = client.process_new_packets();
+                let _ = client.read(&mut [0u8; 64]);
+                let _ = client.write_tls(&mut Vec::new());
+            }
+        }
+    }
+}
