@@ -14,9 +14,10 @@
 #    lvs_flush; lvs_flush_on_stop and lvs_flush_on_stop VS: the same as keepalived's.
 # 6. SSL_GET against `openssl s_server -www` (a self-signed certificate of another name: neither
 #    daemon verifies it): a passing URL, a status_code that does not match, a plain HTTP server, a
-#    closed port, a regex that matches the status page and one with regex_no_match; servers of
-#    TLS 1.0 and of TLS 1.2 with RSA key exchange only (keepalived reaches them) and one of TLS 1.0
-#    with ECDHE only (keepalived does not); the same table as keepalived's.
+#    closed port, a regex that matches the status page and one with regex_no_match; servers rustls
+#    cannot reach and keepalived does (TLS 1.0; TLS 1.2 with RSA or DH key exchange only, or with
+#    CBC ciphers only) and one of TLS 1.0 with ECDHE only (keepalived does not); the same table as
+#    keepalived's.
 # 7. omega: the notify_down and quorum_down scripts at stop, as keepalived runs them.
 # vm-timeout: 1200
 . "$SUITES/lib.sh"
@@ -850,8 +851,9 @@ in_ns pinged /usr/bin/openssl s_server -quiet -www -accept 443 -cert "$WORK/serv
   -key "$WORK/server.key" >"$WORK/s_server.log" 2>&1 &
 TLS_SERVER_PID=$!
 # Servers rustls cannot reach, with the RSA certificate of testdata/tls: TLS 1.0 (4431) and TLS 1.2
-# (4432) with RSA key exchange only, and TLS 1.0 with ECDHE only (4433), which OpenSSL 3's
-# client refuses (the handshake's SHA-1 signature at its default security level).
+# (4432) with RSA key exchange only, TLS 1.2 with CBC ciphers only (4434) or DH key exchange only
+# (4435), and TLS 1.0 with ECDHE only (4433), which OpenSSL 3's client refuses (the handshake's
+# SHA-1 signature at its default security level).
 OLD_TLS_PIDS=
 old_tls_server() {
   in_ns pinged /usr/bin/openssl s_server -quiet -www -accept "$1" \
@@ -862,6 +864,8 @@ old_tls_server() {
 old_tls_server 4431 -tls1 AES256-SHA
 old_tls_server 4432 -tls1_2 AES128-GCM-SHA256
 old_tls_server 4433 -tls1 ECDHE-RSA-AES128-SHA
+old_tls_server 4434 -tls1_2 ECDHE-RSA-AES128-SHA256
+old_tls_server 4435 -tls1_2 DHE-RSA-AES256-GCM-SHA384
 start_httpd pinged 10.0.3.11 plain
 tls_answers() { in_ns lvsd timeout 5 /usr/bin/openssl s_client -connect 10.0.3.11:443 </dev/null >/dev/null 2>&1; }
 if wait_until 5 tls_answers; then
@@ -914,7 +918,7 @@ RS
         regex "Cipher is"
         regex_no_match
       }'
-  for port in 4431 4432 4433; do
+  for port in 4431 4432 4433 4434 4435; do
     ssl_rs "$port" "      connect_port $port
       url {
         path /
@@ -935,13 +939,13 @@ done
 kill "$TLS_SERVER_PID" $OLD_TLS_PIDS 2>/dev/null
 # shellcheck disable=SC2154 # set by eval above
 check_eq ssl/same-table "$ssl_table_keepalived" "$ssl_table_ours"
-for port in 443 445 4431 4432; do
+for port in 443 445 4431 4432 4434 4435; do
   check "ssl/$port-in" grep -qF -- "-r 10.0.3.11:$port" <<<"$ssl_table_ours"
 done
-if [ "$(grep -c -- '-a ' <<<"$ssl_table_ours")" = 4 ]; then
+if [ "$(grep -c -- '-a ' <<<"$ssl_table_ours")" = 6 ]; then
   pass ssl/others-out
 else
-  fail ssl/others-out "expected 4 real servers" "$ssl_table_ours" "log:" "$ssl_log"
+  fail ssl/others-out "expected 6 real servers" "$ssl_table_ours" "log:" "$ssl_log"
 fi
 check_fails ssl/not-unsupported grep -q "not supported" <<<"$ssl_log"
 

@@ -5,8 +5,11 @@ mod openssl_server;
 
 use std::io::{ErrorKind, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::Duration;
 
+use keepalived_config::model::lvs::SslContext;
+use lvs_runtime::tls::client_config;
 use lvs_runtime::tls::legacy::{LegacyClient, LegacyError};
 use openssl_server::Server;
 
@@ -20,11 +23,22 @@ struct Got {
 
 /// Connects, shakes hands, sends a GET and reads the page to its end.
 fn get(port: u16, server_name: Option<&str>) -> Result<Got, LegacyError> {
+    get_with(port, server_name, None)
+}
+
+/// [`get`] with the client certificate of the `SSL` block `ssl`.
+fn get_with(
+    port: u16,
+    server_name: Option<&str>,
+    ssl: Option<&SslContext>,
+) -> Result<Got, LegacyError> {
+    let config = client_config(ssl).expect("client configuration");
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    let mut client = LegacyClient::new(server_name)?;
+    let certificate = Arc::clone(&config.client_auth_cert_resolver);
+    let mut client = LegacyClient::new(server_name, certificate)?;
     let read_more = |client: &mut LegacyClient, stream: &mut TcpStream| {
         while client.wants_write() {
             client.write_tls(stream).expect("write");
@@ -71,6 +85,13 @@ fn every_version_and_suite_reaches_openssl_and_reads_its_page() {
         ("-tls1_2", "AES256-SHA256", "TLSv1.2"),
         ("-tls1_2", "AES128-GCM-SHA256", "TLSv1.2"),
         ("-tls1_2", "AES256-GCM-SHA384", "TLSv1.2"),
+        ("-tls1_2", "DHE-RSA-AES128-GCM-SHA256", "TLSv1.2"),
+        ("-tls1_2", "DHE-RSA-AES256-SHA256", "TLSv1.2"),
+        ("-tls1_2", "DHE-RSA-AES128-SHA", "TLSv1.2"),
+        ("-tls1_2", "ECDHE-RSA-AES256-GCM-SHA384", "TLSv1.2"),
+        ("-tls1_2", "ECDHE-RSA-AES256-SHA384", "TLSv1.2"),
+        ("-tls1_2", "ECDHE-RSA-AES128-SHA256", "TLSv1.2"),
+        ("-tls1_2", "ECDHE-RSA-AES256-SHA", "TLSv1.2"),
     ];
     for (version_flag, cipher, version) in cases {
         let server = Server::start(
@@ -86,6 +107,51 @@ fn every_version_and_suite_reaches_openssl_and_reads_its_page() {
             "{version_flag} {cipher}: {}",
             got.page
         );
+    }
+}
+
+#[test]
+fn ecdsa_certificates_and_each_curve_are_taken() {
+    let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/tls");
+    let (cert, key) = (
+        format!("{testdata}/server.pem"),
+        format!("{testdata}/server.key"),
+    );
+    for (cipher, groups) in [
+        ("ECDHE-ECDSA-AES128-SHA256", "X25519"),
+        ("ECDHE-ECDSA-AES256-SHA", "P-384"),
+        ("ECDHE-ECDSA-AES128-GCM-SHA256", "P-256"),
+        ("ECDHE-RSA-AES128-SHA", "P-256"),
+    ] {
+        let server = Server::start(
+            &[
+                "-tls1_2", "-cipher", cipher, "-groups", groups, "-dcert", &cert, "-dkey", &key,
+            ],
+            None,
+        );
+        let got = get(server.port, None).unwrap_or_else(|e| panic!("{cipher} {groups}: {e}"));
+        assert_eq!(got.suite, cipher);
+        assert!(
+            got.page.contains(&format!("Cipher is {cipher}")),
+            "{}",
+            got.page
+        );
+    }
+}
+
+#[test]
+fn an_ephemeral_key_exchange_below_tls_1_2_is_refused_as_openssl_refuses_it() {
+    for cipher in ["ECDHE-RSA-AES128-SHA", "DHE-RSA-AES256-SHA"] {
+        let server = Server::start(
+            &["-tls1", "-cipher", &format!("{cipher}:@SECLEVEL=0")],
+            None,
+        );
+        let error = get(server.port, None).expect_err("a SHA-1 signature");
+        assert!(
+            matches!(error, LegacyError::InsufficientSecurity(_)),
+            "{cipher}: {error}"
+        );
+        assert!(!error.offer_refused());
     }
 }
 
@@ -106,19 +172,46 @@ fn a_server_without_the_extended_master_secret_is_reached_too() {
 }
 
 #[test]
-fn a_request_for_a_client_certificate_is_answered_without_one() {
+fn a_request_for_a_client_certificate_is_answered_without_one_when_there_is_none() {
     let server = Server::start(&["-tls1_2", "-cipher", "AES128-SHA", "-verify", "1"], None);
     let got = get(server.port, None).expect("an optional client certificate");
     assert!(got.page.starts_with("HTTP/1.0 200 ok"), "{}", got.page);
+    assert!(!got.page.contains("Client certificate"), "{}", got.page);
     let server = Server::start(&["-tls1_2", "-cipher", "AES128-SHA", "-Verify", "1"], None);
     let error = get(server.port, None).expect_err("a required client certificate");
     assert!(matches!(error, LegacyError::AlertReceived(_)), "{error}");
 }
 
 #[test]
+fn the_ssl_blocks_client_certificate_is_given_in_tls_1_2_and_not_below() {
+    let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/tls");
+    let ssl = SslContext {
+        certificate: Some(format!("{testdata}/client.pem")),
+        key: Some(format!("{testdata}/client.key")),
+        ..SslContext::default()
+    };
+    for (flag, cipher) in [
+        ("-tls1_2", "AES128-SHA"),
+        ("-tls1_2", "DHE-RSA-AES128-GCM-SHA256"),
+    ] {
+        let server = Server::start(&[flag, "-cipher", cipher, "-Verify", "1"], None);
+        let got =
+            get_with(server.port, None, Some(&ssl)).unwrap_or_else(|e| panic!("{cipher}: {e}"));
+        assert!(got.page.contains("Client certificate"), "{}", got.page);
+    }
+    // OpenSSL 3 does not sign with MD5 and SHA-1 below TLS 1.2: the server gets no certificate.
+    let server = Server::start(
+        &["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0", "-Verify", "1"],
+        None,
+    );
+    let error = get_with(server.port, None, Some(&ssl)).expect_err("no certificate in TLS 1.0");
+    assert!(matches!(error, LegacyError::AlertReceived(40)), "{error}");
+}
+
+#[test]
 fn a_server_that_takes_none_of_the_offer_refuses_it_with_an_alert() {
     for options in [
-        ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"].as_slice(),
+        ["-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305"].as_slice(),
         ["-tls1_3"].as_slice(),
     ] {
         let server = Server::start(options, None);

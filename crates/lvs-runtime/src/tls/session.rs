@@ -104,7 +104,8 @@ impl TlsSession {
                     ServerName::DnsName(dns) => Some(dns.as_ref()),
                     _ => None,
                 };
-                TlsSession::Legacy(Box::new(LegacyClient::new(sni)?))
+                let certificate = Arc::clone(&config.client_auth_cert_resolver);
+                TlsSession::Legacy(Box::new(LegacyClient::new(sni, certificate)?))
             }
         })
     }

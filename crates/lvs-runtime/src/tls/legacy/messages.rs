@@ -2,6 +2,7 @@
 //! 4-byte header (type, 24-bit length).
 
 use super::LegacyError;
+use super::exchange::{GROUPS, signature_schemes};
 use super::suites::{SUITES, TLS1_2};
 
 /// Handshake message types.
@@ -12,24 +13,18 @@ pub const CERTIFICATE: u8 = 11;
 pub const SERVER_KEY_EXCHANGE: u8 = 12;
 pub const CERTIFICATE_REQUEST: u8 = 13;
 pub const SERVER_HELLO_DONE: u8 = 14;
+pub const CERTIFICATE_VERIFY: u8 = 15;
 pub const CLIENT_KEY_EXCHANGE: u8 = 16;
 pub const FINISHED: u8 = 20;
 
 /// Extension types.
 const SERVER_NAME: u16 = 0;
+const SUPPORTED_GROUPS: u16 = 10;
+const EC_POINT_FORMATS: u16 = 11;
 const SIGNATURE_ALGORITHMS: u16 = 13;
 const ENCRYPT_THEN_MAC: u16 = 22;
 const EXTENDED_MASTER_SECRET: u16 = 23;
 const RENEGOTIATION_INFO: u16 = 0xff01;
-
-/// The signature schemes a TLS 1.2 server may pick its certificate by (RFC 5246 §7.4.1.4.1,
-/// RFC 8446 §4.2.3). Nothing is signed in an RSA key exchange: they only steer that choice.
-const SIGNATURE_SCHEMES: [u16; 11] = [
-    0x0804, 0x0805, 0x0806, // rsa_pss_rsae_sha256/384/512
-    0x0401, 0x0501, 0x0601, // rsa_pkcs1_sha256/384/512
-    0x0403, 0x0503, 0x0603, // ecdsa_secp256r1_sha256, …
-    0x0201, 0x0203, // rsa_pkcs1_sha1, ecdsa_sha1
-];
 
 /// A handshake message with its header.
 pub fn message(kind: u8, body: &[u8]) -> Vec<u8> {
@@ -56,8 +51,9 @@ fn push_extension(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
 }
 
 /// The ClientHello: TLS 1.2 at most, our suites, no compression, no session to resume; the
-/// server name (`server_name`) when there is one, the extended master secret and the empty
-/// renegotiation info (RFC 5746), as OpenSSL's client offers them.
+/// server name (`server_name`) when there is one, our curves and uncompressed points, the
+/// signatures we verify, the extended master secret and the empty renegotiation info (RFC 5746),
+/// as OpenSSL's client offers them.
 pub fn client_hello(random: &[u8; 32], server_name: Option<&str>) -> Vec<u8> {
     let mut body = Vec::with_capacity(128);
     body.extend_from_slice(&TLS1_2.to_be_bytes());
@@ -78,9 +74,17 @@ pub fn client_hello(random: &[u8; 32], server_name: Option<&str>) -> Vec<u8> {
         data.extend_from_slice(&list);
         push_extension(&mut extensions, SERVER_NAME, &data);
     }
+    let mut groups = Vec::new();
+    push_u16(&mut groups, 2 * GROUPS.len());
+    for group in GROUPS {
+        groups.extend_from_slice(&group.to_be_bytes());
+    }
+    push_extension(&mut extensions, SUPPORTED_GROUPS, &groups);
+    push_extension(&mut extensions, EC_POINT_FORMATS, &[1, 0]);
+    let offered = signature_schemes();
     let mut schemes = Vec::new();
-    push_u16(&mut schemes, 2 * SIGNATURE_SCHEMES.len());
-    for scheme in SIGNATURE_SCHEMES {
+    push_u16(&mut schemes, 2 * offered.len());
+    for scheme in offered {
         schemes.extend_from_slice(&scheme.to_be_bytes());
     }
     push_extension(&mut extensions, SIGNATURE_ALGORITHMS, &schemes);
@@ -150,17 +154,55 @@ pub fn server_certificate(body: &[u8]) -> Result<Vec<u8>, LegacyError> {
     Ok(list.vec24()?.to_vec())
 }
 
-/// The ClientKeyExchange of an RSA key exchange: the encrypted premaster secret.
-pub fn client_key_exchange(encrypted_premaster: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(2 + encrypted_premaster.len());
-    push_u16(&mut body, encrypted_premaster.len());
-    body.extend_from_slice(encrypted_premaster);
-    message(CLIENT_KEY_EXCHANGE, &body)
+/// A Certificate message with `chain` (DER certificates; none: the answer to a
+/// CertificateRequest without a certificate).
+pub fn certificate(chain: &[&[u8]]) -> Vec<u8> {
+    let mut list = Vec::new();
+    for certificate in chain {
+        push_u24(&mut list, certificate.len());
+        list.extend_from_slice(certificate);
+    }
+    let mut body = Vec::with_capacity(3 + list.len());
+    push_u24(&mut body, list.len());
+    body.extend_from_slice(&list);
+    message(CERTIFICATE, &body)
 }
 
-/// An empty Certificate message: the answer to a CertificateRequest without a certificate.
-pub fn empty_certificate() -> Vec<u8> {
-    message(CERTIFICATE, &[0, 0, 0])
+/// A CertificateVerify of TLS 1.2: the scheme and the signature.
+pub fn certificate_verify(scheme: u16, signature: &[u8]) -> Vec<u8> {
+    let mut body = scheme.to_be_bytes().to_vec();
+    push_u16(&mut body, signature.len());
+    body.extend_from_slice(signature);
+    message(CERTIFICATE_VERIFY, &body)
+}
+
+/// What a CertificateRequest of TLS 1.2 asks for.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CertificateRequest {
+    /// The signature schemes the server takes.
+    pub schemes: Vec<u16>,
+    /// The names (DER) of the authorities it takes.
+    pub authorities: Vec<Vec<u8>>,
+}
+
+/// Reads a CertificateRequest's body; below TLS 1.2 it has no signature schemes.
+pub fn certificate_request(body: &[u8], tls12: bool) -> Result<CertificateRequest, LegacyError> {
+    let what = "CertificateRequest";
+    let mut reader = Reader::new(body, what);
+    reader.vec8()?; // certificate types: the key's own type decides
+    let mut request = CertificateRequest::default();
+    if tls12 {
+        let mut schemes = Reader::new(reader.vec16()?, what);
+        while !schemes.is_empty() {
+            request.schemes.push(schemes.u16()?);
+        }
+    }
+    let mut authorities = Reader::new(reader.vec16()?, what);
+    while !authorities.is_empty() {
+        request.authorities.push(authorities.vec16()?.to_vec());
+    }
+    reader.finish()?;
+    Ok(request)
 }
 
 /// Reads a message's fields, failing with the message's name when it ends too soon.
@@ -176,6 +218,11 @@ impl<'a> Reader<'a> {
 
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
+    }
+
+    /// How many bytes are left.
+    pub fn remaining(&self) -> usize {
+        self.data.len()
     }
 
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], LegacyError> {
@@ -294,6 +341,25 @@ mod tests {
         assert!(extensions.windows(15).any(|w| w == b"www.example.org"));
         let without = client_hello(&[1; 32], None);
         assert!(!without.windows(3).any(|w| w == b"www"));
+    }
+
+    #[test]
+    fn a_certificate_request_is_read_with_its_schemes_and_authorities() {
+        let body = [1, 1, 0, 4, 4, 1, 8, 4, 0, 5, 0, 3, 0x30, 1, 2];
+        assert_eq!(
+            certificate_request(&body, true).expect("request"),
+            CertificateRequest {
+                schemes: vec![0x0401, 0x0804],
+                authorities: vec![vec![0x30, 1, 2]],
+            }
+        );
+        assert_eq!(
+            certificate_request(&[1, 1, 0, 0], false).expect("request of TLS 1.0"),
+            CertificateRequest::default()
+        );
+        for len in 0..body.len() {
+            assert!(certificate_request(&body[..len], true).is_err(), "{len}");
+        }
     }
 
     #[test]

@@ -1,33 +1,37 @@
-//! A client of TLS 1.0, 1.1 and 1.2 with RSA key exchange, for `SSL_GET`s to the servers rustls
-//! cannot reach and keepalived's OpenSSL does: those that speak nothing newer than TLS 1.1, or
-//! whose ciphers all have RSA key exchange. It offers the six suites of OpenSSL 3's `DEFAULT`
-//! list with RSA key exchange (AES-GCM, AES-CBC with SHA-256 or SHA-1), verifies nothing of the
-//! certificate but takes its RSA key, as keepalived verifies nothing; it resumes nothing and does
-//! not renegotiate. Sans-I/O like rustls's `ClientConnection`, whose calls it mirrors:
+//! A client of TLS 1.0, 1.1 and 1.2, for `SSL_GET`s to the servers rustls cannot reach and
+//! keepalived's OpenSSL does: those that speak nothing newer than TLS 1.1, and those of TLS 1.2
+//! whose ciphers all have RSA or finite-field DH key exchange or CBC encryption. It offers
+//! OpenSSL 3's `DEFAULT` suites (but ChaCha20's, PSK's and SRP's: [`suites`]) within the limits of
+//! OpenSSL's default security level ([`exchange`]); it verifies nothing of the certificate, as
+//! keepalived verifies nothing, but the signature of an ephemeral key exchange is verified with
+//! its key, as rustls verifies the handshake's. Asked for a client certificate, it offers the
+//! `SSL` block's (rustls's resolver and signer) in TLS 1.2, and none below, where OpenSSL 3 does
+//! not sign with MD5 and SHA-1 either. It resumes nothing and does not renegotiate. Sans-I/O like rustls's `ClientConnection`, whose calls it mirrors:
 //! [`LegacyClient::read_tls`] and [`LegacyClient::write_tls`] move bytes to and from the socket,
 //! [`LegacyClient::process_new_packets`] does the work.
 
+mod exchange;
 mod keys;
 mod messages;
 mod record;
 mod suites;
 
 use std::io::{ErrorKind, Read, Write};
+use std::sync::Arc;
 
-use rsa::{BigUint, Pkcs1v15Encrypt, RsaPublicKey};
-use x509_cert::der::Decode;
+use rustls::SignatureScheme;
+use rustls::client::ResolvesClientCert;
 
+use exchange::{Agreed, Randoms};
 use keys::{MasterSeed, handshake_hash, key_block, master_secret, verify_data};
 use record::{
     ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE, MAX_CIPHERTEXT, MAX_PLAINTEXT,
     RecordProtection, key_lengths, random_bytes, same_bytes,
 };
-use suites::{Suite, TLS1_0, TLS1_2, version_name};
+use suites::{KeyExchange, Suite, TLS1_0, TLS1_2, version_name};
 
 /// The largest handshake message taken (a certificate chain).
 const MAX_HANDSHAKE_MESSAGE: usize = 1 << 18;
-/// The largest RSA modulus taken, in bits.
-const MAX_RSA_BITS: usize = 16384;
 
 /// Why a legacy session failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +44,12 @@ pub enum LegacyError {
     Suite(u16),
     #[error("the server chose compression {0}")]
     Compression(u8),
+    #[error("the server chose elliptic curve {0:#06x}, which was not offered")]
+    Group(u16),
+    #[error("the server's signature: {0}")]
+    Signature(String),
+    #[error("insufficient security: {0}, which OpenSSL's default security level refuses")]
+    InsufficientSecurity(String),
     #[error("the server's {0} cannot be read")]
     Decode(&'static str),
     #[error("unexpected {0} from the server")]
@@ -62,7 +72,9 @@ impl LegacyError {
         Some(match self {
             LegacyError::AlertReceived(_) | LegacyError::Internal(_) => return None,
             LegacyError::Version(_) => 70,
-            LegacyError::Suite(_) | LegacyError::Compression(_) => 47,
+            LegacyError::Suite(_) | LegacyError::Compression(_) | LegacyError::Group(_) => 47,
+            LegacyError::Signature(_) => 51,
+            LegacyError::InsufficientSecurity(_) => 71,
             LegacyError::Decode(_) => 50,
             LegacyError::Unexpected(_) => 10,
             LegacyError::BadRecordMac => 20,
@@ -115,6 +127,8 @@ fn alert_name(code: u8) -> String {
 enum State {
     ServerHello,
     Certificate,
+    /// An ephemeral key exchange's share.
+    ServerKeyExchange,
     /// A CertificateRequest or the ServerHelloDone.
     ServerHelloDone,
     ChangeCipherSpec,
@@ -136,8 +150,14 @@ pub struct LegacyClient {
     state: State,
     client_random: [u8; 32],
     negotiated: Option<Negotiated>,
-    server_key: Option<RsaPublicKey>,
-    certificate_requested: bool,
+    /// The server's certificate (DER).
+    certificate: Vec<u8>,
+    /// An ephemeral key exchange, once the server's share came.
+    agreed: Option<Agreed>,
+    /// The CertificateRequest, when the server sent one.
+    certificate_request: Option<messages::CertificateRequest>,
+    /// Where the client certificate comes from (the `SSL` block's, if any).
+    client_certificate: Arc<dyn ResolvesClientCert>,
     master_secret: [u8; 48],
     /// Every handshake message so far, for the Finished messages.
     transcript: Vec<u8>,
@@ -159,8 +179,12 @@ pub struct LegacyClient {
 }
 
 impl LegacyClient {
-    /// A client whose ClientHello is ready to be written; `server_name` is sent as SNI.
-    pub fn new(server_name: Option<&str>) -> Result<Self, LegacyError> {
+    /// A client whose ClientHello is ready to be written; `server_name` is sent as SNI, and
+    /// `client_certificate` gives the certificate a server asks for.
+    pub fn new(
+        server_name: Option<&str>,
+        client_certificate: Arc<dyn ResolvesClientCert>,
+    ) -> Result<Self, LegacyError> {
         let mut client_random = [0u8; 32];
         client_random.copy_from_slice(&random_bytes(32)?);
         let hello = messages::client_hello(&client_random, server_name);
@@ -168,8 +192,10 @@ impl LegacyClient {
             state: State::ServerHello,
             client_random,
             negotiated: None,
-            server_key: None,
-            certificate_requested: false,
+            certificate: Vec::new(),
+            agreed: None,
+            certificate_request: None,
+            client_certificate,
             master_secret: [0; 48],
             transcript: Vec::new(),
             received: Vec::new(),
@@ -418,16 +444,43 @@ impl LegacyClient {
             }
             (State::Certificate, messages::CERTIFICATE) => {
                 self.transcript.extend_from_slice(message);
-                let certificate = messages::server_certificate(body)?;
-                self.server_key = Some(rsa_key(&certificate)?);
+                self.certificate = messages::server_certificate(body)?;
+                let ephemeral = self
+                    .negotiated
+                    .as_ref()
+                    .is_some_and(|n| n.suite.key_exchange != KeyExchange::Rsa);
+                self.state = if ephemeral {
+                    State::ServerKeyExchange
+                } else {
+                    State::ServerHelloDone
+                };
+                Ok(())
+            }
+            (State::ServerKeyExchange, messages::SERVER_KEY_EXCHANGE) => {
+                self.transcript.extend_from_slice(message);
+                let Some(n) = &self.negotiated else {
+                    return Err(LegacyError::Internal("no ServerHello"));
+                };
+                let randoms = Randoms {
+                    client: &self.client_random,
+                    server: &n.server_random,
+                };
+                self.agreed = Some(exchange::ephemeral(
+                    n.suite.key_exchange,
+                    n.version,
+                    body,
+                    randoms,
+                    &self.certificate,
+                )?);
                 self.state = State::ServerHelloDone;
                 Ok(())
             }
             (State::ServerHelloDone, messages::CERTIFICATE_REQUEST)
-                if !self.certificate_requested =>
+                if self.certificate_request.is_none() =>
             {
                 self.transcript.extend_from_slice(message);
-                self.certificate_requested = true;
+                let tls12 = self.version() == TLS1_2;
+                self.certificate_request = Some(messages::certificate_request(body, tls12)?);
                 Ok(())
             }
             (State::ServerHelloDone, messages::SERVER_HELLO_DONE) => {
@@ -437,9 +490,6 @@ impl LegacyClient {
                 self.transcript.extend_from_slice(message);
                 self.send_key_exchange()
             }
-            (State::ServerHelloDone, messages::SERVER_KEY_EXCHANGE) => Err(
-                LegacyError::Unexpected("ServerKeyExchange (not an RSA key exchange)"),
-            ),
             (State::Finished, messages::FINISHED) => {
                 let expected = self.finished_data(b"server finished")?;
                 if !same_bytes(&expected, body) {
@@ -486,22 +536,23 @@ impl LegacyClient {
             ),
             None => return Err(LegacyError::Internal("no ServerHello")),
         };
-        let Some(server_key) = &self.server_key else {
-            return Err(LegacyError::Internal("no server key"));
+        let agreed = match self.agreed.take() {
+            Some(agreed) => agreed,
+            None => exchange::rsa(&self.certificate)?,
         };
-        // The premaster secret carries the version the client offered (RFC 5246 §7.4.7.1).
-        let mut premaster = TLS1_2.to_be_bytes().to_vec();
-        premaster.extend_from_slice(&random_bytes(46)?);
-        let encrypted = server_key
-            .encrypt(&mut rand_core::OsRng, Pkcs1v15Encrypt, &premaster)
-            .map_err(|e| LegacyError::Certificate(format!("cannot encrypt to its key: {e}")))?;
-        if self.certificate_requested {
-            // keepalived's SSL block certificate is not offered here: the server gets none.
-            let certificate = messages::empty_certificate();
-            self.transcript.extend_from_slice(&certificate);
-            self.push_record(HANDSHAKE, version, &certificate)?;
-        }
-        let key_exchange = messages::client_key_exchange(&encrypted);
+        let signer = match &self.certificate_request {
+            Some(request) => {
+                let (chain, signer) = self.client_certificate_for(request);
+                let chain: Vec<&[u8]> = chain.iter().map(|c| c.as_ref()).collect();
+                let certificate = messages::certificate(&chain);
+                self.transcript.extend_from_slice(&certificate);
+                self.push_record(HANDSHAKE, version, &certificate)?;
+                signer
+            }
+            None => None,
+        };
+        let key_exchange =
+            messages::message(messages::CLIENT_KEY_EXCHANGE, &agreed.client_key_exchange);
         self.transcript.extend_from_slice(&key_exchange);
         self.push_record(HANDSHAKE, version, &key_exchange)?;
 
@@ -515,7 +566,16 @@ impl LegacyClient {
                 server: &server_random,
             }
         };
-        self.master_secret = master_secret(version, suite.prf, &premaster, seed);
+        self.master_secret = master_secret(version, suite.prf, &agreed.premaster, seed);
+        if let Some(signer) = signer {
+            // Signs every handshake message so far, the ClientKeyExchange the last.
+            let signature = signer
+                .sign(&self.transcript)
+                .map_err(|_| LegacyError::Internal("cannot sign with the client key"))?;
+            let verify = messages::certificate_verify(u16::from(signer.scheme()), &signature);
+            self.transcript.extend_from_slice(&verify);
+            self.push_record(HANDSHAKE, version, &verify)?;
+        }
         let (client_keys, server_keys) = key_block(
             version,
             suite.prf,
@@ -535,6 +595,33 @@ impl LegacyClient {
         Ok(())
     }
 
+    /// The chain and signer of the client certificate for `request`: the `SSL` block's, in
+    /// TLS 1.2 and with a scheme the server takes; else none.
+    fn client_certificate_for(
+        &self,
+        request: &messages::CertificateRequest,
+    ) -> (
+        Vec<rustls::pki_types::CertificateDer<'static>>,
+        Option<Box<dyn rustls::sign::Signer>>,
+    ) {
+        let schemes: Vec<SignatureScheme> = request
+            .schemes
+            .iter()
+            .map(|&scheme| SignatureScheme::from(scheme))
+            .collect();
+        let authorities: Vec<&[u8]> = request.authorities.iter().map(Vec::as_slice).collect();
+        if self.version() != TLS1_2 {
+            return (Vec::new(), None);
+        }
+        let Some(certified) = self.client_certificate.resolve(&authorities, &schemes) else {
+            return (Vec::new(), None);
+        };
+        match certified.key.choose_scheme(&schemes) {
+            Some(signer) => (certified.cert.clone(), Some(signer)),
+            None => (Vec::new(), None),
+        }
+    }
+
     fn finished_data(&self, label: &[u8]) -> Result<[u8; 12], LegacyError> {
         let Some(n) = &self.negotiated else {
             return Err(LegacyError::Internal("no ServerHello"));
@@ -549,34 +636,18 @@ impl LegacyClient {
     }
 }
 
-/// The RSA public key of a DER certificate.
-fn rsa_key(certificate: &[u8]) -> Result<RsaPublicKey, LegacyError> {
-    const RSA_ENCRYPTION: x509_cert::der::oid::ObjectIdentifier =
-        x509_cert::der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-    let certificate = x509_cert::Certificate::from_der(certificate)
-        .map_err(|e| LegacyError::Certificate(format!("cannot be read: {e}")))?;
-    let info = &certificate.tbs_certificate.subject_public_key_info;
-    if info.algorithm.oid != RSA_ENCRYPTION {
-        return Err(LegacyError::Certificate(format!(
-            "its key is not RSA ({})",
-            info.algorithm.oid
-        )));
-    }
-    let key = rsa::pkcs1::RsaPublicKey::from_der(info.subject_public_key.raw_bytes())
-        .map_err(|e| LegacyError::Certificate(format!("its RSA key cannot be read: {e}")))?;
-    RsaPublicKey::new_with_max_size(
-        BigUint::from_bytes_be(key.modulus.as_bytes()),
-        BigUint::from_bytes_be(key.public_exponent.as_bytes()),
-        MAX_RSA_BITS,
-    )
-    .map_err(|e| LegacyError::Certificate(format!("its RSA key cannot be used: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
+
+    fn no_certificate() -> Arc<dyn ResolvesClientCert> {
+        crate::tls::client_config(None)
+            .expect("client configuration")
+            .client_auth_cert_resolver
+            .clone()
+    }
 
     fn record(content_type: u8, content: &[u8]) -> Vec<u8> {
         let mut out = vec![content_type, 3, 1];
@@ -621,7 +692,8 @@ mod tests {
 
     #[test]
     fn the_server_flight_takes_the_client_to_its_key_exchange_and_a_bad_finished_fails() {
-        let mut client = LegacyClient::new(Some("rsa-server.test")).expect("client");
+        let mut client =
+            LegacyClient::new(Some("rsa-server.test"), no_certificate()).expect("client");
         let mut sent = Vec::new();
         client.write_tls(&mut sent).expect("hello");
         let flight = server_flight();
@@ -666,7 +738,7 @@ mod tests {
                 }
                 _ => bytes = (0..rng.usize(0..2048)).map(|_| rng.u8(..)).collect(),
             }
-            let mut client = LegacyClient::new(None).expect("client");
+            let mut client = LegacyClient::new(None, no_certificate()).expect("client");
             let mut rest = bytes.as_slice();
             while !rest.is_empty() {
                 let take = rng.usize(1..=rest.len());
