@@ -1153,6 +1153,9 @@ impl Daemon {
                             .and_then(|state| state.real_servers.get(real_server))
                             .is_none_or(|state| state.alive)
                     };
+                    if let Some(old) = kept {
+                        keep_tls_client(&old.work, &work);
+                    }
                     match (previous, kept) {
                         (_, Some(old)) => schedule.migrate_from(&old.schedule),
                         // New on reload: keepalived's `migrate_checkers` makes one failure
@@ -2676,6 +2679,23 @@ type CheckerPlace<'a> = (&'a ServiceAddress, Protocol, IpAddr, u16, usize);
 type RealServerPlace<'a> = (&'a ServiceAddress, Protocol, IpAddr, u16);
 
 /// The running configuration's checkers by place, with their settings, and its real servers.
+/// An `SSL_GET` that stays over a reload starts with the TLS client that reached its server.
+fn keep_tls_client(old: &Work, new: &Work) {
+    if let (
+        Work::Net {
+            exchange: Exchange::Http(old),
+            ..
+        },
+        Work::Net {
+            exchange: Exchange::Http(new),
+            ..
+        },
+    ) = (old, new)
+    {
+        new.tls_client.set(old.tls_client.get());
+    }
+}
+
 struct PreviousCheckers<'a> {
     checkers: FxHashMap<CheckerPlace<'a>, (&'a model::Checker, &'a RunningChecker)>,
     real_servers: FxHashSet<RealServerPlace<'a>>,
@@ -2933,6 +2953,7 @@ mod tests {
     use keepalived_config::load;
 
     use super::*;
+    use crate::tls::TlsClient;
 
     /// What the daemon wrote to the FIFO at `path` and nobody read yet.
     fn waiting_lines(path: &std::path::Path) -> String {
@@ -3678,6 +3699,54 @@ mod tests {
              real_server 192.168.0.1 80 {\n TCP_CHECK {\n }\n }\n}\n",
         );
         assert!(tls_for(&plain).expect("nothing to build").is_none());
+    }
+
+    #[test]
+    fn an_ssl_get_that_stays_over_a_reload_keeps_its_tls_client() {
+        let dir = file_dir("reload-tls-client");
+        let path = dir.join("keepalived.conf");
+        let server = |port: u16| {
+            format!(
+                "real_server 192.168.0.1 {port} {{\n SSL_GET {{\n url {{\n path /\n }}\n }}\n }}\n"
+            )
+        };
+        let text = format!(
+            "virtual_server 10.0.0.1 443 {{\n protocol TCP\n{}{}}}\n",
+            server(443),
+            server(444)
+        );
+        std::fs::write(&path, &text).expect("write configuration");
+        let mut daemon = daemon(config(&text));
+        daemon.options.config_file = path.to_string_lossy().into_owned();
+        let choice = |daemon: &Daemon, index: usize| match &daemon.checkers[index].work {
+            Work::Net {
+                exchange: Exchange::Http(exchange),
+                ..
+            } => exchange.tls_client.get(),
+            other => panic!("{other:?}"),
+        };
+        for index in 0..2 {
+            let Work::Net {
+                exchange: Exchange::Http(exchange),
+                ..
+            } = &daemon.checkers[index].work
+            else {
+                panic!("not an SSL_GET");
+            };
+            exchange.tls_client.set(TlsClient::Legacy);
+        }
+        // 444's checker changes (another port to connect to): it starts again with rustls.
+        let reloaded = text.replacen(
+            "real_server 192.168.0.1 444 {\n SSL_GET {\n",
+            "real_server 192.168.0.1 444 {\n SSL_GET {\n connect_port 8443\n",
+            1,
+        );
+        assert_ne!(reloaded, text);
+        std::fs::write(&path, reloaded).expect("write configuration");
+        daemon.reload(Instant::now());
+        assert_eq!(choice(&daemon, 0), TlsClient::Legacy);
+        assert_eq!(choice(&daemon, 1), TlsClient::Modern);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
