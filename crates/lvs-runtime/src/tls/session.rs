@@ -1,5 +1,6 @@
 //! One `SSL_GET` connection's TLS client: rustls, or for the servers rustls cannot reach (no
-//! TLS 1.2 or newer, or only RSA key exchange) the [legacy](super::legacy) client. keepalived's
+//! TLS 1.2 or newer; in TLS 1.2 only RSA or DH key exchange, or only CBC ciphers) the
+//! [legacy](super::legacy) client. keepalived's
 //! OpenSSL offers both in one ClientHello; here a server that turns rustls's offer down with an
 //! alert (or answers it with an older version) is asked again on a new connection with the
 //! legacy client's offer, and the other way round, once per attempt. Which one reached a server
@@ -20,7 +21,7 @@ use super::legacy::{LegacyClient, LegacyError};
 pub enum TlsClient {
     /// rustls: TLS 1.2 with ECDHE and TLS 1.3.
     Modern,
-    /// TLS 1.0–1.2 with RSA key exchange.
+    /// TLS 1.0–1.2 with the rest of OpenSSL's default suites ([`super::legacy`]).
     Legacy,
 }
 

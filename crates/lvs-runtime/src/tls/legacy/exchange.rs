@@ -20,8 +20,11 @@ use super::suites::{KeyExchange, TLS1_2};
 
 /// The fewest bits of an RSA key or a DH group taken (OpenSSL's security level 2).
 const MIN_BITS: usize = 2048;
-/// The most bits taken (more is only work for nothing).
-const MAX_BITS: usize = 16384;
+/// The most bits of an RSA key taken (more is only work for nothing).
+const MAX_RSA_BITS: usize = 16384;
+/// The most bits of a DH group taken (OpenSSL's `OPENSSL_DH_MAX_MODULUS_BITS`): a server's
+/// group is the client's work at every check.
+const MAX_DH_BITS: usize = 10000;
 
 /// The elliptic curves offered, as RFC 8422 numbers them.
 pub const GROUPS: [u16; 3] = [0x001d, 0x0017, 0x0018]; // x25519, secp256r1, secp384r1
@@ -132,8 +135,9 @@ fn verify(
     let candidates = algorithms
         .mapping
         .iter()
-        .find(|(offered, _)| *offered == named && signature_schemes().contains(&scheme))
+        .find(|(offered, _)| *offered == named)
         .map(|(_, candidates)| *candidates)
+        .filter(|_| signature_schemes().contains(&scheme))
         .ok_or_else(|| LegacyError::Signature(format!("{named:?} was not offered")))?;
     let der = CertificateDer::from(certificate);
     let end_entity = webpki::EndEntityCert::try_from(&der)
@@ -186,7 +190,7 @@ fn dhe(p: &[u8], g: &[u8], server_share: &[u8]) -> Result<Agreed, LegacyError> {
             "a DH group of {bits} bits"
         )));
     }
-    if bits > MAX_BITS {
+    if bits > MAX_DH_BITS {
         return Err(LegacyError::Decode(
             "ServerKeyExchange (DH group too large)",
         ));
@@ -239,7 +243,7 @@ fn rsa_key(certificate: &[u8]) -> Result<RsaPublicKey, LegacyError> {
     RsaPublicKey::new_with_max_size(
         modulus,
         BigUint::from_bytes_be(key.public_exponent.as_bytes()),
-        MAX_BITS,
+        MAX_RSA_BITS,
     )
     .map_err(|e| LegacyError::Certificate(format!("its RSA key cannot be used: {e}")))
 }

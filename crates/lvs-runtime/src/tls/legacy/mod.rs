@@ -24,6 +24,7 @@ use rustls::client::ResolvesClientCert;
 
 use exchange::{Agreed, Randoms};
 use keys::{MasterSeed, handshake_hash, key_block, master_secret, verify_data};
+use messages::Reader;
 use record::{
     ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE, MAX_CIPHERTEXT, MAX_PLAINTEXT,
     RecordProtection, key_lengths, random_bytes, same_bytes,
@@ -415,9 +416,7 @@ impl LegacyClient {
 
     fn take_handshake_messages(&mut self) -> Result<(), LegacyError> {
         while self.handshake.len() >= 4 {
-            let len = usize::from(self.handshake[1]) << 16
-                | usize::from(self.handshake[2]) << 8
-                | usize::from(self.handshake[3]);
+            let len = Reader::new(&self.handshake[1..4], "handshake header").u24()?;
             if len > MAX_HANDSHAKE_MESSAGE {
                 return Err(LegacyError::Decode("handshake message length"));
             }
@@ -604,15 +603,15 @@ impl LegacyClient {
         Vec<rustls::pki_types::CertificateDer<'static>>,
         Option<Box<dyn rustls::sign::Signer>>,
     ) {
+        if self.version() != TLS1_2 {
+            return (Vec::new(), None);
+        }
         let schemes: Vec<SignatureScheme> = request
             .schemes
             .iter()
             .map(|&scheme| SignatureScheme::from(scheme))
             .collect();
         let authorities: Vec<&[u8]> = request.authorities.iter().map(Vec::as_slice).collect();
-        if self.version() != TLS1_2 {
-            return (Vec::new(), None);
-        }
         let Some(certified) = self.client_certificate.resolve(&authorities, &schemes) else {
             return (Vec::new(), None);
         };

@@ -4,9 +4,9 @@
 //! 8-byte explicit nonce (RFC 5288).
 
 use aes::cipher::block_padding::NoPadding;
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use aes::cipher::{BlockCipher, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use aes_gcm::aead::{Aead, KeyInit as AeadKeyInit, Payload};
-use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce};
+use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -196,33 +196,40 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn cbc_encrypt(key: &[u8], iv: &[u8], data: &mut [u8]) -> Result<(), LegacyError> {
-    let len = data.len();
-    let done = match key.len() {
-        16 => cbc::Encryptor::<aes::Aes128>::new_from_slices(key, iv)
+    fn with<C>(key: &[u8], iv: &[u8], data: &mut [u8]) -> Result<(), LegacyError>
+    where
+        C: BlockCipher + BlockEncryptMut,
+        cbc::Encryptor<C>: KeyIvInit,
+    {
+        let len = data.len();
+        cbc::Encryptor::<C>::new_from_slices(key, iv)
             .map_err(|_| LegacyError::Internal("AES-CBC key"))?
             .encrypt_padded_mut::<NoPadding>(data, len)
-            .is_ok(),
-        _ => cbc::Encryptor::<aes::Aes256>::new_from_slices(key, iv)
-            .map_err(|_| LegacyError::Internal("AES-CBC key"))?
-            .encrypt_padded_mut::<NoPadding>(data, len)
-            .is_ok(),
-    };
-    done.then_some(())
-        .ok_or(LegacyError::Internal("AES-CBC block length"))
+            .map(|_| ())
+            .map_err(|_| LegacyError::Internal("AES-CBC block length"))
+    }
+    match key.len() {
+        16 => with::<aes::Aes128>(key, iv, data),
+        _ => with::<aes::Aes256>(key, iv, data),
+    }
 }
 
 fn cbc_decrypt(key: &[u8], iv: &[u8], data: &mut [u8]) -> Result<(), LegacyError> {
-    let done = match key.len() {
-        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
+    fn with<C>(key: &[u8], iv: &[u8], data: &mut [u8]) -> Result<(), LegacyError>
+    where
+        C: BlockCipher + BlockDecryptMut,
+        cbc::Decryptor<C>: KeyIvInit,
+    {
+        cbc::Decryptor::<C>::new_from_slices(key, iv)
             .map_err(|_| LegacyError::Internal("AES-CBC key"))?
             .decrypt_padded_mut::<NoPadding>(data)
-            .is_ok(),
-        _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
-            .map_err(|_| LegacyError::Internal("AES-CBC key"))?
-            .decrypt_padded_mut::<NoPadding>(data)
-            .is_ok(),
-    };
-    done.then_some(()).ok_or(LegacyError::BadRecordMac)
+            .map(|_| ())
+            .map_err(|_| LegacyError::BadRecordMac)
+    }
+    match key.len() {
+        16 => with::<aes::Aes128>(key, iv, data),
+        _ => with::<aes::Aes256>(key, iv, data),
+    }
 }
 
 enum Direction {
@@ -238,27 +245,29 @@ fn gcm(
     data: &[u8],
     direction: Direction,
 ) -> Result<Vec<u8>, LegacyError> {
-    let nonce_bytes = [keys.iv.as_slice(), explicit].concat();
-    if nonce_bytes.len() != 12 {
+    fn with<A: Aead + AeadKeyInit>(
+        key: &[u8],
+        nonce: &[u8],
+        payload: Payload,
+        direction: Direction,
+    ) -> Result<Vec<u8>, LegacyError> {
+        let cipher = A::new_from_slice(key).map_err(|_| LegacyError::Internal("AES-GCM key"))?;
+        let nonce = aes_gcm::aead::Nonce::<A>::from_slice(nonce);
+        match direction {
+            Direction::Seal => cipher.encrypt(nonce, payload),
+            Direction::Open => cipher.decrypt(nonce, payload),
+        }
+        .map_err(|_| LegacyError::BadRecordMac)
+    }
+    let nonce = [keys.iv.as_slice(), explicit].concat();
+    if nonce.len() != 12 {
         return Err(LegacyError::Internal("AES-GCM nonce"));
     }
-    let nonce = Nonce::from_slice(&nonce_bytes);
     let payload = Payload { msg: data, aad };
-    let result = match (keys.key.len(), direction) {
-        (16, Direction::Seal) => Aes128Gcm::new_from_slice(&keys.key)
-            .map_err(|_| LegacyError::Internal("AES-GCM key"))?
-            .encrypt(nonce, payload),
-        (16, Direction::Open) => Aes128Gcm::new_from_slice(&keys.key)
-            .map_err(|_| LegacyError::Internal("AES-GCM key"))?
-            .decrypt(nonce, payload),
-        (_, Direction::Seal) => Aes256Gcm::new_from_slice(&keys.key)
-            .map_err(|_| LegacyError::Internal("AES-GCM key"))?
-            .encrypt(nonce, payload),
-        (_, Direction::Open) => Aes256Gcm::new_from_slice(&keys.key)
-            .map_err(|_| LegacyError::Internal("AES-GCM key"))?
-            .decrypt(nonce, payload),
-    };
-    result.map_err(|_| LegacyError::BadRecordMac)
+    match keys.key.len() {
+        16 => with::<Aes128Gcm>(&keys.key, &nonce, payload, direction),
+        _ => with::<Aes256Gcm>(&keys.key, &nonce, payload, direction),
+    }
 }
 
 /// `n` bytes from the system's random source.
