@@ -1516,8 +1516,9 @@ impl Daemon {
                 let Some(pace) = self.pace_of(index, position) else {
                     continue;
                 };
-                if self.pacing.try_send(pace, now) {
+                if self.pacing.may_send(pace, now) {
                     self.send_gratuitous_now(index, position);
+                    self.pacing.sent(pace, Instant::now());
                 } else {
                     let pending = &mut self.instances[index].gratuitous_pending;
                     if pending.len() < count {
@@ -1596,9 +1597,10 @@ impl Daemon {
                     self.instances[index].gratuitous_pending[position] = false;
                     continue;
                 };
-                if self.pacing.try_send(pace, now) {
+                if self.pacing.may_send(pace, now) {
                     self.instances[index].gratuitous_pending[position] = false;
                     self.send_gratuitous_now(index, position);
+                    self.pacing.sent(pace, Instant::now());
                 }
             }
         }

@@ -75,20 +75,22 @@ pub struct Pacing {
 }
 
 impl Pacing {
-    /// Whether a message may leave at `now`; if it may, the next one waits for the interval.
-    pub fn try_send(&mut self, pace: Pace, now: Instant) -> bool {
-        if pace.interval.is_zero() {
-            return true;
+    /// Whether a message may leave at `now`.
+    pub fn may_send(&self, pace: Pace, now: Instant) -> bool {
+        pace.interval.is_zero()
+            || self
+                .next
+                .get(&(pace.key, pace.ipv6))
+                .is_none_or(|next| now >= *next)
+    }
+
+    /// A message left at `sent`: the next one waits for the interval from then (keepalived takes the
+    /// time after sending, so a slow send never shortens the gap on the wire).
+    pub fn sent(&mut self, pace: Pace, sent: Instant) {
+        if !pace.interval.is_zero() {
+            self.next
+                .insert((pace.key, pace.ipv6), sent + pace.interval);
         }
-        if self
-            .next
-            .get(&(pace.key, pace.ipv6))
-            .is_some_and(|next| now < *next)
-        {
-            return false;
-        }
-        self.next.insert((pace.key, pace.ipv6), now + pace.interval);
-        true
     }
 
     /// When a message queued on `pace` may leave.
@@ -118,19 +120,33 @@ mod tests {
     fn one_message_per_interval_and_kinds_apart() {
         let mut pacing = Pacing::default();
         let start = Instant::now();
-        assert!(pacing.try_send(pace(100, false), start));
-        assert!(!pacing.try_send(pace(100, false), start));
-        assert!(!pacing.try_send(pace(100, false), start + Duration::from_millis(99)));
+        assert!(pacing.may_send(pace(100, false), start));
+        pacing.sent(pace(100, false), start);
+        assert!(!pacing.may_send(pace(100, false), start));
+        assert!(!pacing.may_send(pace(100, false), start + Duration::from_millis(99)));
         assert!(
-            pacing.try_send(pace(100, true), start),
+            pacing.may_send(pace(100, true), start),
             "NAs are paced apart"
         );
         assert_eq!(
             pacing.next(pace(100, false)),
             Some(start + Duration::from_millis(100))
         );
-        assert!(pacing.try_send(pace(100, false), start + Duration::from_millis(100)));
-        assert!(!pacing.try_send(pace(100, false), start + Duration::from_millis(150)));
+        assert!(pacing.may_send(pace(100, false), start + Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn the_interval_runs_from_when_the_message_left() {
+        let mut pacing = Pacing::default();
+        let decided = Instant::now();
+        let left = decided + Duration::from_millis(8);
+        assert!(pacing.may_send(pace(100, false), decided));
+        pacing.sent(pace(100, false), left);
+        assert!(!pacing.may_send(pace(100, false), decided + Duration::from_millis(100)));
+        assert_eq!(
+            pacing.next(pace(100, false)),
+            Some(left + Duration::from_millis(100))
+        );
     }
 
     #[test]
@@ -138,7 +154,8 @@ mod tests {
         let mut pacing = Pacing::default();
         let now = Instant::now();
         for _ in 0..5 {
-            assert!(pacing.try_send(pace(0, false), now));
+            assert!(pacing.may_send(pace(0, false), now));
+            pacing.sent(pace(0, false), now);
         }
         assert_eq!(pacing.next(pace(0, false)), None);
     }
