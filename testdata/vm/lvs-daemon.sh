@@ -15,8 +15,9 @@
 # 6. SSL_GET against `openssl s_server -www` (a self-signed certificate of another name: neither
 #    daemon verifies it): a passing URL, a status_code that does not match, a plain HTTP server, a
 #    closed port, a regex that matches the status page and one with regex_no_match; servers rustls
-#    cannot reach and keepalived does (TLS 1.0; TLS 1.2 with RSA or DH key exchange only, or with
-#    CBC ciphers only) and one of TLS 1.0 with ECDHE only (keepalived does not); the same table as
+#    cannot reach and keepalived does (TLS 1.0; TLS 1.2 with RSA or DH key exchange only, with DH
+#    and ChaCha20 only, or with CBC ciphers only; x448 or P-521 as the only curve; a certificate of
+#    a P-521 key) and one of TLS 1.0 with ECDHE only (keepalived does not); the same table as
 #    keepalived's.
 # 7. omega: the notify_down and quorum_down scripts at stop, as keepalived runs them.
 # vm-timeout: 1200
@@ -851,21 +852,30 @@ in_ns pinged /usr/bin/openssl s_server -quiet -www -accept 443 -cert "$WORK/serv
   -key "$WORK/server.key" >"$WORK/s_server.log" 2>&1 &
 TLS_SERVER_PID=$!
 # Servers rustls cannot reach, with the RSA certificate of testdata/tls: TLS 1.0 (4431) and TLS 1.2
-# (4432) with RSA key exchange only, TLS 1.2 with CBC ciphers only (4434) or DH key exchange only
-# (4435), and TLS 1.0 with ECDHE only (4433), which OpenSSL 3's client refuses (the handshake's
-# SHA-1 signature at its default security level).
+# (4432) with RSA key exchange only, TLS 1.2 with CBC ciphers only (4434), DH key exchange only
+# (4435) or DH with ChaCha20 only (4436), servers whose only curve is x448 (4437) or P-521 (4438),
+# one whose certificate's key is on P-521 (4439: ring verifies no such signature), and TLS 1.0
+# with ECDHE only (4433), which OpenSSL 3's client refuses (the handshake's SHA-1 signature at its
+# default security level).
 OLD_TLS_PIDS=
-old_tls_server() {
-  in_ns pinged /usr/bin/openssl s_server -quiet -www -accept "$1" \
-    -cert "$TESTDATA/tls/rsa-server.pem" -key "$TESTDATA/tls/rsa.key" "$2" \
-    -cipher "$3:@SECLEVEL=0" >"$WORK/s_server-$1.log" 2>&1 &
+old_tls_server() { # PORT CIPHERS OPTION... (the RSA certificate unless OPTION gives another)
+  local port=$1 ciphers=$2
+  shift 2
+  in_ns pinged /usr/bin/openssl s_server -quiet -www -accept "$port" \
+    -cert "$TESTDATA/tls/rsa-server.pem" -key "$TESTDATA/tls/rsa.key" "$@" \
+    -cipher "$ciphers:@SECLEVEL=0" >"$WORK/s_server-$port.log" 2>&1 &
   OLD_TLS_PIDS="$OLD_TLS_PIDS $!"
 }
-old_tls_server 4431 -tls1 AES256-SHA
-old_tls_server 4432 -tls1_2 AES128-GCM-SHA256
-old_tls_server 4433 -tls1 ECDHE-RSA-AES128-SHA
-old_tls_server 4434 -tls1_2 ECDHE-RSA-AES128-SHA256
-old_tls_server 4435 -tls1_2 DHE-RSA-AES256-GCM-SHA384
+old_tls_server 4431 AES256-SHA -tls1
+old_tls_server 4432 AES128-GCM-SHA256 -tls1_2
+old_tls_server 4433 ECDHE-RSA-AES128-SHA -tls1
+old_tls_server 4434 ECDHE-RSA-AES128-SHA256 -tls1_2
+old_tls_server 4435 DHE-RSA-AES256-GCM-SHA384 -tls1_2
+old_tls_server 4436 DHE-RSA-CHACHA20-POLY1305 -tls1_2
+old_tls_server 4437 DEFAULT -groups X448
+old_tls_server 4438 DEFAULT -groups P-521
+old_tls_server 4439 DEFAULT -cert "$TESTDATA/tls/p521-server.pem" \
+  -key "$TESTDATA/tls/p521-server.key"
 start_httpd pinged 10.0.3.11 plain
 tls_answers() { in_ns lvsd timeout 5 /usr/bin/openssl s_client -connect 10.0.3.11:443 </dev/null >/dev/null 2>&1; }
 if wait_until 5 tls_answers; then
@@ -918,7 +928,7 @@ RS
         regex "Cipher is"
         regex_no_match
       }'
-  for port in 4431 4432 4433 4434 4435; do
+  for port in 4431 4432 4433 4434 4435 4436 4437 4438 4439; do
     ssl_rs "$port" "      connect_port $port
       url {
         path /
@@ -939,13 +949,13 @@ done
 kill "$TLS_SERVER_PID" $OLD_TLS_PIDS 2>/dev/null
 # shellcheck disable=SC2154 # set by eval above
 check_eq ssl/same-table "$ssl_table_keepalived" "$ssl_table_ours"
-for port in 443 445 4431 4432 4434 4435; do
+for port in 443 445 4431 4432 4434 4435 4436 4437 4438 4439; do
   check "ssl/$port-in" grep -qF -- "-r 10.0.3.11:$port" <<<"$ssl_table_ours"
 done
-if [ "$(grep -c -- '-a ' <<<"$ssl_table_ours")" = 6 ]; then
+if [ "$(grep -c -- '-a ' <<<"$ssl_table_ours")" = 10 ]; then
   pass ssl/others-out
 else
-  fail ssl/others-out "expected 6 real servers" "$ssl_table_ours" "log:" "$ssl_log"
+  fail ssl/others-out "expected 10 real servers" "$ssl_table_ours" "log:" "$ssl_log"
 fi
 check_fails ssl/not-unsupported grep -q "not supported" <<<"$ssl_log"
 

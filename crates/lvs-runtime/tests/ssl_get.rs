@@ -476,6 +476,7 @@ fn tls_1_2_servers_with_only_rsa_or_dh_key_exchange_or_cbc_ciphers_are_reached_t
     for cipher in [
         "AES128-GCM-SHA256",
         "DHE-RSA-AES256-GCM-SHA384",
+        "DHE-RSA-CHACHA20-POLY1305",
         "ECDHE-RSA-AES128-SHA256",
     ] {
         let server = Server::start(&["-tls1_2", "-cipher", cipher], None);
@@ -487,6 +488,41 @@ fn tls_1_2_servers_with_only_rsa_or_dh_key_exchange_or_cbc_ciphers_are_reached_t
         );
         assert_eq!(exchange.tls_client.get(), TlsClient::Legacy);
     }
+}
+
+#[test]
+fn servers_whose_only_curves_are_x448_or_p521_are_reached_too() {
+    // rustls has neither curve: the server turns its offer down, the legacy client's TLS 1.2
+    // ECDHE reaches it (keepalived's OpenSSL reaches it in TLS 1.3).
+    for group in ["X448", "P-521"] {
+        let server = Server::start(&["-groups", group], None);
+        let exchange = exchange(s_server_check(), None);
+        assert_eq!(
+            run_attempt(&exchange, server.port, 0, SECONDS),
+            Verdict::Success,
+            "{group}"
+        );
+        assert_eq!(exchange.tls_client.get(), TlsClient::Legacy);
+    }
+}
+
+#[test]
+fn a_server_with_a_p521_certificate_is_reached_by_rustls() {
+    let server = Server::start(
+        &[
+            "-cert",
+            &testdata("p521-server.pem"),
+            "-key",
+            &testdata("p521-server.key"),
+        ],
+        None,
+    );
+    let exchange = exchange(s_server_check(), None);
+    assert_eq!(
+        run_attempt(&exchange, server.port, 0, SECONDS),
+        Verdict::Success
+    );
+    assert_eq!(exchange.tls_client.get(), TlsClient::Modern);
 }
 
 #[test]

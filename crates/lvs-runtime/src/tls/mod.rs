@@ -9,6 +9,7 @@
 mod key_file;
 pub mod legacy;
 mod session;
+mod signatures;
 
 pub use session::{ClientChoice, TlsClient, TlsError, TlsSession};
 
@@ -42,7 +43,7 @@ pub enum TlsSetupError {
 pub fn client_config(ssl: Option<&SslContext>) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(AnyServerCertificate {
-        algorithms: provider.signature_verification_algorithms,
+        algorithms: *signatures::ALGORITHMS,
     });
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(rustls::ALL_VERSIONS)
@@ -122,7 +123,7 @@ fn private_key(
 }
 
 /// Accepts whatever certificate the server shows, as keepalived's `SSL_VERIFY_NONE` context
-/// does; the handshake signatures are verified with the provider's algorithms.
+/// does; the handshake signatures are verified ([`signatures::ALGORITHMS`]).
 #[derive(Debug)]
 struct AnyServerCertificate {
     algorithms: WebPkiSupportedAlgorithms,

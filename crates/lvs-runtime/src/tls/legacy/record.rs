@@ -1,12 +1,14 @@
 //! The record layer's protection once the keys are changed (RFC 5246 §6.2.3): AES-CBC with the
 //! record's HMAC inside the encryption (TLS 1.0 chains each record's IV from the last
-//! ciphertext block, TLS 1.1 and 1.2 send a fresh one before each record), or AES-GCM with an
-//! 8-byte explicit nonce (RFC 5288).
+//! ciphertext block, TLS 1.1 and 1.2 send a fresh one before each record), AES-GCM with an
+//! 8-byte explicit nonce (RFC 5288), or ChaCha20-Poly1305 with the sequence number as the nonce
+//! (RFC 7905).
 
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{BlockCipher, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use aes_gcm::aead::{Aead, KeyInit as AeadKeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
+use chacha20poly1305::ChaCha20Poly1305;
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -28,7 +30,8 @@ pub const MAX_CIPHERTEXT: usize = MAX_PLAINTEXT + 2048;
 
 const BLOCK: usize = 16;
 const GCM_EXPLICIT_NONCE: usize = 8;
-const GCM_TAG: usize = 16;
+/// The tag of both AEAD ciphers.
+const AEAD_TAG: usize = 16;
 
 /// The lengths of the MAC key, the cipher key and the IV a suite takes from the key block.
 pub fn key_lengths(suite: &Suite, version: u16) -> (usize, usize, usize) {
@@ -38,6 +41,7 @@ pub fn key_lengths(suite: &Suite, version: u16) -> (usize, usize, usize) {
             (mac.len(), suite.key_len, iv)
         }
         Protection::AesGcm => (0, suite.key_len, 4),
+        Protection::ChaCha20Poly1305 => (0, suite.key_len, 12),
     }
 }
 
@@ -87,8 +91,28 @@ impl RecordProtection {
             Protection::AesGcm => {
                 let explicit = sequence.to_be_bytes();
                 let header = mac_header(sequence, content_type, self.version, plaintext.len());
-                let sealed = gcm(&self.keys, &explicit, &header, plaintext, Direction::Seal)?;
+                let nonce = gcm_nonce(&self.keys, &explicit)?;
+                let sealed = aead(
+                    &self.keys,
+                    self.protection,
+                    &nonce,
+                    &header,
+                    plaintext,
+                    Direction::Seal,
+                )?;
                 Ok([explicit.as_slice(), &sealed].concat())
+            }
+            Protection::ChaCha20Poly1305 => {
+                let header = mac_header(sequence, content_type, self.version, plaintext.len());
+                let nonce = chacha_nonce(&self.keys, sequence)?;
+                aead(
+                    &self.keys,
+                    self.protection,
+                    &nonce,
+                    &header,
+                    plaintext,
+                    Direction::Seal,
+                )
             }
         }
     }
@@ -143,13 +167,36 @@ impl RecordProtection {
                 Ok(content.to_vec())
             }
             Protection::AesGcm => {
-                if fragment.len() < GCM_EXPLICIT_NONCE + GCM_TAG {
+                if fragment.len() < GCM_EXPLICIT_NONCE + AEAD_TAG {
                     return Err(LegacyError::BadRecordMac);
                 }
                 let (explicit, sealed) = fragment.split_at(GCM_EXPLICIT_NONCE);
-                let plaintext_len = sealed.len() - GCM_TAG;
+                let plaintext_len = sealed.len() - AEAD_TAG;
                 let header = mac_header(sequence, content_type, version, plaintext_len);
-                gcm(&self.keys, explicit, &header, sealed, Direction::Open)
+                let nonce = gcm_nonce(&self.keys, explicit)?;
+                aead(
+                    &self.keys,
+                    self.protection,
+                    &nonce,
+                    &header,
+                    sealed,
+                    Direction::Open,
+                )
+            }
+            Protection::ChaCha20Poly1305 => {
+                let Some(plaintext_len) = fragment.len().checked_sub(AEAD_TAG) else {
+                    return Err(LegacyError::BadRecordMac);
+                };
+                let header = mac_header(sequence, content_type, version, plaintext_len);
+                let nonce = chacha_nonce(&self.keys, sequence)?;
+                aead(
+                    &self.keys,
+                    self.protection,
+                    &nonce,
+                    &header,
+                    fragment,
+                    Direction::Open,
+                )
             }
         }
     }
@@ -237,21 +284,43 @@ enum Direction {
     Open,
 }
 
-/// AES-GCM with the nonce of the keys' fixed part and `explicit`, `aad` as additional data.
-fn gcm(
+/// AES-GCM's nonce: the key block's fixed 4 bytes, then the record's explicit 8.
+fn gcm_nonce(keys: &DirectionKeys, explicit: &[u8]) -> Result<[u8; 12], LegacyError> {
+    [keys.iv.as_slice(), explicit]
+        .concat()
+        .try_into()
+        .map_err(|_| LegacyError::Internal("AES-GCM nonce"))
+}
+
+/// ChaCha20-Poly1305's nonce: the key block's 12 bytes, the sequence number xored into the last 8.
+fn chacha_nonce(keys: &DirectionKeys, sequence: u64) -> Result<[u8; 12], LegacyError> {
+    let mut nonce: [u8; 12] = keys
+        .iv
+        .as_slice()
+        .try_into()
+        .map_err(|_| LegacyError::Internal("ChaCha20-Poly1305 nonce"))?;
+    for (byte, sequence_byte) in nonce[4..].iter_mut().zip(sequence.to_be_bytes()) {
+        *byte ^= sequence_byte;
+    }
+    Ok(nonce)
+}
+
+/// Seals or opens `data` with the suite's AEAD cipher, `aad` as additional data.
+fn aead(
     keys: &DirectionKeys,
-    explicit: &[u8],
+    protection: Protection,
+    nonce: &[u8; 12],
     aad: &[u8],
     data: &[u8],
     direction: Direction,
 ) -> Result<Vec<u8>, LegacyError> {
     fn with<A: Aead + AeadKeyInit>(
         key: &[u8],
-        nonce: &[u8],
+        nonce: &[u8; 12],
         payload: Payload,
         direction: Direction,
     ) -> Result<Vec<u8>, LegacyError> {
-        let cipher = A::new_from_slice(key).map_err(|_| LegacyError::Internal("AES-GCM key"))?;
+        let cipher = A::new_from_slice(key).map_err(|_| LegacyError::Internal("AEAD key"))?;
         let nonce = aes_gcm::aead::Nonce::<A>::from_slice(nonce);
         match direction {
             Direction::Seal => cipher.encrypt(nonce, payload),
@@ -259,14 +328,13 @@ fn gcm(
         }
         .map_err(|_| LegacyError::BadRecordMac)
     }
-    let nonce = [keys.iv.as_slice(), explicit].concat();
-    if nonce.len() != 12 {
-        return Err(LegacyError::Internal("AES-GCM nonce"));
-    }
     let payload = Payload { msg: data, aad };
-    match keys.key.len() {
-        16 => with::<Aes128Gcm>(&keys.key, &nonce, payload, direction),
-        _ => with::<Aes256Gcm>(&keys.key, &nonce, payload, direction),
+    match (protection, keys.key.len()) {
+        (Protection::ChaCha20Poly1305, _) => {
+            with::<ChaCha20Poly1305>(&keys.key, nonce, payload, direction)
+        }
+        (_, 16) => with::<Aes128Gcm>(&keys.key, nonce, payload, direction),
+        _ => with::<Aes256Gcm>(&keys.key, nonce, payload, direction),
     }
 }
 

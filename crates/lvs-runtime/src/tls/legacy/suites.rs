@@ -1,6 +1,5 @@
 //! The cipher suites the legacy client offers: OpenSSL 3's `DEFAULT` list (what keepalived
-//! offers) in its order, but for ChaCha20-Poly1305 (with ECDHE, rustls's; with DHE, nobody's
-//! only choice) and the PSK and SRP suites (which need settings keepalived has not).
+//! offers) in its order, but for the PSK and SRP suites (which need settings keepalived has not).
 
 /// The protocol versions, as they are written on the wire.
 pub const TLS1_0: u16 = 0x0301;
@@ -46,6 +45,8 @@ pub enum Protection {
     AesCbc { mac: Hash },
     /// AES-GCM.
     AesGcm,
+    /// ChaCha20-Poly1305 (RFC 7905).
+    ChaCha20Poly1305,
 }
 
 /// One cipher suite.
@@ -56,7 +57,7 @@ pub struct Suite {
     pub name: &'static str,
     pub key_exchange: KeyExchange,
     pub protection: Protection,
-    /// The AES key's length in bytes.
+    /// The cipher key's length in bytes.
     pub key_len: usize,
     /// The hash of TLS 1.2's PRF and Finished (SHA-256 unless the suite names another).
     pub prf: Hash,
@@ -65,11 +66,13 @@ pub struct Suite {
 }
 
 const fn suite(id: u16, name: &'static str, key_exchange: KeyExchange) -> Suite {
-    // Decided by the name's ending, as OpenSSL names them: GCM-SHA384, GCM-SHA256, SHA384,
-    // SHA256 or SHA; AES256 or AES128.
+    // Decided by the name's ending, as OpenSSL names them: CHACHA20-POLY1305, GCM-SHA384,
+    // GCM-SHA256, SHA384, SHA256 or SHA; AES256 or AES128.
     let bytes = name.as_bytes();
-    let aes256 = contains(bytes, b"AES256");
-    let (protection, prf, tls12_only) = if ends_with(bytes, b"GCM-SHA384") {
+    let key_len = if contains(bytes, b"AES128") { 16 } else { 32 };
+    let (protection, prf, tls12_only) = if ends_with(bytes, b"CHACHA20-POLY1305") {
+        (Protection::ChaCha20Poly1305, Hash::Sha256, true)
+    } else if ends_with(bytes, b"GCM-SHA384") {
         (Protection::AesGcm, Hash::Sha384, true)
     } else if ends_with(bytes, b"GCM-SHA256") {
         (Protection::AesGcm, Hash::Sha256, true)
@@ -85,7 +88,7 @@ const fn suite(id: u16, name: &'static str, key_exchange: KeyExchange) -> Suite 
         name,
         key_exchange,
         protection,
-        key_len: if aes256 { 32 } else { 16 },
+        key_len,
         prf,
         tls12_only,
     }
@@ -123,10 +126,13 @@ const fn contains(name: &[u8], part: &[u8]) -> bool {
 
 use KeyExchange::{DheRsa, EcdheEcdsa, EcdheRsa, Rsa};
 
-pub const SUITES: [Suite; 24] = [
+pub const SUITES: [Suite; 27] = [
     suite(0xc02c, "ECDHE-ECDSA-AES256-GCM-SHA384", EcdheEcdsa),
     suite(0xc030, "ECDHE-RSA-AES256-GCM-SHA384", EcdheRsa),
     suite(0x009f, "DHE-RSA-AES256-GCM-SHA384", DheRsa),
+    suite(0xcca9, "ECDHE-ECDSA-CHACHA20-POLY1305", EcdheEcdsa),
+    suite(0xcca8, "ECDHE-RSA-CHACHA20-POLY1305", EcdheRsa),
+    suite(0xccaa, "DHE-RSA-CHACHA20-POLY1305", DheRsa),
     suite(0xc02b, "ECDHE-ECDSA-AES128-GCM-SHA256", EcdheEcdsa),
     suite(0xc02f, "ECDHE-RSA-AES128-GCM-SHA256", EcdheRsa),
     suite(0x009e, "DHE-RSA-AES128-GCM-SHA256", DheRsa),
@@ -185,6 +191,16 @@ mod tests {
         assert_eq!(
             (cbc.protection, cbc.key_len),
             (Protection::AesCbc { mac: Hash::Sha256 }, 16)
+        );
+        let chacha = of("DHE-RSA-CHACHA20-POLY1305");
+        assert_eq!(
+            (
+                chacha.protection,
+                chacha.key_len,
+                chacha.prf,
+                chacha.tls12_only
+            ),
+            (Protection::ChaCha20Poly1305, 32, Hash::Sha256, true)
         );
         let old = of("AES128-SHA");
         assert_eq!(

@@ -1,0 +1,160 @@
+//! The handshake signatures both TLS clients verify: ring's (those rustls's provider has) and
+//! ECDSA on P-521, which keepalived's OpenSSL verifies and ring has not, with RustCrypto's
+//! `p521`. A server whose certificate's key is on P-521 is then reached by either client.
+
+use std::sync::LazyLock;
+
+use p521::ecdsa::signature::hazmat::PrehashVerifier;
+use p521::ecdsa::{Signature, VerifyingKey};
+use rustls::SignatureScheme;
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::{
+    AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm, alg_id,
+};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+/// The algorithms, and for each signature scheme those that may verify it (in TLS 1.3 the
+/// first, whose curve the scheme names; in TLS 1.2 any, as there the scheme names no curve).
+pub static ALGORITHMS: LazyLock<WebPkiSupportedAlgorithms> = LazyLock::new(|| {
+    let ring = rustls::crypto::ring::default_provider().signature_verification_algorithms;
+    let all: Vec<&'static dyn SignatureVerificationAlgorithm> = ring
+        .all
+        .iter()
+        .copied()
+        .chain([P521_SHA256, P521_SHA384, P521_SHA512])
+        .collect();
+    let mut mapping = Vec::with_capacity(ring.mapping.len() + 1);
+    for &(scheme, algorithms) in ring.mapping {
+        let p521 = match scheme {
+            SignatureScheme::ECDSA_NISTP256_SHA256 => Some(P521_SHA256),
+            SignatureScheme::ECDSA_NISTP384_SHA384 => Some(P521_SHA384),
+            _ => None,
+        };
+        match p521 {
+            Some(p521) => mapping.push((scheme, leak([algorithms, &[p521]].concat()))),
+            None => mapping.push((scheme, algorithms)),
+        }
+        // OpenSSL's order: P-256, P-384, then P-521.
+        if scheme == SignatureScheme::ECDSA_NISTP256_SHA256 {
+            mapping.push((SignatureScheme::ECDSA_NISTP521_SHA512, &[P521_SHA512]));
+        }
+    }
+    WebPkiSupportedAlgorithms {
+        all: leak(all),
+        mapping: leak(mapping),
+    }
+});
+
+/// Made once for the process's life.
+fn leak<T>(items: Vec<T>) -> &'static [T] {
+    items.leak()
+}
+
+const P521_SHA256: &dyn SignatureVerificationAlgorithm = &EcdsaP521(Hash::Sha256);
+const P521_SHA384: &dyn SignatureVerificationAlgorithm = &EcdsaP521(Hash::Sha384);
+const P521_SHA512: &dyn SignatureVerificationAlgorithm = &EcdsaP521(Hash::Sha512);
+
+#[derive(Debug, Clone, Copy)]
+enum Hash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    /// The message's digest as the number ECDSA signs, at the length of P-521's field: a digest
+    /// shorter than the curve's order is taken whole (SEC 1 §4.1.3), which zeros in front keep,
+    /// where the `ecdsa` crate refuses digests under half the field's length.
+    fn digest(self, message: &[u8]) -> [u8; P521_FIELD_BYTES] {
+        let digest = match self {
+            Hash::Sha256 => Sha256::digest(message).to_vec(),
+            Hash::Sha384 => Sha384::digest(message).to_vec(),
+            Hash::Sha512 => Sha512::digest(message).to_vec(),
+        };
+        let mut padded = [0u8; P521_FIELD_BYTES];
+        padded[P521_FIELD_BYTES - digest.len()..].copy_from_slice(&digest);
+        padded
+    }
+}
+
+const P521_FIELD_BYTES: usize = 66;
+
+/// ECDSA with a P-521 key over the message's `Hash`, the signature DER-encoded.
+#[derive(Debug)]
+struct EcdsaP521(Hash);
+
+impl SignatureVerificationAlgorithm for EcdsaP521 {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        let key = VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
+        let signature = Signature::from_der(signature).map_err(|_| InvalidSignature)?;
+        key.verify_prehash(&self.0.digest(message), &signature)
+            .map_err(|_| InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::ECDSA_P521
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        match self.0 {
+            Hash::Sha256 => alg_id::ECDSA_SHA256,
+            Hash::Sha384 => alg_id::ECDSA_SHA384,
+            Hash::Sha512 => alg_id::ECDSA_SHA512,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p521::ecdsa::SigningKey;
+    use p521::ecdsa::signature::hazmat::RandomizedPrehashSigner;
+
+    #[test]
+    fn p521_is_offered_after_p384_and_verifies_what_its_key_signed() {
+        let schemes = ALGORITHMS.supported_schemes();
+        let at = |scheme| schemes.iter().position(|s| *s == scheme).expect("offered");
+        assert!(
+            at(SignatureScheme::ECDSA_NISTP384_SHA384) < at(SignatureScheme::ECDSA_NISTP521_SHA512)
+        );
+        assert_eq!(
+            at(SignatureScheme::ECDSA_NISTP256_SHA256) + 1,
+            at(SignatureScheme::ECDSA_NISTP521_SHA512)
+        );
+
+        let signing = SigningKey::random(&mut rand_core::OsRng);
+        let public = VerifyingKey::from(&signing).to_encoded_point(false);
+        let message = b"client random, server random, params";
+        for (hash, algorithm) in [
+            (Hash::Sha256, P521_SHA256),
+            (Hash::Sha384, P521_SHA384),
+            (Hash::Sha512, P521_SHA512),
+        ] {
+            let signature: Signature = signing
+                .sign_prehash_with_rng(&mut rand_core::OsRng, &hash.digest(message))
+                .expect("sign");
+            let der = signature.to_der();
+            assert!(
+                algorithm
+                    .verify_signature(public.as_bytes(), message, der.as_bytes())
+                    .is_ok(),
+                "{hash:?}"
+            );
+            assert!(
+                algorithm
+                    .verify_signature(public.as_bytes(), b"another message", der.as_bytes())
+                    .is_err()
+            );
+            assert!(
+                algorithm
+                    .verify_signature(&public.as_bytes()[1..], message, der.as_bytes())
+                    .is_err()
+            );
+        }
+    }
+}
