@@ -88,10 +88,13 @@ impl RecordProtection {
                     Ok(data)
                 }
             }
-            Protection::AesGcm => {
-                let explicit = sequence.to_be_bytes();
+            Protection::AesGcm | Protection::ChaCha20Poly1305 => {
+                let explicit = match self.protection {
+                    Protection::AesGcm => sequence.to_be_bytes().to_vec(),
+                    _ => Vec::new(),
+                };
                 let header = mac_header(sequence, content_type, self.version, plaintext.len());
-                let nonce = gcm_nonce(&self.keys, &explicit)?;
+                let nonce = aead_nonce(self.protection, &self.keys, sequence, &explicit)?;
                 let sealed = aead(
                     &self.keys,
                     self.protection,
@@ -100,19 +103,7 @@ impl RecordProtection {
                     plaintext,
                     Direction::Seal,
                 )?;
-                Ok([explicit.as_slice(), &sealed].concat())
-            }
-            Protection::ChaCha20Poly1305 => {
-                let header = mac_header(sequence, content_type, self.version, plaintext.len());
-                let nonce = chacha_nonce(&self.keys, sequence)?;
-                aead(
-                    &self.keys,
-                    self.protection,
-                    &nonce,
-                    &header,
-                    plaintext,
-                    Direction::Seal,
-                )
+                Ok([explicit, sealed].concat())
             }
         }
     }
@@ -166,35 +157,23 @@ impl RecordProtection {
                 }
                 Ok(content.to_vec())
             }
-            Protection::AesGcm => {
-                if fragment.len() < GCM_EXPLICIT_NONCE + AEAD_TAG {
+            Protection::AesGcm | Protection::ChaCha20Poly1305 => {
+                let explicit_len = match self.protection {
+                    Protection::AesGcm => GCM_EXPLICIT_NONCE,
+                    _ => 0,
+                };
+                if fragment.len() < explicit_len + AEAD_TAG {
                     return Err(LegacyError::BadRecordMac);
                 }
-                let (explicit, sealed) = fragment.split_at(GCM_EXPLICIT_NONCE);
-                let plaintext_len = sealed.len() - AEAD_TAG;
-                let header = mac_header(sequence, content_type, version, plaintext_len);
-                let nonce = gcm_nonce(&self.keys, explicit)?;
+                let (explicit, sealed) = fragment.split_at(explicit_len);
+                let header = mac_header(sequence, content_type, version, sealed.len() - AEAD_TAG);
+                let nonce = aead_nonce(self.protection, &self.keys, sequence, explicit)?;
                 aead(
                     &self.keys,
                     self.protection,
                     &nonce,
                     &header,
                     sealed,
-                    Direction::Open,
-                )
-            }
-            Protection::ChaCha20Poly1305 => {
-                let Some(plaintext_len) = fragment.len().checked_sub(AEAD_TAG) else {
-                    return Err(LegacyError::BadRecordMac);
-                };
-                let header = mac_header(sequence, content_type, version, plaintext_len);
-                let nonce = chacha_nonce(&self.keys, sequence)?;
-                aead(
-                    &self.keys,
-                    self.protection,
-                    &nonce,
-                    &header,
-                    fragment,
                     Direction::Open,
                 )
             }
@@ -284,23 +263,26 @@ enum Direction {
     Open,
 }
 
-/// AES-GCM's nonce: the key block's fixed 4 bytes, then the record's explicit 8.
-fn gcm_nonce(keys: &DirectionKeys, explicit: &[u8]) -> Result<[u8; 12], LegacyError> {
-    [keys.iv.as_slice(), explicit]
-        .concat()
+/// The nonce of an AEAD record: for AES-GCM the key block's fixed 4 bytes and the record's
+/// `explicit` 8; for ChaCha20-Poly1305 the key block's 12 bytes, the sequence number xored into
+/// the last 8.
+fn aead_nonce(
+    protection: Protection,
+    keys: &DirectionKeys,
+    sequence: u64,
+    explicit: &[u8],
+) -> Result<[u8; 12], LegacyError> {
+    let nonce = match protection {
+        Protection::AesGcm => [keys.iv.as_slice(), explicit].concat(),
+        _ => keys.iv.clone(),
+    };
+    let mut nonce: [u8; 12] = nonce
         .try_into()
-        .map_err(|_| LegacyError::Internal("AES-GCM nonce"))
-}
-
-/// ChaCha20-Poly1305's nonce: the key block's 12 bytes, the sequence number xored into the last 8.
-fn chacha_nonce(keys: &DirectionKeys, sequence: u64) -> Result<[u8; 12], LegacyError> {
-    let mut nonce: [u8; 12] = keys
-        .iv
-        .as_slice()
-        .try_into()
-        .map_err(|_| LegacyError::Internal("ChaCha20-Poly1305 nonce"))?;
-    for (byte, sequence_byte) in nonce[4..].iter_mut().zip(sequence.to_be_bytes()) {
-        *byte ^= sequence_byte;
+        .map_err(|_| LegacyError::Internal("AEAD nonce"))?;
+    if protection == Protection::ChaCha20Poly1305 {
+        for (byte, sequence_byte) in nonce[4..].iter_mut().zip(sequence.to_be_bytes()) {
+            *byte ^= sequence_byte;
+        }
     }
     Ok(nonce)
 }
