@@ -851,12 +851,12 @@ export OPENSSL_CONF=/dev/null
 in_ns pinged /usr/bin/openssl s_server -quiet -www -accept 443 -cert "$WORK/server.pem" \
   -key "$WORK/server.key" >"$WORK/s_server.log" 2>&1 &
 TLS_SERVER_PID=$!
-# Servers rustls cannot reach, with the RSA certificate of testdata/tls: TLS 1.0 (4431) and TLS 1.2
-# (4432) with RSA key exchange only, TLS 1.2 with CBC ciphers only (4434), DH key exchange only
-# (4435) or DH with ChaCha20 only (4436), servers whose only curve is x448 (4437) or P-521 (4438),
-# one whose certificate's key is on P-521 (4439: ring verifies no such signature), and TLS 1.0
-# with ECDHE only (4433), which OpenSSL 3's client refuses (the handshake's SHA-1 signature at its
-# default security level).
+# Servers only keepalived's OpenSSL and our additions to rustls reach, with the RSA certificate of
+# testdata/tls: for the legacy client, TLS 1.0 (4431) and TLS 1.2 (4432) with RSA key exchange only,
+# TLS 1.2 with CBC ciphers only (4434), DH key exchange only (4435) or DH with ChaCha20 only (4436);
+# for what ring has not, a server whose only curve is x448 (4437, TLS 1.3) or P-521 (4438, TLS 1.2)
+# and one whose certificate's key is on P-521 (4439). TLS 1.0 with ECDHE only (4433) is refused by
+# OpenSSL 3's client (the handshake's SHA-1 signature at its default security level).
 OLD_TLS_PIDS=
 old_tls_server() { # PORT CIPHERS OPTION... (the RSA certificate unless OPTION gives another)
   local port=$1 ciphers=$2
@@ -872,8 +872,8 @@ old_tls_server 4433 ECDHE-RSA-AES128-SHA -tls1
 old_tls_server 4434 ECDHE-RSA-AES128-SHA256 -tls1_2
 old_tls_server 4435 DHE-RSA-AES256-GCM-SHA384 -tls1_2
 old_tls_server 4436 DHE-RSA-CHACHA20-POLY1305 -tls1_2
-old_tls_server 4437 DEFAULT -groups X448
-old_tls_server 4438 DEFAULT -groups P-521
+old_tls_server 4437 DEFAULT -groups X448 -tls1_3
+old_tls_server 4438 DEFAULT -groups P-521 -tls1_2
 old_tls_server 4439 DEFAULT -cert "$TESTDATA/tls/p521-server.pem" \
   -key "$TESTDATA/tls/p521-server.key"
 start_httpd pinged 10.0.3.11 plain

@@ -7,9 +7,11 @@
 //! certificate it shows.
 
 mod key_file;
+mod kx;
 pub mod legacy;
 mod session;
 mod signatures;
+mod x448;
 
 pub use session::{ClientChoice, TlsClient, TlsError, TlsSession};
 
@@ -41,7 +43,10 @@ pub enum TlsSetupError {
 
 /// The client configuration every `SSL_GET` shares.
 pub fn client_config(ssl: Option<&SslContext>) -> Result<Arc<ClientConfig>, TlsSetupError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::CryptoProvider {
+        kx_groups: kx::GROUPS.to_vec(),
+        ..rustls::crypto::ring::default_provider()
+    });
     let verifier = Arc::new(AnyServerCertificate {
         algorithms: *signatures::ALGORITHMS,
     });

@@ -6,8 +6,6 @@
 //! no SHA-1 signatures, and so no ephemeral key exchange below TLS 1.2 (signed with MD5 and
 //! SHA-1 there).
 
-use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey};
-use ring::rand::SystemRandom;
 use rsa::{BigUint, Pkcs1v15Encrypt, RsaPublicKey};
 use rustls::SignatureScheme;
 use rustls::pki_types::CertificateDer;
@@ -17,7 +15,7 @@ use super::LegacyError;
 use super::messages::Reader;
 use super::record::random_bytes;
 use super::suites::{KeyExchange, TLS1_2};
-use super::x448;
+use crate::tls::kx;
 use crate::tls::signatures::ALGORITHMS;
 
 /// The fewest bits of an RSA key or a DH group taken (OpenSSL's security level 2).
@@ -28,18 +26,15 @@ const MAX_RSA_BITS: usize = 16384;
 /// group is the client's work at every check.
 const MAX_DH_BITS: usize = 10000;
 
-/// The groups offered, as RFC 8422 and RFC 7919 number them, in OpenSSL 3's order: x25519,
-/// secp256r1, x448, secp521r1, secp384r1, then the finite-field groups ffdhe2048 to ffdhe8192
-/// (a server that knows them may pick one for DHE; its ServerKeyExchange carries the group all
-/// the same).
-pub const GROUPS: [u16; 10] = [
-    X25519, SECP256R1, X448, SECP521R1, SECP384R1, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104,
-];
-const X25519: u16 = 0x001d;
-const SECP256R1: u16 = 0x0017;
-const X448: u16 = 0x001e;
-const SECP521R1: u16 = 0x0019;
-const SECP384R1: u16 = 0x0018;
+/// The groups offered, as RFC 8422 and RFC 7919 number them, in OpenSSL 3's order: the curves
+/// (`tls::kx`), then the finite-field groups ffdhe2048 to ffdhe8192 (a server that knows them may
+/// pick one for DHE; its ServerKeyExchange carries the group all the same).
+pub fn groups() -> impl Iterator<Item = u16> {
+    kx::GROUPS
+        .iter()
+        .map(|group| u16::from(group.name()))
+        .chain(0x0100..=0x0104)
+}
 
 /// The signature schemes offered: those rustls verifies but SHA-1's, which OpenSSL 3 refuses.
 pub fn signature_schemes() -> Vec<u16> {
@@ -165,75 +160,22 @@ fn verify(
 }
 
 fn ecdhe(group: u16, server_point: &[u8]) -> Result<Agreed, LegacyError> {
-    let (premaster, point) = match group {
-        X25519 => ring_ecdh(&agreement::X25519, server_point)?,
-        SECP256R1 => ring_ecdh(&agreement::ECDH_P256, server_point)?,
-        SECP384R1 => ring_ecdh(&agreement::ECDH_P384, server_point)?,
-        SECP521R1 => p521_ecdh(server_point)?,
-        X448 => x448_ecdh(server_point)?,
-        other => return Err(LegacyError::Group(other)),
-    };
+    let exchange = kx::GROUPS
+        .iter()
+        .find(|offered| u16::from(offered.name()) == group)
+        .ok_or(LegacyError::Group(group))?
+        .start()
+        .map_err(|_| LegacyError::Internal("cannot make an ECDH key"))?;
+    let point = exchange.pub_key();
     let mut client_key_exchange = vec![point.len() as u8];
-    client_key_exchange.extend_from_slice(&point);
+    client_key_exchange.extend_from_slice(point);
+    let shared = exchange
+        .complete(server_point)
+        .map_err(|_| LegacyError::Decode("the server's ECDH share"))?;
     Ok(Agreed {
-        premaster,
+        premaster: shared.secret_bytes().to_vec(),
         client_key_exchange,
     })
-}
-
-/// (the shared secret, our public point) of an exchange on a curve of ring's.
-fn ring_ecdh(
-    algorithm: &'static agreement::Algorithm,
-    server_point: &[u8],
-) -> Result<(Vec<u8>, Vec<u8>), LegacyError> {
-    let rng = SystemRandom::new();
-    let private = EphemeralPrivateKey::generate(algorithm, &rng)
-        .map_err(|_| LegacyError::Internal("cannot make an ECDH key"))?;
-    let public = private
-        .compute_public_key()
-        .map_err(|_| LegacyError::Internal("cannot make an ECDH key"))?;
-    let premaster = agreement::agree_ephemeral(
-        private,
-        &UnparsedPublicKey::new(algorithm, server_point),
-        <[u8]>::to_vec,
-    )
-    .map_err(|_| LegacyError::Decode("the server's ECDH share"))?;
-    Ok((premaster, public.as_ref().to_vec()))
-}
-
-/// (the shared secret, our public point) on P-521: the point uncompressed, the secret its
-/// x-coordinate at full length (RFC 8422 §5.10).
-fn p521_ecdh(server_point: &[u8]) -> Result<(Vec<u8>, Vec<u8>), LegacyError> {
-    use p521::elliptic_curve::sec1::ToEncodedPoint;
-    // Only uncompressed points were offered (ec_point_formats).
-    if server_point.first() != Some(&4) {
-        return Err(LegacyError::Decode("the server's ECDH share"));
-    }
-    let server = p521::PublicKey::from_sec1_bytes(server_point)
-        .map_err(|_| LegacyError::Decode("the server's ECDH share"))?;
-    let secret = p521::ecdh::EphemeralSecret::random(&mut rand_core::OsRng);
-    let shared = secret.diffie_hellman(&server);
-    let point = secret.public_key().to_encoded_point(false);
-    Ok((
-        shared.raw_secret_bytes().to_vec(),
-        point.as_bytes().to_vec(),
-    ))
-}
-
-/// (the shared secret, our public key) of X448; an all-zero secret (a point of small order) is
-/// refused, as RFC 7748 §6.2 allows and OpenSSL does.
-fn x448_ecdh(server_point: &[u8]) -> Result<(Vec<u8>, Vec<u8>), LegacyError> {
-    let server: &[u8; x448::LEN] = server_point
-        .try_into()
-        .map_err(|_| LegacyError::Decode("the server's ECDH share"))?;
-    let secret: [u8; x448::LEN] = random_bytes(x448::LEN)?
-        .try_into()
-        .map_err(|_| LegacyError::Internal("cannot make an X448 key"))?;
-    let shared = x448::x448(&secret, server);
-    if shared.iter().all(|&byte| byte == 0) {
-        return Err(LegacyError::Decode("the server's ECDH share"));
-    }
-    Ok((shared.to_vec(), x448::public_key(&secret).to_vec()))
 }
 
 fn dhe(p: &[u8], g: &[u8], server_share: &[u8]) -> Result<Agreed, LegacyError> {
@@ -338,7 +280,7 @@ mod tests {
             ecdhe(0x001a, &[4; 65]),
             Err(LegacyError::Group(0x001a))
         ));
-        for group in [X25519, SECP256R1, X448, SECP521R1, SECP384R1] {
+        for group in kx::GROUPS.iter().map(|group| u16::from(group.name())) {
             for point in [[4u8; 10].as_slice(), &[4; 133], &[0; 56], &[]] {
                 assert!(
                     matches!(ecdhe(group, point), Err(LegacyError::Decode(_))),

@@ -2,7 +2,7 @@
 //! 4-byte header (type, 24-bit length).
 
 use super::LegacyError;
-use super::exchange::{GROUPS, signature_schemes};
+use super::exchange::{groups, signature_schemes};
 use super::suites::{SUITES, TLS1_2};
 
 /// Handshake message types.
@@ -74,12 +74,13 @@ pub fn client_hello(random: &[u8; 32], server_name: Option<&str>) -> Vec<u8> {
         data.extend_from_slice(&list);
         push_extension(&mut extensions, SERVER_NAME, &data);
     }
-    let mut groups = Vec::new();
-    push_u16(&mut groups, 2 * GROUPS.len());
-    for group in GROUPS {
-        groups.extend_from_slice(&group.to_be_bytes());
+    let offered: Vec<u16> = groups().collect();
+    let mut list = Vec::new();
+    push_u16(&mut list, 2 * offered.len());
+    for group in offered {
+        list.extend_from_slice(&group.to_be_bytes());
     }
-    push_extension(&mut extensions, SUPPORTED_GROUPS, &groups);
+    push_extension(&mut extensions, SUPPORTED_GROUPS, &list);
     push_extension(&mut extensions, EC_POINT_FORMATS, &[1, 0]);
     let offered = signature_schemes();
     let mut schemes = Vec::new();

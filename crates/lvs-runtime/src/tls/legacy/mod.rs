@@ -15,7 +15,6 @@ mod keys;
 mod messages;
 mod record;
 mod suites;
-mod x448;
 
 use std::io::{ErrorKind, Read, Write};
 use std::sync::Arc;
