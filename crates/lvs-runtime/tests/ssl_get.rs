@@ -491,12 +491,14 @@ fn tls_1_2_servers_with_only_rsa_or_dh_key_exchange_or_cbc_ciphers_are_reached_t
 }
 
 #[test]
-fn servers_whose_only_curves_are_x448_or_p521_are_reached_by_rustls() {
-    // ring has neither curve: rustls is given ours (tls::kx), in TLS 1.3 (the server asks for
-    // the share again, x25519's being the one sent first) and in TLS 1.2.
+fn servers_whose_only_groups_are_x448_p521_or_finite_field_are_reached_by_rustls() {
+    // ring has none of them: rustls is given ours (tls::kx), in TLS 1.3 (the server asks for
+    // the share again, x25519's being the one sent first) and, for the curves, in TLS 1.2.
     for (group, version) in [
         ("X448", "-tls1_3"),
         ("P-521", "-tls1_3"),
+        ("ffdhe2048", "-tls1_3"),
+        ("ffdhe8192", "-tls1_3"),
         ("X448", "-tls1_2"),
         ("P-521", "-tls1_2"),
     ] {

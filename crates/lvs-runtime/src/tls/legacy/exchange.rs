@@ -26,14 +26,11 @@ const MAX_RSA_BITS: usize = 16384;
 /// group is the client's work at every check.
 const MAX_DH_BITS: usize = 10000;
 
-/// The groups offered, as RFC 8422 and RFC 7919 number them, in OpenSSL 3's order: the curves
-/// (`tls::kx`), then the finite-field groups ffdhe2048 to ffdhe8192 (a server that knows them may
-/// pick one for DHE; its ServerKeyExchange carries the group all the same).
+/// The groups offered, as RFC 8422 and RFC 7919 number them: `tls::kx`'s, in OpenSSL 3's order
+/// (a server that knows the finite-field ones may pick one for DHE; its ServerKeyExchange carries
+/// the group all the same).
 pub fn groups() -> impl Iterator<Item = u16> {
-    kx::GROUPS
-        .iter()
-        .map(|group| u16::from(group.name()))
-        .chain(0x0100..=0x0104)
+    kx::GROUPS.iter().map(|group| u16::from(group.name()))
 }
 
 /// The signature schemes offered: those rustls verifies but SHA-1's, which OpenSSL 3 refuses.
@@ -162,7 +159,7 @@ fn verify(
 fn ecdhe(group: u16, server_point: &[u8]) -> Result<Agreed, LegacyError> {
     let exchange = kx::GROUPS
         .iter()
-        .find(|offered| u16::from(offered.name()) == group)
+        .find(|offered| u16::from(offered.name()) == group && offered.ffdhe_group().is_none())
         .ok_or(LegacyError::Group(group))?
         .start()
         .map_err(|_| LegacyError::Internal("cannot make an ECDH key"))?;
@@ -192,19 +189,17 @@ fn dhe(p: &[u8], g: &[u8], server_share: &[u8]) -> Result<Agreed, LegacyError> {
         ));
     }
     let g = BigUint::from_bytes_be(g);
-    let server_share = BigUint::from_bytes_be(server_share);
-    let one = BigUint::from(1u32);
-    let top = &p - &one;
-    if g <= one || g >= top || server_share <= one || server_share >= top {
-        return Err(LegacyError::Decode("the server's DH share"));
+    if g <= BigUint::from(1u32) || g >= &p - 1u32 {
+        return Err(LegacyError::Decode("the server's DH group"));
     }
-    // A 512-bit exponent: far above the group's strength, far below its size.
-    let secret = BigUint::from_bytes_be(&random_bytes(64)?);
-    let ours = g.modpow(&secret, &p);
-    let premaster = server_share.modpow(&secret, &p).to_bytes_be();
+    let secret =
+        kx::exponent().map_err(|_| LegacyError::Internal("no random bytes from the system"))?;
+    let shared = kx::finite_field_secret(&p, &secret, server_share)
+        .ok_or(LegacyError::Decode("the server's DH share"))?;
     Ok(Agreed {
-        premaster,
-        client_key_exchange: with_u16_length(&ours.to_bytes_be()),
+        // Without its leading zero bytes (RFC 5246 §8.1.2).
+        premaster: shared.to_bytes_be(),
+        client_key_exchange: with_u16_length(&g.modpow(&secret, &p).to_bytes_be()),
     })
 }
 
@@ -276,11 +271,14 @@ mod tests {
 
     #[test]
     fn an_unknown_curve_or_a_bad_point_is_refused() {
-        assert!(matches!(
-            ecdhe(0x001a, &[4; 65]),
-            Err(LegacyError::Group(0x001a))
-        ));
-        for group in kx::GROUPS.iter().map(|group| u16::from(group.name())) {
+        // A finite-field group is no curve.
+        for group in [0x001a, 0x0100] {
+            assert!(matches!(
+                ecdhe(group, &[4; 65]),
+                Err(LegacyError::Group(unknown)) if unknown == group
+            ));
+        }
+        for group in [0x001d, 0x0017, 0x001e, 0x0019, 0x0018] {
             for point in [[4u8; 10].as_slice(), &[4; 133], &[0; 56], &[]] {
                 assert!(
                     matches!(ecdhe(group, point), Err(LegacyError::Decode(_))),
