@@ -200,7 +200,8 @@ impl Drop for FiniteFieldExchange {
 }
 
 /// A fresh exponent of 512 bits: far above the strength of any group taken (RFC 7919 §5.2 asks
-/// for twice it), far below their size.
+/// for twice it), far below their size. `rsa`'s `modpow` is not constant-time; each exponent
+/// serves one handshake, so no timing of it is ever repeated.
 pub fn exponent() -> Result<BigUint, Error> {
     let mut bytes = [0u8; 64];
     OsRng
