@@ -158,6 +158,14 @@ stop_in() {
 }
 ping_address() { in_ns rs2 ip addr "$1" "$PING_ADDRESS/24" dev eth0; }
 smtp_answers() { in_ns director busybox sh -c "echo QUIT | timeout 3 nc $RS1 25" | grep -q '^220'; }
+# Whether no SMTP conversation is under way on rs1.
+smtp_quiet() {
+  local pid
+  for pid in $(ip netns pids rs1); do
+    grep -q smtp.sh "/proc/$pid/cmdline" 2>/dev/null && return 1
+  done
+  return 0
+}
 
 table() { in_ns director "$IPVSADM" -Sn; }
 has_line() { table | grep -qxF -- "$1"; }
@@ -203,8 +211,11 @@ run() {
   settle "$log" START has_line "-a -u $VIP:67 -r $RS2:67 -m -w 1"
 
   mark "$log" FAILING
-  stop_in rs1 smtp.sh
+  # The listener first, and a conversation under way left to end as it would: cutting it gives a
+  # read failure to whichever daemon happens to be in one, a line the other has not.
   stop_in rs1 "nc"
+  wait_until 5 smtp_quiet
+  stop_in rs1 smtp.sh
   stop_in rs2 udhcpd
   echo 2 >"$WORK/rcode"
   echo 1 >"$WORK/misc-status"
