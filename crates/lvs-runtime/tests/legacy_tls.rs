@@ -72,6 +72,26 @@ fn get_with(
     })
 }
 
+/// A file of `testdata/tls`.
+fn testdata(name: &str) -> String {
+    format!("{}/../../testdata/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// GETs the page of an `s_server` of `options` (and `config`) and asserts it was served with
+/// `cipher`.
+fn assert_served_with(options: &[&str], config: Option<&str>, cipher: &str) -> Got {
+    let server = Server::start(options, config);
+    let got = get(server.port, Some("legacy.test")).unwrap_or_else(|e| panic!("{options:?}: {e}"));
+    assert_eq!(got.suite, cipher, "{options:?}");
+    assert!(got.page.starts_with("HTTP/1.0 200 ok"), "{}", got.page);
+    assert!(
+        got.page.contains(&format!("Cipher is {cipher}")),
+        "{options:?}: {}",
+        got.page
+    );
+    got
+}
+
 #[test]
 fn every_version_and_suite_reaches_openssl_and_reads_its_page() {
     let cases = [
@@ -96,29 +116,15 @@ fn every_version_and_suite_reaches_openssl_and_reads_its_page() {
         ("-tls1_2", "DHE-RSA-CHACHA20-POLY1305", "TLSv1.2"),
     ];
     for (version_flag, cipher, version) in cases {
-        let server = Server::start(
-            &[version_flag, "-cipher", &format!("{cipher}:@SECLEVEL=0")],
-            None,
-        );
-        let got = get(server.port, Some("legacy.test"))
-            .unwrap_or_else(|e| panic!("{version_flag} {cipher}: {e}"));
-        assert_eq!((got.version.as_str(), got.suite), (version, cipher));
-        assert!(got.page.starts_with("HTTP/1.0 200 ok"), "{}", got.page);
-        assert!(
-            got.page.contains(&format!("Cipher is {cipher}")),
-            "{version_flag} {cipher}: {}",
-            got.page
-        );
+        let ciphers = format!("{cipher}:@SECLEVEL=0");
+        let got = assert_served_with(&[version_flag, "-cipher", &ciphers], None, cipher);
+        assert_eq!(got.version, version);
     }
 }
 
 #[test]
 fn ecdsa_certificates_and_each_curve_are_taken() {
-    let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/tls");
-    let (cert, key) = (
-        format!("{testdata}/server.pem"),
-        format!("{testdata}/server.key"),
-    );
+    let (cert, key) = (testdata("server.pem"), testdata("server.key"));
     for (cipher, groups) in [
         ("ECDHE-ECDSA-AES128-SHA256", "X25519"),
         ("ECDHE-ECDSA-AES256-SHA", "P-384"),
@@ -130,29 +136,19 @@ fn ecdsa_certificates_and_each_curve_are_taken() {
         ("ECDHE-RSA-AES128-GCM-SHA256", "P-521"),
         ("ECDHE-RSA-AES128-SHA", "P-256"),
     ] {
-        let server = Server::start(
+        assert_served_with(
             &[
                 "-tls1_2", "-cipher", cipher, "-groups", groups, "-dcert", &cert, "-dkey", &key,
             ],
             None,
-        );
-        let got = get(server.port, None).unwrap_or_else(|e| panic!("{cipher} {groups}: {e}"));
-        assert_eq!(got.suite, cipher);
-        assert!(
-            got.page.contains(&format!("Cipher is {cipher}")),
-            "{}",
-            got.page
+            cipher,
         );
     }
 }
 
 #[test]
 fn a_p521_certificate_signs_with_each_hash() {
-    let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/tls");
-    let (cert, key) = (
-        format!("{testdata}/p521-server.pem"),
-        format!("{testdata}/p521-server.key"),
-    );
+    let (cert, key) = (testdata("p521-server.pem"), testdata("p521-server.key"));
     // In TLS 1.2 a scheme names the hash, not the curve: OpenSSL signs with its P-521 key what
     // it is asked for.
     for sigalgs in [
@@ -160,22 +156,14 @@ fn a_p521_certificate_signs_with_each_hash() {
         "ecdsa_secp384r1_sha384",
         "ecdsa_secp256r1_sha256",
     ] {
-        let server = Server::start(
+        let cipher = "ECDHE-ECDSA-AES128-GCM-SHA256";
+        assert_served_with(
             &[
-                "-tls1_2",
-                "-cipher",
-                "ECDHE-ECDSA-AES128-GCM-SHA256",
-                "-sigalgs",
-                sigalgs,
-                "-cert",
-                &cert,
-                "-key",
-                &key,
+                "-tls1_2", "-cipher", cipher, "-sigalgs", sigalgs, "-cert", &cert, "-key", &key,
             ],
             None,
+            cipher,
         );
-        let got = get(server.port, None).unwrap_or_else(|e| panic!("{sigalgs}: {e}"));
-        assert_eq!(got.suite, "ECDHE-ECDSA-AES128-GCM-SHA256");
     }
 }
 
@@ -198,15 +186,11 @@ fn an_ephemeral_key_exchange_below_tls_1_2_is_refused_as_openssl_refuses_it() {
 #[test]
 fn a_server_without_the_extended_master_secret_is_reached_too() {
     for (version_flag, cipher) in [("-tls1", "AES128-SHA"), ("-tls1_2", "AES128-GCM-SHA256")] {
-        let server = Server::start(
-            &[version_flag, "-cipher", &format!("{cipher}:@SECLEVEL=0")],
+        let ciphers = format!("{cipher}:@SECLEVEL=0");
+        assert_served_with(
+            &[version_flag, "-cipher", &ciphers],
             Some("no-ems.cnf"),
-        );
-        let got = get(server.port, None).unwrap_or_else(|e| panic!("{cipher}: {e}"));
-        assert!(
-            got.page.contains(&format!("Cipher is {cipher}")),
-            "{}",
-            got.page
+            cipher,
         );
     }
 }
@@ -224,10 +208,9 @@ fn a_request_for_a_client_certificate_is_answered_without_one_when_there_is_none
 
 #[test]
 fn the_ssl_blocks_client_certificate_is_given_in_tls_1_2_and_not_below() {
-    let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/tls");
     let ssl = SslContext {
-        certificate: Some(format!("{testdata}/client.pem")),
-        key: Some(format!("{testdata}/client.key")),
+        certificate: Some(testdata("client.pem")),
+        key: Some(testdata("client.key")),
         ..SslContext::default()
     };
     for (flag, cipher) in [

@@ -471,6 +471,18 @@ fn a_tls_1_0_server_with_rsa_key_exchange_is_reached_by_the_legacy_client_and_re
     assert_eq!(exchange.tls_client.get(), TlsClient::Legacy);
 }
 
+/// Asserts that an `SSL_GET` attempt at an `s_server` of `options` passes, by `client`.
+fn assert_reached_by(options: &[&str], client: TlsClient) {
+    let server = Server::start(options, None);
+    let exchange = exchange(s_server_check(), None);
+    assert_eq!(
+        run_attempt(&exchange, server.port, 0, SECONDS),
+        Verdict::Success,
+        "{options:?}"
+    );
+    assert_eq!(exchange.tls_client.get(), client, "{options:?}");
+}
+
 #[test]
 fn tls_1_2_servers_with_only_rsa_or_dh_key_exchange_or_cbc_ciphers_are_reached_too() {
     for cipher in [
@@ -479,14 +491,7 @@ fn tls_1_2_servers_with_only_rsa_or_dh_key_exchange_or_cbc_ciphers_are_reached_t
         "DHE-RSA-CHACHA20-POLY1305",
         "ECDHE-RSA-AES128-SHA256",
     ] {
-        let server = Server::start(&["-tls1_2", "-cipher", cipher], None);
-        let exchange = exchange(s_server_check(), None);
-        assert_eq!(
-            run_attempt(&exchange, server.port, 0, SECONDS),
-            Verdict::Success,
-            "{cipher}"
-        );
-        assert_eq!(exchange.tls_client.get(), TlsClient::Legacy);
+        assert_reached_by(&["-tls1_2", "-cipher", cipher], TlsClient::Legacy);
     }
 }
 
@@ -502,34 +507,14 @@ fn servers_whose_only_groups_are_x448_p521_or_finite_field_are_reached_by_rustls
         ("X448", "-tls1_2"),
         ("P-521", "-tls1_2"),
     ] {
-        let server = Server::start(&["-groups", group, version], None);
-        let exchange = exchange(s_server_check(), None);
-        assert_eq!(
-            run_attempt(&exchange, server.port, 0, SECONDS),
-            Verdict::Success,
-            "{group} {version}"
-        );
-        assert_eq!(exchange.tls_client.get(), TlsClient::Modern);
+        assert_reached_by(&["-groups", group, version], TlsClient::Modern);
     }
 }
 
 #[test]
 fn a_server_with_a_p521_certificate_is_reached_by_rustls() {
-    let server = Server::start(
-        &[
-            "-cert",
-            &testdata("p521-server.pem"),
-            "-key",
-            &testdata("p521-server.key"),
-        ],
-        None,
-    );
-    let exchange = exchange(s_server_check(), None);
-    assert_eq!(
-        run_attempt(&exchange, server.port, 0, SECONDS),
-        Verdict::Success
-    );
-    assert_eq!(exchange.tls_client.get(), TlsClient::Modern);
+    let (cert, key) = (testdata("p521-server.pem"), testdata("p521-server.key"));
+    assert_reached_by(&["-cert", &cert, "-key", &key], TlsClient::Modern);
 }
 
 #[test]
