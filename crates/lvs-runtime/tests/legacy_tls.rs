@@ -11,7 +11,7 @@ use std::time::Duration;
 use keepalived_config::model::lvs::SslContext;
 use lvs_runtime::tls::client_config;
 use lvs_runtime::tls::legacy::{LegacyClient, LegacyError};
-use openssl_server::Server;
+use openssl_server::{Server, testdata};
 
 /// What a GET through the legacy client came to.
 #[derive(Debug)]
@@ -70,11 +70,6 @@ fn get_with(
         suite,
         page: String::from_utf8_lossy(&page).into_owned(),
     })
-}
-
-/// A file of `testdata/tls`.
-fn testdata(name: &str) -> String {
-    format!("{}/../../testdata/tls/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// GETs the page of an `s_server` of `options` (and `config`) and asserts it was served with

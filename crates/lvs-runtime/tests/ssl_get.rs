@@ -15,15 +15,11 @@ use lvs::checker_log::AttemptFailure;
 use lvs_runtime::probes::{Exchange, HttpExchange, Probe, Target, Verdict};
 use lvs_runtime::tls::{TlsClient, TlsSetupError, client_config};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use openssl_server::Server;
+use openssl_server::{Server, testdata};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
-
-fn testdata(name: &str) -> String {
-    format!("{}/../../testdata/tls/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 fn certificates(name: &str) -> Vec<CertificateDer<'static>> {
     CertificateDer::pem_file_iter(testdata(name))

@@ -43,12 +43,14 @@ pub enum TlsSetupError {
 
 /// The client configuration every `SSL_GET` shares.
 pub fn client_config(ssl: Option<&SslContext>) -> Result<Arc<ClientConfig>, TlsSetupError> {
+    // ring's, with what keepalived's OpenSSL has besides (x448, P-521, finite-field groups).
     let provider = Arc::new(rustls::crypto::CryptoProvider {
         kx_groups: kx::GROUPS.to_vec(),
+        signature_verification_algorithms: *signatures::ALGORITHMS,
         ..rustls::crypto::ring::default_provider()
     });
     let verifier = Arc::new(AnyServerCertificate {
-        algorithms: *signatures::ALGORITHMS,
+        algorithms: provider.signature_verification_algorithms,
     });
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(rustls::ALL_VERSIONS)
@@ -128,7 +130,7 @@ fn private_key(
 }
 
 /// Accepts whatever certificate the server shows, as keepalived's `SSL_VERIFY_NONE` context
-/// does; the handshake signatures are verified ([`signatures::ALGORITHMS`]).
+/// does; the handshake signatures are verified with the provider's algorithms.
 #[derive(Debug)]
 struct AnyServerCertificate {
     algorithms: WebPkiSupportedAlgorithms,

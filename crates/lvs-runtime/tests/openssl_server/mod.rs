@@ -1,12 +1,17 @@
 //! `openssl s_server -www` (OpenSSL's own TLS server, which answers a GET with a page naming the
 //! protocol and cipher) on a loopback port, with a fresh RSA certificate: the real peer of the
-//! legacy TLS client's tests.
+//! legacy TLS client's tests; and the fixed certificates of `testdata/tls`.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// A file of `testdata/tls`: the fixed certificates and keys the tests give servers and clients.
+pub fn testdata(name: &str) -> String {
+    format!("{}/../../testdata/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
 
 /// A directory with an RSA key and a self-signed certificate, made once.
 pub fn credentials() -> &'static PathBuf {
