@@ -163,6 +163,22 @@ fn a_p521_certificate_signs_with_each_hash() {
 }
 
 #[test]
+fn an_ed448_certificate_signs_the_key_exchange() {
+    let (cert, key) = (testdata("ed448-server.pem"), testdata("ed448-server.key"));
+    for cipher in [
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-SHA",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+    ] {
+        assert_served_with(
+            &["-tls1_2", "-cipher", cipher, "-cert", &cert, "-key", &key],
+            None,
+            cipher,
+        );
+    }
+}
+
+#[test]
 fn an_ephemeral_key_exchange_below_tls_1_2_is_refused_as_openssl_refuses_it() {
     for cipher in ["ECDHE-RSA-AES128-SHA", "DHE-RSA-AES256-SHA"] {
         let server = Server::start(

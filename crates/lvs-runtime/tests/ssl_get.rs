@@ -514,6 +514,16 @@ fn a_server_with_a_p521_certificate_is_reached_by_rustls() {
 }
 
 #[test]
+fn a_server_with_an_ed448_certificate_is_reached_by_rustls() {
+    // ring verifies no Ed448 signature: rustls is given ours (tls::curve448::ed448), which
+    // verifies the CertificateVerify of TLS 1.3 and the ServerKeyExchange of TLS 1.2.
+    let (cert, key) = (testdata("ed448-server.pem"), testdata("ed448-server.key"));
+    for version in ["-tls1_3", "-tls1_2"] {
+        assert_reached_by(&["-cert", &cert, "-key", &key, version], TlsClient::Modern);
+    }
+}
+
+#[test]
 fn a_server_the_legacy_client_reached_last_is_asked_by_rustls_when_it_changed() {
     let old = Server::start(&["-tls1_1", "-cipher", "AES128-SHA:@SECLEVEL=0"], None);
     let exchange = exchange(check(vec![url("/")]), None);

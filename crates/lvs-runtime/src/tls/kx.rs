@@ -1,6 +1,6 @@
 //! The groups both TLS clients exchange keys on, in OpenSSL 3's order: x25519, P-256, x448, P-521,
 //! P-384, then the finite-field groups of RFC 7919, ffdhe2048 to ffdhe8192. ring has x25519, P-256
-//! and P-384 (rustls's own groups); x448 (ours, [`super::x448`]), P-521 (RustCrypto's `p521`) and
+//! and P-384 (rustls's own groups); x448 (ours, [`super::curve448::x448`]), P-521 (RustCrypto's `p521`) and
 //! the finite-field groups (on `rsa`'s big numbers) are what keepalived's OpenSSL has besides, so a
 //! server that takes only those is reached too: by rustls in TLS 1.3 (and in TLS 1.2 for the
 //! curves), by the legacy client in TLS 1.2 (its DHE takes the group the server sends).
@@ -14,7 +14,7 @@ use rustls::ffdhe_groups::{FFDHE2048, FFDHE3072, FFDHE4096, FFDHE6144, FFDHE8192
 use rustls::{Error, NamedGroup, PeerMisbehaved};
 use zeroize::Zeroize;
 
-use super::x448;
+use super::curve448::x448;
 
 /// The groups, in the order they are offered.
 pub static GROUPS: &[&dyn SupportedKxGroup] = &[

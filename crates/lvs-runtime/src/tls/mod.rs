@@ -6,12 +6,12 @@
 //! The handshake's own signatures are still checked, so the peer must hold the key of the
 //! certificate it shows.
 
+mod curve448;
 mod key_file;
 mod kx;
 pub mod legacy;
 mod session;
 mod signatures;
-mod x448;
 
 pub use session::{ClientChoice, TlsClient, TlsError, TlsSession};
 
@@ -43,8 +43,9 @@ pub enum TlsSetupError {
 
 /// The client configuration every `SSL_GET` shares.
 pub fn client_config(ssl: Option<&SslContext>) -> Result<Arc<ClientConfig>, TlsSetupError> {
-    // ring's, with what keepalived's OpenSSL has besides (x448, P-521, finite-field groups).
+    // ring's, with what keepalived's OpenSSL has besides (x448, P-521, finite-field groups, Ed448).
     let provider = Arc::new(rustls::crypto::CryptoProvider {
+        cipher_suites: signatures::CIPHER_SUITES.clone(),
         kx_groups: kx::GROUPS.to_vec(),
         signature_verification_algorithms: *signatures::ALGORITHMS,
         ..rustls::crypto::ring::default_provider()

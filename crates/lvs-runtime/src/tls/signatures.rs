@@ -1,17 +1,20 @@
-//! The handshake signatures both TLS clients verify: ring's (those rustls's provider has) and
-//! ECDSA on P-521, which keepalived's OpenSSL verifies and ring has not, with RustCrypto's
-//! `p521`. A server whose certificate's key is on P-521 is then reached by either client.
+//! The handshake signatures both TLS clients verify: ring's (those rustls's provider has), and
+//! what keepalived's OpenSSL verifies and ring has not: ECDSA on P-521 (RustCrypto's `p521`) and
+//! Ed448 (ours, [`super::curve448::ed448`]). A server whose certificate's key is on P-521 or is
+//! an Ed448 key is then reached by either client.
 
 use std::sync::LazyLock;
 
 use p521::ecdsa::signature::hazmat::PrehashVerifier;
 use p521::ecdsa::{Signature, VerifyingKey};
-use rustls::SignatureScheme;
-use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::crypto::{CipherSuiteCommon, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{
     AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm, alg_id,
 };
+use rustls::{SignatureScheme, SupportedCipherSuite, Tls12CipherSuite};
 use sha2::{Digest, Sha256, Sha384, Sha512};
+
+use super::curve448::ed448;
 
 /// The algorithms, and for each signature scheme those that may verify it (in TLS 1.3 the
 /// first, whose curve the scheme names; in TLS 1.2 any, as there the scheme names no curve).
@@ -21,9 +24,9 @@ pub static ALGORITHMS: LazyLock<WebPkiSupportedAlgorithms> = LazyLock::new(|| {
         .all
         .iter()
         .copied()
-        .chain([P521_SHA256, P521_SHA384, P521_SHA512])
+        .chain([P521_SHA256, P521_SHA384, P521_SHA512, ED448])
         .collect();
-    let mut mapping = Vec::with_capacity(ring.mapping.len() + 1);
+    let mut mapping = Vec::with_capacity(ring.mapping.len() + 2);
     for &(scheme, algorithms) in ring.mapping {
         let p521 = match scheme {
             SignatureScheme::ECDSA_NISTP256_SHA256 => Some(P521_SHA256),
@@ -38,11 +41,44 @@ pub static ALGORITHMS: LazyLock<WebPkiSupportedAlgorithms> = LazyLock::new(|| {
         if scheme == SignatureScheme::ECDSA_NISTP256_SHA256 {
             mapping.push((SignatureScheme::ECDSA_NISTP521_SHA512, &[P521_SHA512]));
         }
+        // And Ed448 after Ed25519.
+        if scheme == SignatureScheme::ED25519 {
+            mapping.push((SignatureScheme::ED448, &[ED448]));
+        }
     }
     WebPkiSupportedAlgorithms {
         all: leak(all),
         mapping: leak(mapping),
     }
+});
+
+/// rustls's suites (ring's), those of ECDSA in TLS 1.2 also carrying Ed448: there a server with an
+/// Ed448 key signs its key exchange under an ECDSA suite (RFC 8422 §5.1.1), and rustls lets a
+/// suite carry only the schemes it lists.
+pub static CIPHER_SUITES: LazyLock<Vec<SupportedCipherSuite>> = LazyLock::new(|| {
+    rustls::crypto::ring::default_provider()
+        .cipher_suites
+        .into_iter()
+        .map(|suite| match suite {
+            SupportedCipherSuite::Tls12(tls12)
+                if tls12.sign.contains(&SignatureScheme::ED25519) =>
+            {
+                let sign = leak([tls12.sign, &[SignatureScheme::ED448]].concat());
+                SupportedCipherSuite::Tls12(Box::leak(Box::new(Tls12CipherSuite {
+                    common: CipherSuiteCommon {
+                        suite: tls12.common.suite,
+                        hash_provider: tls12.common.hash_provider,
+                        confidentiality_limit: tls12.common.confidentiality_limit,
+                    },
+                    prf_provider: tls12.prf_provider,
+                    kx: tls12.kx,
+                    sign,
+                    aead_alg: tls12.aead_alg,
+                })))
+            }
+            other => other,
+        })
+        .collect()
 });
 
 /// Made once for the process's life.
@@ -109,11 +145,56 @@ impl SignatureVerificationAlgorithm for EcdsaP521 {
     }
 }
 
+const ED448: &dyn SignatureVerificationAlgorithm = &Ed448;
+
+/// Ed448 without context, the key the certificate's 57 bytes.
+#[derive(Debug)]
+struct Ed448;
+
+impl SignatureVerificationAlgorithm for Ed448 {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        if ed448::verify(public_key, message, signature) {
+            Ok(())
+        } else {
+            Err(InvalidSignature)
+        }
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::ED448
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::ED448
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use p521::ecdsa::SigningKey;
     use p521::ecdsa::signature::hazmat::RandomizedPrehashSigner;
+
+    #[test]
+    fn ed448_is_offered_after_ed25519_and_signs_under_the_ecdsa_suites_of_tls_1_2() {
+        let schemes = ALGORITHMS.supported_schemes();
+        let at = |scheme| schemes.iter().position(|s| *s == scheme).expect("offered");
+        assert_eq!(at(SignatureScheme::ED25519) + 1, at(SignatureScheme::ED448));
+        let ring = rustls::crypto::ring::default_provider().cipher_suites;
+        assert_eq!(CIPHER_SUITES.len(), ring.len());
+        for (ours, ring) in CIPHER_SUITES.iter().zip(&ring) {
+            assert_eq!(ours.suite(), ring.suite());
+            let ed448 = ours.usable_for_signature_algorithm(rustls::SignatureAlgorithm::ED448);
+            let ecdsa = ring.usable_for_signature_algorithm(rustls::SignatureAlgorithm::ECDSA);
+            let tls13 = matches!(ours, SupportedCipherSuite::Tls13(_));
+            assert_eq!(ed448, ecdsa || tls13, "{:?}", ours.suite());
+        }
+    }
 
     #[test]
     fn p521_is_offered_after_p384_and_verifies_what_its_key_signed() {

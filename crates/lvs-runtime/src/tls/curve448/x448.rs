@@ -1,19 +1,13 @@
-//! X448 (RFC 7748 §5): the Montgomery ladder over the field of 2^448 − 2^224 − 1, in constant
-//! time on crypto-bigint's Montgomery-form residues. ring has no X448 and the only crate of it
-//! on crates.io is unmaintained; the ladder is RFC 7748's pseudocode line for line, checked
-//! against its test vectors and against OpenSSL's server.
+//! X448 (RFC 7748 §5): the Montgomery ladder, in constant time on the field's Montgomery-form
+//! residues. ring has no X448 and the only crate of it on crates.io is unmaintained; the ladder
+//! is RFC 7748's pseudocode line for line, checked against its test vectors and against OpenSSL's
+//! server.
 
 use crypto_bigint::modular::constant_mod::ResidueParams;
 use crypto_bigint::subtle::{Choice, ConditionallySelectable};
-use crypto_bigint::{Encoding, U448, impl_modulus};
+use crypto_bigint::{Encoding, U448};
 
-impl_modulus!(
-    FieldPrime,
-    U448,
-    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-);
-
-type Element = crypto_bigint::modular::constant_mod::Residue<FieldPrime, { U448::LIMBS }>;
+use super::{Element, FieldPrime};
 
 /// The length of scalars, coordinates and shared secrets.
 pub const LEN: usize = 56;
