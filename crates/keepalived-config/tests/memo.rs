@@ -176,3 +176,47 @@ fn a_block_making_no_virtual_server_leaves_the_one_before_unremembered() {
     ];
     assert_eq!(agree_all(&dir, "again.conf", &texts), 18);
 }
+
+/// A block taken again is shared with the configuration read before (no copy): one that moved
+/// is copied with its new lines, and the configuration read before keeps the old ones, as a
+/// daemon holding the running configuration through a reload needs.
+#[test]
+fn a_moved_block_leaves_the_configuration_read_before_as_it_was() {
+    let block = |i: usize| {
+        format!(
+            "virtual_server 10.1.0.{i} 80 {{\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 10.2.0.{i} 8080 {{\n        weight 1\n    }}\n}}\n"
+        )
+    };
+    let before: String = (1..=3).map(block).collect();
+    let dir = Scratch::new("kc-memo-shared");
+    let path = dir.path("shared.conf");
+    let path = path.to_str().unwrap_or_default();
+    let mut memo = ReadMemo::default();
+    std::fs::write(path, &before).unwrap_or_else(|e| panic!("{e}"));
+    let first = load_reusing(path, &options(), &env(), &mut memo);
+    std::fs::write(path, &before).unwrap_or_else(|e| panic!("{e}"));
+    let same = load_reusing(path, &options(), &env(), &mut memo);
+    let (old, new) = (&first.config.virtual_servers, &same.config.virtual_servers);
+    assert!(first.diagnostics.is_empty(), "{:?}", first.diagnostics);
+    assert_eq!(old.len(), 3);
+    assert!(
+        old.iter()
+            .zip(new)
+            .all(|(a, b)| std::sync::Arc::ptr_eq(a, b))
+    );
+    // Two lines more in front: the blocks are taken, at lines two further on.
+    std::fs::write(path, format!("# moved\n# down\n{before}")).unwrap_or_else(|e| panic!("{e}"));
+    let moved = load_reusing(path, &options(), &env(), &mut memo);
+    assert_eq!(memo.reused(), 3);
+    let line = |vs: &keepalived_config::model::VirtualServer| vs.position.map(|p| p.line);
+    for (old, moved) in first
+        .config
+        .virtual_servers
+        .iter()
+        .zip(&moved.config.virtual_servers)
+    {
+        assert!(!std::sync::Arc::ptr_eq(old, moved));
+        assert_eq!(line(moved), line(old).map(|l| l + 2));
+    }
+    assert_eq!(line(&first.config.virtual_servers[0]), Some(1));
+}

@@ -731,7 +731,7 @@ impl Daemon {
             }
             let sorry_in = old_vs.sorry_server.is_some() && !state.quorum_up;
             let mut live_weight = state.live_weight();
-            let new_servers = new_vs.map(RealServerLookup::new);
+            let new_servers = new_vs.map(|vs| RealServerLookup::new(vs));
             for (rs_index, (old_rs, rs_state)) in old_vs
                 .real_servers
                 .iter()
@@ -1027,16 +1027,21 @@ impl Daemon {
     }
 
     /// keepalived's lines for the real servers whose configured weight a reload changed.
-    fn log_weight_changes(&self, old: &Config) {
-        let old_services: FxHashMap<_, _> = old
-            .virtual_servers
-            .iter()
-            .map(|vs| ((&vs.service, vs.protocol), vs))
-            .collect();
+    fn log_weight_changes(&self, old: &Config, counterparts: &Counterparts) {
         for (service, vs) in self.config.virtual_servers.iter().enumerate() {
-            let Some(old_vs) = old_services.get(&(&vs.service, vs.protocol)) else {
+            let Some(old_vs) = counterparts
+                .old_of_new
+                .get(service)
+                .copied()
+                .flatten()
+                .and_then(|old_index| old.virtual_servers.get(old_index))
+            else {
                 continue;
             };
+            // A block taken again from the memo is the same model: nothing in it changed.
+            if Arc::ptr_eq(old_vs, vs) {
+                continue;
+            }
             let old_servers = RealServerLookup::new(old_vs);
             for (real_server, rs) in vs.real_servers.iter().enumerate() {
                 let Some(old_weight) = old_servers.find(rs).map(|i| old_vs.real_servers[i].weight)
@@ -1673,7 +1678,12 @@ impl Daemon {
         if events.is_empty() {
             return;
         }
-        let Some(vs_text) = self.config.virtual_servers.get(service).map(vs_name) else {
+        let Some(vs_text) = self
+            .config
+            .virtual_servers
+            .get(service)
+            .map(|vs| vs_name(vs))
+        else {
             return;
         };
         for event in events {
@@ -2291,7 +2301,12 @@ impl Daemon {
         self.reload_suspension(&counterparts);
         self.reload_removals(&old_config, &old_pool, &counterparts, now);
         for (service, real_server) in revived {
-            let Some(vs_text) = self.config.virtual_servers.get(service).map(vs_name) else {
+            let Some(vs_text) = self
+                .config
+                .virtual_servers
+                .get(service)
+                .map(|vs| vs_name(vs))
+            else {
                 continue;
             };
             let event = PoolEvent::RealServer {
@@ -2315,7 +2330,7 @@ impl Daemon {
             }
         }
         self.schedule_all();
-        self.log_weight_changes(&old_config);
+        self.log_weight_changes(&old_config, &counterparts);
         let changes = self.sync_ipvs();
         self.reload_quorum(&old_config, &counterparts, &old_pool, now);
         if self.standalone {

@@ -229,7 +229,7 @@ mod tests {
              sorry_server 10.0.2.13 80\n real_server 10.0.2.11 80 {\n TCP_CHECK {\n }\n }\n\
              real_server 10.0.2.12 80 {\n weight 2\n }\n}\n",
         );
-        config.virtual_servers[0].clone()
+        (*config.virtual_servers[0]).clone()
     }
 
     #[test]

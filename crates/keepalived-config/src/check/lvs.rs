@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::scripts::{self, ScriptFlags};
@@ -34,17 +35,15 @@ pub fn complete(
     globals: &GlobalDefs,
     env: &dyn Environment,
     out: &mut Reporter,
-) -> Vec<VirtualServer> {
+) -> Vec<Arc<VirtualServer>> {
     let pending = drafts.into_iter().map(Pending::Draft);
     complete_with(pending, groups, globals, env, out, |_, _| {})
 }
 
 /// A virtual server to complete: a draft, or what completing the same draft made before.
-// Passed one at a time, never stored: boxing the virtual server would cost an allocation each.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Pending {
     Draft(Box<VirtualServerDraft>),
-    Completed(VirtualServer),
+    Completed(Arc<VirtualServer>),
 }
 
 /// [`complete`], for drafts some of which were completed before; `quiet` hears of each draft
@@ -55,8 +54,8 @@ pub(crate) fn complete_with(
     globals: &GlobalDefs,
     env: &dyn Environment,
     out: &mut Reporter,
-    mut quiet: impl FnMut(usize, &VirtualServer),
-) -> Vec<VirtualServer> {
+    mut quiet: impl FnMut(usize, &Arc<VirtualServer>),
+) -> Vec<Arc<VirtualServer>> {
     let mut done = Vec::with_capacity(pending.len());
     for (index, item) in pending.enumerate() {
         match item {
@@ -64,6 +63,7 @@ pub(crate) fn complete_with(
             Pending::Draft(draft) => {
                 let said = out.count();
                 if let Some(vs) = complete_one(*draft, groups, globals, out) {
+                    let vs = Arc::new(vs);
                     if out.count() == said {
                         quiet(index, &vs);
                     }
@@ -587,7 +587,7 @@ fn resolve_timing(
 
 /// keepalived's `check_check_script_security`.
 fn check_scripts(
-    servers: &[VirtualServer],
+    servers: &[Arc<VirtualServer>],
     globals: &GlobalDefs,
     env: &dyn Environment,
     out: &mut Reporter,

@@ -18,6 +18,7 @@
 //! completed as it is and forgotten.
 
 use std::mem::Discriminant;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -55,8 +56,9 @@ struct Remembered {
     /// Where the block's first line was.
     start: LinePosition,
     /// What completing the draft made, when that said nothing and looked at nothing but the
-    /// draft (a group's service looks at the group); its positions are at `start` too.
-    completed: Option<VirtualServer>,
+    /// draft (a group's service looks at the group); its positions are at `start` too. Shared
+    /// with the configurations that hold it, so a block taken again costs no copy.
+    completed: Option<Arc<VirtualServer>>,
 }
 
 /// A block of the reading under way, and the place of its draft in the reading's state.
@@ -104,9 +106,12 @@ impl ReadMemo {
     ) -> Option<Box<VirtualServerDraft>> {
         let (text, mut remembered) = self.previous.remove_entry(text)?;
         let mut draft = remembered.draft.take()?;
-        move_draft_positions(&mut draft, remembered.start, start);
-        if let Some(completed) = remembered.completed.as_mut() {
-            move_model_positions(completed, remembered.start, start);
+        if remembered.start != start {
+            move_draft_positions(&mut draft, remembered.start, start);
+            if let Some(completed) = remembered.completed.as_mut() {
+                // A copy, when a configuration still holds it where it was.
+                move_model_positions(Arc::make_mut(completed), remembered.start, start);
+            }
         }
         remembered.start = start;
         self.in_flight.push(InFlight {
@@ -157,7 +162,7 @@ impl ReadMemo {
         globals: &GlobalDefs,
         env: &dyn Environment,
         out: &mut Reporter,
-    ) -> Vec<VirtualServer> {
+    ) -> Vec<Arc<VirtualServer>> {
         let mut in_flight = std::mem::take(&mut self.in_flight);
         let indexes: Vec<usize> = in_flight.iter().map(|f| f.index).collect();
         let mut next = in_flight.iter_mut().peekable();
@@ -184,7 +189,7 @@ impl ReadMemo {
         let done = check::lvs::complete_with(pending, groups, globals, env, out, |index, vs| {
             let remembered = indexes.binary_search(&index).is_ok();
             if remembered && !matches!(vs.service, ServiceAddress::Group(_)) {
-                quietly.push((index, vs.clone()));
+                quietly.push((index, Arc::clone(vs)));
             }
         });
         for (index, vs) in quietly {

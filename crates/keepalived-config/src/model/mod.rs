@@ -104,5 +104,5 @@ pub struct Config {
     /// `virtual_server_group`s.
     pub virtual_server_groups: Vec<VirtualServerGroup>,
     /// `virtual_server`s that survived the checks.
-    pub virtual_servers: Vec<VirtualServer>,
+    pub virtual_servers: Vec<std::sync::Arc<VirtualServer>>,
 }
