@@ -179,6 +179,39 @@ fn an_ed448_certificate_signs_the_key_exchange() {
 }
 
 #[test]
+fn an_rsassa_pss_certificate_signs_with_each_hash() {
+    let (cert, key) = (
+        testdata("rsa-pss-server.pem"),
+        testdata("rsa-pss-server.key"),
+    );
+    for sigalgs in [
+        "rsa_pss_pss_sha256",
+        "rsa_pss_pss_sha384",
+        "rsa_pss_pss_sha512",
+    ] {
+        let cipher = "ECDHE-RSA-AES128-GCM-SHA256";
+        assert_served_with(
+            &[
+                "-tls1_2", "-cipher", cipher, "-sigalgs", sigalgs, "-cert", &cert, "-key", &key,
+            ],
+            None,
+            cipher,
+        );
+    }
+    // A key restricted to SHA-256 (its algorithm has parameters), with DHE.
+    let (cert, key) = (
+        testdata("rsa-pss-sha256-server.pem"),
+        testdata("rsa-pss-sha256-server.key"),
+    );
+    let cipher = "DHE-RSA-AES256-GCM-SHA384";
+    assert_served_with(
+        &["-tls1_2", "-cipher", cipher, "-cert", &cert, "-key", &key],
+        None,
+        cipher,
+    );
+}
+
+#[test]
 fn an_ephemeral_key_exchange_below_tls_1_2_is_refused_as_openssl_refuses_it() {
     for cipher in ["ECDHE-RSA-AES128-SHA", "DHE-RSA-AES256-SHA"] {
         let server = Server::start(

@@ -524,6 +524,27 @@ fn a_server_with_an_ed448_certificate_is_reached_by_rustls() {
 }
 
 #[test]
+fn servers_with_an_rsassa_pss_certificate_are_reached() {
+    // rustls names no `rsa_pss_pss_*` scheme: it is given ours (tls::signatures) and verifies
+    // them in TLS 1.3, with or without the key's parameters. Its TLS 1.2 takes a key exchange
+    // signed only with the schemes it names: the legacy client verifies it.
+    for name in ["rsa-pss-server", "rsa-pss-sha256-server"] {
+        let (cert, key) = (
+            testdata(&format!("{name}.pem")),
+            testdata(&format!("{name}.key")),
+        );
+        assert_reached_by(
+            &["-cert", &cert, "-key", &key, "-tls1_3"],
+            TlsClient::Modern,
+        );
+        assert_reached_by(
+            &["-cert", &cert, "-key", &key, "-tls1_2"],
+            TlsClient::Legacy,
+        );
+    }
+}
+
+#[test]
 fn a_server_the_legacy_client_reached_last_is_asked_by_rustls_when_it_changed() {
     let old = Server::start(&["-tls1_1", "-cipher", "AES128-SHA:@SECLEVEL=0"], None);
     let exchange = exchange(check(vec![url("/")]), None);

@@ -164,6 +164,31 @@ impl ServerCertVerifier for AnyServerCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        // rustls verifies a TLS 1.3 signature with the scheme's first algorithm only (the scheme
+        // names the curve); an RSASSA-PSS key's scheme names the hash, not the key's parameters,
+        // so any of its algorithms may, as in TLS 1.2.
+        if let Some(candidates) =
+            signatures::candidates(dss.scheme).filter(|_| signatures::is_pss_key_scheme(dss.scheme))
+        {
+            let end_entity = webpki::EndEntityCert::try_from(cert).map_err(|e| {
+                rustls::Error::General(format!("the certificate cannot be read: {e}"))
+            })?;
+            return match signatures::verify_by_key(
+                &end_entity,
+                candidates,
+                message,
+                dss.signature(),
+            ) {
+                Ok(true) => Ok(HandshakeSignatureValid::assertion()),
+                Ok(false) => Err(rustls::Error::General(format!(
+                    "{:?} by a key that is not RSASSA-PSS",
+                    dss.scheme
+                ))),
+                Err(_) => Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::BadSignature,
+                )),
+            };
+        }
         rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustls::pki_types::ServerName;
-use rustls::{AlertDescription, ClientConfig, ClientConnection, PeerIncompatible};
+use rustls::{AlertDescription, ClientConfig, ClientConnection, PeerIncompatible, PeerMisbehaved};
 
 use super::legacy::{LegacyClient, LegacyError};
 
@@ -65,11 +65,17 @@ pub enum TlsError {
 }
 
 impl TlsError {
-    /// The server turned the offer down as one it cannot take: the other client may reach it.
+    /// The server turned the offer down as one it cannot take, or chose from it what rustls
+    /// cannot take: the other client may reach it.
     pub fn offer_refused(&self) -> bool {
         match self {
             TlsError::Modern(rustls::Error::PeerIncompatible(
                 PeerIncompatible::ServerDoesNotSupportTls12Or13,
+            )) => true,
+            // A TLS 1.2 key exchange signed with a scheme rustls offers for TLS 1.3 only (RSA-PSS
+            // by an RSASSA-PSS key): the legacy client verifies it.
+            TlsError::Modern(rustls::Error::PeerMisbehaved(
+                PeerMisbehaved::SignedKxWithWrongAlgorithm,
             )) => true,
             TlsError::Modern(rustls::Error::AlertReceived(alert)) => matches!(
                 alert,

@@ -1,12 +1,14 @@
 //! The handshake signatures both TLS clients verify: ring's (those rustls's provider has), and
-//! what keepalived's OpenSSL verifies and ring has not: ECDSA on P-521 (RustCrypto's `p521`) and
-//! Ed448 (ours, [`super::curve448::ed448`]). A server whose certificate's key is on P-521 or is
-//! an Ed448 key is then reached by either client.
+//! what keepalived's OpenSSL verifies and ring's set has not: ECDSA on P-521 (RustCrypto's
+//! `p521`), Ed448 (ours, [`super::curve448::ed448`]) and RSA-PSS by an RSASSA-PSS key (RFC 8446's
+//! `rsa_pss_pss_*`, ring's RSA-PSS on a key that names PSS). A server whose certificate's key is
+//! on P-521, is an Ed448 key or an RSASSA-PSS key is then reached by either client.
 
 use std::sync::LazyLock;
 
 use p521::ecdsa::signature::hazmat::PrehashVerifier;
 use p521::ecdsa::{Signature, VerifyingKey};
+use ring::signature;
 use rustls::crypto::{CipherSuiteCommon, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{
     AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm, alg_id,
@@ -25,9 +27,22 @@ pub static ALGORITHMS: LazyLock<WebPkiSupportedAlgorithms> = LazyLock::new(|| {
         .iter()
         .copied()
         .chain([P521_SHA256, P521_SHA384, P521_SHA512, ED448])
+        .chain(
+            PSS_KEYS
+                .iter()
+                .flat_map(|(_, algorithms)| algorithms.iter().copied()),
+        )
         .collect();
-    let mut mapping = Vec::with_capacity(ring.mapping.len() + 2);
+    let mut mapping = Vec::with_capacity(ring.mapping.len() + 2 + PSS_KEYS.len());
     for &(scheme, algorithms) in ring.mapping {
+        // OpenSSL offers the RSASSA-PSS keys' schemes before those of RSA keys.
+        if scheme == SignatureScheme::RSA_PSS_SHA512 {
+            mapping.extend(
+                PSS_KEYS
+                    .iter()
+                    .map(|&(code, algorithms)| (SignatureScheme::from(code), algorithms)),
+            );
+        }
         let p521 = match scheme {
             SignatureScheme::ECDSA_NISTP256_SHA256 => Some(P521_SHA256),
             SignatureScheme::ECDSA_NISTP384_SHA384 => Some(P521_SHA384),
@@ -145,6 +160,101 @@ impl SignatureVerificationAlgorithm for EcdsaP521 {
     }
 }
 
+/// `rsa_pss_pss_sha256`, `_sha384` and `_sha512` (RFC 8446 §4.2.3; rustls names none of them),
+/// each by a key that names RSASSA-PSS without restricting it, or restricted to that scheme's
+/// own hash (its parameters then those of the signature, RFC 4055).
+const PSS_KEYS: [(u16, &[&dyn SignatureVerificationAlgorithm]); 3] = [
+    (
+        0x0809,
+        &[
+            &PssKey(&signature::RSA_PSS_2048_8192_SHA256, RSASSA_PSS),
+            &PssKey(&signature::RSA_PSS_2048_8192_SHA256, alg_id::RSA_PSS_SHA256),
+        ],
+    ),
+    (
+        0x080a,
+        &[
+            &PssKey(&signature::RSA_PSS_2048_8192_SHA384, RSASSA_PSS),
+            &PssKey(&signature::RSA_PSS_2048_8192_SHA384, alg_id::RSA_PSS_SHA384),
+        ],
+    ),
+    (
+        0x080b,
+        &[
+            &PssKey(&signature::RSA_PSS_2048_8192_SHA512, RSASSA_PSS),
+            &PssKey(&signature::RSA_PSS_2048_8192_SHA512, alg_id::RSA_PSS_SHA512),
+        ],
+    ),
+];
+
+/// The algorithms that may verify a signature of `scheme`, if it is one of ours.
+pub fn candidates(
+    scheme: SignatureScheme,
+) -> Option<&'static [&'static dyn SignatureVerificationAlgorithm]> {
+    ALGORITHMS
+        .mapping
+        .iter()
+        .find(|(ours, _)| *ours == scheme)
+        .map(|&(_, candidates)| candidates)
+}
+
+/// Verifies `signature` of `message` with the certificate's key, by whichever of `candidates` is
+/// for that kind of key: `Ok(false)` when none is.
+pub fn verify_by_key(
+    end_entity: &webpki::EndEntityCert<'_>,
+    candidates: &[&dyn SignatureVerificationAlgorithm],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool, webpki::Error> {
+    for algorithm in candidates {
+        match end_entity.verify_signature(*algorithm, message, signature) {
+            Ok(()) => return Ok(true),
+            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Whether `scheme` is one of an RSASSA-PSS key's (`rsa_pss_pss_*`).
+pub fn is_pss_key_scheme(scheme: SignatureScheme) -> bool {
+    PSS_KEYS
+        .iter()
+        .any(|&(code, _)| SignatureScheme::from(code) == scheme)
+}
+
+/// The key's algorithm `id-RSASSA-PSS` (1.2.840.113549.1.1.10) without parameters.
+const RSASSA_PSS: AlgorithmIdentifier = AlgorithmIdentifier::from_slice(&[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,
+]);
+
+/// RSA-PSS with ring's parameters (the salt as long as the hash) by a key of the given algorithm;
+/// the key's bits are an RSAPublicKey, as for `rsaEncryption`.
+#[derive(Debug)]
+struct PssKey(&'static signature::RsaParameters, AlgorithmIdentifier);
+
+impl SignatureVerificationAlgorithm for PssKey {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        signature::UnparsedPublicKey::new(self.0, public_key)
+            .verify(message, signature)
+            .map_err(|_| InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        self.1
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        // Only handshake signatures are verified with it, never a certificate's.
+        self.1
+    }
+}
+
 const ED448: &dyn SignatureVerificationAlgorithm = &Ed448;
 
 /// Ed448 without context, the key the certificate's 57 bytes.
@@ -194,6 +304,26 @@ mod tests {
             let tls13 = matches!(ours, SupportedCipherSuite::Tls13(_));
             assert_eq!(ed448, ecdsa || tls13, "{:?}", ours.suite());
         }
+    }
+
+    #[test]
+    fn the_schemes_of_rsassa_pss_keys_come_before_those_of_rsa_keys() {
+        let schemes = ALGORITHMS.supported_schemes();
+        let at = |scheme| schemes.iter().position(|s| *s == scheme).expect("offered");
+        let pss: Vec<usize> = [0x0809, 0x080a, 0x080b]
+            .into_iter()
+            .map(|code| at(SignatureScheme::from(code)))
+            .collect();
+        assert!(pss.windows(2).all(|w| w[0] + 1 == w[1]));
+        assert_eq!(pss[2] + 1, at(SignatureScheme::RSA_PSS_SHA512));
+        for code in [0x0809, 0x080a, 0x080b] {
+            assert!(is_pss_key_scheme(SignatureScheme::from(code)));
+            assert_eq!(
+                candidates(SignatureScheme::from(code)).map(<[_]>::len),
+                Some(2)
+            );
+        }
+        assert!(!is_pss_key_scheme(SignatureScheme::RSA_PSS_SHA256));
     }
 
     #[test]

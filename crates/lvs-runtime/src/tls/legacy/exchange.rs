@@ -16,7 +16,7 @@ use super::messages::Reader;
 use super::record::random_bytes;
 use super::suites::{KeyExchange, TLS1_2};
 use crate::tls::kx;
-use crate::tls::signatures::ALGORITHMS;
+use crate::tls::signatures::{self, ALGORITHMS};
 
 /// The fewest bits of an RSA key or a DH group taken (OpenSSL's security level 2).
 const MIN_BITS: usize = 2048;
@@ -134,26 +134,19 @@ fn verify(
     signature: &[u8],
 ) -> Result<(), LegacyError> {
     let named = SignatureScheme::from(scheme);
-    let candidates = ALGORITHMS
-        .mapping
-        .iter()
-        .find(|(offered, _)| *offered == named)
-        .map(|(_, candidates)| *candidates)
+    let candidates = signatures::candidates(named)
         .filter(|_| signature_schemes().contains(&scheme))
         .ok_or_else(|| LegacyError::Signature(format!("{named:?} was not offered")))?;
     let der = CertificateDer::from(certificate);
     let end_entity = webpki::EndEntityCert::try_from(&der)
         .map_err(|e| LegacyError::Certificate(format!("cannot be read: {e}")))?;
-    for algorithm in candidates {
-        match end_entity.verify_signature(*algorithm, message, signature) {
-            Ok(()) => return Ok(()),
-            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => continue,
-            Err(e) => return Err(LegacyError::Signature(format!("{named:?}: {e}"))),
-        }
+    match signatures::verify_by_key(&end_entity, candidates, message, signature) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(LegacyError::Signature(format!(
+            "{named:?} does not fit the certificate's key"
+        ))),
+        Err(e) => Err(LegacyError::Signature(format!("{named:?}: {e}"))),
     }
-    Err(LegacyError::Signature(format!(
-        "{named:?} does not fit the certificate's key"
-    )))
 }
 
 fn ecdhe(group: u16, server_point: &[u8]) -> Result<Agreed, LegacyError> {
