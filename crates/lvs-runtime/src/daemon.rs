@@ -1672,18 +1672,21 @@ impl Daemon {
         }
     }
 
+    /// The name of virtual server `service` as keepalived writes it in its lines.
+    fn service_name(&self, service: usize) -> Option<String> {
+        self.config
+            .virtual_servers
+            .get(service)
+            .map(|vs| vs_name(vs))
+    }
+
     /// Reports the events of a change of one virtual server's health and sends the kernel the
     /// difference.
     fn publish(&mut self, service: usize, events: &[PoolEvent], now: Instant) {
         if events.is_empty() {
             return;
         }
-        let Some(vs_text) = self
-            .config
-            .virtual_servers
-            .get(service)
-            .map(|vs| vs_name(vs))
-        else {
+        let Some(vs_text) = self.service_name(service) else {
             return;
         };
         for event in events {
@@ -2301,12 +2304,7 @@ impl Daemon {
         self.reload_suspension(&counterparts);
         self.reload_removals(&old_config, &old_pool, &counterparts, now);
         for (service, real_server) in revived {
-            let Some(vs_text) = self
-                .config
-                .virtual_servers
-                .get(service)
-                .map(|vs| vs_name(vs))
-            else {
+            let Some(vs_text) = self.service_name(service) else {
                 continue;
             };
             let event = PoolEvent::RealServer {

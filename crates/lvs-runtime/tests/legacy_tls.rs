@@ -143,15 +143,24 @@ fn ecdsa_certificates_and_each_curve_are_taken() {
 
 #[test]
 fn a_p521_certificate_signs_with_each_hash() {
-    let (cert, key) = (testdata("p521-server.pem"), testdata("p521-server.key"));
     // In TLS 1.2 a scheme names the hash, not the curve: OpenSSL signs with its P-521 key what
     // it is asked for.
-    for sigalgs in [
-        "ecdsa_secp521r1_sha512",
-        "ecdsa_secp384r1_sha384",
-        "ecdsa_secp256r1_sha256",
-    ] {
-        let cipher = "ECDHE-ECDSA-AES128-GCM-SHA256";
+    assert_signed_with_each(
+        ("p521-server.pem", "p521-server.key"),
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        &[
+            "ecdsa_secp521r1_sha512",
+            "ecdsa_secp384r1_sha384",
+            "ecdsa_secp256r1_sha256",
+        ],
+    );
+}
+
+/// Asserts that a TLS 1.2 `s_server` of the certificate and key `files` (in testdata/tls) is
+/// served with `cipher` when it signs its key exchange with each of `sigalgs` in turn.
+fn assert_signed_with_each(files: (&str, &str), cipher: &str, sigalgs: &[&str]) {
+    let (cert, key) = (testdata(files.0), testdata(files.1));
+    for sigalgs in sigalgs {
         assert_served_with(
             &[
                 "-tls1_2", "-cipher", cipher, "-sigalgs", sigalgs, "-cert", &cert, "-key", &key,
@@ -180,24 +189,15 @@ fn an_ed448_certificate_signs_the_key_exchange() {
 
 #[test]
 fn an_rsassa_pss_certificate_signs_with_each_hash() {
-    let (cert, key) = (
-        testdata("rsa-pss-server.pem"),
-        testdata("rsa-pss-server.key"),
+    assert_signed_with_each(
+        ("rsa-pss-server.pem", "rsa-pss-server.key"),
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        &[
+            "rsa_pss_pss_sha256",
+            "rsa_pss_pss_sha384",
+            "rsa_pss_pss_sha512",
+        ],
     );
-    for sigalgs in [
-        "rsa_pss_pss_sha256",
-        "rsa_pss_pss_sha384",
-        "rsa_pss_pss_sha512",
-    ] {
-        let cipher = "ECDHE-RSA-AES128-GCM-SHA256";
-        assert_served_with(
-            &[
-                "-tls1_2", "-cipher", cipher, "-sigalgs", sigalgs, "-cert", &cert, "-key", &key,
-            ],
-            None,
-            cipher,
-        );
-    }
     // A key restricted to SHA-256 (its algorithm has parameters), with DHE.
     let (cert, key) = (
         testdata("rsa-pss-sha256-server.pem"),
