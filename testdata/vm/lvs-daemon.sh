@@ -857,8 +857,8 @@ TLS_SERVER_PID=$!
 # for what ring has not, a server whose only curve is x448 (4437, TLS 1.3) or P-521 (4438, TLS 1.2),
 # one whose certificate's key is on P-521 (4439), one whose only group is ffdhe2048 (4440, TLS
 # 1.3), two whose certificate's key is Ed448 (4441 TLS 1.3, 4442 TLS 1.2) and two whose key is
-# RSASSA-PSS (4443 TLS 1.3, 4444 TLS 1.2, the key restricted to SHA-256). TLS 1.0 with ECDHE
-# only (4433) is refused by
+# RSASSA-PSS (4443 TLS 1.3, 4444 TLS 1.2, the key restricted to SHA-256), and one that signs only
+# with SHA-224 (4445, TLS 1.2). TLS 1.0 with ECDHE only (4433) is refused by
 # OpenSSL 3's client (the handshake's SHA-1 signature at its default security level).
 OLD_TLS_PIDS=
 old_tls_server() { # PORT CIPHERS OPTION... (the RSA certificate unless OPTION gives another)
@@ -888,6 +888,7 @@ old_tls_server 4443 DEFAULT -cert "$TESTDATA/tls/rsa-pss-server.pem" \
   -key "$TESTDATA/tls/rsa-pss-server.key" -tls1_3
 old_tls_server 4444 DEFAULT -cert "$TESTDATA/tls/rsa-pss-sha256-server.pem" \
   -key "$TESTDATA/tls/rsa-pss-sha256-server.key" -tls1_2
+old_tls_server 4445 DEFAULT -sigalgs RSA+SHA224 -tls1_2
 start_httpd pinged 10.0.3.11 plain
 tls_answers() { in_ns lvsd timeout 5 /usr/bin/openssl s_client -connect 10.0.3.11:443 </dev/null >/dev/null 2>&1; }
 if wait_until 5 tls_answers; then
@@ -940,7 +941,7 @@ RS
         regex "Cipher is"
         regex_no_match
       }'
-  for port in 4431 4432 4433 4434 4435 4436 4437 4438 4439 4440 4441 4442 4443 4444; do
+  for port in 4431 4432 4433 4434 4435 4436 4437 4438 4439 4440 4441 4442 4443 4444 4445; do
     ssl_rs "$port" "      connect_port $port
       url {
         path /
@@ -961,13 +962,13 @@ done
 kill "$TLS_SERVER_PID" $OLD_TLS_PIDS 2>/dev/null
 # shellcheck disable=SC2154 # set by eval above
 check_eq ssl/same-table "$ssl_table_keepalived" "$ssl_table_ours"
-for port in 443 445 4431 4432 4434 4435 4436 4437 4438 4439 4440 4441 4442 4443 4444; do
+for port in 443 445 4431 4432 4434 4435 4436 4437 4438 4439 4440 4441 4442 4443 4444 4445; do
   check "ssl/$port-in" grep -qF -- "-r 10.0.3.11:$port" <<<"$ssl_table_ours"
 done
-if [ "$(grep -c -- '-a ' <<<"$ssl_table_ours")" = 15 ]; then
+if [ "$(grep -c -- '-a ' <<<"$ssl_table_ours")" = 16 ]; then
   pass ssl/others-out
 else
-  fail ssl/others-out "expected 15 real servers" "$ssl_table_ours" "log:" "$ssl_log"
+  fail ssl/others-out "expected 16 real servers" "$ssl_table_ours" "log:" "$ssl_log"
 fi
 check_fails ssl/not-unsupported grep -q "not supported" <<<"$ssl_log"
 

@@ -212,6 +212,23 @@ fn an_rsassa_pss_certificate_signs_with_each_hash() {
 }
 
 #[test]
+fn sha_224_signatures_are_verified_as_openssl_verifies_them() {
+    // OpenSSL 3.0 offers them last, for TLS 1.2; ring verifies neither.
+    let ecdsa = "ECDHE-ECDSA-AES128-GCM-SHA256";
+    assert_signed_with_each(("server.pem", "server.key"), ecdsa, &["ECDSA+SHA224"]);
+    assert_signed_with_each(
+        ("p521-server.pem", "p521-server.key"),
+        ecdsa,
+        &["ECDSA+SHA224"],
+    );
+    assert_signed_with_each(
+        ("rsa-server.pem", "rsa.key"),
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        &["RSA+SHA224"],
+    );
+}
+
+#[test]
 fn an_ephemeral_key_exchange_below_tls_1_2_is_refused_as_openssl_refuses_it() {
     for cipher in ["ECDHE-RSA-AES128-SHA", "DHE-RSA-AES256-SHA"] {
         let server = Server::start(

@@ -545,6 +545,13 @@ fn servers_with_an_rsassa_pss_certificate_are_reached() {
 }
 
 #[test]
+fn a_server_that_signs_only_with_sha_224_is_reached_by_the_legacy_client() {
+    // rustls offers the scheme (tls::signatures) but its TLS 1.2 takes no scheme it does not
+    // name: the legacy client verifies it on a second connection.
+    assert_reached_by(&["-tls1_2", "-sigalgs", "RSA+SHA224"], TlsClient::Legacy);
+}
+
+#[test]
 fn a_server_the_legacy_client_reached_last_is_asked_by_rustls_when_it_changed() {
     let old = Server::start(&["-tls1_1", "-cipher", "AES128-SHA:@SECLEVEL=0"], None);
     let exchange = exchange(check(vec![url("/")]), None);
