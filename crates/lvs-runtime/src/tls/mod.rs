@@ -167,8 +167,8 @@ impl ServerCertVerifier for AnyServerCertificate {
         // rustls verifies a TLS 1.3 signature with the scheme's first algorithm only (the scheme
         // names the curve); an RSASSA-PSS key's scheme names the hash, not the key's parameters,
         // so any of its algorithms may, as in TLS 1.2.
-        if let Some(candidates) =
-            signatures::candidates(dss.scheme).filter(|_| signatures::is_pss_key_scheme(dss.scheme))
+        if signatures::is_pss_key_scheme(dss.scheme)
+            && let Some(candidates) = signatures::candidates(dss.scheme)
         {
             let end_entity = webpki::EndEntityCert::try_from(cert).map_err(|e| {
                 rustls::Error::General(format!("the certificate cannot be read: {e}"))

@@ -60,6 +60,20 @@ fn p521_number(digest: &[u8]) -> [u8; P521_FIELD_BYTES] {
     padded
 }
 
+/// Whether `signature` (DER) of the `prehash` verifies with `public_key` (SEC 1), by the `ecdsa`
+/// types of the curve crate `$curve`: three crates, one shape.
+macro_rules! verify_with {
+    ($curve:ident, $public_key:expr, $prehash:expr, $signature:expr) => {
+        match (
+            $curve::ecdsa::VerifyingKey::from_sec1_bytes($public_key),
+            $curve::ecdsa::Signature::from_der($signature),
+        ) {
+            (Ok(key), Ok(signature)) => key.verify_prehash($prehash, &signature).is_ok(),
+            _ => false,
+        }
+    };
+}
+
 /// ECDSA with a key on `Curve` over the message's `Hash`, the signature DER-encoded.
 #[derive(Debug)]
 struct Ecdsa(Curve, Hash);
@@ -73,32 +87,9 @@ impl SignatureVerificationAlgorithm for Ecdsa {
     ) -> Result<(), InvalidSignature> {
         let digest = self.1.digest(message);
         let verified = match self.0 {
-            Curve::P256 => {
-                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key);
-                let signature = p256::ecdsa::Signature::from_der(signature);
-                match (key, signature) {
-                    (Ok(key), Ok(signature)) => key.verify_prehash(&digest, &signature).is_ok(),
-                    _ => false,
-                }
-            }
-            Curve::P384 => {
-                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(public_key);
-                let signature = p384::ecdsa::Signature::from_der(signature);
-                match (key, signature) {
-                    (Ok(key), Ok(signature)) => key.verify_prehash(&digest, &signature).is_ok(),
-                    _ => false,
-                }
-            }
-            Curve::P521 => {
-                let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(public_key);
-                let signature = p521::ecdsa::Signature::from_der(signature);
-                match (key, signature) {
-                    (Ok(key), Ok(signature)) => key
-                        .verify_prehash(&p521_number(&digest), &signature)
-                        .is_ok(),
-                    _ => false,
-                }
-            }
+            Curve::P256 => verify_with!(p256, public_key, &digest, signature),
+            Curve::P384 => verify_with!(p384, public_key, &digest, signature),
+            Curve::P521 => verify_with!(p521, public_key, &p521_number(&digest), signature),
         };
         if verified {
             Ok(())
