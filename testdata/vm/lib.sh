@@ -39,8 +39,15 @@ check_eq() {
   if [ "$2" == "$3" ]; then
     pass "$1"
   else
-    fail "$1" "unexpected value" "expected:" "$2" "actual:" "$3"
+    fail "$1" "unexpected value" "differences (- expected, + actual):" "$(differences "$2" "$3")" \
+      "expected:" "$2" "actual:" "$3"
   fi
+}
+
+# differences A B: a unified diff of two texts without its file header, first and short, since a
+# long failure's details are cut where a CI log shows only its start.
+differences() {
+  diff -u <(printf '%s\n' "$1") <(printf '%s\n' "$2") | tail -n +3 | head -n 60
 }
 
 # check_same_log CHECK OURS REFERENCE OUR_LOG REFERENCE_LOG: passes when OURS and REFERENCE, two logs
@@ -49,7 +56,8 @@ check_same_log() {
   if [ "$2" == "$3" ]; then
     pass "$1"
   else
-    fail "$1" "the logs differ" "keepalived's, normalised:" "$3" "ours, normalised:" "$2" \
+    fail "$1" "the logs differ" "differences (- keepalived's, + ours; normalised):" \
+      "$(differences "$3" "$2")" "keepalived's, normalised:" "$3" "ours, normalised:" "$2" \
       "ours:" "$(cat "$4")" "keepalived's:" "$(cat "$5")"
   fi
 }

@@ -131,7 +131,10 @@ run() {
   echo "=== RELOAD-CHANGED" >>"$log"
   conf changed >"$WORK/lvs.conf"
   kill -HUP "$DAEMON_PID"
-  stage "$log" RELOAD-CHANGED 5
+  # Long enough for rs16's TCP_CHECK to have failed (the first attempt within delay_loop, then two
+  # connect_timeouts with delay_before_retry between them: 4-5 s) before its file is fixed, or the
+  # server would come in and go out again at a moment that varies by daemon and machine.
+  stage "$log" RELOAD-CHANGED 8
   echo "=== FIXED" >>"$log"
   echo 0 >"$WORK/fault"
   stage "$log" FIXED 3
