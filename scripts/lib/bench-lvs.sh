@@ -20,7 +20,9 @@
 # without IPVS), the same CPU and memory measure of --checkers TCP_CHECKs (10000 by default, 1000 per
 # virtual server), and the reload from SIGHUP to its "Reload finished"
 # line (nanosecond timestamps of --log-file), which is the whole reload but the kernel's part, and the
-# CPU time it took (which the load of other work on the machine does not inflate).
+# CPU time it took (which the load of other work on the machine does not inflate). After the CPU
+# measure, the kernel's share of it alone: as many refused loopback connections a second, made as the
+# checkers make them, by a program that does nothing else (crates/lvs-runtime/examples/refused_connects.rs).
 # Targets (the issue's): reload <= 50 ms with exactly one IPVS operation; CPU < 10 % of one core and
 # RSS < 50 MB. Exits non-zero when a measurement fails or ours misses a target measured.
 # Environment: CARGO_TARGET_DIR (where the release vrrpd is built), VRRPD (use this binary instead),
@@ -40,7 +42,7 @@ CPU_SECONDS=20
 ONLY=
 IN_VM=1
 ON_HOST=1
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 number() { [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "bench-lvs: $1 needs a positive number" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case $1 in
@@ -65,6 +67,10 @@ if [ -z "${VRRPD:-}" ]; then
   echo "building release vrrpd..." >&2
   (cd "$ROOT" && cargo build --release -q -p vrrpd) || exit 1
   VRRPD=$TARGET_DIR/release/vrrpd
+fi
+if [ -n "$ON_HOST" ] && [ "$ONLY" != reload ]; then
+  (cd "$ROOT" && cargo build --release -q -p lvs-runtime --example refused_connects) || exit 1
+  REFUSED_CONNECTS=$TARGET_DIR/release/examples/refused_connects
 fi
 
 WORK=$(mktemp -d /tmp/bench-lvs.XXXXXX)
@@ -199,6 +205,19 @@ host_cpu() {
   [ "$cpu_verdict" = met ] && [ "$rss_verdict" = met ] || FAILED=1
   printf '  %s TCP_CHECKs at delay_loop 1: %s %% user + %s %% system = %s %% of one core (target < 10 %%: %s), %s MB resident (target < 50 MB: %s); %s servers went down\n' \
     "$CHECKERS" "$user" "$system" "$total" "$cpu_verdict" "$rss" "$rss_verdict" "$attempts"
+  host_kernel_share "$total"
+}
+# host_kernel_share OURS_TOTAL: the kernel's work for as many refused loopback connections a second,
+# alone (crates/lvs-runtime/examples/refused_connects.rs, the checkers' two connects per attempt),
+# right after ours on the same ports, and ours against it.
+host_kernel_share() {
+  local times user system total
+  times=$( { TIMEFORMAT='%U %S'; time ip netns exec "$NS" "$REFUSED_CONNECTS" "$CHECKERS" "$CPU_SECONDS" 20000 >/dev/null; } 2>&1) ||
+    { echo "bench-lvs: refused_connects failed: $times" >&2; return 1; }
+  read -r user system total < <(awk -v t="$times" -v s="$CPU_SECONDS" 'BEGIN {
+    split(t, x, " "); printf "%.2f %.2f %.2f\n", x[1] / s * 100, x[2] / s * 100, (x[1] + x[2]) / s * 100 }')
+  printf '    the kernel alone for the same refused connections (examples/refused_connects): %s %% user + %s %% system = %s %% of one core; ours %s\n' \
+    "$user" "$system" "$total" "$(awk -v o="$1" -v k="$total" 'BEGIN { printf "%.2f points above it (%.2fx)", o - k, (k > 0) ? o / k : 0 }')"
 }
 # Nanoseconds since the epoch of a -g log line's timestamp ("Wed Dec 02 00:25:01.123456789 2026: ...").
 log_ns() {
