@@ -39,12 +39,22 @@ impl VirtualService {
 /// is updated only when a setting the kernel keeps differs (counters and connection numbers
 /// are never compared).
 pub fn changes_between(current: &[VirtualService], desired: &[VirtualService]) -> Vec<Change> {
+    changes_between_entries(current.iter(), desired.iter())
+}
+
+/// [`changes_between`] for tables given by their entries in order, so that a caller who knows
+/// some entries to be the same in both (they would add no change) can leave them out of both.
+pub fn changes_between_entries<'a, C, D>(current: C, desired: D) -> Vec<Change>
+where
+    C: Iterator<Item = &'a VirtualService> + Clone,
+    D: Iterator<Item = &'a VirtualService> + Clone,
+{
     let current_by_key: FxHashMap<ServiceKey, &VirtualService> = current
-        .iter()
+        .clone()
         .map(|entry| (entry.service.key, entry))
         .collect();
     let desired_keys: FxHashSet<ServiceKey> =
-        desired.iter().map(|entry| entry.service.key).collect();
+        desired.clone().map(|entry| entry.service.key).collect();
     let mut changes = Vec::new();
 
     for entry in current {
@@ -52,7 +62,7 @@ pub fn changes_between(current: &[VirtualService], desired: &[VirtualService]) -
             changes.push(Change::DeleteService(entry.service.key));
         }
     }
-    for wanted in desired {
+    for wanted in desired.clone() {
         if let Some(existing) = current_by_key.get(&wanted.service.key) {
             let kept = Destinations::of(&wanted.destinations);
             for destination in &existing.destinations {

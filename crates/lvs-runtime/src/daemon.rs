@@ -6,9 +6,10 @@
 //! Checkers run on their own schedules (`lvs::checker::Schedule`): TCP and HTTP attempts are
 //! non-blocking sockets in the poll set, MISC_CHECK scripts are children reaped on SIGCHLD. A
 //! change of health moves the pool (`lvs::Pool`) and the kernel gets exactly the difference
-//! between what was programmed and what is now wanted (`ipvs::table::changes_between`). SIGHUP
-//! reads the configuration again and applies only its difference; SIGTERM removes the services
-//! programmed (unless `-I`).
+//! between what was programmed and what is now wanted (`lvs::mapping::DesiredTable`, compared
+//! by `ipvs::table::changes_between`). SIGHUP reads the configuration again and applies only its
+//! difference, comparing only the virtual servers that are not the same models in the same state
+//! as before; SIGTERM removes the services programmed (unless `-I`).
 //!
 //! The global settings of keepalived's checker process apply too: `lvs_flush` empties the whole
 //! table at start; `lvs_timeouts` sets the kernel's connection timeouts at start and reload (those
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ipvs::model::{ServiceKey, Timeouts};
-use ipvs::table::{VirtualService, changes_between};
+use ipvs::table::VirtualService;
 use ipvs::{Change, Client};
 use keepalived_config::diagnostics::Diagnostic;
 use keepalived_config::diagnostics::keepalived as keepalived_messages;
@@ -43,7 +44,6 @@ use log::{debug, error, info, trace, warn};
 use lvs::alert::{self, QuorumMoment, RsName, VsName};
 use lvs::checker::{Schedule, Timing};
 use lvs::checker_log::{self, AttemptFailure, MISC_TIMED_OUT};
-use lvs::desired_table;
 use lvs::mapping;
 use lvs::mapping::DesiredTable;
 use lvs::pool::{CheckerState, Pool, PoolEvent};
@@ -466,12 +466,7 @@ struct Daemon {
     checkers: Vec<RunningChecker>,
     client: Option<Client>,
     /// What this process has programmed (the kernel's view of our services).
-    programmed: Vec<VirtualService>,
-    /// Where each programmed service is in `programmed`.
-    programmed_index: FxHashMap<ServiceKey, usize>,
-    /// Per virtual server: whether one of its services is also another's (then a change of it
-    /// recomputes the whole table).
-    shares_services: Vec<bool>,
+    programmed: DesiredTable,
     signals: SignalFd,
     children: Children,
     stopping: bool,
@@ -538,9 +533,7 @@ impl Daemon {
             tls,
             checkers: Vec::new(),
             client,
-            programmed: Vec::new(),
-            programmed_index: FxHashMap::default(),
-            shares_services: Vec::new(),
+            programmed: DesiredTable::default(),
             signals,
             children: Children::default(),
             stopping: false,
@@ -945,13 +938,14 @@ impl Daemon {
         } else {
             Vec::new()
         };
-        let desired = desired_table(&self.config, &self.pool);
-        self.programmed = current
+        let desired = DesiredTable::of(&self.config, &self.pool);
+        let ours = current
             .into_iter()
             .filter_map(|mut entry| {
                 let wanted = desired
-                    .iter()
-                    .find(|d| d.service.key == entry.service.key)?;
+                    .index
+                    .get(&entry.service.key)
+                    .and_then(|&i| desired.entries.get(i))?;
                 entry.destinations.retain(|d| {
                     wanted
                         .destinations
@@ -961,6 +955,7 @@ impl Daemon {
                 Some(entry)
             })
             .collect();
+        self.programmed = DesiredTable::read(ours);
         started_down
     }
 
@@ -1396,7 +1391,7 @@ impl Daemon {
                     counts: c.counts,
                 })
                 .collect(),
-            programmed: &self.programmed,
+            programmed: &self.programmed.entries,
             kernel,
             durations: &self.durations,
         }
@@ -2093,56 +2088,23 @@ impl Daemon {
 
     /// Sends the kernel the difference between what was programmed and what is wanted now.
     fn sync_ipvs(&mut self) -> usize {
-        let desired = DesiredTable::of(&self.config, &self.pool);
-        let changes = changes_between(&self.programmed, &desired.entries);
+        let programmed = std::mem::take(&mut self.programmed);
+        let (desired, changes) = DesiredTable::update(programmed, &self.config, &self.pool);
         if !changes.is_empty() {
             self.apply(&changes);
         }
-        self.programmed = desired.entries;
-        self.programmed_index = desired.index;
-        self.shares_services = desired.shared;
+        self.programmed = desired;
         changes.len()
     }
 
     /// The same for one virtual server whose health changed: only its services are compared, so
     /// a check result costs the size of that virtual server, not of the whole table.
     fn sync_service(&mut self, service: usize) {
-        if self.shares_services.get(service).copied().unwrap_or(true) {
-            self.sync_ipvs();
-            return;
-        }
-        let (Some(vs), Some(state)) = (
-            self.config.virtual_servers.get(service),
-            self.pool.services.get(service),
-        ) else {
-            return;
-        };
-        let destinations = mapping::destinations(vs, state);
-        let desired: Vec<VirtualService> =
-            mapping::services(vs, &self.config.virtual_server_groups)
-                .into_iter()
-                .map(|service| VirtualService {
-                    service,
-                    destinations: destinations.clone(),
-                })
-                .collect();
-        let current: Vec<VirtualService> = desired
-            .iter()
-            .filter_map(|d| self.programmed_index.get(&d.service.key))
-            .map(|&i| self.programmed[i].clone())
-            .collect();
-        let changes = changes_between(&current, &desired);
-        if !changes.is_empty() {
-            self.apply(&changes);
-        }
-        for entry in desired {
-            match self.programmed_index.get(&entry.service.key) {
-                Some(&i) => self.programmed[i] = entry,
-                None => {
-                    self.programmed_index
-                        .insert(entry.service.key, self.programmed.len());
-                    self.programmed.push(entry);
-                }
+        match self.programmed.refresh(&self.config, &self.pool, service) {
+            Some(changes) if !changes.is_empty() => self.apply(&changes),
+            Some(_) => {}
+            None => {
+                self.sync_ipvs();
             }
         }
     }
@@ -2194,8 +2156,7 @@ impl Daemon {
         if let Err(e) = client.flush() {
             error!("IPVS: {e}");
         }
-        self.programmed.clear();
-        self.programmed_index.clear();
+        self.programmed = DesiredTable::default();
     }
 
     fn apply(&mut self, changes: &[Change]) {
@@ -2336,10 +2297,11 @@ impl Daemon {
         }
         self.log_registered_checkers();
         info!(
-            "Reload finished: {changes} IPVS changes, {} ms ({} ms reading the configuration, {} virtual_server blocks unchanged and not read again)",
+            "Reload finished: {changes} IPVS changes, {} ms ({} ms reading the configuration, {} virtual_server blocks unchanged and not read again, {} services unchanged and not compared)",
             now.elapsed().as_millis(),
             read.as_millis(),
-            self.memo.reused()
+            self.memo.reused(),
+            self.programmed.unchanged()
         );
     }
 
@@ -2480,6 +2442,7 @@ impl Daemon {
         } else if self.options.release_ipvs {
             let changes: Vec<Change> = self
                 .programmed
+                .entries
                 .iter()
                 .map(|entry| Change::DeleteService(entry.service.key))
                 .collect();
@@ -2494,7 +2457,7 @@ impl Daemon {
             if !changes.is_empty() {
                 self.apply(&changes);
             }
-            self.programmed.clear();
+            self.programmed = DesiredTable::default();
             // keepalived's clear_service_vs: with `lvs_flush_on_stop VS` only the virtual
             // servers are told about.
             let real_servers = self.config.global.lvs_flush_on_stop.is_none();
@@ -2962,8 +2925,10 @@ fn rs_name(rs: &RealServer, vs: &VirtualServer) -> String {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use ipvs::table::changes_between;
     use keepalived_config::env::FixedEnvironment;
     use keepalived_config::load;
+    use lvs::desired_table;
 
     use super::*;
     use crate::tls::TlsClient;
@@ -3130,7 +3095,7 @@ mod tests {
         }
         assert!(!d.pool.services[0].real_servers[1].alive);
         // The kernel as a scrape would read it: the service with counters, rs1 in it.
-        let mut kernel = d.programmed.clone();
+        let mut kernel = d.programmed.entries.clone();
         kernel[0].service.stats = Some(ipvs::model::Stats {
             connections: 7,
             in_bytes: 900,

@@ -17,12 +17,14 @@
 
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
+use ipvs::Change;
 use ipvs::model::{
     self as k, AddressFamily as KFamily, Destination, Netmask, Service, ServiceFlags, ServiceKey,
     Tunnel, TunnelFlags,
 };
-use ipvs::table::VirtualService;
+use ipvs::table::{VirtualService, changes_between_entries};
 use keepalived_config::model::lvs::{
     ForwardingMethod, GroupEntry, Persistence, Protocol, ServiceAddress, TunnelChecksum,
     TunnelType, VirtualServer, VirtualServerGroup,
@@ -38,8 +40,8 @@ pub fn desired_table(config: &Config, pool: &Pool) -> Vec<VirtualService> {
     DesiredTable::of(config, pool).entries
 }
 
-/// [`desired_table`] with what was learnt building it: where each service is, and which
-/// virtual servers share a service with another.
+/// [`desired_table`] with what was learnt building it: where each service is, which virtual
+/// servers share a service with another, and which made an entry alone.
 #[derive(Debug, Default)]
 pub struct DesiredTable {
     /// The table, in configuration order.
@@ -48,45 +50,162 @@ pub struct DesiredTable {
     pub index: FxHashMap<ServiceKey, usize>,
     /// Per virtual server: whether one of its services is also another's (or its own twice).
     pub shared: Vec<bool>,
+    /// Per entry: the model of the virtual server that made it alone (none for a service that
+    /// several virtual servers write to, or an entry read from the kernel). The entry is then
+    /// that model's, for the state its destinations show.
+    made_by: Vec<Option<Arc<VirtualServer>>>,
+    /// How many entries [`DesiredTable::update`] took over from the previous table.
+    unchanged: usize,
+}
+
+/// An entry of the table being built: made anew, or moved unchanged from the previous table's
+/// place given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    Made,
+    Moved(usize),
 }
 
 impl DesiredTable {
     /// The table of `config` in state `pool`.
     pub fn of(config: &Config, pool: &Pool) -> Self {
-        let count = config.virtual_servers.len();
-        let mut table = DesiredTable {
-            entries: Vec::with_capacity(count),
-            index: FxHashMap::with_capacity_and_hasher(count, Default::default()),
-            shared: vec![false; count],
+        Builder::new(config, None).build(config, pool).0
+    }
+
+    /// The table of `config` in state `pool`, and the changes that turn `previous` (the table
+    /// programmed until now) into it, as [`ipvs::table::changes_between`] gives them. A virtual
+    /// server that is the same model as the one that made its entry alone in `previous`
+    /// (configurations share the models of blocks that did not change) and wants the same
+    /// destinations takes that entry as it is: it is not made again, and not compared, which it
+    /// would pass. A reload where one virtual server of thousands changed compares that one.
+    pub fn update(previous: DesiredTable, config: &Config, pool: &Pool) -> (Self, Vec<Change>) {
+        Builder::new(config, Some(previous)).build(config, pool)
+    }
+
+    /// How many entries [`DesiredTable::update`] took over from the previous table as they
+    /// were, without making or comparing them.
+    pub fn unchanged(&self) -> usize {
+        self.unchanged
+    }
+
+    /// The table as read from the kernel: nothing in it is known to be any model's.
+    pub fn read(entries: Vec<VirtualService>) -> Self {
+        let index = entries
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| (entry.service.key, i))
+            .collect();
+        let made_by = vec![None; entries.len()];
+        DesiredTable {
+            entries,
+            index,
+            shared: Vec::new(),
+            made_by,
+            unchanged: 0,
+        }
+    }
+
+    /// Virtual server `service` of `config` has a new state in `pool`: its entries are made
+    /// again and the changes returned. Only its services are compared, so a check result costs
+    /// the size of that virtual server, not of the whole table. `None` when the virtual server
+    /// shares a service with another (or this table does not know): the whole table is then to
+    /// be made again.
+    pub fn refresh(&mut self, config: &Config, pool: &Pool, service: usize) -> Option<Vec<Change>> {
+        if self.shared.get(service).copied().unwrap_or(true) {
+            return None;
+        }
+        let (Some(vs), Some(state)) = (
+            config.virtual_servers.get(service),
+            pool.services.get(service),
+        ) else {
+            return Some(Vec::new());
         };
-        // Who wrote each entry first: a later writer shares the service with it.
-        let mut first_writer: Vec<usize> = Vec::with_capacity(count);
+        let destinations = destinations(vs, state);
+        let desired: Vec<VirtualService> = services(vs, &config.virtual_server_groups)
+            .into_iter()
+            .map(|service| VirtualService {
+                service,
+                destinations: destinations.clone(),
+            })
+            .collect();
+        let current = desired
+            .iter()
+            .filter_map(|d| self.index.get(&d.service.key))
+            .filter_map(|&i| self.entries.get(i));
+        let changes = changes_between_entries(current, desired.iter());
+        for entry in desired {
+            match self.index.get(&entry.service.key) {
+                Some(&i) => {
+                    self.entries[i] = entry;
+                    self.made_by[i] = Some(Arc::clone(vs));
+                }
+                None => {
+                    self.index.insert(entry.service.key, self.entries.len());
+                    self.entries.push(entry);
+                    self.made_by.push(Some(Arc::clone(vs)));
+                }
+            }
+        }
+        Some(changes)
+    }
+}
+
+/// Builds a [`DesiredTable`], moving over what it can from the previous one.
+struct Builder {
+    table: DesiredTable,
+    /// Per entry: where it comes from.
+    origins: Vec<Origin>,
+    /// Per entry: the virtual server that wrote it first (a later writer shares it).
+    first_writer: Vec<usize>,
+    /// The previous table's entries (`None` once moved to this one), places and makers.
+    previous: Vec<Option<VirtualService>>,
+    previous_index: FxHashMap<ServiceKey, usize>,
+    previous_made_by: Vec<Option<Arc<VirtualServer>>>,
+    /// The destinations a virtual server wants, made here to be compared with its previous
+    /// entry's before anything is allocated for them.
+    wanted: Vec<Destination>,
+    /// Whether there is a previous table to compare with.
+    comparing: bool,
+}
+
+impl Builder {
+    fn new(config: &Config, previous: Option<DesiredTable>) -> Self {
+        let count = config.virtual_servers.len();
+        let comparing = previous.is_some();
+        let previous = previous.unwrap_or_default();
+        Builder {
+            table: DesiredTable {
+                entries: Vec::with_capacity(count),
+                index: FxHashMap::with_capacity_and_hasher(count, Default::default()),
+                shared: vec![false; count],
+                made_by: Vec::with_capacity(count),
+                unchanged: 0,
+            },
+            origins: Vec::with_capacity(count),
+            first_writer: Vec::with_capacity(count),
+            previous: previous.entries.into_iter().map(Some).collect(),
+            previous_index: previous.index,
+            previous_made_by: previous.made_by,
+            wanted: Vec::new(),
+            comparing,
+        }
+    }
+
+    fn build(mut self, config: &Config, pool: &Pool) -> (DesiredTable, Vec<Change>) {
         let groups = &config.virtual_server_groups;
         for (index, vs) in config.virtual_servers.iter().enumerate() {
             let Some(state) = pool.services.get(index) else {
                 continue;
             };
+            if self.move_unchanged(index, vs, state) {
+                continue;
+            }
             let mut destinations = Some(destinations(vs, state));
             let keys = service_keys(vs, groups);
             let last = keys.len().saturating_sub(1);
             for (n, key) in keys.into_iter().enumerate() {
-                let existing = table.index.get(&key).copied();
-                match existing.and_then(|i| Some((i, table.entries.get_mut(i)?))) {
-                    Some((i, entry)) => {
-                        for d in destinations.iter().flatten() {
-                            if !entry
-                                .destinations
-                                .iter()
-                                .any(|e| e.address == d.address && e.port == d.port)
-                            {
-                                entry.destinations.push(d.clone());
-                            }
-                        }
-                        table.shared[index] = true;
-                        if let Some(&writer) = first_writer.get(i) {
-                            table.shared[writer] = true;
-                        }
-                    }
+                match self.table.index.get(&key).copied() {
+                    Some(i) => self.share(i, index, destinations.as_deref().unwrap_or_default()),
                     None => {
                         // The last service takes the destinations; the others copy them.
                         let destinations = if n == last {
@@ -94,17 +213,123 @@ impl DesiredTable {
                         } else {
                             destinations.clone().unwrap_or_default()
                         };
-                        table.index.insert(key, table.entries.len());
-                        first_writer.push(index);
-                        table.entries.push(VirtualService {
+                        let entry = VirtualService {
                             service: service_settings(vs, key),
                             destinations,
-                        });
+                        };
+                        self.push(index, vs, entry, Origin::Made);
                     }
                 }
             }
         }
-        table
+        let changes = if self.comparing {
+            let current = self.previous.iter().flatten();
+            let desired = self
+                .table
+                .entries
+                .iter()
+                .zip(&self.origins)
+                .filter(|(_, origin)| **origin == Origin::Made)
+                .map(|(entry, _)| entry);
+            changes_between_entries(current, desired)
+        } else {
+            Vec::new()
+        };
+        self.table.unchanged = self
+            .origins
+            .iter()
+            .filter(|origin| matches!(origin, Origin::Moved(_)))
+            .count();
+        (self.table, changes)
+    }
+
+    /// Moves the previous table's entry of virtual server `index` over when it made that entry
+    /// alone, as the same model, and wants the same destinations now.
+    fn move_unchanged(
+        &mut self,
+        index: usize,
+        vs: &Arc<VirtualServer>,
+        state: &ServiceState,
+    ) -> bool {
+        let key = match vs.service {
+            ServiceAddress::Address { address, port } => ServiceKey::Address {
+                protocol: protocol(vs.protocol),
+                address,
+                port,
+            },
+            // A fwmark's family may come from the groups: made anew.
+            ServiceAddress::Fwmark(_) | ServiceAddress::Group(_) => return false,
+        };
+        let Some(&at) = self.previous_index.get(&key) else {
+            return false;
+        };
+        let same_model = self
+            .previous_made_by
+            .get(at)
+            .and_then(Option::as_ref)
+            .is_some_and(|made_by| Arc::ptr_eq(made_by, vs));
+        if !same_model || self.table.index.contains_key(&key) {
+            return false;
+        }
+        destinations_into(vs, state, &mut self.wanted);
+        let Some(slot) = self.previous.get_mut(at) else {
+            return false;
+        };
+        if slot
+            .as_ref()
+            .is_none_or(|entry| entry.destinations != self.wanted)
+        {
+            return false;
+        }
+        let Some(entry) = slot.take() else {
+            return false;
+        };
+        self.push(index, vs, entry, Origin::Moved(at));
+        true
+    }
+
+    fn push(
+        &mut self,
+        index: usize,
+        vs: &Arc<VirtualServer>,
+        entry: VirtualService,
+        origin: Origin,
+    ) {
+        self.table
+            .index
+            .insert(entry.service.key, self.table.entries.len());
+        self.table.entries.push(entry);
+        self.table.made_by.push(Some(Arc::clone(vs)));
+        self.origins.push(origin);
+        self.first_writer.push(index);
+    }
+
+    /// Virtual server `index` writes to entry `i` too: its destinations join those there.
+    fn share(&mut self, i: usize, index: usize, destinations: &[Destination]) {
+        let Some(entry) = self.table.entries.get_mut(i) else {
+            return;
+        };
+        // A moved entry changes now: the previous table gets it back to be compared with.
+        if let Some(Origin::Moved(at)) = self.origins.get(i).copied() {
+            if let Some(slot) = self.previous.get_mut(at) {
+                *slot = Some(entry.clone());
+            }
+            self.origins[i] = Origin::Made;
+        }
+        for d in destinations {
+            if !entry
+                .destinations
+                .iter()
+                .any(|e| e.address == d.address && e.port == d.port)
+            {
+                entry.destinations.push(d.clone());
+            }
+        }
+        self.table.made_by[i] = None;
+        self.table.shared[index] = true;
+        if let Some(&writer) = self.first_writer.get(i) {
+            self.table.shared[writer] = true;
+        }
     }
 }
 
@@ -187,8 +412,15 @@ fn apply_persistence(service: &mut Service, persistence: &Persistence, family: K
 
 /// The destinations of a virtual server in its current state.
 pub fn destinations(vs: &VirtualServer, state: &ServiceState) -> Vec<Destination> {
-    let sorry_in_use = vs.sorry_server.is_some() && !state.quorum_up;
     let mut out = Vec::new();
+    destinations_into(vs, state, &mut out);
+    out
+}
+
+/// [`destinations`], written to `out` (emptied first, its room kept).
+fn destinations_into(vs: &VirtualServer, state: &ServiceState, out: &mut Vec<Destination>) {
+    out.clear();
+    let sorry_in_use = vs.sorry_server.is_some() && !state.quorum_up;
     for (rs, rs_state) in vs.real_servers.iter().zip(&state.real_servers) {
         let in_pool = rs_state.alive && !sorry_in_use;
         let weight = if in_pool {
@@ -222,7 +454,6 @@ pub fn destinations(vs: &VirtualServer, state: &ServiceState) -> Vec<Destination
             }
         }
     }
-    out
 }
 
 fn destination(address: IpAddr, port: u16, method: ForwardingMethod, weight: i32) -> Destination {

@@ -20,7 +20,10 @@
 use std::mem::Discriminant;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
+use std::hash::Hasher;
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use super::state::VirtualServerDraft;
 use super::walker::DefaultUser;
@@ -32,16 +35,18 @@ use crate::model::GlobalDefs;
 use crate::model::lvs::{CheckerKind, ServiceAddress, VirtualServer, VirtualServerGroup};
 use crate::source::LinePosition;
 
-/// The `virtual_server` blocks of the last readings, by their text.
+/// The `virtual_server` blocks of the last readings, by their text's hash (worked out once per
+/// block: the maps pass blocks between them without reading their texts again).
 #[derive(Debug, Default)]
 pub struct ReadMemo {
     /// What the blocks were read with.
     context: Option<(GlobalDefs, Discriminant<DefaultUser>)>,
     /// The blocks of the reading before the one under way (boxed: the maps stay small, and
-    /// a block passes from one to the other by its pointer).
-    previous: FxHashMap<String, Box<Remembered>>,
+    /// a block passes from one to the other by its pointer). Of two texts of the same hash,
+    /// one is remembered.
+    previous: FxHashMap<u64, Box<Remembered>>,
     /// The blocks of the reading under way, once their drafts are completed.
-    current: FxHashMap<String, Box<Remembered>>,
+    current: FxHashMap<u64, Box<Remembered>>,
     /// The blocks of the reading under way whose drafts are in its state, in their order
     /// there: they join `current` when the drafts are completed.
     in_flight: Vec<InFlight>,
@@ -51,6 +56,8 @@ pub struct ReadMemo {
 
 #[derive(Debug)]
 struct Remembered {
+    /// The block's text.
+    text: String,
     /// What reading the block made (`None` while lent to the reading under way).
     draft: Option<Box<VirtualServerDraft>>,
     /// Where the block's first line was.
@@ -65,7 +72,7 @@ struct Remembered {
 #[derive(Debug)]
 struct InFlight {
     index: usize,
-    text: String,
+    hash: u64,
     remembered: Box<Remembered>,
 }
 
@@ -104,7 +111,14 @@ impl ReadMemo {
         start: LinePosition,
         index: usize,
     ) -> Option<Box<VirtualServerDraft>> {
-        let (text, mut remembered) = self.previous.remove_entry(text)?;
+        let hash = hash_of(text);
+        let Entry::Occupied(found) = self.previous.entry(hash) else {
+            return None;
+        };
+        if found.get().text != text {
+            return None;
+        }
+        let mut remembered = found.remove();
         let mut draft = remembered.draft.take()?;
         if remembered.start != start {
             move_draft_positions(&mut draft, remembered.start, start);
@@ -116,7 +130,7 @@ impl ReadMemo {
         remembered.start = start;
         self.in_flight.push(InFlight {
             index,
-            text,
+            hash,
             remembered,
         });
         self.reused += 1;
@@ -134,8 +148,9 @@ impl ReadMemo {
     ) {
         self.in_flight.push(InFlight {
             index,
-            text: text.to_owned(),
+            hash: hash_of(text),
             remembered: Box::new(Remembered {
+                text: text.to_owned(),
                 draft: Some(Box::new(draft.clone())),
                 start,
                 completed: None,
@@ -199,11 +214,17 @@ impl ReadMemo {
         }
         for block in in_flight {
             if block.remembered.draft.is_some() {
-                self.current.insert(block.text, block.remembered);
+                self.current.insert(block.hash, block.remembered);
             }
         }
         done
     }
+}
+
+fn hash_of(text: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.finish()
 }
 
 /// Whether what reading a block made depends on nothing but its text: `BFD_CHECK` is read

@@ -321,3 +321,133 @@ fn the_table_knows_its_entries_and_which_virtual_servers_share_one() {
     );
     assert_eq!(DesiredTable::of(&twice, &Pool::new(&twice)).shared, [true]);
 }
+
+/// `DesiredTable::update` from `before` (the table of `previous` in `previous_pool`) to `next`
+/// in `pool`, checked against making the table anew and comparing it whole.
+fn update_checked(
+    previous: &Config,
+    previous_pool: &Pool,
+    next: &Config,
+    pool: &Pool,
+) -> (DesiredTable, Vec<Change>) {
+    let before = DesiredTable::of(previous, previous_pool);
+    let whole = ipvs::table::changes_between(&before.entries, &desired_table(next, pool));
+    let (table, changes) = DesiredTable::update(before, next, pool);
+    assert_eq!(table.entries, desired_table(next, pool));
+    assert_eq!(changes, whole);
+    for (i, entry) in table.entries.iter().enumerate() {
+        assert_eq!(table.index.get(&entry.service.key), Some(&i));
+    }
+    (table, changes)
+}
+
+fn four() -> Config {
+    config(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 192.168.0.1 80 {\n }\n}\n\
+         virtual_server 10.0.0.2 80 {\n protocol TCP\n real_server 192.168.0.2 80 {\n }\n}\n\
+         virtual_server 10.0.0.3 80 {\n protocol TCP\n real_server 192.168.0.3 80 {\n }\n}\n\
+         virtual_server 10.0.0.4 80 {\n protocol TCP\n real_server 192.168.0.4 80 {\n }\n}\n",
+    )
+}
+
+/// The virtual server of a configuration of one.
+fn model(text: &str) -> Arc<VirtualServer> {
+    let mut config = config(text);
+    assert_eq!(config.virtual_servers.len(), 1);
+    config.virtual_servers.remove(0)
+}
+
+#[test]
+fn an_update_takes_over_the_entries_of_unchanged_models_and_compares_the_others() {
+    let previous = four();
+    let mut next = previous.clone();
+    // A changed weight, a removed virtual server, a new one.
+    Arc::make_mut(&mut next.virtual_servers[2]).real_servers[0].weight = 3;
+    next.virtual_servers.remove(1);
+    next.virtual_servers.push(model(
+        "virtual_server 10.0.0.5 80 {\n protocol TCP\n real_server 192.168.0.5 80 {\n }\n}\n",
+    ));
+    let (table, changes) =
+        update_checked(&previous, &Pool::new(&previous), &next, &Pool::new(&next));
+    assert_eq!(table.unchanged(), 2);
+    assert_eq!(changes.len(), 4, "{changes:?}");
+    assert!(matches!(changes[0], Change::DeleteService(_)));
+    assert!(matches!(changes[1], Change::UpdateDestination { .. }));
+    assert!(matches!(changes[2], Change::AddService(_)));
+    assert!(matches!(changes[3], Change::AddDestination { .. }));
+    // Nothing changed: nothing to compare, nothing to send.
+    let (again, none) = DesiredTable::update(table, &next, &Pool::new(&next));
+    assert_eq!(again.unchanged(), 4);
+    assert!(none.is_empty());
+}
+
+#[test]
+fn an_unchanged_model_in_a_new_state_is_made_again() {
+    let previous = four();
+    let next = previous.clone();
+    let mut pool = Pool::new(&next);
+    pool.services[1].real_servers[0].alive = false;
+    let (table, changes) = update_checked(&previous, &Pool::new(&previous), &next, &pool);
+    assert_eq!(table.unchanged(), 3);
+    assert!(
+        matches!(changes[..], [Change::DeleteDestination { address, .. }] if address == v4(192, 168, 0, 2))
+    );
+}
+
+#[test]
+fn an_entry_taken_over_that_another_virtual_server_now_writes_to_is_compared() {
+    let previous = four();
+    let mut next = previous.clone();
+    // A second virtual server at the first's address: the service is shared, with both real
+    // servers.
+    next.virtual_servers.push(model(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 192.168.0.9 80 {\n }\n}\n",
+    ));
+    let (table, changes) =
+        update_checked(&previous, &Pool::new(&previous), &next, &Pool::new(&next));
+    assert_eq!(table.unchanged(), 3);
+    assert_eq!(table.shared, [true, false, false, false, true]);
+    assert!(
+        matches!(changes[..], [Change::AddDestination { ref destination, .. }] if destination.address == v4(192, 168, 0, 9))
+    );
+    // A shared entry is no single model's: the next update makes it again.
+    let (again, none) = DesiredTable::update(table, &next, &Pool::new(&next));
+    assert_eq!(again.unchanged(), 3);
+    assert!(none.is_empty());
+}
+
+#[test]
+fn a_table_read_from_the_kernel_is_compared_whole() {
+    let config = four();
+    let pool = Pool::new(&config);
+    let mut kernel = desired_table(&config, &pool);
+    kernel[0].destinations[0].weight = 9;
+    let whole = ipvs::table::changes_between(&kernel, &desired_table(&config, &pool));
+    let (table, changes) = DesiredTable::update(DesiredTable::read(kernel), &config, &pool);
+    assert_eq!(table.unchanged(), 0);
+    assert_eq!(changes, whole);
+    assert_eq!(changes.len(), 1);
+}
+
+#[test]
+fn a_refresh_compares_one_virtual_server_and_keeps_the_table() {
+    let config = four();
+    let mut pool = Pool::new(&config);
+    let mut table = DesiredTable::of(&config, &pool);
+    let before = table.entries.clone();
+    pool.services[2].real_servers[0].alive = false;
+    let changes = table.refresh(&config, &pool, 2).expect("not shared");
+    assert_eq!(
+        changes,
+        ipvs::table::changes_between(&before, &desired_table(&config, &pool))
+    );
+    assert_eq!(table.entries, desired_table(&config, &pool));
+    // The refreshed entry is still its model's alone: an update takes it over.
+    let (table, none) = DesiredTable::update(table, &config, &pool);
+    assert_eq!(table.unchanged(), 4);
+    assert!(none.is_empty());
+    // A shared virtual server cannot be refreshed alone.
+    let mut shared = table;
+    shared.shared[0] = true;
+    assert!(shared.refresh(&config, &pool, 0).is_none());
+}
