@@ -561,3 +561,45 @@ fn a_url_regex_is_one_word_with_quotes_and_escapes_decoded() {
         "regex missing or too many fields"
     ));
 }
+
+#[test]
+fn a_block_the_parent_passes_over_reaches_its_process_line_for_line() {
+    // The parent copies the lines of blocks it does not read in runs; blank lines, a line longer
+    // than keepalived's and comments interrupt a run, and the lines after them must still be
+    // copied, at their own line numbers.
+    let long_comment = format!("    # {}", "x".repeat(1100));
+    let text = format!(
+        "global_defs {{\n    router_id test\n}}\nvrrp_instance VI_1 {{\n    interface eth0\n\n\
+         \tvirtual_router_id 51   \n    # a comment\n{long_comment}\n    track_interface {{\n        eth1\n    }}\n\
+         \x20   priority 150\n    bogus_keyword 1\n    virtual_ipaddress {{\n        192.0.2.1\n    }}\n}}\n\
+         virtual_server 10.0.0.1 80 {{\n    another_bogus 2\n    real_server 192.168.0.1 80 {{\n    }}\n}}\n"
+    );
+    let loaded = read(&text);
+    let instance = &loaded.config.instances[0];
+    assert_eq!(instance.vrid, 51);
+    assert_eq!(instance.priority, 150);
+    assert_eq!(instance.track_interfaces.len(), 1);
+    assert_eq!(instance.virtual_addresses.len(), 1);
+    assert_eq!(loaded.config.virtual_servers[0].real_servers.len(), 1);
+    let line_of = |fragment: &str| {
+        loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains(fragment))
+            .and_then(|d| d.span.map(|s| s.position).or(d.position))
+            .map(|p| p.line)
+    };
+    assert_eq!(line_of("bytes long"), Some(9), "{:#?}", loaded.diagnostics);
+    assert_eq!(
+        line_of("'bogus_keyword'"),
+        Some(14),
+        "{:#?}",
+        loaded.diagnostics
+    );
+    assert_eq!(
+        line_of("'another_bogus'"),
+        Some(20),
+        "{:#?}",
+        loaded.diagnostics
+    );
+}

@@ -612,6 +612,53 @@ impl FileReader {
         }
     }
 
+    /// Copies the next lines of the file being read, each as written, for as long as `take`
+    /// accepts them: given a line without the blanks around it, `take` says how it reads in a
+    /// skipped block, or `None` to stop before it. Lines [`FileReader::next_raw`] must read
+    /// (a blank line, one longer than keepalived's, the end of the file) stop it too. Returns
+    /// where the last line copied was, and its directory. A skipped block of thousands of lines
+    /// is copied here without a [`RawLine`] made for each.
+    pub(crate) fn copy_lines_while(
+        &mut self,
+        sources: &SourceMap,
+        mut take: impl FnMut(&str) -> Option<Skippable>,
+    ) -> Option<(LinePosition, usize)> {
+        let file = self.stack.last_mut()?.current.as_mut()?;
+        let source = sources.file(file.id)?;
+        let all = source.text();
+        // Lines as written are kept as places in their file's text, which the copy must hold.
+        self.copy.file(file.id, Some(all))?;
+        let mut last = None;
+        while let Some(range) = source.line_range(file.next_line) {
+            if range.len() > KEEPALIVED_LINE_MAX {
+                break;
+            }
+            let text = &all[range.clone()];
+            let lead = leading_blanks(text);
+            let kept = trim_end_blanks(&text[lead..]);
+            let (Ok(column), Ok(len)) = (u16::try_from(lead), u16::try_from(kept.len())) else {
+                break;
+            };
+            if kept.is_empty() {
+                break;
+            }
+            let Some(skip) = take(kept) else {
+                break;
+            };
+            file.next_line += 1;
+            let position = LinePosition {
+                file: file.id,
+                line: u32::try_from(file.next_line).unwrap_or(u32::MAX),
+            };
+            self.copy.lines.push(CopyLine {
+                position,
+                text: CopyText::AsWritten { column, len, skip },
+            });
+            last = Some(position);
+        }
+        last.map(|position| (position, file.directory))
+    }
+
     /// The next physical line.
     pub fn next_raw(&mut self, sources: &mut SourceMap, out: &mut Reporter) -> Option<RawLine> {
         loop {

@@ -197,6 +197,20 @@ impl<'a> LineReader<'a> {
             match &mut self.physical {
                 Physical::Copy { .. } => return,
                 Physical::Files { reader, sources } => {
+                    // The lines of the block in this file, at once.
+                    let block_depth = &mut self.block_depth;
+                    let copied = reader.copy_lines_while(sources, |kept| {
+                        skippable(kept).filter(|&effect| pass(block_depth, effect, depth))
+                    });
+                    if let Some((position, directory)) = copied {
+                        out.position = Some(position);
+                        self.enter_directory(directory);
+                        continue;
+                    }
+                    let Physical::Files { reader, sources } = &mut self.physical else {
+                        return;
+                    };
+                    // One line at a time where the lines above cannot be copied at once.
                     let Some(raw) = reader.next_raw(sources, out) else {
                         return;
                     };
