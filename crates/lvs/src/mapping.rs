@@ -134,10 +134,11 @@ impl DesiredTable {
             .filter_map(|&i| self.entries.get(i));
         let changes = changes_between_entries(current, desired.iter());
         for entry in desired {
-            match self.index.get(&entry.service.key) {
-                Some(&i) => {
-                    self.entries[i] = entry;
-                    self.made_by[i] = Some(Arc::clone(vs));
+            let place = self.index.get(&entry.service.key).copied();
+            match place.and_then(|i| Some((self.entries.get_mut(i)?, self.made_by.get_mut(i)?))) {
+                Some((slot, made_by)) => {
+                    *slot = entry;
+                    *made_by = Some(Arc::clone(vs));
                 }
                 None => {
                     self.index.insert(entry.service.key, self.entries.len());
