@@ -221,6 +221,7 @@ impl ReadMemo {
     }
 }
 
+/// The key of a block's text in the memo's maps.
 fn hash_of(text: &str) -> u64 {
     let mut hasher = FxHasher::default();
     hasher.write(text.as_bytes());

@@ -194,23 +194,13 @@ impl<'a> LineReader<'a> {
             return;
         }
         loop {
+            if self.copy_skipped_run(out, depth) {
+                continue;
+            }
             match &mut self.physical {
                 Physical::Copy { .. } => return,
+                // One line at a time where a run cannot be copied at once.
                 Physical::Files { reader, sources } => {
-                    // The lines of the block in this file, at once.
-                    let block_depth = &mut self.block_depth;
-                    let copied = reader.copy_lines_while(sources, |kept| {
-                        skippable(kept).filter(|&effect| pass(block_depth, effect, depth))
-                    });
-                    if let Some((position, directory)) = copied {
-                        out.position = Some(position);
-                        self.enter_directory(directory);
-                        continue;
-                    }
-                    let Physical::Files { reader, sources } = &mut self.physical else {
-                        return;
-                    };
-                    // One line at a time where the lines above cannot be copied at once.
                     let Some(raw) = reader.next_raw(sources, out) else {
                         return;
                     };
@@ -244,6 +234,24 @@ impl<'a> LineReader<'a> {
                 }
             }
         }
+    }
+
+    /// Copies the lines of a skipped block that follow in the file being read, as many as can
+    /// be at once ([`FileReader::copy_lines_while`]); whether there were any.
+    fn copy_skipped_run(&mut self, out: &mut Reporter, depth: &mut i32) -> bool {
+        let Physical::Files { reader, sources } = &mut self.physical else {
+            return false;
+        };
+        let block_depth = &mut self.block_depth;
+        let copied = reader.copy_lines_while(sources, |kept| {
+            skippable(kept).filter(|&effect| pass(block_depth, effect, depth))
+        });
+        let Some((position, directory)) = copied else {
+            return false;
+        };
+        out.position = Some(position);
+        self.enter_directory(directory);
+        true
     }
 
     /// The block opened by the line just read, when that line and every line of the block are

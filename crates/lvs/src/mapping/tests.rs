@@ -341,6 +341,19 @@ fn update_checked(
     (table, changes)
 }
 
+/// [`update_checked`] with both configurations in the state they start in.
+fn update_in_first_state(previous: &Config, next: &Config) -> (DesiredTable, Vec<Change>) {
+    update_checked(previous, &Pool::new(previous), next, &Pool::new(next))
+}
+
+/// `table` updated to `config` again, in its first state: `unchanged` entries taken over and no
+/// change.
+fn assert_updates_to_nothing(table: DesiredTable, config: &Config, unchanged: usize) {
+    let (again, none) = DesiredTable::update(table, config, &Pool::new(config));
+    assert_eq!(again.unchanged(), unchanged);
+    assert!(none.is_empty(), "{none:?}");
+}
+
 fn four() -> Config {
     config(
         "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 192.168.0.1 80 {\n }\n}\n\
@@ -367,8 +380,7 @@ fn an_update_takes_over_the_entries_of_unchanged_models_and_compares_the_others(
     next.virtual_servers.push(model(
         "virtual_server 10.0.0.5 80 {\n protocol TCP\n real_server 192.168.0.5 80 {\n }\n}\n",
     ));
-    let (table, changes) =
-        update_checked(&previous, &Pool::new(&previous), &next, &Pool::new(&next));
+    let (table, changes) = update_in_first_state(&previous, &next);
     assert_eq!(table.unchanged(), 2);
     assert_eq!(changes.len(), 4, "{changes:?}");
     assert!(matches!(changes[0], Change::DeleteService(_)));
@@ -376,9 +388,7 @@ fn an_update_takes_over_the_entries_of_unchanged_models_and_compares_the_others(
     assert!(matches!(changes[2], Change::AddService(_)));
     assert!(matches!(changes[3], Change::AddDestination { .. }));
     // Nothing changed: nothing to compare, nothing to send.
-    let (again, none) = DesiredTable::update(table, &next, &Pool::new(&next));
-    assert_eq!(again.unchanged(), 4);
-    assert!(none.is_empty());
+    assert_updates_to_nothing(table, &next, 4);
 }
 
 #[test]
@@ -403,17 +413,14 @@ fn an_entry_taken_over_that_another_virtual_server_now_writes_to_is_compared() {
     next.virtual_servers.push(model(
         "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 192.168.0.9 80 {\n }\n}\n",
     ));
-    let (table, changes) =
-        update_checked(&previous, &Pool::new(&previous), &next, &Pool::new(&next));
+    let (table, changes) = update_in_first_state(&previous, &next);
     assert_eq!(table.unchanged(), 3);
     assert_eq!(table.shared, [true, false, false, false, true]);
     assert!(
         matches!(changes[..], [Change::AddDestination { ref destination, .. }] if destination.address == v4(192, 168, 0, 9))
     );
     // A shared entry is no single model's: the next update makes it again.
-    let (again, none) = DesiredTable::update(table, &next, &Pool::new(&next));
-    assert_eq!(again.unchanged(), 3);
-    assert!(none.is_empty());
+    assert_updates_to_nothing(table, &next, 3);
 }
 
 #[test]
