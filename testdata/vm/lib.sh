@@ -177,6 +177,12 @@ nat_topology() {
     veth_into eth0 rs2 "$RS2/24" br-back || return 1
   in_ns rs1 ip route add default via 10.0.2.1
   in_ns rs2 ip route add default via 10.0.2.1
+  # A closed port answers every probe with its ICMP error: the kernel's rate limit (a token a
+  # second, a burst of six, per peer) would now and then turn a refusal into a timeout, and what a
+  # checker logs would depend on the two daemons' timing.
+  for ns in rs1 rs2; do
+    in_ns "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+  done
   in_ns director sysctl -qw net.ipv4.ip_forward=1
   start_httpd rs1 "$RS1" rs1 && start_httpd rs2 "$RS2" rs2
 }
