@@ -155,17 +155,22 @@ fn read(
 
     // The parent reads the files, keeps the consolidated copy and the global definitions.
     let mut first = Reporter::new(Process::Parent);
+    let earlier = memo
+        .as_deref_mut()
+        .map(ReadMemo::take_files)
+        .unwrap_or_default();
     let files = FileReader::open_main(
         path,
         &cwd,
         options.include_check,
         options.open_file_limit,
+        earlier,
         &mut sources,
         &mut first,
     );
     let reader = LineReader::new(
         Physical::Files {
-            reader: files,
+            reader: Box::new(files),
             sources: &mut sources,
         },
         &options.config_id,
@@ -191,11 +196,11 @@ fn read(
     let bfd_idle = !parts.owners_met.contains(Owner::Bfd) && diagnostics.is_empty();
     let globals = parts.globals;
     let mut default_user = parts.default_user;
-    let copy = parts
-        .reader
-        .into_file_reader()
-        .map(|f| f.copy)
-        .unwrap_or_default();
+    let mut file_reader = parts.reader.into_file_reader();
+    if let (Some(memo), Some(reader)) = (memo.as_deref_mut(), file_reader.as_mut()) {
+        memo.keep_files(reader.take_earlier());
+    }
+    let copy = file_reader.map(|f| f.copy).unwrap_or_default();
     config.global = globals.clone();
     if aborted {
         let verdict = Verdict::of(&diagnostics, true, include_failed);

@@ -66,6 +66,17 @@ impl SourceFile {
     /// A file read from `path`, named `name` in messages, with its text.
     pub fn new(path: PathBuf, name: String, named_by_parent: bool, text: Rc<String>) -> Self {
         let line_starts = Rc::new(line_starts(&text));
+        Self::with_line_starts(path, name, named_by_parent, text, line_starts)
+    }
+
+    /// [`SourceFile::new`] with where its lines start worked out already.
+    pub(crate) fn with_line_starts(
+        path: PathBuf,
+        name: String,
+        named_by_parent: bool,
+        text: Rc<String>,
+        line_starts: Rc<Vec<u32>>,
+    ) -> Self {
         SourceFile {
             path,
             name,
@@ -121,10 +132,11 @@ pub(crate) fn line_range(text: &str, line_starts: &[u32], index: usize) -> Optio
 
 /// Where the lines of `text` start: `\n` ends a line; text after the last one is a line too.
 /// Offsets are 32-bit: a configuration file of 4 GiB or more is read as far as that.
-fn line_starts(text: &str) -> Vec<u32> {
+pub(crate) fn line_starts(text: &str) -> Vec<u32> {
     let bytes = text.as_bytes();
     let bytes = &bytes[..bytes.len().min(u32::MAX as usize)];
-    let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+    // Room for lines of 32 bytes: one pass over the text, where counting first took two.
+    let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
     starts.push(0);
     starts.extend(memchr::memchr_iter(b'\n', bytes).map(|end| end as u32 + 1));
     // A final `\n` ends the last line rather than starting an empty one.

@@ -30,6 +30,11 @@ fn agree(dir: &Scratch, name: &str, before: &[u8], after: &[u8]) -> usize {
 /// Reads `texts` in turn with one memo, and each alone: each reading with the memo must agree
 /// with the one without. Returns how many blocks the last came from the memo.
 fn agree_all(dir: &Scratch, name: &str, texts: &[&[u8]]) -> usize {
+    agree_in_turn(dir, name, texts).reused()
+}
+
+/// [`agree_all`], returning the memo.
+fn agree_in_turn(dir: &Scratch, name: &str, texts: &[&[u8]]) -> ReadMemo {
     let path = dir.path(name);
     let path = path.to_str().unwrap_or_default();
     let mut memo = ReadMemo::default();
@@ -60,7 +65,7 @@ fn agree_all(dir: &Scratch, name: &str, texts: &[&[u8]]) -> usize {
             );
         }
     }
-    memo.reused()
+    memo
 }
 
 #[test]
@@ -140,6 +145,38 @@ fn only_changed_blocks_are_read_again() {
             after.as_bytes(),
             with_globals.as_bytes()
         ),
+        0
+    );
+}
+
+/// The parent's pass takes over how the lines of the blocks it skips read from the last reading
+/// of the file, but for the lines that changed; the readings agree with readings from scratch.
+#[test]
+fn the_parent_looks_again_only_at_the_lines_that_changed() {
+    let block = |i: usize, weight: u32| {
+        format!(
+            "virtual_server 10.1.0.{i} 80 {{\n    lb_algo rr\n    real_server 10.2.0.{i} 8080 {{\n        weight {weight}\n        TCP_CHECK {{\n            connect_timeout 3\n        }}\n    }}\n}}\n"
+        )
+    };
+    let config = |changed: usize, weight: u32| {
+        (1..=100)
+            .map(|i| block(i, if i == changed { weight } else { 1 }))
+            .collect::<String>()
+    };
+    let dir = Scratch::new("kc-memo-lines");
+    let (before, after) = (config(0, 1), config(50, 2));
+    // Each block's lines but its first and last are copied in one run: 7 lines a block.
+    let memo = agree_in_turn(&dir, "lines.conf", &[before.as_bytes(), before.as_bytes()]);
+    assert_eq!(memo.lines_taken_over(), 700);
+    let memo = agree_in_turn(&dir, "lines.conf", &[before.as_bytes(), after.as_bytes()]);
+    assert_eq!(memo.lines_taken_over(), 699);
+    // More lines: those after the change are taken over where they now stand.
+    let longer = after.replace("weight 2\n", "weight 2\n        inhibit_on_failure\n");
+    let memo = agree_in_turn(&dir, "lines.conf", &[after.as_bytes(), longer.as_bytes()]);
+    assert_eq!(memo.lines_taken_over(), 700);
+    // A first reading has nothing to take over.
+    assert_eq!(
+        agree_in_turn(&dir, "lines.conf", &[after.as_bytes()]).lines_taken_over(),
         0
     );
 }

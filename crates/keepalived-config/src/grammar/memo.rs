@@ -31,6 +31,7 @@ use crate::check;
 use crate::check::lvs::Pending;
 use crate::diagnostics::Reporter;
 use crate::env::Environment;
+use crate::lexer::reread::EarlierFiles;
 use crate::model::GlobalDefs;
 use crate::model::lvs::{CheckerKind, ServiceAddress, VirtualServer, VirtualServerGroup};
 use crate::source::LinePosition;
@@ -52,6 +53,8 @@ pub struct ReadMemo {
     in_flight: Vec<InFlight>,
     /// How many blocks the last reading took from the memo.
     reused: usize,
+    /// The files of the last reading, for the parent's pass to read again only what changed.
+    files: EarlierFiles,
 }
 
 #[derive(Debug)]
@@ -80,6 +83,22 @@ impl ReadMemo {
     /// How many blocks the last reading took from the memo instead of reading them.
     pub fn reused(&self) -> usize {
         self.reused
+    }
+
+    /// How many lines of the files the last reading took over from the one before, as they
+    /// were, instead of looking at them again ([`EarlierFiles`]).
+    pub fn lines_taken_over(&self) -> usize {
+        self.files.lines_taken_over()
+    }
+
+    /// The files of the last reading, to read again (they are forgotten here).
+    pub(crate) fn take_files(&mut self) -> EarlierFiles {
+        std::mem::take(&mut self.files)
+    }
+
+    /// Keeps the files of this reading for the next.
+    pub(crate) fn keep_files(&mut self, files: EarlierFiles) {
+        self.files = files;
     }
 
     /// A reading begins with these global definitions: blocks read with others are forgotten.

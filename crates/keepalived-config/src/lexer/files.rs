@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::glob;
-use super::reader::{Skippable, leading_blanks, trim_end_blanks};
+use super::reader::{Skippable, leading_blanks, skippable, trim_end_blanks};
+use super::reread::{self, EarlierFile, EarlierFiles, LineClass, Reread};
 use super::text::MappedText;
 use crate::diagnostics::{ErrorClass, Reporter};
 use crate::source::{self, FileId, LinePosition, SourceFile, SourceMap, Span};
@@ -384,6 +385,23 @@ pub struct FileReader {
     open_file_limit: usize,
     /// How many files have been read.
     files_read: usize,
+    /// The files of the last reading, to read again only what changed in them.
+    earlier: EarlierFiles,
+    /// What is known of the lines of each file read, by [`FileId`].
+    lines: Vec<Option<FileLines>>,
+    /// How many lines copied were taken over from the last reading.
+    taken_over: usize,
+}
+
+/// What is known of the lines of a file read: how the last reading's lines read (those the
+/// file still has), and how those of this reading do.
+#[derive(Debug)]
+struct FileLines {
+    path: PathBuf,
+    text: Rc<String>,
+    line_starts: Rc<Vec<u32>>,
+    reread: Reread,
+    classes: Vec<LineClass>,
 }
 
 /// The most files one configuration may read, counting each include of a file again.
@@ -398,6 +416,7 @@ impl FileReader {
         cwd: &Path,
         include_check: IncludeChecks,
         open_file_limit: usize,
+        earlier: EarlierFiles,
         sources: &mut SourceMap,
         out: &mut Reporter,
     ) -> Self {
@@ -407,6 +426,9 @@ impl FileReader {
             copy: ConsolidatedCopy::default(),
             open_file_limit,
             files_read: 0,
+            earlier,
+            lines: Vec::new(),
+            taken_over: 0,
         };
         reader.open_glob(name, cwd, IncludeChecks::NONE, true, sources, out);
         reader
@@ -592,10 +614,27 @@ impl FileReader {
                 .parent()
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let file = SourceFile::new(path, name, named_by_parent, text);
+            let (line_starts, reread) = match self.earlier.take(&absolute) {
+                Some(earlier) => reread::reread(earlier, &text),
+                None => (source::line_starts(&text), Reread::default()),
+            };
+            let line_starts = Rc::new(line_starts);
+            let lines = FileLines {
+                path: absolute,
+                text: Rc::clone(&text),
+                line_starts: Rc::clone(&line_starts),
+                reread,
+                classes: vec![LineClass::Unknown; line_starts.len()],
+            };
+            let file = SourceFile::with_line_starts(path, name, named_by_parent, text, line_starts);
             // Each line of the file becomes a line of the copy.
             self.copy.lines.reserve(file.line_count());
             let id = sources.add(file);
+            let slot = id.0 as usize;
+            if self.lines.len() <= slot {
+                self.lines.resize_with(slot + 1, || None);
+            }
+            self.lines[slot] = Some(lines);
             self.copy.directories.push(directory);
             let dir_index = self.copy.directories.len() - 1;
             if let Some(file) = sources.file(id) {
@@ -612,39 +651,41 @@ impl FileReader {
         }
     }
 
-    /// Copies the next lines of the file being read, each as written, for as long as `take`
-    /// accepts them: given a line without the blanks around it, `take` says how it reads in a
-    /// skipped block, or `None` to stop before it. Lines [`FileReader::next_raw`] must read
-    /// (a blank line, one longer than keepalived's, the end of the file) stop it too. Returns
-    /// where the last line copied was, and its directory. A skipped block of thousands of lines
-    /// is copied here without a [`RawLine`] made for each.
+    /// Copies the next lines of the file being read, each as written, for as long as they read
+    /// plainly in a skipped block ([`LineClass::Copies`]) and `pass` takes what they do to its
+    /// braces. Lines [`FileReader::next_raw`] must read (a blank line, one longer than
+    /// keepalived's, the end of the file) stop it too. Returns where the last line copied was,
+    /// and its directory. A skipped block of thousands of lines is copied here without a
+    /// [`RawLine`] made for each, and the lines the last reading of the file worked out are not
+    /// looked at again ([`reread`]).
     pub(crate) fn copy_lines_while(
         &mut self,
         sources: &SourceMap,
-        mut take: impl FnMut(&str) -> Option<Skippable>,
+        mut pass: impl FnMut(Skippable) -> bool,
     ) -> Option<(LinePosition, usize)> {
         let file = self.stack.last_mut()?.current.as_mut()?;
         let source = sources.file(file.id)?;
         let all = source.text();
         // Lines as written are kept as places in their file's text, which the copy must hold.
         self.copy.file(file.id, Some(all))?;
+        let lines = self.lines.get_mut(file.id.0 as usize)?.as_mut()?;
         let mut last = None;
-        while let Some(range) = source.line_range(file.next_line) {
-            if range.len() > KEEPALIVED_LINE_MAX {
-                break;
+        while file.next_line < source.line_count() {
+            let index = file.next_line;
+            let (class, taken_over) = match lines.reread.class(index) {
+                LineClass::Unknown => (classify(&all[source.line_range(index)?]), false),
+                known => (known, true),
+            };
+            if let Some(slot) = lines.classes.get_mut(index) {
+                *slot = class;
             }
-            let text = &all[range.clone()];
-            let lead = leading_blanks(text);
-            let kept = trim_end_blanks(&text[lead..]);
-            let (Ok(column), Ok(len)) = (u16::try_from(lead), u16::try_from(kept.len())) else {
+            let LineClass::Copies { column, len, skip } = class else {
                 break;
             };
-            if kept.is_empty() {
+            if !pass(skip) {
                 break;
             }
-            let Some(skip) = take(kept) else {
-                break;
-            };
+            self.taken_over += usize::from(taken_over);
             file.next_line += 1;
             let position = LinePosition {
                 file: file.id,
@@ -657,6 +698,20 @@ impl FileReader {
             last = Some(position);
         }
         last.map(|position| (position, file.directory))
+    }
+
+    /// What this reading worked out of its files, for the next reading to take over.
+    pub fn take_earlier(&mut self) -> EarlierFiles {
+        // Files this reading did not read again are forgotten.
+        let mut files = EarlierFiles::default();
+        files.set_taken_over(self.taken_over);
+        for lines in self.lines.drain(..).flatten() {
+            files.keep(
+                lines.path,
+                EarlierFile::new(lines.text, lines.line_starts, lines.classes),
+            );
+        }
+        files
     }
 
     /// The next physical line.
@@ -708,6 +763,22 @@ impl FileReader {
 
 /// The longest line keepalived reads in one piece: its `fgets` buffer is 1024 bytes.
 const KEEPALIVED_LINE_MAX: usize = 1023;
+
+/// How `line` (a physical line, without its terminator) reads to the copy of a skipped block.
+fn classify(line: &str) -> LineClass {
+    if line.len() > KEEPALIVED_LINE_MAX {
+        return LineClass::Stops;
+    }
+    let lead = leading_blanks(line);
+    let kept = trim_end_blanks(&line[lead..]);
+    let (Ok(column), Ok(len)) = (u16::try_from(lead), u16::try_from(kept.len())) else {
+        return LineClass::Stops;
+    };
+    match skippable(kept) {
+        Some(skip) if !kept.is_empty() => LineClass::Copies { column, len, skip },
+        _ => LineClass::Stops,
+    }
+}
 
 /// We read a long line whole; keepalived reads what is past its buffer as another line.
 fn lint_long_line(out: &mut Reporter, position: LinePosition, len: usize) {

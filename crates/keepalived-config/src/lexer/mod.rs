@@ -10,6 +10,7 @@ pub mod files;
 pub mod glob;
 pub mod params;
 pub mod reader;
+pub mod reread;
 pub mod sequence;
 pub mod text;
 pub mod tokens;

@@ -21,8 +21,8 @@ use crate::source::{LinePosition, SourceFile, SourceMap};
 pub enum Physical<'a> {
     /// The files themselves (the parent process), recording what is read.
     Files {
-        /// The open files.
-        reader: FileReader,
+        /// The open files (boxed: a reader is large, and the copy is what most readings read).
+        reader: Box<FileReader>,
         /// Where files are recorded.
         sources: &'a mut SourceMap,
     },
@@ -87,7 +87,7 @@ impl<'a> LineReader<'a> {
     /// Gives back the file reader (with the consolidated copy) after the parent's parse.
     pub fn into_file_reader(self) -> Option<FileReader> {
         match self.physical {
-            Physical::Files { reader, .. } => Some(reader),
+            Physical::Files { reader, .. } => Some(*reader),
             Physical::Copy { .. } => None,
         }
     }
@@ -243,9 +243,7 @@ impl<'a> LineReader<'a> {
             return false;
         };
         let block_depth = &mut self.block_depth;
-        let copied = reader.copy_lines_while(sources, |kept| {
-            skippable(kept).filter(|&effect| pass(block_depth, effect, depth))
-        });
+        let copied = reader.copy_lines_while(sources, |effect| pass(block_depth, effect, depth));
         let Some((position, directory)) = copied else {
             return false;
         };
@@ -741,7 +739,7 @@ pub(super) fn leading_blanks(text: &str) -> usize {
 /// How a line without its leading and trailing blanks reads in a skipped block; `None` when
 /// the lexer's rules must see it (comment, quote, escape, parameter, condition, sequence,
 /// include, or braces in other places).
-fn skippable(text: &str) -> Option<Skippable> {
+pub(super) fn skippable(text: &str) -> Option<Skippable> {
     let bytes = text.as_bytes();
     let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
         return Some(Skippable::Nothing);
