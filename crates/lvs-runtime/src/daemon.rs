@@ -19,6 +19,7 @@
 //! without it).
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::os::fd::AsFd;
@@ -453,6 +454,10 @@ struct RunningChecker {
     started: Option<Instant>,
     /// Attempts finished, for the metrics.
     counts: CheckCounts,
+    /// `service [rs]:tcp:80 for VS [vs]:tcp:80`, as the `Activating healthchecker` lines name
+    /// it: made once, and kept by the checker that takes its place at a reload (they are matched
+    /// by what the text shows), since a reload writes a line for every checker.
+    names: Arc<str>,
 }
 
 struct Daemon {
@@ -1072,22 +1077,10 @@ impl Daemon {
             ) {
                 continue;
             }
-            let Some(vs) = self.config.virtual_servers.get(checker.service) else {
-                continue;
-            };
-            let Some(rs) = vs.real_servers.get(checker.real_server) else {
-                continue;
-            };
-            // Written straight into the line: a reload writes one for every checker.
-            let rs_name = RsName {
-                vs,
-                address: rs.address,
-                port: rs.port,
-            };
             info!(
-                "{}ctivating healthchecker for service {rs_name} for VS {}",
+                "{}ctivating healthchecker for {}",
                 if checker.enabled { "A" } else { "Dea" },
-                VsName(vs)
+                checker.names
             );
         }
         info!("Activating BFD healthchecker");
@@ -1100,6 +1093,9 @@ impl Daemon {
         started_down: &[(usize, usize)],
     ) -> Vec<RunningChecker> {
         let mut out = Vec::with_capacity(previous.map_or(0, |p| p.checkers.len()));
+        // The real servers before the reload, made when first asked for: only a checker that
+        // takes no earlier one's place asks, and most reloads have none.
+        let earlier_real_servers = OnceCell::new();
         // Taken out for the loop (next_random needs the daemon) and put back after.
         let services = std::mem::take(&mut self.config.virtual_servers);
         for (service, vs) in services.iter().enumerate() {
@@ -1163,12 +1159,9 @@ impl Daemon {
                         // it, those of a new real server too (`alpha` or not).
                         (Some(p), None)
                             if server_alive()
-                                || !p.real_servers.contains(&(
-                                    &vs.service,
-                                    vs.protocol,
-                                    rs.address,
-                                    rs.port,
-                                )) =>
+                                || !earlier_real_servers
+                                    .get_or_init(|| real_servers_of(p.config))
+                                    .contains(&(&vs.service, vs.protocol, rs.address, rs.port)) =>
                         {
                             schedule = schedule.retrying_from_the_start();
                         }
@@ -1201,6 +1194,17 @@ impl Daemon {
                         file_weight: 0,
                         started: None,
                         counts: kept.map(|old| old.counts).unwrap_or_default(),
+                        names: kept.map_or_else(
+                            || {
+                                let rs_name = RsName {
+                                    vs,
+                                    address: rs.address,
+                                    port: rs.port,
+                                };
+                                format!("service {rs_name} for VS {}", VsName(vs)).into()
+                            },
+                            |old| old.names.clone(),
+                        ),
                     });
                 }
             }
@@ -2672,9 +2676,23 @@ fn keep_tls_client(old: &Work, new: &Work) {
     }
 }
 
+/// The checkers before a reload, for the new ones to take their places.
 struct PreviousCheckers<'a> {
     checkers: FxHashMap<CheckerPlace<'a>, (&'a model::Checker, &'a RunningChecker)>,
-    real_servers: FxHashSet<RealServerPlace<'a>>,
+    config: &'a Config,
+}
+
+/// The real servers of `config`, by place.
+fn real_servers_of(config: &Config) -> FxHashSet<RealServerPlace<'_>> {
+    config
+        .virtual_servers
+        .iter()
+        .flat_map(|vs| {
+            vs.real_servers
+                .iter()
+                .map(move |rs| (&vs.service, vs.protocol, rs.address, rs.port))
+        })
+        .collect()
 }
 
 fn previous_checkers<'a>(
@@ -2697,18 +2715,9 @@ fn previous_checkers<'a>(
             (checker, running),
         );
     }
-    let real_servers = config
-        .virtual_servers
-        .iter()
-        .flat_map(|vs| {
-            vs.real_servers
-                .iter()
-                .map(move |rs| (&vs.service, vs.protocol, rs.address, rs.port))
-        })
-        .collect();
     PreviousCheckers {
         checkers: previous,
-        real_servers,
+        config,
     }
 }
 
