@@ -563,6 +563,57 @@ fn a_url_regex_is_one_word_with_quotes_and_escapes_decoded() {
 }
 
 #[test]
+fn blocks_the_parent_passes_over_whole_reach_their_processes() {
+    // Blocks of plain lines the parent skips are copied whole at once: nested blocks, a
+    // closing brace of its own at the top level, a tab, an unknown keyword the process that
+    // reads the block reports at its line, and a block of an unknown keyword (reported by the
+    // parent, not copied whole) between them.
+    let text = "global_defs {\n    router_id test\n}\n\
+                vrrp_instance VI_1 {\n    interface eth0\n\tvirtual_router_id 51\n    \
+                track_interface {\n        eth1\n    }\n    priority 150\n    bogus_keyword 1\n}\n\
+                not_a_block_keyword {\n    x 1\n}\n\
+                virtual_server 10.0.0.1 80 {\n    another_bogus 2\n    real_server 192.168.0.1 80 {\n        weight 3\n    }\n}\n\
+                virtual_server 10.0.0.2 80 {\n    real_server 192.168.0.2 80 {\n    }\n}\n";
+    let loaded = read(text);
+    // The parent's own block is read, not passed over.
+    assert_eq!(loaded.config.global.router_id.as_deref(), Some("test"));
+    let instance = &loaded.config.instances[0];
+    assert_eq!(instance.vrid, 51);
+    assert_eq!(instance.priority, 150);
+    assert_eq!(instance.track_interfaces.len(), 1);
+    let servers = &loaded.config.virtual_servers;
+    assert_eq!(servers.len(), 2);
+    assert_eq!(servers[0].real_servers[0].weight, 3);
+    assert_eq!(servers[1].real_servers.len(), 1);
+    let line_of = |fragment: &str| {
+        loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains(fragment))
+            .and_then(|d| d.span.map(|s| s.position).or(d.position))
+            .map(|p| p.line)
+    };
+    assert_eq!(
+        line_of("'bogus_keyword'"),
+        Some(11),
+        "{:#?}",
+        loaded.diagnostics
+    );
+    assert_eq!(
+        line_of("'not_a_block_keyword'"),
+        Some(13),
+        "{:#?}",
+        loaded.diagnostics
+    );
+    assert_eq!(
+        line_of("'another_bogus'"),
+        Some(17),
+        "{:#?}",
+        loaded.diagnostics
+    );
+}
+
+#[test]
 fn a_block_the_parent_passes_over_reaches_its_process_line_for_line() {
     // The parent copies the lines of blocks it does not read in runs; blank lines, a line longer
     // than keepalived's and comments interrupt a run, and the lines after them must still be

@@ -305,6 +305,9 @@ impl<'a> Parser<'a> {
     ) -> Result<bool, Abort> {
         let keywords = Keywords::of(table);
         loop {
+            if self.level == 0 && self.skip_sublevel == 0 && self.pass_skipped_block(keywords) {
+                continue;
+            }
             if self.skip_sublevel > 0 {
                 self.reader
                     .skip_in_skipped_block(&mut self.out, &mut self.skip_sublevel);
@@ -481,6 +484,27 @@ impl<'a> Parser<'a> {
             self.recycle(line.words);
         }
         Ok(false)
+    }
+
+    /// At the top level of the files: a block of a keyword this process skips, whose lines all
+    /// read plainly, is copied for the other processes at once, without its lines being read
+    /// one by one only to count its braces. The parent skips every block but its global ones,
+    /// a configuration's thousands of `virtual_server` blocks among them.
+    fn pass_skipped_block(&mut self, keywords: Keywords) -> bool {
+        let Some((words, lines)) = self.reader.plain_block_ahead() else {
+            return false;
+        };
+        // The line's first word, as the line would be split: the block's keyword.
+        let first = words.split([' ', '\t']).next().unwrap_or_default();
+        let Some(keyword) = keywords.find(first) else {
+            return false;
+        };
+        if keyword.owner.is_active_in(self.process()) {
+            return false;
+        }
+        self.owners_met.insert(keyword.owner);
+        self.reader.pass_plain_block(lines, &mut self.out);
+        true
     }
 
     /// At a `virtual_server` line: takes the block's draft from the memo, or says what stands

@@ -404,6 +404,29 @@ struct FileLines {
     classes: Vec<LineClass>,
 }
 
+impl FileLines {
+    /// How line `index` of `source` (this file) reads; `None` past its end. Worked out once a
+    /// reading, or taken over from the last (counted in `taken_over`).
+    fn class_of(
+        &mut self,
+        source: &SourceFile,
+        index: usize,
+        taken_over: &mut usize,
+    ) -> Option<LineClass> {
+        let slot = self.classes.get_mut(index)?;
+        if *slot == LineClass::Unknown {
+            *slot = match self.reread.class(index) {
+                LineClass::Unknown => classify(source.line(index)?),
+                known => {
+                    *taken_over += 1;
+                    known
+                }
+            };
+        }
+        Some(*slot)
+    }
+}
+
 /// The most files one configuration may read, counting each include of a file again.
 pub const MAX_FILES_READ: usize = 100_000;
 
@@ -665,27 +688,17 @@ impl FileReader {
     ) -> Option<(LinePosition, usize)> {
         let file = self.stack.last_mut()?.current.as_mut()?;
         let source = sources.file(file.id)?;
-        let all = source.text();
         // Lines as written are kept as places in their file's text, which the copy must hold.
-        self.copy.file(file.id, Some(all))?;
+        self.copy.file(file.id, Some(source.text()))?;
         let lines = self.lines.get_mut(file.id.0 as usize)?.as_mut()?;
         let mut last = None;
-        while file.next_line < source.line_count() {
-            let index = file.next_line;
-            let (class, taken_over) = match lines.reread.class(index) {
-                LineClass::Unknown => (classify(&all[source.line_range(index)?]), false),
-                known => (known, true),
-            };
-            if let Some(slot) = lines.classes.get_mut(index) {
-                *slot = class;
-            }
+        while let Some(class) = lines.class_of(source, file.next_line, &mut self.taken_over) {
             let LineClass::Copies { column, len, skip } = class else {
                 break;
             };
             if !pass(skip) {
                 break;
             }
-            self.taken_over += usize::from(taken_over);
             file.next_line += 1;
             let position = LinePosition {
                 file: file.id,
@@ -698,6 +711,44 @@ impl FileReader {
             last = Some(position);
         }
         last.map(|position| (position, file.directory))
+    }
+
+    /// The block that opens at the next line of the file being read, when every line of it to
+    /// its closing brace reads plainly ([`LineClass::Copies`]): its opening line's words, and
+    /// how many lines it has. [`FileReader::copy_lines_while`] copies it.
+    pub(crate) fn plain_block_ahead<'s>(
+        &mut self,
+        sources: &'s SourceMap,
+    ) -> Option<(&'s str, usize)> {
+        let file = self.stack.last()?.current.as_ref()?;
+        let source = sources.file(file.id)?;
+        let lines = self.lines.get_mut(file.id.0 as usize)?.as_mut()?;
+        let first = file.next_line;
+        let taken_over = &mut self.taken_over;
+        let LineClass::Copies {
+            column,
+            len,
+            skip: Skippable::Opens,
+        } = lines.class_of(source, first, taken_over)?
+        else {
+            return None;
+        };
+        let mut depth = 1_usize;
+        let mut next = first + 1;
+        while depth > 0 {
+            let LineClass::Copies { skip, .. } = lines.class_of(source, next, taken_over)? else {
+                return None;
+            };
+            match skip {
+                Skippable::Nothing => {}
+                Skippable::Opens => depth += 1,
+                Skippable::Closes => depth -= 1,
+            }
+            next += 1;
+        }
+        let start = source.line_range(first)?.start + usize::from(column);
+        let words = source.text().get(start..start + usize::from(len))?;
+        Some((words, next - first))
     }
 
     /// What this reading worked out of its files, for the next reading to take over.

@@ -236,6 +236,38 @@ impl<'a> LineReader<'a> {
         }
     }
 
+    /// At the top level of the files, with nothing pending, the block that opens at the next
+    /// line when every line of it reads plainly ([`FileReader::plain_block_ahead`]): its
+    /// opening line's words, and how many lines it has, for [`LineReader::pass_plain_block`].
+    pub(crate) fn plain_block_ahead(&mut self) -> Option<(&str, usize)> {
+        if self.block_depth != 0 || !self.nothing_pending() {
+            return None;
+        }
+        let Physical::Files { reader, sources } = &mut self.physical else {
+            return None;
+        };
+        reader.plain_block_ahead(sources)
+    }
+
+    /// Copies the `lines` lines of the block [`LineReader::plain_block_ahead`] found for the
+    /// other processes, as if they had been read and the block skipped by counting its braces.
+    pub(crate) fn pass_plain_block(&mut self, lines: usize, out: &mut Reporter) {
+        let Physical::Files { reader, sources } = &mut self.physical else {
+            return;
+        };
+        let mut left = lines;
+        let copied = reader.copy_lines_while(sources, |_| {
+            let more = left > 0;
+            left = left.saturating_sub(1);
+            more
+        });
+        let Some((position, directory)) = copied else {
+            return;
+        };
+        out.position = Some(position);
+        self.enter_directory(directory);
+    }
+
     /// Copies the lines of a skipped block that follow in the file being read, as many as can
     /// be at once ([`FileReader::copy_lines_while`]); whether there were any.
     fn copy_skipped_run(&mut self, out: &mut Reporter, depth: &mut i32) -> bool {

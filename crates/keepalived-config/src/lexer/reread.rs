@@ -26,8 +26,8 @@ pub struct EarlierFiles {
 }
 
 impl EarlierFiles {
-    /// How many lines of skipped blocks the reading that kept these files took over, as they
-    /// were, from the reading before it.
+    /// For how many lines the reading that kept these files took over how they read from the
+    /// reading before it instead of looking at them.
     pub fn lines_taken_over(&self) -> usize {
         self.taken_over
     }
