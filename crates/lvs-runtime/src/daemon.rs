@@ -22,6 +22,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::ops::Range;
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::PathBuf;
@@ -1096,9 +1097,13 @@ impl Daemon {
         // The real servers before the reload, made when first asked for: only a checker that
         // takes no earlier one's place asks, and most reloads have none.
         let earlier_real_servers = OnceCell::new();
+        // The checkers before the reload by place, made when a new checker's counterpart cannot
+        // say which was at its place (most reloads never ask).
+        let earlier_by_place = OnceCell::new();
         // Taken out for the loop (next_random needs the daemon) and put back after.
         let services = std::mem::take(&mut self.config.virtual_servers);
         for (service, vs) in services.iter().enumerate() {
+            let places = previous.map_or(EarlierPlaces::None, |p| p.places_of(service, vs));
             for (real_server, rs) in vs.real_servers.iter().enumerate() {
                 for (index, checker) in rs.checkers.iter().enumerate() {
                     if checker.kind == CheckerKind::Ping {
@@ -1135,13 +1140,20 @@ impl Daemon {
                     }
                     let kept = previous
                         .and_then(|p| {
-                            p.checkers
-                                .get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
+                            p.at(&places, real_server, rs, index).unwrap_or_else(|| {
+                                earlier_by_place
+                                    .get_or_init(|| p.by_place())
+                                    .get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
+                                    .copied()
+                            })
                         })
                         .filter(|(old, _)| {
-                            old.kind == checker.kind && old.connection == checker.connection
+                            // The same model's checker is the same checker.
+                            std::ptr::eq(*old, checker)
+                                || (old.kind == checker.kind
+                                    && old.connection == checker.connection)
                         })
-                        .map(|&(_, old)| old);
+                        .map(|(_, old)| old);
                     let server_alive = || {
                         self.pool
                             .services
@@ -2256,9 +2268,9 @@ impl Daemon {
             self.sync = sync;
         }
         let old_checkers = std::mem::take(&mut self.checkers);
-        let previous = previous_checkers(&old_config, &old_checkers);
-        let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
         let counterparts = Counterparts::between(&old_config, &self.config);
+        let previous = previous_checkers(&old_config, &old_checkers, &counterparts);
+        let old_pool = std::mem::replace(&mut self.pool, Pool::new(&self.config));
         let revived = migrate_pool(
             &old_config,
             &old_pool,
@@ -2678,8 +2690,117 @@ fn keep_tls_client(old: &Work, new: &Work) {
 
 /// The checkers before a reload, for the new ones to take their places.
 struct PreviousCheckers<'a> {
-    checkers: FxHashMap<CheckerPlace<'a>, (&'a model::Checker, &'a RunningChecker)>,
     config: &'a Config,
+    checkers: &'a [RunningChecker],
+    /// Per virtual server of `config`, where its checkers are in `checkers`, in the order of
+    /// its real servers and theirs (they are made in the order of the configuration).
+    of_service: Vec<Range<usize>>,
+    /// Per virtual server of the new configuration, its counterpart in `config`.
+    old_of_new: &'a [Option<usize>],
+    /// Whether two virtual servers of `config` are the same service.
+    old_has_duplicates: bool,
+}
+
+/// A checker before a reload, with its settings.
+type PreviousChecker<'a> = (&'a model::Checker, &'a RunningChecker);
+
+impl<'a> PreviousCheckers<'a> {
+    /// The running configuration's checkers by place (of duplicates, the last).
+    fn by_place(&self) -> FxHashMap<CheckerPlace<'a>, PreviousChecker<'a>> {
+        let mut by_place =
+            FxHashMap::with_capacity_and_hasher(self.checkers.len(), Default::default());
+        for running in self.checkers {
+            let Some(vs) = self.config.virtual_servers.get(running.service) else {
+                continue;
+            };
+            let Some(rs) = vs.real_servers.get(running.real_server) else {
+                continue;
+            };
+            let Some(checker) = rs.checkers.get(running.index) else {
+                continue;
+            };
+            by_place.insert(
+                (&vs.service, vs.protocol, rs.address, rs.port, running.index),
+                (checker, running),
+            );
+        }
+        by_place
+    }
+
+    /// Where the checkers of the new configuration's virtual server `new_index`, `vs`, had
+    /// their places before. Its counterpart of the same protocol answers for
+    /// [`PreviousCheckers::by_place`]: it is the last virtual server of that place.
+    fn places_of(&self, new_index: usize, vs: &Arc<VirtualServer>) -> EarlierPlaces<'a> {
+        let Some(&Some(old_index)) = self.old_of_new.get(new_index) else {
+            // No virtual server was its service, of any protocol.
+            return EarlierPlaces::None;
+        };
+        match self.config.virtual_servers.get(old_index) {
+            Some(old_vs) if old_vs.protocol == vs.protocol => {
+                EarlierPlaces::Counterpart(Counterpart {
+                    index: old_index,
+                    vs: old_vs,
+                    // The same model has its real servers where they were.
+                    real_servers: (!Arc::ptr_eq(old_vs, vs)).then(|| RealServerLookup::new(old_vs)),
+                })
+            }
+            _ => EarlierPlaces::ByPlace,
+        }
+    }
+
+    /// The checker at `index` of real server `rs`, the `rs_index`th of the virtual server whose
+    /// checkers were at `places`, as [`PreviousCheckers::by_place`] has it; `None` when only
+    /// that can say (its counterpart has another protocol, or no such checker while an earlier
+    /// virtual server of the same place may have).
+    fn at(
+        &self,
+        places: &EarlierPlaces<'a>,
+        rs_index: usize,
+        rs: &RealServer,
+        index: usize,
+    ) -> Option<Option<PreviousChecker<'a>>> {
+        let counterpart = match places {
+            EarlierPlaces::None => return Some(None),
+            EarlierPlaces::Counterpart(counterpart) => counterpart,
+            EarlierPlaces::ByPlace => return None,
+        };
+        let unique = !self.old_has_duplicates;
+        let old_rs_index = match &counterpart.real_servers {
+            None => Some(rs_index),
+            Some(lookup) => lookup.find(rs),
+        };
+        let checker = old_rs_index
+            .and_then(|i| counterpart.vs.real_servers.get(i))
+            .and_then(|old_rs| old_rs.checkers.get(index));
+        let (Some(old_rs_index), Some(checker)) = (old_rs_index, checker) else {
+            return unique.then_some(None);
+        };
+        let range = self.of_service.get(counterpart.index)?.clone();
+        let running = self.checkers.get(range)?;
+        let found = running
+            .binary_search_by_key(&(old_rs_index, index), |c| (c.real_server, c.index))
+            .ok()
+            .and_then(|at| running.get(at));
+        Some(found.map(|running| (checker, running)))
+    }
+}
+
+/// Where the checkers of a new virtual server were before a reload.
+enum EarlierPlaces<'a> {
+    /// Nowhere: no virtual server before was its service.
+    None,
+    /// In its counterpart, as far as that can say.
+    Counterpart(Counterpart<'a>),
+    /// Only [`PreviousCheckers::by_place`] can say (its counterpart has another protocol).
+    ByPlace,
+}
+
+/// The counterpart of a virtual server before a reload, of the same protocol.
+struct Counterpart<'a> {
+    index: usize,
+    vs: &'a VirtualServer,
+    /// Its real servers by address and port; `None` when it is the same model as the new one.
+    real_servers: Option<RealServerLookup<'a>>,
 }
 
 /// The real servers of `config`, by place.
@@ -2698,26 +2819,23 @@ fn real_servers_of(config: &Config) -> FxHashSet<RealServerPlace<'_>> {
 fn previous_checkers<'a>(
     config: &'a Config,
     checkers: &'a [RunningChecker],
+    counterparts: &'a Counterparts,
 ) -> PreviousCheckers<'a> {
-    let mut previous = FxHashMap::with_capacity_and_hasher(checkers.len(), Default::default());
-    for running in checkers {
-        let Some(vs) = config.virtual_servers.get(running.service) else {
-            continue;
-        };
-        let Some(rs) = vs.real_servers.get(running.real_server) else {
-            continue;
-        };
-        let Some(checker) = rs.checkers.get(running.index) else {
-            continue;
-        };
-        previous.insert(
-            (&vs.service, vs.protocol, rs.address, rs.port, running.index),
-            (checker, running),
-        );
+    let mut of_service = vec![0..0; config.virtual_servers.len()];
+    for (at, running) in checkers.iter().enumerate() {
+        if let Some(range) = of_service.get_mut(running.service) {
+            if range.start == range.end {
+                *range = at..at;
+            }
+            range.end = at + 1;
+        }
     }
     PreviousCheckers {
-        checkers: previous,
         config,
+        checkers,
+        of_service,
+        old_of_new: &counterparts.old_of_new,
+        old_has_duplicates: counterparts.old_has_duplicates,
     }
 }
 
@@ -2737,6 +2855,8 @@ struct Counterparts {
     old_of_new: Vec<Option<usize>>,
     /// Per virtual server of the old configuration, its place in the new one.
     new_of_old: Vec<Option<usize>>,
+    /// Whether two virtual servers of the old configuration are the same service.
+    old_has_duplicates: bool,
 }
 
 impl Counterparts {
@@ -2755,6 +2875,7 @@ impl Counterparts {
                 .iter()
                 .map(|vs| find(&new_services, vs))
                 .collect(),
+            old_has_duplicates: old_services.len() < old.virtual_servers.len(),
         }
     }
 }
@@ -3219,6 +3340,99 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).expect("temporary directory");
         dir
+    }
+
+    /// Each new checker's earlier one, found through its virtual server's counterpart, is the
+    /// one the checkers by place give, whenever the counterpart answers: for the same models,
+    /// models read again, changed, moved, with real servers added, removed and reordered, and
+    /// beside duplicate services before the reload.
+    #[test]
+    fn a_counterpart_finds_the_checker_the_places_do() {
+        let block = |address: &str, servers: &[(&str, u16)]| {
+            let servers: String = servers
+                .iter()
+                .map(|(rs, port)| {
+                    format!(
+                        " real_server {rs} {port} {{\n TCP_CHECK {{\n }}\n TCP_CHECK {{\n connect_port 9\n }}\n }}\n"
+                    )
+                })
+                .collect();
+            format!("virtual_server {address} {{\n protocol TCP\n{servers}}}\n")
+        };
+        let a = [
+            ("192.168.0.1", 80),
+            ("192.168.0.2", 80),
+            ("192.168.0.3", 81),
+        ];
+        let old_text = [
+            block("10.0.0.1 80", &a),
+            block("10.0.0.2 80", &a[..1]),
+            block("fwmark 7", &a[1..]),
+            block("10.0.0.3 80", &a),
+        ]
+        .concat();
+        let old = checker_config(&old_text);
+        let old_daemon = daemon(old.clone());
+        let reordered = [a[2], a[0], ("192.168.0.9", 80)];
+        let changed = [
+            block("10.0.0.3 80", &a),
+            block("10.0.0.1 80", &reordered),
+            block("fwmark 7", &a),
+            block("10.0.0.4 80", &a),
+        ]
+        .concat();
+        // The same models, some of them replaced by models read again.
+        let mut mixed = old.clone();
+        let read_again = checker_config(&old_text);
+        mixed.virtual_servers[1] = read_again.virtual_servers[1].clone();
+        mixed.virtual_servers.swap(0, 3);
+        let with_duplicates = [
+            old_text.clone(),
+            block("fwmark 7", &a[..2]).replace("TCP\n", "UDP\n"),
+        ]
+        .concat();
+        let cases = [
+            (old.clone(), old.clone()),
+            (old.clone(), read_again),
+            (old.clone(), checker_config(&changed)),
+            (old.clone(), mixed),
+            (checker_config(&with_duplicates), checker_config(&changed)),
+        ];
+        for (n, (old, new)) in cases.into_iter().enumerate() {
+            let old_daemon = if n == 4 {
+                daemon(old.clone())
+            } else {
+                daemon(old_daemon.config.clone())
+            };
+            let counterparts = Counterparts::between(&old, &new);
+            let previous = previous_checkers(&old, &old_daemon.checkers, &counterparts);
+            let by_place = previous.by_place();
+            let (mut answered, mut checkers) = (0, 0);
+            for (service, vs) in new.virtual_servers.iter().enumerate() {
+                let places = previous.places_of(service, vs);
+                for (real_server, rs) in vs.real_servers.iter().enumerate() {
+                    for index in 0..rs.checkers.len() {
+                        checkers += 1;
+                        let expected = by_place
+                            .get(&(&vs.service, vs.protocol, rs.address, rs.port, index))
+                            .map(|(_, running)| *running as *const RunningChecker);
+                        let Some(found) = previous.at(&places, real_server, rs, index) else {
+                            continue;
+                        };
+                        answered += 1;
+                        let found = found.map(|(_, running)| running as *const RunningChecker);
+                        assert_eq!(found, expected, "case {n}: {:?} {}", vs.service, rs.address);
+                    }
+                }
+            }
+            // Only beside duplicates do some need the places.
+            assert!(checkers > 0);
+            if n == 4 {
+                assert!(answered < checkers, "case {n}: {answered} of {checkers}");
+            } else {
+                assert_eq!(answered, checkers, "case {n}");
+            }
+        }
     }
 
     #[test]
