@@ -100,19 +100,23 @@ fn the_probe_cases_read_the_same_with_the_memo() {
     }
 }
 
+/// 100 `virtual_server` blocks of 12 lines, each with a real server and a `TCP_CHECK`, the real
+/// server of block `changed` (from 1) of weight `weight`, the others of weight 1.
+fn hundred_blocks(changed: usize, weight: u32) -> String {
+    (1..=100)
+        .map(|i| {
+            let weight = if i == changed { weight } else { 1 };
+            format!(
+                "virtual_server 10.1.0.{i} 80 {{\n    delay_loop 6\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 10.2.0.{i} 8080 {{\n        weight {weight}\n        TCP_CHECK {{\n            connect_timeout 3\n        }}\n    }}\n}}\n"
+            )
+        })
+        .collect()
+}
+
 /// The reload the memo is for: many virtual servers, one changed, the rest taken.
 #[test]
 fn only_changed_blocks_are_read_again() {
-    let block = |i: usize, weight: u32| {
-        format!(
-            "virtual_server 10.1.0.{i} 80 {{\n    delay_loop 6\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 10.2.0.{i} 8080 {{\n        weight {weight}\n        TCP_CHECK {{\n            connect_timeout 3\n        }}\n    }}\n}}\n"
-        )
-    };
-    let config = |changed: usize, weight: u32| {
-        (1..=100)
-            .map(|i| block(i, if i == changed { weight } else { 1 }))
-            .collect::<String>()
-    };
+    let config = hundred_blocks;
     let dir = Scratch::new("kc-memo-reload");
     let before = config(50, 1);
     assert_eq!(
@@ -153,27 +157,17 @@ fn only_changed_blocks_are_read_again() {
 /// of the file, but for the lines that changed; the readings agree with readings from scratch.
 #[test]
 fn the_parent_looks_again_only_at_the_lines_that_changed() {
-    let block = |i: usize, weight: u32| {
-        format!(
-            "virtual_server 10.1.0.{i} 80 {{\n    lb_algo rr\n    real_server 10.2.0.{i} 8080 {{\n        weight {weight}\n        TCP_CHECK {{\n            connect_timeout 3\n        }}\n    }}\n}}\n"
-        )
-    };
-    let config = |changed: usize, weight: u32| {
-        (1..=100)
-            .map(|i| block(i, if i == changed { weight } else { 1 }))
-            .collect::<String>()
-    };
     let dir = Scratch::new("kc-memo-lines");
-    let (before, after) = (config(0, 1), config(50, 2));
-    // The parent skips the blocks whole: 9 lines a block.
+    let (before, after) = (hundred_blocks(0, 1), hundred_blocks(50, 2));
+    // The parent skips the blocks whole: 12 lines a block.
     let memo = agree_in_turn(&dir, "lines.conf", &[before.as_bytes(), before.as_bytes()]);
-    assert_eq!(memo.lines_taken_over(), 900);
+    assert_eq!(memo.lines_taken_over(), 1200);
     let memo = agree_in_turn(&dir, "lines.conf", &[before.as_bytes(), after.as_bytes()]);
-    assert_eq!(memo.lines_taken_over(), 899);
+    assert_eq!(memo.lines_taken_over(), 1199);
     // More lines: those after the change are taken over where they now stand.
     let longer = after.replace("weight 2\n", "weight 2\n        inhibit_on_failure\n");
     let memo = agree_in_turn(&dir, "lines.conf", &[after.as_bytes(), longer.as_bytes()]);
-    assert_eq!(memo.lines_taken_over(), 900);
+    assert_eq!(memo.lines_taken_over(), 1200);
     // A first reading has nothing to take over.
     assert_eq!(
         agree_in_turn(&dir, "lines.conf", &[after.as_bytes()]).lines_taken_over(),

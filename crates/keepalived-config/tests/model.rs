@@ -562,6 +562,16 @@ fn a_url_regex_is_one_word_with_quotes_and_escapes_decoded() {
     ));
 }
 
+/// The line of the first message of `loaded` that contains `fragment`.
+fn line_of(loaded: &Loaded, fragment: &str) -> Option<u32> {
+    loaded
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains(fragment))
+        .and_then(|d| d.span.map(|s| s.position).or(d.position))
+        .map(|p| p.line)
+}
+
 #[test]
 fn blocks_the_parent_passes_over_whole_reach_their_processes() {
     // Blocks of plain lines the parent skips are copied whole at once: nested blocks, a
@@ -585,14 +595,7 @@ fn blocks_the_parent_passes_over_whole_reach_their_processes() {
     assert_eq!(servers.len(), 2);
     assert_eq!(servers[0].real_servers[0].weight, 3);
     assert_eq!(servers[1].real_servers.len(), 1);
-    let line_of = |fragment: &str| {
-        loaded
-            .diagnostics
-            .iter()
-            .find(|d| d.message.contains(fragment))
-            .and_then(|d| d.span.map(|s| s.position).or(d.position))
-            .map(|p| p.line)
-    };
+    let line_of = |fragment: &str| line_of(&loaded, fragment);
     assert_eq!(
         line_of("'bogus_keyword'"),
         Some(11),
@@ -632,14 +635,7 @@ fn a_block_the_parent_passes_over_reaches_its_process_line_for_line() {
     assert_eq!(instance.track_interfaces.len(), 1);
     assert_eq!(instance.virtual_addresses.len(), 1);
     assert_eq!(loaded.config.virtual_servers[0].real_servers.len(), 1);
-    let line_of = |fragment: &str| {
-        loaded
-            .diagnostics
-            .iter()
-            .find(|d| d.message.contains(fragment))
-            .and_then(|d| d.span.map(|s| s.position).or(d.position))
-            .map(|p| p.line)
-    };
+    let line_of = |fragment: &str| line_of(&loaded, fragment);
     assert_eq!(line_of("bytes long"), Some(9), "{:#?}", loaded.diagnostics);
     assert_eq!(
         line_of("'bogus_keyword'"),

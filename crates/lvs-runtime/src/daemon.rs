@@ -461,6 +461,19 @@ struct RunningChecker {
     names: Arc<str>,
 }
 
+impl RunningChecker {
+    /// Its virtual server, real server and settings in `config`, the configuration it was made
+    /// from.
+    fn model_in<'c>(
+        &self,
+        config: &'c Config,
+    ) -> Option<(&'c Arc<VirtualServer>, &'c RealServer, &'c model::Checker)> {
+        let vs = config.virtual_servers.get(self.service)?;
+        let rs = vs.real_servers.get(self.real_server)?;
+        Some((vs, rs, rs.checkers.get(self.index)?))
+    }
+}
+
 struct Daemon {
     options: CheckerOptions,
     config: Config,
@@ -887,13 +900,7 @@ impl Daemon {
             return;
         };
         let checker = &self.checkers[index];
-        let Some(vs) = self.config.virtual_servers.get(checker.service) else {
-            return;
-        };
-        let Some(rs) = vs.real_servers.get(checker.real_server) else {
-            return;
-        };
-        let Some(model) = rs.checkers.get(checker.index) else {
+        let Some((vs, rs, model)) = checker.model_in(&self.config) else {
             return;
         };
         let no_checker_emails = self.config.global.no_checker_emails;
@@ -2710,13 +2717,7 @@ impl<'a> PreviousCheckers<'a> {
         let mut by_place =
             FxHashMap::with_capacity_and_hasher(self.checkers.len(), Default::default());
         for running in self.checkers {
-            let Some(vs) = self.config.virtual_servers.get(running.service) else {
-                continue;
-            };
-            let Some(rs) = vs.real_servers.get(running.real_server) else {
-                continue;
-            };
-            let Some(checker) = rs.checkers.get(running.index) else {
+            let Some((vs, rs, checker)) = running.model_in(self.config) else {
                 continue;
             };
             by_place.insert(
