@@ -46,6 +46,10 @@ EOF
 : >"$WORK/udhcpd.leases"
 
 PING_ADDRESS=10.0.2.30
+# replace_value FILE VALUE: FILE holds VALUE at once, never empty in between (a check that reads
+# it while `echo >` has only truncated it would see no value: the DNS server would answer nothing,
+# the script would exit 0).
+replace_value() { echo "$2" >"$1.new" && mv "$1.new" "$1"; }
 # conf: the configuration; with LOG_ALL_FAILURES set, every checker with retries logs each failed
 # attempt.
 LOG_ALL_FAILURES=
@@ -197,9 +201,9 @@ run() {
   local log=$WORK/$1.log
   : >"$log"
   : >"$log.tables"
-  echo 0 >"$WORK/misc-status"
+  replace_value "$WORK/misc-status" 0
   echo 0 >"$WORK/weight"
-  echo 0 >"$WORK/rcode"
+  replace_value "$WORK/rcode" 0
   start_smtp
   start_dhcp
   start_dns
@@ -217,8 +221,8 @@ run() {
   wait_until 5 smtp_quiet
   stop_in rs1 smtp.sh
   stop_in rs2 udhcpd
-  echo 2 >"$WORK/rcode"
-  echo 1 >"$WORK/misc-status"
+  replace_value "$WORK/rcode" 2
+  replace_value "$WORK/misc-status" 1
   echo 3 >"$WORK/weight"
   ping_address del
   settle "$log" FAILING all_failed
@@ -226,8 +230,8 @@ run() {
   mark "$log" BACK
   start_smtp
   start_dhcp
-  echo 0 >"$WORK/rcode"
-  echo 7 >"$WORK/misc-status"
+  replace_value "$WORK/rcode" 0
+  replace_value "$WORK/misc-status" 7
   echo 1 >"$WORK/weight"
   ping_address add
   settle "$log" BACK all_back
