@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`daemon`] | the event loop: poll over signals, rtnetlink events and VRRP sockets; timers; carrying out the protocol's actions; reload and stop |
 //! | [`sockets`] | raw VRRP sockets (receive with the interface index, send per interface), the packet socket for gratuitous ARP / NA |
+//! | [`firewall`] | the `no_accept` firewall: nftables tables and sets that drop traffic to and from a master's addresses, as keepalived's |
 //! | [`netlink`] | rtnetlink: interfaces, addresses, adding and removing VIPs, routes and rules, link and address events |
 //! | [`routing`] | `virtual_routes`/`virtual_rules`/`static_routes`/`static_rules` as keepalived's rtnetlink requests |
 //! | [`interfaces`] | the interfaces as last reported: up or down, MAC, the advert source address |
@@ -26,6 +27,7 @@
 pub mod bfd_sessions;
 pub mod checker_child;
 pub mod daemon;
+pub mod firewall;
 pub mod gratuitous;
 pub mod instance_config;
 pub mod interfaces;

@@ -15,6 +15,10 @@ mod reply;
 mod request;
 mod write;
 
+/// The writer of netlink attributes, for other netlink families spoken beside IPVS (the VRRP
+/// daemon's nftables rules).
+pub use write::AttributeWriter;
+
 use netlink_packet_core::{
     DecodeError, Emitable, ErrorContext, NetlinkHeader, ParseableParametrized,
 };

@@ -10,19 +10,20 @@
 use netlink_packet_core::{NLA_ALIGNTO, NLA_F_NESTED, NLA_HEADER_SIZE, nla_align};
 
 /// Appends attributes to a growing buffer.
-pub(crate) struct AttributeWriter<'a> {
+pub struct AttributeWriter<'a> {
     bytes: &'a mut Vec<u8>,
 }
 
 impl<'a> AttributeWriter<'a> {
-    pub(crate) fn new(bytes: &'a mut Vec<u8>) -> Self {
+    /// A writer appending to `bytes`.
+    pub fn new(bytes: &'a mut Vec<u8>) -> Self {
         AttributeWriter { bytes }
     }
 
     /// An attribute holding `value` (at most 16 bytes), padded to four bytes. Its size is
     /// known where it is called, so the attribute is put together on the stack and appended
     /// with one copy of a fixed length.
-    pub(crate) fn bytes<const N: usize>(&mut self, kind: u16, value: [u8; N]) {
+    pub fn bytes<const N: usize>(&mut self, kind: u16, value: [u8; N]) {
         const {
             assert!(
                 N <= 16,
@@ -37,25 +38,42 @@ impl<'a> AttributeWriter<'a> {
             .extend_from_slice(&attribute[..nla_align!(length)]);
     }
 
-    pub(crate) fn u8(&mut self, kind: u16, value: u8) {
+    /// A `u8`.
+    pub fn u8(&mut self, kind: u16, value: u8) {
         self.bytes(kind, [value]);
     }
 
-    pub(crate) fn u16(&mut self, kind: u16, value: u16) {
+    /// A `u16` in the host's order.
+    pub fn u16(&mut self, kind: u16, value: u16) {
         self.bytes(kind, value.to_ne_bytes());
     }
 
     /// A `__be16` (ports).
-    pub(crate) fn be16(&mut self, kind: u16, value: u16) {
+    pub fn be16(&mut self, kind: u16, value: u16) {
         self.bytes(kind, value.to_be_bytes());
     }
 
-    pub(crate) fn u32(&mut self, kind: u16, value: u32) {
+    /// A `u32` in the host's order.
+    pub fn u32(&mut self, kind: u16, value: u32) {
         self.bytes(kind, value.to_ne_bytes());
     }
 
+    /// A `__be32` (nftables' numbers).
+    pub fn be32(&mut self, kind: u16, value: u32) {
+        self.bytes(kind, value.to_be_bytes());
+    }
+
+    /// An attribute holding `value` whatever its length, padded to four bytes.
+    pub fn slice(&mut self, kind: u16, value: &[u8]) {
+        let length = NLA_HEADER_SIZE + value.len();
+        self.bytes.extend_from_slice(&header_bytes(length, kind));
+        self.bytes.extend_from_slice(value);
+        self.bytes
+            .extend_from_slice(&[0; NLA_ALIGNTO][..nla_align!(length) - length]);
+    }
+
     /// A NUL-terminated string (`NLA_PUT_STRING`).
-    pub(crate) fn string(&mut self, kind: u16, value: &str) {
+    pub fn string(&mut self, kind: u16, value: &str) {
         let length = NLA_HEADER_SIZE + value.len() + 1;
         self.bytes.extend_from_slice(&header_bytes(length, kind));
         self.bytes.extend_from_slice(value.as_bytes());
@@ -66,7 +84,7 @@ impl<'a> AttributeWriter<'a> {
 
     /// A nest (flagged `NLA_F_NESTED`, as libnl writes it) holding what `write` appends; its
     /// length is written once the children are.
-    pub(crate) fn nest(&mut self, kind: u16, write: impl FnOnce(&mut AttributeWriter<'_>)) {
+    pub fn nest(&mut self, kind: u16, write: impl FnOnce(&mut AttributeWriter<'_>)) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(&[0; NLA_HEADER_SIZE]);
         write(&mut AttributeWriter::new(self.bytes));

@@ -1,0 +1,653 @@
+//! The nf_tables messages of the `no_accept` firewall, as keepalived 2.2.7 sends them: the same
+//! tables, chains, sets and rules, expression for expression, so that `nft list ruleset` shows the
+//! same text under either daemon. Bytes only; the socket is [`super::Firewall`]'s.
+//!
+//! A batch (`NFNL_MSG_BATCH_BEGIN` … `NFNL_MSG_BATCH_END`) is applied whole or not at all; each
+//! message in it asks for an acknowledgement, so that every failure is reported by sequence number.
+
+use ipvs::message::AttributeWriter;
+
+/// `NFNL_SUBSYS_NFTABLES` (linux/netfilter/nfnetlink.h).
+const SUBSYSTEM: u16 = 10;
+const BATCH_BEGIN: u16 = 0x10;
+const BATCH_END: u16 = 0x11;
+
+/// `enum nf_tables_msg_types`.
+const NEW_TABLE: u8 = 0;
+const GET_TABLE: u8 = 1;
+const DELETE_TABLE: u8 = 2;
+const NEW_CHAIN: u8 = 3;
+const NEW_RULE: u8 = 6;
+const NEW_SET: u8 = 9;
+const NEW_SET_ELEMENT: u8 = 12;
+const DELETE_SET_ELEMENT: u8 = 14;
+
+/// The message type of the kernel's reply describing a table (`NFT_MSG_NEWTABLE`).
+pub const TABLE_REPLY: u16 = SUBSYSTEM << 8 | NEW_TABLE as u16;
+
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_ACK: u16 = 0x4;
+const NLM_F_EXCL: u16 = 0x200;
+const NLM_F_CREATE: u16 = 0x400;
+const NLM_F_APPEND: u16 = 0x800;
+
+/// Attributes (linux/netfilter/nf_tables.h), by the object they describe.
+const TABLE_NAME: u16 = 1;
+const CHAIN_TABLE: u16 = 1;
+const CHAIN_NAME: u16 = 3;
+const CHAIN_HOOK: u16 = 4;
+const CHAIN_POLICY: u16 = 5;
+const CHAIN_TYPE: u16 = 7;
+const HOOK_NUMBER: u16 = 1;
+const HOOK_PRIORITY: u16 = 2;
+const SET_TABLE: u16 = 1;
+const SET_NAME: u16 = 2;
+const SET_FLAGS: u16 = 3;
+const SET_KEY_TYPE: u16 = 4;
+const SET_KEY_LENGTH: u16 = 5;
+const SET_ID: u16 = 10;
+const SET_USER_DATA: u16 = 13;
+const ELEMENTS_SET: u16 = 2;
+const ELEMENTS_TABLE: u16 = 1;
+const ELEMENTS_LIST: u16 = 3;
+const ELEMENTS_SET_ID: u16 = 4;
+const ELEMENT_KEY: u16 = 1;
+const DATA_VALUE: u16 = 1;
+const DATA_VERDICT: u16 = 2;
+const VERDICT_CODE: u16 = 1;
+const VERDICT_CHAIN: u16 = 2;
+const RULE_TABLE: u16 = 1;
+const RULE_CHAIN: u16 = 2;
+const RULE_EXPRESSIONS: u16 = 4;
+const LIST_ELEMENT: u16 = 1;
+const EXPRESSION_NAME: u16 = 1;
+const EXPRESSION_DATA: u16 = 2;
+
+/// `NF_INET_LOCAL_IN`, `NF_INET_LOCAL_OUT`.
+const HOOK_INPUT: u32 = 1;
+const HOOK_OUTPUT: u32 = 3;
+/// Verdicts: `NF_DROP`, `NF_ACCEPT`, `NFT_GOTO`.
+const DROP: u32 = 0;
+const ACCEPT: u32 = 1;
+const GOTO: u32 = -4i32 as u32;
+/// `NFT_SET_CONSTANT`.
+const CONSTANT: u32 = 2;
+/// The 16-byte registers keepalived loads (`NFT_REG_1`, `NFT_REG_2`): a key longer than 16 bytes
+/// runs on from the first into the second.
+const REGISTER_1: u32 = 1;
+const REGISTER_2: u32 = 2;
+const VERDICT_REGISTER: u32 = 0;
+/// Payload bases.
+const NETWORK_HEADER: u32 = 1;
+const TRANSPORT_HEADER: u32 = 2;
+/// `enum nft_meta_keys`.
+const META_IIF: u32 = 4;
+const META_OIF: u32 = 5;
+const META_IIFNAME: u32 = 6;
+const META_OIFNAME: u32 = 7;
+
+/// nft's data types, which `nft list` names the set's key by (concatenations shift by 6 bits).
+const TYPE_IPV4_ADDRESS: u32 = 7;
+const TYPE_IPV6_ADDRESS: u32 = 8;
+const TYPE_INTERFACE_INDEX: u32 = 20;
+const TYPE_ICMPV6_TYPE: u32 = 29;
+const TYPE_INTERFACE_NAME: u32 = 41;
+/// `NFTNL_UDATA_SET_KEYBYTEORDER` with the byte order nft shows a key in.
+const BIG_ENDIAN_KEY: [u8; 6] = [0, 4, 2, 0, 0, 0];
+const HOST_ENDIAN_KEY: [u8; 6] = [0, 4, 1, 0, 0, 0];
+
+/// The neighbour solicitations and advertisements a firewall must let through (ICMPv6 types 135
+/// and 136).
+const NEIGHBOUR_DISCOVERY: [u8; 2] = [135, 136];
+/// `IFNAMSIZ`: an interface name in a set's key, padded with zeros.
+pub const INTERFACE_NAME_SIZE: usize = 16;
+
+/// An address family's table (`NFPROTO_IPV4`, `NFPROTO_IPV6`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    fn code(self) -> u8 {
+        match self {
+            Family::Ipv4 => 2,
+            Family::Ipv6 => 10,
+        }
+    }
+
+    /// `ip` or `ip6`, as nft and keepalived's messages name the table's family.
+    pub fn word(self) -> &'static str {
+        match self {
+            Family::Ipv4 => "ip",
+            Family::Ipv6 => "ip6",
+        }
+    }
+}
+
+/// The sets the addresses go in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SetName {
+    /// `ip vips`: IPv4 addresses.
+    Ipv4,
+    /// `ip6 vips`: IPv6 addresses but link-local ones.
+    Ipv6,
+    /// `ip6 vips_link_local`: a link-local address and its interface's index.
+    LinkLocal,
+    /// `ip6 vips_link_local_name`: a link-local address and its interface's name.
+    LinkLocalName,
+}
+
+impl SetName {
+    pub fn family(self) -> Family {
+        match self {
+            SetName::Ipv4 => Family::Ipv4,
+            _ => Family::Ipv6,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            SetName::Ipv4 | SetName::Ipv6 => "vips",
+            SetName::LinkLocal => "vips_link_local",
+            SetName::LinkLocalName => "vips_link_local_name",
+        }
+    }
+}
+
+/// The firewall's settings: `nftables`, `nftables_priority`, `nftables_counters`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    pub table: String,
+    pub priority: i32,
+    pub counters: bool,
+}
+
+/// Messages of one batch, numbered from a first sequence number.
+pub struct Batch {
+    bytes: Vec<u8>,
+    next_sequence: u32,
+    acknowledged: Vec<u32>,
+}
+
+impl Batch {
+    pub fn new(first_sequence: u32) -> Self {
+        let mut batch = Batch {
+            bytes: Vec::with_capacity(4096),
+            next_sequence: first_sequence,
+            acknowledged: Vec::new(),
+        };
+        batch.header(BATCH_BEGIN, NLM_F_REQUEST, 0, SUBSYSTEM, |_| {});
+        batch
+    }
+
+    /// Whether anything but the batch's frame was written.
+    pub fn is_empty(&self) -> bool {
+        self.acknowledged.is_empty()
+    }
+
+    /// The batch's bytes, closed, the sequence numbers whose acknowledgements are awaited, and the
+    /// next free sequence number.
+    pub fn finish(mut self) -> (Vec<u8>, Vec<u32>, u32) {
+        self.header(BATCH_END, NLM_F_REQUEST, 0, SUBSYSTEM, |_| {});
+        (self.bytes, self.acknowledged, self.next_sequence)
+    }
+
+    fn header(
+        &mut self,
+        kind: u16,
+        flags: u16,
+        family: u8,
+        resource: u16,
+        write: impl FnOnce(&mut AttributeWriter<'_>),
+    ) -> u32 {
+        let sequence = self.next_sequence;
+        self.next_sequence = self.next_sequence.wrapping_add(1);
+        let start = self.bytes.len();
+        // nlmsghdr (its length written last), then nfgenmsg.
+        self.bytes.extend_from_slice(&[0; 4]);
+        self.bytes.extend_from_slice(&kind.to_ne_bytes());
+        self.bytes.extend_from_slice(&flags.to_ne_bytes());
+        self.bytes.extend_from_slice(&sequence.to_ne_bytes());
+        self.bytes.extend_from_slice(&0u32.to_ne_bytes());
+        self.bytes.extend_from_slice(&[family, 0]);
+        self.bytes.extend_from_slice(&resource.to_be_bytes());
+        write(&mut AttributeWriter::new(&mut self.bytes));
+        let length = u32::try_from(self.bytes.len() - start).unwrap_or(u32::MAX);
+        self.bytes[start..start + 4].copy_from_slice(&length.to_ne_bytes());
+        sequence
+    }
+
+    fn message(
+        &mut self,
+        kind: u8,
+        flags: u16,
+        family: Family,
+        write: impl FnOnce(&mut AttributeWriter<'_>),
+    ) {
+        let sequence = self.header(
+            SUBSYSTEM << 8 | u16::from(kind),
+            NLM_F_REQUEST | NLM_F_ACK | flags,
+            family.code(),
+            0,
+            write,
+        );
+        self.acknowledged.push(sequence);
+    }
+
+    pub fn delete_table(&mut self, family: Family, table: &str) {
+        self.message(DELETE_TABLE, 0, family, |w| w.string(TABLE_NAME, table));
+    }
+
+    /// The IPv4 table: its `out` and `in` chains, the set `vips`, and a rule in each chain that
+    /// drops what is addressed to or sent from the set's addresses.
+    pub fn ipv4_table(&mut self, rules: &Rules, set_id: u32) {
+        let family = Family::Ipv4;
+        self.message(NEW_TABLE, NLM_F_CREATE, family, |w| {
+            w.string(TABLE_NAME, &rules.table)
+        });
+        self.base_chain(family, rules, "out", HOOK_OUTPUT);
+        self.base_chain(family, rules, "in", HOOK_INPUT);
+        self.set(family, rules, "vips", 0, TYPE_IPV4_ADDRESS, 4, set_id);
+        // The addresses: the destination at byte 16 of the header, the source at byte 12.
+        self.rule(family, rules, "in", |e| {
+            e.payload(NETWORK_HEADER, 16, 4);
+            e.lookup("vips");
+            e.verdict(DROP, None);
+        });
+        self.rule(family, rules, "out", |e| {
+            e.payload(NETWORK_HEADER, 12, 4);
+            e.lookup("vips");
+            e.verdict(DROP, None);
+        });
+    }
+
+    /// The IPv6 table: besides the chains and set of IPv4, neighbour discovery let through, and
+    /// link-local addresses sent to chains of their own (which hold rules once such an address is
+    /// added, [`Batch::link_local_rules`]).
+    pub fn ipv6_table(&mut self, rules: &Rules, vips_id: u32, discovery_id: u32) {
+        let family = Family::Ipv6;
+        self.message(NEW_TABLE, NLM_F_CREATE, family, |w| {
+            w.string(TABLE_NAME, &rules.table)
+        });
+        self.base_chain(family, rules, "out", HOOK_OUTPUT);
+        self.base_chain(family, rules, "in", HOOK_INPUT);
+        for chain in ["in_link_local", "out_link_local"] {
+            self.message(NEW_CHAIN, NLM_F_CREATE, family, |w| {
+                w.string(CHAIN_TABLE, &rules.table);
+                w.string(CHAIN_NAME, chain);
+            });
+        }
+        self.set(family, rules, "vips", 0, TYPE_IPV6_ADDRESS, 16, vips_id);
+        let discovery = "neighbor-discovery";
+        self.set(
+            family,
+            rules,
+            discovery,
+            CONSTANT,
+            TYPE_ICMPV6_TYPE,
+            1,
+            discovery_id,
+        );
+        // A constant set takes its elements before a rule is bound to it.
+        let keys = NEIGHBOUR_DISCOVERY.map(|kind| vec![kind]);
+        self.message(NEW_SET_ELEMENT, NLM_F_CREATE, family, |w| {
+            w.string(ELEMENTS_SET, discovery);
+            w.be32(ELEMENTS_SET_ID, discovery_id);
+            w.string(ELEMENTS_TABLE, &rules.table);
+            write_elements(w, &keys);
+        });
+        // Destination at byte 24 of the header, source at byte 8.
+        for (chain, offset) in [("in", 24), ("out", 8)] {
+            self.rule(family, rules, chain, |e| {
+                // Next header ICMPv6 (58), then its type.
+                e.payload(NETWORK_HEADER, 6, 1);
+                e.compare(&[58]);
+                e.payload(TRANSPORT_HEADER, 0, 1);
+                e.lookup(discovery);
+                e.verdict(ACCEPT, None);
+            });
+            let link_local = format!("{chain}_link_local");
+            self.rule(family, rules, chain, |e| {
+                e.payload(NETWORK_HEADER, offset, 16);
+                let mut mask = [0; 16];
+                mask[..2].copy_from_slice(&[0xff, 0xc0]);
+                e.bitwise(&mask, &[0; 16]);
+                let mut prefix = [0; 16];
+                prefix[..2].copy_from_slice(&[0xfe, 0x80]);
+                e.compare(&prefix);
+                e.verdict(GOTO, Some(&link_local));
+            });
+        }
+        for (chain, offset) in [("in", 24), ("out", 8)] {
+            self.rule(family, rules, chain, |e| {
+                e.payload(NETWORK_HEADER, offset, 16);
+                e.lookup("vips");
+                e.verdict(DROP, None);
+            });
+        }
+    }
+
+    /// A link-local set (by interface index or by name) and the rules of the link-local chains
+    /// that look it up with the packet's interface.
+    pub fn link_local_rules(&mut self, rules: &Rules, set: SetName, set_id: u32) {
+        let family = Family::Ipv6;
+        let by_name = set == SetName::LinkLocalName;
+        let (key_type, length) = if by_name {
+            (TYPE_INTERFACE_NAME, 16 + INTERFACE_NAME_SIZE as u32)
+        } else {
+            (TYPE_INTERFACE_INDEX, 16 + 4)
+        };
+        self.set(
+            family,
+            rules,
+            set.name(),
+            0,
+            TYPE_IPV6_ADDRESS << 6 | key_type,
+            length,
+            set_id,
+        );
+        let keys = if by_name {
+            [("in", 24, META_IIFNAME), ("out", 8, META_OIFNAME)]
+        } else {
+            [("in", 24, META_IIF), ("out", 8, META_OIF)]
+        };
+        for (chain, offset, interface) in keys {
+            self.rule(family, rules, &format!("{chain}_link_local"), |e| {
+                e.payload(NETWORK_HEADER, offset, 16);
+                e.meta(interface, REGISTER_2);
+                e.lookup(set.name());
+                e.verdict(DROP, None);
+            });
+        }
+    }
+
+    /// Adds (`add`) or removes the elements with these keys.
+    pub fn elements(&mut self, rules: &Rules, set: SetName, keys: &[Vec<u8>], add: bool) {
+        let (kind, flags) = if add {
+            (NEW_SET_ELEMENT, NLM_F_CREATE | NLM_F_EXCL)
+        } else {
+            (DELETE_SET_ELEMENT, 0)
+        };
+        self.message(kind, flags, set.family(), |w| {
+            w.string(ELEMENTS_SET, set.name());
+            w.string(ELEMENTS_TABLE, &rules.table);
+            write_elements(w, keys);
+        });
+    }
+
+    fn base_chain(&mut self, family: Family, rules: &Rules, name: &str, hook: u32) {
+        self.message(NEW_CHAIN, NLM_F_CREATE, family, |w| {
+            w.string(CHAIN_TABLE, &rules.table);
+            w.string(CHAIN_NAME, name);
+            w.nest(CHAIN_HOOK, |w| {
+                w.be32(HOOK_NUMBER, hook);
+                w.be32(HOOK_PRIORITY, rules.priority as u32);
+            });
+            w.be32(CHAIN_POLICY, ACCEPT);
+            w.string(CHAIN_TYPE, "filter");
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn set(
+        &mut self,
+        family: Family,
+        rules: &Rules,
+        name: &str,
+        flags: u32,
+        key_type: u32,
+        key_length: u32,
+        id: u32,
+    ) {
+        let byte_order = if matches!(key_type, TYPE_IPV4_ADDRESS | TYPE_IPV6_ADDRESS) {
+            BIG_ENDIAN_KEY
+        } else {
+            HOST_ENDIAN_KEY
+        };
+        self.message(NEW_SET, NLM_F_CREATE, family, |w| {
+            w.string(SET_TABLE, &rules.table);
+            w.string(SET_NAME, name);
+            if flags != 0 {
+                w.be32(SET_FLAGS, flags);
+            }
+            w.be32(SET_KEY_TYPE, key_type);
+            w.be32(SET_KEY_LENGTH, key_length);
+            w.be32(SET_ID, id);
+            w.slice(SET_USER_DATA, &byte_order);
+        });
+    }
+
+    /// A rule appended to `chain`: the expressions `write` gives, with a counter before the
+    /// verdict when `nftables_counters` asks for one.
+    fn rule(
+        &mut self,
+        family: Family,
+        rules: &Rules,
+        chain: &str,
+        write: impl FnOnce(&mut Expressions<'_, '_>),
+    ) {
+        self.message(NEW_RULE, NLM_F_CREATE | NLM_F_APPEND, family, |w| {
+            w.string(RULE_TABLE, &rules.table);
+            w.string(RULE_CHAIN, chain);
+            w.nest(RULE_EXPRESSIONS, |w| {
+                write(&mut Expressions {
+                    writer: w,
+                    counters: rules.counters,
+                })
+            });
+        });
+    }
+}
+
+/// A single `NFT_MSG_GETTABLE`, outside any batch: whether a table of that name is left from a
+/// run before.
+pub fn get_table(sequence: u32, family: Family, table: &str) -> Vec<u8> {
+    let mut batch = Batch {
+        bytes: Vec::new(),
+        next_sequence: sequence,
+        acknowledged: Vec::new(),
+    };
+    batch.header(
+        SUBSYSTEM << 8 | u16::from(GET_TABLE),
+        NLM_F_REQUEST | NLM_F_ACK,
+        family.code(),
+        0,
+        |w| w.string(TABLE_NAME, table),
+    );
+    batch.bytes
+}
+
+/// The elements' nests, numbered from 1 as libnftnl numbers them (the kernel reads any number).
+fn write_elements(w: &mut AttributeWriter<'_>, keys: &[Vec<u8>]) {
+    w.nest(ELEMENTS_LIST, |w| {
+        for (number, key) in (1u16..).zip(keys) {
+            w.nest(number, |w| {
+                w.nest(ELEMENT_KEY, |w| w.slice(DATA_VALUE, key));
+            });
+        }
+    });
+}
+
+/// The expressions of a rule, each a list element with its name and data.
+struct Expressions<'w, 'b> {
+    writer: &'w mut AttributeWriter<'b>,
+    counters: bool,
+}
+
+impl Expressions<'_, '_> {
+    fn expression(&mut self, name: &str, write: impl FnOnce(&mut AttributeWriter<'_>)) {
+        self.writer.nest(LIST_ELEMENT, |w| {
+            w.string(EXPRESSION_NAME, name);
+            w.nest(EXPRESSION_DATA, write);
+        });
+    }
+
+    /// `length` bytes at `offset` of a header into the first register.
+    fn payload(&mut self, base: u32, offset: u32, length: u32) {
+        self.expression("payload", |w| {
+            w.be32(1, REGISTER_1); // NFTA_PAYLOAD_DREG
+            w.be32(2, base); // NFTA_PAYLOAD_BASE
+            w.be32(3, offset); // NFTA_PAYLOAD_OFFSET
+            w.be32(4, length); // NFTA_PAYLOAD_LEN
+        });
+    }
+
+    /// An interface's index or name into `register`.
+    fn meta(&mut self, key: u32, register: u32) {
+        self.expression("meta", |w| {
+            w.be32(2, key); // NFTA_META_KEY
+            w.be32(1, register); // NFTA_META_DREG
+        });
+    }
+
+    /// Whether the first register's key is in `set`.
+    fn lookup(&mut self, set: &str) {
+        self.expression("lookup", |w| {
+            w.be32(2, REGISTER_1); // NFTA_LOOKUP_SREG
+            w.string(1, set); // NFTA_LOOKUP_SET
+        });
+    }
+
+    /// Whether the first register equals `value`.
+    fn compare(&mut self, value: &[u8]) {
+        self.expression("cmp", |w| {
+            w.be32(1, REGISTER_1); // NFTA_CMP_SREG
+            w.be32(2, 0); // NFTA_CMP_OP: NFT_CMP_EQ
+            w.nest(3, |w| w.slice(DATA_VALUE, value)); // NFTA_CMP_DATA
+        });
+    }
+
+    /// The first register masked with `mask`, then xored with `xor`.
+    fn bitwise(&mut self, mask: &[u8], xor: &[u8]) {
+        let length = u32::try_from(mask.len()).unwrap_or(u32::MAX);
+        self.expression("bitwise", |w| {
+            w.be32(1, REGISTER_1); // NFTA_BITWISE_SREG
+            w.be32(2, REGISTER_1); // NFTA_BITWISE_DREG
+            w.be32(3, length); // NFTA_BITWISE_LEN
+            w.nest(4, |w| w.slice(DATA_VALUE, mask)); // NFTA_BITWISE_MASK
+            w.nest(5, |w| w.slice(DATA_VALUE, xor)); // NFTA_BITWISE_XOR
+        });
+    }
+
+    /// The verdict, after a counter when the settings ask for one.
+    fn verdict(&mut self, code: u32, chain: Option<&str>) {
+        if self.counters {
+            self.expression("counter", |_| {});
+        }
+        self.expression("immediate", |w| {
+            w.be32(1, VERDICT_REGISTER); // NFTA_IMMEDIATE_DREG
+            w.nest(2, |w| {
+                // NFTA_IMMEDIATE_DATA
+                w.nest(DATA_VERDICT, |w| {
+                    w.be32(VERDICT_CODE, code);
+                    if let Some(chain) = chain {
+                        w.string(VERDICT_CHAIN, chain);
+                    }
+                });
+            });
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> Rules {
+        Rules {
+            table: "keepalived".to_string(),
+            priority: -1,
+            counters: false,
+        }
+    }
+
+    /// The messages of a batch: (type, flags, sequence, family).
+    fn headers(bytes: &[u8]) -> Vec<(u16, u16, u32, u8)> {
+        let mut found = Vec::new();
+        let mut rest = bytes;
+        while rest.len() >= 20 {
+            let length = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            assert!(
+                length >= 20 && length <= rest.len() && length % 4 == 0,
+                "{length}"
+            );
+            found.push((
+                u16::from_ne_bytes([rest[4], rest[5]]),
+                u16::from_ne_bytes([rest[6], rest[7]]),
+                u32::from_ne_bytes([rest[8], rest[9], rest[10], rest[11]]),
+                rest[16],
+            ));
+            rest = &rest[length..];
+        }
+        assert!(rest.is_empty());
+        found
+    }
+
+    #[test]
+    fn a_batch_is_framed_and_numbered_and_awaits_each_message() {
+        let mut batch = Batch::new(100);
+        assert!(batch.is_empty());
+        batch.ipv4_table(&rules(), 1);
+        batch.elements(&rules(), SetName::Ipv4, &[vec![10, 9, 0, 100]], true);
+        let (bytes, acknowledged, next) = batch.finish();
+        let found = headers(&bytes);
+        // Begin, table, two chains, set, two rules, elements, end.
+        assert_eq!(found.len(), 9);
+        assert_eq!(found[0], (BATCH_BEGIN, NLM_F_REQUEST, 100, 0));
+        assert_eq!(found[8], (BATCH_END, NLM_F_REQUEST, 108, 0));
+        assert_eq!(acknowledged, (101..108).collect::<Vec<_>>());
+        assert_eq!(next, 109);
+        let kinds: Vec<u16> = found[1..8].iter().map(|m| m.0 & 0xff).collect();
+        assert_eq!(kinds, [0u16, 3, 3, 9, 6, 6, 12]);
+        assert!(
+            found[1..8]
+                .iter()
+                .all(|m| m.0 >> 8 == SUBSYSTEM && m.3 == 2)
+        );
+        // Rules are appended; VIPs must not be there already (EXCL).
+        assert_eq!(
+            found[5].1,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND
+        );
+        assert_eq!(
+            found[7].1,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
+        );
+    }
+
+    #[test]
+    fn counters_come_before_every_verdict() {
+        let count = |counters: bool| {
+            let mut batch = Batch::new(1);
+            batch.ipv6_table(
+                &Rules {
+                    counters,
+                    ..rules()
+                },
+                1,
+                2,
+            );
+            let (bytes, _, _) = batch.finish();
+            bytes.windows(8).filter(|w| w == b"counter\0").count()
+        };
+        assert_eq!(count(false), 0);
+        // Two neighbour-discovery accepts, two link-local gotos, two drops.
+        assert_eq!(count(true), 6);
+    }
+
+    #[test]
+    fn removing_elements_is_one_message_without_create() {
+        let mut batch = Batch::new(7);
+        let keys = [vec![0xfe, 0x80], vec![0xfd, 0]];
+        batch.elements(&rules(), SetName::Ipv6, &keys, false);
+        let (bytes, acknowledged, _) = batch.finish();
+        let found = headers(&bytes);
+        assert_eq!(
+            found[1],
+            (SUBSYSTEM << 8 | 14, NLM_F_REQUEST | NLM_F_ACK, 8, 10)
+        );
+        assert_eq!(acknowledged, [8]);
+    }
+}
