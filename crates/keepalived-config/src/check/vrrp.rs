@@ -501,8 +501,9 @@ fn complete_instance(
         }
     }
 
-    // Accept mode is off by default in strict mode, and VRRPv2 forbids it for non-owners.
-    let mut accept = d.accept.unwrap_or(!strict);
+    // Accept mode is off by default in strict mode but for the address owner, and VRRPv2
+    // forbids it for non-owners.
+    let mut accept = d.accept.unwrap_or(owner || !strict);
     if accept && !owner && strict && version == VrrpVersion::V2 {
         report(format!(
             "({name}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"
