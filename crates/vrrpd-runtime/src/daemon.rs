@@ -33,6 +33,7 @@ use vrrp::{Action, DropReason, GroupState, Instance, State, SyncGroup};
 
 use crate::bfd_sessions::{BfdReport, BfdSessions};
 use crate::checker_child::{AfterDeath, CheckerChild, CheckerProcess, EXIT_CONFIG};
+use crate::firewall::{self, Element, Firewall};
 use crate::gratuitous::{Pace, Pacing};
 use crate::instance_config::{address_spec, family, protocol_config};
 use crate::interfaces::Interfaces;
@@ -522,6 +523,8 @@ struct Daemon {
     /// What the VRRP side last heard of each BFD session (keepalived's `bfd_up`, false until an Up
     /// report).
     bfd_up: HashMap<String, bool>,
+    /// The `no_accept` firewall (nothing reaches the kernel until an instance it covers is master).
+    firewall: Firewall,
 }
 
 /// The sync daemon settings and the daemon started last.
@@ -601,6 +604,7 @@ impl Daemon {
                 source,
             })?,
             bfd_up: HashMap::new(),
+            firewall: Firewall::new(firewall_rules(&config)),
         };
         daemon.open_receivers()?;
         if let Some(settings) = sync_settings(&config) {
@@ -638,6 +642,7 @@ impl Daemon {
 
     /// Takes a configuration: creates and starts its instances, groups and checks.
     fn install(&mut self, config: model::Config, now: Instant) {
+        announce_firewall(&config);
         self.config = config;
         self.install_statics();
         self.open_fifos();
@@ -1462,6 +1467,11 @@ impl Daemon {
         if !add && self.stopping && !self.options.release_vips {
             return;
         }
+        // keepalived's order: the firewall's drop rule before the addresses go in, after they
+        // come out.
+        if add {
+            self.set_firewall(index, true);
+        }
         let running = &self.instances[index];
         let name = &running.model.name;
         if !running.model.virtual_addresses.is_empty() {
@@ -1488,6 +1498,65 @@ impl Daemon {
                 warn!("({name}) {e}");
             }
         }
+        if !add {
+            self.set_firewall(index, false);
+        }
+    }
+
+    /// Puts the instance's addresses in the `no_accept` firewall's sets (`add`) or takes them out,
+    /// when the instance does not accept traffic for them.
+    fn set_firewall(&mut self, index: usize, add: bool) {
+        let running = &self.instances[index];
+        if !firewall_covers(&running.model) {
+            return;
+        }
+        let name = running.model.name.clone();
+        info!(
+            target: logging::DETAIL,
+            "({name}) {} firewall drop rule",
+            if add { "setting" } else { "removing" }
+        );
+        let elements = self.firewall_elements(running, &running.addresses);
+        let result = if add {
+            self.firewall.add(&elements)
+        } else {
+            self.firewall.remove(&elements)
+        };
+        if let Err(e) = result {
+            warn!("({name}) {e}");
+        }
+    }
+
+    /// The firewall's elements of these of the instance's addresses: a link-local address goes by
+    /// its interface's name with `dont_track_primary` (unless `nftables_ifindex`) when it is on the
+    /// instance's interface or not tracked, else by the interface's index, as in keepalived.
+    fn firewall_elements(&self, running: &Running, addresses: &[AddressSpec]) -> Vec<Element> {
+        let model = &running.model;
+        let by_name = model.dont_track_primary && !self.config.global.nftables_ifindex;
+        let own_interface = running
+            .vmac
+            .as_ref()
+            .map(|vmac| vmac.index)
+            .or(running.interface);
+        let untracked = |address: IpAddr| {
+            model
+                .virtual_addresses
+                .iter()
+                .chain(&model.excluded_addresses)
+                .any(|a| a.no_track && a.prefix.address == address)
+        };
+        addresses
+            .iter()
+            .map(|spec| {
+                let interface = self
+                    .interfaces
+                    .link(spec.index)
+                    .map_or("", |l| l.name.as_str());
+                let by_name =
+                    by_name && (own_interface == Some(spec.index) || untracked(spec.address));
+                Element::of(spec.address, spec.index, interface, by_name)
+            })
+            .collect()
     }
 
     /// A burst of `repeat` rounds over the instance's addresses; each message leaves now unless its
@@ -2614,6 +2683,10 @@ impl Daemon {
             .collect();
         read.log_diagnostics();
         let config = read.config;
+        announce_firewall(&config);
+        if firewall_rules(&config).table != self.firewall.table() {
+            warn!("Cannot change nftables table name at a reload - please restart keepalived");
+        }
         // What kept instances do follows "Reload complete", as in keepalived.
         let mut deferred: Vec<(usize, Vec<Action>)> = Vec::new();
         // The sync daemon is restarted once the instances are in place (below).
@@ -2640,12 +2713,19 @@ impl Daemon {
                     }
                     let new_addresses = self.resolve_addresses(&model, running.vmac.as_ref());
                     if running.vrrp.state() == State::Master {
-                        for spec in running
+                        let removed: Vec<AddressSpec> = running
                             .addresses
                             .iter()
                             .filter(|spec| !new_addresses.contains(spec))
-                        {
+                            .cloned()
+                            .collect();
+                        for spec in &removed {
                             let _ = self.rtnl.delete_address(spec);
+                        }
+                        // keepalived takes them out of the firewall's sets without a line.
+                        let elements = self.firewall_elements(&running, &removed);
+                        if let Err(e) = self.firewall.remove(&elements) {
+                            warn!("({}) {e}", model.name);
                         }
                     }
                     if running.routing_set {
@@ -2932,6 +3012,9 @@ impl Daemon {
         }
         let statics = Statics::of(&self.config);
         self.set_statics(&statics.borrowed(), false);
+        if let Err(e) = self.firewall.delete_tables() {
+            warn!("{e}");
+        }
         if let Some(change) = self.rp_filter.take() {
             vmac::restore_rp_filter(&change);
         }
@@ -2941,6 +3024,40 @@ impl Daemon {
             self.children.reap();
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+}
+
+/// The `no_accept` firewall's settings: `nftables` (default table `keepalived`),
+/// `nftables_priority` (default -1), `nftables_counters`.
+fn firewall_rules(config: &model::Config) -> firewall::Rules {
+    firewall::Rules {
+        table: config
+            .global
+            .nftables
+            .clone()
+            .unwrap_or_else(|| "keepalived".to_owned()),
+        priority: config.global.nftables_priority.unwrap_or(-1),
+        counters: config.global.nftables_counters,
+    }
+}
+
+/// Whether the firewall drops traffic for the instance's addresses while it is master: it does
+/// not accept it, and is not the address owner.
+fn firewall_covers(model: &VrrpInstance) -> bool {
+    !model.accept && model.priority != 255
+}
+
+/// keepalived's line when an instance needs a firewall and none is named: nftables is used, with
+/// its default table (at every reading of the configuration).
+fn announce_firewall(config: &model::Config) {
+    let needs = config
+        .instances
+        .iter()
+        .any(|i| !i.accept || i.vmac.is_some());
+    if needs && config.global.nftables.is_none() {
+        info!(
+            "use_vmac or no_accept/strict specified, but no firewall configured - using nftables"
+        );
     }
 }
 
