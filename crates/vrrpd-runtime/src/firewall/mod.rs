@@ -17,6 +17,8 @@ use std::net::IpAddr;
 
 use log::info;
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_NETFILTER};
+use nix::sys::socket::{setsockopt, sockopt};
+use nix::sys::time::TimeVal;
 
 pub use messages::Rules;
 use messages::{Batch, Family, INTERFACE_NAME_SIZE, SetName, TABLE_REPLY};
@@ -24,6 +26,8 @@ use messages::{Batch, Family, INTERFACE_NAME_SIZE, SetName, TABLE_REPLY};
 /// `NLMSG_ERROR`: an acknowledgement (error 0) or an error.
 const NLMSG_ERROR: u16 = 2;
 const NETLINK_HEADER: usize = 16;
+/// How long a reply may take before the exchange is given up.
+const REPLY_TIMEOUT_SECONDS: libc::time_t = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FirewallError {
@@ -255,6 +259,9 @@ impl Firewall {
             let mut socket = Socket::new(NETLINK_NETFILTER)?;
             socket.bind_auto()?;
             socket.connect(&SocketAddr::new(0, 0))?;
+            // The kernel answers at once; a reply that never comes must not stop the daemon.
+            let timeout = TimeVal::new(REPLY_TIMEOUT_SECONDS, 0);
+            setsockopt(&socket, sockopt::ReceiveTimeout, &timeout).map_err(io::Error::from)?;
             self.socket = Some(socket);
         }
         self.socket
@@ -364,4 +371,56 @@ fn reply(bytes: &[u8]) -> Result<(u16, u32, Option<i32>, usize), FirewallError> 
         code,
         length.next_multiple_of(4).min(bytes.len()),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(kind: u16, sequence: u32, payload: &[u8]) -> Vec<u8> {
+        let length = u32::try_from(NETLINK_HEADER + payload.len()).unwrap_or(u32::MAX);
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&length.to_ne_bytes());
+        bytes.extend_from_slice(&kind.to_ne_bytes());
+        bytes.extend_from_slice(&0u16.to_ne_bytes());
+        bytes.extend_from_slice(&sequence.to_ne_bytes());
+        bytes.extend_from_slice(&0u32.to_ne_bytes());
+        bytes.extend_from_slice(payload);
+        bytes
+    }
+
+    #[test]
+    fn a_reply_gives_its_sequence_and_error_or_is_refused_when_cut() {
+        let error = message(NLMSG_ERROR, 7, &(-libc::EEXIST).to_ne_bytes());
+        assert_eq!(
+            reply(&error).ok(),
+            Some((NLMSG_ERROR, 7, Some(-libc::EEXIST), 20))
+        );
+        let table = message(TABLE_REPLY, 8, &[0; 6]);
+        // The last message of a datagram needs no padding.
+        assert_eq!(reply(&table).ok(), Some((TABLE_REPLY, 8, None, 22)));
+        // An error without its code, a length beyond the bytes, a header cut short.
+        assert!(reply(&message(NLMSG_ERROR, 7, &[])).is_err());
+        assert!(reply(&error[..18]).is_err());
+        assert!(reply(&error[..10]).is_err());
+        let mut short = error.clone();
+        short[0] = 8;
+        assert!(reply(&short).is_err());
+    }
+
+    #[test]
+    fn a_link_local_key_carries_its_interface() {
+        let address = "fe80::1".parse().unwrap_or(IpAddr::V4([0; 4].into()));
+        let by_index = Element::of(address, 3, "eth0", false);
+        assert_eq!(by_index.set(), SetName::LinkLocal);
+        assert_eq!(by_index.key()[16..], 3u32.to_ne_bytes());
+        let by_name = Element::of(address, 3, "a-very-long-interface-name", true);
+        let key = by_name.key();
+        assert_eq!(key.len(), 16 + INTERFACE_NAME_SIZE);
+        // Cut to what IFNAMSIZ holds, with its terminator.
+        assert_eq!(&key[16..31], b"a-very-long-int");
+        assert_eq!(key[31], 0);
+        let global = Element::of("fd00::1".parse().unwrap_or(address), 3, "eth0", true);
+        assert_eq!(global.set(), SetName::Ipv6);
+    }
 }
