@@ -1436,16 +1436,8 @@ mod tests {
 
     fn url(path: &str, digest: Option<&str>) -> UrlCheck {
         UrlCheck {
-            path: path.into(),
             digest: digest.map(str::to_owned),
-            status_codes: Vec::new(),
-            virtualhost: None,
-            regex: None,
-            regex_no_match: false,
-            regex_options: Vec::new(),
-            regex_min_offset: None,
-            regex_max_offset: None,
-            regex_stack: None,
+            ..UrlCheck::new(path)
         }
     }
 

@@ -123,18 +123,7 @@ fn tls_server(
 }
 
 fn url(path: &str) -> UrlCheck {
-    UrlCheck {
-        path: path.into(),
-        digest: None,
-        status_codes: Vec::new(),
-        virtualhost: None,
-        regex: None,
-        regex_no_match: false,
-        regex_options: Vec::new(),
-        regex_min_offset: None,
-        regex_max_offset: None,
-        regex_stack: None,
-    }
+    UrlCheck::new(path)
 }
 
 fn check(urls: Vec<UrlCheck>) -> HttpCheck {

@@ -344,16 +344,9 @@ mod tests {
 
     fn url(codes: &[(u16, u16)], digest: Option<&str>) -> UrlCheck {
         UrlCheck {
-            path: "/health".into(),
             digest: digest.map(str::to_owned),
             status_codes: codes.to_vec(),
-            virtualhost: None,
-            regex: None,
-            regex_no_match: false,
-            regex_options: Vec::new(),
-            regex_min_offset: None,
-            regex_max_offset: None,
-            regex_stack: None,
+            ..UrlCheck::new("/health")
         }
     }
 

@@ -76,16 +76,9 @@ fn a_dns_answer_is_good_only_when_it_answers_the_query_without_error() {
 #[test]
 fn an_http_response_passes_only_with_an_accepted_status() {
     let url = UrlCheck {
-        path: "/".to_string(),
         digest: Some(http::md5_hex(b"hello")),
         status_codes: vec![(200, 204)],
-        virtualhost: None,
-        regex: None,
-        regex_no_match: false,
-        regex_options: Vec::new(),
-        regex_min_offset: None,
-        regex_max_offset: None,
-        regex_stack: None,
+        ..UrlCheck::new("/")
     };
     // Offsets that a short body does not reach.
     let regex = http::BodyRegex::compile(&UrlCheck {

@@ -713,18 +713,7 @@ fn url(p: &mut Parser<'_>, _l: &Line) -> HandlerResult {
         if h.urls.is_empty() {
             h.urls.reserve_exact(1);
         }
-        h.urls.push(UrlCheck {
-            path: String::new(),
-            digest: None,
-            status_codes: Vec::new(),
-            virtualhost: None,
-            regex: None,
-            regex_no_match: false,
-            regex_options: Vec::new(),
-            regex_min_offset: None,
-            regex_max_offset: None,
-            regex_stack: None,
-        })
+        h.urls.push(UrlCheck::new(String::new()))
     });
     Ok(())
 }

@@ -328,6 +328,25 @@ pub struct UrlCheck {
     pub regex_stack: Option<(u32, u32)>,
 }
 
+impl UrlCheck {
+    /// A `url` block with its `path` and nothing else said: status 200-299 accepted, no digest,
+    /// no regex.
+    pub fn new(path: impl Into<String>) -> Self {
+        UrlCheck {
+            path: path.into(),
+            digest: None,
+            status_codes: Vec::new(),
+            virtualhost: None,
+            regex: None,
+            regex_no_match: false,
+            regex_options: Vec::new(),
+            regex_min_offset: None,
+            regex_max_offset: None,
+            regex_stack: None,
+        }
+    }
+}
+
 /// `HTTP_GET` / `SSL_GET`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct HttpCheck {
