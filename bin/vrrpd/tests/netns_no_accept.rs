@@ -53,6 +53,22 @@ fn ruleset(topology: &Topology) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Starts `implementation` on router 1 and waits until it holds `address` (as master): the run.
+fn start_master(
+    topology: &mut Topology,
+    implementation: Implementation,
+    config: &str,
+    address: &str,
+) -> usize {
+    let run = topology.start(1, implementation, config);
+    assert!(
+        wait_for(Duration::from_secs(10), || topology.has_address(1, address)).is_some(),
+        "{implementation:?} never became master\n{}",
+        topology.logs()
+    );
+    run
+}
+
 /// What one daemon leaves in the router's ruleset as master and after its stop, whether the
 /// client reached the VIP meanwhile, and its log.
 struct Run {
@@ -71,12 +87,7 @@ fn run(implementation: Implementation, config: &str, before: Option<&str>) -> Ru
             .expect("nft");
         assert!(status.success(), "nft {script}");
     }
-    let daemon = topology.start(1, implementation, config);
-    assert!(
-        wait_for(Duration::from_secs(10), || topology.has_vip(1)).is_some(),
-        "{implementation:?} never became master\n{}",
-        topology.logs()
-    );
+    let daemon = start_master(&mut topology, implementation, config, VIP);
     // The drop rule goes in before the addresses; the excluded ones follow the VIP.
     std::thread::sleep(Duration::from_millis(300));
     let as_master = ruleset(&topology);
@@ -146,12 +157,7 @@ fn a_strict_master_drops_traffic_for_its_addresses_as_keepalived_does() {
 /// sets, the tables stay until the stop.
 fn ruleset_after_takeover(implementation: Implementation) -> (String, String) {
     let mut topology = Topology::new(2);
-    let first = topology.start(1, implementation, &strict_config(""));
-    assert!(
-        wait_for(Duration::from_secs(10), || topology.has_vip(1)).is_some(),
-        "{implementation:?} never became master\n{}",
-        topology.logs()
-    );
+    let first = start_master(&mut topology, implementation, &strict_config(""), VIP);
     topology.start(2, Implementation::Vrrpd, &config_with_priority("", 200));
     assert!(
         wait_for(Duration::from_secs(10), || !topology.has_vip(1)
@@ -181,13 +187,11 @@ fn a_master_that_steps_down_takes_its_addresses_out_of_the_sets() {
 /// What a master holds after a reload that replaces one of its excluded addresses.
 fn ruleset_after_reload(implementation: Implementation) -> (String, String) {
     let mut topology = Topology::new(1);
-    let run = topology.start(1, implementation, &strict_config(""));
-    assert!(
-        wait_for(Duration::from_secs(10), || topology
-            .has_address(1, "10.99.0.101"))
-        .is_some(),
-        "{implementation:?} never became master\n{}",
-        topology.logs()
+    let run = start_master(
+        &mut topology,
+        implementation,
+        &strict_config(""),
+        "10.99.0.101",
     );
     topology.rewrite_config(1, run, &config_with_excluded("", 100, "10.99.0.102/24"));
     topology
