@@ -3,7 +3,8 @@
 //! same text under either daemon. Bytes only; the socket is [`super::Firewall`]'s.
 //!
 //! A batch (`NFNL_MSG_BATCH_BEGIN` … `NFNL_MSG_BATCH_END`) is applied whole or not at all; each
-//! message in it asks for an acknowledgement, so that every failure is reported by sequence number.
+//! message in it asks for an acknowledgement, so that every failure is reported by sequence number
+//! ([`Awaited`] reads the replies).
 
 use ipvs::message::AttributeWriter;
 
@@ -168,6 +169,8 @@ pub struct Rules {
 pub struct Batch {
     bytes: Vec<u8>,
     next_sequence: u32,
+    /// The batch's first message, which the kernel answers only to refuse the whole batch.
+    begin: u32,
     acknowledged: Vec<u32>,
 }
 
@@ -176,6 +179,7 @@ impl Batch {
         let mut batch = Batch {
             bytes: Vec::with_capacity(4096),
             next_sequence: first_sequence,
+            begin: first_sequence,
             acknowledged: Vec::new(),
         };
         batch.header(BATCH_BEGIN, NLM_F_REQUEST, 0, SUBSYSTEM, |_| {});
@@ -187,11 +191,11 @@ impl Batch {
         self.acknowledged.is_empty()
     }
 
-    /// The batch's bytes, closed, the sequence numbers whose acknowledgements are awaited, and the
-    /// next free sequence number.
-    pub fn finish(mut self) -> (Vec<u8>, Vec<u32>, u32) {
+    /// The batch's bytes, closed, the replies it awaits, and the next free sequence number.
+    pub fn finish(mut self) -> (Vec<u8>, Awaited, u32) {
         self.header(BATCH_END, NLM_F_REQUEST, 0, SUBSYSTEM, |_| {});
-        (self.bytes, self.acknowledged, self.next_sequence)
+        let awaited = Awaited::new(self.acknowledged, Some(self.begin));
+        (self.bytes, awaited, self.next_sequence)
     }
 
     fn header(
@@ -447,6 +451,7 @@ pub fn get_table(sequence: u32, family: Family, table: &str) -> Vec<u8> {
     let mut batch = Batch {
         bytes: Vec::new(),
         next_sequence: sequence,
+        begin: sequence,
         acknowledged: Vec::new(),
     };
     batch.header(
@@ -457,6 +462,103 @@ pub fn get_table(sequence: u32, family: Family, table: &str) -> Vec<u8> {
         |w| w.string(TABLE_NAME, table),
     );
     batch.bytes
+}
+
+/// `NLMSG_ERROR`: an acknowledgement (error 0) or an error.
+const NLMSG_ERROR: u16 = 2;
+const NETLINK_HEADER: usize = 16;
+
+/// A reply the kernel sent back that cannot be read.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("undecodable nftables reply: {0}")]
+pub struct BadReply(String);
+
+/// The replies a request waits for: an acknowledgement or error for each of its messages, and
+/// the first error, if any. An error to the batch's frame (no right to change the firewall, no
+/// nf_tables in the kernel) refuses the whole batch, and no other reply follows it.
+#[derive(Debug)]
+pub struct Awaited {
+    sequences: Vec<u32>,
+    frame: Option<u32>,
+    answered: usize,
+    first_error: Option<i32>,
+    refused: bool,
+}
+
+impl Awaited {
+    pub fn new(sequences: Vec<u32>, frame: Option<u32>) -> Self {
+        Awaited {
+            sequences,
+            frame,
+            answered: 0,
+            first_error: None,
+            refused: false,
+        }
+    }
+
+    /// Whether every reply came, or the batch was refused.
+    pub fn is_complete(&self) -> bool {
+        self.refused || self.answered >= self.sequences.len()
+    }
+
+    /// The first error the kernel gave (a negative errno), if any.
+    pub fn first_error(&self) -> Option<i32> {
+        self.first_error
+    }
+
+    /// Takes a datagram of replies; messages that are not acknowledgements but answer an awaited
+    /// request (a table described) go to `seen` by type.
+    pub fn take(&mut self, mut datagram: &[u8], mut seen: impl FnMut(u16)) -> Result<(), BadReply> {
+        while !datagram.is_empty() {
+            let (kind, sequence, code, length) = reply(datagram)?;
+            datagram = datagram.get(length..).unwrap_or_default();
+            match code {
+                Some(code) if code != 0 && self.frame == Some(sequence) => {
+                    self.first_error.get_or_insert(code);
+                    self.refused = true;
+                }
+                Some(code) if self.sequences.contains(&sequence) => {
+                    self.answered += 1;
+                    if code != 0 {
+                        self.first_error.get_or_insert(code);
+                    }
+                }
+                None if self.sequences.contains(&sequence) => seen(kind),
+                // A late reply to an earlier request.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One netlink message of a reply: its type, sequence number, error code (for an
+/// acknowledgement or error) and aligned length.
+fn reply(bytes: &[u8]) -> Result<(u16, u32, Option<i32>, usize), BadReply> {
+    let field = |at: usize| -> Result<[u8; 4], BadReply> {
+        bytes
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| BadReply(format!("a message cut at {} bytes", bytes.len())))
+    };
+    let length = u32::from_ne_bytes(field(0)?) as usize;
+    if length < NETLINK_HEADER || length > bytes.len() {
+        return Err(BadReply(format!("message length {length}")));
+    }
+    let head = field(4)?;
+    let kind = u16::from_ne_bytes([head[0], head[1]]);
+    let sequence = u32::from_ne_bytes(field(8)?);
+    let code = if kind == NLMSG_ERROR {
+        Some(i32::from_ne_bytes(field(NETLINK_HEADER)?))
+    } else {
+        None
+    };
+    Ok((
+        kind,
+        sequence,
+        code,
+        length.next_multiple_of(4).min(bytes.len()),
+    ))
 }
 
 /// The elements' nests, numbered from 1 as libnftnl numbers them (the kernel reads any number).
@@ -585,19 +687,96 @@ mod tests {
         found
     }
 
+    fn message(kind: u16, sequence: u32, payload: &[u8]) -> Vec<u8> {
+        let length = u32::try_from(NETLINK_HEADER + payload.len()).unwrap_or(u32::MAX);
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&length.to_ne_bytes());
+        bytes.extend_from_slice(&kind.to_ne_bytes());
+        bytes.extend_from_slice(&0u16.to_ne_bytes());
+        bytes.extend_from_slice(&sequence.to_ne_bytes());
+        bytes.extend_from_slice(&0u32.to_ne_bytes());
+        bytes.extend_from_slice(payload);
+        bytes
+    }
+
+    #[test]
+    fn a_reply_gives_its_sequence_and_error_or_is_refused_when_cut() {
+        let error = message(NLMSG_ERROR, 7, &(-libc::EEXIST).to_ne_bytes());
+        assert_eq!(
+            reply(&error).ok(),
+            Some((NLMSG_ERROR, 7, Some(-libc::EEXIST), 20))
+        );
+        let table = message(TABLE_REPLY, 8, &[0; 6]);
+        // The last message of a datagram needs no padding.
+        assert_eq!(reply(&table).ok(), Some((TABLE_REPLY, 8, None, 22)));
+        // An error without its code, a length beyond the bytes, a header cut short.
+        assert!(reply(&message(NLMSG_ERROR, 7, &[])).is_err());
+        assert!(reply(&error[..18]).is_err());
+        assert!(reply(&error[..10]).is_err());
+        let mut short = error.clone();
+        short[0] = 8;
+        assert!(reply(&short).is_err());
+    }
+
+    fn ack(sequence: u32, code: i32) -> Vec<u8> {
+        message(NLMSG_ERROR, sequence, &code.to_ne_bytes())
+    }
+
+    #[test]
+    fn a_batch_is_answered_once_every_message_is() {
+        let mut batch = Batch::new(10);
+        batch.delete_table(Family::Ipv4, "keepalived");
+        batch.delete_table(Family::Ipv6, "keepalived");
+        let (_, mut awaited, _) = batch.finish();
+        // A late reply to an earlier request counts for nothing.
+        let first = [ack(3, -libc::ENOENT), ack(11, 0)].concat();
+        assert_eq!(awaited.take(&first, |_| {}), Ok(()));
+        assert!(!awaited.is_complete());
+        assert_eq!(awaited.take(&ack(12, -libc::ENOENT), |_| {}), Ok(()));
+        assert!(awaited.is_complete());
+        assert_eq!(awaited.first_error(), Some(-libc::ENOENT));
+    }
+
+    #[test]
+    fn a_batch_refused_whole_ends_at_its_frame_error() {
+        let mut batch = Batch::new(20);
+        batch.delete_table(Family::Ipv4, "keepalived");
+        let (_, mut awaited, _) = batch.finish();
+        assert_eq!(awaited.take(&ack(20, -libc::EPERM), |_| {}), Ok(()));
+        assert!(awaited.is_complete());
+        assert_eq!(awaited.first_error(), Some(-libc::EPERM));
+    }
+
+    #[test]
+    fn a_described_table_is_seen_before_its_acknowledgement() {
+        let mut awaited = Awaited::new(vec![5], None);
+        let mut seen = Vec::new();
+        let replies = [message(TABLE_REPLY, 5, &[0; 8]), ack(5, 0)].concat();
+        assert_eq!(awaited.take(&replies, |kind| seen.push(kind)), Ok(()));
+        assert_eq!(seen, [TABLE_REPLY]);
+        assert!(awaited.is_complete());
+        assert_eq!(awaited.first_error(), None);
+        assert!(
+            Awaited::new(vec![5], None)
+                .take(&replies[..30], |_| {})
+                .is_err()
+        );
+    }
+
     #[test]
     fn a_batch_is_framed_and_numbered_and_awaits_each_message() {
         let mut batch = Batch::new(100);
         assert!(batch.is_empty());
         batch.ipv4_table(&rules(), 1);
         batch.elements(&rules(), SetName::Ipv4, &[vec![10, 9, 0, 100]], true);
-        let (bytes, acknowledged, next) = batch.finish();
+        let (bytes, awaited, next) = batch.finish();
         let found = headers(&bytes);
         // Begin, table, two chains, set, two rules, elements, end.
         assert_eq!(found.len(), 9);
         assert_eq!(found[0], (BATCH_BEGIN, NLM_F_REQUEST, 100, 0));
         assert_eq!(found[8], (BATCH_END, NLM_F_REQUEST, 108, 0));
-        assert_eq!(acknowledged, (101..108).collect::<Vec<_>>());
+        assert_eq!(awaited.sequences, (101..108).collect::<Vec<_>>());
+        assert_eq!(awaited.frame, Some(100));
         assert_eq!(next, 109);
         let kinds: Vec<u16> = found[1..8].iter().map(|m| m.0 & 0xff).collect();
         assert_eq!(kinds, [0u16, 3, 3, 9, 6, 6, 12]);
@@ -642,12 +821,12 @@ mod tests {
         let mut batch = Batch::new(7);
         let keys = [vec![0xfe, 0x80], vec![0xfd, 0]];
         batch.elements(&rules(), SetName::Ipv6, &keys, false);
-        let (bytes, acknowledged, _) = batch.finish();
+        let (bytes, awaited, _) = batch.finish();
         let found = headers(&bytes);
         assert_eq!(
             found[1],
             (SUBSYSTEM << 8 | 14, NLM_F_REQUEST | NLM_F_ACK, 8, 10)
         );
-        assert_eq!(acknowledged, [8]);
+        assert_eq!(awaited.sequences, [8]);
     }
 }

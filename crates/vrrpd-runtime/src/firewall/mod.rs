@@ -21,11 +21,10 @@ use nix::sys::socket::{setsockopt, sockopt};
 use nix::sys::time::TimeVal;
 
 pub use messages::Rules;
-use messages::{Batch, Family, INTERFACE_NAME_SIZE, SetName, TABLE_REPLY};
+use messages::{Awaited, Batch, Family, INTERFACE_NAME_SIZE, SetName, TABLE_REPLY};
 
-/// `NLMSG_ERROR`: an acknowledgement (error 0) or an error.
-const NLMSG_ERROR: u16 = 2;
-const NETLINK_HEADER: usize = 16;
+/// Room for a datagram of replies (a batch's acknowledgements are a few dozen).
+const REPLY_BUFFER: usize = 64 * 1024;
 /// How long a reply may take before the exchange is given up.
 const REPLY_TIMEOUT_SECONDS: libc::time_t = 2;
 
@@ -35,8 +34,8 @@ pub enum FirewallError {
     Io(#[from] io::Error),
     #[error("nftables: {what}: {source}")]
     Kernel { what: String, source: io::Error },
-    #[error("nftables: undecodable reply: {0}")]
-    Decode(String),
+    #[error("nftables: {0}")]
+    Decode(#[from] messages::BadReply),
 }
 
 /// An address as the firewall's sets hold it.
@@ -106,6 +105,8 @@ pub struct Firewall {
     /// Whether tables left by a run before were looked for (once, before the first is made).
     looked_for_leftovers: bool,
     installed: HashSet<Element>,
+    /// The replies' buffer, kept from one exchange to the next.
+    buffer: Vec<u8>,
 }
 
 impl Firewall {
@@ -118,6 +119,7 @@ impl Firewall {
             made: HashSet::new(),
             looked_for_leftovers: false,
             installed: HashSet::new(),
+            buffer: Vec::new(),
         }
     }
 
@@ -128,18 +130,22 @@ impl Firewall {
 
     /// Puts in the sets those of `elements` not there yet, making what they need first.
     pub fn add(&mut self, elements: &[Element]) -> Result<(), FirewallError> {
-        let new = self.by_set(elements.iter().filter(|e| !self.installed.contains(e)));
-        if new.is_empty() {
+        let fresh: Vec<&Element> = elements
+            .iter()
+            .filter(|e| !self.installed.contains(e))
+            .collect();
+        if fresh.is_empty() {
             return Ok(());
         }
         // Tables and link-local sets are made in the order of the addresses that need them (and
         // nft lists them in that order); the addresses go in set by set.
         let mut needed: Vec<SetName> = Vec::new();
-        for element in elements.iter().filter(|e| !self.installed.contains(e)) {
+        for element in &fresh {
             if !needed.contains(&element.set()) {
                 needed.push(element.set());
             }
         }
+        let new = self.by_set(fresh.into_iter());
         let mut leftovers = Vec::new();
         if !self.looked_for_leftovers && self.made.is_empty() {
             for family in [Family::Ipv4, Family::Ipv6] {
@@ -266,7 +272,7 @@ impl Firewall {
         }
         self.socket
             .as_mut()
-            .ok_or_else(|| FirewallError::Decode("no socket".into()))
+            .ok_or_else(|| FirewallError::Io(io::ErrorKind::NotConnected.into()))
     }
 
     /// Whether the kernel has a table of this name in `family`.
@@ -275,15 +281,12 @@ impl Firewall {
         self.sequence = self.sequence.wrapping_add(1);
         let request = messages::get_table(sequence, family, &self.rules.table);
         let mut exists = false;
-        let outcome = self.exchange(&request, &[sequence], |kind| {
-            if kind == TABLE_REPLY {
-                exists = true;
-            }
-        })?;
-        match outcome.first() {
-            Some((_, 0)) => Ok(true),
-            Some((_, code)) if *code == -libc::ENOENT => Ok(exists),
-            Some((_, code)) => Err(FirewallError::Kernel {
+        let awaited = Awaited::new(vec![sequence], None);
+        let error = self.exchange(&request, awaited, |kind| exists |= kind == TABLE_REPLY)?;
+        match error {
+            None => Ok(true),
+            Some(code) if code == -libc::ENOENT => Ok(exists),
+            Some(code) => Err(FirewallError::Kernel {
                 what: format!(
                     "looking for the {} {} table",
                     family.word(),
@@ -291,122 +294,52 @@ impl Firewall {
                 ),
                 source: io::Error::from_raw_os_error(-code),
             }),
-            None => Ok(exists),
         }
     }
 
     fn send(&mut self, batch: Batch, what: &str) -> Result<(), FirewallError> {
         let (bytes, awaited, next) = batch.finish();
         self.sequence = next;
-        let outcome = self.exchange(&bytes, &awaited, |_| {})?;
         // The batch was applied whole or not at all: the first error says why.
-        match outcome.iter().find(|(_, code)| *code != 0) {
+        match self.exchange(&bytes, awaited, |_| {})? {
             None => Ok(()),
-            Some((_, code)) => Err(FirewallError::Kernel {
+            Some(code) => Err(FirewallError::Kernel {
                 what: format!("{what} ({} table)", self.rules.table),
                 source: io::Error::from_raw_os_error(-code),
             }),
         }
     }
 
-    /// Sends `request` and reads replies until every sequence number in `awaited` has its
-    /// acknowledgement or error; other messages' types go to `seen`. The codes by sequence number.
+    /// Sends `request` and reads replies until `awaited` has them all: the first error.
     fn exchange(
         &mut self,
         request: &[u8],
-        awaited: &[u32],
+        mut awaited: Awaited,
         mut seen: impl FnMut(u16),
-    ) -> Result<Vec<(u32, i32)>, FirewallError> {
-        let socket = self.socket()?;
-        socket.send(request, 0)?;
-        let mut outcome: Vec<(u32, i32)> = Vec::new();
-        let mut buffer = vec![0u8; 64 * 1024];
-        while outcome.len() < awaited.len() {
-            let received = socket.recv(&mut &mut buffer[..], 0)?;
-            let mut rest = &buffer[..received.min(buffer.len())];
-            while !rest.is_empty() {
-                let (kind, sequence, code, length) = reply(rest)?;
-                rest = rest.get(length..).unwrap_or_default();
-                if !awaited.contains(&sequence) {
-                    continue;
-                }
-                match code {
-                    Some(code) => {
-                        if !outcome.iter().any(|(s, _)| *s == sequence) {
-                            outcome.push((sequence, code));
-                        }
-                    }
-                    None => seen(kind),
-                }
+    ) -> Result<Option<i32>, FirewallError> {
+        self.socket()?.send(request, 0)?;
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.resize(REPLY_BUFFER, 0);
+        let outcome = loop {
+            if awaited.is_complete() {
+                break Ok(awaited.first_error());
             }
-        }
-        Ok(outcome)
+            let received = match self.socket()?.recv(&mut &mut buffer[..], 0) {
+                Ok(received) => received,
+                Err(e) => break Err(FirewallError::Io(e)),
+            };
+            if let Err(e) = awaited.take(&buffer[..received.min(buffer.len())], &mut seen) {
+                break Err(e.into());
+            }
+        };
+        self.buffer = buffer;
+        outcome
     }
-}
-
-/// One netlink message of a reply: its type, sequence number, error code (for an
-/// acknowledgement or error) and aligned length.
-fn reply(bytes: &[u8]) -> Result<(u16, u32, Option<i32>, usize), FirewallError> {
-    let field = |at: usize| -> Result<[u8; 4], FirewallError> {
-        bytes
-            .get(at..at + 4)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| FirewallError::Decode(format!("a message cut at {} bytes", bytes.len())))
-    };
-    let length = u32::from_ne_bytes(field(0)?) as usize;
-    if length < NETLINK_HEADER || length > bytes.len() {
-        return Err(FirewallError::Decode(format!("message length {length}")));
-    }
-    let head = field(4)?;
-    let kind = u16::from_ne_bytes([head[0], head[1]]);
-    let sequence = u32::from_ne_bytes(field(8)?);
-    let code = if kind == NLMSG_ERROR {
-        Some(i32::from_ne_bytes(field(NETLINK_HEADER)?))
-    } else {
-        None
-    };
-    Ok((
-        kind,
-        sequence,
-        code,
-        length.next_multiple_of(4).min(bytes.len()),
-    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn message(kind: u16, sequence: u32, payload: &[u8]) -> Vec<u8> {
-        let length = u32::try_from(NETLINK_HEADER + payload.len()).unwrap_or(u32::MAX);
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(&length.to_ne_bytes());
-        bytes.extend_from_slice(&kind.to_ne_bytes());
-        bytes.extend_from_slice(&0u16.to_ne_bytes());
-        bytes.extend_from_slice(&sequence.to_ne_bytes());
-        bytes.extend_from_slice(&0u32.to_ne_bytes());
-        bytes.extend_from_slice(payload);
-        bytes
-    }
-
-    #[test]
-    fn a_reply_gives_its_sequence_and_error_or_is_refused_when_cut() {
-        let error = message(NLMSG_ERROR, 7, &(-libc::EEXIST).to_ne_bytes());
-        assert_eq!(
-            reply(&error).ok(),
-            Some((NLMSG_ERROR, 7, Some(-libc::EEXIST), 20))
-        );
-        let table = message(TABLE_REPLY, 8, &[0; 6]);
-        // The last message of a datagram needs no padding.
-        assert_eq!(reply(&table).ok(), Some((TABLE_REPLY, 8, None, 22)));
-        // An error without its code, a length beyond the bytes, a header cut short.
-        assert!(reply(&message(NLMSG_ERROR, 7, &[])).is_err());
-        assert!(reply(&error[..18]).is_err());
-        assert!(reply(&error[..10]).is_err());
-        let mut short = error.clone();
-        short[0] = 8;
-        assert!(reply(&short).is_err());
-    }
 
     #[test]
     fn a_link_local_key_carries_its_interface() {
