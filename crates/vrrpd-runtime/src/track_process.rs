@@ -686,20 +686,27 @@ mod tests {
                 .spawn()
                 .expect("sleep");
             let pid = child.id() as i32;
+            let (mut seen, mut lost) = (Vec::new(), false);
+            let mut read_until = |event: ProcEvent, seen: &mut Vec<ProcEvent>| {
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while Instant::now() < deadline && !seen.contains(&event) {
+                    match monitor.read() {
+                        Received::Events(events) => seen.extend(events),
+                        Received::Lost(events) => {
+                            seen.extend(events);
+                            lost = true;
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            };
+            // The child is killed only once its exec is reported: spawn returns when the new
+            // program's memory is in place, before the kernel reports the exec, and a kill in
+            // between ends the exec without a report.
+            read_until(ProcEvent::Exec { pid }, &mut seen);
             let _ = child.kill();
             let _ = child.wait();
-            let (mut seen, mut lost) = (Vec::new(), false);
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while Instant::now() < deadline && !seen.contains(&ProcEvent::Exit { pid }) {
-                match monitor.read() {
-                    Received::Events(events) => seen.extend(events),
-                    Received::Lost(events) => {
-                        seen.extend(events);
-                        lost = true;
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            read_until(ProcEvent::Exit { pid }, &mut seen);
             let forked = seen
                 .iter()
                 .any(|e| matches!(e, ProcEvent::Fork { child, .. } if *child == pid));
