@@ -33,26 +33,6 @@ fn config_with_excluded(accept: &str, priority: u8, excluded: &str) -> String {
     )
 }
 
-fn ruleset(topology: &Topology) -> String {
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &topology.router(1),
-            "nft",
-            "list",
-            "ruleset",
-        ])
-        .output()
-        .expect("nft list ruleset");
-    assert!(
-        out.status.success(),
-        "nft: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Starts `implementation` on router 1 and waits until it holds `address` (as master): the run.
 fn start_master(
     topology: &mut Topology,
@@ -90,11 +70,11 @@ fn run(implementation: Implementation, config: &str, before: Option<&str>) -> Ru
     let daemon = start_master(&mut topology, implementation, config, VIP);
     // The drop rule goes in before the addresses; the excluded ones follow the VIP.
     std::thread::sleep(Duration::from_millis(300));
-    let as_master = ruleset(&topology);
+    let as_master = topology.ruleset(1);
     let reached = topology.client_reaches_vip().is_some();
     topology.daemon(daemon).terminate();
     let _ = topology.daemon(daemon).wait_exit();
-    let after_stop = ruleset(&topology);
+    let after_stop = topology.ruleset(1);
     let log = topology.daemon(daemon).log_text();
     Run {
         as_master,
@@ -167,7 +147,7 @@ fn ruleset_after_takeover(implementation: Implementation) -> (String, String) {
         topology.logs()
     );
     std::thread::sleep(Duration::from_millis(300));
-    let as_backup = ruleset(&topology);
+    let as_backup = topology.ruleset(1);
     (as_backup, topology.daemon(first).log_text())
 }
 
@@ -205,7 +185,7 @@ fn ruleset_after_reload(implementation: Implementation) -> (String, String) {
         topology.logs()
     );
     std::thread::sleep(Duration::from_millis(300));
-    (ruleset(&topology), topology.daemon(run).log_text())
+    (topology.ruleset(1), topology.daemon(run).log_text())
 }
 
 #[test]

@@ -884,6 +884,11 @@ impl Daemon {
                 }
             }
         }
+        // Before it is up: the multicast reports it sends once up must leave from its base.
+        let rules = firewall::Vmac { index, base };
+        if let Err(e) = self.firewall.add_vmac(rules, &vmac_families(model)) {
+            warn!("({instance}) {e}");
+        }
         if let Err(e) = self.rtnl.set_link_up(index) {
             warn!("({instance}) cannot bring {name} up: {e}");
         }
@@ -929,6 +934,14 @@ impl Daemon {
             return;
         };
         let instance = self.instances[index].model.name.clone();
+        let rules = firewall::Vmac {
+            index: link.index,
+            base: link.base,
+        };
+        let families = vmac_families(&self.instances[index].model);
+        if let Err(e) = self.firewall.remove_vmac(rules, &families) {
+            warn!("({instance}) {e}");
+        }
         match self.rtnl.delete_link(link.index) {
             Ok(_) => info!(
                 "vmac: Success removing VMAC interface {} for vrrp_instance {instance}",
@@ -3045,6 +3058,29 @@ fn firewall_rules(config: &model::Config) -> firewall::Rules {
 /// not accept it, and is not the address owner.
 fn firewall_covers(model: &VrrpInstance) -> bool {
     !model.accept && model.priority != 255
+}
+
+/// The families of the VMAC rules an instance's VMAC is in: its own, and the other one when it
+/// has excluded addresses of that family (keepalived's `evip_other_family`, whatever their
+/// interface).
+fn vmac_families(model: &VrrpInstance) -> Vec<firewall::Family> {
+    let ipv6 = model.family == model::AddressFamily::Ipv6;
+    let of = |ipv6: bool| {
+        if ipv6 {
+            firewall::Family::Ipv6
+        } else {
+            firewall::Family::Ipv4
+        }
+    };
+    let mut families = vec![of(ipv6)];
+    if model
+        .excluded_addresses
+        .iter()
+        .any(|address| address.prefix.address.is_ipv6() != ipv6)
+    {
+        families.push(of(!ipv6));
+    }
+    families
 }
 
 /// keepalived's line when an instance needs a firewall and none is named: nftables is used, with

@@ -234,6 +234,15 @@ impl Topology {
     /// Starts tcpdump on `br0` of the switch namespace, capturing what `filter` selects; returns once tcpdump
     /// says it is listening, so nothing sent afterwards is missed.
     pub fn capture(&self, filter: &str) -> Capture {
+        self.start_capture(filter, &[])
+    }
+
+    /// The same, with each frame's MAC addresses and its details (an IGMP report's groups).
+    pub fn capture_in_detail(&self, filter: &str) -> Capture {
+        self.start_capture(filter, &["-e", "-v"])
+    }
+
+    fn start_capture(&self, filter: &str, options: &[&str]) -> Capture {
         let number = COUNTER.fetch_add(1, Ordering::SeqCst);
         let path = self.dir.join(format!("capture-{number}.txt"));
         let status = self.dir.join(format!("capture-{number}.err"));
@@ -250,6 +259,7 @@ impl Topology {
                 "-n",
                 "-l",
             ])
+            .args(options)
             .args(["-tt", "--time-stamp-precision=nano", filter])
             .stdin(Stdio::null())
             .stdout(out)
@@ -367,6 +377,19 @@ impl Topology {
         let _ = Command::new("ip")
             .args(["-n", &self.router(n), "addr", "del", address, "dev", "eth0"])
             .status();
+    }
+
+    /// Router `n`'s nftables ruleset, as `nft list ruleset` prints it.
+    pub fn ruleset(&self, n: usize) -> String {
+        run(&[
+            "ip",
+            "netns",
+            "exec",
+            &self.router(n),
+            "nft",
+            "list",
+            "ruleset",
+        ])
     }
 
     /// Whether router `n` has the VIP on eth0.

@@ -1,6 +1,7 @@
-//! The nf_tables messages of the `no_accept` firewall, as keepalived 2.2.7 sends them: the same
-//! tables, chains, sets and rules, expression for expression, so that `nft list ruleset` shows the
-//! same text under either daemon. Bytes only; the socket is [`super::Firewall`]'s.
+//! The nf_tables messages of the `no_accept` firewall and of the VMAC rules, as keepalived 2.2.7
+//! sends them: the same tables, chains, sets and rules, expression for expression, so that
+//! `nft list ruleset` shows the same text under either daemon. Bytes only; the socket is
+//! [`super::Firewall`]'s.
 //!
 //! A batch (`NFNL_MSG_BATCH_BEGIN` … `NFNL_MSG_BATCH_END`) is applied whole or not at all; each
 //! message in it asks for an acknowledgement, so that every failure is reported by sequence number
@@ -46,6 +47,8 @@ const SET_NAME: u16 = 2;
 const SET_FLAGS: u16 = 3;
 const SET_KEY_TYPE: u16 = 4;
 const SET_KEY_LENGTH: u16 = 5;
+const SET_DATA_TYPE: u16 = 6;
+const SET_DATA_LENGTH: u16 = 7;
 const SET_ID: u16 = 10;
 const SET_USER_DATA: u16 = 13;
 const ELEMENTS_SET: u16 = 2;
@@ -53,6 +56,7 @@ const ELEMENTS_TABLE: u16 = 1;
 const ELEMENTS_LIST: u16 = 3;
 const ELEMENTS_SET_ID: u16 = 4;
 const ELEMENT_KEY: u16 = 1;
+const ELEMENT_DATA: u16 = 2;
 const DATA_VALUE: u16 = 1;
 const DATA_VERDICT: u16 = 2;
 const VERDICT_CODE: u16 = 1;
@@ -71,8 +75,9 @@ const HOOK_OUTPUT: u32 = 3;
 const DROP: u32 = 0;
 const ACCEPT: u32 = 1;
 const GOTO: u32 = -4i32 as u32;
-/// `NFT_SET_CONSTANT`.
+/// `NFT_SET_CONSTANT`, `NFT_SET_MAP`.
 const CONSTANT: u32 = 2;
+const MAP: u32 = 8;
 /// The 16-byte registers keepalived loads (`NFT_REG_1`, `NFT_REG_2`): a key longer than 16 bytes
 /// runs on from the first into the second.
 const REGISTER_1: u32 = 1;
@@ -86,6 +91,17 @@ const META_IIF: u32 = 4;
 const META_OIF: u32 = 5;
 const META_IIFNAME: u32 = 6;
 const META_OIFNAME: u32 = 7;
+const META_L4_PROTOCOL: u32 = 16;
+const META_OIF_KIND: u32 = 27;
+
+/// IGMP (IPv4 protocol 2) and ICMPv6 (next header 58), with the ICMPv6 types of an MLDv2 report
+/// and a router solicitation.
+const IGMP: u8 = 2;
+const ICMPV6: u8 = 58;
+const MLD2_REPORT: u8 = 143;
+const ROUTER_SOLICITATION: u8 = 133;
+/// The kind of link a VMAC is, as `meta oifkind` gives it (padded to `IFNAMSIZ`).
+const MACVLAN: &[u8] = b"macvlan";
 
 /// nft's data types, which `nft list` names the set's key by (concatenations shift by 6 bits).
 const TYPE_IPV4_ADDRESS: u32 = 7;
@@ -94,8 +110,10 @@ const TYPE_INTERFACE_INDEX: u32 = 20;
 const TYPE_ICMPV6_TYPE: u32 = 29;
 const TYPE_INTERFACE_NAME: u32 = 41;
 /// `NFTNL_UDATA_SET_KEYBYTEORDER` with the byte order nft shows a key in.
+/// `NFTNL_UDATA_SET_DATABYTEORDER` follows it for a map.
 const BIG_ENDIAN_KEY: [u8; 6] = [0, 4, 2, 0, 0, 0];
 const HOST_ENDIAN_KEY: [u8; 6] = [0, 4, 1, 0, 0, 0];
+const HOST_ENDIAN_KEY_AND_DATA: [u8; 12] = [0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0];
 
 /// The neighbour solicitations and advertisements a firewall must let through (ICMPv6 types 135
 /// and 136).
@@ -163,6 +181,41 @@ pub struct Rules {
     pub table: String,
     pub priority: i32,
     pub counters: bool,
+}
+
+/// The VMAC map and set's names.
+const VMAC_MAP: &str = "vmac_map";
+const VMAC_SET: &str = "vmac_set";
+
+/// The batch-local ids of a family's VMAC map and (IPv6) VMAC set, by which elements added in
+/// the batch that makes them find them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VmacSetIds {
+    pub map: u32,
+    pub set: Option<u32>,
+}
+
+/// A set as it is made: its key, and its data when it is a map.
+struct SetShape<'a> {
+    name: &'a str,
+    flags: u32,
+    key_type: u32,
+    key_length: u32,
+    data: Option<(u32, u32)>,
+    id: u32,
+}
+
+impl<'a> SetShape<'a> {
+    fn keys(name: &'a str, key_type: u32, key_length: u32, id: u32) -> Self {
+        SetShape {
+            name,
+            flags: 0,
+            key_type,
+            key_length,
+            data: None,
+            id,
+        }
+    }
 }
 
 /// Messages of one batch, numbered from a first sequence number.
@@ -244,16 +297,24 @@ impl Batch {
         self.message(DELETE_TABLE, 0, family, |w| w.string(TABLE_NAME, table));
     }
 
-    /// The IPv4 table: its `out` and `in` chains, the set `vips`, and a rule in each chain that
-    /// drops what is addressed to or sent from the set's addresses.
-    pub fn ipv4_table(&mut self, rules: &Rules, set_id: u32) {
-        let family = Family::Ipv4;
+    /// A family's table with its `out` chain, which the VMAC rules need alone.
+    pub fn table(&mut self, family: Family, rules: &Rules) {
         self.message(NEW_TABLE, NLM_F_CREATE, family, |w| {
             w.string(TABLE_NAME, &rules.table)
         });
         self.base_chain(family, rules, "out", HOOK_OUTPUT);
+    }
+
+    /// In the IPv4 table: the `in` chain, the set `vips`, and a rule in each chain that drops
+    /// what is addressed to or sent from the set's addresses.
+    pub fn ipv4_addresses(&mut self, rules: &Rules, set_id: u32) {
+        let family = Family::Ipv4;
         self.base_chain(family, rules, "in", HOOK_INPUT);
-        self.set(family, rules, "vips", 0, TYPE_IPV4_ADDRESS, 4, set_id);
+        self.set(
+            family,
+            rules,
+            &SetShape::keys("vips", TYPE_IPV4_ADDRESS, 4, set_id),
+        );
         // The addresses: the destination at byte 16 of the header, the source at byte 12.
         self.rule(family, rules, "in", |e| {
             e.payload(NETWORK_HEADER, 16, 4);
@@ -267,15 +328,11 @@ impl Batch {
         });
     }
 
-    /// The IPv6 table: besides the chains and set of IPv4, neighbour discovery let through, and
-    /// link-local addresses sent to chains of their own (which hold rules once such an address is
-    /// added, [`Batch::link_local_rules`]).
-    pub fn ipv6_table(&mut self, rules: &Rules, vips_id: u32, discovery_id: u32) {
+    /// In the IPv6 table: besides the chain and set of IPv4, neighbour discovery let through,
+    /// and link-local addresses sent to chains of their own (which hold rules once such an
+    /// address is added, [`Batch::link_local_rules`]).
+    pub fn ipv6_addresses(&mut self, rules: &Rules, vips_id: u32, discovery_id: u32) {
         let family = Family::Ipv6;
-        self.message(NEW_TABLE, NLM_F_CREATE, family, |w| {
-            w.string(TABLE_NAME, &rules.table)
-        });
-        self.base_chain(family, rules, "out", HOOK_OUTPUT);
         self.base_chain(family, rules, "in", HOOK_INPUT);
         for chain in ["in_link_local", "out_link_local"] {
             self.message(NEW_CHAIN, NLM_F_CREATE, family, |w| {
@@ -283,16 +340,19 @@ impl Batch {
                 w.string(CHAIN_NAME, chain);
             });
         }
-        self.set(family, rules, "vips", 0, TYPE_IPV6_ADDRESS, 16, vips_id);
+        self.set(
+            family,
+            rules,
+            &SetShape::keys("vips", TYPE_IPV6_ADDRESS, 16, vips_id),
+        );
         let discovery = "neighbor-discovery";
         self.set(
             family,
             rules,
-            discovery,
-            CONSTANT,
-            TYPE_ICMPV6_TYPE,
-            1,
-            discovery_id,
+            &SetShape {
+                flags: CONSTANT,
+                ..SetShape::keys(discovery, TYPE_ICMPV6_TYPE, 1, discovery_id)
+            },
         );
         // A constant set takes its elements before a rule is bound to it.
         let keys = NEIGHBOUR_DISCOVERY.map(|kind| vec![kind]);
@@ -307,7 +367,7 @@ impl Batch {
             self.rule(family, rules, chain, |e| {
                 // Next header ICMPv6 (58), then its type.
                 e.payload(NETWORK_HEADER, 6, 1);
-                e.compare(&[58]);
+                e.compare(&[ICMPV6]);
                 e.payload(TRANSPORT_HEADER, 0, 1);
                 e.lookup(discovery);
                 e.verdict(ACCEPT, None);
@@ -346,11 +406,12 @@ impl Batch {
         self.set(
             family,
             rules,
-            set.name(),
-            0,
-            TYPE_IPV6_ADDRESS << 6 | key_type,
-            length,
-            set_id,
+            &SetShape::keys(
+                set.name(),
+                TYPE_IPV6_ADDRESS << 6 | key_type,
+                length,
+                set_id,
+            ),
         );
         let keys = if by_name {
             [("in", 24, META_IIFNAME), ("out", 8, META_OIFNAME)]
@@ -381,6 +442,100 @@ impl Batch {
         });
     }
 
+    /// In a family's table: the map from a VMAC's index to its base interface's, and the rules
+    /// that send the multicast reports a VMAC would send (IGMP, MLDv2) from its base interface
+    /// instead, so that switches never learn the virtual router's MAC from a backup; IPv6 also
+    /// drops a VMAC's router solicitations (`vmac_set`).
+    pub fn vmac_rules(&mut self, family: Family, rules: &Rules, ids: VmacSetIds) {
+        self.set(
+            family,
+            rules,
+            &SetShape {
+                flags: MAP,
+                data: Some((TYPE_INTERFACE_INDEX, 4)),
+                ..SetShape::keys(VMAC_MAP, TYPE_INTERFACE_INDEX, 4, ids.map)
+            },
+        );
+        if let Some(set_id) = ids.set {
+            self.set(
+                family,
+                rules,
+                &SetShape::keys(VMAC_SET, TYPE_INTERFACE_INDEX, 4, set_id),
+            );
+        }
+        self.rule(family, rules, "out", |e| {
+            match family {
+                Family::Ipv4 => {
+                    e.payload(NETWORK_HEADER, 9, 1);
+                    e.compare(&[IGMP]);
+                    e.payload(NETWORK_HEADER, 16, 4);
+                }
+                Family::Ipv6 => {
+                    e.icmpv6_type(MLD2_REPORT);
+                    e.payload(NETWORK_HEADER, 24, 16);
+                }
+            }
+            e.leaving_a_vmac();
+            e.lookup_in(VMAC_MAP, REGISTER_2, Some(REGISTER_2), Some(ids.map));
+            // To the same destination, through the base interface the map gave.
+            e.expression("dup", |w| {
+                w.be32(1, REGISTER_1); // NFTA_DUP_SREG_ADDR
+                w.be32(2, REGISTER_2); // NFTA_DUP_SREG_DEV
+            });
+            e.verdict(DROP, None);
+        });
+        if let Some(set_id) = ids.set {
+            self.rule(family, rules, "out", |e| {
+                e.icmpv6_type(ROUTER_SOLICITATION);
+                e.leaving_a_vmac();
+                e.lookup_in(VMAC_SET, REGISTER_2, None, Some(set_id));
+                e.verdict(DROP, None);
+            });
+        }
+    }
+
+    /// Adds (`add`) or removes a VMAC (by index) and its base interface in the family's VMAC
+    /// map, and in IPv6 the VMAC in `vmac_set`; `ids` when the sets are made in this batch.
+    pub fn vmac_elements(
+        &mut self,
+        family: Family,
+        rules: &Rules,
+        vmac: u32,
+        base: u32,
+        ids: Option<VmacSetIds>,
+        add: bool,
+    ) {
+        let (kind, flags) = if add {
+            (NEW_SET_ELEMENT, NLM_F_CREATE)
+        } else {
+            (DELETE_SET_ELEMENT, 0)
+        };
+        let key = vmac.to_ne_bytes();
+        self.message(kind, flags, family, |w| {
+            w.string(ELEMENTS_SET, VMAC_MAP);
+            if let Some(ids) = ids {
+                w.be32(ELEMENTS_SET_ID, ids.map);
+            }
+            w.string(ELEMENTS_TABLE, &rules.table);
+            w.nest(ELEMENTS_LIST, |w| {
+                w.nest(1, |w| {
+                    w.nest(ELEMENT_KEY, |w| w.slice(DATA_VALUE, &key));
+                    w.nest(ELEMENT_DATA, |w| w.slice(DATA_VALUE, &base.to_ne_bytes()));
+                });
+            });
+        });
+        if family == Family::Ipv6 {
+            self.message(kind, flags, family, |w| {
+                w.string(ELEMENTS_SET, VMAC_SET);
+                if let Some(id) = ids.and_then(|ids| ids.set) {
+                    w.be32(ELEMENTS_SET_ID, id);
+                }
+                w.string(ELEMENTS_TABLE, &rules.table);
+                write_elements(w, &[key.to_vec()]);
+            });
+        }
+    }
+
     fn base_chain(&mut self, family: Family, rules: &Rules, name: &str, hook: u32) {
         self.message(NEW_CHAIN, NLM_F_CREATE, family, |w| {
             w.string(CHAIN_TABLE, &rules.table);
@@ -394,32 +549,28 @@ impl Batch {
         });
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn set(
-        &mut self,
-        family: Family,
-        rules: &Rules,
-        name: &str,
-        flags: u32,
-        key_type: u32,
-        key_length: u32,
-        id: u32,
-    ) {
-        let byte_order = if matches!(key_type, TYPE_IPV4_ADDRESS | TYPE_IPV6_ADDRESS) {
-            BIG_ENDIAN_KEY
+    fn set(&mut self, family: Family, rules: &Rules, shape: &SetShape<'_>) {
+        let user_data: &[u8] = if shape.data.is_some() {
+            &HOST_ENDIAN_KEY_AND_DATA
+        } else if matches!(shape.key_type, TYPE_IPV4_ADDRESS | TYPE_IPV6_ADDRESS) {
+            &BIG_ENDIAN_KEY
         } else {
-            HOST_ENDIAN_KEY
+            &HOST_ENDIAN_KEY
         };
         self.message(NEW_SET, NLM_F_CREATE, family, |w| {
             w.string(SET_TABLE, &rules.table);
-            w.string(SET_NAME, name);
-            if flags != 0 {
-                w.be32(SET_FLAGS, flags);
+            w.string(SET_NAME, shape.name);
+            if shape.flags != 0 {
+                w.be32(SET_FLAGS, shape.flags);
             }
-            w.be32(SET_KEY_TYPE, key_type);
-            w.be32(SET_KEY_LENGTH, key_length);
-            w.be32(SET_ID, id);
-            w.slice(SET_USER_DATA, &byte_order);
+            w.be32(SET_KEY_TYPE, shape.key_type);
+            w.be32(SET_KEY_LENGTH, shape.key_length);
+            if let Some((data_type, data_length)) = shape.data {
+                w.be32(SET_DATA_TYPE, data_type);
+                w.be32(SET_DATA_LENGTH, data_length);
+            }
+            w.be32(SET_ID, shape.id);
+            w.slice(SET_USER_DATA, user_data);
         });
     }
 
@@ -596,7 +747,8 @@ impl Expressions<'_, '_> {
         });
     }
 
-    /// An interface's index or name into `register`.
+    /// A property of the packet (its interface's index, name or kind, its transport protocol)
+    /// into `register`.
     fn meta(&mut self, key: u32, register: u32) {
         self.expression("meta", |w| {
             w.be32(2, key); // NFTA_META_KEY
@@ -606,19 +758,53 @@ impl Expressions<'_, '_> {
 
     /// Whether the first register's key is in `set`.
     fn lookup(&mut self, set: &str) {
+        self.lookup_in(set, REGISTER_1, None, None);
+    }
+
+    /// Whether the key in `source` is in `set` (made in the batch as `id`); a map's value goes to
+    /// `destination`.
+    fn lookup_in(&mut self, set: &str, source: u32, destination: Option<u32>, id: Option<u32>) {
         self.expression("lookup", |w| {
-            w.be32(2, REGISTER_1); // NFTA_LOOKUP_SREG
+            w.be32(2, source); // NFTA_LOOKUP_SREG
+            if let Some(destination) = destination {
+                w.be32(3, destination); // NFTA_LOOKUP_DREG
+            }
             w.string(1, set); // NFTA_LOOKUP_SET
+            if let Some(id) = id {
+                w.be32(4, id); // NFTA_LOOKUP_SET_ID
+            }
         });
     }
 
     /// Whether the first register equals `value`.
     fn compare(&mut self, value: &[u8]) {
+        self.compare_in(REGISTER_1, value);
+    }
+
+    fn compare_in(&mut self, register: u32, value: &[u8]) {
         self.expression("cmp", |w| {
-            w.be32(1, REGISTER_1); // NFTA_CMP_SREG
+            w.be32(1, register); // NFTA_CMP_SREG
             w.be32(2, 0); // NFTA_CMP_OP: NFT_CMP_EQ
             w.nest(3, |w| w.slice(DATA_VALUE, value)); // NFTA_CMP_DATA
         });
+    }
+
+    /// Whether the packet is ICMPv6 of this type (`icmpv6 type`).
+    fn icmpv6_type(&mut self, kind: u8) {
+        self.meta(META_L4_PROTOCOL, REGISTER_1);
+        self.compare(&[ICMPV6]);
+        self.payload(TRANSPORT_HEADER, 0, 1);
+        self.compare(&[kind]);
+    }
+
+    /// Whether the packet leaves through a macvlan, with that interface's index then in the
+    /// second register.
+    fn leaving_a_vmac(&mut self) {
+        self.meta(META_OIF_KIND, REGISTER_2);
+        let mut kind = [0; INTERFACE_NAME_SIZE];
+        kind[..MACVLAN.len()].copy_from_slice(MACVLAN);
+        self.compare_in(REGISTER_2, &kind);
+        self.meta(META_OIF, REGISTER_2);
     }
 
     /// The first register masked with `mask`, then xored with `xor`.
@@ -767,7 +953,8 @@ mod tests {
     fn a_batch_is_framed_and_numbered_and_awaits_each_message() {
         let mut batch = Batch::new(100);
         assert!(batch.is_empty());
-        batch.ipv4_table(&rules(), 1);
+        batch.table(Family::Ipv4, &rules());
+        batch.ipv4_addresses(&rules(), 1);
         batch.elements(&rules(), SetName::Ipv4, &[vec![10, 9, 0, 100]], true);
         let (bytes, awaited, next) = batch.finish();
         let found = headers(&bytes);
@@ -800,7 +987,7 @@ mod tests {
     fn counters_come_before_every_verdict() {
         let count = |counters: bool| {
             let mut batch = Batch::new(1);
-            batch.ipv6_table(
+            batch.ipv6_addresses(
                 &Rules {
                     counters,
                     ..rules()
@@ -814,6 +1001,77 @@ mod tests {
         assert_eq!(count(false), 0);
         // Two neighbour-discovery accepts, two link-local gotos, two drops.
         assert_eq!(count(true), 6);
+    }
+
+    fn vmac_rules(family: Family, counters: bool) -> Vec<u8> {
+        let mut batch = Batch::new(1);
+        let ids = VmacSetIds {
+            map: 1,
+            set: (family == Family::Ipv6).then_some(2),
+        };
+        batch.vmac_rules(
+            family,
+            &Rules {
+                counters,
+                ..rules()
+            },
+            ids,
+        );
+        batch.finish().0
+    }
+
+    fn count(bytes: &[u8], word: &[u8]) -> usize {
+        bytes.windows(word.len()).filter(|w| w == &word).count()
+    }
+
+    #[test]
+    fn the_vmac_rules_dup_reports_to_the_base_interface_and_drop_them() {
+        let ipv4 = vmac_rules(Family::Ipv4, false);
+        let kinds: Vec<u16> = headers(&ipv4)[1..3].iter().map(|m| m.0 & 0xff).collect();
+        // The map, then the rule.
+        assert_eq!(kinds, [9, 6]);
+        assert_eq!(count(&ipv4, b"vmac_map\0"), 2);
+        assert_eq!(count(&ipv4, b"dup\0"), 1);
+        assert_eq!(count(&ipv4, b"macvlan\0"), 1);
+        assert_eq!(count(&ipv4, b"vmac_set\0"), 0);
+        // IPv6: the map and the set of VMACs, the MLD rule and the router solicitation rule.
+        let ipv6 = vmac_rules(Family::Ipv6, false);
+        let kinds: Vec<u16> = headers(&ipv6)[1..5].iter().map(|m| m.0 & 0xff).collect();
+        assert_eq!(kinds, [9, 9, 6, 6]);
+        assert_eq!(count(&ipv6, b"dup\0"), 1);
+        assert_eq!(count(&ipv6, b"macvlan\0"), 2);
+        assert_eq!(count(&ipv6, b"vmac_set\0"), 2);
+        assert_eq!(count(&vmac_rules(Family::Ipv4, true), b"counter\0"), 1);
+        assert_eq!(count(&vmac_rules(Family::Ipv6, true), b"counter\0"), 2);
+    }
+
+    #[test]
+    fn a_vmac_element_maps_its_index_to_its_base_interface() {
+        let mut batch = Batch::new(1);
+        let ids = VmacSetIds {
+            map: 4,
+            set: Some(5),
+        };
+        batch.vmac_elements(Family::Ipv6, &rules(), 7, 3, Some(ids), true);
+        batch.vmac_elements(Family::Ipv4, &rules(), 7, 3, None, false);
+        let (bytes, awaited, _) = batch.finish();
+        let found = headers(&bytes);
+        // Not exclusive: a VMAC taken over from an earlier run may be there already.
+        let add = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE;
+        assert_eq!(found[1], (SUBSYSTEM << 8 | 12, add, 2, 10));
+        assert_eq!(found[2], (SUBSYSTEM << 8 | 12, add, 3, 10));
+        assert_eq!(
+            found[3],
+            (SUBSYSTEM << 8 | 14, NLM_F_REQUEST | NLM_F_ACK, 4, 2)
+        );
+        assert_eq!(awaited.sequences, [2, 3, 4]);
+        // Key 7 (in the map and the set) and data 3 (in the map), host order.
+        let value = |index: u32| [&[8u8, 0, 1, 0][..], &index.to_ne_bytes()].concat();
+        assert_eq!(count(&bytes, &value(7)), 3);
+        assert_eq!(count(&bytes, &value(3)), 2);
+        // The sets' ids of this batch, then none.
+        assert_eq!(count(&bytes, &[8, 0, 4, 0, 0, 0, 0, 4]), 1);
+        assert_eq!(count(&bytes, &[8, 0, 4, 0, 0, 0, 0, 5]), 1);
     }
 
     #[test]

@@ -1,11 +1,16 @@
-//! The `no_accept` firewall: while an instance that does not accept traffic for its addresses
-//! (`no_accept`, or strict mode below priority 255) is master, nftables drops what is sent to or
-//! from them, as keepalived 2.2.7 does.
+//! The nftables rules keepalived 2.2.7 keeps, made the same way:
 //!
-//! The tables are made when a first address of their family goes in (nothing while every
-//! instance is backup), a table left by an earlier run is deleted first, the addresses go in and
-//! out of sets as instances gain and lose mastership, and the tables are deleted when the daemon
-//! stops. keepalived reads only the first acknowledgement of a batch; here each is read, so a
+//! - The `no_accept` firewall: while an instance that does not accept traffic for its addresses
+//!   (`no_accept`, or strict mode below priority 255) is master, what is sent to or from them is
+//!   dropped. Its chains and sets are made when a first address of their family goes in
+//!   (nothing while every instance is backup), and the addresses go in and out of sets as
+//!   instances gain and lose mastership.
+//! - The VMAC rules: from the moment a `use_vmac` interface exists, the multicast reports it
+//!   would send (IGMP, MLDv2) leave from its base interface instead and its router solicitations
+//!   are dropped, so that a switch never learns the virtual router's MAC from a backup.
+//!
+//! A table left by an earlier run is deleted before the first is made, and the tables are
+//! deleted when the daemon stops. keepalived reads only the first acknowledgement of a batch; here each is read, so a
 //! batch the kernel refuses (all of it, nf_tables batches being atomic) is reported.
 
 mod messages;
@@ -20,8 +25,8 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_NETFILTER};
 use nix::sys::socket::{setsockopt, sockopt};
 use nix::sys::time::TimeVal;
 
-pub use messages::Rules;
-use messages::{Awaited, Batch, Family, INTERFACE_NAME_SIZE, SetName, TABLE_REPLY};
+use messages::{Awaited, Batch, INTERFACE_NAME_SIZE, SetName, TABLE_REPLY, VmacSetIds};
+pub use messages::{Family, Rules};
 
 /// Room for a datagram of replies (a batch's acknowledgements are a few dozen).
 const REPLY_BUFFER: usize = 64 * 1024;
@@ -94,17 +99,35 @@ impl Element {
     }
 }
 
-/// The firewall's tables as this process made them, and the addresses in their sets.
+/// A VMAC and the interface it is on, by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Vmac {
+    pub index: u32,
+    pub base: u32,
+}
+
+/// A part of the tables, made once with what it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Part {
+    /// A family's table and its `out` chain.
+    Table(Family),
+    /// A set of addresses with the chains and rules that look it up.
+    Addresses(SetName),
+    /// A family's VMAC map (and IPv6 set) with their rules.
+    Vmacs(Family),
+}
+
+/// The firewall's tables as this process made them, and what is in their sets.
 pub struct Firewall {
     rules: Rules,
     socket: Option<Socket>,
     sequence: u32,
     next_set_id: u32,
-    /// The families whose table is made, and the link-local sets made in the IPv6 one.
-    made: HashSet<SetName>,
+    made: HashSet<Part>,
     /// Whether tables left by a run before were looked for (once, before the first is made).
     looked_for_leftovers: bool,
     installed: HashSet<Element>,
+    vmacs: HashSet<(Family, Vmac)>,
     /// The replies' buffer, kept from one exchange to the next.
     buffer: Vec<u8>,
 }
@@ -119,6 +142,7 @@ impl Firewall {
             made: HashSet::new(),
             looked_for_leftovers: false,
             installed: HashSet::new(),
+            vmacs: HashSet::new(),
             buffer: Vec::new(),
         }
     }
@@ -146,31 +170,60 @@ impl Firewall {
             }
         }
         let new = self.by_set(fresh.into_iter());
-        let mut leftovers = Vec::new();
-        if !self.looked_for_leftovers && self.made.is_empty() {
-            for family in [Family::Ipv4, Family::Ipv6] {
-                if self.table_exists(family)? {
-                    leftovers.push(family);
-                }
-            }
-        }
-        let mut batch = Batch::new(self.sequence);
-        for &family in &leftovers {
-            info!("Deleting old {} {} table", family.word(), self.rules.table);
-            batch.delete_table(family, &self.rules.table);
-        }
+        let mut batch = self.start_batch()?;
         let mut making = Vec::new();
         for set in needed {
-            self.make(&mut batch, set, &mut making);
+            self.make(&mut batch, Part::Addresses(set), &mut making);
         }
         for (&set, keys) in &new {
             let keys: Vec<Vec<u8>> = keys.iter().map(|e| e.key()).collect();
             batch.elements(&self.rules, set, &keys, true);
         }
-        self.send(batch, "adding the addresses")?;
-        self.looked_for_leftovers = true;
-        self.made.extend(making);
+        self.commit(batch, making, "adding the addresses")?;
         self.installed.extend(new.into_values().flatten().cloned());
+        Ok(())
+    }
+
+    /// Puts a VMAC in the VMAC rules of these families, making them first.
+    pub fn add_vmac(&mut self, vmac: Vmac, families: &[Family]) -> Result<(), FirewallError> {
+        let fresh: Vec<Family> = families
+            .iter()
+            .copied()
+            .filter(|&family| !self.vmacs.contains(&(family, vmac)))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let mut batch = self.start_batch()?;
+        let mut making = Vec::new();
+        for &family in &fresh {
+            let ids = self.make(&mut batch, Part::Vmacs(family), &mut making);
+            batch.vmac_elements(family, &self.rules, vmac.index, vmac.base, ids, true);
+        }
+        self.commit(batch, making, "adding a VMAC")?;
+        self.vmacs
+            .extend(fresh.into_iter().map(|family| (family, vmac)));
+        Ok(())
+    }
+
+    /// Takes a VMAC out of the VMAC rules of these families (before the VMAC goes).
+    pub fn remove_vmac(&mut self, vmac: Vmac, families: &[Family]) -> Result<(), FirewallError> {
+        let old: Vec<Family> = families
+            .iter()
+            .copied()
+            .filter(|&family| self.vmacs.contains(&(family, vmac)))
+            .collect();
+        if old.is_empty() {
+            return Ok(());
+        }
+        let mut batch = Batch::new(self.sequence);
+        for &family in &old {
+            batch.vmac_elements(family, &self.rules, vmac.index, vmac.base, None, false);
+        }
+        self.send(batch, "removing a VMAC")?;
+        for family in old {
+            self.vmacs.remove(&(family, vmac));
+        }
         Ok(())
     }
 
@@ -195,13 +248,14 @@ impl Firewall {
     /// Deletes the tables this process made (at its stop).
     pub fn delete_tables(&mut self) -> Result<(), FirewallError> {
         let mut batch = Batch::new(self.sequence);
-        for (set, family) in [(SetName::Ipv4, Family::Ipv4), (SetName::Ipv6, Family::Ipv6)] {
-            if self.made.contains(&set) {
+        for family in [Family::Ipv4, Family::Ipv6] {
+            if self.made.contains(&Part::Table(family)) {
                 batch.delete_table(family, &self.rules.table);
             }
         }
         self.made.clear();
         self.installed.clear();
+        self.vmacs.clear();
         if batch.is_empty() {
             return Ok(());
         }
@@ -223,35 +277,72 @@ impl Firewall {
         by_set
     }
 
-    /// Writes what `set` needs that is not made yet: its family's table, and a link-local set
-    /// with its rules.
-    fn make(&mut self, batch: &mut Batch, set: SetName, making: &mut Vec<SetName>) {
-        let table = match set.family() {
-            Family::Ipv4 => SetName::Ipv4,
-            Family::Ipv6 => SetName::Ipv6,
-        };
-        if !self.made.contains(&table) && !making.contains(&table) {
-            match table {
-                SetName::Ipv4 => {
-                    let id = self.set_id();
-                    batch.ipv4_table(&self.rules, id);
-                }
-                _ => {
-                    let vips = self.set_id();
-                    let discovery = self.set_id();
-                    batch.ipv6_table(&self.rules, vips, discovery);
+    /// A batch, after a first look for tables left by an earlier run, which it deletes.
+    fn start_batch(&mut self) -> Result<Batch, FirewallError> {
+        let mut leftovers = Vec::new();
+        if !self.looked_for_leftovers && self.made.is_empty() {
+            for family in [Family::Ipv4, Family::Ipv6] {
+                if self.table_exists(family)? {
+                    leftovers.push(family);
                 }
             }
-            making.push(table);
         }
-        if matches!(set, SetName::LinkLocal | SetName::LinkLocalName)
-            && !self.made.contains(&set)
-            && !making.contains(&set)
-        {
-            let id = self.set_id();
-            batch.link_local_rules(&self.rules, set, id);
-            making.push(set);
+        let mut batch = Batch::new(self.sequence);
+        for family in leftovers {
+            info!("Deleting old {} {} table", family.word(), self.rules.table);
+            batch.delete_table(family, &self.rules.table);
         }
+        Ok(batch)
+    }
+
+    /// Sends a batch that makes the parts of `making`, which are made once it is applied.
+    fn commit(&mut self, batch: Batch, making: Vec<Part>, what: &str) -> Result<(), FirewallError> {
+        self.send(batch, what)?;
+        self.looked_for_leftovers = true;
+        self.made.extend(making);
+        Ok(())
+    }
+
+    /// Writes `part` unless it is made, after what it needs; a VMAC part gives its sets' ids.
+    fn make(
+        &mut self,
+        batch: &mut Batch,
+        part: Part,
+        making: &mut Vec<Part>,
+    ) -> Option<VmacSetIds> {
+        if self.made.contains(&part) || making.contains(&part) {
+            return None;
+        }
+        let mut ids = None;
+        match part {
+            Part::Table(family) => batch.table(family, &self.rules),
+            Part::Addresses(SetName::Ipv4) => {
+                self.make(batch, Part::Table(Family::Ipv4), making);
+                let id = self.set_id();
+                batch.ipv4_addresses(&self.rules, id);
+            }
+            Part::Addresses(SetName::Ipv6) => {
+                self.make(batch, Part::Table(Family::Ipv6), making);
+                let vips = self.set_id();
+                let discovery = self.set_id();
+                batch.ipv6_addresses(&self.rules, vips, discovery);
+            }
+            Part::Addresses(link_local) => {
+                self.make(batch, Part::Addresses(SetName::Ipv6), making);
+                let id = self.set_id();
+                batch.link_local_rules(&self.rules, link_local, id);
+            }
+            Part::Vmacs(family) => {
+                self.make(batch, Part::Table(family), making);
+                let map = self.set_id();
+                let set = (family == Family::Ipv6).then(|| self.set_id());
+                let made = VmacSetIds { map, set };
+                batch.vmac_rules(family, &self.rules, made);
+                ids = Some(made);
+            }
+        }
+        making.push(part);
+        ids
     }
 
     fn set_id(&mut self) -> u32 {
@@ -340,6 +431,52 @@ impl Firewall {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn firewall() -> Firewall {
+        Firewall::new(Rules {
+            table: "keepalived".to_owned(),
+            priority: -1,
+            counters: false,
+        })
+    }
+
+    #[test]
+    fn a_part_is_made_after_what_it_needs_and_once() {
+        let mut firewall = firewall();
+        let mut batch = Batch::new(1);
+        let mut making = Vec::new();
+        let ids = firewall.make(&mut batch, Part::Vmacs(Family::Ipv6), &mut making);
+        assert_eq!(
+            ids,
+            Some(VmacSetIds {
+                map: 1,
+                set: Some(2)
+            })
+        );
+        assert_eq!(
+            making,
+            [Part::Table(Family::Ipv6), Part::Vmacs(Family::Ipv6)]
+        );
+        firewall.made.extend(making);
+        // The VMAC rules made the table: the addresses' part adds its chain and sets to it.
+        let mut making = Vec::new();
+        let link_local = Part::Addresses(SetName::LinkLocal);
+        assert_eq!(firewall.make(&mut batch, link_local, &mut making), None);
+        assert_eq!(making, [Part::Addresses(SetName::Ipv6), link_local]);
+        assert_eq!(firewall.make(&mut batch, link_local, &mut making), None);
+        assert_eq!(
+            firewall.make(&mut batch, Part::Vmacs(Family::Ipv6), &mut making),
+            None
+        );
+        assert_eq!(making.len(), 2);
+        let (bytes, awaited, _) = batch.finish();
+        // One table and `out` chain; `in` and the link-local chains; the sets and rules.
+        let tables = bytes
+            .windows(4)
+            .filter(|w| w == &[0x00, 0x0a, 0x05, 0x04])
+            .count();
+        assert_eq!(tables, 1, "{awaited:?}");
+    }
 
     #[test]
     fn a_link_local_key_carries_its_interface() {
