@@ -415,8 +415,8 @@ fn vrrpd() -> String {
             "The configuration (keepalived.conf(5)).",
         ),
         (
-            "/run/keepalived.pid, /run/keepalived_vrrp.pid",
-            "Pid files (`-p`, `-r`).",
+            "/run/keepalived.pid, /run/vrrp.pid, /run/checkers.pid",
+            "Pid files (`-p`, `-r`, `-c`); in /run/keepalived/ with a namespace, `instance` or `use_pid_dir`.",
         ),
         ("/etc/default/vrrpd", "`DAEMON_ARGS` for `vrrpd.service`."),
     ] {

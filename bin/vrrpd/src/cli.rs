@@ -419,13 +419,13 @@ pub fn option_doc(long: &str) -> OptionDoc {
         "pid" => file(doc(
             F,
             "pid file",
-            "The pid file of the main process (default /run/keepalived.pid).",
+            "The pid file of the main process (default /run/keepalived.pid; /run/keepalived/keepalived.pid with a namespace or `use_pid_dir`, keepalived_NAME.pid there with `instance NAME`).",
             Same,
         )),
         "vrrp_pid" => file(doc(
             F,
             "VRRP pid file",
-            "The pid file of the VRRP process (default /run/keepalived_vrrp.pid); vrrpd's VRRP is its main process, which writes both.",
+            "The pid file of the VRRP process (default /run/vrrp.pid, moved as `-p`'s); vrrpd's VRRP is its main process, which writes both.",
             Differs,
         )),
         "genhash" => doc(
@@ -437,7 +437,7 @@ pub fn option_doc(long: &str) -> OptionDoc {
         "checkers_pid" => file(doc(
             F,
             "checkers pid file",
-            "The pid file of the health-checker process (default /run/keepalived_checkers.pid).",
+            "The pid file of the health-checker process (default /run/checkers.pid, moved as `-p`'s).",
             Same,
         )),
         "address-monitoring" => doc(
@@ -469,8 +469,8 @@ pub fn option_doc(long: &str) -> OptionDoc {
         "namespace" => doc(
             Some("NAME"),
             "network namespace",
-            "keepalived runs in the network namespace <NAME>. Not implemented; accepted.",
-            Ignored,
+            "Run in the network namespace <NAME> (`/run/netns/NAME`, as `ip netns add` makes it), over the configuration's `net_namespace`: the pid files go in /run/keepalived, which is /run/keepalived/NAME mounted in a mount namespace of the daemon's own, and the syslog identity gets `_NAME`. A namespace that cannot be entered ends the daemon (with status 0, as keepalived's).",
+            Same,
         ),
         "core-dump" => doc(
             None,

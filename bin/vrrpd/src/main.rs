@@ -15,7 +15,7 @@ use std::sync::Arc;
 use vrrpd_runtime::DaemonOptions;
 use vrrpd_runtime::checker_child::CheckerProcess;
 use vrrpd_runtime::logging::{Facility, LogSettings};
-use vrrpd_runtime::process::{DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE};
+use vrrpd_runtime::placement::{PidChoice, PidName};
 
 /// `-g` without a file name.
 const DEFAULT_LOG_FILE: &str = "/tmp/keepalived.log";
@@ -72,15 +72,16 @@ fn main() -> ExitCode {
         return config_test::run(&options);
     }
     if options.check_only && !options.vrrp_only {
+        // The checker process is keepalived's parent too: its pid file, its namespace.
         let mut checkers = checker_options(&options);
         checkers.pid_files.insert(
             0,
-            options
-                .pid_file
-                .clone()
-                .unwrap_or_else(|| DEFAULT_PID_FILE.to_owned())
-                .into(),
+            PidChoice {
+                given: options.pid_file.clone().map(Into::into),
+                name: PidName::Main,
+            },
         );
+        checkers.enter_namespace = true;
         return lvs_runtime::run(checkers);
     }
     let mut vrrp = daemon_options(&options);
@@ -110,13 +111,12 @@ fn checker_options(options: &cli::Options) -> lvs_runtime::CheckerOptions {
         load_options: vrrp.load_options,
         log,
         foreground: vrrp.foreground,
-        pid_files: vec![
-            options
-                .checkers_pid_file
-                .clone()
-                .unwrap_or_else(|| lvs_runtime::DEFAULT_CHECKERS_PID_FILE.to_owned())
-                .into(),
-        ],
+        pid_files: vec![PidChoice {
+            given: options.checkers_pid_file.clone().map(Into::into),
+            name: PidName::Checkers,
+        }],
+        namespace: options.namespace.clone(),
+        enter_namespace: false,
         release_ipvs: !options.dont_release_ipvs,
         metrics_listen: options.metrics_listen.clone(),
         address_monitoring: options.address_monitoring,
@@ -157,16 +157,9 @@ fn daemon_options(options: &cli::Options) -> DaemonOptions {
             ident: "Keepalived_vrrp".to_owned(),
         },
         foreground: options.dont_fork,
-        pid_file: options
-            .pid_file
-            .clone()
-            .unwrap_or_else(|| DEFAULT_PID_FILE.to_owned())
-            .into(),
-        vrrp_pid_file: options
-            .vrrp_pid_file
-            .clone()
-            .unwrap_or_else(|| DEFAULT_VRRP_PID_FILE.to_owned())
-            .into(),
+        pid_file: options.pid_file.clone().map(Into::into),
+        vrrp_pid_file: options.vrrp_pid_file.clone().map(Into::into),
+        namespace: options.namespace.clone(),
         release_vips: !options.dont_release_vrrp,
         metrics_listen: options.metrics_listen.clone(),
         checker: None,

@@ -62,6 +62,7 @@ use vrrpd_runtime::logging::{self, LogSettings};
 use vrrpd_runtime::metrics::{Histogram, MetricsResponder, MetricsServer};
 use vrrpd_runtime::netlink::{Monitor, NetEvent, Rtnetlink};
 use vrrpd_runtime::notify_fifo::NotifyFifos;
+use vrrpd_runtime::placement::{PidChoice, Placement};
 use vrrpd_runtime::process::{self, PidFile};
 use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
 use vrrpd_runtime::smtp_alert::Mailer;
@@ -80,9 +81,6 @@ use crate::tls::{self, TlsSetupError};
 /// counted from its end, as keepalived counts it); nothing starts early.
 const CHECK_BATCH_WINDOW: Duration = Duration::from_millis(5);
 
-/// keepalived's default pid file of the checker process.
-pub const DEFAULT_CHECKERS_PID_FILE: &str = "/run/keepalived_checkers.pid";
-
 /// What the command line decided for the checker process.
 #[derive(Clone, Debug)]
 pub struct CheckerOptions {
@@ -92,7 +90,12 @@ pub struct CheckerOptions {
     /// `-n`: stay in the foreground.
     pub foreground: bool,
     /// The pid files to write (the main one with `-C`, and the checkers' one).
-    pub pid_files: Vec<PathBuf>,
+    pub pid_files: Vec<PidChoice>,
+    /// `-s`: the network namespace to run in (over the configuration's `net_namespace`).
+    pub namespace: Option<String>,
+    /// Whether this process enters the namespace (`-C` alone: it is keepalived's parent); the
+    /// VRRP daemon's child is in it already.
+    pub enter_namespace: bool,
     /// Not `-I`: remove the IPVS services when stopping.
     pub release_ipvs: bool,
     /// `--metrics-listen` with `-C`: serve the checker's metrics there.
@@ -133,6 +136,7 @@ pub fn run_child(mut options: CheckerOptions, start: CheckerStart) -> u8 {
     // found.
     options.load_options.subsystems.vrrp = false;
     options.config_messages = ConfigMessages::CheckerOnly;
+    options.enter_namespace = false;
     let bfd = Bfd::Link(start.bfd);
     run_child_status(run_checker(options, start.metrics, start.respawned, bfd))
 }
@@ -182,10 +186,34 @@ fn run_checker(
         env!("CARGO_PKG_VERSION"),
         std::process::id()
     );
+    let mut memo = ReadMemo::default();
+    let Some(config) = read_config(&options, &mut memo, Reading::Start) else {
+        return Err(StartFailure::Config);
+    };
+    let placement = Placement::new(options.namespace.as_deref(), &config.global);
+    if placement.renames() {
+        if options.enter_namespace {
+            info!("Changing syslog ident to {}", placement.ident("Keepalived"));
+        }
+        logging::set_syslog_ident(&options.log, &placement.ident(&options.log.ident));
+    }
+    // Dropped after the pid files, which are in it.
+    let _run_directory = if options.enter_namespace {
+        match placement.enter() {
+            Ok(run_directory) => Some(run_directory),
+            Err(e) => {
+                // keepalived ends with status 0 here.
+                error!("{e}");
+                return Ok(());
+            }
+        }
+    } else {
+        None
+    };
     let pid_files = options
         .pid_files
         .iter()
-        .map(|path| PidFile::create(path))
+        .map(|choice| PidFile::create(&choice.resolve(&placement)))
         .collect::<Result<Vec<_>, _>>();
     let _pid_files = match pid_files {
         Ok(files) => files,
@@ -193,10 +221,6 @@ fn run_checker(
             error!("{e}");
             return Err(StartFailure::Fatal);
         }
-    };
-    let mut memo = ReadMemo::default();
-    let Some(config) = read_config(&options, &mut memo, Reading::Start) else {
-        return Err(StartFailure::Config);
     };
     // keepalived stops its checker process when its SSL context cannot be built.
     let tls = match tls_for(&config) {
@@ -3193,6 +3217,8 @@ mod tests {
             },
             foreground: true,
             pid_files: Vec::new(),
+            namespace: None,
+            enter_namespace: false,
             release_ipvs: false,
             metrics_listen: None,
             address_monitoring: false,

@@ -21,4 +21,4 @@ pub mod probes;
 pub mod spare_sockets;
 pub mod tls;
 
-pub use daemon::{CheckerOptions, ConfigMessages, DEFAULT_CHECKERS_PID_FILE, run, run_child};
+pub use daemon::{CheckerOptions, ConfigMessages, run, run_child};

@@ -19,7 +19,7 @@ use keepalived_config::model::net::IpAddress;
 use keepalived_config::model::routing::{Route, Rule};
 use keepalived_config::model::vrrp::{NotifyScripts, TrackerKind, TrackerRef};
 use keepalived_config::model::{self, ScriptUser, VrrpInstance};
-use keepalived_config::{LoadOptions, load};
+use keepalived_config::{LoadOptions, Loaded, load};
 use log::{debug, error, info, warn};
 use nix::poll::{PollFd, PollFlags, ppoll};
 use nix::sys::signal::Signal;
@@ -42,6 +42,7 @@ use crate::metrics::{DaemonCounters, MetricsServer};
 use crate::netlink::{AddressSpec, Monitor, NetEvent, NetlinkError, Rtnetlink};
 use crate::notify::Notifier;
 use crate::notify_fifo::NotifyFifos;
+use crate::placement::{PidChoice, PidName, Placement, RunDirectory};
 use crate::process::{self, PidFile};
 use crate::reports::{self, InstanceReport};
 use crate::routing;
@@ -64,8 +65,11 @@ pub struct DaemonOptions {
     pub log: LogSettings,
     /// `-n`: stay in the foreground.
     pub foreground: bool,
-    pub pid_file: PathBuf,
-    pub vrrp_pid_file: PathBuf,
+    /// `-p`, `-r`; keepalived's defaults (which the configuration may move) when not given.
+    pub pid_file: Option<PathBuf>,
+    pub vrrp_pid_file: Option<PathBuf>,
+    /// `-s`: the network namespace to run in (over the configuration's `net_namespace`).
+    pub namespace: Option<String>,
     /// Not `-V`: remove the VIPs when stopping.
     pub release_vips: bool,
     /// `--metrics-listen`: where to serve Prometheus metrics (off when `None`).
@@ -107,19 +111,9 @@ pub fn run(options: DaemonOptions) -> ExitCode {
     }
     logging::init(&options.log);
     log_start();
-    let pid_files = [&options.pid_file, &options.vrrp_pid_file]
-        .into_iter()
-        .map(|path| PidFile::create(path))
-        .collect::<Result<Vec<_>, _>>();
-    let _pid_files = match pid_files {
-        Ok(files) => files,
-        Err(e) => {
-            error!("{e}");
-            return ExitCode::from(1);
-        }
-    };
-    let config = match read_config(&options) {
-        Ok(read) => read.log_messages(),
+    // Dropped last: the pid files go before the directory they are in.
+    let (config, _run_directory, _pid_files) = match read_and_place(&options) {
+        Ok((read, run_directory, pid_files)) => (read.log_messages(), run_directory, pid_files),
         Err(status) => {
             log_stopped(options.log.detailed);
             return ExitCode::from(status);
@@ -269,6 +263,11 @@ impl ReadConfig {
 /// would not start with it, the exit status it would stop with: a file it stopped reading (1) or an
 /// interface that does not exist without `dynamic_interfaces` (2, keepalived's configuration error).
 fn read_config(options: &DaemonOptions) -> Result<ReadConfig, u8> {
+    judge_config(load_config(options))
+}
+
+/// The configuration as read, with keepalived's lines around the reading.
+fn load_config(options: &DaemonOptions) -> Loaded {
     info!("Opening file '{}'.", options.config_file);
     let loaded = load(
         &options.config_file,
@@ -276,6 +275,61 @@ fn read_config(options: &DaemonOptions) -> Result<ReadConfig, u8> {
         &SystemEnvironment,
     );
     info!("Configuration file {}", options.config_file);
+    loaded
+}
+
+/// Reads the configuration and puts the daemon where it says, as keepalived's parent does: the
+/// syslog identity, the pid directory and network namespace (where the configuration is read
+/// again, as keepalived's children read it: its interfaces are there), then the pid files.
+/// Failing to enter the namespace ends the daemon with status 0, as it ends keepalived.
+fn read_and_place(options: &DaemonOptions) -> Result<(ReadConfig, RunDirectory, Vec<PidFile>), u8> {
+    let loaded = load_config(options);
+    if loaded.verdict.aborted {
+        // Nowhere to go: the judgement says why and ends the daemon.
+        return Err(judge_config(loaded).err().unwrap_or(1));
+    }
+    let placement = Placement::new(options.namespace.as_deref(), &loaded.config.global);
+    if placement.renames() {
+        info!("Changing syslog ident to {}", placement.ident("Keepalived"));
+        logging::set_syslog_ident(&options.log, &placement.ident(&options.log.ident));
+    }
+    let run_directory = placement.enter().map_err(|e| {
+        error!("{e}");
+        0
+    })?;
+    let loaded = if placement.namespace.is_some() {
+        load(
+            &options.config_file,
+            &options.load_options,
+            &SystemEnvironment,
+        )
+    } else {
+        loaded
+    };
+    let read = judge_config(loaded)?;
+    let pid_files = [
+        (&options.pid_file, PidName::Main),
+        (&options.vrrp_pid_file, PidName::Vrrp),
+    ]
+    .into_iter()
+    .map(|(given, name)| {
+        let choice = PidChoice {
+            given: given.clone(),
+            name,
+        };
+        PidFile::create(&choice.resolve(&placement))
+    })
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(|e| {
+        error!("{e}");
+        1
+    })?;
+    Ok((read, run_directory, pid_files))
+}
+
+/// What a reading of the configuration means for the daemon: a configuration to run, or the
+/// exit status when it cannot run (unreadable; an interface missing), with the lines saying why.
+fn judge_config(loaded: Loaded) -> Result<ReadConfig, u8> {
     let diagnostics: Vec<String> =
         keepalived_messages::render(&loaded.diagnostics, &loaded.sources);
     if loaded.verdict.aborted {

@@ -36,6 +36,7 @@ pub mod metrics;
 pub mod netlink;
 pub mod notify;
 pub mod notify_fifo;
+pub mod placement;
 pub mod process;
 pub mod reports;
 pub mod routing;

@@ -109,16 +109,22 @@ pub fn file_descriptor() -> Option<i32> {
     Some(LOG_FILE_FD.load(Ordering::Relaxed)).filter(|&fd| fd >= 0)
 }
 
-/// Installs the logger. Call once, after forking into the background.
-pub fn init(settings: &LogSettings) {
+/// Sends syslog lines under `ident` from now on (when they go to syslog at all).
+pub fn set_syslog_ident(settings: &LogSettings, ident: &str) {
     if settings.syslog {
-        // openlog keeps the pointer: the identity must live as long as the process.
+        // openlog keeps the pointer: the identity must live as long as the process (it changes
+        // at most once more, with a namespace or an instance name).
         let ident: &'static CString = Box::leak(Box::new(
-            CString::new(settings.ident.replace('\0', "")).unwrap_or_default(),
+            CString::new(ident.replace('\0', "")).unwrap_or_default(),
         ));
         // SAFETY: `ident` is a valid NUL-terminated string that is never freed.
         unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, settings.facility.code()) };
     }
+}
+
+/// Installs the logger. Call once, after forking into the background.
+pub fn init(settings: &LogSettings) {
+    set_syslog_ident(settings, &settings.ident);
     if log::logger().enabled(&Metadata::builder().level(Level::Error).build()) {
         // Installed already (a checker child forked from the daemon): only the syslog identity
         // above changes; the file and console stay the parent's.

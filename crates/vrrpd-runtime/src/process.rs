@@ -8,10 +8,6 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
 
-/// keepalived's default pid files (the parent's and the VRRP child's; we are both).
-pub const DEFAULT_PID_FILE: &str = "/run/keepalived.pid";
-pub const DEFAULT_VRRP_PID_FILE: &str = "/run/keepalived_vrrp.pid";
-
 /// The signals the event loop handles (all others keep their default action).
 pub const HANDLED_SIGNALS: [Signal; 6] = [
     Signal::SIGTERM,
