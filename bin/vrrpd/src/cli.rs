@@ -329,8 +329,8 @@ pub fn option_doc(long: &str) -> OptionDoc {
         "no_bfd" => doc(
             None,
             "do not run BFD",
-            "Do not run the BFD subsystem. vrrpd has no BFD; accepted for keepalived's command lines.",
-            Ignored,
+            "Do not run the BFD sessions (`bfd_instance`), as keepalived's -B does not start its BFD process.",
+            Same,
         ),
         "all" => doc(
             None,

@@ -190,6 +190,18 @@ fn run_checker(
     let Some(config) = read_config(&options, &mut memo, Reading::Start) else {
         return Err(StartFailure::Config);
     };
+    if let Some(namespace) = &config.global.net_namespace_ipvs {
+        // Said rather than done silently: keepalived would program another namespace's table.
+        let namespace = if namespace.is_empty() {
+            "(default)"
+        } else {
+            namespace
+        };
+        warn!(
+            "net_namespace_ipvs {namespace} is not supported: the IPVS table programmed is this \
+             process's own network namespace's"
+        );
+    }
     let placement = Placement::new(options.namespace.as_deref(), &config.global);
     if placement.renames() {
         if options.enter_namespace {

@@ -263,18 +263,22 @@ impl ReadConfig {
 /// would not start with it, the exit status it would stop with: a file it stopped reading (1) or an
 /// interface that does not exist without `dynamic_interfaces` (2, keepalived's configuration error).
 fn read_config(options: &DaemonOptions) -> Result<ReadConfig, u8> {
-    judge_config(load_config(options))
+    judge_config(load_config(options, true))
 }
 
-/// The configuration as read, with keepalived's lines around the reading.
-fn load_config(options: &DaemonOptions) -> Loaded {
-    info!("Opening file '{}'.", options.config_file);
+/// The configuration as read, with keepalived's lines around the reading when `announced`.
+fn load_config(options: &DaemonOptions, announced: bool) -> Loaded {
+    if announced {
+        info!("Opening file '{}'.", options.config_file);
+    }
     let loaded = load(
         &options.config_file,
         &options.load_options,
         &SystemEnvironment,
     );
-    info!("Configuration file {}", options.config_file);
+    if announced {
+        info!("Configuration file {}", options.config_file);
+    }
     loaded
 }
 
@@ -283,7 +287,7 @@ fn load_config(options: &DaemonOptions) -> Loaded {
 /// again, as keepalived's children read it: its interfaces are there), then the pid files.
 /// Failing to enter the namespace ends the daemon with status 0, as it ends keepalived.
 fn read_and_place(options: &DaemonOptions) -> Result<(ReadConfig, RunDirectory, Vec<PidFile>), u8> {
-    let loaded = load_config(options);
+    let loaded = load_config(options, true);
     if loaded.verdict.aborted {
         // Nowhere to go: the judgement says why and ends the daemon.
         return Err(judge_config(loaded).err().unwrap_or(1));
@@ -298,11 +302,7 @@ fn read_and_place(options: &DaemonOptions) -> Result<(ReadConfig, RunDirectory, 
         0
     })?;
     let loaded = if placement.namespace.is_some() {
-        load(
-            &options.config_file,
-            &options.load_options,
-            &SystemEnvironment,
-        )
+        load_config(options, false)
     } else {
         loaded
     };
