@@ -51,12 +51,12 @@ struct Rulesets {
 fn rulesets(implementation: Implementation, strict: bool) -> (Rulesets, String) {
     let mut topology = Topology::new(1);
     let run = topology.start(1, implementation, &config(strict, true));
-    let link_up = || {
-        let links = topology.ruleset(1);
-        links.contains("\"vrrp.51\"") && links.contains("\"vrrp.52\"")
+    let both_vmacs_in_the_rules = || {
+        let rules = topology.ruleset(1);
+        rules.contains("\"vrrp.51\"") && rules.contains("\"vrrp.52\"")
     };
     assert!(
-        wait_for(Duration::from_secs(10), link_up).is_some(),
+        wait_for(Duration::from_secs(10), both_vmacs_in_the_rules).is_some(),
         "{implementation:?} made no VMAC rules\n{}",
         topology.logs()
     );

@@ -63,7 +63,7 @@ use vrrpd_runtime::metrics::{Histogram, MetricsResponder, MetricsServer};
 use vrrpd_runtime::netlink::{Monitor, NetEvent, Rtnetlink};
 use vrrpd_runtime::notify_fifo::NotifyFifos;
 use vrrpd_runtime::placement::{PidChoice, Placement};
-use vrrpd_runtime::process::{self, PidFile};
+use vrrpd_runtime::process;
 use vrrpd_runtime::scripts::{Children, Outcome, Purpose};
 use vrrpd_runtime::smtp_alert::Mailer;
 use vrrpd_runtime::sync_daemon::{self, CheckerSync, SyncOp};
@@ -203,12 +203,7 @@ fn run_checker(
         );
     }
     let placement = Placement::new(options.namespace.as_deref(), &config.global);
-    if placement.renames() {
-        if options.enter_namespace {
-            info!("Changing syslog ident to {}", placement.ident("Keepalived"));
-        }
-        logging::set_syslog_ident(&options.log, &placement.ident(&options.log.ident));
-    }
+    placement.rename_syslog(&options.log, options.enter_namespace);
     // Dropped after the pid files, which are in it.
     let _run_directory = if options.enter_namespace {
         match placement.enter() {
@@ -222,12 +217,7 @@ fn run_checker(
     } else {
         None
     };
-    let pid_files = options
-        .pid_files
-        .iter()
-        .map(|choice| PidFile::create(&choice.resolve(&placement)))
-        .collect::<Result<Vec<_>, _>>();
-    let _pid_files = match pid_files {
+    let _pid_files = match placement.create_pid_files(&options.pid_files) {
         Ok(files) => files,
         Err(e) => {
             error!("{e}");

@@ -293,10 +293,7 @@ fn read_and_place(options: &DaemonOptions) -> Result<(ReadConfig, RunDirectory, 
         return Err(judge_config(loaded).err().unwrap_or(1));
     }
     let placement = Placement::new(options.namespace.as_deref(), &loaded.config.global);
-    if placement.renames() {
-        info!("Changing syslog ident to {}", placement.ident("Keepalived"));
-        logging::set_syslog_ident(&options.log, &placement.ident(&options.log.ident));
-    }
+    placement.rename_syslog(&options.log, true);
     let run_directory = placement.enter().map_err(|e| {
         error!("{e}");
         0
@@ -307,20 +304,17 @@ fn read_and_place(options: &DaemonOptions) -> Result<(ReadConfig, RunDirectory, 
         loaded
     };
     let read = judge_config(loaded)?;
-    let pid_files = [
-        (&options.pid_file, PidName::Main),
-        (&options.vrrp_pid_file, PidName::Vrrp),
-    ]
-    .into_iter()
-    .map(|(given, name)| {
-        let choice = PidChoice {
-            given: given.clone(),
-            name,
-        };
-        PidFile::create(&choice.resolve(&placement))
-    })
-    .collect::<Result<Vec<_>, _>>()
-    .map_err(|e| {
+    let choices = [
+        PidChoice {
+            given: options.pid_file.clone(),
+            name: PidName::Main,
+        },
+        PidChoice {
+            given: options.vrrp_pid_file.clone(),
+            name: PidName::Vrrp,
+        },
+    ];
+    let pid_files = placement.create_pid_files(&choices).map_err(|e| {
         error!("{e}");
         1
     })?;
@@ -992,8 +986,7 @@ impl Daemon {
             index: link.index,
             base: link.base,
         };
-        let families = vmac_families(&self.instances[index].model);
-        if let Err(e) = self.firewall.remove_vmac(rules, &families) {
+        if let Err(e) = self.firewall.remove_vmac(rules) {
             warn!("({instance}) {e}");
         }
         match self.rtnl.delete_link(link.index) {

@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 
 use keepalived_config::model::GlobalDefs;
 use log::{error, info};
+
+use crate::logging::{self, LogSettings};
+use crate::process::{PidFile, PidFileError};
 use nix::errno::Errno;
 use nix::mount::{MsFlags, mount, umount};
 use nix::sched::{CloneFlags, setns, unshare};
@@ -105,6 +108,26 @@ impl Placement {
             ident.push_str(part);
         }
         ident
+    }
+
+    /// With a namespace or an instance name, syslog lines go under `log`'s identity with their
+    /// suffixes; keepalived's parent says so (`announced`), its children change silently.
+    pub fn rename_syslog(&self, log: &LogSettings, announced: bool) {
+        if !self.renames() {
+            return;
+        }
+        if announced {
+            info!("Changing syslog ident to {}", self.ident("Keepalived"));
+        }
+        logging::set_syslog_ident(log, &self.ident(&log.ident));
+    }
+
+    /// Writes the pid files chosen, here.
+    pub fn create_pid_files(&self, choices: &[PidChoice]) -> Result<Vec<PidFile>, PidFileError> {
+        choices
+            .iter()
+            .map(|choice| PidFile::create(&choice.resolve(self)))
+            .collect()
     }
 
     /// The default pid file of `name`.

@@ -206,11 +206,10 @@ impl Firewall {
         Ok(())
     }
 
-    /// Takes a VMAC out of the VMAC rules of these families (before the VMAC goes).
-    pub fn remove_vmac(&mut self, vmac: Vmac, families: &[Family]) -> Result<(), FirewallError> {
-        let old: Vec<Family> = families
-            .iter()
-            .copied()
+    /// Takes a VMAC out of the VMAC rules it is in (before the VMAC goes).
+    pub fn remove_vmac(&mut self, vmac: Vmac) -> Result<(), FirewallError> {
+        let old: Vec<Family> = [Family::Ipv4, Family::Ipv6]
+            .into_iter()
             .filter(|&family| self.vmacs.contains(&(family, vmac)))
             .collect();
         if old.is_empty() {
